@@ -1,0 +1,337 @@
+//! The AIsa API client: one shared connection pool, the key sent to the API host only,
+//! each failure mapped to its exit code, and retries only where nothing can be billed twice.
+
+pub mod request;
+pub mod response;
+pub mod retry;
+
+use std::fmt;
+use std::time::{Duration, Instant, SystemTime};
+
+use reqwest::blocking::{Client, Response};
+use reqwest::header::{self, HeaderMap};
+use reqwest::{StatusCode, Url};
+use serde_json::Value;
+
+use crate::cost::{self, Micros};
+use crate::error::{ApiDetail, Error, Kind};
+use crate::ui::Ui;
+use request::Job;
+use response::{ErrorBody, ImageData};
+
+pub const USER_AGENT: &str = concat!("wan/", env!("CARGO_PKG_VERSION"));
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The API key. Its `Debug` never shows it, so it cannot leak through a log line.
+#[derive(Clone)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    pub fn new(key: String) -> Self {
+        Self(key)
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey(redacted)")
+    }
+}
+
+/// The one HTTP client of a run, shared by API requests and image downloads so they
+/// share one connection pool. It sends no credentials by itself: the key is added to
+/// API requests only, and reqwest drops it if a redirect leaves the API's host.
+pub fn http_client() -> Result<Client, Error> {
+    Client::builder()
+        .user_agent(USER_AGENT)
+        .connect_timeout(CONNECT_TIMEOUT)
+        // Each request sets its own: the API's is long, downloads' shorter.
+        .timeout(None)
+        .build()
+        .map_err(|e| Error::new(Kind::Other, format!("cannot set up HTTP: {e}")))
+}
+
+#[derive(Debug)]
+pub struct ApiConfig {
+    /// The base URL, without a trailing `/`.
+    pub base: Url,
+    pub key: ApiKey,
+    pub timeout: Duration,
+    pub retries: u32,
+}
+
+/// A successful answer: the images to save and what the service said about them.
+#[derive(Clone, Debug)]
+pub struct Answer {
+    pub images: Vec<ImageData>,
+    pub usage: Option<Value>,
+    pub request_id: Option<String>,
+    /// `x-aisa-price-usd`, where the service reported one.
+    pub reported_price: Option<Micros>,
+}
+
+/// A failed attempt, and whether sending it again is safe.
+struct Failed {
+    error: Error,
+    retryable: bool,
+    server_delay: Option<Duration>,
+}
+
+impl From<Error> for Failed {
+    fn from(error: Error) -> Self {
+        Self {
+            error,
+            retryable: false,
+            server_delay: None,
+        }
+    }
+}
+
+pub struct Api<'a> {
+    http: &'a Client,
+    config: &'a ApiConfig,
+    ui: &'a Ui,
+}
+
+impl<'a> Api<'a> {
+    pub fn new(http: &'a Client, config: &'a ApiConfig, ui: &'a Ui) -> Self {
+        Self { http, config, ui }
+    }
+
+    /// Sends one job, retrying only what cannot have been carried out.
+    pub fn generate(&self, job: &Job) -> Result<Answer, Error> {
+        let body = serde_json::to_vec(&request::chat_body(job)).expect("JSON always serialises");
+        let mut retries_taken = 0;
+        loop {
+            let failed = match self.attempt("chat/completions", &body, job) {
+                Ok(answer) => return Ok(answer),
+                Err(failed) => failed,
+            };
+            if !failed.retryable || retries_taken >= self.config.retries {
+                return Err(failed.error);
+            }
+            let wait = failed
+                .server_delay
+                .unwrap_or_else(|| retry::backoff(retries_taken, retry::jitter()));
+            if wait > retry::MAX_WAIT {
+                return Err(too_long_to_wait(failed.error, wait));
+            }
+            retries_taken += 1;
+            self.ui.warn(&format!(
+                "{}; retrying in {:.1} s ({retries_taken} of {})",
+                failed.error,
+                wait.as_secs_f64(),
+                self.config.retries
+            ));
+            std::thread::sleep(wait);
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/{path}", self.config.base.as_str().trim_end_matches('/'))
+    }
+
+    fn attempt(&self, path: &str, body: &[u8], job: &Job) -> Result<Answer, Failed> {
+        let url = self.url(path);
+        self.ui.verbose(&format!(
+            "→ POST {url} · model {} · n {} · {} bytes",
+            job.model,
+            job.n,
+            body.len()
+        ));
+        let started = Instant::now();
+        let response = self
+            .http
+            .post(&url)
+            .bearer_auth(&self.config.key.0)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCEPT, "application/json")
+            .timeout(self.config.timeout)
+            .body(body.to_vec())
+            .send()
+            .map_err(|e| self.transport_failure(&e))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let header_id = header_text(&headers, "x-request-id");
+        let bytes = read_body(response).map_err(|e| self.transport_failure(&e))?;
+        self.ui.verbose(&format!(
+            "← HTTP {} · request id {} · {} bytes · {:.2} s",
+            status.as_u16(),
+            header_id.as_deref().unwrap_or("none"),
+            bytes.len(),
+            started.elapsed().as_secs_f64()
+        ));
+        if !status.is_success() {
+            return Err(status_failure(status, &headers, &bytes, header_id));
+        }
+        let images = response::parse_chat(&bytes).map_err(|what| {
+            Error::new(
+                Kind::Other,
+                format!("the API's answer is not what it documents: {what}"),
+            )
+            .with_api(ApiDetail {
+                status: Some(status.as_u16()),
+                request_id: header_id.clone(),
+                ..Default::default()
+            })
+        })?;
+        Ok(Answer {
+            images: images.images,
+            usage: images.usage,
+            request_id: images.request_id.or(header_id),
+            reported_price: header_text(&headers, "x-aisa-price-usd")
+                .and_then(|p| cost::parse_usd(&p)),
+        })
+    }
+
+    /// A request that got no HTTP answer. Only a connection that was never made is
+    /// safe to retry: after the request went out, the images may have been made.
+    fn transport_failure(&self, err: &reqwest::Error) -> Failed {
+        let host = self.config.base.host_str().unwrap_or("the API");
+        if err.is_connect() {
+            return Failed {
+                error: Error::new(
+                    Kind::Service,
+                    format!("could not connect to {host}: {}", root_cause(err)),
+                ),
+                retryable: true,
+                server_delay: None,
+            };
+        }
+        let what = if err.is_timeout() {
+            format!(
+                "no answer from {host} within {} s",
+                self.config.timeout.as_secs()
+            )
+        } else {
+            format!(
+                "the connection to {host} was lost after the request was sent ({})",
+                root_cause(err)
+            )
+        };
+        Error::new(Kind::Service, format!("{what}; the images may have been made and billed"))
+            .with_hint("not retried, to avoid paying twice; check your usage in the AIsa console before trying again")
+            .into()
+    }
+}
+
+fn read_body(response: Response) -> reqwest::Result<Vec<u8>> {
+    response.bytes().map(|b| b.to_vec())
+}
+
+pub fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+    let value = headers.get(name)?.to_str().ok()?.trim();
+    (!value.is_empty()).then(|| value.to_string())
+}
+
+/// The innermost cause of a transport error, which says what actually happened.
+pub fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = err;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
+/// An HTTP error answer, mapped to its exit code and marked retryable or not.
+fn status_failure(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+    header_id: Option<String>,
+) -> Failed {
+    let parsed: ErrorBody = response::parse_error(body);
+    let code = parsed.code.clone();
+    let status = status.as_u16();
+    let (kind, what, hint) = classify(status, code.as_deref());
+    let detail = ApiDetail {
+        status: Some(status),
+        code,
+        message: parsed.message,
+        request_id: parsed.request_id.or(header_id),
+    };
+    let retryable = retry::is_retryable(status, detail.code.as_deref());
+    let mut error = Error::new(kind, what).with_api(detail);
+    if let Some(hint) = hint {
+        error = error.with_hint(hint);
+    }
+    let server_delay = retry::server_delay(
+        header_text(headers, "retry-after-ms").as_deref(),
+        header_text(headers, "retry-after").as_deref(),
+        SystemTime::now(),
+    );
+    Failed {
+        error,
+        retryable,
+        server_delay,
+    }
+}
+
+fn classify(status: u16, code: Option<&str>) -> (Kind, &'static str, Option<&'static str>) {
+    match (status, code) {
+        (_, Some("model_not_found")) => (
+            Kind::Rejected,
+            "the API does not serve this model to your workspace",
+            Some("ask AIsa support to provision the Wan models, quoting the request id"),
+        ),
+        (_, Some("quota_exceeded")) => (
+            Kind::RateLimited,
+            "the key's spending cap is reached",
+            Some("raise the key's quota or top up the wallet at https://console.aisa.one"),
+        ),
+        (401 | 403, _) => (
+            Kind::Auth,
+            "the API refused the key",
+            Some(
+                "check AISA_API_KEY; keys start with sk-aisa- and are made at https://console.aisa.one",
+            ),
+        ),
+        (429, _) => (
+            Kind::RateLimited,
+            "rate limited by the API",
+            Some("wait a little, or lower --jobs"),
+        ),
+        (408 | 500..=599, _) => (Kind::Service, "the service failed", None),
+        (400..=499, _) => (Kind::Rejected, "the API rejected the request", None),
+        _ => (Kind::Other, "unexpected answer from the API", None),
+    }
+}
+
+fn too_long_to_wait(error: Error, wait: Duration) -> Error {
+    let secs = wait.as_secs();
+    let when = httpdate::fmt_http_date(SystemTime::now() + wait);
+    let kind = if error.kind == Kind::Service {
+        Kind::Service
+    } else {
+        Kind::RateLimited
+    };
+    Error { kind, ..error }.with_hint(format!(
+        "the service asks to wait {secs} s, longer than wan waits; try again after {when}"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_key_never_shows_in_debug_output() {
+        let key = ApiKey::new("sk-aisa-secret".into());
+        assert_eq!(format!("{key:?}"), "ApiKey(redacted)");
+    }
+
+    #[test]
+    fn statuses_map_to_the_contract_exit_codes() {
+        let kind = |status, code| classify(status, code).0.exit_code();
+        assert_eq!(kind(401, None), 3);
+        assert_eq!(kind(403, Some("region_blocked")), 3);
+        assert_eq!(kind(400, Some("invalid_parameter_error")), 4);
+        assert_eq!(kind(404, None), 4);
+        assert_eq!(kind(422, None), 4);
+        assert_eq!(kind(500, Some("model_not_found")), 4);
+        assert_eq!(kind(429, None), 5);
+        assert_eq!(kind(429, Some("quota_exceeded")), 5);
+        assert_eq!(kind(502, None), 6);
+        assert_eq!(kind(408, None), 6);
+    }
+}

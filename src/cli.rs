@@ -1,0 +1,179 @@
+//! The command-line interface as clap types and help text; no I/O, no decisions.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// The environment and exit-code table, shown by every `--help`.
+macro_rules! env_and_exit {
+    () => {
+        "\
+Environment:
+  AISA_API_KEY    the API key (required to send anything; never printed)
+  AISA_BASE_URL   the API base URL, as --base-url
+  WAN_MODEL       the model, as --model
+  NO_COLOR        turns colour off
+
+Exit codes:
+  0  every image asked for was saved
+  1  anything else: local I/O failure, an answer that is not what the API documents
+  2  usage or bad local input; nothing was sent
+  3  authentication: no key, 401, 403
+  4  the API rejected the request: 400, 404, 422, model_not_found
+  5  rate limited: 429 after the retries ran out
+  6  the service or the network failed: 5xx after retries, connection errors, timeouts
+  7  partial: some images were saved, some were not"
+    };
+}
+
+macro_rules! generate_examples {
+    () => {
+        "\
+Examples:
+  wan generate \"red panda\"                      one image, saved as red-panda-001.png
+  wan generate \"red panda\" -n 8 -o out/ --pro   eight images with the pro model
+  echo \"a lighthouse at dusk\" | wan generate    the prompt from standard input"
+    };
+}
+
+macro_rules! edit_examples {
+    () => {
+        "\
+Examples:
+  wan edit ref.jpg \"make it Van Gogh\" --pro
+  wan edit a.png b.png \"put the cat from the first on the sofa of the second\"
+  wan edit https://example.com/room.jpg \"paint the walls green\" -o out/"
+    };
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "wan",
+    version,
+    about = "Make images with the Wan 2.7 models served by AIsa",
+    long_about = "Make images with the Wan 2.7 models served by AIsa.\n\n\
+        Saves every image it is paid for, prints the saved paths on standard output \
+        and the cost on standard error.",
+    after_help = "Examples:\n  \
+        wan generate \"red panda\" -n 2 -o out/\n  \
+        wan edit ref.jpg \"make it Van Gogh\" --pro\n  \
+        wan models",
+    after_long_help = env_and_exit!(),
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Make images from a text prompt
+    #[command(after_help = generate_examples!(),
+              after_long_help = concat!(generate_examples!(), "\n\n", env_and_exit!()))]
+    Generate(GenerateArgs),
+    /// Make images from reference images and an instruction
+    #[command(after_help = edit_examples!(),
+              after_long_help = concat!(edit_examples!(), "\n\n", env_and_exit!()))]
+    Edit(EditArgs),
+    /// List the models, their price per image, and what each is for
+    Models {
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// The prompt; with none, or `-`, it is read from standard input
+    #[arg(value_name = "PROMPT")]
+    pub prompt: Option<String>,
+
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// Reference images: paths, `-` for standard input, or http(s) URLs (at most 9)
+    #[arg(value_name = "IMAGE", required = true, num_args = 1..)]
+    pub images: Vec<String>,
+
+    /// What to do with them
+    #[arg(value_name = "PROMPT")]
+    pub prompt: String,
+
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RouteArg {
+    /// Chat first; the images route where the service has moved the model
+    Auto,
+    /// Only POST /chat/completions
+    Chat,
+    /// Only POST /images/generations and /images/edits
+    Images,
+}
+
+/// Options shared by `generate` and `edit`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// How many images (requests of at most 4 are sent)
+    #[arg(short = 'n', long = "count", value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub count: u32,
+
+    /// The model to use [env: WAN_MODEL] [default: wan2.7-image]
+    #[arg(short, long, value_name = "NAME")]
+    pub model: Option<String>,
+
+    /// Use wan2.7-image-pro ($0.075 per image instead of $0.030)
+    #[arg(long)]
+    pub pro: bool,
+
+    /// Folder for the images, created if missing [default: the current folder]
+    #[arg(short, long = "out", value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// File name stem, instead of one made from the prompt
+    #[arg(long, value_name = "STEM")]
+    pub name: Option<String>,
+
+    /// Print one JSON object per prompt on standard output instead of paths
+    #[arg(long)]
+    pub json: bool,
+
+    /// No summary line; errors still print
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Print each request and answer (method, URL, status, request id, timings)
+    #[arg(short, long)]
+    pub verbose: bool,
+
+    /// The API base URL
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "AISA_BASE_URL",
+        default_value = "https://api.aisa.one/v1"
+    )]
+    pub base_url: String,
+
+    /// Seconds to wait for one API answer
+    #[arg(long, value_name = "SECS", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
+
+    /// Seconds to wait for one image download
+    #[arg(long, value_name = "SECS", default_value_t = 120,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub download_timeout: u64,
+
+    /// Retries of a request that surely was not carried out (0 disables)
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub retries: u32,
+}

@@ -1,0 +1,77 @@
+//! Ctrl-C and SIGTERM: stop at once, remove temporary files, and print the URLs of paid images not yet saved.
+
+use std::collections::BTreeSet;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use tempfile::{NamedTempFile, PersistError};
+
+/// Exit status for a run stopped by a signal, as shells report 128 + SIGINT.
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+/// What must be cleaned up or reported if the run is stopped now. One lock guards
+/// both, and the handler keeps it until the process exits, so no temporary file can
+/// be created or renamed while the handler is cleaning up.
+struct Unfinished {
+    temp_files: BTreeSet<PathBuf>,
+    unsaved_urls: BTreeSet<String>,
+}
+
+static UNFINISHED: Mutex<Unfinished> = Mutex::new(Unfinished {
+    temp_files: BTreeSet::new(),
+    unsaved_urls: BTreeSet::new(),
+});
+
+fn unfinished() -> std::sync::MutexGuard<'static, Unfinished> {
+    // A panic elsewhere must not stop the clean-up: the data is still sound.
+    UNFINISHED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Installs the handler for SIGINT, SIGTERM and SIGHUP.
+pub fn install() {
+    // Failing to install only loses the clean-up on interrupt; the run itself is fine.
+    let _ = ctrlc::set_handler(|| {
+        let state = unfinished();
+        for path in &state.temp_files {
+            let _ = std::fs::remove_file(path);
+        }
+        let mut stderr = io::stderr().lock();
+        let _ = writeln!(stderr, "\nwan: interrupted");
+        for url in &state.unsaved_urls {
+            let _ = writeln!(stderr, "wan: not saved, paid for, still at: {url}");
+        }
+        std::process::exit(EXIT_INTERRUPTED);
+    });
+}
+
+/// Creates a temporary file and records it, so an interrupt removes it.
+pub fn create_temp(
+    create: impl FnOnce() -> io::Result<NamedTempFile>,
+) -> io::Result<NamedTempFile> {
+    let mut state = unfinished();
+    let file = create()?;
+    state.temp_files.insert(file.path().to_path_buf());
+    Ok(file)
+}
+
+/// Moves a temporary file to `dest` unless `dest` exists, and forgets it once moved.
+pub fn persist_temp(file: NamedTempFile, dest: &Path) -> Result<(), PersistError> {
+    let mut state = unfinished();
+    let temp_path = file.path().to_path_buf();
+    file.persist_noclobber(dest)?;
+    state.temp_files.remove(&temp_path);
+    Ok(())
+}
+
+/// Records an image URL that was paid for and is being downloaded.
+pub fn downloading(url: &str) {
+    unfinished().unsaved_urls.insert(url.to_string());
+}
+
+/// Forgets a URL once its image is saved or its failure has been reported.
+pub fn settled(url: &str) {
+    unfinished().unsaved_urls.remove(url);
+}

@@ -1,0 +1,351 @@
+//! Output files: the stem, the numbering, and writing each file whole without ever overwriting one.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use tempfile::NamedTempFile;
+
+use crate::error::Error;
+use crate::format::ImageFormat;
+use crate::interrupt;
+
+const MAX_SLUG: usize = 40;
+
+/// A file stem from a prompt: lower-case ASCII letters and digits, every other run of
+/// characters one `-`, at most 40 characters cut at a `-` where possible; `image` if empty.
+pub fn slug(prompt: &str) -> String {
+    let mut slug = String::new();
+    for c in prompt.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    if slug.len() > MAX_SLUG {
+        let cut_at_dash = slug.as_bytes()[MAX_SLUG] == b'-';
+        let head = &slug[..MAX_SLUG];
+        let end = match head.rfind('-') {
+            _ if cut_at_dash => MAX_SLUG,
+            Some(dash) if dash > 0 => dash,
+            _ => MAX_SLUG,
+        };
+        slug.truncate(end);
+    }
+    let slug = slug.trim_end_matches('-');
+    if slug.is_empty() {
+        "image".to_string()
+    } else {
+        slug.to_string()
+    }
+}
+
+/// Checks a `--name` stem: it must name a file inside the output folder, nothing else.
+pub fn validate_stem(stem: &str) -> Result<(), Error> {
+    let reason = if stem.is_empty() {
+        "is empty"
+    } else if stem.contains(['/', '\\']) {
+        "holds a path separator; names never leave the output folder"
+    } else if stem.contains('\0') {
+        "holds a NUL character"
+    } else if stem.chars().all(|c| c == '.') {
+        "is only dots"
+    } else {
+        return Ok(());
+    };
+    Err(Error::usage(format!("--name {stem:?} {reason}")))
+}
+
+/// `STEM-NNN.EXT`, with three digits at least.
+pub fn file_name(stem: &str, number: u64, format: ImageFormat) -> String {
+    format!("{stem}-{number:03}.{}", format.extension())
+}
+
+/// The highest `NNN` among files named `STEM-NNN` or `STEM-NNN.anything` in `dir`.
+fn highest_number(dir: &Path, stem: &str) -> io::Result<u64> {
+    let prefix = format!("{stem}-");
+    let mut highest = 0;
+    for entry in fs::read_dir(dir)? {
+        let name = entry?.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let digits_end = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let (digits, tail) = rest.split_at(digits_end);
+        if digits.is_empty() || !(tail.is_empty() || tail.starts_with('.')) {
+            continue;
+        }
+        if let Ok(number) = digits.parse::<u64>() {
+            highest = highest.max(number);
+        }
+    }
+    Ok(highest)
+}
+
+/// The output folder: hands out numbers per stem and moves finished files into place.
+#[derive(Debug)]
+pub struct OutputDir {
+    dir: PathBuf,
+    /// The folder as the user named it, for printed paths; `None` for the default (`.`).
+    shown: Option<PathBuf>,
+    next_number: Mutex<HashMap<String, u64>>,
+}
+
+impl OutputDir {
+    pub fn new(dir: Option<PathBuf>) -> Self {
+        Self {
+            dir: dir.clone().unwrap_or_else(|| PathBuf::from(".")),
+            shown: dir,
+            next_number: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Fails early, before anything is sent, if the folder cannot hold files.
+    pub fn check(&self) -> Result<(), Error> {
+        match fs::metadata(&self.dir) {
+            Ok(meta) if !meta.is_dir() => Err(Error::usage(format!(
+                "output path {} exists and is not a directory",
+                self.dir.display()
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Creates the folder and its parents if missing.
+    pub fn create(&self) -> Result<(), Error> {
+        self.check()?;
+        fs::create_dir_all(&self.dir).map_err(|e| {
+            Error::usage(format!(
+                "cannot create output folder {}: {e}",
+                self.dir.display()
+            ))
+        })
+    }
+
+    /// The folder for the summary line: `out/`, or `./` for the current directory.
+    pub fn describe(&self) -> String {
+        let shown = self
+            .shown
+            .as_deref()
+            .unwrap_or(Path::new("."))
+            .display()
+            .to_string();
+        if shown.ends_with('/') {
+            shown
+        } else {
+            format!("{shown}/")
+        }
+    }
+
+    /// The path printed for a saved file: `DIR/NAME` as the user named `DIR`.
+    pub fn shown_path(&self, name: &str) -> PathBuf {
+        match &self.shown {
+            Some(dir) => dir.join(name),
+            None => PathBuf::from(name),
+        }
+    }
+
+    /// Reserves `count` consecutive numbers for `stem`, after any file already there.
+    pub fn reserve(&self, stem: &str, count: u64) -> Result<u64, Error> {
+        let mut next = self.next_number.lock().expect("numbering lock poisoned");
+        let first = match next.get(stem) {
+            Some(&n) => n,
+            None => self.scan_next(stem)?,
+        };
+        next.insert(stem.to_string(), first + count);
+        Ok(first)
+    }
+
+    fn scan_next(&self, stem: &str) -> Result<u64, Error> {
+        highest_number(&self.dir, stem)
+            .map(|n| n + 1)
+            .map_err(|e| Error::io(format_args!("cannot list {}", self.dir.display()), &e))
+    }
+
+    /// A new temporary file beside the final ones, hidden and removed if the run stops.
+    pub fn begin(&self) -> Result<PartFile, Error> {
+        interrupt::create_temp(|| {
+            tempfile::Builder::new()
+                .prefix(".wan-")
+                .suffix(".part")
+                .tempfile_in(&self.dir)
+        })
+        .map(|file| PartFile { file })
+        .map_err(|e| Error::io(format_args!("cannot write in {}", self.dir.display()), &e))
+    }
+
+    /// Moves a finished file to `STEM-NNN.EXT`; if another process took that name
+    /// meanwhile, takes the next free number instead. Never overwrites.
+    pub fn commit(
+        &self,
+        part: PartFile,
+        stem: &str,
+        mut number: u64,
+        format: ImageFormat,
+    ) -> Result<PathBuf, Error> {
+        let mut file = part.file;
+        file.as_file_mut()
+            .sync_all()
+            .map_err(|e| Error::io(format_args!("cannot write in {}", self.dir.display()), &e))?;
+        loop {
+            let name = file_name(stem, number, format);
+            match interrupt::persist_temp(file, &self.dir.join(&name)) {
+                Ok(()) => return Ok(self.shown_path(&name)),
+                Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => {
+                    file = e.file;
+                    number = self.reserve_after_clash(stem)?;
+                }
+                Err(e) => {
+                    let shown = self.shown_path(&name);
+                    return Err(Error::io(
+                        format_args!("cannot save {}", shown.display()),
+                        &e.error,
+                    ));
+                }
+            }
+        }
+    }
+
+    fn reserve_after_clash(&self, stem: &str) -> Result<u64, Error> {
+        let rescanned = self.scan_next(stem)?;
+        let mut next = self.next_number.lock().expect("numbering lock poisoned");
+        let number = rescanned.max(next.get(stem).copied().unwrap_or(1));
+        next.insert(stem.to_string(), number + 1);
+        Ok(number)
+    }
+}
+
+/// A file being written beside its final name.
+#[derive(Debug)]
+pub struct PartFile {
+    file: NamedTempFile,
+}
+
+impl Write for PartFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+impl PartFile {
+    /// Starts over, for a download that is tried again.
+    pub fn rewind(&mut self) -> io::Result<()> {
+        use std::io::Seek;
+        let file = self.file.as_file_mut();
+        file.set_len(0)?;
+        file.rewind()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slug_keeps_ascii_letters_and_digits() {
+        assert_eq!(
+            slug("A cute red panda, ultra-detailed!"),
+            "a-cute-red-panda-ultra-detailed"
+        );
+        assert_eq!(slug("  --Hello__World 2--  "), "hello-world-2");
+        assert_eq!(slug("Café crème"), "caf-cr-me");
+    }
+
+    #[test]
+    fn slug_is_image_when_nothing_is_left() {
+        assert_eq!(slug("日本語"), "image");
+        assert_eq!(slug("!!!"), "image");
+    }
+
+    #[test]
+    fn slug_is_cut_at_a_dash_within_forty_characters() {
+        let s = slug("the quick brown fox jumps over the lazy dog and keeps running");
+        assert_eq!(s, "the-quick-brown-fox-jumps-over-the-lazy");
+        assert!(s.len() <= 40);
+        let one_word = slug(&"a".repeat(50));
+        assert_eq!(one_word.len(), 40);
+        // the 41st character is a dash: the first 40 are whole words
+        assert_eq!(slug(&format!("{} b", "a".repeat(40))), "a".repeat(40));
+    }
+
+    #[test]
+    fn stems_that_would_leave_the_folder_are_refused() {
+        for bad in ["", "a/b", "a\\b", "..", ".", "...", "a\0b"] {
+            assert!(validate_stem(bad).is_err(), "{bad:?}");
+        }
+        for good in ["cat", ".hidden", "a.b", "v1..2"] {
+            assert!(validate_stem(good).is_ok(), "{good:?}");
+        }
+    }
+
+    #[test]
+    fn file_names_have_three_digits_at_least() {
+        assert_eq!(file_name("cat", 7, ImageFormat::Png), "cat-007.png");
+        assert_eq!(file_name("cat", 1234, ImageFormat::Jpeg), "cat-1234.jpg");
+    }
+
+    #[test]
+    fn numbering_continues_after_the_highest_for_that_stem_only() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "cat-001.png",
+            "cat-009.jpg",
+            "cat-010",
+            "cat-big-050.png",
+            "dog-099.png",
+            "cat-x.png",
+        ] {
+            fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        assert_eq!(highest_number(dir.path(), "cat").unwrap(), 10);
+        let out = OutputDir::new(Some(dir.path().to_path_buf()));
+        assert_eq!(out.reserve("cat", 4).unwrap(), 11);
+        assert_eq!(out.reserve("cat", 1).unwrap(), 15);
+        assert_eq!(out.reserve("bird", 1).unwrap(), 1);
+    }
+
+    #[test]
+    fn commit_takes_the_next_number_instead_of_overwriting() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = OutputDir::new(Some(dir.path().to_path_buf()));
+        let first = out.reserve("cat", 1).unwrap();
+        // another process takes cat-001.png after our numbers were handed out
+        fs::write(dir.path().join("cat-001.png"), b"theirs").unwrap();
+        let mut part = out.begin().unwrap();
+        part.write_all(b"ours").unwrap();
+        let path = out.commit(part, "cat", first, ImageFormat::Png).unwrap();
+        assert_eq!(path, dir.path().join("cat-002.png"));
+        assert_eq!(fs::read(dir.path().join("cat-001.png")).unwrap(), b"theirs");
+        assert_eq!(fs::read(&path).unwrap(), b"ours");
+        let leftovers: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".part")
+            })
+            .collect();
+        assert!(leftovers.is_empty());
+    }
+
+    #[test]
+    fn shown_paths_keep_the_folder_as_given() {
+        let out = OutputDir::new(Some(PathBuf::from("out/")));
+        assert_eq!(out.shown_path("a-001.png"), PathBuf::from("out/a-001.png"));
+        assert_eq!(out.describe(), "out/");
+        let here = OutputDir::new(None);
+        assert_eq!(here.shown_path("a-001.png"), PathBuf::from("a-001.png"));
+        assert_eq!(here.describe(), "./");
+    }
+}

@@ -1,0 +1,248 @@
+//! Reference images for `edit`: read, checked against the model's limits, and turned into what the API takes.
+
+use std::fs;
+use std::io::Read;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+use crate::error::Error;
+use crate::format::ImageFormat;
+
+/// Limits of Wan 2.7 reference images (reference §6, from the model's own documentation).
+pub const MAX_REFERENCES: usize = 9;
+pub const MAX_BYTES: u64 = 20 * 1024 * 1024;
+pub const MIN_SIDE: usize = 240;
+pub const MAX_SIDE: usize = 8000;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reference {
+    /// An `http(s)` URL, passed to the chat route unchanged.
+    Url(String),
+    Local(LocalImage),
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct LocalImage {
+    /// The argument it came from (`-` for standard input), for messages.
+    pub name: String,
+    pub format: ImageFormat,
+    pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for LocalImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "LocalImage({}, {:?}, {} bytes)",
+            self.name,
+            self.format,
+            self.bytes.len()
+        )
+    }
+}
+
+pub fn is_url(arg: &str) -> bool {
+    let lower = arg.get(..8).unwrap_or(arg).to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
+}
+
+/// Reads every reference argument, in order; the first bad one is a usage error.
+pub fn load_all(args: &[String], stdin: &mut dyn Read) -> Result<Vec<Reference>, Error> {
+    if args.len() > MAX_REFERENCES {
+        return Err(Error::usage(format!(
+            "{} reference images given; the model takes at most {MAX_REFERENCES}",
+            args.len()
+        )));
+    }
+    if args.iter().filter(|a| *a == "-").count() > 1 {
+        return Err(Error::usage(
+            "standard input (-) can be read as one reference image only",
+        ));
+    }
+    args.iter().map(|arg| load(arg, stdin)).collect()
+}
+
+fn load(arg: &str, stdin: &mut dyn Read) -> Result<Reference, Error> {
+    if is_url(arg) {
+        return Ok(Reference::Url(arg.to_string()));
+    }
+    let bytes = if arg == "-" {
+        read_stdin(stdin)?
+    } else {
+        read_file(arg)?
+    };
+    check(arg, bytes).map(Reference::Local)
+}
+
+fn bad(name: &str, reason: impl std::fmt::Display) -> Error {
+    Error::usage(format!("reference image {name}: {reason}"))
+}
+
+fn read_file(path: &str) -> Result<Vec<u8>, Error> {
+    let meta = fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => bad(path, "no such file"),
+        _ => bad(path, e),
+    })?;
+    if meta.is_dir() {
+        return Err(bad(path, "is a directory"));
+    }
+    if meta.len() > MAX_BYTES {
+        return Err(too_large(path, meta.len()));
+    }
+    fs::read(path).map_err(|e| bad(path, format_args!("cannot be read: {e}")))
+}
+
+fn read_stdin(stdin: &mut dyn Read) -> Result<Vec<u8>, Error> {
+    let mut bytes = Vec::new();
+    stdin
+        .take(MAX_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| bad("-", format_args!("cannot read standard input: {e}")))?;
+    Ok(bytes)
+}
+
+fn too_large(name: &str, len: u64) -> Error {
+    bad(
+        name,
+        format_args!(
+            "is {:.1} MB; the limit is 20 MB",
+            len as f64 / (1024.0 * 1024.0)
+        ),
+    )
+}
+
+/// Checks bytes against the model's limits: format, size, and the length of each side.
+pub fn check(name: &str, bytes: Vec<u8>) -> Result<LocalImage, Error> {
+    if bytes.is_empty() {
+        return Err(bad(name, "is empty"));
+    }
+    if bytes.len() as u64 > MAX_BYTES {
+        return Err(too_large(name, bytes.len() as u64));
+    }
+    let format = ImageFormat::sniff(&bytes)
+        .filter(|f| f.is_reference_format())
+        .ok_or_else(|| bad(name, "is not a PNG, JPEG, WebP or BMP image"))?;
+    let size = imagesize::blob_size(&bytes).map_err(|_| {
+        bad(
+            name,
+            format_args!("is not a readable {} image", format.extension()),
+        )
+    })?;
+    for side in [size.width, size.height] {
+        if !(MIN_SIDE..=MAX_SIDE).contains(&side) {
+            return Err(bad(
+                name,
+                format_args!(
+                    "is {}×{} px; each side must be {MIN_SIDE} to {MAX_SIDE} px",
+                    size.width, size.height
+                ),
+            ));
+        }
+    }
+    Ok(LocalImage {
+        name: name.to_string(),
+        format,
+        bytes,
+    })
+}
+
+impl LocalImage {
+    /// `data:<mime>;base64,<…>`, the form the chat route's `image_url.url` takes.
+    pub fn data_uri(&self) -> String {
+        format!(
+            "data:{};base64,{}",
+            self.format.mime(),
+            STANDARD.encode(&self.bytes)
+        )
+    }
+}
+
+impl Reference {
+    /// What goes into an `image_url` part.
+    pub fn url(&self) -> String {
+        match self {
+            Self::Url(url) => url.clone(),
+            Self::Local(image) => image.data_uri(),
+        }
+    }
+}
+
+#[cfg(test)]
+pub mod tests {
+    use super::*;
+
+    /// A minimal PNG header claiming `width`×`height`: enough for size checks.
+    pub fn png_header(width: u32, height: u32) -> Vec<u8> {
+        let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+        bytes.extend_from_slice(&width.to_be_bytes());
+        bytes.extend_from_slice(&height.to_be_bytes());
+        bytes.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+        bytes
+    }
+
+    #[test]
+    fn accepts_a_png_within_limits_and_makes_a_data_uri() {
+        let image = check("a.png", png_header(512, 300)).unwrap();
+        assert_eq!(image.format, ImageFormat::Png);
+        assert!(
+            image
+                .data_uri()
+                .starts_with("data:image/png;base64,iVBORw0KGgo")
+        );
+    }
+
+    #[test]
+    fn refuses_sides_outside_the_model_limits() {
+        let err = check("small.png", png_header(239, 500)).unwrap_err();
+        assert!(err.to_string().contains("239×500 px"), "{err}");
+        assert!(check("big.png", png_header(8001, 500)).is_err());
+        assert!(check("edge.png", png_header(240, 8000)).is_ok());
+    }
+
+    #[test]
+    fn refuses_empty_unknown_and_gif_bytes() {
+        assert!(
+            check("e", vec![])
+                .unwrap_err()
+                .to_string()
+                .contains("is empty")
+        );
+        assert!(
+            check("t.txt", b"hello there".to_vec())
+                .unwrap_err()
+                .to_string()
+                .contains("not a PNG")
+        );
+        assert!(check("g.gif", b"GIF89a\x10\x01\x10\x01".to_vec()).is_err());
+    }
+
+    #[test]
+    fn urls_pass_through_unchanged() {
+        let refs = load_all(&["HTTPS://example.com/a.jpg".into()], &mut std::io::empty()).unwrap();
+        assert_eq!(
+            refs,
+            vec![Reference::Url("HTTPS://example.com/a.jpg".into())]
+        );
+    }
+
+    #[test]
+    fn refuses_more_than_nine_and_two_stdins() {
+        let ten: Vec<String> = (0..10).map(|i| format!("https://e.com/{i}.png")).collect();
+        assert!(
+            load_all(&ten, &mut std::io::empty())
+                .unwrap_err()
+                .to_string()
+                .contains("at most 9")
+        );
+        let two = vec!["-".to_string(), "-".to_string()];
+        assert!(load_all(&two, &mut std::io::empty()).is_err());
+    }
+
+    #[test]
+    fn reads_standard_input_for_a_dash() {
+        let mut stdin = std::io::Cursor::new(png_header(300, 300));
+        let refs = load_all(&["-".into()], &mut stdin).unwrap();
+        assert!(matches!(&refs[0], Reference::Local(img) if img.name == "-"));
+    }
+}

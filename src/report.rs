@@ -1,0 +1,259 @@
+//! What a run reports: the saved paths (or one JSON object per prompt) on stdout, and the summary line.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+
+use crate::cost::{self, Bill};
+use crate::error::{Error, Kind, sanitize};
+use crate::format::ImageFormat;
+
+/// One image written to disk.
+#[derive(Clone, Debug)]
+pub struct SavedImage {
+    /// As printed: `DIR/NAME` with `DIR` as the user gave it.
+    pub path: PathBuf,
+    pub bytes: u64,
+    pub format: ImageFormat,
+    /// `url` or `base64`.
+    pub source: &'static str,
+    pub url: Option<String>,
+}
+
+/// An image the service returned (and billed) that could not be saved.
+#[derive(Clone, Debug)]
+pub struct Unsaved {
+    pub url: Option<String>,
+    pub error: Error,
+}
+
+/// Everything that happened to one prompt, across its requests.
+#[derive(Debug)]
+pub struct PromptResult {
+    pub prompt: String,
+    pub asked: u64,
+    pub bill: Bill,
+    pub images: Vec<SavedImage>,
+    pub unsaved: Vec<Unsaved>,
+    pub request_ids: Vec<String>,
+    pub usage: Option<Value>,
+    /// Requests of this prompt that failed, in the order they failed.
+    pub errors: Vec<Error>,
+}
+
+impl PromptResult {
+    pub fn new(prompt: String, asked: u64, model: &str) -> Self {
+        Self {
+            prompt,
+            asked,
+            bill: Bill::new(model),
+            images: Vec::new(),
+            unsaved: Vec::new(),
+            request_ids: Vec::new(),
+            usage: None,
+            errors: Vec::new(),
+        }
+    }
+
+    /// Adds one answer's usage, summing numeric fields across requests.
+    pub fn add_usage(&mut self, usage: &Value) {
+        match (&mut self.usage, usage) {
+            (Some(Value::Object(sum)), Value::Object(more)) => {
+                for (key, value) in more {
+                    let added = match (sum.get(key).and_then(Value::as_u64), value.as_u64()) {
+                        (Some(a), Some(b)) => json!(a + b),
+                        _ => value.clone(),
+                    };
+                    sum.insert(key.clone(), added);
+                }
+            }
+            (slot, _) => *slot = Some(usage.clone()),
+        }
+    }
+
+    /// The failure that stands for this prompt, if it did not get every image.
+    pub fn failure(&self) -> Option<Error> {
+        if let Some(first) = self.errors.first() {
+            return Some(first.clone());
+        }
+        let saved = self.images.len() as u64;
+        if !self.unsaved.is_empty() {
+            let n = self.unsaved.len();
+            return Some(Error::new(
+                Kind::Partial,
+                format!("{n} image{} not saved", plural(n as u64)),
+            ));
+        }
+        (saved < self.asked).then(|| {
+            Error::new(
+                Kind::Partial,
+                format!(
+                    "the service returned {saved} of the {} images asked for",
+                    self.asked
+                ),
+            )
+        })
+    }
+
+    /// The `--json` object for this prompt.
+    pub fn to_json(&self, model: &str) -> Value {
+        let images: Vec<Value> = self
+            .images
+            .iter()
+            .map(|image| {
+                json!({
+                    "path": image.path.display().to_string(),
+                    "bytes": image.bytes,
+                    "format": image.format,
+                    "source": image.source,
+                    "url": image.url,
+                })
+            })
+            .collect();
+        let unsaved: Vec<Value> = self
+            .unsaved
+            .iter()
+            .map(|u| json!({"url": u.url, "message": u.error.to_string()}))
+            .collect();
+        json!({
+            "prompt": self.prompt,
+            "model": model,
+            "images": images,
+            "cost": {
+                "per_image": self.bill.per_image.map(cost::to_usd),
+                "count": self.bill.count,
+                "total": self.bill.total().map(cost::to_usd),
+                "currency": "USD",
+            },
+            "request_ids": self.request_ids,
+            "usage": self.usage,
+            "error": self.failure().map(|e| error_json(&e)),
+            "unsaved": unsaved,
+        })
+    }
+}
+
+pub fn error_json(error: &Error) -> Value {
+    json!({
+        "kind": error.kind.name(),
+        "status": error.api.status,
+        "code": error.api.code.as_deref().map(sanitize),
+        "message": error.to_string(),
+        "request_id": error.api.request_id,
+    })
+}
+
+pub fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// `saved 4 images to out/ · wan2.7-image · 4 × $0.030 = $0.120`
+pub fn summary_line(saved: u64, bill: &Bill, folder: &str, model: &str) -> String {
+    let counted = if saved == bill.count {
+        format!("{saved} image{}", plural(saved))
+    } else {
+        format!("{saved} of {} image{}", bill.count, plural(bill.count))
+    };
+    format!(
+        "saved {counted} to {folder} · {model} · {}",
+        bill.describe()
+    )
+}
+
+/// Standard output for results. A reader that went away (`| head -1`) is no
+/// failure: the images are still saved, only the printing stops.
+#[derive(Debug, Default)]
+pub struct Stdout {
+    closed: bool,
+}
+
+impl Stdout {
+    pub fn line(&mut self, text: &str) -> Result<(), Error> {
+        if self.closed {
+            return Ok(());
+        }
+        let mut out = io::stdout().lock();
+        match writeln!(out, "{text}").and_then(|()| out.flush()) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            Err(e) => Err(Error::io("cannot write to standard output", &e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn saved(name: &str) -> SavedImage {
+        SavedImage {
+            path: PathBuf::from(name),
+            bytes: 10,
+            format: ImageFormat::Png,
+            source: "url",
+            url: Some("https://h/a.png".into()),
+        }
+    }
+
+    #[test]
+    fn summary_counts_saved_and_billed_images() {
+        let mut bill = Bill::new("wan2.7-image");
+        bill.add_answer(4, None);
+        assert_eq!(
+            summary_line(4, &bill, "out/", "wan2.7-image"),
+            "saved 4 images to out/ · wan2.7-image · 4 × $0.030 = $0.120"
+        );
+        assert_eq!(
+            summary_line(3, &bill, "out/", "wan2.7-image"),
+            "saved 3 of 4 images to out/ · wan2.7-image · 4 × $0.030 = $0.120"
+        );
+        let mut one = Bill::new("wan2.7-image-pro");
+        one.add_answer(1, None);
+        assert_eq!(
+            summary_line(1, &one, "./", "wan2.7-image-pro"),
+            "saved 1 image to ./ · wan2.7-image-pro · 1 × $0.075 = $0.075"
+        );
+    }
+
+    #[test]
+    fn usage_is_summed_across_requests() {
+        let mut result = PromptResult::new("p".into(), 5, "wan2.7-image");
+        result.add_usage(&json!({"prompt_tokens": 100, "total_tokens": 110}));
+        result.add_usage(&json!({"prompt_tokens": 1, "total_tokens": 2}));
+        assert_eq!(
+            result.usage,
+            Some(json!({"prompt_tokens": 101, "total_tokens": 112}))
+        );
+    }
+
+    #[test]
+    fn a_prompt_missing_images_is_partial() {
+        let mut result = PromptResult::new("p".into(), 2, "wan2.7-image");
+        result.images.push(saved("a-001.png"));
+        assert_eq!(result.failure().unwrap().kind, Kind::Partial);
+        result.images.push(saved("a-002.png"));
+        assert!(result.failure().is_none());
+    }
+
+    #[test]
+    fn json_has_every_contract_field() {
+        let mut result = PromptResult::new("red panda".into(), 1, "wan2.7-image");
+        result.images.push(saved("out/red-panda-001.png"));
+        result.bill.add_answer(1, None);
+        result.request_ids.push("req_1".into());
+        let value = result.to_json("wan2.7-image");
+        assert_eq!(value["prompt"], "red panda");
+        assert_eq!(value["images"][0]["path"], "out/red-panda-001.png");
+        assert_eq!(value["images"][0]["format"], "png");
+        assert_eq!(
+            value["cost"],
+            json!({"per_image": 0.03, "count": 1, "total": 0.03, "currency": "USD"})
+        );
+        assert_eq!(value["request_ids"], json!(["req_1"]));
+        assert_eq!(value["error"], Value::Null);
+    }
+}

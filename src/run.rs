@@ -1,0 +1,364 @@
+//! One `generate` or `edit` run: the requests it plans, the workers that send them,
+//! the downloads that start the moment an answer arrives, and the exit code.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::thread;
+
+use reqwest::blocking::Client;
+
+use crate::api::request::Job;
+use crate::api::response::ImageData;
+use crate::api::{self, Answer, Api};
+use crate::error::{Error, Kind};
+use crate::report::{self, PromptResult, SavedImage, Stdout, Unsaved};
+use crate::settings::RunSettings;
+use crate::{fetch, interrupt};
+
+/// The service returns at most this many images per request.
+pub const MAX_PER_REQUEST: u32 = 4;
+
+/// One API request of the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Planned {
+    pub prompt: usize,
+    pub n: u32,
+}
+
+/// Requests of at most 4 images: 4, 4, …, then the remainder.
+pub fn split(count: u32) -> Vec<u32> {
+    let mut chunks = vec![MAX_PER_REQUEST; (count / MAX_PER_REQUEST) as usize];
+    if count % MAX_PER_REQUEST > 0 {
+        chunks.push(count % MAX_PER_REQUEST);
+    }
+    chunks
+}
+
+pub fn plan(prompts: usize, count: u32) -> Vec<Planned> {
+    (0..prompts)
+        .flat_map(|prompt| split(count).into_iter().map(move |n| Planned { prompt, n }))
+        .collect()
+}
+
+/// What one request came to.
+struct Outcome {
+    prompt: usize,
+    result: Result<Delivered, Error>,
+}
+
+/// An answer and what became of each of its images, in the service's order.
+struct Delivered {
+    answer: Answer,
+    saved: Vec<Result<SavedImage, Unsaved>>,
+}
+
+/// Runs every planned request and reports as results come in; returns the exit code.
+pub fn run(settings: &RunSettings) -> Result<u8, Error> {
+    settings.out.create()?;
+    let http = api::http_client()?;
+    let planned = plan(settings.prompts.len(), settings.count);
+    let mut results: Vec<PromptResult> = settings
+        .prompts
+        .iter()
+        .map(|p| PromptResult::new(p.clone(), u64::from(settings.count), &settings.model))
+        .collect();
+    let mut pending: Vec<usize> = vec![0; results.len()];
+    for request in &planned {
+        pending[request.prompt] += 1;
+    }
+
+    let mut printer = Printer {
+        settings,
+        stdout: Stdout::default(),
+        shown: HashSet::new(),
+    };
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let workers = settings.jobs.clamp(1, planned.len().max(1));
+    let (sender, receiver) = mpsc::channel::<Outcome>();
+    thread::scope(|scope| -> Result<(), Error> {
+        for _ in 0..workers {
+            let sender = sender.clone();
+            let (http, planned, next, stop) = (&http, &planned, &next, &stop);
+            scope.spawn(move || {
+                while let Some(request) = planned.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let outcome = if stop.load(Ordering::Relaxed) {
+                        Outcome {
+                            prompt: request.prompt,
+                            result: Err(not_sent()),
+                        }
+                    } else {
+                        perform(settings, http, request)
+                    };
+                    if let Err(error) = &outcome.result {
+                        if stops_the_run(error) {
+                            stop.store(true, Ordering::Relaxed);
+                        }
+                    }
+                    if sender.send(outcome).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(sender);
+        for outcome in receiver {
+            let result = &mut results[outcome.prompt];
+            printer.absorb(result, outcome.result)?;
+            pending[outcome.prompt] -= 1;
+            if pending[outcome.prompt] == 0 {
+                printer.finish(outcome.prompt, result)?;
+            }
+        }
+        Ok(())
+    })?;
+    Ok(printer.close(&results))
+}
+
+/// An error that every other request would meet too: a bad key, an exhausted quota.
+fn stops_the_run(error: &Error) -> bool {
+    error.kind == Kind::Auth || error.api.code.as_deref() == Some("quota_exceeded")
+}
+
+fn not_sent() -> Error {
+    Error::new(
+        Kind::Other,
+        "not sent, after an earlier request failed for good",
+    )
+}
+
+/// Sends one request and saves its images, in parallel, as soon as it is answered.
+fn perform(settings: &RunSettings, http: &Client, request: &Planned) -> Outcome {
+    let prompt = &settings.prompts[request.prompt];
+    let job = Job {
+        model: &settings.model,
+        prompt,
+        references: &settings.references,
+        n: request.n,
+        extra: &settings.extra,
+    };
+    let result = Api::new(http, &settings.api, &settings.ui)
+        .generate(&job)
+        .map(|answer| {
+            let saved = save_all(settings, http, &settings.stem_for(prompt), &answer.images);
+            Delivered { answer, saved }
+        });
+    Outcome {
+        prompt: request.prompt,
+        result,
+    }
+}
+
+fn save_all(
+    settings: &RunSettings,
+    http: &Client,
+    stem: &str,
+    images: &[ImageData],
+) -> Vec<Result<SavedImage, Unsaved>> {
+    for url in images.iter().filter_map(ImageData::url) {
+        interrupt::downloading(url);
+    }
+    let first = match settings.out.reserve(stem, images.len() as u64) {
+        Ok(first) => first,
+        Err(error) => {
+            return images
+                .iter()
+                .map(|i| {
+                    Err(Unsaved {
+                        url: i.url().map(String::from),
+                        error: error.clone(),
+                    })
+                })
+                .collect();
+        }
+    };
+    thread::scope(|scope| {
+        let handles: Vec<_> = images
+            .iter()
+            .zip(first..)
+            .map(|(image, number)| {
+                scope.spawn(move || save_one(settings, http, stem, image, number))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .zip(images)
+            .map(|(handle, image)| {
+                handle.join().unwrap_or_else(|_| {
+                    Err(Unsaved {
+                        url: image.url().map(String::from),
+                        error: Error::new(Kind::Other, "saving the image failed unexpectedly"),
+                    })
+                })
+            })
+            .collect()
+    })
+}
+
+fn save_one(
+    settings: &RunSettings,
+    http: &Client,
+    stem: &str,
+    image: &ImageData,
+    number: u64,
+) -> Result<SavedImage, Unsaved> {
+    let saved = (|| {
+        let mut part = settings.out.begin()?;
+        let fetched = match image {
+            ImageData::Url(url) => {
+                fetch::download(http, url, settings.download_timeout, &mut part)?
+            }
+            ImageData::Base64(payload) => fetch::decode(payload, &mut part)?,
+        };
+        let path = settings.out.commit(part, stem, number, fetched.format)?;
+        Ok(SavedImage {
+            path,
+            bytes: fetched.bytes,
+            format: fetched.format,
+            source: image.source(),
+            url: image.url().map(String::from),
+        })
+    })();
+    if saved.is_ok() {
+        if let Some(url) = image.url() {
+            interrupt::settled(url);
+        }
+    }
+    saved.map_err(|error| Unsaved {
+        url: image.url().map(String::from),
+        error,
+    })
+}
+
+/// Prints results as they come: paths at once, errors and JSON when a prompt is done.
+struct Printer<'a> {
+    settings: &'a RunSettings,
+    stdout: Stdout,
+    /// Error lines already printed, so a failure shared by many requests shows once.
+    shown: HashSet<String>,
+}
+
+impl Printer<'_> {
+    fn absorb(
+        &mut self,
+        result: &mut PromptResult,
+        outcome: Result<Delivered, Error>,
+    ) -> Result<(), Error> {
+        let delivered = match outcome {
+            Ok(delivered) => delivered,
+            Err(error) => {
+                result.errors.push(error);
+                return Ok(());
+            }
+        };
+        let answer = &delivered.answer;
+        result
+            .bill
+            .add_answer(answer.images.len() as u64, answer.reported_price);
+        result.request_ids.extend(answer.request_id.clone());
+        if let Some(usage) = &answer.usage {
+            result.add_usage(usage);
+        }
+        for saved in delivered.saved {
+            match saved {
+                Ok(image) => {
+                    if !self.settings.json {
+                        self.stdout.line(&image.path.display().to_string())?;
+                    }
+                    result.images.push(image);
+                }
+                Err(unsaved) => result.unsaved.push(unsaved),
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, index: usize, result: &PromptResult) -> Result<(), Error> {
+        let ui = &self.settings.ui;
+        let label = match self.settings.prompts.len() {
+            1 => String::new(),
+            _ => format!("prompt {} ({:?}): ", index + 1, result.prompt),
+        };
+        for error in &result.errors {
+            let mut shown = error.clone();
+            shown.message = format!("{label}{}", error.message);
+            if self.shown.insert(shown.to_string()) {
+                ui.error(&shown);
+            }
+        }
+        for unsaved in &result.unsaved {
+            ui.error(&Error {
+                message: format!("{label}image not saved: {}", unsaved.error.message),
+                ..unsaved.error.clone()
+            });
+            if let Some(url) = &unsaved.url {
+                ui.warn(&format!(
+                    "  the image is paid for; fetch it while the link lives: {url}"
+                ));
+                interrupt::settled(url);
+            }
+        }
+        if result.errors.is_empty() && result.unsaved.is_empty() {
+            if let Some(Error { message, .. }) = result.failure() {
+                ui.warn(&format!("warning: {label}{message}"));
+            }
+        }
+        if self.settings.json {
+            self.stdout
+                .line(&result.to_json(&self.settings.model).to_string())?;
+        }
+        Ok(())
+    }
+
+    /// Prints the summary and decides the exit code.
+    fn close(&mut self, results: &[PromptResult]) -> u8 {
+        let mut bill = crate::cost::Bill::new(&self.settings.model);
+        for result in results {
+            bill.absorb(&result.bill);
+        }
+        let saved: u64 = results.iter().map(|r| r.images.len() as u64).sum();
+        if bill.count > 0 {
+            self.settings.ui.summary(&report::summary_line(
+                saved,
+                &bill,
+                &self.settings.out.describe(),
+                &self.settings.model,
+            ));
+        }
+        let failures: Vec<Error> = results.iter().filter_map(PromptResult::failure).collect();
+        match failures.first() {
+            None => 0,
+            Some(_) if saved > 0 => Kind::Partial.exit_code(),
+            Some(first) => first.kind.exit_code(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_counts_into_requests_of_at_most_four() {
+        assert_eq!(split(1), vec![1]);
+        assert_eq!(split(4), vec![4]);
+        assert_eq!(split(5), vec![4, 1]);
+        assert_eq!(split(10), vec![4, 4, 2]);
+        assert_eq!(split(12), vec![4, 4, 4]);
+    }
+
+    #[test]
+    fn plans_every_prompt_in_order() {
+        let planned = plan(2, 5);
+        assert_eq!(
+            planned,
+            vec![
+                Planned { prompt: 0, n: 4 },
+                Planned { prompt: 0, n: 1 },
+                Planned { prompt: 1, n: 4 },
+                Planned { prompt: 1, n: 1 },
+            ]
+        );
+    }
+}
