@@ -122,8 +122,7 @@ pub enum RouteArg {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// How many images (requests of at most 4 are sent)
-    #[arg(short = 'n', long = "count", value_name = "N", default_value_t = 1,
-          value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(short = 'n', long = "count", value_name = "N", default_value_t = 1, value_parser = at_least_one::<u32>)]
     pub count: u32,
 
     /// The model to use [env: WAN_MODEL] [default: wan2.7-image]
@@ -164,16 +163,22 @@ pub struct RunArgs {
     pub base_url: String,
 
     /// Seconds to wait for one API answer
-    #[arg(long, value_name = "SECS", default_value_t = 300,
-          value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = at_least_one::<u64>)]
     pub timeout: u64,
 
     /// Seconds to wait for one image download
-    #[arg(long, value_name = "SECS", default_value_t = 120,
-          value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "SECS", default_value_t = 120, value_parser = at_least_one::<u64>)]
     pub download_timeout: u64,
 
     /// Retries of a request that surely was not carried out (0 disables)
     #[arg(long, value_name = "N", default_value_t = 2)]
     pub retries: u32,
+}
+
+/// A whole number of 1 or more, with a message that says so.
+fn at_least_one<T: std::str::FromStr + PartialOrd + From<u8>>(text: &str) -> Result<T, String> {
+    match text.trim().parse::<T>() {
+        Ok(n) if n >= T::from(1) => Ok(n),
+        _ => Err("must be a whole number, 1 or more".to_string()),
+    }
 }

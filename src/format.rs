@@ -66,7 +66,7 @@ pub fn describe_non_image(bytes: &[u8]) -> &'static str {
     let head = head.trim_start();
     if bytes.is_empty() {
         "no bytes at all"
-    } else if head.starts_with("<!doctype html") || head.starts_with("<html") {
+    } else if head.starts_with("<!doctype") || head.starts_with("<html") {
         "an HTML page"
     } else if head.starts_with('{') || head.starts_with('[') {
         "JSON text"
@@ -120,6 +120,7 @@ mod tests {
     #[test]
     fn describes_what_came_instead_of_an_image() {
         assert_eq!(describe_non_image(b"<!DOCTYPE html><html>"), "an HTML page");
+        assert_eq!(describe_non_image(b"<!DOCTYPE ht"), "an HTML page");
         assert_eq!(describe_non_image(b"{\"error\":1}"), "JSON text");
         assert_eq!(describe_non_image(b""), "no bytes at all");
     }

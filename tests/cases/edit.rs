@@ -1,0 +1,91 @@
+//! `wan edit`: reference images on the wire, in order, as data URIs or unchanged URLs.
+
+use std::fs;
+
+use mockito::Matcher;
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+#[test]
+fn local_and_url_references_go_first_in_order_then_the_text() {
+    let mut sb = Sandbox::new();
+    fs::write(sb.path("ref.png"), png_sized(640, 480, 3)).unwrap();
+    fs::write(sb.path("photo.jpg"), jpeg_sized(800, 600)).unwrap();
+    let expected_png = format!("data:image/png;base64,{}", b64(&png_sized(640, 480, 3)));
+    let expected_jpg = format!("data:image/jpeg;base64,{}", b64(&jpeg_sized(800, 600)));
+    let api = sb
+        .server
+        .mock("POST", "/v1/chat/completions")
+        .match_body(Matcher::Json(json!({
+            "model": "wan2.7-image-pro",
+            "messages": [{"role": "user", "content": [
+                {"type": "image_url", "image_url": {"url": expected_png}},
+                {"type": "image_url", "image_url": {"url": "https://example.com/reference.jpg"}},
+                {"type": "image_url", "image_url": {"url": expected_jpg}},
+                {"type": "text", "text": "make it Van Gogh"}
+            ]}],
+            "n": 1
+        })))
+        .with_body(chat_answer(&[sb.url("/out.png")]).to_string())
+        .expect(1)
+        .create();
+    sb.image("/out.png", &png(8));
+
+    let out = sb
+        .wan()
+        .args([
+            "edit",
+            "ref.png",
+            "https://example.com/reference.jpg",
+            "photo.jpg",
+            "make it Van Gogh",
+            "--pro",
+        ])
+        .output()
+        .unwrap();
+
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    api.assert();
+    assert_eq!(stdout_of(&out), "make-it-van-gogh-001.png\n");
+    assert_eq!(read(&sb.path("make-it-van-gogh-001.png")), png(8));
+}
+
+#[test]
+fn a_reference_can_come_from_standard_input() {
+    let mut sb = Sandbox::new();
+    let api = sb
+        .server
+        .mock("POST", "/v1/chat/completions")
+        .match_request(|req| {
+            let body: Value = serde_json::from_slice(req.body().unwrap()).unwrap();
+            body["messages"][0]["content"][0]["image_url"]["url"]
+                .as_str()
+                .unwrap()
+                .starts_with("data:image/png;base64,iVBORw0KGgo")
+        })
+        .with_body(chat_answer(&[sb.url("/o.png")]).to_string())
+        .create();
+    sb.image("/o.png", &png(1));
+    sb.wan()
+        .args(["edit", "-", "sharpen"])
+        .write_stdin(png(4))
+        .assert()
+        .code(0)
+        .stdout("sharpen-001.png\n");
+    api.assert();
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// A JPEG's first bytes up to a baseline SOF0 frame header giving its size.
+fn jpeg_sized(width: u16, height: u16) -> Vec<u8> {
+    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x11, 0x08];
+    bytes.extend_from_slice(&height.to_be_bytes());
+    bytes.extend_from_slice(&width.to_be_bytes());
+    bytes.extend_from_slice(&[3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1, 0xFF, 0xD9]);
+    bytes
+}

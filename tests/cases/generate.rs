@@ -1,0 +1,290 @@
+//! `wan generate` end to end: the request on the wire, the files on disk, stdout and the cost line.
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+use mockito::Matcher;
+use serde_json::json;
+
+use crate::support::*;
+
+#[test]
+fn sends_the_seed_body_and_saves_the_image_from_its_url() {
+    let mut sb = Sandbox::new();
+    let api = sb
+        .server
+        .mock("POST", "/v1/chat/completions")
+        .match_header("authorization", format!("Bearer {KEY}").as_str())
+        .match_header("content-type", "application/json")
+        .match_body(Matcher::Json(json!({
+            "model": "wan2.7-image",
+            "messages": [{"role": "user", "content": [{"type": "text", "text": "red panda"}]}],
+            "n": 1
+        })))
+        .with_header("x-request-id", "req_42")
+        .with_body(chat_answer(&[sb.url("/img/a.png")]).to_string())
+        .expect(1)
+        .create();
+    let image = sb.image("/img/a.png", &png(1));
+
+    let out = sb
+        .wan()
+        .args(["generate", "red panda", "-n", "1", "-o", "out/"])
+        .output()
+        .unwrap();
+
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    api.assert();
+    image.assert();
+    assert_eq!(stdout_of(&out), "out/red-panda-001.png\n");
+    assert_eq!(read(&sb.path("out/red-panda-001.png")), png(1));
+    assert_eq!(sb.files("out"), ["red-panda-001.png"]);
+    let stderr = stderr_of(&out);
+    assert_eq!(
+        stderr.lines().last().unwrap(),
+        "saved 1 image to out/ · wan2.7-image · 1 × $0.030 = $0.030"
+    );
+    assert!(!stderr.contains(KEY));
+}
+
+#[test]
+fn n_is_always_sent_even_at_its_default_of_one() {
+    let mut sb = Sandbox::new();
+    let api = sb
+        .server
+        .mock("POST", "/v1/chat/completions")
+        .match_body(Matcher::PartialJson(json!({"n": 1})))
+        .with_body(chat_answer(&[sb.url("/i.png")]).to_string())
+        .expect(1)
+        .create();
+    sb.image("/i.png", &png(0));
+    sb.wan()
+        .args(["generate", "cat"])
+        .assert()
+        .code(0)
+        .stdout("cat-001.png\n");
+    api.assert();
+}
+
+#[test]
+fn more_than_four_images_are_split_into_requests_of_four_and_the_rest() {
+    let mut sb = Sandbox::new();
+    let four: Vec<String> = (1..=4).map(|i| sb.url(&format!("/a{i}.png"))).collect();
+    let big = sb
+        .server
+        .mock("POST", "/v1/chat/completions")
+        .match_body(Matcher::PartialJson(json!({"n": 4})))
+        .with_body(chat_answer(&four).to_string())
+        .expect(1)
+        .create();
+    let small = sb
+        .server
+        .mock("POST", "/v1/chat/completions")
+        .match_body(Matcher::PartialJson(json!({"n": 1})))
+        .with_body(chat_answer(&[sb.url("/b1.png")]).to_string())
+        .expect(1)
+        .create();
+    for i in 1..=4 {
+        sb.image(&format!("/a{i}.png"), &png(i));
+    }
+    sb.image("/b1.png", &png(9));
+
+    let out = sb
+        .wan()
+        .args(["generate", "fox", "-n", "5", "-o", "o"])
+        .output()
+        .unwrap();
+
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    big.assert();
+    small.assert();
+    let mut printed: Vec<String> = stdout_of(&out).lines().map(String::from).collect();
+    printed.sort();
+    assert_eq!(
+        printed,
+        [
+            "o/fox-001.png",
+            "o/fox-002.png",
+            "o/fox-003.png",
+            "o/fox-004.png",
+            "o/fox-005.png"
+        ]
+    );
+    assert_eq!(sb.files("o").len(), 5);
+    assert!(
+        stderr_of(&out).ends_with("saved 5 images to o/ · wan2.7-image · 5 × $0.030 = $0.150\n")
+    );
+}
+
+#[test]
+fn images_of_one_answer_are_numbered_in_index_order() {
+    let mut sb = Sandbox::new();
+    // the answer lists index 1 before index 0
+    let answer = json!({"choices": [
+        {"index": 1, "message": {"content": [{"type": "image", "image": sb.url("/second.png")}]}},
+        {"index": 0, "message": {"content": [{"type": "image", "image": sb.url("/first.png")}]}},
+    ]});
+    sb.chat(&answer);
+    sb.image("/first.png", &png(1));
+    sb.image("/second.png", &png(2));
+    sb.wan()
+        .args(["generate", "pair", "-n", "2"])
+        .assert()
+        .code(0)
+        .stdout("pair-001.png\npair-002.png\n");
+    assert_eq!(read(&sb.path("pair-001.png")), png(1));
+    assert_eq!(read(&sb.path("pair-002.png")), png(2));
+}
+
+#[test]
+fn base64_images_are_decoded_and_named_by_their_real_format() {
+    let mut sb = Sandbox::new();
+    let data_uri = format!("data:image/png;base64,{}", STANDARD.encode(png(5)));
+    let bare_unpadded_jpeg = STANDARD_NO_PAD.encode(jpeg(6));
+    let wrapped = {
+        let b64 = STANDARD.encode(png(7));
+        format!("{}\n{}", &b64[..20], &b64[20..])
+    };
+    sb.chat(&chat_answer(&[data_uri, bare_unpadded_jpeg, wrapped]));
+
+    let out = sb
+        .wan()
+        .args(["generate", "b64", "-n", "3"])
+        .output()
+        .unwrap();
+
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(stdout_of(&out), "b64-001.png\nb64-002.jpg\nb64-003.png\n");
+    assert_eq!(read(&sb.path("b64-001.png")), png(5));
+    assert_eq!(read(&sb.path("b64-002.jpg")), jpeg(6));
+    assert_eq!(read(&sb.path("b64-003.png")), png(7));
+}
+
+#[test]
+fn the_pro_flag_picks_the_pro_model_and_its_price() {
+    let mut sb = Sandbox::new();
+    let api = sb
+        .server
+        .mock("POST", "/v1/chat/completions")
+        .match_body(Matcher::PartialJson(
+            json!({"model": "wan2.7-image-pro", "n": 2}),
+        ))
+        .with_body(chat_answer(&[sb.url("/1.png"), sb.url("/2.png")]).to_string())
+        .create();
+    sb.image("/1.png", &png(1));
+    sb.image("/2.png", &png(2));
+    let out = sb
+        .wan()
+        .args(["generate", "owl", "--pro", "-n", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    api.assert();
+    assert!(
+        stderr_of(&out)
+            .ends_with("saved 2 images to ./ · wan2.7-image-pro · 2 × $0.075 = $0.150\n")
+    );
+}
+
+#[test]
+fn a_model_from_the_environment_is_sent_and_an_unknown_price_says_so() {
+    let mut sb = Sandbox::new();
+    let api = sb
+        .server
+        .mock("POST", "/v1/chat/completions")
+        .match_body(Matcher::PartialJson(json!({"model": "wan9-image"})))
+        .with_body(chat_answer(&[sb.url("/1.png")]).to_string())
+        .create();
+    sb.image("/1.png", &png(1));
+    let out = sb
+        .wan()
+        .env("WAN_MODEL", "wan9-image")
+        .args(["generate", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    api.assert();
+    assert!(
+        stderr_of(&out).ends_with("· wan9-image · 1 × unknown price (cost unknown)\n"),
+        "{}",
+        stderr_of(&out)
+    );
+}
+
+#[test]
+fn cost_is_counted_from_the_images_returned_not_asked() {
+    let mut sb = Sandbox::new();
+    sb.chat(&chat_answer(&[sb.url("/1.png"), sb.url("/2.png")]));
+    sb.image("/1.png", &png(1));
+    sb.image("/2.png", &png(2));
+    let out = sb
+        .wan()
+        .args(["generate", "x", "-n", "3"])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains("the service returned 2 of the 3 images asked for"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with("saved 2 images to ./ · wan2.7-image · 2 × $0.030 = $0.060\n"),
+        "{stderr}"
+    );
+    assert_eq!(out.status.code(), Some(7));
+}
+
+#[test]
+fn a_price_reported_by_the_service_is_used_and_named() {
+    let mut sb = Sandbox::new();
+    sb.server
+        .mock("POST", "/v1/chat/completions")
+        .with_header("x-aisa-price-usd", "0.025")
+        .with_body(chat_answer(&[sb.url("/1.png")]).to_string())
+        .create();
+    sb.image("/1.png", &png(1));
+    let out = sb.wan().args(["generate", "x"]).output().unwrap();
+    assert!(
+        stderr_of(&out).ends_with(
+            "saved 1 image to ./ · wan2.7-image · $0.025 (as reported by the service)\n"
+        )
+    );
+}
+
+#[test]
+fn the_prompt_can_come_from_standard_input() {
+    let mut sb = Sandbox::new();
+    let api = sb
+        .server
+        .mock("POST", "/v1/chat/completions")
+        .match_body(Matcher::PartialJson(json!({"messages": [{"role": "user", "content": [{"type": "text", "text": "a lighthouse at dusk"}]}]})))
+        .with_body(chat_answer(&[sb.url("/1.png")]).to_string())
+        .expect(2)
+        .create();
+    sb.image("/1.png", &png(1));
+    sb.wan()
+        .arg("generate")
+        .write_stdin("a lighthouse at dusk\n")
+        .assert()
+        .code(0)
+        .stdout("a-lighthouse-at-dusk-001.png\n");
+    sb.wan()
+        .args(["generate", "-"])
+        .write_stdin("a lighthouse at dusk\n")
+        .assert()
+        .code(0)
+        .stdout("a-lighthouse-at-dusk-002.png\n");
+    api.assert();
+}
+
+#[test]
+fn a_trailing_slash_on_the_base_url_is_fine() {
+    let mut sb = Sandbox::new();
+    let api = sb.chat(&chat_answer(&[sb.url("/1.png")]));
+    sb.image("/1.png", &png(1));
+    let base = format!("{}/", sb.api_base());
+    sb.wan()
+        .args(["generate", "x", "--base-url", &base])
+        .assert()
+        .code(0);
+    api.assert();
+}

@@ -1,0 +1,6 @@
+//! The test cases, one module per area of the contract.
+
+mod edit;
+mod errors;
+mod generate;
+mod output;
