@@ -62,7 +62,8 @@ pub struct Error {
     pub kind: Kind,
     /// What failed, in the tool's own words.
     pub message: String,
-    pub api: ApiDetail,
+    /// Boxed: most errors carry none, and it keeps `Result<_, Error>` small.
+    pub api: Box<ApiDetail>,
     /// One line telling the user what to do about it.
     pub hint: Option<String>,
 }
@@ -72,7 +73,7 @@ impl Error {
         Self {
             kind,
             message: message.into(),
-            api: ApiDetail::default(),
+            api: Box::default(),
             hint: None,
         }
     }
@@ -86,7 +87,7 @@ impl Error {
     }
 
     pub fn with_api(mut self, api: ApiDetail) -> Self {
-        self.api = api;
+        self.api = Box::new(api);
         self
     }
 

@@ -29,7 +29,7 @@ pub struct Planned {
 /// Requests of at most 4 images: 4, 4, …, then the remainder.
 pub fn split(count: u32) -> Vec<u32> {
     let mut chunks = vec![MAX_PER_REQUEST; (count / MAX_PER_REQUEST) as usize];
-    if count % MAX_PER_REQUEST > 0 {
+    if !count.is_multiple_of(MAX_PER_REQUEST) {
         chunks.push(count % MAX_PER_REQUEST);
     }
     chunks
@@ -91,10 +91,10 @@ pub fn run(settings: &RunSettings) -> Result<u8, Error> {
                     } else {
                         perform(settings, http, request)
                     };
-                    if let Err(error) = &outcome.result {
-                        if stops_the_run(error) {
-                            stop.store(true, Ordering::Relaxed);
-                        }
+                    if let Err(error) = &outcome.result
+                        && stops_the_run(error)
+                    {
+                        stop.store(true, Ordering::Relaxed);
                     }
                     if sender.send(outcome).is_err() {
                         break;
@@ -220,10 +220,10 @@ fn save_one(
             url: image.url().map(String::from),
         })
     })();
-    if saved.is_ok() {
-        if let Some(url) = image.url() {
-            interrupt::settled(url);
-        }
+    if saved.is_ok()
+        && let Some(url) = image.url()
+    {
+        interrupt::settled(url);
     }
     saved.map_err(|error| Unsaved {
         url: image.url().map(String::from),
@@ -299,10 +299,11 @@ impl Printer<'_> {
                 interrupt::settled(url);
             }
         }
-        if result.errors.is_empty() && result.unsaved.is_empty() {
-            if let Some(Error { message, .. }) = result.failure() {
-                ui.warn(&format!("warning: {label}{message}"));
-            }
+        if result.errors.is_empty()
+            && result.unsaved.is_empty()
+            && let Some(Error { message, .. }) = result.failure()
+        {
+            ui.warn(&format!("warning: {label}{message}"));
         }
         if self.settings.json {
             self.stdout
