@@ -154,12 +154,7 @@ pub struct RunArgs {
     pub verbose: bool,
 
     /// The API base URL
-    #[arg(
-        long,
-        value_name = "URL",
-        env = "AISA_BASE_URL",
-        default_value = "https://api.aisa.one/v1"
-    )]
+    #[arg(long, value_name = "URL", env = "AISA_BASE_URL", default_value = "https://api.aisa.one/v1")]
     pub base_url: String,
 
     /// Seconds to wait for one API answer

@@ -23,12 +23,7 @@ pub const MODELS: &[Model] = &[
         price: 30_000,
         purpose: "fast, general-purpose image generation and editing",
     },
-    Model {
-        name: PRO_MODEL,
-        flag: "--pro",
-        price: 75_000,
-        purpose: "higher fidelity generation and editing",
-    },
+    Model { name: PRO_MODEL, flag: "--pro", price: 75_000, purpose: "higher fidelity generation and editing" },
 ];
 
 pub fn price_per_image(model: &str) -> Option<Micros> {
@@ -50,11 +45,7 @@ pub fn format_usd(micros: Micros) -> String {
     let whole = micros / 1_000_000;
     let fraction = format!("{:06}", micros % 1_000_000);
     let trimmed = fraction.trim_end_matches('0');
-    let shown = if trimmed.len() < 3 {
-        &fraction[..3]
-    } else {
-        trimmed
-    };
+    let shown = if trimmed.len() < 3 { &fraction[..3] } else { trimmed };
     format!("${whole}.{shown}")
 }
 
@@ -71,10 +62,7 @@ pub struct Bill {
 
 impl Bill {
     pub fn new(model: &str) -> Self {
-        Self {
-            per_image: price_per_image(model),
-            ..Self::default()
-        }
+        Self { per_image: price_per_image(model), ..Self::default() }
     }
 
     /// Adds one answer's images and the price the service reported for it, if any.
@@ -101,8 +89,7 @@ impl Bill {
 
     /// The total: the service's own figure where it gave one, else count × price.
     pub fn total(&self) -> Option<Micros> {
-        self.reported()
-            .or_else(|| self.per_image.map(|p| p * self.count))
+        self.reported().or_else(|| self.per_image.map(|p| p * self.count))
     }
 
     /// `4 × $0.030 = $0.120`, or the service's figure, or `cost unknown`.
@@ -110,12 +97,7 @@ impl Bill {
         match (self.reported(), self.per_image) {
             (Some(total), _) => format!("{} (as reported by the service)", format_usd(total)),
             (None, Some(price)) => {
-                format!(
-                    "{} × {} = {}",
-                    self.count,
-                    format_usd(price),
-                    format_usd(price * self.count)
-                )
+                format!("{} × {} = {}", self.count, format_usd(price), format_usd(price * self.count))
             }
             (None, None) => format!("{} × unknown price (cost unknown)", self.count),
         }

@@ -70,12 +70,7 @@ pub struct Error {
 
 impl Error {
     pub fn new(kind: Kind, message: impl Into<String>) -> Self {
-        Self {
-            kind,
-            message: message.into(),
-            api: Box::default(),
-            hint: None,
-        }
+        Self { kind, message: message.into(), api: Box::default(), hint: None }
     }
 
     pub fn usage(message: impl Into<String>) -> Self {
@@ -126,11 +121,7 @@ impl std::error::Error for Error {}
 /// that could rewrite the terminal) become spaces, and it is cut to `MAX_SERVER_TEXT`.
 pub fn sanitize(text: &str) -> String {
     const MAX_SERVER_TEXT: usize = 300;
-    let mut out: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(MAX_SERVER_TEXT)
-        .collect();
+    let mut out: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).take(MAX_SERVER_TEXT).collect();
     if text.chars().count() > MAX_SERVER_TEXT {
         out.push('…');
     }

@@ -9,7 +9,7 @@ use reqwest::blocking::Client;
 
 use crate::api::root_cause;
 use crate::error::{Error, Kind};
-use crate::format::{self, ImageFormat, SNIFF_LEN};
+use crate::format::{self, ImageFormat, SNIFF_LEN, TAIL_LEN};
 use crate::output::PartFile;
 
 /// No generated image comes near this; a body that does is not an image.
@@ -31,27 +31,16 @@ struct Failed {
 }
 
 fn transient(message: String) -> Failed {
-    Failed {
-        error: Error::new(Kind::Service, message),
-        transient: true,
-    }
+    Failed { error: Error::new(Kind::Service, message), transient: true }
 }
 
 fn permanent(kind: Kind, message: String) -> Failed {
-    Failed {
-        error: Error::new(kind, message),
-        transient: false,
-    }
+    Failed { error: Error::new(kind, message), transient: false }
 }
 
 /// Streams `url` into `out`, checking it is an image as it arrives. Carries no
 /// credentials: image hosts never see the API key.
-pub fn download(
-    http: &Client,
-    url: &str,
-    timeout: Duration,
-    out: &mut PartFile,
-) -> Result<Fetched, Error> {
+pub fn download(http: &Client, url: &str, timeout: Duration, out: &mut PartFile) -> Result<Fetched, Error> {
     let mut tries = 0;
     loop {
         match download_once(http, url, timeout, out) {
@@ -59,25 +48,16 @@ pub fn download(
             Err(failed) if failed.transient && tries < DOWNLOAD_RETRIES => {
                 tries += 1;
                 std::thread::sleep(Duration::from_millis(250 << tries));
-                out.rewind()
-                    .map_err(|e| Error::io("cannot restart the download", &e))?;
+                out.rewind().map_err(|e| Error::io("cannot restart the download", &e))?;
             }
             Err(failed) => return Err(failed.error),
         }
     }
 }
 
-fn download_once(
-    http: &Client,
-    url: &str,
-    timeout: Duration,
-    out: &mut PartFile,
-) -> Result<Fetched, Failed> {
-    let mut response = http
-        .get(url)
-        .timeout(timeout)
-        .send()
-        .map_err(|e| transient(format!("download failed: {}", root_cause(&e))))?;
+fn download_once(http: &Client, url: &str, timeout: Duration, out: &mut PartFile) -> Result<Fetched, Failed> {
+    let mut response =
+        http.get(url).timeout(timeout).send().map_err(|e| transient(format!("download failed: {}", root_cause(&e))))?;
     let status = response.status().as_u16();
     match status {
         200..=299 => {}
@@ -89,14 +69,12 @@ fn download_once(
             ));
         }
         _ => {
-            return Err(permanent(
-                Kind::Other,
-                format!("download failed: HTTP {status}"),
-            ));
+            return Err(permanent(Kind::Other, format!("download failed: HTTP {status}")));
         }
     }
     let mut buf = vec![0u8; CHUNK];
     let mut head = Vec::with_capacity(SNIFF_LEN);
+    let mut tail = Vec::with_capacity(2 * TAIL_LEN);
     let mut format = None;
     let mut written: u64 = 0;
     loop {
@@ -104,10 +82,7 @@ fn download_once(
             Ok(0) => break,
             Ok(n) => n,
             Err(e) => {
-                return Err(transient(format!(
-                    "the download was cut short: {}",
-                    root_cause(&e)
-                )));
+                return Err(transient(format!("the download was cut short: {}", root_cause(&e))));
             }
         };
         let chunk = &buf[..n];
@@ -119,49 +94,40 @@ fn download_once(
                 format = Some(sniffed(&head)?);
             }
         }
+        tail.extend_from_slice(&chunk[chunk.len().saturating_sub(TAIL_LEN)..]);
+        tail.drain(..tail.len().saturating_sub(TAIL_LEN));
         written += n as u64;
         if written > MAX_IMAGE_BYTES {
             return Err(permanent(
                 Kind::Other,
-                format!(
-                    "the download is over {} MB; not an image",
-                    MAX_IMAGE_BYTES >> 20
-                ),
+                format!("the download is over {} MB; not an image", MAX_IMAGE_BYTES >> 20),
             ));
         }
-        out.write_all(chunk)
-            .map_err(|e| permanent(Kind::Other, format!("cannot write the image: {e}")))?;
+        out.write_all(chunk).map_err(|e| permanent(Kind::Other, format!("cannot write the image: {e}")))?;
     }
     let format = match format {
         Some(format) => format,
         None => sniffed(&head)?,
     };
-    Ok(Fetched {
-        format,
-        bytes: written,
-    })
+    if !format.is_complete(&head, &tail, written) {
+        return Err(transient(format!("the download was cut short: the {} image ends early", format.extension())));
+    }
+    Ok(Fetched { format, bytes: written })
 }
 
 fn sniffed(head: &[u8]) -> Result<ImageFormat, Failed> {
     ImageFormat::sniff(head).ok_or_else(|| {
         permanent(
             Kind::Other,
-            format!(
-                "the image URL returned {} instead of an image",
-                format::describe_non_image(head)
-            ),
+            format!("the image URL returned {} instead of an image", format::describe_non_image(head)),
         )
     })
 }
 
 /// Standard or URL-safe alphabet, padded or not, line breaks allowed.
 fn decode_base64(payload: &str) -> Option<Vec<u8>> {
-    let config =
-        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
-    let compact: String = payload
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace())
-        .collect();
+    let config = GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+    let compact: String = payload.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     [base64::alphabet::STANDARD, base64::alphabet::URL_SAFE]
         .iter()
         .find_map(|alphabet| GeneralPurpose::new(alphabet, config).decode(&compact).ok())
@@ -169,23 +135,20 @@ fn decode_base64(payload: &str) -> Option<Vec<u8>> {
 
 /// Decodes a base64 image from the answer into `out`.
 pub fn decode(payload: &str, out: &mut PartFile) -> Result<Fetched, Error> {
-    let bytes = decode_base64(payload)
-        .ok_or_else(|| Error::new(Kind::Other, "an image in the answer is not valid base64"))?;
+    let bytes =
+        decode_base64(payload).ok_or_else(|| Error::new(Kind::Other, "an image in the answer is not valid base64"))?;
     let format = ImageFormat::sniff(&bytes).ok_or_else(|| {
-        Error::new(
-            Kind::Other,
-            format!(
-                "a base64 image in the answer holds {}",
-                format::describe_non_image(&bytes)
-            ),
-        )
+        Error::new(Kind::Other, format!("a base64 image in the answer holds {}", format::describe_non_image(&bytes)))
     })?;
-    out.write_all(&bytes)
-        .map_err(|e| Error::io("cannot write the image", &e))?;
-    Ok(Fetched {
-        format,
-        bytes: bytes.len() as u64,
-    })
+    let tail = &bytes[bytes.len().saturating_sub(TAIL_LEN)..];
+    if !format.is_complete(&bytes, tail, bytes.len() as u64) {
+        return Err(Error::new(
+            Kind::Other,
+            format!("a base64 {} image in the answer is cut short", format.extension()),
+        ));
+    }
+    out.write_all(&bytes).map_err(|e| Error::io("cannot write the image", &e))?;
+    Ok(Fetched { format, bytes: bytes.len() as u64 })
 }
 
 #[cfg(test)]

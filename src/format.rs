@@ -60,6 +60,36 @@ impl ImageFormat {
     }
 }
 
+/// How many trailing bytes `is_complete` needs.
+pub const TAIL_LEN: usize = 16;
+
+/// The last chunk of every PNG: a zero-length IEND with its fixed CRC.
+const PNG_END: &[u8] = b"\0\0\0\0IEND\xAE\x42\x60\x82";
+
+impl ImageFormat {
+    /// Whether an image of `len` bytes, beginning with `head` (at least `SNIFF_LEN`
+    /// bytes) and ending with `tail` (the last `TAIL_LEN`), is whole: its format's end
+    /// marker or declared size. A body cut short fails this even when no
+    /// Content-Length said how long it should have been.
+    pub fn is_complete(self, head: &[u8], tail: &[u8], len: u64) -> bool {
+        let declared =
+            |at: usize| head.get(at..at + 4).map(|b| u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])));
+        // JPEG and GIF writers may pad after the end marker.
+        let unpadded = || {
+            let end = tail.iter().rposition(|&b| b != 0 && !b.is_ascii_whitespace()).map_or(0, |i| i + 1);
+            &tail[..end]
+        };
+        match self {
+            Self::Png => tail.ends_with(PNG_END),
+            Self::Jpeg => unpadded().ends_with(&[0xFF, 0xD9]),
+            Self::Gif => unpadded().ends_with(&[0x3B]),
+            Self::Webp => declared(4).is_some_and(|size| size + 8 == len),
+            // Some BMP writers leave the size field at zero.
+            Self::Bmp => declared(2).is_some_and(|size| size == 0 || size == len),
+        }
+    }
+}
+
 /// A short description of bytes that are not an image, for error messages.
 pub fn describe_non_image(bytes: &[u8]) -> &'static str {
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(64)]).to_ascii_lowercase();
@@ -83,23 +113,11 @@ mod tests {
 
     #[test]
     fn sniffs_each_format_from_its_magic_number() {
-        assert_eq!(
-            ImageFormat::sniff(b"\x89PNG\r\n\x1a\n...."),
-            Some(ImageFormat::Png)
-        );
-        assert_eq!(
-            ImageFormat::sniff(&[0xFF, 0xD8, 0xFF, 0xE0]),
-            Some(ImageFormat::Jpeg)
-        );
-        assert_eq!(
-            ImageFormat::sniff(b"RIFF\x10\0\0\0WEBPVP8 "),
-            Some(ImageFormat::Webp)
-        );
+        assert_eq!(ImageFormat::sniff(b"\x89PNG\r\n\x1a\n...."), Some(ImageFormat::Png));
+        assert_eq!(ImageFormat::sniff(&[0xFF, 0xD8, 0xFF, 0xE0]), Some(ImageFormat::Jpeg));
+        assert_eq!(ImageFormat::sniff(b"RIFF\x10\0\0\0WEBPVP8 "), Some(ImageFormat::Webp));
         assert_eq!(ImageFormat::sniff(b"GIF89a\x01\0"), Some(ImageFormat::Gif));
-        assert_eq!(
-            ImageFormat::sniff(b"BM\0\0\0\0\0\0\0\0\0\0\0\0"),
-            Some(ImageFormat::Bmp)
-        );
+        assert_eq!(ImageFormat::sniff(b"BM\0\0\0\0\0\0\0\0\0\0\0\0"), Some(ImageFormat::Bmp));
     }
 
     #[test]
@@ -115,6 +133,32 @@ mod tests {
         assert_eq!(ImageFormat::Jpeg.extension(), "jpg");
         assert_eq!(ImageFormat::Webp.mime(), "image/webp");
         assert!(!ImageFormat::Gif.is_reference_format());
+    }
+
+    fn complete(format: ImageFormat, bytes: &[u8]) -> bool {
+        let tail = &bytes[bytes.len().saturating_sub(TAIL_LEN)..];
+        format.is_complete(bytes, tail, bytes.len() as u64)
+    }
+
+    #[test]
+    fn whole_images_are_complete_and_cut_ones_are_not() {
+        let mut png = b"\x89PNG\r\n\x1a\n....IDATxxxx".to_vec();
+        png.extend_from_slice(PNG_END);
+        assert!(complete(ImageFormat::Png, &png));
+        assert!(!complete(ImageFormat::Png, &png[..png.len() - 3]));
+
+        let jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3, 0xFF, 0xD9, 0, 0];
+        assert!(complete(ImageFormat::Jpeg, &jpeg));
+        assert!(!complete(ImageFormat::Jpeg, &jpeg[..7]));
+
+        let mut webp = b"RIFF\x0c\0\0\0WEBPVP8 ".to_vec();
+        assert_eq!(webp.len(), 16);
+        webp.extend_from_slice(&[0; 4]);
+        assert!(complete(ImageFormat::Webp, &webp));
+        assert!(!complete(ImageFormat::Webp, &webp[..18]));
+
+        assert!(complete(ImageFormat::Gif, b"GIF89a\x01\0;"));
+        assert!(!complete(ImageFormat::Gif, b"GIF89a\x01\0"));
     }
 
     #[test]

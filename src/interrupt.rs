@@ -18,16 +18,12 @@ struct Unfinished {
     unsaved_urls: BTreeSet<String>,
 }
 
-static UNFINISHED: Mutex<Unfinished> = Mutex::new(Unfinished {
-    temp_files: BTreeSet::new(),
-    unsaved_urls: BTreeSet::new(),
-});
+static UNFINISHED: Mutex<Unfinished> =
+    Mutex::new(Unfinished { temp_files: BTreeSet::new(), unsaved_urls: BTreeSet::new() });
 
 fn unfinished() -> std::sync::MutexGuard<'static, Unfinished> {
     // A panic elsewhere must not stop the clean-up: the data is still sound.
-    UNFINISHED
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    UNFINISHED.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Installs the handler for SIGINT, SIGTERM and SIGHUP.
@@ -48,9 +44,7 @@ pub fn install() {
 }
 
 /// Creates a temporary file and records it, so an interrupt removes it.
-pub fn create_temp(
-    create: impl FnOnce() -> io::Result<NamedTempFile>,
-) -> io::Result<NamedTempFile> {
+pub fn create_temp(create: impl FnOnce() -> io::Result<NamedTempFile>) -> io::Result<NamedTempFile> {
     let mut state = unfinished();
     let file = create()?;
     state.temp_files.insert(file.path().to_path_buf());

@@ -20,10 +20,7 @@ pub fn print(as_json: bool) -> Result<u8, Error> {
             out.line(&line.to_string())?;
         }
     } else {
-        out.line(&format!(
-            "{:<18} {:<10} {:>9}  {}",
-            "MODEL", "FLAG", "PER IMAGE", "FOR"
-        ))?;
+        out.line(&format!("{:<18} {:<10} {:>9}  {}", "MODEL", "FLAG", "PER IMAGE", "FOR"))?;
         for model in MODELS {
             out.line(&format!(
                 "{:<18} {:<10} {:>9}  {}",

@@ -36,11 +36,7 @@ pub fn slug(prompt: &str) -> String {
         slug.truncate(end);
     }
     let slug = slug.trim_end_matches('-');
-    if slug.is_empty() {
-        "image".to_string()
-    } else {
-        slug.to_string()
-    }
+    if slug.is_empty() { "image".to_string() } else { slug.to_string() }
 }
 
 /// Checks a `--name` stem: it must name a file inside the output folder, nothing else.
@@ -73,9 +69,7 @@ fn highest_number(dir: &Path, stem: &str) -> io::Result<u64> {
         let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
             continue;
         };
-        let digits_end = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
+        let digits_end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
         let (digits, tail) = rest.split_at(digits_end);
         if digits.is_empty() || !(tail.is_empty() || tail.starts_with('.')) {
             continue;
@@ -108,10 +102,9 @@ impl OutputDir {
     /// Fails early, before anything is sent, if the folder cannot hold files.
     pub fn check(&self) -> Result<(), Error> {
         match fs::metadata(&self.dir) {
-            Ok(meta) if !meta.is_dir() => Err(Error::usage(format!(
-                "output path {} exists and is not a directory",
-                self.dir.display()
-            ))),
+            Ok(meta) if !meta.is_dir() => {
+                Err(Error::usage(format!("output path {} exists and is not a directory", self.dir.display())))
+            }
             _ => Ok(()),
         }
     }
@@ -119,27 +112,14 @@ impl OutputDir {
     /// Creates the folder and its parents if missing.
     pub fn create(&self) -> Result<(), Error> {
         self.check()?;
-        fs::create_dir_all(&self.dir).map_err(|e| {
-            Error::usage(format!(
-                "cannot create output folder {}: {e}",
-                self.dir.display()
-            ))
-        })
+        fs::create_dir_all(&self.dir)
+            .map_err(|e| Error::usage(format!("cannot create output folder {}: {e}", self.dir.display())))
     }
 
     /// The folder for the summary line: `out/`, or `./` for the current directory.
     pub fn describe(&self) -> String {
-        let shown = self
-            .shown
-            .as_deref()
-            .unwrap_or(Path::new("."))
-            .display()
-            .to_string();
-        if shown.ends_with('/') {
-            shown
-        } else {
-            format!("{shown}/")
-        }
+        let shown = self.shown.as_deref().unwrap_or(Path::new(".")).display().to_string();
+        if shown.ends_with('/') { shown } else { format!("{shown}/") }
     }
 
     /// The path printed for a saved file: `DIR/NAME` as the user named `DIR`.
@@ -169,25 +149,14 @@ impl OutputDir {
 
     /// A new temporary file beside the final ones, hidden and removed if the run stops.
     pub fn begin(&self) -> Result<PartFile, Error> {
-        interrupt::create_temp(|| {
-            tempfile::Builder::new()
-                .prefix(".wan-")
-                .suffix(".part")
-                .tempfile_in(&self.dir)
-        })
-        .map(|file| PartFile { file })
-        .map_err(|e| Error::io(format_args!("cannot write in {}", self.dir.display()), &e))
+        interrupt::create_temp(|| tempfile::Builder::new().prefix(".wan-").suffix(".part").tempfile_in(&self.dir))
+            .map(|file| PartFile { file })
+            .map_err(|e| Error::io(format_args!("cannot write in {}", self.dir.display()), &e))
     }
 
     /// Moves a finished file to `STEM-NNN.EXT`; if another process took that name
     /// meanwhile, takes the next free number instead. Never overwrites.
-    pub fn commit(
-        &self,
-        part: PartFile,
-        stem: &str,
-        mut number: u64,
-        format: ImageFormat,
-    ) -> Result<PathBuf, Error> {
+    pub fn commit(&self, part: PartFile, stem: &str, mut number: u64, format: ImageFormat) -> Result<PathBuf, Error> {
         let mut file = part.file;
         file.as_file_mut()
             .sync_all()
@@ -202,10 +171,7 @@ impl OutputDir {
                 }
                 Err(e) => {
                     let shown = self.shown_path(&name);
-                    return Err(Error::io(
-                        format_args!("cannot save {}", shown.display()),
-                        &e.error,
-                    ));
+                    return Err(Error::io(format_args!("cannot save {}", shown.display()), &e.error));
                 }
             }
         }
@@ -252,10 +218,7 @@ mod tests {
 
     #[test]
     fn slug_keeps_ascii_letters_and_digits() {
-        assert_eq!(
-            slug("A cute red panda, ultra-detailed!"),
-            "a-cute-red-panda-ultra-detailed"
-        );
+        assert_eq!(slug("A cute red panda, ultra-detailed!"), "a-cute-red-panda-ultra-detailed");
         assert_eq!(slug("  --Hello__World 2--  "), "hello-world-2");
         assert_eq!(slug("Café crème"), "caf-cr-me");
     }
@@ -296,14 +259,7 @@ mod tests {
     #[test]
     fn numbering_continues_after_the_highest_for_that_stem_only() {
         let dir = tempfile::tempdir().unwrap();
-        for name in [
-            "cat-001.png",
-            "cat-009.jpg",
-            "cat-010",
-            "cat-big-050.png",
-            "dog-099.png",
-            "cat-x.png",
-        ] {
+        for name in ["cat-001.png", "cat-009.jpg", "cat-010", "cat-big-050.png", "dog-099.png", "cat-x.png"] {
             fs::write(dir.path().join(name), b"x").unwrap();
         }
         assert_eq!(highest_number(dir.path(), "cat").unwrap(), 10);
@@ -328,13 +284,7 @@ mod tests {
         assert_eq!(fs::read(&path).unwrap(), b"ours");
         let leftovers: Vec<_> = fs::read_dir(dir.path())
             .unwrap()
-            .filter(|e| {
-                e.as_ref()
-                    .unwrap()
-                    .file_name()
-                    .to_string_lossy()
-                    .ends_with(".part")
-            })
+            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".part"))
             .collect();
         assert!(leftovers.is_empty());
     }

@@ -32,13 +32,7 @@ pub struct LocalImage {
 
 impl std::fmt::Debug for LocalImage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "LocalImage({}, {:?}, {} bytes)",
-            self.name,
-            self.format,
-            self.bytes.len()
-        )
+        write!(f, "LocalImage({}, {:?}, {} bytes)", self.name, self.format, self.bytes.len())
     }
 }
 
@@ -56,9 +50,7 @@ pub fn load_all(args: &[String], stdin: &mut dyn Read) -> Result<Vec<Reference>,
         )));
     }
     if args.iter().filter(|a| *a == "-").count() > 1 {
-        return Err(Error::usage(
-            "standard input (-) can be read as one reference image only",
-        ));
+        return Err(Error::usage("standard input (-) can be read as one reference image only"));
     }
     args.iter().map(|arg| load(arg, stdin)).collect()
 }
@@ -67,11 +59,7 @@ fn load(arg: &str, stdin: &mut dyn Read) -> Result<Reference, Error> {
     if is_url(arg) {
         return Ok(Reference::Url(arg.to_string()));
     }
-    let bytes = if arg == "-" {
-        read_stdin(stdin)?
-    } else {
-        read_file(arg)?
-    };
+    let bytes = if arg == "-" { read_stdin(stdin)? } else { read_file(arg)? };
     check(arg, bytes).map(Reference::Local)
 }
 
@@ -103,13 +91,7 @@ fn read_stdin(stdin: &mut dyn Read) -> Result<Vec<u8>, Error> {
 }
 
 fn too_large(name: &str, len: u64) -> Error {
-    bad(
-        name,
-        format_args!(
-            "is {:.1} MB; the limit is 20 MB",
-            len as f64 / (1024.0 * 1024.0)
-        ),
-    )
+    bad(name, format_args!("is {:.1} MB; the limit is 20 MB", len as f64 / (1024.0 * 1024.0)))
 }
 
 /// Checks bytes against the model's limits: format, size, and the length of each side.
@@ -123,38 +105,23 @@ pub fn check(name: &str, bytes: Vec<u8>) -> Result<LocalImage, Error> {
     let format = ImageFormat::sniff(&bytes)
         .filter(|f| f.is_reference_format())
         .ok_or_else(|| bad(name, "is not a PNG, JPEG, WebP or BMP image"))?;
-    let size = imagesize::blob_size(&bytes).map_err(|_| {
-        bad(
-            name,
-            format_args!("is not a readable {} image", format.extension()),
-        )
-    })?;
+    let size = imagesize::blob_size(&bytes)
+        .map_err(|_| bad(name, format_args!("is not a readable {} image", format.extension())))?;
     for side in [size.width, size.height] {
         if !(MIN_SIDE..=MAX_SIDE).contains(&side) {
             return Err(bad(
                 name,
-                format_args!(
-                    "is {}×{} px; each side must be {MIN_SIDE} to {MAX_SIDE} px",
-                    size.width, size.height
-                ),
+                format_args!("is {}×{} px; each side must be {MIN_SIDE} to {MAX_SIDE} px", size.width, size.height),
             ));
         }
     }
-    Ok(LocalImage {
-        name: name.to_string(),
-        format,
-        bytes,
-    })
+    Ok(LocalImage { name: name.to_string(), format, bytes })
 }
 
 impl LocalImage {
     /// `data:<mime>;base64,<…>`, the form the chat route's `image_url.url` takes.
     pub fn data_uri(&self) -> String {
-        format!(
-            "data:{};base64,{}",
-            self.format.mime(),
-            STANDARD.encode(&self.bytes)
-        )
+        format!("data:{};base64,{}", self.format.mime(), STANDARD.encode(&self.bytes))
     }
 }
 
@@ -185,11 +152,7 @@ pub mod tests {
     fn accepts_a_png_within_limits_and_makes_a_data_uri() {
         let image = check("a.png", png_header(512, 300)).unwrap();
         assert_eq!(image.format, ImageFormat::Png);
-        assert!(
-            image
-                .data_uri()
-                .starts_with("data:image/png;base64,iVBORw0KGgo")
-        );
+        assert!(image.data_uri().starts_with("data:image/png;base64,iVBORw0KGgo"));
     }
 
     #[test]
@@ -202,39 +165,21 @@ pub mod tests {
 
     #[test]
     fn refuses_empty_unknown_and_gif_bytes() {
-        assert!(
-            check("e", vec![])
-                .unwrap_err()
-                .to_string()
-                .contains("is empty")
-        );
-        assert!(
-            check("t.txt", b"hello there".to_vec())
-                .unwrap_err()
-                .to_string()
-                .contains("not a PNG")
-        );
+        assert!(check("e", vec![]).unwrap_err().to_string().contains("is empty"));
+        assert!(check("t.txt", b"hello there".to_vec()).unwrap_err().to_string().contains("not a PNG"));
         assert!(check("g.gif", b"GIF89a\x10\x01\x10\x01".to_vec()).is_err());
     }
 
     #[test]
     fn urls_pass_through_unchanged() {
         let refs = load_all(&["HTTPS://example.com/a.jpg".into()], &mut std::io::empty()).unwrap();
-        assert_eq!(
-            refs,
-            vec![Reference::Url("HTTPS://example.com/a.jpg".into())]
-        );
+        assert_eq!(refs, vec![Reference::Url("HTTPS://example.com/a.jpg".into())]);
     }
 
     #[test]
     fn refuses_more_than_nine_and_two_stdins() {
         let ten: Vec<String> = (0..10).map(|i| format!("https://e.com/{i}.png")).collect();
-        assert!(
-            load_all(&ten, &mut std::io::empty())
-                .unwrap_err()
-                .to_string()
-                .contains("at most 9")
-        );
+        assert!(load_all(&ten, &mut std::io::empty()).unwrap_err().to_string().contains("at most 9"));
         let two = vec!["-".to_string(), "-".to_string()];
         assert!(load_all(&two, &mut std::io::empty()).is_err());
     }

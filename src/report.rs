@@ -80,19 +80,10 @@ impl PromptResult {
         let saved = self.images.len() as u64;
         if !self.unsaved.is_empty() {
             let n = self.unsaved.len();
-            return Some(Error::new(
-                Kind::Partial,
-                format!("{n} image{} not saved", plural(n as u64)),
-            ));
+            return Some(Error::new(Kind::Partial, format!("{n} image{} not saved", plural(n as u64))));
         }
         (saved < self.asked).then(|| {
-            Error::new(
-                Kind::Partial,
-                format!(
-                    "the service returned {saved} of the {} images asked for",
-                    self.asked
-                ),
-            )
+            Error::new(Kind::Partial, format!("the service returned {saved} of the {} images asked for", self.asked))
         })
     }
 
@@ -111,11 +102,8 @@ impl PromptResult {
                 })
             })
             .collect();
-        let unsaved: Vec<Value> = self
-            .unsaved
-            .iter()
-            .map(|u| json!({"url": u.url, "message": u.error.to_string()}))
-            .collect();
+        let unsaved: Vec<Value> =
+            self.unsaved.iter().map(|u| json!({"url": u.url, "message": u.error.to_string()})).collect();
         json!({
             "prompt": self.prompt,
             "model": model,
@@ -155,10 +143,7 @@ pub fn summary_line(saved: u64, bill: &Bill, folder: &str, model: &str) -> Strin
     } else {
         format!("{saved} of {} image{}", bill.count, plural(bill.count))
     };
-    format!(
-        "saved {counted} to {folder} · {model} · {}",
-        bill.describe()
-    )
+    format!("saved {counted} to {folder} · {model} · {}", bill.describe())
 }
 
 /// Standard output for results. A reader that went away (`| head -1`) is no
@@ -224,10 +209,7 @@ mod tests {
         let mut result = PromptResult::new("p".into(), 5, "wan2.7-image");
         result.add_usage(&json!({"prompt_tokens": 100, "total_tokens": 110}));
         result.add_usage(&json!({"prompt_tokens": 1, "total_tokens": 2}));
-        assert_eq!(
-            result.usage,
-            Some(json!({"prompt_tokens": 101, "total_tokens": 112}))
-        );
+        assert_eq!(result.usage, Some(json!({"prompt_tokens": 101, "total_tokens": 112})));
     }
 
     #[test]
@@ -249,10 +231,7 @@ mod tests {
         assert_eq!(value["prompt"], "red panda");
         assert_eq!(value["images"][0]["path"], "out/red-panda-001.png");
         assert_eq!(value["images"][0]["format"], "png");
-        assert_eq!(
-            value["cost"],
-            json!({"per_image": 0.03, "count": 1, "total": 0.03, "currency": "USD"})
-        );
+        assert_eq!(value["cost"], json!({"per_image": 0.03, "count": 1, "total": 0.03, "currency": "USD"}));
         assert_eq!(value["request_ids"], json!(["req_1"]));
         assert_eq!(value["error"], Value::Null);
     }

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::mpsc::{self, Sender};
 use std::thread;
 
 use reqwest::blocking::Client;
@@ -36,21 +36,21 @@ pub fn split(count: u32) -> Vec<u32> {
 }
 
 pub fn plan(prompts: usize, count: u32) -> Vec<Planned> {
-    (0..prompts)
-        .flat_map(|prompt| split(count).into_iter().map(move |n| Planned { prompt, n }))
-        .collect()
+    (0..prompts).flat_map(|prompt| split(count).into_iter().map(move |n| Planned { prompt, n })).collect()
 }
 
-/// What one request came to.
-struct Outcome {
-    prompt: usize,
-    result: Result<Delivered, Error>,
+/// What the workers tell the printer, in the order it happens.
+enum Event {
+    /// An image is on disk: its path can be printed now.
+    Saved { prompt: usize, image: SavedImage },
+    /// A request is over; every image it saved was reported before this.
+    Finished { prompt: usize, result: Result<Answered, Error> },
 }
 
-/// An answer and what became of each of its images, in the service's order.
-struct Delivered {
+/// An answer, and the images of it that could not be saved.
+struct Answered {
     answer: Answer,
-    saved: Vec<Result<SavedImage, Unsaved>>,
+    unsaved: Vec<Unsaved>,
 }
 
 /// Runs every planned request and reports as results come in; returns the exit code.
@@ -68,47 +68,44 @@ pub fn run(settings: &RunSettings) -> Result<u8, Error> {
         pending[request.prompt] += 1;
     }
 
-    let mut printer = Printer {
-        settings,
-        stdout: Stdout::default(),
-        shown: HashSet::new(),
-    };
+    let mut printer = Printer { settings, stdout: Stdout::default(), shown: HashSet::new() };
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let workers = settings.jobs.clamp(1, planned.len().max(1));
-    let (sender, receiver) = mpsc::channel::<Outcome>();
+    let (events, received) = mpsc::channel::<Event>();
     thread::scope(|scope| -> Result<(), Error> {
         for _ in 0..workers {
-            let sender = sender.clone();
+            let events = events.clone();
             let (http, planned, next, stop) = (&http, &planned, &next, &stop);
             scope.spawn(move || {
                 while let Some(request) = planned.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let outcome = if stop.load(Ordering::Relaxed) {
-                        Outcome {
-                            prompt: request.prompt,
-                            result: Err(not_sent()),
-                        }
+                    let result = if stop.load(Ordering::Relaxed) {
+                        Err(not_sent())
                     } else {
-                        perform(settings, http, request)
+                        perform(settings, http, request, &events)
                     };
-                    if let Err(error) = &outcome.result
+                    if let Err(error) = &result
                         && stops_the_run(error)
                     {
                         stop.store(true, Ordering::Relaxed);
                     }
-                    if sender.send(outcome).is_err() {
+                    if events.send(Event::Finished { prompt: request.prompt, result }).is_err() {
                         break;
                     }
                 }
             });
         }
-        drop(sender);
-        for outcome in receiver {
-            let result = &mut results[outcome.prompt];
-            printer.absorb(result, outcome.result)?;
-            pending[outcome.prompt] -= 1;
-            if pending[outcome.prompt] == 0 {
-                printer.finish(outcome.prompt, result)?;
+        drop(events);
+        for event in received {
+            match event {
+                Event::Saved { prompt, image } => printer.saved(&mut results[prompt], image)?,
+                Event::Finished { prompt, result } => {
+                    printer.finished(&mut results[prompt], result);
+                    pending[prompt] -= 1;
+                    if pending[prompt] == 0 {
+                        printer.prompt_done(prompt, &results[prompt])?;
+                    }
+                }
             }
         }
         Ok(())
@@ -122,75 +119,57 @@ fn stops_the_run(error: &Error) -> bool {
 }
 
 fn not_sent() -> Error {
-    Error::new(
-        Kind::Other,
-        "not sent, after an earlier request failed for good",
-    )
+    Error::new(Kind::Other, "not sent, after an earlier request failed for good")
 }
 
 /// Sends one request and saves its images, in parallel, as soon as it is answered.
-fn perform(settings: &RunSettings, http: &Client, request: &Planned) -> Outcome {
+fn perform(
+    settings: &RunSettings,
+    http: &Client,
+    request: &Planned,
+    events: &Sender<Event>,
+) -> Result<Answered, Error> {
     let prompt = &settings.prompts[request.prompt];
-    let job = Job {
-        model: &settings.model,
-        prompt,
-        references: &settings.references,
-        n: request.n,
-        extra: &settings.extra,
-    };
-    let result = Api::new(http, &settings.api, &settings.ui)
-        .generate(&job)
-        .map(|answer| {
-            let saved = save_all(settings, http, &settings.stem_for(prompt), &answer.images);
-            Delivered { answer, saved }
-        });
-    Outcome {
-        prompt: request.prompt,
-        result,
-    }
+    let job =
+        Job { model: &settings.model, prompt, references: &settings.references, n: request.n, extra: &settings.extra };
+    let answer = Api::new(http, &settings.api, &settings.ui).generate(&job)?;
+    let unsaved = save_all(settings, http, &settings.stem_for(prompt), &answer.images, &|image| {
+        // The printer outlives the workers; a send can only fail once it has stopped.
+        let _ = events.send(Event::Saved { prompt: request.prompt, image });
+    });
+    Ok(Answered { answer, unsaved })
 }
 
+/// Saves every image of an answer at once, reporting each as it lands; returns the failures.
 fn save_all(
     settings: &RunSettings,
     http: &Client,
     stem: &str,
     images: &[ImageData],
-) -> Vec<Result<SavedImage, Unsaved>> {
+    on_saved: &(dyn Fn(SavedImage) + Sync),
+) -> Vec<Unsaved> {
+    let unsaved = |image: &ImageData, error: Error| Unsaved { url: image.url().map(String::from), error };
     for url in images.iter().filter_map(ImageData::url) {
         interrupt::downloading(url);
     }
     let first = match settings.out.reserve(stem, images.len() as u64) {
         Ok(first) => first,
-        Err(error) => {
-            return images
-                .iter()
-                .map(|i| {
-                    Err(Unsaved {
-                        url: i.url().map(String::from),
-                        error: error.clone(),
-                    })
-                })
-                .collect();
-        }
+        Err(error) => return images.iter().map(|image| unsaved(image, error.clone())).collect(),
     };
     thread::scope(|scope| {
         let handles: Vec<_> = images
             .iter()
             .zip(first..)
-            .map(|(image, number)| {
-                scope.spawn(move || save_one(settings, http, stem, image, number))
-            })
+            .map(|(image, number)| scope.spawn(move || save_one(settings, http, stem, image, number).map(on_saved)))
             .collect();
         handles
             .into_iter()
             .zip(images)
-            .map(|(handle, image)| {
-                handle.join().unwrap_or_else(|_| {
-                    Err(Unsaved {
-                        url: image.url().map(String::from),
-                        error: Error::new(Kind::Other, "saving the image failed unexpectedly"),
-                    })
-                })
+            .filter_map(|(handle, image)| {
+                let result = handle
+                    .join()
+                    .unwrap_or_else(|_| Err(Error::new(Kind::Other, "saving the image failed unexpectedly")));
+                result.err().map(|error| unsaved(image, error))
             })
             .collect()
     })
@@ -202,32 +181,22 @@ fn save_one(
     stem: &str,
     image: &ImageData,
     number: u64,
-) -> Result<SavedImage, Unsaved> {
-    let saved = (|| {
-        let mut part = settings.out.begin()?;
-        let fetched = match image {
-            ImageData::Url(url) => {
-                fetch::download(http, url, settings.download_timeout, &mut part)?
-            }
-            ImageData::Base64(payload) => fetch::decode(payload, &mut part)?,
-        };
-        let path = settings.out.commit(part, stem, number, fetched.format)?;
-        Ok(SavedImage {
-            path,
-            bytes: fetched.bytes,
-            format: fetched.format,
-            source: image.source(),
-            url: image.url().map(String::from),
-        })
-    })();
-    if saved.is_ok()
-        && let Some(url) = image.url()
-    {
+) -> Result<SavedImage, Error> {
+    let mut part = settings.out.begin()?;
+    let fetched = match image {
+        ImageData::Url(url) => fetch::download(http, url, settings.download_timeout, &mut part)?,
+        ImageData::Base64(payload) => fetch::decode(payload, &mut part)?,
+    };
+    let path = settings.out.commit(part, stem, number, fetched.format)?;
+    if let Some(url) = image.url() {
         interrupt::settled(url);
     }
-    saved.map_err(|error| Unsaved {
+    Ok(SavedImage {
+        path,
+        bytes: fetched.bytes,
+        format: fetched.format,
+        source: image.source(),
         url: image.url().map(String::from),
-        error,
     })
 }
 
@@ -240,41 +209,29 @@ struct Printer<'a> {
 }
 
 impl Printer<'_> {
-    fn absorb(
-        &mut self,
-        result: &mut PromptResult,
-        outcome: Result<Delivered, Error>,
-    ) -> Result<(), Error> {
-        let delivered = match outcome {
-            Ok(delivered) => delivered,
-            Err(error) => {
-                result.errors.push(error);
-                return Ok(());
-            }
-        };
-        let answer = &delivered.answer;
-        result
-            .bill
-            .add_answer(answer.images.len() as u64, answer.reported_price);
-        result.request_ids.extend(answer.request_id.clone());
-        if let Some(usage) = &answer.usage {
-            result.add_usage(usage);
+    fn saved(&mut self, result: &mut PromptResult, image: SavedImage) -> Result<(), Error> {
+        if !self.settings.json {
+            self.stdout.line(&image.path.display().to_string())?;
         }
-        for saved in delivered.saved {
-            match saved {
-                Ok(image) => {
-                    if !self.settings.json {
-                        self.stdout.line(&image.path.display().to_string())?;
-                    }
-                    result.images.push(image);
-                }
-                Err(unsaved) => result.unsaved.push(unsaved),
-            }
-        }
+        result.images.push(image);
         Ok(())
     }
 
-    fn finish(&mut self, index: usize, result: &PromptResult) -> Result<(), Error> {
+    fn finished(&mut self, result: &mut PromptResult, outcome: Result<Answered, Error>) {
+        match outcome {
+            Ok(Answered { answer, unsaved }) => {
+                result.bill.add_answer(answer.images.len() as u64, answer.reported_price);
+                result.request_ids.extend(answer.request_id.clone());
+                if let Some(usage) = &answer.usage {
+                    result.add_usage(usage);
+                }
+                result.unsaved.extend(unsaved);
+            }
+            Err(error) => result.errors.push(error),
+        }
+    }
+
+    fn prompt_done(&mut self, index: usize, result: &PromptResult) -> Result<(), Error> {
         let ui = &self.settings.ui;
         let label = match self.settings.prompts.len() {
             1 => String::new(),
@@ -293,9 +250,7 @@ impl Printer<'_> {
                 ..unsaved.error.clone()
             });
             if let Some(url) = &unsaved.url {
-                ui.warn(&format!(
-                    "  the image is paid for; fetch it while the link lives: {url}"
-                ));
+                ui.warn(&format!("  the image is paid for; fetch it while the link lives: {url}"));
                 interrupt::settled(url);
             }
         }
@@ -306,8 +261,7 @@ impl Printer<'_> {
             ui.warn(&format!("warning: {label}{message}"));
         }
         if self.settings.json {
-            self.stdout
-                .line(&result.to_json(&self.settings.model).to_string())?;
+            self.stdout.line(&result.to_json(&self.settings.model).to_string())?;
         }
         Ok(())
     }

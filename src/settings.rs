@@ -50,11 +50,7 @@ pub struct Env {
 
 impl Env {
     pub fn from_process() -> Self {
-        let var = |name| {
-            std::env::var(name)
-                .ok()
-                .filter(|v: &String| !v.trim().is_empty())
-        };
+        let var = |name| std::env::var(name).ok().filter(|v: &String| !v.trim().is_empty());
         Self {
             api_key: var("AISA_API_KEY"),
             model: var("WAN_MODEL"),
@@ -67,18 +63,13 @@ pub fn generate(args: GenerateArgs, env: &Env, stdin: &mut dyn Read) -> Result<R
     let prompt = match args.prompt.as_deref() {
         Some(p) if p != "-" => p.to_string(),
         _ if env.stdin_is_terminal => {
-            return Err(Error::usage("no prompt given")
-                .with_hint("wan generate \"a red panda\", or pipe the prompt in"));
+            return Err(
+                Error::usage("no prompt given").with_hint("wan generate \"a red panda\", or pipe the prompt in")
+            );
         }
         _ => read_prompt_from_stdin(stdin)?,
     };
-    resolve(
-        args.run,
-        vec![checked_prompt(prompt)?],
-        Vec::new(),
-        env,
-        stdin,
-    )
+    resolve(args.run, vec![checked_prompt(prompt)?], Vec::new(), env, stdin)
 }
 
 pub fn edit(args: EditArgs, env: &Env, stdin: &mut dyn Read) -> Result<RunSettings, Error> {
@@ -128,43 +119,29 @@ fn resolve(
         out,
         name: run.name,
         extra: Map::new(),
-        api: ApiConfig {
-            base,
-            key: ApiKey::new(key),
-            timeout: Duration::from_secs(run.timeout),
-            retries: run.retries,
-        },
+        api: ApiConfig { base, key: ApiKey::new(key), timeout: Duration::from_secs(run.timeout), retries: run.retries },
         download_timeout: Duration::from_secs(run.download_timeout),
         jobs: 4,
         json: run.json,
-        ui: Ui {
-            quiet: run.quiet,
-            verbose: run.verbose,
-        },
+        ui: Ui { quiet: run.quiet, verbose: run.verbose },
     })
 }
 
 /// `--pro`, else `--model`, else `WAN_MODEL`, else the default; `--pro` with `--model` is an error.
 fn model(run: &RunArgs, env: &Env) -> Result<String, Error> {
     match (&run.model, run.pro) {
-        (Some(name), true) => Err(Error::usage(format!(
-            "--pro and --model {name} both name a model; give one"
-        ))),
+        (Some(name), true) => Err(Error::usage(format!("--pro and --model {name} both name a model; give one"))),
         (Some(name), false) if name.trim().is_empty() => Err(Error::usage("--model is empty")),
         (Some(name), false) => Ok(name.clone()),
         (None, true) => Ok(PRO_MODEL.to_string()),
-        (None, false) => Ok(env
-            .model
-            .clone()
-            .unwrap_or_else(|| DEFAULT_MODEL.to_string())),
+        (None, false) => Ok(env.model.clone().unwrap_or_else(|| DEFAULT_MODEL.to_string())),
     }
 }
 
 /// An `http(s)` URL with a host; a trailing `/` is dropped.
 pub fn base_url(text: &str) -> Result<Url, Error> {
     let bad = |why: &str| {
-        Error::usage(format!("base URL {text:?} {why}"))
-            .with_hint("for example --base-url https://api.aisa.one/v1")
+        Error::usage(format!("base URL {text:?} {why}")).with_hint("for example --base-url https://api.aisa.one/v1")
     };
     let url = Url::parse(text.trim()).map_err(|e| bad(&format!("is not a URL ({e})")))?;
     if !matches!(url.scheme(), "http" | "https") {
@@ -187,13 +164,7 @@ mod tests {
     fn base_urls_must_be_http_with_a_host() {
         assert!(base_url("https://api.aisa.one/v1/").is_ok());
         assert!(base_url("http://127.0.0.1:8787/v1").is_ok());
-        for bad in [
-            "api.aisa.one/v1",
-            "ftp://x/v1",
-            "https://",
-            "not a url",
-            "https://h/v1?x=1",
-        ] {
+        for bad in ["api.aisa.one/v1", "ftp://x/v1", "https://", "not a url", "https://h/v1?x=1"] {
             let err = base_url(bad).unwrap_err();
             assert_eq!(err.kind, Kind::Usage, "{bad}");
         }
@@ -208,9 +179,6 @@ mod tests {
     #[test]
     fn stdin_prompts_lose_only_the_trailing_newline() {
         let mut stdin = std::io::Cursor::new("  a red panda \n");
-        assert_eq!(
-            read_prompt_from_stdin(&mut stdin).unwrap(),
-            "  a red panda "
-        );
+        assert_eq!(read_prompt_from_stdin(&mut stdin).unwrap(), "  a red panda ");
     }
 }

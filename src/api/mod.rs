@@ -79,11 +79,7 @@ struct Failed {
 
 impl From<Error> for Failed {
     fn from(error: Error) -> Self {
-        Self {
-            error,
-            retryable: false,
-            server_delay: None,
-        }
+        Self { error, retryable: false, server_delay: None }
     }
 }
 
@@ -110,9 +106,7 @@ impl<'a> Api<'a> {
             if !failed.retryable || retries_taken >= self.config.retries {
                 return Err(failed.error);
             }
-            let wait = failed
-                .server_delay
-                .unwrap_or_else(|| retry::backoff(retries_taken, retry::jitter()));
+            let wait = failed.server_delay.unwrap_or_else(|| retry::backoff(retries_taken, retry::jitter()));
             if wait > retry::MAX_WAIT {
                 return Err(too_long_to_wait(failed.error, wait));
             }
@@ -133,12 +127,7 @@ impl<'a> Api<'a> {
 
     fn attempt(&self, path: &str, body: &[u8], job: &Job) -> Result<Answer, Failed> {
         let url = self.url(path);
-        self.ui.verbose(&format!(
-            "→ POST {url} · model {} · n {} · {} bytes",
-            job.model,
-            job.n,
-            body.len()
-        ));
+        self.ui.verbose(&format!("→ POST {url} · model {} · n {} · {} bytes", job.model, job.n, body.len()));
         let started = Instant::now();
         let response = self
             .http
@@ -164,23 +153,17 @@ impl<'a> Api<'a> {
         if !status.is_success() {
             return Err(status_failure(status, &headers, &bytes, header_id));
         }
-        let images = response::parse_chat(&bytes).map_err(|what| {
-            Error::new(
-                Kind::Other,
-                format!("the API's answer is not what it documents: {what}"),
-            )
-            .with_api(ApiDetail {
-                status: Some(status.as_u16()),
-                request_id: header_id.clone(),
-                ..Default::default()
-            })
-        })?;
+        let images =
+            response::parse_chat(&bytes).map_err(|what| {
+                Error::new(Kind::Other, format!("the API's answer is not what it documents: {what}")).with_api(
+                    ApiDetail { status: Some(status.as_u16()), request_id: header_id.clone(), ..Default::default() },
+                )
+            })?;
         Ok(Answer {
             images: images.images,
             usage: images.usage,
             request_id: images.request_id.or(header_id),
-            reported_price: header_text(&headers, "x-aisa-price-usd")
-                .and_then(|p| cost::parse_usd(&p)),
+            reported_price: header_text(&headers, "x-aisa-price-usd").and_then(|p| cost::parse_usd(&p)),
         })
     }
 
@@ -190,24 +173,15 @@ impl<'a> Api<'a> {
         let host = self.config.base.host_str().unwrap_or("the API");
         if err.is_connect() {
             return Failed {
-                error: Error::new(
-                    Kind::Service,
-                    format!("could not connect to {host}: {}", root_cause(err)),
-                ),
+                error: Error::new(Kind::Service, format!("could not connect to {host}: {}", root_cause(err))),
                 retryable: true,
                 server_delay: None,
             };
         }
         let what = if err.is_timeout() {
-            format!(
-                "no answer from {host} within {} s",
-                self.config.timeout.as_secs()
-            )
+            format!("no answer from {host} within {} s", self.config.timeout.as_secs())
         } else {
-            format!(
-                "the connection to {host} was lost after the request was sent ({})",
-                root_cause(err)
-            )
+            format!("the connection to {host} was lost after the request was sent ({})", root_cause(err))
         };
         Error::new(Kind::Service, format!("{what}; the images may have been made and billed"))
             .with_hint("not retried, to avoid paying twice; check your usage in the AIsa console before trying again")
@@ -234,22 +208,13 @@ pub fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// An HTTP error answer, mapped to its exit code and marked retryable or not.
-fn status_failure(
-    status: StatusCode,
-    headers: &HeaderMap,
-    body: &[u8],
-    header_id: Option<String>,
-) -> Failed {
+fn status_failure(status: StatusCode, headers: &HeaderMap, body: &[u8], header_id: Option<String>) -> Failed {
     let parsed: ErrorBody = response::parse_error(body);
     let code = parsed.code.clone();
     let status = status.as_u16();
     let (kind, what, hint) = classify(status, code.as_deref());
-    let detail = ApiDetail {
-        status: Some(status),
-        code,
-        message: parsed.message,
-        request_id: parsed.request_id.or(header_id),
-    };
+    let detail =
+        ApiDetail { status: Some(status), code, message: parsed.message, request_id: parsed.request_id.or(header_id) };
     let retryable = retry::is_retryable(status, detail.code.as_deref());
     let mut error = Error::new(kind, what).with_api(detail);
     if let Some(hint) = hint {
@@ -260,11 +225,7 @@ fn status_failure(
         header_text(headers, "retry-after").as_deref(),
         SystemTime::now(),
     );
-    Failed {
-        error,
-        retryable,
-        server_delay,
-    }
+    Failed { error, retryable, server_delay }
 }
 
 fn classify(status: u16, code: Option<&str>) -> (Kind, &'static str, Option<&'static str>) {
@@ -282,15 +243,9 @@ fn classify(status: u16, code: Option<&str>) -> (Kind, &'static str, Option<&'st
         (401 | 403, _) => (
             Kind::Auth,
             "the API refused the key",
-            Some(
-                "check AISA_API_KEY; keys start with sk-aisa- and are made at https://console.aisa.one",
-            ),
+            Some("check AISA_API_KEY; keys start with sk-aisa- and are made at https://console.aisa.one"),
         ),
-        (429, _) => (
-            Kind::RateLimited,
-            "rate limited by the API",
-            Some("wait a little, or lower --jobs"),
-        ),
+        (429, _) => (Kind::RateLimited, "rate limited by the API", Some("wait a little, or lower --jobs")),
         (408 | 500..=599, _) => (Kind::Service, "the service failed", None),
         (400..=499, _) => (Kind::Rejected, "the API rejected the request", None),
         _ => (Kind::Other, "unexpected answer from the API", None),
@@ -300,14 +255,9 @@ fn classify(status: u16, code: Option<&str>) -> (Kind, &'static str, Option<&'st
 fn too_long_to_wait(error: Error, wait: Duration) -> Error {
     let secs = wait.as_secs();
     let when = httpdate::fmt_http_date(SystemTime::now() + wait);
-    let kind = if error.kind == Kind::Service {
-        Kind::Service
-    } else {
-        Kind::RateLimited
-    };
-    Error { kind, ..error }.with_hint(format!(
-        "the service asks to wait {secs} s, longer than wan waits; try again after {when}"
-    ))
+    let kind = if error.kind == Kind::Service { Kind::Service } else { Kind::RateLimited };
+    Error { kind, ..error }
+        .with_hint(format!("the service asks to wait {secs} s, longer than wan waits; try again after {when}"))
 }
 
 #[cfg(test)]

@@ -37,21 +37,11 @@ struct ChatMessage {
 /// The seeds' chat body: one `user` message whose content is the image parts, in the
 /// order given, then the text part; `n` always sent (the service defaults to 4).
 pub fn chat_body(job: &Job) -> Value {
-    let mut content: Vec<Value> = job
-        .references
-        .iter()
-        .map(|r| json!({"type": "image_url", "image_url": {"url": r.url()}}))
-        .collect();
+    let mut content: Vec<Value> =
+        job.references.iter().map(|r| json!({"type": "image_url", "image_url": {"url": r.url()}})).collect();
     content.push(json!({"type": "text", "text": job.prompt}));
-    let body = ChatBody {
-        model: job.model,
-        messages: [ChatMessage {
-            role: "user",
-            content,
-        }],
-        n: job.n,
-        extra: job.extra,
-    };
+    let body =
+        ChatBody { model: job.model, messages: [ChatMessage { role: "user", content }], n: job.n, extra: job.extra };
     serde_json::to_value(body).expect("a chat body always serialises")
 }
 
@@ -66,12 +56,7 @@ struct ImagesBody<'a> {
 
 /// The images route's JSON body for `generate`: `{model, prompt, n, size?, …params}`.
 pub fn images_body(job: &Job) -> Value {
-    let body = ImagesBody {
-        model: job.model,
-        prompt: job.prompt,
-        n: job.n,
-        extra: job.extra,
-    };
+    let body = ImagesBody { model: job.model, prompt: job.prompt, n: job.n, extra: job.extra };
     serde_json::to_value(body).expect("an images body always serialises")
 }
 
@@ -97,11 +82,7 @@ pub fn abbreviated(body: &Value) -> Value {
     match body {
         Value::String(s) => Value::String(abbreviate(s)),
         Value::Array(items) => Value::Array(items.iter().map(abbreviated).collect()),
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), abbreviated(v)))
-                .collect(),
-        ),
+        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), abbreviated(v))).collect()),
         other => other.clone(),
     }
 }
@@ -124,13 +105,7 @@ mod tests {
     use crate::reference::{Reference, check};
 
     fn job<'a>(refs: &'a [Reference], extra: &'a Map<String, Value>) -> Job<'a> {
-        Job {
-            model: "wan2.7-image",
-            prompt: "red panda",
-            references: refs,
-            n: 1,
-            extra,
-        }
+        Job { model: "wan2.7-image", prompt: "red panda", references: refs, n: 1, extra }
     }
 
     #[test]
@@ -155,10 +130,7 @@ mod tests {
         let body = chat_body(&job(&refs, &extra));
         let content = body["messages"][0]["content"].as_array().unwrap();
         assert_eq!(content.len(), 3);
-        assert_eq!(
-            content[0],
-            json!({"type": "image_url", "image_url": {"url": "https://e.com/b.jpg"}})
-        );
+        assert_eq!(content[0], json!({"type": "image_url", "image_url": {"url": "https://e.com/b.jpg"}}));
         let data = content[1]["image_url"]["url"].as_str().unwrap();
         assert!(data.starts_with("data:image/png;base64,"));
         assert_eq!(content[2], json!({"type": "text", "text": "red panda"}));

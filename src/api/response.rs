@@ -34,9 +34,7 @@ impl ImageData {
             Some(Self::Url(text.to_string()))
         } else if lower.starts_with("data:") {
             let (header, payload) = text.split_once(',')?;
-            header
-                .ends_with(";base64")
-                .then(|| Self::Base64(payload.to_string()))
+            header.ends_with(";base64").then(|| Self::Base64(payload.to_string()))
         } else if !text.is_empty() {
             Some(Self::Base64(text.to_string()))
         } else {
@@ -84,10 +82,7 @@ pub fn parse_chat(body: &[u8]) -> Result<Images, Malformed> {
     };
     let mut numbered: Vec<(u64, ImageData)> = Vec::new();
     for (position, choice) in choices.iter().enumerate() {
-        let index = choice
-            .get("index")
-            .and_then(Value::as_u64)
-            .unwrap_or(position as u64);
+        let index = choice.get("index").and_then(Value::as_u64).unwrap_or(position as u64);
         let content = choice.pointer("/message/content").unwrap_or(&Value::Null);
         for image in content_images(content) {
             numbered.push((index, image));
@@ -95,10 +90,7 @@ pub fn parse_chat(body: &[u8]) -> Result<Images, Malformed> {
     }
     // A stable sort keeps the parts of one choice in their order.
     numbered.sort_by_key(|(index, _)| *index);
-    finish(
-        numbered.into_iter().map(|(_, image)| image).collect(),
-        &root,
-    )
+    finish(numbered.into_iter().map(|(_, image)| image).collect(), &root)
 }
 
 fn content_images(content: &Value) -> Vec<ImageData> {
@@ -158,10 +150,7 @@ pub fn parse_error(body: &[u8]) -> ErrorBody {
         (!text.is_empty()).then_some(text)
     };
     let Ok(root) = serde_json::from_slice::<Value>(body) else {
-        return ErrorBody {
-            message: raw(),
-            ..ErrorBody::default()
-        };
+        return ErrorBody { message: raw(), ..ErrorBody::default() };
     };
     match root.get("error") {
         Some(error @ Value::Object(_)) => ErrorBody {
@@ -212,12 +201,7 @@ mod tests {
             "usage": {"prompt_tokens": 104, "completion_tokens": 8, "total_tokens": 112}
         }));
         let answer = parse_chat(&body).unwrap();
-        assert_eq!(
-            answer.images,
-            vec![ImageData::Url(
-                "https://cdn.aisa.one/images/wan2.7/a.png".into()
-            )]
-        );
+        assert_eq!(answer.images, vec![ImageData::Url("https://cdn.aisa.one/images/wan2.7/a.png".into())]);
         assert_eq!(answer.usage.unwrap()["total_tokens"], 112);
     }
 
@@ -229,16 +213,8 @@ mod tests {
             choice(json!(0), "https://h/a.png"),
             choice(Value::Null, "https://h/b.png"),
         ]}));
-        let urls: Vec<_> = parse_chat(&body)
-            .unwrap()
-            .images
-            .iter()
-            .map(|i| i.url().unwrap().to_string())
-            .collect();
-        assert_eq!(
-            urls,
-            ["https://h/a.png", "https://h/c.png", "https://h/b.png"]
-        );
+        let urls: Vec<_> = parse_chat(&body).unwrap().images.iter().map(|i| i.url().unwrap().to_string()).collect();
+        assert_eq!(urls, ["https://h/a.png", "https://h/c.png", "https://h/b.png"]);
     }
 
     #[test]
@@ -263,23 +239,10 @@ mod tests {
 
     #[test]
     fn an_answer_without_images_or_json_is_malformed() {
-        assert!(
-            parse_chat(b"<html>oops</html>")
-                .unwrap_err()
-                .contains("not JSON")
-        );
-        assert!(
-            parse_chat(&bytes(json!({"choices": []})))
-                .unwrap_err()
-                .contains("no images")
-        );
-        assert!(
-            parse_chat(&bytes(json!({"data": []})))
-                .unwrap_err()
-                .contains("no `choices`")
-        );
-        let text_only =
-            json!({"choices": [{"message": {"content": [{"type": "text", "text": "no"}]}}]});
+        assert!(parse_chat(b"<html>oops</html>").unwrap_err().contains("not JSON"));
+        assert!(parse_chat(&bytes(json!({"choices": []}))).unwrap_err().contains("no images"));
+        assert!(parse_chat(&bytes(json!({"data": []}))).unwrap_err().contains("no `choices`"));
+        let text_only = json!({"choices": [{"message": {"content": [{"type": "text", "text": "no"}]}}]});
         assert!(parse_chat(&bytes(text_only)).is_err());
     }
 
@@ -290,44 +253,27 @@ mod tests {
             "usage": {"generated_images": 2}}),
         );
         let answer = parse_images(&body).unwrap();
-        assert_eq!(
-            answer.images,
-            vec![
-                ImageData::Url("https://h/1.png".into()),
-                ImageData::Base64("iVBOR".into())
-            ]
-        );
+        assert_eq!(answer.images, vec![ImageData::Url("https://h/1.png".into()), ImageData::Base64("iVBOR".into())]);
         assert_eq!(answer.usage.unwrap()["generated_images"], 2);
     }
 
     #[test]
     fn reads_the_documented_error_shape() {
-        let body = bytes(
-            json!({"error": {"type": "invalid_request_error", "code": "invalid_parameter_error",
-            "message": "Input should be a valid list: messages[*].content", "request_id": "req_1"}}),
-        );
+        let body = bytes(json!({"error": {"type": "invalid_request_error", "code": "invalid_parameter_error",
+            "message": "Input should be a valid list: messages[*].content", "request_id": "req_1"}}));
         let error = parse_error(&body);
         assert_eq!(error.code.as_deref(), Some("invalid_parameter_error"));
         assert_eq!(error.kind.as_deref(), Some("invalid_request_error"));
-        assert_eq!(
-            error.message.as_deref(),
-            Some("Input should be a valid list: messages[*].content")
-        );
+        assert_eq!(error.message.as_deref(), Some("Input should be a valid list: messages[*].content"));
         assert_eq!(error.request_id.as_deref(), Some("req_1"));
     }
 
     #[test]
     fn reads_the_other_error_shapes_in_order() {
         let string = parse_error(&bytes(json!({"error": "bad thing", "code": 400})));
-        assert_eq!(
-            (string.message.as_deref(), string.code.as_deref()),
-            (Some("bad thing"), Some("400"))
-        );
+        assert_eq!((string.message.as_deref(), string.code.as_deref()), (Some("bad thing"), Some("400")));
         let top = parse_error(&bytes(json!({"message": "top level", "request_id": "r"})));
-        assert_eq!(
-            (top.message.as_deref(), top.request_id.as_deref()),
-            (Some("top level"), Some("r"))
-        );
+        assert_eq!((top.message.as_deref(), top.request_id.as_deref()), (Some("top level"), Some("r")));
         let text = parse_error(b"404 page not found\n");
         assert_eq!(text.message.as_deref(), Some("404 page not found"));
         assert_eq!(parse_error(b""), ErrorBody::default());

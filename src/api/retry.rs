@@ -25,28 +25,20 @@ pub fn is_retryable(status: u16, code: Option<&str>) -> bool {
 /// Exponential backoff from 1 s, doubling, ±25% jitter, capped at 30 s.
 /// `retry` counts retries already taken; `jitter` is in [0, 1).
 pub fn backoff(retry: u32, jitter: f64) -> Duration {
-    let base = FIRST_BACKOFF
-        .saturating_mul(1 << retry.min(16))
-        .min(MAX_BACKOFF);
+    let base = FIRST_BACKOFF.saturating_mul(1 << retry.min(16)).min(MAX_BACKOFF);
     base.mul_f64(0.75 + 0.5 * jitter).min(MAX_BACKOFF)
 }
 
 /// A random number in [0, 1) from the standard library's per-process random keys:
 /// jitter needs spread between clients, not cryptographic quality.
 pub fn jitter() -> f64 {
-    let bits = std::collections::hash_map::RandomState::new()
-        .build_hasher()
-        .finish();
+    let bits = std::collections::hash_map::RandomState::new().build_hasher().finish();
     (bits >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// The wait the server asked for: `retry-after-ms`, else `Retry-After` as seconds or
 /// as an HTTP date.
-pub fn server_delay(
-    retry_after_ms: Option<&str>,
-    retry_after: Option<&str>,
-    now: SystemTime,
-) -> Option<Duration> {
+pub fn server_delay(retry_after_ms: Option<&str>, retry_after: Option<&str>, now: SystemTime) -> Option<Duration> {
     if let Some(ms) = retry_after_ms.and_then(|v| v.trim().parse::<f64>().ok())
         && ms.is_finite()
         && ms >= 0.0
@@ -106,27 +98,12 @@ mod tests {
     #[test]
     fn reads_every_form_of_server_delay() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_445_412_480);
-        assert_eq!(
-            server_delay(Some("1500"), Some("9"), now),
-            Some(Duration::from_millis(1500))
-        );
-        assert_eq!(
-            server_delay(None, Some("7"), now),
-            Some(Duration::from_secs(7))
-        );
-        assert_eq!(
-            server_delay(None, Some("0.5"), now),
-            Some(Duration::from_millis(500))
-        );
+        assert_eq!(server_delay(Some("1500"), Some("9"), now), Some(Duration::from_millis(1500)));
+        assert_eq!(server_delay(None, Some("7"), now), Some(Duration::from_secs(7)));
+        assert_eq!(server_delay(None, Some("0.5"), now), Some(Duration::from_millis(500)));
         // Wed, 21 Oct 2015 07:28:00 GMT is 1445412480; ask for 90 s later
-        assert_eq!(
-            server_delay(None, Some("Wed, 21 Oct 2015 07:29:30 GMT"), now),
-            Some(Duration::from_secs(90))
-        );
-        assert_eq!(
-            server_delay(None, Some("Wed, 21 Oct 2015 07:00:00 GMT"), now),
-            Some(Duration::ZERO)
-        );
+        assert_eq!(server_delay(None, Some("Wed, 21 Oct 2015 07:29:30 GMT"), now), Some(Duration::from_secs(90)));
+        assert_eq!(server_delay(None, Some("Wed, 21 Oct 2015 07:00:00 GMT"), now), Some(Duration::ZERO));
         assert_eq!(server_delay(None, Some("soon"), now), None);
         assert_eq!(server_delay(None, None, now), None);
     }

@@ -34,14 +34,7 @@ fn local_and_url_references_go_first_in_order_then_the_text() {
 
     let out = sb
         .wan()
-        .args([
-            "edit",
-            "ref.png",
-            "https://example.com/reference.jpg",
-            "photo.jpg",
-            "make it Van Gogh",
-            "--pro",
-        ])
+        .args(["edit", "ref.png", "https://example.com/reference.jpg", "photo.jpg", "make it Van Gogh", "--pro"])
         .output()
         .unwrap();
 
@@ -67,12 +60,7 @@ fn a_reference_can_come_from_standard_input() {
         .with_body(chat_answer(&[sb.url("/o.png")]).to_string())
         .create();
     sb.image("/o.png", &png(1));
-    sb.wan()
-        .args(["edit", "-", "sharpen"])
-        .write_stdin(png(4))
-        .assert()
-        .code(0)
-        .stdout("sharpen-001.png\n");
+    sb.wan().args(["edit", "-", "sharpen"]).write_stdin(png(4)).assert().code(0).stdout("sharpen-001.png\n");
     api.assert();
 }
 

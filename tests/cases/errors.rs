@@ -9,10 +9,7 @@ use crate::support::*;
 
 /// A chat route that must not be called.
 fn never_called(sb: &mut Sandbox) -> Mock {
-    sb.server
-        .mock("POST", "/v1/chat/completions")
-        .expect(0)
-        .create()
+    sb.server.mock("POST", "/v1/chat/completions").expect(0).create()
 }
 
 fn assert_usage_error(sb: &mut Sandbox, args: &[&str], needle: &str) {
@@ -20,10 +17,7 @@ fn assert_usage_error(sb: &mut Sandbox, args: &[&str], needle: &str) {
     let out = sb.wan().args(args).output().unwrap();
     let stderr = stderr_of(&out);
     assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-    assert!(
-        stderr.contains(needle),
-        "{args:?}: expected {needle:?} in {stderr}"
-    );
+    assert!(stderr.contains(needle), "{args:?}: expected {needle:?} in {stderr}");
     assert!(stdout_of(&out).is_empty());
     api.assert();
 }
@@ -34,25 +28,13 @@ fn bad_arguments_are_usage_errors_and_send_nothing() {
     fs::write(sb.path("file.txt"), "not a folder").unwrap();
     let cases: &[(&[&str], &str)] = &[
         (&["generate", "   "], "the prompt is empty"),
-        (
-            &["generate", "x", "-n", "0"],
-            "invalid value '0' for '--count <N>': must be a whole number, 1 or more",
-        ),
-        (
-            &["generate", "x", "--pro", "--model", "wan2.7-image"],
-            "--pro and --model",
-        ),
+        (&["generate", "x", "-n", "0"], "invalid value '0' for '--count <N>': must be a whole number, 1 or more"),
+        (&["generate", "x", "--pro", "--model", "wan2.7-image"], "--pro and --model"),
         (&["generate", "x", "-o", "file.txt"], "is not a directory"),
         (&["generate", "x", "--name", "../escape"], "path separator"),
         (&["generate", "x", "--name", ".."], "only dots"),
-        (
-            &["generate", "x", "--base-url", "api.aisa.one/v1"],
-            "is not a URL",
-        ),
-        (
-            &["generate", "x", "--base-url", "ftp://h/v1"],
-            "not an http or https URL",
-        ),
+        (&["generate", "x", "--base-url", "api.aisa.one/v1"], "is not a URL"),
+        (&["generate", "x", "--base-url", "ftp://h/v1"], "not an http or https URL"),
         (&["generate", "x", "--frobnicate"], "--frobnicate"),
     ];
     for (args, needle) in cases {
@@ -76,24 +58,15 @@ fn bad_reference_images_are_usage_errors_naming_the_file() {
         (&["edit", "missing.png", "p"], "missing.png: no such file"),
         (&["edit", "folder", "p"], "folder: is a directory"),
         (&["edit", "empty.png", "p"], "empty.png: is empty"),
-        (
-            &["edit", "notes.txt", "p"],
-            "notes.txt: is not a PNG, JPEG, WebP or BMP image",
-        ),
-        (
-            &["edit", "anim.gif", "p"],
-            "anim.gif: is not a PNG, JPEG, WebP or BMP image",
-        ),
+        (&["edit", "notes.txt", "p"], "notes.txt: is not a PNG, JPEG, WebP or BMP image"),
+        (&["edit", "anim.gif", "p"], "anim.gif: is not a PNG, JPEG, WebP or BMP image"),
         (&["edit", "tiny.png", "p"], "tiny.png: is 100×300 px"),
         (&["edit", "huge.png", "p"], "huge.png: is 9000×300 px"),
-        (
-            &["edit", "big.png", "p"],
-            "big.png: is 21.0 MB; the limit is 20 MB",
-        ),
+        (&["edit", "big.png", "p"], "big.png: is 21.0 MB; the limit is 20 MB"),
         (
             &[
-                "edit", "ok.png", "ok.png", "ok.png", "ok.png", "ok.png", "ok.png", "ok.png",
-                "ok.png", "ok.png", "ok.png", "p",
+                "edit", "ok.png", "ok.png", "ok.png", "ok.png", "ok.png", "ok.png", "ok.png", "ok.png", "ok.png",
+                "ok.png", "p",
             ],
             "10 reference images given",
         ),
@@ -108,12 +81,7 @@ fn bad_reference_images_are_usage_errors_naming_the_file() {
 fn a_missing_key_exits_3_with_a_hint_and_sends_nothing() {
     let mut sb = Sandbox::new();
     let api = never_called(&mut sb);
-    let out = sb
-        .wan()
-        .env_remove("AISA_API_KEY")
-        .args(["generate", "x"])
-        .output()
-        .unwrap();
+    let out = sb.wan().env_remove("AISA_API_KEY").args(["generate", "x"]).output().unwrap();
     assert_eq!(out.status.code(), Some(3));
     let stderr = stderr_of(&out);
     assert!(stderr.contains("AISA_API_KEY is not set"), "{stderr}");
@@ -132,11 +100,7 @@ fn run_against(status: usize, body: serde_json::Value, expected_calls: usize) ->
         .with_body(body.to_string())
         .expect(expected_calls)
         .create();
-    let out = sb
-        .wan()
-        .args(["generate", "x", "--retries", "0"])
-        .output()
-        .unwrap();
+    let out = sb.wan().args(["generate", "x", "--retries", "0"]).output().unwrap();
     api.assert();
     assert!(stdout_of(&out).is_empty());
     assert!(sb.files(".").is_empty(), "{:?}", sb.files("."));
@@ -149,14 +113,8 @@ fn documented(code: &str, message: &str) -> serde_json::Value {
 
 #[test]
 fn a_rejected_request_exits_4_naming_status_code_message_and_request_id() {
-    let (code, stderr) = run_against(
-        400,
-        documented(
-            "invalid_parameter_error",
-            "Input should be a valid list: messages[*].content",
-        ),
-        1,
-    );
+    let (code, stderr) =
+        run_against(400, documented("invalid_parameter_error", "Input should be a valid list: messages[*].content"), 1);
     assert_eq!(code, 4);
     assert_eq!(
         stderr.trim_end(),
@@ -182,10 +140,7 @@ fn each_status_maps_to_its_exit_code() {
     for (status, api_code, exit) in cases {
         let (code, stderr) = run_against(status, documented(api_code, "something"), 1);
         assert_eq!(code, exit, "{status} {api_code}: {stderr}");
-        assert!(
-            stderr.contains(&format!("HTTP {status} {api_code}")),
-            "{stderr}"
-        );
+        assert!(stderr.contains(&format!("HTTP {status} {api_code}")), "{stderr}");
         assert!(stderr.contains("(request id req_body_1)"), "{stderr}");
     }
 }
@@ -194,10 +149,7 @@ fn each_status_maps_to_its_exit_code() {
 fn the_header_request_id_is_used_when_the_body_has_none() {
     let (code, stderr) = run_against(404, json!({"message": "page not found"}), 1);
     assert_eq!(code, 4);
-    assert!(
-        stderr.contains("HTTP 404: page not found (request id req_hdr_err)"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("HTTP 404: page not found (request id req_hdr_err)"), "{stderr}");
 }
 
 #[test]
@@ -211,32 +163,19 @@ fn a_plain_text_error_body_is_shown_cut_and_cleaned() {
     let out = sb.wan().args(["generate", "x"]).output().unwrap();
     let stderr = stderr_of(&out);
     assert_eq!(out.status.code(), Some(4));
-    assert!(
-        stderr.contains("HTTP 404: 404 page not found [31mzzz"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("HTTP 404: 404 page not found [31mzzz"), "{stderr}");
     assert!(!stderr.contains('\x1b'));
     assert!(stderr.len() < 500, "{}", stderr.len());
 }
 
 #[test]
 fn an_answer_that_is_not_json_or_has_no_images_exits_1() {
-    for body in [
-        "<html>maintenance</html>".to_string(),
-        json!({"choices": []}).to_string(),
-    ] {
+    for body in ["<html>maintenance</html>".to_string(), json!({"choices": []}).to_string()] {
         let mut sb = Sandbox::new();
-        sb.server
-            .mock("POST", "/v1/chat/completions")
-            .with_body(&body)
-            .create();
+        sb.server.mock("POST", "/v1/chat/completions").with_body(&body).create();
         let out = sb.wan().args(["generate", "x"]).output().unwrap();
         assert_eq!(out.status.code(), Some(1), "{body}");
-        assert!(
-            stderr_of(&out).contains("not what it documents"),
-            "{}",
-            stderr_of(&out)
-        );
+        assert!(stderr_of(&out).contains("not what it documents"), "{}", stderr_of(&out));
     }
 }
 
@@ -247,21 +186,14 @@ fn an_image_that_cannot_be_downloaded_exits_7_and_prints_its_url() {
     sb.image("/ok.png", &png(1));
     sb.server.mock("GET", "/gone.png").with_status(404).create();
 
-    let out = sb
-        .wan()
-        .args(["generate", "x", "-n", "2"])
-        .output()
-        .unwrap();
+    let out = sb.wan().args(["generate", "x", "-n", "2"]).output().unwrap();
 
     assert_eq!(out.status.code(), Some(7));
     assert_eq!(stdout_of(&out), "x-001.png\n");
     let stderr = stderr_of(&out);
     assert!(stderr.contains("download failed: HTTP 404"), "{stderr}");
     assert!(stderr.contains(&sb.url("/gone.png")), "{stderr}");
-    assert!(
-        stderr.ends_with("saved 1 of 2 images to ./ · wan2.7-image · 2 × $0.030 = $0.060\n"),
-        "{stderr}"
-    );
+    assert!(stderr.ends_with("saved 1 of 2 images to ./ · wan2.7-image · 2 × $0.030 = $0.060\n"), "{stderr}");
     assert_eq!(sb.files("."), ["x-001.png"]);
 }
 
@@ -269,20 +201,9 @@ fn an_image_that_cannot_be_downloaded_exits_7_and_prints_its_url() {
 fn html_in_place_of_an_image_is_refused_and_nothing_partial_is_left() {
     let mut sb = Sandbox::new();
     sb.chat(&chat_answer(&[sb.url("/expired.png")]));
-    sb.server
-        .mock("GET", "/expired.png")
-        .with_body("<!DOCTYPE html><html>Link expired</html>")
-        .create();
-    let out = sb
-        .wan()
-        .args(["generate", "x", "-o", "out"])
-        .output()
-        .unwrap();
+    sb.server.mock("GET", "/expired.png").with_body("<!DOCTYPE html><html>Link expired</html>").create();
+    let out = sb.wan().args(["generate", "x", "-o", "out"]).output().unwrap();
     assert_eq!(out.status.code(), Some(7));
-    assert!(
-        stderr_of(&out).contains("returned an HTML page instead of an image"),
-        "{}",
-        stderr_of(&out)
-    );
+    assert!(stderr_of(&out).contains("returned an HTML page instead of an image"), "{}", stderr_of(&out));
     assert!(sb.files("out").is_empty(), "{:?}", sb.files("out"));
 }

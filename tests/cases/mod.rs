@@ -4,3 +4,5 @@ mod edit;
 mod errors;
 mod generate;
 mod output;
+mod reliability;
+mod safety;

@@ -1,10 +1,12 @@
 //! A sandbox per test: a scrubbed environment, a temp folder, and a local mockito server.
 
+pub mod raw;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use assert_cmd::cargo::cargo_bin_cmd;
+use assert_cmd::cargo::cargo_bin;
 use mockito::{Matcher, Mock, ServerGuard};
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -19,10 +21,7 @@ pub struct Sandbox {
 
 impl Sandbox {
     pub fn new() -> Self {
-        Self {
-            dir: tempfile::tempdir().unwrap(),
-            server: mockito::Server::new(),
-        }
+        Self { dir: tempfile::tempdir().unwrap(), server: mockito::Server::new() }
     }
 
     pub fn api_base(&self) -> String {
@@ -32,11 +31,13 @@ impl Sandbox {
     /// `wan` with nothing from the caller's environment (no proxies, no real key),
     /// run in the sandbox folder against the sandbox server.
     pub fn wan(&self) -> Command {
-        let mut cmd = cargo_bin_cmd!("wan");
-        cmd.env_clear()
-            .current_dir(self.dir.path())
-            .env("AISA_API_KEY", KEY)
-            .env("AISA_BASE_URL", self.api_base());
+        Command::from_std(self.wan_process())
+    }
+
+    /// The same, as a plain process, for tests that spawn and signal it.
+    pub fn wan_process(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(cargo_bin!("wan"));
+        cmd.env_clear().current_dir(self.dir.path()).env("AISA_API_KEY", KEY).env("AISA_BASE_URL", self.api_base());
         cmd
     }
 
@@ -79,8 +80,9 @@ impl Sandbox {
     }
 }
 
-/// Bytes that start like a PNG of `side`×`side` px (magic number and IHDR), then `tag`:
-/// enough for format sniffing and size checks, and unique per tag to compare files.
+/// Bytes shaped like a PNG of `width`×`height` px: magic number, IHDR, `tag` bytes where
+/// the image data would be, and the IEND chunk that ends every PNG. Enough for format
+/// sniffing, size and completeness checks, and unique per tag so files can be compared.
 pub fn png(tag: u8) -> Vec<u8> {
     png_sized(300, 300, tag)
 }
@@ -91,15 +93,15 @@ pub fn png_sized(width: u32, height: u32, tag: u8) -> Vec<u8> {
     bytes.extend_from_slice(&height.to_be_bytes());
     bytes.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
     bytes.extend_from_slice(&[tag; 32]);
+    bytes.extend_from_slice(b"\0\0\0\0IEND\xAE\x42\x60\x82");
     bytes
 }
 
-/// A JPEG's first bytes (SOI + JFIF APP0), then `tag`.
+/// A JPEG's shape: SOI and a JFIF APP0 segment, `tag` bytes, and the EOI marker.
 pub fn jpeg(tag: u8) -> Vec<u8> {
-    let mut bytes = vec![
-        0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0,
-    ];
+    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0];
     bytes.extend_from_slice(&[tag; 32]);
+    bytes.extend_from_slice(&[0xFF, 0xD9]);
     bytes
 }
 
@@ -130,4 +132,11 @@ pub fn stderr_of(output: &std::process::Output) -> String {
 
 pub fn read(path: &Path) -> Vec<u8> {
     fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Stdout's lines, sorted: paths are printed as each file lands, not in number order.
+pub fn sorted_lines(output: &std::process::Output) -> Vec<String> {
+    let mut lines: Vec<String> = stdout_of(output).lines().map(String::from).collect();
+    lines.sort();
+    lines
 }

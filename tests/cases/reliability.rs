@@ -1,0 +1,355 @@
+//! Retries that never bill twice, faults that lose nothing, interrupts that leave nothing partial.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use mockito::Matcher;
+use serde_json::json;
+
+use crate::support::raw::{Fault, RawServer};
+use crate::support::*;
+
+fn rate_limited(sb: &mut Sandbox, retry_after: (&str, &str), hits: usize) -> mockito::Mock {
+    sb.server
+        .mock("POST", "/v1/chat/completions")
+        .with_status(429)
+        .with_header(retry_after.0, retry_after.1)
+        .with_body(
+            json!({"error": {"type": "rate_limit_error", "code": "rate_limit_exceeded", "message": "slow down"}})
+                .to_string(),
+        )
+        .expect(hits)
+        .create()
+}
+
+#[test]
+fn a_503_is_retried_with_backoff_and_then_succeeds() {
+    let mut sb = Sandbox::new();
+    let failing = sb.server.mock("POST", "/v1/chat/completions").with_status(503).expect(1).create();
+    let ok = sb.chat(&chat_answer(&[sb.url("/1.png")]));
+    sb.image("/1.png", &png(1));
+    let out = sb.wan().args(["generate", "x"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    failing.assert();
+    ok.assert();
+    assert!(stderr_of(&out).contains("HTTP 503; retrying in"), "{}", stderr_of(&out));
+}
+
+#[test]
+fn retry_after_in_seconds_is_honoured() {
+    let mut sb = Sandbox::new();
+    let limited = rate_limited(&mut sb, ("retry-after", "1"), 1);
+    sb.chat(&chat_answer(&[sb.url("/1.png")]));
+    sb.image("/1.png", &png(1));
+    let started = Instant::now();
+    let out = sb.wan().args(["generate", "x"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    limited.assert();
+    assert!(started.elapsed() >= Duration::from_millis(950), "{:?}", started.elapsed());
+    assert!(stderr_of(&out).contains("retrying in 1.0 s (1 of 2)"), "{}", stderr_of(&out));
+}
+
+#[test]
+fn retry_after_ms_is_honoured() {
+    let mut sb = Sandbox::new();
+    let limited = rate_limited(&mut sb, ("retry-after-ms", "1300"), 1);
+    sb.chat(&chat_answer(&[sb.url("/1.png")]));
+    sb.image("/1.png", &png(1));
+    let started = Instant::now();
+    sb.wan().args(["generate", "x"]).assert().code(0);
+    limited.assert();
+    assert!(started.elapsed() >= Duration::from_millis(1250));
+}
+
+#[test]
+fn a_wait_over_sixty_seconds_is_not_taken_and_says_when_to_try_again() {
+    let mut sb = Sandbox::new();
+    let limited = rate_limited(&mut sb, ("retry-after", "120"), 1);
+    let started = Instant::now();
+    let out = sb.wan().args(["generate", "x"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    limited.assert();
+    assert!(started.elapsed() < Duration::from_secs(30));
+    let stderr = stderr_of(&out);
+    assert!(stderr.contains("HTTP 429 rate_limit_exceeded: slow down"), "{stderr}");
+    assert!(stderr.contains("the service asks to wait 120 s, longer than wan waits; try again after"), "{stderr}");
+    assert!(stderr.contains(" GMT"), "{stderr}");
+}
+
+#[test]
+fn rate_limits_exhaust_the_retries_and_exit_5() {
+    let mut sb = Sandbox::new();
+    let limited = rate_limited(&mut sb, ("retry-after", "0"), 3);
+    let out = sb.wan().args(["generate", "x"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    limited.assert();
+}
+
+#[test]
+fn retries_can_be_turned_off_and_raised() {
+    let mut sb = Sandbox::new();
+    let once = sb
+        .server
+        .mock("POST", "/v1/chat/completions")
+        .with_status(502)
+        .with_header("retry-after", "0")
+        .expect(1)
+        .create();
+    sb.wan().args(["generate", "x", "--retries", "0"]).assert().code(6);
+    once.assert();
+    let mut sb = Sandbox::new();
+    let four = sb
+        .server
+        .mock("POST", "/v1/chat/completions")
+        .with_status(500)
+        .with_header("retry-after", "0")
+        .expect(4)
+        .create();
+    sb.wan().args(["generate", "x", "--retries", "3"]).assert().code(6);
+    four.assert();
+}
+
+#[test]
+fn permanent_errors_are_never_retried() {
+    for (status, code, exit) in [
+        (500, "model_not_found", 4),
+        (429, "quota_exceeded", 5),
+        (400, "invalid_parameter_error", 4),
+        (401, "invalid_api_key", 3),
+        (403, "region_blocked", 3),
+        (404, "openai_error", 4),
+        (422, "unsupported_parameter", 4),
+    ] {
+        let mut sb = Sandbox::new();
+        let api = sb
+            .server
+            .mock("POST", "/v1/chat/completions")
+            .with_status(status)
+            .with_header("retry-after", "0")
+            .with_body(json!({"error": {"code": code, "message": "no"}}).to_string())
+            .expect(1)
+            .create();
+        sb.wan().args(["generate", "x", "--retries", "5"]).assert().code(exit);
+        api.assert();
+    }
+}
+
+#[test]
+fn a_connection_that_cannot_be_made_is_retried_then_exits_6() {
+    let sb = Sandbox::new();
+    let closed_port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let out = sb
+        .wan()
+        .args(["generate", "x", "--retries", "1", "--base-url", &format!("http://127.0.0.1:{closed_port}/v1")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(6));
+    let stderr = stderr_of(&out);
+    assert!(stderr.contains("could not connect to 127.0.0.1"), "{stderr}");
+    assert!(stderr.contains("retrying in"), "{stderr}");
+}
+
+#[test]
+fn a_timeout_is_not_retried_and_warns_of_billing() {
+    let server = RawServer::start(vec![Fault::Silence(Duration::from_secs(20))]);
+    let sb = Sandbox::new();
+    let out = sb.wan().args(["generate", "x", "--timeout", "1", "--base-url", &server.url("/v1")]).output().unwrap();
+    assert_eq!(out.status.code(), Some(6));
+    assert_eq!(server.requests(), 1);
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains("no answer from 127.0.0.1 within 1 s; the images may have been made and billed"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_connection_dropped_after_sending_is_not_retried() {
+    let server = RawServer::start(vec![Fault::Drop]);
+    let sb = Sandbox::new();
+    let out = sb.wan().args(["generate", "x", "--base-url", &server.url("/v1")]).output().unwrap();
+    assert_eq!(out.status.code(), Some(6));
+    assert_eq!(server.requests(), 1);
+    let stderr = stderr_of(&out);
+    assert!(stderr.contains("was lost after the request was sent"), "{stderr}");
+    assert!(stderr.contains("may have been made and billed"), "{stderr}");
+}
+
+#[test]
+fn downloads_are_retried_on_their_own_transient_failures() {
+    let mut sb = Sandbox::new();
+    let flaky = sb.server.mock("GET", "/1.png").with_status(503).expect(1).create();
+    sb.image("/1.png", &png(1));
+    let cut = RawServer::start(vec![
+        Fault::CutShort { body: png(2), sent: 20 },
+        Fault::CutShortUndelimited { body: png(2), sent: 40 },
+        Fault::Serve(png(2)),
+    ]);
+    sb.chat(&chat_answer(&[sb.url("/1.png"), cut.url("/2.png")]));
+    let out = sb.wan().args(["generate", "x", "-n", "2"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    flaky.assert();
+    assert_eq!(cut.requests(), 3);
+    assert_eq!(read(&sb.path("x-001.png")), png(1));
+    assert_eq!(read(&sb.path("x-002.png")), png(2));
+}
+
+#[test]
+fn a_failed_image_does_not_stop_the_others() {
+    let mut sb = Sandbox::new();
+    let cut = RawServer::start(vec![Fault::CutShortUndelimited { body: png(2), sent: 40 }]);
+    sb.chat(&chat_answer(&[sb.url("/1.png"), cut.url("/2.png"), sb.url("/3.png")]));
+    sb.image("/1.png", &png(1));
+    sb.image("/3.png", &png(3));
+    let out = sb.wan().args(["generate", "x", "-n", "3"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(7));
+    assert_eq!(sorted_lines(&out), ["x-001.png", "x-003.png"]);
+    let stderr = stderr_of(&out);
+    assert!(stderr.contains("the download was cut short"), "{stderr}");
+    assert!(stderr.contains(&cut.url("/2.png")), "{stderr}");
+    assert_eq!(sb.files("."), ["x-001.png", "x-003.png"]);
+}
+
+#[test]
+fn an_endless_download_is_capped_and_leaves_nothing() {
+    let mut sb = Sandbox::new();
+    let endless = RawServer::start(vec![Fault::Endless { head: png(1)[..16].to_vec() }]);
+    sb.chat(&chat_answer(&[endless.url("/big.png")]));
+    let out = sb.wan().args(["generate", "x", "-o", "o"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(7));
+    assert!(stderr_of(&out).contains("the download is over 100 MB"), "{}", stderr_of(&out));
+    assert!(sb.files("o").is_empty(), "{:?}", sb.files("o"));
+}
+
+#[test]
+fn invalid_or_cut_base64_is_a_clear_error() {
+    use base64::Engine;
+    let whole = base64::engine::general_purpose::STANDARD.encode(png(1));
+    for (image, needle) in [("@@not base64@@".to_string(), "not valid base64"), (whole[..40].to_string(), "cut short")]
+    {
+        let mut sb = Sandbox::new();
+        sb.chat(&chat_answer(&[image]));
+        let out = sb.wan().args(["generate", "x"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(7));
+        assert!(stderr_of(&out).contains(needle), "{}", stderr_of(&out));
+        assert!(sb.files(".").is_empty());
+    }
+}
+
+/// Reads a child's stdout lines on a thread, so the test can wait for one.
+fn lines_of(child: &mut Child) -> std::sync::mpsc::Receiver<String> {
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn part_files(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".part"))
+        .collect()
+}
+
+#[test]
+fn an_interrupt_stops_at_once_keeps_whole_files_and_leaves_no_partial_one() {
+    for signal in ["-INT", "-TERM"] {
+        let mut sb = Sandbox::new();
+        let stall = RawServer::start(vec![Fault::Stall { body: png(2), sent: 30, for_: Duration::from_secs(60) }]);
+        sb.chat(&chat_answer(&[sb.url("/1.png"), stall.url("/2.png")]));
+        sb.image("/1.png", &png(1));
+        let mut child = sb
+            .wan_process()
+            .args(["generate", "x", "-n", "2", "-o", "out"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let lines = lines_of(&mut child);
+        let out_dir = sb.path("out");
+        wait_for("the stalled download's part file", || out_dir.exists() && !part_files(&out_dir).is_empty());
+        assert_eq!(lines.recv_timeout(Duration::from_secs(20)).unwrap(), "out/x-001.png");
+
+        let sent = Instant::now();
+        let killed = std::process::Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
+        assert!(killed.success());
+        wait_for("wan to stop", || child.try_wait().unwrap().is_some());
+        assert!(sent.elapsed() < Duration::from_secs(5), "{signal}: {:?}", sent.elapsed());
+
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(130), "{signal}");
+        assert_eq!(sb.files("out"), ["x-001.png"], "{signal}");
+        assert_eq!(read(&out_dir.join("x-001.png")), png(1));
+        let stderr = stderr_of(&output);
+        assert!(stderr.contains("interrupted"), "{stderr}");
+        assert!(stderr.contains(&stall.url("/2.png")), "the unsaved paid image's URL is printed: {stderr}");
+    }
+}
+
+#[test]
+fn two_runs_into_one_folder_keep_all_their_images_and_touch_nothing_else() {
+    let mut sb = Sandbox::new();
+    std::fs::write(sb.path("cat-002.png"), b"mine, from before").unwrap();
+    let urls: Vec<String> = (1..=8).map(|i| sb.url(&format!("/{i}.png"))).collect();
+    for (run, half) in urls.chunks(4).enumerate() {
+        sb.server
+            .mock("POST", "/v1/chat/completions")
+            .match_body(Matcher::PartialJson(json!({"messages": [{"content": [{"text": format!("cat {run}")}]}]})))
+            .with_body(chat_answer(half).to_string())
+            .create();
+    }
+    for i in 1..=8u8 {
+        let bytes = png(i);
+        // a slow body, so the two runs write at the same time
+        sb.server
+            .mock("GET", format!("/{i}.png").as_str())
+            .with_chunked_body(move |w| {
+                std::thread::sleep(Duration::from_millis(150));
+                w.write_all(&bytes)
+            })
+            .create();
+    }
+    let spawn = |run: usize| {
+        sb.wan_process()
+            .args(["generate", &format!("cat {run}"), "-n", "4", "--name", "cat"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(0), spawn(1));
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert_eq!(a.status.code(), Some(0), "{}", stderr_of(&a));
+    assert_eq!(b.status.code(), Some(0), "{}", stderr_of(&b));
+
+    let names = sb.files(".");
+    assert_eq!(names.len(), 9, "{names:?}");
+    assert_eq!(read(&sb.path("cat-002.png")), b"mine, from before");
+    let mut contents: Vec<Vec<u8>> = names.iter().filter(|n| *n != "cat-002.png").map(|n| read(&sb.path(n))).collect();
+    contents.sort();
+    let mut expected: Vec<Vec<u8>> = (1..=8).map(png).collect();
+    expected.sort();
+    assert_eq!(contents, expected, "every image of both runs is on disk, once");
+    let printed = stdout_of(&a).lines().count() + stdout_of(&b).lines().count();
+    assert_eq!(printed, 8);
+}

@@ -1,0 +1,68 @@
+//! The key goes to the API host only and never shows; server text is cleaned before printing.
+
+use mockito::Matcher;
+
+use crate::support::*;
+
+#[test]
+fn a_redirect_to_another_host_does_not_carry_the_key() {
+    let mut sb = Sandbox::new();
+    let mut elsewhere = mockito::Server::new();
+    let redirect = sb
+        .server
+        .mock("POST", "/v1/chat/completions")
+        .match_header("authorization", format!("Bearer {KEY}").as_str())
+        .with_status(307)
+        .with_header("location", &format!("{}/v1/chat/completions", elsewhere.url()))
+        .create();
+    let keyless = elsewhere
+        .mock("POST", "/v1/chat/completions")
+        .match_header("authorization", Matcher::Missing)
+        .with_status(401)
+        .with_body(r#"{"error":{"code":"missing_api_key","message":"no key"}}"#)
+        .expect(1)
+        .create();
+    let out = sb.wan().args(["generate", "x"]).output().unwrap();
+    redirect.assert();
+    keyless.assert();
+    assert_eq!(out.status.code(), Some(3));
+}
+
+#[test]
+fn the_key_never_shows_in_verbose_output_errors_or_help() {
+    let mut sb = Sandbox::new();
+    sb.chat(&chat_answer(&[sb.url("/1.png")]));
+    sb.image("/1.png", &png(1));
+    let verbose = sb.wan().args(["generate", "x", "-v"]).output().unwrap();
+    let stderr = stderr_of(&verbose);
+    assert!(stderr.contains("→ POST"), "{stderr}");
+    assert!(stderr.contains("← HTTP 200 · request id req_hdr_1"), "{stderr}");
+
+    let mut failing = Sandbox::new();
+    failing
+        .server
+        .mock("POST", "/v1/chat/completions")
+        .with_status(401)
+        .with_body(format!(r#"{{"error":{{"code":"invalid_api_key","message":"bad key"}}}}"#))
+        .create();
+    let error = failing.wan().args(["generate", "x", "-v"]).output().unwrap();
+
+    let help = sb.wan().args(["generate", "--help"]).output().unwrap();
+    let top_help = sb.wan().arg("--help").output().unwrap();
+    for out in [&verbose, &error, &help, &top_help] {
+        assert!(!stdout_of(out).contains(KEY) && !stderr_of(out).contains(KEY));
+        assert!(!stdout_of(out).contains("5ecret"));
+    }
+    assert!(stdout_of(&help).contains("AISA_API_KEY"));
+}
+
+#[test]
+fn an_output_folder_that_cannot_be_created_is_a_usage_error() {
+    let mut sb = Sandbox::new();
+    std::fs::write(sb.path("file"), b"x").unwrap();
+    let api = sb.server.mock("POST", "/v1/chat/completions").expect(0).create();
+    let out = sb.wan().args(["generate", "x", "-o", "file/sub"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("cannot create output folder file/sub"), "{}", stderr_of(&out));
+    api.assert();
+}

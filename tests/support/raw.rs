@@ -1,0 +1,124 @@
+//! A tiny HTTP server over loopback that misbehaves on purpose, for faults mockito
+//! cannot produce: dropped connections, silence, bodies cut short, endless bodies.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+/// What the server does with one connection, after reading its request.
+#[derive(Clone, Debug)]
+pub enum Fault {
+    /// Closes the connection without a word.
+    Drop,
+    /// Keeps the connection open and says nothing, for this long.
+    Silence(Duration),
+    /// Answers 200 with `body` whole.
+    Serve(Vec<u8>),
+    /// Promises `body` in Content-Length, sends only the first `sent` bytes, closes.
+    CutShort { body: Vec<u8>, sent: usize },
+    /// No Content-Length: sends the first `sent` bytes of `body`, then closes.
+    CutShortUndelimited { body: Vec<u8>, sent: usize },
+    /// Sends `head`, then zeros until the client goes away.
+    Endless { head: Vec<u8> },
+    /// Sends the first `sent` bytes of `body` (with a Content-Length), then stalls.
+    Stall { body: Vec<u8>, sent: usize, for_: Duration },
+}
+
+/// Plays `faults` in order, one per connection; the last one repeats.
+pub struct RawServer {
+    pub port: u16,
+    requests: Arc<AtomicUsize>,
+}
+
+impl RawServer {
+    pub fn start(faults: Vec<Fault>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let requests = Arc::new(AtomicUsize::new(0));
+        let faults = Arc::new(Mutex::new(faults));
+        let counter = Arc::clone(&requests);
+        thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let (faults, counter) = (Arc::clone(&faults), Arc::clone(&counter));
+                thread::spawn(move || serve(stream, &faults, &counter));
+            }
+        });
+        Self { port, requests }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// How many whole requests the server has read.
+    pub fn requests(&self) -> usize {
+        self.requests.load(Ordering::SeqCst)
+    }
+}
+
+fn serve(stream: TcpStream, faults: &Mutex<Vec<Fault>>, counter: &AtomicUsize) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    // One request per connection: read the head, then any body it announces.
+    let mut content_length = 0;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            content_length = v.trim().parse().unwrap_or(0);
+        }
+        if line == "\r\n" {
+            break;
+        }
+    }
+    let mut body = vec![0; content_length];
+    if reader.read_exact(&mut body).is_err() {
+        return;
+    }
+    counter.fetch_add(1, Ordering::SeqCst);
+    let fault = {
+        let mut faults = faults.lock().unwrap();
+        if faults.len() > 1 { faults.remove(0) } else { faults[0].clone() }
+    };
+    let mut out = stream;
+    let head = |len: Option<usize>| match len {
+        Some(len) => {
+            format!("HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n")
+        }
+        None => "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nConnection: close\r\n\r\n".to_string(),
+    };
+    let _ = match fault {
+        Fault::Drop => Ok(()),
+        Fault::Silence(time) => {
+            thread::sleep(time);
+            Ok(())
+        }
+        Fault::Serve(body) => out.write_all(head(Some(body.len())).as_bytes()).and_then(|()| out.write_all(&body)),
+        Fault::CutShort { body, sent } => {
+            out.write_all(head(Some(body.len())).as_bytes()).and_then(|()| out.write_all(&body[..sent]))
+        }
+        Fault::CutShortUndelimited { body, sent } => {
+            out.write_all(head(None).as_bytes()).and_then(|()| out.write_all(&body[..sent]))
+        }
+        Fault::Endless { head: first } => {
+            let zeros = vec![0u8; 1 << 20];
+            out.write_all(head(None).as_bytes()).and_then(|()| out.write_all(&first)).and_then(|()| {
+                loop {
+                    out.write_all(&zeros)?;
+                }
+            })
+        }
+        Fault::Stall { body, sent, for_ } => {
+            let r = out.write_all(head(Some(body.len())).as_bytes()).and_then(|()| out.write_all(&body[..sent]));
+            let _ = out.flush();
+            thread::sleep(for_);
+            r
+        }
+    };
+    let _ = out.flush();
+}
