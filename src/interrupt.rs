@@ -16,10 +16,12 @@ pub const EXIT_INTERRUPTED: i32 = 130;
 struct Unfinished {
     temp_files: BTreeSet<PathBuf>,
     unsaved_urls: BTreeSet<String>,
+    /// API requests sent and not yet answered: their images may be made and billed.
+    requests_in_flight: usize,
 }
 
 static UNFINISHED: Mutex<Unfinished> =
-    Mutex::new(Unfinished { temp_files: BTreeSet::new(), unsaved_urls: BTreeSet::new() });
+    Mutex::new(Unfinished { temp_files: BTreeSet::new(), unsaved_urls: BTreeSet::new(), requests_in_flight: 0 });
 
 fn unfinished() -> std::sync::MutexGuard<'static, Unfinished> {
     // A panic elsewhere must not stop the clean-up: the data is still sound.
@@ -38,6 +40,14 @@ pub fn install() {
         let _ = writeln!(stderr, "\nwan: interrupted");
         for url in &state.unsaved_urls {
             let _ = writeln!(stderr, "wan: not saved, paid for, still at: {url}");
+        }
+        if state.requests_in_flight > 0 {
+            let n = state.requests_in_flight;
+            let _ = writeln!(
+                stderr,
+                "wan: {n} request{} had been sent and not answered; its images may have been made and billed",
+                if n == 1 { "" } else { "s" }
+            );
         }
         std::process::exit(EXIT_INTERRUPTED);
     });
@@ -68,4 +78,19 @@ pub fn downloading(url: &str) {
 /// Forgets a URL once its image is saved or its failure has been reported.
 pub fn settled(url: &str) {
     unfinished().unsaved_urls.remove(url);
+}
+
+/// Marks an API request as sent and unanswered until the returned guard is dropped.
+pub fn request_in_flight() -> InFlight {
+    unfinished().requests_in_flight += 1;
+    InFlight
+}
+
+#[derive(Debug)]
+pub struct InFlight;
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        unfinished().requests_in_flight -= 1;
+    }
 }

@@ -129,6 +129,7 @@ impl<'a> Api<'a> {
         let url = self.url(path);
         self.ui.verbose(&format!("→ POST {url} · model {} · n {} · {} bytes", job.model, job.n, body.len()));
         let started = Instant::now();
+        let _in_flight = crate::interrupt::request_in_flight();
         let response = self
             .http
             .post(&url)

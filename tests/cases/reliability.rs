@@ -353,3 +353,25 @@ fn two_runs_into_one_folder_keep_all_their_images_and_touch_nothing_else() {
     let printed = stdout_of(&a).lines().count() + stdout_of(&b).lines().count();
     assert_eq!(printed, 8);
 }
+
+#[test]
+fn an_interrupt_while_waiting_for_the_service_warns_of_billing() {
+    let server = RawServer::start(vec![Fault::Silence(Duration::from_secs(60))]);
+    let sb = Sandbox::new();
+    let mut child = sb
+        .wan_process()
+        .args(["generate", "x", "--base-url", &server.url("/v1")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for("the request to reach the server", || server.requests() == 1);
+    std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    wait_for("wan to stop", || child.try_wait().unwrap().is_some());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130));
+    assert!(
+        stderr_of(&output)
+            .contains("1 request had been sent and not answered; its images may have been made and billed")
+    );
+}
