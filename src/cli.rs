@@ -32,7 +32,10 @@ macro_rules! generate_examples {
 Examples:
   wan generate \"red panda\"                      one image, saved as red-panda-001.png
   wan generate \"red panda\" -n 8 -o out/ --pro   eight images with the pro model
-  echo \"a lighthouse at dusk\" | wan generate    the prompt from standard input"
+  echo \"a lighthouse at dusk\" | wan generate    the prompt from standard input
+  wan generate -f prompts.txt -n 2 --json       a batch: one prompt per line, JSON Lines out
+  wan generate \"red panda\" -n 12 --dry-run      show the requests and their cost; send nothing
+  wan generate \"red panda\" -n 20 --max-cost 0.50  refuse if it would cost more than $0.50"
     };
 }
 
@@ -42,7 +45,8 @@ macro_rules! edit_examples {
 Examples:
   wan edit ref.jpg \"make it Van Gogh\" --pro
   wan edit a.png b.png \"put the cat from the first on the sofa of the second\"
-  wan edit https://example.com/room.jpg \"paint the walls green\" -o out/"
+  wan edit https://example.com/room.jpg \"paint the walls green\" -o out/
+  cat photo.png | wan edit - \"remove the background\" --json"
     };
 }
 
@@ -58,7 +62,10 @@ Examples:
         wan generate \"red panda\" -n 2 -o out/\n  \
         wan edit ref.jpg \"make it Van Gogh\" --pro\n  \
         wan models",
-    after_long_help = env_and_exit!(),
+    after_long_help = concat!(
+        "Examples:\n  wan generate \"red panda\" -n 2 -o out/\n  wan edit ref.jpg \"make it Van Gogh\" --pro\n  wan models\n\n",
+        env_and_exit!()
+    ),
     propagate_version = true
 )]
 pub struct Cli {
@@ -77,10 +84,21 @@ pub enum Command {
               after_long_help = concat!(edit_examples!(), "\n\n", env_and_exit!()))]
     Edit(EditArgs),
     /// List the models, their price per image, and what each is for
+    #[command(after_help = "Examples:\n  wan models\n  wan models --json | jq -r .model")]
     Models {
-        /// Print JSON instead of a table
+        /// Print one JSON object per model instead of a table
         #[arg(long)]
         json: bool,
+    },
+    /// Print a shell completion script
+    #[command(after_help = "Examples:\n  \
+        wan completions bash > ~/.local/share/bash-completion/completions/wan\n  \
+        wan completions zsh > ~/.zfunc/_wan\n  \
+        wan completions fish > ~/.config/fish/completions/wan.fish")]
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
 }
 
@@ -89,6 +107,10 @@ pub struct GenerateArgs {
     /// The prompt; with none, or `-`, it is read from standard input
     #[arg(value_name = "PROMPT")]
     pub prompt: Option<String>,
+
+    /// A batch: one prompt per line (`-` for standard input); blank and `#` lines skipped
+    #[arg(short, long, value_name = "FILE", conflicts_with = "prompt")]
+    pub file: Option<PathBuf>,
 
     #[command(flatten)]
     pub run: RunArgs,
@@ -168,6 +190,26 @@ pub struct RunArgs {
     /// Retries of a request that surely was not carried out (0 disables)
     #[arg(long, value_name = "N", default_value_t = 2)]
     pub retries: u32,
+
+    /// Requests in flight at once, across the whole run
+    #[arg(short, long, value_name = "N", default_value_t = 4, value_parser = at_least_one::<usize>)]
+    pub jobs: usize,
+
+    /// Image size, sent as the `size` field
+    #[arg(long, value_name = "WxH")]
+    pub size: Option<String>,
+
+    /// Another field for the request body; VALUE is JSON where it parses, else a string
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+
+    /// Print the request body (or bodies) and the cost; send nothing; no key needed
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Refuse to send anything if the run would cost more than this many US dollars
+    #[arg(long, value_name = "USD")]
+    pub max_cost: Option<String>,
 }
 
 /// A whole number of 1 or more, with a message that says so.

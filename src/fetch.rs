@@ -40,10 +40,17 @@ fn permanent(kind: Kind, message: String) -> Failed {
 
 /// Streams `url` into `out`, checking it is an image as it arrives. Carries no
 /// credentials: image hosts never see the API key.
-pub fn download(http: &Client, url: &str, timeout: Duration, out: &mut PartFile) -> Result<Fetched, Error> {
+/// `on_bytes` hears of every chunk written, for progress.
+pub fn download(
+    http: &Client,
+    url: &str,
+    timeout: Duration,
+    out: &mut PartFile,
+    on_bytes: &dyn Fn(u64),
+) -> Result<Fetched, Error> {
     let mut tries = 0;
     loop {
-        match download_once(http, url, timeout, out) {
+        match download_once(http, url, timeout, out, on_bytes) {
             Ok(fetched) => return Ok(fetched),
             Err(failed) if failed.transient && tries < DOWNLOAD_RETRIES => {
                 tries += 1;
@@ -55,7 +62,13 @@ pub fn download(http: &Client, url: &str, timeout: Duration, out: &mut PartFile)
     }
 }
 
-fn download_once(http: &Client, url: &str, timeout: Duration, out: &mut PartFile) -> Result<Fetched, Failed> {
+fn download_once(
+    http: &Client,
+    url: &str,
+    timeout: Duration,
+    out: &mut PartFile,
+    on_bytes: &dyn Fn(u64),
+) -> Result<Fetched, Failed> {
     let mut response =
         http.get(url).timeout(timeout).send().map_err(|e| transient(format!("download failed: {}", root_cause(&e))))?;
     let status = response.status().as_u16();
@@ -104,6 +117,7 @@ fn download_once(http: &Client, url: &str, timeout: Duration, out: &mut PartFile
             ));
         }
         out.write_all(chunk).map_err(|e| permanent(Kind::Other, format!("cannot write the image: {e}")))?;
+        on_bytes(n as u64);
     }
     let format = match format {
         Some(format) => format,

@@ -2,13 +2,16 @@
 
 mod api;
 mod cli;
+mod completions;
 mod cost;
+mod dry_run;
 mod error;
 mod fetch;
 mod format;
 mod interrupt;
 mod models;
 mod output;
+mod progress;
 mod reference;
 mod report;
 mod run;
@@ -41,7 +44,11 @@ fn dispatch(cli: Cli) -> Result<u8, Error> {
         Command::Generate(args) => settings::generate(args, &env, stdin)?,
         Command::Edit(args) => settings::edit(args, &env, stdin)?,
         Command::Models { json } => return models::print(json),
+        Command::Completions { shell } => return completions::print(shell),
     };
+    if settings.dry_run {
+        return dry_run::print(&settings);
+    }
     interrupt::install();
     run::run(&settings)
 }

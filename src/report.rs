@@ -155,11 +155,15 @@ pub struct Stdout {
 
 impl Stdout {
     pub fn line(&mut self, text: &str) -> Result<(), Error> {
+        self.write_all(format!("{text}\n").as_bytes())
+    }
+
+    pub fn write_all(&mut self, bytes: &[u8]) -> Result<(), Error> {
         if self.closed {
             return Ok(());
         }
         let mut out = io::stdout().lock();
-        match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        match out.write_all(bytes).and_then(|()| out.flush()) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
                 self.closed = true;

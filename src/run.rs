@@ -11,7 +11,9 @@ use reqwest::blocking::Client;
 use crate::api::request::Job;
 use crate::api::response::ImageData;
 use crate::api::{self, Answer, Api};
+use crate::cost::{self, Bill};
 use crate::error::{Error, Kind};
+use crate::progress::Task;
 use crate::report::{self, PromptResult, SavedImage, Stdout, Unsaved};
 use crate::settings::RunSettings;
 use crate::{fetch, interrupt};
@@ -39,6 +41,19 @@ pub fn plan(prompts: usize, count: u32) -> Vec<Planned> {
     (0..prompts).flat_map(|prompt| split(count).into_iter().map(move |n| Planned { prompt, n })).collect()
 }
 
+impl RunSettings {
+    /// The job of one planned request.
+    pub fn job(&self, request: &Planned) -> Job<'_> {
+        Job {
+            model: &self.model,
+            prompt: &self.prompts[request.prompt],
+            references: &self.references,
+            n: request.n,
+            extra: &self.extra,
+        }
+    }
+}
+
 /// What the workers tell the printer, in the order it happens.
 enum Event {
     /// An image is on disk: its path can be printed now.
@@ -53,7 +68,8 @@ struct Answered {
     unsaved: Vec<Unsaved>,
 }
 
-/// Runs every planned request and reports as results come in; returns the exit code.
+/// Runs every planned request, `--jobs` at a time, and reports as results come in;
+/// returns the exit code.
 pub fn run(settings: &RunSettings) -> Result<u8, Error> {
     settings.out.create()?;
     let http = api::http_client()?;
@@ -68,7 +84,7 @@ pub fn run(settings: &RunSettings) -> Result<u8, Error> {
         pending[request.prompt] += 1;
     }
 
-    let mut printer = Printer { settings, stdout: Stdout::default(), shown: HashSet::new() };
+    let mut printer = Printer::new(settings);
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let workers = settings.jobs.clamp(1, planned.len().max(1));
@@ -129,14 +145,15 @@ fn perform(
     request: &Planned,
     events: &Sender<Event>,
 ) -> Result<Answered, Error> {
-    let prompt = &settings.prompts[request.prompt];
-    let job =
-        Job { model: &settings.model, prompt, references: &settings.references, n: request.n, extra: &settings.extra };
-    let answer = Api::new(http, &settings.api, &settings.ui).generate(&job)?;
-    let unsaved = save_all(settings, http, &settings.stem_for(prompt), &answer.images, &|image| {
+    let task = settings.ui.task(&settings.model, request.n);
+    let answer = Api::new(http, &settings.api, &settings.ui).generate(&settings.job(request))?;
+    task.downloading(answer.images.len());
+    let on_saved = |image| {
         // The printer outlives the workers; a send can only fail once it has stopped.
         let _ = events.send(Event::Saved { prompt: request.prompt, image });
-    });
+    };
+    let stem = settings.stem_for(&settings.prompts[request.prompt]);
+    let unsaved = save_all(settings, http, &stem, &answer.images, &task, &on_saved);
     Ok(Answered { answer, unsaved })
 }
 
@@ -146,6 +163,7 @@ fn save_all(
     http: &Client,
     stem: &str,
     images: &[ImageData],
+    task: &Task,
     on_saved: &(dyn Fn(SavedImage) + Sync),
 ) -> Vec<Unsaved> {
     let unsaved = |image: &ImageData, error: Error| Unsaved { url: image.url().map(String::from), error };
@@ -160,7 +178,9 @@ fn save_all(
         let handles: Vec<_> = images
             .iter()
             .zip(first..)
-            .map(|(image, number)| scope.spawn(move || save_one(settings, http, stem, image, number).map(on_saved)))
+            .map(|(image, number)| {
+                scope.spawn(move || save_one(settings, http, stem, image, number, task).map(on_saved))
+            })
             .collect();
         handles
             .into_iter()
@@ -181,11 +201,18 @@ fn save_one(
     stem: &str,
     image: &ImageData,
     number: u64,
+    task: &Task,
 ) -> Result<SavedImage, Error> {
     let mut part = settings.out.begin()?;
     let fetched = match image {
-        ImageData::Url(url) => fetch::download(http, url, settings.download_timeout, &mut part)?,
-        ImageData::Base64(payload) => fetch::decode(payload, &mut part)?,
+        ImageData::Url(url) => {
+            fetch::download(http, url, settings.download_timeout, &mut part, &|n| task.add_bytes(n))?
+        }
+        ImageData::Base64(payload) => {
+            let fetched = fetch::decode(payload, &mut part)?;
+            task.add_bytes(fetched.bytes);
+            fetched
+        }
     };
     let path = settings.out.commit(part, stem, number, fetched.format)?;
     if let Some(url) = image.url() {
@@ -206,12 +233,34 @@ struct Printer<'a> {
     stdout: Stdout,
     /// Error lines already printed, so a failure shared by many requests shows once.
     shown: HashSet<String>,
+    /// Totals over the prompts done so far.
+    images_so_far: u64,
+    bill_so_far: Bill,
 }
 
-impl Printer<'_> {
+impl<'a> Printer<'a> {
+    fn new(settings: &'a RunSettings) -> Self {
+        Self {
+            settings,
+            stdout: Stdout::default(),
+            shown: HashSet::new(),
+            images_so_far: 0,
+            bill_so_far: Bill::new(&settings.model),
+        }
+    }
+
+    /// A line on stdout, with the progress bars out of its way when both share a terminal.
+    fn emit(&mut self, line: &str) -> Result<(), Error> {
+        let settings = self.settings;
+        match settings.ui.progress() {
+            Some(progress) => progress.suspend(|| self.stdout.line(line)),
+            None => self.stdout.line(line),
+        }
+    }
+
     fn saved(&mut self, result: &mut PromptResult, image: SavedImage) -> Result<(), Error> {
         if !self.settings.json {
-            self.stdout.line(&image.path.display().to_string())?;
+            self.emit(&image.path.display().to_string())?;
         }
         result.images.push(image);
         Ok(())
@@ -238,19 +287,21 @@ impl Printer<'_> {
             _ => format!("prompt {} ({:?}): ", index + 1, result.prompt),
         };
         for error in &result.errors {
-            let mut shown = error.clone();
-            shown.message = format!("{label}{}", error.message);
+            let shown = Error { message: format!("{label}{}", error.message), ..error.clone() };
             if self.shown.insert(shown.to_string()) {
                 ui.error(&shown);
             }
         }
         for unsaved in &result.unsaved {
-            ui.error(&Error {
+            let mut shown = Error {
                 message: format!("{label}image not saved: {}", unsaved.error.message),
                 ..unsaved.error.clone()
-            });
+            };
             if let Some(url) = &unsaved.url {
-                ui.warn(&format!("  the image is paid for; fetch it while the link lives: {url}"));
+                shown = shown.with_hint(format!("it is paid for; fetch it while the link lives: {url}"));
+            }
+            ui.error(&shown);
+            if let Some(url) = &unsaved.url {
                 interrupt::settled(url);
             }
         }
@@ -261,30 +312,31 @@ impl Printer<'_> {
             ui.warn(&format!("warning: {label}{message}"));
         }
         if self.settings.json {
-            self.stdout.line(&result.to_json(&self.settings.model).to_string())?;
+            self.emit(&result.to_json(&self.settings.model).to_string())?;
+        }
+        self.images_so_far += result.images.len() as u64;
+        self.bill_so_far.absorb(&result.bill);
+        if let Some(progress) = ui.progress() {
+            let cost = self.bill_so_far.total().map_or_else(|| "cost unknown".to_string(), cost::format_usd);
+            let images = self.images_so_far;
+            progress.prompt_done(format!("{images} image{} · {cost}", report::plural(images)));
         }
         Ok(())
     }
 
     /// Prints the summary and decides the exit code.
     fn close(&mut self, results: &[PromptResult]) -> u8 {
-        let mut bill = crate::cost::Bill::new(&self.settings.model);
-        for result in results {
-            bill.absorb(&result.bill);
-        }
-        let saved: u64 = results.iter().map(|r| r.images.len() as u64).sum();
-        if bill.count > 0 {
-            self.settings.ui.summary(&report::summary_line(
-                saved,
-                &bill,
-                &self.settings.out.describe(),
-                &self.settings.model,
-            ));
+        let ui = &self.settings.ui;
+        if self.bill_so_far.count > 0 {
+            let folder = self.settings.out.describe();
+            ui.summary(&report::summary_line(self.images_so_far, &self.bill_so_far, &folder, &self.settings.model));
+        } else if let Some(progress) = ui.progress() {
+            progress.clear();
         }
         let failures: Vec<Error> = results.iter().filter_map(PromptResult::failure).collect();
         match failures.first() {
             None => 0,
-            Some(_) if saved > 0 => Kind::Partial.exit_code(),
+            Some(_) if self.images_so_far > 0 => Kind::Partial.exit_code(),
             Some(first) => first.kind.exit_code(),
         }
     }

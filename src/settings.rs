@@ -1,14 +1,17 @@
 //! Raw arguments to validated settings: every usage error is found here, before anything is sent.
 
+use std::fs;
 use std::io::{IsTerminal, Read};
+use std::path::Path;
 use std::time::Duration;
 
 use reqwest::Url;
 use serde_json::{Map, Value};
 
+use crate::api::request::RESERVED_FIELDS;
 use crate::api::{ApiConfig, ApiKey};
 use crate::cli::{EditArgs, GenerateArgs, RunArgs};
-use crate::cost::{DEFAULT_MODEL, PRO_MODEL};
+use crate::cost::{self, DEFAULT_MODEL, PRO_MODEL};
 use crate::error::{Error, Kind};
 use crate::output::{self, OutputDir};
 use crate::reference::{self, Reference};
@@ -31,6 +34,7 @@ pub struct RunSettings {
     pub download_timeout: Duration,
     pub jobs: usize,
     pub json: bool,
+    pub dry_run: bool,
     pub ui: Ui,
 }
 
@@ -46,6 +50,9 @@ pub struct Env {
     pub api_key: Option<String>,
     pub model: Option<String>,
     pub stdin_is_terminal: bool,
+    pub stderr_is_terminal: bool,
+    /// `NO_COLOR` set and not empty, or `TERM=dumb`.
+    pub no_color: bool,
 }
 
 impl Env {
@@ -55,21 +62,47 @@ impl Env {
             api_key: var("AISA_API_KEY"),
             model: var("WAN_MODEL"),
             stdin_is_terminal: std::io::stdin().is_terminal(),
+            stderr_is_terminal: std::io::stderr().is_terminal(),
+            no_color: var("NO_COLOR").is_some() || std::env::var("TERM").is_ok_and(|t| t == "dumb"),
         }
     }
 }
 
 pub fn generate(args: GenerateArgs, env: &Env, stdin: &mut dyn Read) -> Result<RunSettings, Error> {
-    let prompt = match args.prompt.as_deref() {
-        Some(p) if p != "-" => p.to_string(),
-        _ if env.stdin_is_terminal => {
+    let prompts = match (&args.file, args.prompt.as_deref()) {
+        (Some(file), _) => read_batch(file, stdin)?,
+        (None, Some(p)) if p != "-" => vec![checked_prompt(p.to_string())?],
+        (None, _) if env.stdin_is_terminal => {
             return Err(
                 Error::usage("no prompt given").with_hint("wan generate \"a red panda\", or pipe the prompt in")
             );
         }
-        _ => read_prompt_from_stdin(stdin)?,
+        (None, _) => vec![checked_prompt(read_prompt_from_stdin(stdin)?)?],
     };
-    resolve(args.run, vec![checked_prompt(prompt)?], Vec::new(), env, stdin)
+    resolve(args.run, prompts, Vec::new(), env, stdin)
+}
+
+/// One prompt per line; blank lines and lines starting with `#` are skipped.
+fn read_batch(file: &Path, stdin: &mut dyn Read) -> Result<Vec<String>, Error> {
+    let text = if file == Path::new("-") {
+        let mut text = String::new();
+        stdin
+            .read_to_string(&mut text)
+            .map_err(|e| Error::usage(format!("cannot read prompts from standard input: {e}")))?;
+        text
+    } else {
+        fs::read_to_string(file)
+            .map_err(|e| Error::usage(format!("cannot read prompts from {}: {e}", file.display())))?
+    };
+    let prompts = parse_batch(&text);
+    if prompts.is_empty() {
+        return Err(Error::usage(format!("{} holds no prompts", file.display())));
+    }
+    Ok(prompts)
+}
+
+pub fn parse_batch(text: &str) -> Vec<String> {
+    text.lines().map(str::trim).filter(|line| !line.is_empty() && !line.starts_with('#')).map(String::from).collect()
 }
 
 pub fn edit(args: EditArgs, env: &Env, stdin: &mut dyn Read) -> Result<RunSettings, Error> {
@@ -106,11 +139,22 @@ fn resolve(
     let base = base_url(&run.base_url)?;
     let out = OutputDir::new(run.out.clone());
     out.check()?;
+    let extra = body_fields(run.size.as_deref(), &run.params)?;
     let references = reference::load_all(&reference_args, stdin)?;
-    let key = env.api_key.clone().ok_or_else(|| {
-        Error::new(Kind::Auth, "no API key: AISA_API_KEY is not set")
-            .with_hint("export AISA_API_KEY=sk-aisa-… (keys are made at https://console.aisa.one)")
-    })?;
+    if let Some(limit) = &run.max_cost {
+        check_max_cost(limit, &model, prompts.len() as u64 * u64::from(run.count))?;
+    }
+    let key = match env.api_key.clone() {
+        Some(key) => Some(ApiKey::new(key)),
+        None if run.dry_run => None,
+        None => {
+            return Err(Error::new(Kind::Auth, "no API key: AISA_API_KEY is not set")
+                .with_hint("export AISA_API_KEY=sk-aisa-… (keys are made at https://console.aisa.one)"));
+        }
+    };
+    let terminal = env.stderr_is_terminal;
+    let draw_progress = terminal && !run.quiet && !run.dry_run;
+    let prompt_count = prompts.len() as u64;
     Ok(RunSettings {
         prompts,
         references,
@@ -118,13 +162,65 @@ fn resolve(
         count: run.count,
         out,
         name: run.name,
-        extra: Map::new(),
-        api: ApiConfig { base, key: ApiKey::new(key), timeout: Duration::from_secs(run.timeout), retries: run.retries },
+        extra,
+        api: ApiConfig { base, key, timeout: Duration::from_secs(run.timeout), retries: run.retries },
         download_timeout: Duration::from_secs(run.download_timeout),
-        jobs: 4,
+        jobs: run.jobs,
         json: run.json,
-        ui: Ui { quiet: run.quiet, verbose: run.verbose },
+        dry_run: run.dry_run,
+        ui: Ui::new(run.quiet, run.verbose, draw_progress.then_some(prompt_count), terminal && !env.no_color),
     })
+}
+
+/// `--size WxH` and `--param KEY=VALUE`, as fields for the body.
+fn body_fields(size: Option<&str>, params: &[String]) -> Result<Map<String, Value>, Error> {
+    let mut fields = Map::new();
+    if let Some(size) = size {
+        let valid = size.split_once(['x', 'X']).is_some_and(|(w, h)| {
+            [w, h].iter().all(|n| {
+                !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && n.parse::<u32>().is_ok_and(|v| v > 0)
+            })
+        });
+        if !valid {
+            return Err(Error::usage(format!("--size {size:?} is not WIDTHxHEIGHT, e.g. 1024x1024")));
+        }
+        fields.insert("size".into(), Value::String(size.to_ascii_lowercase()));
+    }
+    for param in params {
+        let Some((key, value)) = param.split_once('=').filter(|(k, _)| !k.trim().is_empty()) else {
+            return Err(Error::usage(format!("--param {param:?} is not KEY=VALUE")));
+        };
+        let key = key.trim();
+        if RESERVED_FIELDS.contains(&key) {
+            return Err(Error::usage(format!("--param {key}=… would replace a field wan sets itself")));
+        }
+        if key == "size" && size.is_some() {
+            return Err(Error::usage("--size and --param size=… both set the size; give one"));
+        }
+        let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_string()));
+        fields.insert(key.to_string(), value);
+    }
+    Ok(fields)
+}
+
+/// Refuses, before anything is sent, a run whose price is over the limit or unknown.
+fn check_max_cost(limit: &str, model: &str, images: u64) -> Result<(), Error> {
+    let micros = cost::parse_usd(limit.trim().trim_start_matches('$'))
+        .ok_or_else(|| Error::usage(format!("--max-cost {limit:?} is not an amount in US dollars")))?;
+    let Some(price) = cost::price_per_image(model) else {
+        return Err(Error::usage(format!("--max-cost cannot be checked: the price of {model} is unknown")));
+    };
+    let total = price * images;
+    if total > micros {
+        return Err(Error::usage(format!(
+            "this run would cost {} ({images} × {}), more than --max-cost {}",
+            cost::format_usd(total),
+            cost::format_usd(price),
+            cost::format_usd(micros)
+        ))
+        .with_hint("lower -n, use fewer prompts, or raise --max-cost"));
+    }
+    Ok(())
 }
 
 /// `--pro`, else `--model`, else `WAN_MODEL`, else the default; `--pro` with `--model` is an error.
@@ -168,6 +264,42 @@ mod tests {
             let err = base_url(bad).unwrap_err();
             assert_eq!(err.kind, Kind::Usage, "{bad}");
         }
+    }
+
+    #[test]
+    fn batch_files_skip_blank_and_comment_lines() {
+        let text = "# a comment\nred panda\n\n   \n  # indented comment\n  a lighthouse  \r\nlast";
+        assert_eq!(parse_batch(text), ["red panda", "a lighthouse", "last"]);
+    }
+
+    #[test]
+    fn size_and_params_become_body_fields() {
+        let fields = body_fields(
+            Some("1024X768"),
+            &["seed=42".into(), "watermark=false".into(), "style=oil paint".into(), "x={\"a\":1}".into()],
+        )
+        .unwrap();
+        assert_eq!(
+            Value::Object(fields),
+            serde_json::json!({"size": "1024x768", "seed": 42, "watermark": false, "style": "oil paint", "x": {"a": 1}})
+        );
+        for bad in [Some("big"), Some("0x10"), Some("10x"), Some("-1x5")] {
+            assert!(body_fields(bad, &[]).is_err(), "{bad:?}");
+        }
+        for bad in ["novalue", "=1", "n=3", "model=x", "messages=[]"] {
+            assert!(body_fields(None, &[bad.into()]).is_err(), "{bad}");
+        }
+        assert!(body_fields(Some("5x5"), &["size=1x1".into()]).is_err());
+    }
+
+    #[test]
+    fn max_cost_refuses_runs_over_the_limit_or_of_unknown_price() {
+        assert!(check_max_cost("0.12", "wan2.7-image", 4).is_ok());
+        assert!(check_max_cost("$0.12", "wan2.7-image", 4).is_ok());
+        let over = check_max_cost("0.10", "wan2.7-image", 4).unwrap_err();
+        assert_eq!(over.to_string(), "this run would cost $0.120 (4 × $0.030), more than --max-cost $0.100");
+        assert!(check_max_cost("1", "mystery-model", 1).is_err());
+        assert!(check_max_cost("lots", "wan2.7-image", 1).is_err());
     }
 
     #[test]

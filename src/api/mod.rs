@@ -55,7 +55,8 @@ pub fn http_client() -> Result<Client, Error> {
 pub struct ApiConfig {
     /// The base URL, without a trailing `/`.
     pub base: Url,
-    pub key: ApiKey,
+    /// Absent only for a dry run, which sends nothing.
+    pub key: Option<ApiKey>,
     pub timeout: Duration,
     pub retries: u32,
 }
@@ -130,10 +131,11 @@ impl<'a> Api<'a> {
         self.ui.verbose(&format!("→ POST {url} · model {} · n {} · {} bytes", job.model, job.n, body.len()));
         let started = Instant::now();
         let _in_flight = crate::interrupt::request_in_flight();
-        let response = self
-            .http
-            .post(&url)
-            .bearer_auth(&self.config.key.0)
+        let mut request = self.http.post(&url);
+        if let Some(ApiKey(key)) = &self.config.key {
+            request = request.bearer_auth(key);
+        }
+        let response = request
             .header(header::CONTENT_TYPE, "application/json")
             .header(header::ACCEPT, "application/json")
             .timeout(self.config.timeout)

@@ -6,3 +6,4 @@ mod generate;
 mod output;
 mod reliability;
 mod safety;
+mod scripting;

@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::Duration;
 
@@ -60,14 +60,14 @@ impl RawServer {
     }
 }
 
-fn serve(stream: TcpStream, faults: &Mutex<Vec<Fault>>, counter: &AtomicUsize) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    // One request per connection: read the head, then any body it announces.
+/// Reads one request (head and announced body); `false` if the client went away first.
+fn read_request(stream: &TcpStream) -> bool {
+    let mut reader = BufReader::new(stream);
     let mut content_length = 0;
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
+            return false;
         }
         if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
             content_length = v.trim().parse().unwrap_or(0);
@@ -77,7 +77,11 @@ fn serve(stream: TcpStream, faults: &Mutex<Vec<Fault>>, counter: &AtomicUsize) {
         }
     }
     let mut body = vec![0; content_length];
-    if reader.read_exact(&mut body).is_err() {
+    reader.read_exact(&mut body).is_ok()
+}
+
+fn serve(stream: TcpStream, faults: &Mutex<Vec<Fault>>, counter: &AtomicUsize) {
+    if !read_request(&stream) {
         return;
     }
     counter.fetch_add(1, Ordering::SeqCst);
@@ -121,4 +125,73 @@ fn serve(stream: TcpStream, faults: &Mutex<Vec<Fault>>, counter: &AtomicUsize) {
         }
     };
     let _ = out.flush();
+}
+
+/// Answers every request with `answer`, but holds each until `width` requests are in
+/// flight at once, or all `total` have arrived (the tail of a run), or 10 s pass; and
+/// records the most ever in flight. A client that keeps `width` requests going shows
+/// exactly `width` and never waits; one that sends more shows more.
+pub struct GateServer {
+    pub port: u16,
+    state: Arc<(Mutex<Gate>, Condvar)>,
+}
+
+#[derive(Default)]
+struct Gate {
+    in_flight: usize,
+    most: usize,
+    arrived: usize,
+}
+
+impl GateServer {
+    pub fn start(width: usize, total: usize, answer: Vec<u8>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let state = Arc::new((Mutex::new(Gate::default()), Condvar::new()));
+        let shared = Arc::clone(&state);
+        let answer = Arc::new(answer);
+        thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let (state, answer) = (Arc::clone(&shared), Arc::clone(&answer));
+                thread::spawn(move || {
+                    if !read_request(&stream) {
+                        return;
+                    }
+                    let (lock, arrived) = &*state;
+                    {
+                        let mut gate = lock.lock().unwrap();
+                        gate.in_flight += 1;
+                        gate.arrived += 1;
+                        gate.most = gate.most.max(gate.in_flight);
+                        arrived.notify_all();
+                        let _unused = arrived
+                            .wait_timeout_while(gate, Duration::from_secs(10), |g| {
+                                g.in_flight < width && g.arrived < total
+                            })
+                            .unwrap();
+                    }
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        answer.len()
+                    );
+                    let _ = stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(&answer));
+                    let _ = stream.flush();
+                    let mut gate = lock.lock().unwrap();
+                    gate.in_flight -= 1;
+                });
+            }
+        });
+        Self { port, state }
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://127.0.0.1:{}/v1", self.port)
+    }
+
+    /// (the most requests ever in flight at once, requests received)
+    pub fn observed(&self) -> (usize, usize) {
+        let gate = self.state.0.lock().unwrap();
+        (gate.most, gate.arrived)
+    }
 }

@@ -1,0 +1,139 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'wan'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'wan' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Make images from a text prompt')
+            [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Make images from reference images and an instruction')
+            [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'List the models, their price per image, and what each is for')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'wan;generate' {
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'A batch: one prompt per line (`-` for standard input); blank and `#` lines skipped')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'A batch: one prompt per line (`-` for standard input); blank and `#` lines skipped')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'How many images (requests of at most 4 are sent)')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'How many images (requests of at most 4 are sent)')
+            [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'The model to use [env: WAN_MODEL] [default: wan2.7-image]')
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'The model to use [env: WAN_MODEL] [default: wan2.7-image]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Folder for the images, created if missing [default: the current folder]')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Folder for the images, created if missing [default: the current folder]')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'File name stem, instead of one made from the prompt')
+            [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'The API base URL')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for one API answer')
+            [CompletionResult]::new('--download-timeout', '--download-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for one image download')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries of a request that surely was not carried out (0 disables)')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Requests in flight at once, across the whole run')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Requests in flight at once, across the whole run')
+            [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'Image size, sent as the `size` field')
+            [CompletionResult]::new('--param', '--param', [CompletionResultType]::ParameterName, 'Another field for the request body; VALUE is JSON where it parses, else a string')
+            [CompletionResult]::new('--max-cost', '--max-cost', [CompletionResultType]::ParameterName, 'Refuse to send anything if the run would cost more than this many US dollars')
+            [CompletionResult]::new('--pro', '--pro', [CompletionResultType]::ParameterName, 'Use wan2.7-image-pro ($0.075 per image instead of $0.030)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object per prompt on standard output instead of paths')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No summary line; errors still print')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No summary line; errors still print')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print each request and answer (method, URL, status, request id, timings)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print each request and answer (method, URL, status, request id, timings)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the request body (or bodies) and the cost; send nothing; no key needed')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'wan;edit' {
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'How many images (requests of at most 4 are sent)')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'How many images (requests of at most 4 are sent)')
+            [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'The model to use [env: WAN_MODEL] [default: wan2.7-image]')
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'The model to use [env: WAN_MODEL] [default: wan2.7-image]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Folder for the images, created if missing [default: the current folder]')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Folder for the images, created if missing [default: the current folder]')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'File name stem, instead of one made from the prompt')
+            [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'The API base URL')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for one API answer')
+            [CompletionResult]::new('--download-timeout', '--download-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for one image download')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries of a request that surely was not carried out (0 disables)')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Requests in flight at once, across the whole run')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Requests in flight at once, across the whole run')
+            [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'Image size, sent as the `size` field')
+            [CompletionResult]::new('--param', '--param', [CompletionResultType]::ParameterName, 'Another field for the request body; VALUE is JSON where it parses, else a string')
+            [CompletionResult]::new('--max-cost', '--max-cost', [CompletionResultType]::ParameterName, 'Refuse to send anything if the run would cost more than this many US dollars')
+            [CompletionResult]::new('--pro', '--pro', [CompletionResultType]::ParameterName, 'Use wan2.7-image-pro ($0.075 per image instead of $0.030)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object per prompt on standard output instead of paths')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No summary line; errors still print')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No summary line; errors still print')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print each request and answer (method, URL, status, request id, timings)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print each request and answer (method, URL, status, request id, timings)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the request body (or bodies) and the cost; send nothing; no key needed')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'wan;models' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object per model instead of a table')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'wan;completions' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'wan;help' {
+            [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Make images from a text prompt')
+            [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Make images from reference images and an instruction')
+            [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'List the models, their price per image, and what each is for')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'wan;help;generate' {
+            break
+        }
+        'wan;help;edit' {
+            break
+        }
+        'wan;help;models' {
+            break
+        }
+        'wan;help;completions' {
+            break
+        }
+        'wan;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

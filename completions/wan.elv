@@ -1,0 +1,123 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[wan] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'wan'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'wan'= {
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand generate 'Make images from a text prompt'
+            cand edit 'Make images from reference images and an instruction'
+            cand models 'List the models, their price per image, and what each is for'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'wan;generate'= {
+            cand -f 'A batch: one prompt per line (`-` for standard input); blank and `#` lines skipped'
+            cand --file 'A batch: one prompt per line (`-` for standard input); blank and `#` lines skipped'
+            cand -n 'How many images (requests of at most 4 are sent)'
+            cand --count 'How many images (requests of at most 4 are sent)'
+            cand -m 'The model to use [env: WAN_MODEL] [default: wan2.7-image]'
+            cand --model 'The model to use [env: WAN_MODEL] [default: wan2.7-image]'
+            cand -o 'Folder for the images, created if missing [default: the current folder]'
+            cand --out 'Folder for the images, created if missing [default: the current folder]'
+            cand --name 'File name stem, instead of one made from the prompt'
+            cand --base-url 'The API base URL'
+            cand --timeout 'Seconds to wait for one API answer'
+            cand --download-timeout 'Seconds to wait for one image download'
+            cand --retries 'Retries of a request that surely was not carried out (0 disables)'
+            cand -j 'Requests in flight at once, across the whole run'
+            cand --jobs 'Requests in flight at once, across the whole run'
+            cand --size 'Image size, sent as the `size` field'
+            cand --param 'Another field for the request body; VALUE is JSON where it parses, else a string'
+            cand --max-cost 'Refuse to send anything if the run would cost more than this many US dollars'
+            cand --pro 'Use wan2.7-image-pro ($0.075 per image instead of $0.030)'
+            cand --json 'Print one JSON object per prompt on standard output instead of paths'
+            cand -q 'No summary line; errors still print'
+            cand --quiet 'No summary line; errors still print'
+            cand -v 'Print each request and answer (method, URL, status, request id, timings)'
+            cand --verbose 'Print each request and answer (method, URL, status, request id, timings)'
+            cand --dry-run 'Print the request body (or bodies) and the cost; send nothing; no key needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wan;edit'= {
+            cand -n 'How many images (requests of at most 4 are sent)'
+            cand --count 'How many images (requests of at most 4 are sent)'
+            cand -m 'The model to use [env: WAN_MODEL] [default: wan2.7-image]'
+            cand --model 'The model to use [env: WAN_MODEL] [default: wan2.7-image]'
+            cand -o 'Folder for the images, created if missing [default: the current folder]'
+            cand --out 'Folder for the images, created if missing [default: the current folder]'
+            cand --name 'File name stem, instead of one made from the prompt'
+            cand --base-url 'The API base URL'
+            cand --timeout 'Seconds to wait for one API answer'
+            cand --download-timeout 'Seconds to wait for one image download'
+            cand --retries 'Retries of a request that surely was not carried out (0 disables)'
+            cand -j 'Requests in flight at once, across the whole run'
+            cand --jobs 'Requests in flight at once, across the whole run'
+            cand --size 'Image size, sent as the `size` field'
+            cand --param 'Another field for the request body; VALUE is JSON where it parses, else a string'
+            cand --max-cost 'Refuse to send anything if the run would cost more than this many US dollars'
+            cand --pro 'Use wan2.7-image-pro ($0.075 per image instead of $0.030)'
+            cand --json 'Print one JSON object per prompt on standard output instead of paths'
+            cand -q 'No summary line; errors still print'
+            cand --quiet 'No summary line; errors still print'
+            cand -v 'Print each request and answer (method, URL, status, request id, timings)'
+            cand --verbose 'Print each request and answer (method, URL, status, request id, timings)'
+            cand --dry-run 'Print the request body (or bodies) and the cost; send nothing; no key needed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wan;models'= {
+            cand --json 'Print one JSON object per model instead of a table'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wan;completions'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wan;help'= {
+            cand generate 'Make images from a text prompt'
+            cand edit 'Make images from reference images and an instruction'
+            cand models 'List the models, their price per image, and what each is for'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'wan;help;generate'= {
+        }
+        &'wan;help;edit'= {
+        }
+        &'wan;help;models'= {
+        }
+        &'wan;help;completions'= {
+        }
+        &'wan;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,82 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_wan_global_optspecs
+    string join \n h/help V/version
+end
+
+function __fish_wan_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_wan_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_wan_using_subcommand
+    set -l cmd (__fish_wan_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c wan -n "__fish_wan_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c wan -n "__fish_wan_needs_command" -s V -l version -d 'Print version'
+complete -c wan -n "__fish_wan_needs_command" -f -a "generate" -d 'Make images from a text prompt'
+complete -c wan -n "__fish_wan_needs_command" -f -a "edit" -d 'Make images from reference images and an instruction'
+complete -c wan -n "__fish_wan_needs_command" -f -a "models" -d 'List the models, their price per image, and what each is for'
+complete -c wan -n "__fish_wan_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c wan -n "__fish_wan_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c wan -n "__fish_wan_using_subcommand generate" -s f -l file -d 'A batch: one prompt per line (`-` for standard input); blank and `#` lines skipped' -r -F
+complete -c wan -n "__fish_wan_using_subcommand generate" -s n -l count -d 'How many images (requests of at most 4 are sent)' -r
+complete -c wan -n "__fish_wan_using_subcommand generate" -s m -l model -d 'The model to use [env: WAN_MODEL] [default: wan2.7-image]' -r
+complete -c wan -n "__fish_wan_using_subcommand generate" -s o -l out -d 'Folder for the images, created if missing [default: the current folder]' -r -F
+complete -c wan -n "__fish_wan_using_subcommand generate" -l name -d 'File name stem, instead of one made from the prompt' -r
+complete -c wan -n "__fish_wan_using_subcommand generate" -l base-url -d 'The API base URL' -r
+complete -c wan -n "__fish_wan_using_subcommand generate" -l timeout -d 'Seconds to wait for one API answer' -r
+complete -c wan -n "__fish_wan_using_subcommand generate" -l download-timeout -d 'Seconds to wait for one image download' -r
+complete -c wan -n "__fish_wan_using_subcommand generate" -l retries -d 'Retries of a request that surely was not carried out (0 disables)' -r
+complete -c wan -n "__fish_wan_using_subcommand generate" -s j -l jobs -d 'Requests in flight at once, across the whole run' -r
+complete -c wan -n "__fish_wan_using_subcommand generate" -l size -d 'Image size, sent as the `size` field' -r
+complete -c wan -n "__fish_wan_using_subcommand generate" -l param -d 'Another field for the request body; VALUE is JSON where it parses, else a string' -r
+complete -c wan -n "__fish_wan_using_subcommand generate" -l max-cost -d 'Refuse to send anything if the run would cost more than this many US dollars' -r
+complete -c wan -n "__fish_wan_using_subcommand generate" -l pro -d 'Use wan2.7-image-pro ($0.075 per image instead of $0.030)'
+complete -c wan -n "__fish_wan_using_subcommand generate" -l json -d 'Print one JSON object per prompt on standard output instead of paths'
+complete -c wan -n "__fish_wan_using_subcommand generate" -s q -l quiet -d 'No summary line; errors still print'
+complete -c wan -n "__fish_wan_using_subcommand generate" -s v -l verbose -d 'Print each request and answer (method, URL, status, request id, timings)'
+complete -c wan -n "__fish_wan_using_subcommand generate" -l dry-run -d 'Print the request body (or bodies) and the cost; send nothing; no key needed'
+complete -c wan -n "__fish_wan_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c wan -n "__fish_wan_using_subcommand generate" -s V -l version -d 'Print version'
+complete -c wan -n "__fish_wan_using_subcommand edit" -s n -l count -d 'How many images (requests of at most 4 are sent)' -r
+complete -c wan -n "__fish_wan_using_subcommand edit" -s m -l model -d 'The model to use [env: WAN_MODEL] [default: wan2.7-image]' -r
+complete -c wan -n "__fish_wan_using_subcommand edit" -s o -l out -d 'Folder for the images, created if missing [default: the current folder]' -r -F
+complete -c wan -n "__fish_wan_using_subcommand edit" -l name -d 'File name stem, instead of one made from the prompt' -r
+complete -c wan -n "__fish_wan_using_subcommand edit" -l base-url -d 'The API base URL' -r
+complete -c wan -n "__fish_wan_using_subcommand edit" -l timeout -d 'Seconds to wait for one API answer' -r
+complete -c wan -n "__fish_wan_using_subcommand edit" -l download-timeout -d 'Seconds to wait for one image download' -r
+complete -c wan -n "__fish_wan_using_subcommand edit" -l retries -d 'Retries of a request that surely was not carried out (0 disables)' -r
+complete -c wan -n "__fish_wan_using_subcommand edit" -s j -l jobs -d 'Requests in flight at once, across the whole run' -r
+complete -c wan -n "__fish_wan_using_subcommand edit" -l size -d 'Image size, sent as the `size` field' -r
+complete -c wan -n "__fish_wan_using_subcommand edit" -l param -d 'Another field for the request body; VALUE is JSON where it parses, else a string' -r
+complete -c wan -n "__fish_wan_using_subcommand edit" -l max-cost -d 'Refuse to send anything if the run would cost more than this many US dollars' -r
+complete -c wan -n "__fish_wan_using_subcommand edit" -l pro -d 'Use wan2.7-image-pro ($0.075 per image instead of $0.030)'
+complete -c wan -n "__fish_wan_using_subcommand edit" -l json -d 'Print one JSON object per prompt on standard output instead of paths'
+complete -c wan -n "__fish_wan_using_subcommand edit" -s q -l quiet -d 'No summary line; errors still print'
+complete -c wan -n "__fish_wan_using_subcommand edit" -s v -l verbose -d 'Print each request and answer (method, URL, status, request id, timings)'
+complete -c wan -n "__fish_wan_using_subcommand edit" -l dry-run -d 'Print the request body (or bodies) and the cost; send nothing; no key needed'
+complete -c wan -n "__fish_wan_using_subcommand edit" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c wan -n "__fish_wan_using_subcommand edit" -s V -l version -d 'Print version'
+complete -c wan -n "__fish_wan_using_subcommand models" -l json -d 'Print one JSON object per model instead of a table'
+complete -c wan -n "__fish_wan_using_subcommand models" -s h -l help -d 'Print help'
+complete -c wan -n "__fish_wan_using_subcommand models" -s V -l version -d 'Print version'
+complete -c wan -n "__fish_wan_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c wan -n "__fish_wan_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models completions help" -f -a "generate" -d 'Make images from a text prompt'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models completions help" -f -a "edit" -d 'Make images from reference images and an instruction'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models completions help" -f -a "models" -d 'List the models, their price per image, and what each is for'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
