@@ -81,7 +81,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__edit)
-            opts="-n -m -o -q -v -j -h -V --count --model --pro --out --name --json --quiet --verbose --base-url --timeout --download-timeout --retries --jobs --size --param --dry-run --max-cost --help --version"
+            opts="-n -m -o -q -v -j -h -V --count --model --pro --out --name --json --quiet --verbose --base-url --timeout --download-timeout --route --retries --jobs --size --param --dry-run --max-cost --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -127,6 +127,10 @@ _wan() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --route)
+                    COMPREPLY=($(compgen -W "auto chat images" -- "${cur}"))
+                    return 0
+                    ;;
                 --retries)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -159,7 +163,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__generate)
-            opts="-f -n -m -o -q -v -j -h -V --file --count --model --pro --out --name --json --quiet --verbose --base-url --timeout --download-timeout --retries --jobs --size --param --dry-run --max-cost --help --version"
+            opts="-f -n -m -o -q -v -j -h -V --file --count --model --pro --out --name --json --quiet --verbose --base-url --timeout --download-timeout --route --retries --jobs --size --param --dry-run --max-cost --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -211,6 +215,10 @@ _wan() {
                     ;;
                 --download-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --route)
+                    COMPREPLY=($(compgen -W "auto chat images" -- "${cur}"))
                     return 0
                     ;;
                 --retries)

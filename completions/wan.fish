@@ -39,6 +39,9 @@ complete -c wan -n "__fish_wan_using_subcommand generate" -l name -d 'File name 
 complete -c wan -n "__fish_wan_using_subcommand generate" -l base-url -d 'The API base URL' -r
 complete -c wan -n "__fish_wan_using_subcommand generate" -l timeout -d 'Seconds to wait for one API answer' -r
 complete -c wan -n "__fish_wan_using_subcommand generate" -l download-timeout -d 'Seconds to wait for one image download' -r
+complete -c wan -n "__fish_wan_using_subcommand generate" -l route -d 'Where to send requests: chat first and the images route where the model moved (auto), or only one of them' -r -f -a "auto\t'Chat first; the images route where the service has moved the model'
+chat\t'Only POST /chat/completions'
+images\t'Only POST /images/generations and /images/edits'"
 complete -c wan -n "__fish_wan_using_subcommand generate" -l retries -d 'Retries of a request that surely was not carried out (0 disables)' -r
 complete -c wan -n "__fish_wan_using_subcommand generate" -s j -l jobs -d 'Requests in flight at once, across the whole run' -r
 complete -c wan -n "__fish_wan_using_subcommand generate" -l size -d 'Image size, sent as the `size` field' -r
@@ -58,6 +61,9 @@ complete -c wan -n "__fish_wan_using_subcommand edit" -l name -d 'File name stem
 complete -c wan -n "__fish_wan_using_subcommand edit" -l base-url -d 'The API base URL' -r
 complete -c wan -n "__fish_wan_using_subcommand edit" -l timeout -d 'Seconds to wait for one API answer' -r
 complete -c wan -n "__fish_wan_using_subcommand edit" -l download-timeout -d 'Seconds to wait for one image download' -r
+complete -c wan -n "__fish_wan_using_subcommand edit" -l route -d 'Where to send requests: chat first and the images route where the model moved (auto), or only one of them' -r -f -a "auto\t'Chat first; the images route where the service has moved the model'
+chat\t'Only POST /chat/completions'
+images\t'Only POST /images/generations and /images/edits'"
 complete -c wan -n "__fish_wan_using_subcommand edit" -l retries -d 'Retries of a request that surely was not carried out (0 disables)' -r
 complete -c wan -n "__fish_wan_using_subcommand edit" -s j -l jobs -d 'Requests in flight at once, across the whole run' -r
 complete -c wan -n "__fish_wan_using_subcommand edit" -l size -d 'Image size, sent as the `size` field' -r

@@ -12,6 +12,7 @@ Environment:
   AISA_API_KEY    the API key (required to send anything; never printed)
   AISA_BASE_URL   the API base URL, as --base-url
   WAN_MODEL       the model, as --model
+  WAN_ROUTE       the route, as --route
   NO_COLOR        turns colour off
 
 Exit codes:
@@ -186,6 +187,11 @@ pub struct RunArgs {
     /// Seconds to wait for one image download
     #[arg(long, value_name = "SECS", default_value_t = 120, value_parser = at_least_one::<u64>)]
     pub download_timeout: u64,
+
+    /// Where to send requests: chat first and the images route where the model moved (auto),
+    /// or only one of them
+    #[arg(long, value_enum, value_name = "ROUTE", env = "WAN_ROUTE", default_value_t = RouteArg::Auto)]
+    pub route: RouteArg,
 
     /// Retries of a request that surely was not carried out (0 disables)
     #[arg(long, value_name = "N", default_value_t = 2)]

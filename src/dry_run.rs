@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use crate::api::request;
+use crate::api::route::Endpoint;
 use crate::cost::Bill;
 use crate::error::Error;
 use crate::report::{Stdout, plural};
@@ -13,11 +14,19 @@ use crate::settings::RunSettings;
 /// stderr, and the cost the run would have.
 pub fn print(settings: &RunSettings) -> Result<u8, Error> {
     let planned = run::plan(settings.prompts.len(), settings.count);
-    let url = format!("{}/chat/completions", settings.api.base.as_str().trim_end_matches('/'));
+    // What the first request would meet: with `auto`, the chat route of the seeds.
+    let endpoint = settings.api.routes.first();
+    let editing = !settings.references.is_empty();
+    let url = settings.api.url(endpoint, editing);
     let mut stdout = Stdout::default();
     let mut bill = Bill::new(&settings.model);
     for (i, request) in planned.iter().enumerate() {
-        let body: Value = request::chat_body(&settings.job(request));
+        let job = settings.job(request);
+        let body: Value = match (endpoint, editing) {
+            (Endpoint::Chat, _) => request::chat_body(&job),
+            (Endpoint::Images, false) => request::images_body(&job),
+            (Endpoint::Images, true) => request::edit_form_preview(&job),
+        };
         settings.ui.verbose(&format!("request {} of {}: POST {url}", i + 1, planned.len()));
         let shown = serde_json::to_string_pretty(&request::abbreviated(&body)).expect("JSON always serialises");
         stdout.line(&shown)?;

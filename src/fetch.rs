@@ -138,6 +138,24 @@ fn sniffed(head: &[u8]) -> Result<ImageFormat, Failed> {
     })
 }
 
+/// Downloads a reference image given as a URL, for the images route's upload form:
+/// at most one byte over the reference limit is read, so an oversized one is refused.
+pub fn reference(http: &Client, url: &str) -> Result<Vec<u8>, Error> {
+    let bad = |why: String| Error::usage(format!("reference image {url}: {why}"));
+    let response = http.get(url).timeout(Duration::from_secs(120)).send().map_err(|e| {
+        Error::new(Kind::Service, format!("reference image {url}: cannot download: {}", root_cause(&e)))
+    })?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(bad(format!("download failed: HTTP {}", status.as_u16())));
+    }
+    let mut bytes = Vec::new();
+    response.take(crate::reference::MAX_BYTES + 1).read_to_end(&mut bytes).map_err(|e| {
+        Error::new(Kind::Service, format!("reference image {url}: download cut short: {}", root_cause(&e)))
+    })?;
+    Ok(bytes)
+}
+
 /// Standard or URL-safe alphabet, padded or not, line breaks allowed.
 fn decode_base64(payload: &str) -> Option<Vec<u8>> {
     let config = GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);

@@ -9,8 +9,9 @@ use reqwest::Url;
 use serde_json::{Map, Value};
 
 use crate::api::request::RESERVED_FIELDS;
+use crate::api::route::{Route, Routes};
 use crate::api::{ApiConfig, ApiKey};
-use crate::cli::{EditArgs, GenerateArgs, RunArgs};
+use crate::cli::{EditArgs, GenerateArgs, RouteArg, RunArgs};
 use crate::cost::{self, DEFAULT_MODEL, PRO_MODEL};
 use crate::error::{Error, Kind};
 use crate::output::{self, OutputDir};
@@ -163,7 +164,17 @@ fn resolve(
         out,
         name: run.name,
         extra,
-        api: ApiConfig { base, key, timeout: Duration::from_secs(run.timeout), retries: run.retries },
+        api: ApiConfig {
+            base,
+            key,
+            timeout: Duration::from_secs(run.timeout),
+            retries: run.retries,
+            routes: Routes::new(match run.route {
+                RouteArg::Auto => Route::Auto,
+                RouteArg::Chat => Route::Chat,
+                RouteArg::Images => Route::Images,
+            }),
+        },
         download_timeout: Duration::from_secs(run.download_timeout),
         jobs: run.jobs,
         json: run.json,

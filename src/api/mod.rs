@@ -4,20 +4,25 @@
 pub mod request;
 pub mod response;
 pub mod retry;
+pub mod route;
 
 use std::fmt;
 use std::time::{Duration, Instant, SystemTime};
 
-use reqwest::blocking::{Client, Response};
+use reqwest::blocking::multipart::{Form, Part};
+use reqwest::blocking::{Client, RequestBuilder, Response};
 use reqwest::header::{self, HeaderMap};
 use reqwest::{StatusCode, Url};
 use serde_json::Value;
 
 use crate::cost::{self, Micros};
 use crate::error::{ApiDetail, Error, Kind};
+use crate::fetch;
+use crate::reference::{self, LocalImage, Reference};
 use crate::ui::Ui;
 use request::Job;
 use response::{ErrorBody, ImageData};
+use route::{Endpoint, Routes};
 
 pub const USER_AGENT: &str = concat!("wan/", env!("CARGO_PKG_VERSION"));
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -59,6 +64,13 @@ pub struct ApiConfig {
     pub key: Option<ApiKey>,
     pub timeout: Duration,
     pub retries: u32,
+    pub routes: Routes,
+}
+
+impl ApiConfig {
+    pub fn url(&self, endpoint: Endpoint, editing: bool) -> String {
+        format!("{}/{}", self.base.as_str().trim_end_matches('/'), endpoint.path(editing))
+    }
 }
 
 /// A successful answer: the images to save and what the service said about them.
@@ -71,16 +83,57 @@ pub struct Answer {
     pub reported_price: Option<Micros>,
 }
 
-/// A failed attempt, and whether sending it again is safe.
+/// A failed attempt, whether sending it again is safe, and whether the service said
+/// the model has moved to the images route.
 struct Failed {
     error: Error,
     retryable: bool,
     server_delay: Option<Duration>,
+    route_moved: bool,
 }
 
 impl From<Error> for Failed {
     fn from(error: Error) -> Self {
-        Self { error, retryable: false, server_delay: None }
+        Self { error, retryable: false, server_delay: None, route_moved: false }
+    }
+}
+
+/// What one request sends: JSON, or the images route's multipart form for `edit`.
+enum Payload<'a> {
+    Json(Vec<u8>),
+    Form { fields: Vec<(String, String)>, files: &'a [LocalImage] },
+}
+
+impl Payload<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Self::Json(body) => body.len(),
+            Self::Form { fields, files } => {
+                fields.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>()
+                    + files.iter().map(|f| f.bytes.len()).sum::<usize>()
+            }
+        }
+    }
+
+    /// A fresh body for each attempt: a multipart form cannot be sent twice.
+    fn attach(&self, request: RequestBuilder) -> Result<RequestBuilder, Error> {
+        match self {
+            Self::Json(body) => Ok(request.header(header::CONTENT_TYPE, "application/json").body(body.clone())),
+            Self::Form { fields, files } => {
+                let mut form = Form::new();
+                for (key, value) in fields {
+                    form = form.text(key.clone(), value.clone());
+                }
+                for (i, file) in files.iter().enumerate() {
+                    let part = Part::bytes(file.bytes.clone())
+                        .file_name(format!("reference-{}.{}", i + 1, file.format.extension()))
+                        .mime_str(file.format.mime())
+                        .map_err(|e| Error::new(Kind::Other, format!("cannot build the upload: {e}")))?;
+                    form = form.part("image[]", part);
+                }
+                Ok(request.multipart(form))
+            }
+        }
     }
 }
 
@@ -95,21 +148,43 @@ impl<'a> Api<'a> {
         Self { http, config, ui }
     }
 
-    /// Sends one job, retrying only what cannot have been carried out.
+    /// Sends one job on the run's route. With `--route auto`, a chat answer saying the
+    /// model moved sends the same job once to the images route, and the rest of the run
+    /// goes there directly; the rejected request is neither billed nor a retry.
     pub fn generate(&self, job: &Job) -> Result<Answer, Error> {
-        let body = serde_json::to_vec(&request::chat_body(job)).expect("JSON always serialises");
+        let routes = &self.config.routes;
+        let endpoint = routes.first();
+        match self.send(endpoint, job) {
+            Err(failed) if endpoint == Endpoint::Chat && failed.route_moved && routes.may_fall_back() => {
+                if routes.mark_moved() {
+                    self.ui.warn(&format!(
+                        "the service serves {} on {} now, not /chat/completions; sending there",
+                        job.model,
+                        self.config.url(Endpoint::Images, !job.references.is_empty())
+                    ));
+                }
+                self.send(Endpoint::Images, job).map_err(|failed| failed.error)
+            }
+            result => result.map_err(|failed| failed.error),
+        }
+    }
+
+    /// Sends to one endpoint, retrying only what cannot have been carried out.
+    fn send(&self, endpoint: Endpoint, job: &Job) -> Result<Answer, Failed> {
+        let payload = self.payload(endpoint, job)?;
+        let url = self.config.url(endpoint, !job.references.is_empty());
         let mut retries_taken = 0;
         loop {
-            let failed = match self.attempt("chat/completions", &body, job) {
+            let failed = match self.attempt(endpoint, &url, &payload, job) {
                 Ok(answer) => return Ok(answer),
                 Err(failed) => failed,
             };
             if !failed.retryable || retries_taken >= self.config.retries {
-                return Err(failed.error);
+                return Err(failed);
             }
             let wait = failed.server_delay.unwrap_or_else(|| retry::backoff(retries_taken, retry::jitter()));
             if wait > retry::MAX_WAIT {
-                return Err(too_long_to_wait(failed.error, wait));
+                return Err(too_long_to_wait(failed.error, wait).into());
             }
             retries_taken += 1;
             self.ui.warn(&format!(
@@ -122,26 +197,42 @@ impl<'a> Api<'a> {
         }
     }
 
-    fn url(&self, path: &str) -> String {
-        format!("{}/{path}", self.config.base.as_str().trim_end_matches('/'))
+    fn payload(&self, endpoint: Endpoint, job: &Job) -> Result<Payload<'a>, Error> {
+        let json = |body: Value| Payload::Json(serde_json::to_vec(&body).expect("JSON always serialises"));
+        Ok(match endpoint {
+            Endpoint::Chat => json(request::chat_body(job)),
+            Endpoint::Images if job.references.is_empty() => json(request::images_body(job)),
+            Endpoint::Images => Payload::Form {
+                fields: request::edit_form_fields(job),
+                files: self.config.routes.uploads(|| self.upload_files(job.references))?,
+            },
+        })
     }
 
-    fn attempt(&self, path: &str, body: &[u8], job: &Job) -> Result<Answer, Failed> {
-        let url = self.url(path);
-        self.ui.verbose(&format!("→ POST {url} · model {} · n {} · {} bytes", job.model, job.n, body.len()));
+    /// The references as files: local ones as read, URL ones downloaded and checked
+    /// against the same limits.
+    fn upload_files(&self, references: &[Reference]) -> Result<Vec<LocalImage>, Error> {
+        references
+            .iter()
+            .map(|reference| match reference {
+                Reference::Local(image) => Ok(image.clone()),
+                Reference::Url(url) => {
+                    let bytes = fetch::reference(self.http, url)?;
+                    reference::check(url, bytes)
+                }
+            })
+            .collect()
+    }
+
+    fn attempt(&self, endpoint: Endpoint, url: &str, payload: &Payload, job: &Job) -> Result<Answer, Failed> {
+        self.ui.verbose(&format!("→ POST {url} · model {} · n {} · {} bytes", job.model, job.n, payload.len()));
         let started = Instant::now();
         let _in_flight = crate::interrupt::request_in_flight();
-        let mut request = self.http.post(&url);
+        let mut request = self.http.post(url).header(header::ACCEPT, "application/json").timeout(self.config.timeout);
         if let Some(ApiKey(key)) = &self.config.key {
             request = request.bearer_auth(key);
         }
-        let response = request
-            .header(header::CONTENT_TYPE, "application/json")
-            .header(header::ACCEPT, "application/json")
-            .timeout(self.config.timeout)
-            .body(body.to_vec())
-            .send()
-            .map_err(|e| self.transport_failure(&e))?;
+        let response = payload.attach(request)?.send().map_err(|e| self.transport_failure(&e))?;
         let status = response.status();
         let headers = response.headers().clone();
         let header_id = header_text(&headers, "x-request-id");
@@ -156,8 +247,12 @@ impl<'a> Api<'a> {
         if !status.is_success() {
             return Err(status_failure(status, &headers, &bytes, header_id));
         }
+        let parsed = match endpoint {
+            Endpoint::Chat => response::parse_chat(&bytes),
+            Endpoint::Images => response::parse_images(&bytes),
+        };
         let images =
-            response::parse_chat(&bytes).map_err(|what| {
+            parsed.map_err(|what| {
                 Error::new(Kind::Other, format!("the API's answer is not what it documents: {what}")).with_api(
                     ApiDetail { status: Some(status.as_u16()), request_id: header_id.clone(), ..Default::default() },
                 )
@@ -179,6 +274,7 @@ impl<'a> Api<'a> {
                 error: Error::new(Kind::Service, format!("could not connect to {host}: {}", root_cause(err))),
                 retryable: true,
                 server_delay: None,
+                route_moved: false,
             };
         }
         let what = if err.is_timeout() {
@@ -228,11 +324,17 @@ fn status_failure(status: StatusCode, headers: &HeaderMap, body: &[u8], header_i
         header_text(headers, "retry-after").as_deref(),
         SystemTime::now(),
     );
-    Failed { error, retryable, server_delay }
+    let route_moved = route::says_moved(status, error.api.code.as_deref(), body);
+    Failed { error, retryable, server_delay, route_moved }
 }
 
 fn classify(status: u16, code: Option<&str>) -> (Kind, &'static str, Option<&'static str>) {
     match (status, code) {
+        (_, Some("model_route_not_supported")) => (
+            Kind::Rejected,
+            "the API serves this model on another route",
+            Some("use --route auto (the default) or --route images"),
+        ),
         (_, Some("model_not_found")) => (
             Kind::Rejected,
             "the API does not serve this model to your workspace",

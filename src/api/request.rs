@@ -77,6 +77,26 @@ pub fn edit_form_fields(job: &Job) -> Vec<(String, String)> {
     fields
 }
 
+/// The images route's edit form as JSON, for `--dry-run`: its text fields, and one
+/// description per `image[]` file part.
+pub fn edit_form_preview(job: &Job) -> Value {
+    let mut form: Map<String, Value> =
+        edit_form_fields(job).into_iter().map(|(key, value)| (key, Value::String(value))).collect();
+    let files = job
+        .references
+        .iter()
+        .map(|reference| match reference {
+            Reference::Local(image) => {
+                format!("{} ({}, {} bytes)", image.name, image.format.mime(), image.bytes.len())
+            }
+            Reference::Url(url) => format!("{url} (downloaded first)"),
+        })
+        .map(Value::String)
+        .collect();
+    form.insert("image[]".into(), Value::Array(files));
+    Value::Object(form)
+}
+
 /// A copy of `body` with every long base64 payload cut short, for showing to people.
 pub fn abbreviated(body: &Value) -> Value {
     match body {

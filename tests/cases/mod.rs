@@ -5,5 +5,6 @@ mod errors;
 mod generate;
 mod output;
 mod reliability;
+mod routes;
 mod safety;
 mod scripting;

@@ -43,7 +43,7 @@ fn the_key_never_shows_in_verbose_output_errors_or_help() {
         .server
         .mock("POST", "/v1/chat/completions")
         .with_status(401)
-        .with_body(format!(r#"{{"error":{{"code":"invalid_api_key","message":"bad key"}}}}"#))
+        .with_body(r#"{"error":{"code":"invalid_api_key","message":"bad key"}}"#)
         .create();
     let error = failing.wan().args(["generate", "x", "-v"]).output().unwrap();
 

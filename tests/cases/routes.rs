@@ -1,0 +1,218 @@
+//! Both routes: the seeds' chat route, and the images route where the service has moved
+//! the Wan models, with `--route auto` falling back once and remembering it.
+
+use std::fs;
+
+use mockito::{Matcher, Mock};
+use serde_json::json;
+
+use crate::support::*;
+
+/// The later service: chat answers `model_route_not_supported`.
+fn chat_moved(sb: &mut Sandbox, hits: usize) -> Mock {
+    sb.server
+        .mock("POST", "/v1/chat/completions")
+        .with_status(400)
+        .with_body(
+            json!({"error": {"type": "invalid_request_error", "code": "model_route_not_supported",
+                "message": "wan2.7-image is served on POST /v1/images/generations and /v1/images/edits", "request_id": "req_moved"}})
+            .to_string(),
+        )
+        .expect(hits)
+        .create()
+}
+
+fn images_answer(urls: &[String]) -> String {
+    let data: Vec<_> = urls.iter().map(|u| json!({"url": u, "size": "1024x1024"})).collect();
+    json!({"model": "wan2.7-image", "created": 1, "data": data, "usage": {"generated_images": urls.len()}}).to_string()
+}
+
+#[test]
+fn auto_falls_back_to_the_images_route_once_and_saves_alike() {
+    let mut sb = Sandbox::new();
+    let chat = chat_moved(&mut sb, 1);
+    let images = sb
+        .server
+        .mock("POST", "/v1/images/generations")
+        .match_header("authorization", format!("Bearer {KEY}").as_str())
+        .match_body(Matcher::Json(json!({"model": "wan2.7-image", "prompt": "red panda", "n": 2, "size": "1024x1024"})))
+        .with_header("x-request-id", "req_img")
+        .with_body(images_answer(&[sb.url("/1.png"), sb.url("/2.png")]))
+        .expect(1)
+        .create();
+    sb.image("/1.png", &png(1));
+    sb.image("/2.png", &png(2));
+
+    let out = sb.wan().args(["generate", "red panda", "-n", "2", "--size", "1024x1024", "--json"]).output().unwrap();
+
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    chat.assert();
+    images.assert();
+    let line: serde_json::Value = serde_json::from_str(stdout_of(&out).trim()).unwrap();
+    assert_eq!(line["images"].as_array().unwrap().len(), 2);
+    assert_eq!(line["cost"]["count"], 2, "the rejected request costs nothing");
+    assert_eq!(line["request_ids"], json!(["req_img"]));
+    assert_eq!(line["usage"], json!({"generated_images": 2}));
+    assert_eq!(read(&sb.path("red-panda-001.png")), png(1));
+    let stderr = stderr_of(&out);
+    let switches = stderr.lines().filter(|l| l.contains("now, not /chat/completions")).count();
+    assert_eq!(switches, 1, "{stderr}");
+    assert!(!stderr.contains("retrying"), "not counted as a retry: {stderr}");
+    assert!(stderr.ends_with("saved 2 images to ./ · wan2.7-image · 2 × $0.030 = $0.060\n"), "{stderr}");
+}
+
+#[test]
+fn a_404_that_names_the_images_route_also_falls_back_and_base64_works_there() {
+    use base64::Engine;
+    let mut sb = Sandbox::new();
+    sb.server
+        .mock("POST", "/v1/chat/completions")
+        .with_status(404)
+        .with_body(r#"{"error":{"code":"unknown_endpoint","message":"use /v1/images/generations for this model"}}"#)
+        .expect(1)
+        .create();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(png(4));
+    let images = sb
+        .server
+        .mock("POST", "/v1/images/generations")
+        .with_body(json!({"data": [{"b64_json": b64}]}).to_string())
+        .expect(1)
+        .create();
+    sb.wan().args(["generate", "x"]).assert().code(0).stdout("x-001.png\n");
+    images.assert();
+    assert_eq!(read(&sb.path("x-001.png")), png(4));
+}
+
+#[test]
+fn other_errors_do_not_switch_routes() {
+    let mut sb = Sandbox::new();
+    sb.server
+        .mock("POST", "/v1/chat/completions")
+        .with_status(400)
+        .with_body(r#"{"error":{"code":"invalid_parameter_error","message":"Input should be a valid list"}}"#)
+        .create();
+    let images = sb.server.mock("POST", "/v1/images/generations").expect(0).create();
+    sb.wan().args(["generate", "x"]).assert().code(4);
+    images.assert();
+}
+
+#[test]
+fn once_moved_the_rest_of_the_run_goes_straight_to_the_images_route() {
+    let mut sb = Sandbox::new();
+    let chat = chat_moved(&mut sb, 1);
+    let images = sb
+        .server
+        .mock("POST", "/v1/images/generations")
+        .with_body(images_answer(&[sb.url("/1.png")]))
+        .expect(3)
+        .create();
+    sb.image("/1.png", &png(1));
+    // -n 9: requests of 4, 4 and 1, one at a time, so the order is certain
+    let out = sb.wan().args(["generate", "x", "-n", "9", "-j", "1"]).output().unwrap();
+    chat.assert();
+    images.assert();
+    // the service returned 1 image per request here
+    assert_eq!(out.status.code(), Some(7));
+    assert_eq!(stdout_of(&out).lines().count(), 3);
+}
+
+#[test]
+fn route_chat_never_falls_back() {
+    let mut sb = Sandbox::new();
+    chat_moved(&mut sb, 1);
+    let images = sb.server.mock("POST", "/v1/images/generations").expect(0).create();
+    let out = sb.wan().args(["generate", "x", "--route", "chat"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    images.assert();
+    let stderr = stderr_of(&out);
+    assert!(stderr.contains("HTTP 400 model_route_not_supported"), "{stderr}");
+    assert!(stderr.contains("hint: use --route auto (the default) or --route images"), "{stderr}");
+}
+
+#[test]
+fn route_images_never_touches_the_chat_route_and_can_come_from_the_environment() {
+    for how in ["flag", "env"] {
+        let mut sb = Sandbox::new();
+        let chat = sb.server.mock("POST", "/v1/chat/completions").expect(0).create();
+        let images = sb
+            .server
+            .mock("POST", "/v1/images/generations")
+            .match_body(Matcher::PartialJson(json!({"prompt": "x", "n": 1})))
+            .with_body(images_answer(&[sb.url("/1.png")]))
+            .expect(1)
+            .create();
+        sb.image("/1.png", &png(1));
+        let mut cmd = sb.wan();
+        cmd.args(["generate", "x"]);
+        if how == "flag" {
+            cmd.args(["--route", "images"]);
+        } else {
+            cmd.env("WAN_ROUTE", "images");
+        }
+        cmd.assert().code(0);
+        chat.assert();
+        images.assert();
+    }
+    let sb = Sandbox::new();
+    sb.wan().env("WAN_ROUTE", "sideways").args(["generate", "x"]).assert().code(2);
+}
+
+#[test]
+fn edit_on_the_images_route_uploads_each_reference_as_a_form_part() {
+    let mut sb = Sandbox::new();
+    fs::write(sb.path("local.png"), png(5)).unwrap();
+    let remote = png_sized(512, 512, 6);
+    let fetched = sb
+        .server
+        .mock("GET", "/refs/remote.png")
+        .match_header("authorization", Matcher::Missing)
+        .with_body(&remote)
+        .expect(1)
+        .create();
+    chat_moved(&mut sb, 1);
+    let (local, remote_bytes) = (png(5), remote.clone());
+    let edits = sb
+        .server
+        .mock("POST", "/v1/images/edits")
+        .match_header("authorization", format!("Bearer {KEY}").as_str())
+        .match_header("content-type", Matcher::Regex("^multipart/form-data; boundary=".into()))
+        .match_request(move |req| {
+            let body = req.body().unwrap();
+            let text = String::from_utf8_lossy(body);
+            let field = |name: &str, value: &str| text.contains(&format!("name=\"{name}\"\r\n\r\n{value}\r\n"));
+            let contains = |needle: &[u8]| body.windows(needle.len()).any(|w| w == needle);
+            field("model", "wan2.7-image-pro")
+                && field("prompt", "make it Van Gogh")
+                && field("n", "1")
+                && text.matches("name=\"image[]\"").count() == 2
+                && text.find("reference-1.png").unwrap() < text.find("reference-2.png").unwrap()
+                && contains(&local)
+                && contains(&remote_bytes)
+        })
+        .with_body(images_answer(&[sb.url("/out.png")]))
+        .expect(1)
+        .create();
+    sb.image("/out.png", &png(9));
+    let refs_url = sb.url("/refs/remote.png");
+
+    let out = sb.wan().args(["edit", "local.png", &refs_url, "make it Van Gogh", "--pro"]).output().unwrap();
+
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    fetched.assert();
+    edits.assert();
+    assert_eq!(read(&sb.path("make-it-van-gogh-001.png")), png(9));
+}
+
+#[test]
+fn dry_run_shows_the_route_it_would_use() {
+    let sb = Sandbox::new();
+    fs::write(sb.path("a.png"), png(1)).unwrap();
+    let out = sb.wan().args(["generate", "x", "--route", "images", "--dry-run"]).output().unwrap();
+    let body: serde_json::Value = serde_json::from_str(&stdout_of(&out)).unwrap();
+    assert_eq!(body, json!({"model": "wan2.7-image", "prompt": "x", "n": 1}));
+    assert!(stderr_of(&out).contains("/v1/images/generations"));
+    let out = sb.wan().args(["edit", "a.png", "x", "--route", "images", "--dry-run"]).output().unwrap();
+    let body: serde_json::Value = serde_json::from_str(&stdout_of(&out)).unwrap();
+    assert_eq!(body["image[]"][0], format!("a.png (image/png, {} bytes)", png(1).len()));
+    assert!(stderr_of(&out).contains("/v1/images/edits"));
+}
