@@ -28,6 +28,7 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Make images from a text prompt')
             [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Make images from reference images and an instruction')
             [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'List the models, their price per image, and what each is for')
+            [CompletionResult]::new('emulator', 'emulator', [CompletionResultType]::ParameterValue, 'Run a local, offline stand-in for the AIsa endpoint, with fault injection')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -104,6 +105,30 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'wan;emulator' {
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Address to listen on')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Port to listen on; 0 picks a free one')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port to listen on; 0 picks a free one')
+            [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'Refuse any bearer key but this one (by default any key is taken, none is refused)')
+            [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'Size of the images drawn, unless a request asks for one')
+            [CompletionResult]::new('--url-ttl', '--url-ttl', [CompletionResultType]::ParameterName, 'Seconds an image URL lives; then it answers 403 as an expired CDN link does')
+            [CompletionResult]::new('--latency', '--latency', [CompletionResultType]::ParameterName, 'Milliseconds added before every API answer')
+            [CompletionResult]::new('--download-latency', '--download-latency', [CompletionResultType]::ParameterName, 'Milliseconds added before every image download')
+            [CompletionResult]::new('--error-429', '--error-429', [CompletionResultType]::ParameterName, 'Share of API requests answered 429 with Retry-After (0 to 1)')
+            [CompletionResult]::new('--retry-after', '--retry-after', [CompletionResultType]::ParameterName, 'Seconds in the Retry-After of those 429s')
+            [CompletionResult]::new('--error-5xx', '--error-5xx', [CompletionResultType]::ParameterName, 'Share of API requests answered 500 or 503 (0 to 1)')
+            [CompletionResult]::new('--drop', '--drop', [CompletionResultType]::ParameterName, 'Share of API requests whose connection is dropped after the request is read (0 to 1)')
+            [CompletionResult]::new('--cut-downloads', '--cut-downloads', [CompletionResultType]::ParameterName, 'Share of image downloads cut short halfway (0 to 1)')
+            [CompletionResult]::new('--slow-downloads', '--slow-downloads', [CompletionResultType]::ParameterName, 'Download speed in bytes per second (0: as fast as possible)')
+            [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed for the faults: the same seed and order of requests give the same faults')
+            [CompletionResult]::new('--moved-to-images', '--moved-to-images', [CompletionResultType]::ParameterName, 'Play the service after 2026-07-28: Wan on /v1/images/*, chat answers model_route_not_supported')
+            [CompletionResult]::new('--base64', '--base64', [CompletionResultType]::ParameterName, 'Answer with base64 images instead of URLs')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'wan;completions' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -115,6 +140,7 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Make images from a text prompt')
             [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Make images from reference images and an instruction')
             [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'List the models, their price per image, and what each is for')
+            [CompletionResult]::new('emulator', 'emulator', [CompletionResultType]::ParameterValue, 'Run a local, offline stand-in for the AIsa endpoint, with fault injection')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -126,6 +152,9 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             break
         }
         'wan;help;models' {
+            break
+        }
+        'wan;help;emulator' {
             break
         }
         'wan;help;completions' {

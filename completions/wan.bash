@@ -22,6 +22,9 @@ _wan() {
             wan,edit)
                 cmd="wan__subcmd__edit"
                 ;;
+            wan,emulator)
+                cmd="wan__subcmd__emulator"
+                ;;
             wan,generate)
                 cmd="wan__subcmd__generate"
                 ;;
@@ -36,6 +39,9 @@ _wan() {
                 ;;
             wan__subcmd__help,edit)
                 cmd="wan__subcmd__help__subcmd__edit"
+                ;;
+            wan__subcmd__help,emulator)
+                cmd="wan__subcmd__help__subcmd__emulator"
                 ;;
             wan__subcmd__help,generate)
                 cmd="wan__subcmd__help__subcmd__generate"
@@ -53,7 +59,7 @@ _wan() {
 
     case "${cmd}" in
         wan)
-            opts="-h -V --help --version generate edit models completions help"
+            opts="-h -V --help --version generate edit models emulator completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -162,6 +168,80 @@ _wan() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        wan__subcmd__emulator)
+            opts="-p -h -V --host --port --api-key --moved-to-images --base64 --size --url-ttl --latency --download-latency --error-429 --retry-after --error-5xx --drop --cut-downloads --slow-downloads --seed --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --url-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --latency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --download-latency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --error-429)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-after)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --error-5xx)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --drop)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cut-downloads)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --slow-downloads)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --seed)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         wan__subcmd__generate)
             opts="-f -n -m -o -q -v -j -h -V --file --count --model --pro --out --name --json --quiet --verbose --base-url --timeout --download-timeout --route --retries --jobs --size --param --dry-run --max-cost --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -253,7 +333,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__help)
-            opts="generate edit models completions help"
+            opts="generate edit models emulator completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -281,6 +361,20 @@ _wan() {
             return 0
             ;;
         wan__subcmd__help__subcmd__edit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wan__subcmd__help__subcmd__emulator)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -25,6 +25,7 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand generate 'Make images from a text prompt'
             cand edit 'Make images from reference images and an instruction'
             cand models 'List the models, their price per image, and what each is for'
+            cand emulator 'Run a local, offline stand-in for the AIsa endpoint, with fault injection'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -97,6 +98,29 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'wan;emulator'= {
+            cand --host 'Address to listen on'
+            cand -p 'Port to listen on; 0 picks a free one'
+            cand --port 'Port to listen on; 0 picks a free one'
+            cand --api-key 'Refuse any bearer key but this one (by default any key is taken, none is refused)'
+            cand --size 'Size of the images drawn, unless a request asks for one'
+            cand --url-ttl 'Seconds an image URL lives; then it answers 403 as an expired CDN link does'
+            cand --latency 'Milliseconds added before every API answer'
+            cand --download-latency 'Milliseconds added before every image download'
+            cand --error-429 'Share of API requests answered 429 with Retry-After (0 to 1)'
+            cand --retry-after 'Seconds in the Retry-After of those 429s'
+            cand --error-5xx 'Share of API requests answered 500 or 503 (0 to 1)'
+            cand --drop 'Share of API requests whose connection is dropped after the request is read (0 to 1)'
+            cand --cut-downloads 'Share of image downloads cut short halfway (0 to 1)'
+            cand --slow-downloads 'Download speed in bytes per second (0: as fast as possible)'
+            cand --seed 'Seed for the faults: the same seed and order of requests give the same faults'
+            cand --moved-to-images 'Play the service after 2026-07-28: Wan on /v1/images/*, chat answers model_route_not_supported'
+            cand --base64 'Answer with base64 images instead of URLs'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'wan;completions'= {
             cand -h 'Print help'
             cand --help 'Print help'
@@ -107,6 +131,7 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand generate 'Make images from a text prompt'
             cand edit 'Make images from reference images and an instruction'
             cand models 'List the models, their price per image, and what each is for'
+            cand emulator 'Run a local, offline stand-in for the AIsa endpoint, with fault injection'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -115,6 +140,8 @@ set edit:completion:arg-completer[wan] = {|@words|
         &'wan;help;edit'= {
         }
         &'wan;help;models'= {
+        }
+        &'wan;help;emulator'= {
         }
         &'wan;help;completions'= {
         }

@@ -29,6 +29,7 @@ complete -c wan -n "__fish_wan_needs_command" -s V -l version -d 'Print version'
 complete -c wan -n "__fish_wan_needs_command" -f -a "generate" -d 'Make images from a text prompt'
 complete -c wan -n "__fish_wan_needs_command" -f -a "edit" -d 'Make images from reference images and an instruction'
 complete -c wan -n "__fish_wan_needs_command" -f -a "models" -d 'List the models, their price per image, and what each is for'
+complete -c wan -n "__fish_wan_needs_command" -f -a "emulator" -d 'Run a local, offline stand-in for the AIsa endpoint, with fault injection'
 complete -c wan -n "__fish_wan_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c wan -n "__fish_wan_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c wan -n "__fish_wan_using_subcommand generate" -s f -l file -d 'A batch: one prompt per line (`-` for standard input); blank and `#` lines skipped' -r -F
@@ -79,10 +80,29 @@ complete -c wan -n "__fish_wan_using_subcommand edit" -s V -l version -d 'Print 
 complete -c wan -n "__fish_wan_using_subcommand models" -l json -d 'Print one JSON object per model instead of a table'
 complete -c wan -n "__fish_wan_using_subcommand models" -s h -l help -d 'Print help'
 complete -c wan -n "__fish_wan_using_subcommand models" -s V -l version -d 'Print version'
+complete -c wan -n "__fish_wan_using_subcommand emulator" -l host -d 'Address to listen on' -r
+complete -c wan -n "__fish_wan_using_subcommand emulator" -s p -l port -d 'Port to listen on; 0 picks a free one' -r
+complete -c wan -n "__fish_wan_using_subcommand emulator" -l api-key -d 'Refuse any bearer key but this one (by default any key is taken, none is refused)' -r
+complete -c wan -n "__fish_wan_using_subcommand emulator" -l size -d 'Size of the images drawn, unless a request asks for one' -r
+complete -c wan -n "__fish_wan_using_subcommand emulator" -l url-ttl -d 'Seconds an image URL lives; then it answers 403 as an expired CDN link does' -r
+complete -c wan -n "__fish_wan_using_subcommand emulator" -l latency -d 'Milliseconds added before every API answer' -r
+complete -c wan -n "__fish_wan_using_subcommand emulator" -l download-latency -d 'Milliseconds added before every image download' -r
+complete -c wan -n "__fish_wan_using_subcommand emulator" -l error-429 -d 'Share of API requests answered 429 with Retry-After (0 to 1)' -r
+complete -c wan -n "__fish_wan_using_subcommand emulator" -l retry-after -d 'Seconds in the Retry-After of those 429s' -r
+complete -c wan -n "__fish_wan_using_subcommand emulator" -l error-5xx -d 'Share of API requests answered 500 or 503 (0 to 1)' -r
+complete -c wan -n "__fish_wan_using_subcommand emulator" -l drop -d 'Share of API requests whose connection is dropped after the request is read (0 to 1)' -r
+complete -c wan -n "__fish_wan_using_subcommand emulator" -l cut-downloads -d 'Share of image downloads cut short halfway (0 to 1)' -r
+complete -c wan -n "__fish_wan_using_subcommand emulator" -l slow-downloads -d 'Download speed in bytes per second (0: as fast as possible)' -r
+complete -c wan -n "__fish_wan_using_subcommand emulator" -l seed -d 'Seed for the faults: the same seed and order of requests give the same faults' -r
+complete -c wan -n "__fish_wan_using_subcommand emulator" -l moved-to-images -d 'Play the service after 2026-07-28: Wan on /v1/images/*, chat answers model_route_not_supported'
+complete -c wan -n "__fish_wan_using_subcommand emulator" -l base64 -d 'Answer with base64 images instead of URLs'
+complete -c wan -n "__fish_wan_using_subcommand emulator" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c wan -n "__fish_wan_using_subcommand emulator" -s V -l version -d 'Print version'
 complete -c wan -n "__fish_wan_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c wan -n "__fish_wan_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models completions help" -f -a "generate" -d 'Make images from a text prompt'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models completions help" -f -a "edit" -d 'Make images from reference images and an instruction'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models completions help" -f -a "models" -d 'List the models, their price per image, and what each is for'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator completions help" -f -a "generate" -d 'Make images from a text prompt'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator completions help" -f -a "edit" -d 'Make images from reference images and an instruction'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator completions help" -f -a "models" -d 'List the models, their price per image, and what each is for'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator completions help" -f -a "emulator" -d 'Run a local, offline stand-in for the AIsa endpoint, with fault injection'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -51,6 +51,19 @@ Examples:
     };
 }
 
+macro_rules! emulator_examples {
+    () => {
+        "\
+Examples:
+  wan emulator --port 8787
+  AISA_BASE_URL=http://127.0.0.1:8787/v1 AISA_API_KEY=test wan generate \"red panda\"
+  wan emulator --port 0 --moved-to-images --base64      a free port, the later service
+  wan emulator --error-429 0.3 --drop 0.05 --seed 42    repeatable faults for tests
+
+The first line on stdout is the base URL it listens on; one line per request goes to stderr."
+    };
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "wan",
@@ -91,6 +104,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run a local, offline stand-in for the AIsa endpoint, with fault injection
+    #[command(after_help = emulator_examples!(), after_long_help = emulator_examples!())]
+    Emulator(EmulatorArgs),
     /// Print a shell completion script
     #[command(after_help = "Examples:\n  \
         wan completions bash > ~/.local/share/bash-completion/completions/wan\n  \
@@ -202,8 +218,8 @@ pub struct RunArgs {
     pub jobs: usize,
 
     /// Image size, sent as the `size` field
-    #[arg(long, value_name = "WxH")]
-    pub size: Option<String>,
+    #[arg(long, value_name = "WxH", value_parser = parse_size)]
+    pub size: Option<Size>,
 
     /// Another field for the request body; VALUE is JSON where it parses, else a string
     #[arg(long = "param", value_name = "KEY=VALUE")]
@@ -224,4 +240,92 @@ fn at_least_one<T: std::str::FromStr + PartialOrd + From<u8>>(text: &str) -> Res
         Ok(n) if n >= T::from(1) => Ok(n),
         _ => Err("must be a whole number, 1 or more".to_string()),
     }
+}
+
+/// A `WIDTHxHEIGHT` image size, each side 1 or more.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Size {
+    pub width: u32,
+    pub height: u32,
+}
+
+impl std::fmt::Display for Size {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}x{}", self.width, self.height)
+    }
+}
+
+pub fn parse_size(text: &str) -> Result<Size, String> {
+    let side = |n: &str| n.parse::<u32>().ok().filter(|&v| v > 0 && n.bytes().all(|b| b.is_ascii_digit()));
+    text.split_once(['x', 'X'])
+        .and_then(|(w, h)| Some(Size { width: side(w)?, height: side(h)? }))
+        .ok_or_else(|| "must be WIDTHxHEIGHT, e.g. 1024x1024".to_string())
+}
+
+/// `wan emulator`: where to listen, which service to play, and which faults to inject.
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// Address to listen on
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
+
+    /// Port to listen on; 0 picks a free one
+    #[arg(short, long, default_value_t = 8787)]
+    pub port: u16,
+
+    /// Refuse any bearer key but this one (by default any key is taken, none is refused)
+    #[arg(long, value_name = "KEY")]
+    pub api_key: Option<String>,
+
+    /// Play the service after 2026-07-28: Wan on /v1/images/*, chat answers model_route_not_supported
+    #[arg(long)]
+    pub moved_to_images: bool,
+
+    /// Answer with base64 images instead of URLs
+    #[arg(long)]
+    pub base64: bool,
+
+    /// Size of the images drawn, unless a request asks for one
+    #[arg(long, value_name = "WxH", default_value = "1024x1024", value_parser = parse_size)]
+    pub size: Size,
+
+    /// Seconds an image URL lives; then it answers 403 as an expired CDN link does
+    #[arg(long, value_name = "SECS", default_value_t = 3600)]
+    pub url_ttl: u64,
+
+    /// Milliseconds added before every API answer
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency: u64,
+
+    /// Milliseconds added before every image download
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub download_latency: u64,
+
+    /// Share of API requests answered 429 with Retry-After (0 to 1)
+    #[arg(long, value_name = "SHARE", default_value_t = 0.0)]
+    pub error_429: f64,
+
+    /// Seconds in the Retry-After of those 429s
+    #[arg(long, value_name = "SECS", default_value_t = 1)]
+    pub retry_after: u64,
+
+    /// Share of API requests answered 500 or 503 (0 to 1)
+    #[arg(long, value_name = "SHARE", default_value_t = 0.0)]
+    pub error_5xx: f64,
+
+    /// Share of API requests whose connection is dropped after the request is read (0 to 1)
+    #[arg(long, value_name = "SHARE", default_value_t = 0.0)]
+    pub drop: f64,
+
+    /// Share of image downloads cut short halfway (0 to 1)
+    #[arg(long, value_name = "SHARE", default_value_t = 0.0)]
+    pub cut_downloads: f64,
+
+    /// Download speed in bytes per second (0: as fast as possible)
+    #[arg(long, value_name = "BYTES", default_value_t = 0)]
+    pub slow_downloads: u64,
+
+    /// Seed for the faults: the same seed and order of requests give the same faults
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
 }

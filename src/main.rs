@@ -5,6 +5,7 @@ mod cli;
 mod completions;
 mod cost;
 mod dry_run;
+mod emulator;
 mod error;
 mod fetch;
 mod format;
@@ -45,6 +46,7 @@ fn dispatch(cli: Cli) -> Result<u8, Error> {
         Command::Edit(args) => settings::edit(args, &env, stdin)?,
         Command::Models { json } => return models::print(json),
         Command::Completions { shell } => return completions::print(shell),
+        Command::Emulator(args) => return emulator::run(args),
     };
     if settings.dry_run {
         return dry_run::print(&settings);

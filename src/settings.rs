@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use crate::api::request::RESERVED_FIELDS;
 use crate::api::route::{Route, Routes};
 use crate::api::{ApiConfig, ApiKey};
-use crate::cli::{EditArgs, GenerateArgs, RouteArg, RunArgs};
+use crate::cli::{EditArgs, GenerateArgs, RouteArg, RunArgs, Size};
 use crate::cost::{self, DEFAULT_MODEL, PRO_MODEL};
 use crate::error::{Error, Kind};
 use crate::output::{self, OutputDir};
@@ -140,7 +140,7 @@ fn resolve(
     let base = base_url(&run.base_url)?;
     let out = OutputDir::new(run.out.clone());
     out.check()?;
-    let extra = body_fields(run.size.as_deref(), &run.params)?;
+    let extra = body_fields(run.size, &run.params)?;
     let references = reference::load_all(&reference_args, stdin)?;
     if let Some(limit) = &run.max_cost {
         check_max_cost(limit, &model, prompts.len() as u64 * u64::from(run.count))?;
@@ -184,18 +184,10 @@ fn resolve(
 }
 
 /// `--size WxH` and `--param KEY=VALUE`, as fields for the body.
-fn body_fields(size: Option<&str>, params: &[String]) -> Result<Map<String, Value>, Error> {
+fn body_fields(size: Option<Size>, params: &[String]) -> Result<Map<String, Value>, Error> {
     let mut fields = Map::new();
     if let Some(size) = size {
-        let valid = size.split_once(['x', 'X']).is_some_and(|(w, h)| {
-            [w, h].iter().all(|n| {
-                !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && n.parse::<u32>().is_ok_and(|v| v > 0)
-            })
-        });
-        if !valid {
-            return Err(Error::usage(format!("--size {size:?} is not WIDTHxHEIGHT, e.g. 1024x1024")));
-        }
-        fields.insert("size".into(), Value::String(size.to_ascii_lowercase()));
+        fields.insert("size".into(), Value::String(size.to_string()));
     }
     for param in params {
         let Some((key, value)) = param.split_once('=').filter(|(k, _)| !k.trim().is_empty()) else {
@@ -286,7 +278,7 @@ mod tests {
     #[test]
     fn size_and_params_become_body_fields() {
         let fields = body_fields(
-            Some("1024X768"),
+            Some(crate::cli::parse_size("1024X768").unwrap()),
             &["seed=42".into(), "watermark=false".into(), "style=oil paint".into(), "x={\"a\":1}".into()],
         )
         .unwrap();
@@ -294,13 +286,13 @@ mod tests {
             Value::Object(fields),
             serde_json::json!({"size": "1024x768", "seed": 42, "watermark": false, "style": "oil paint", "x": {"a": 1}})
         );
-        for bad in [Some("big"), Some("0x10"), Some("10x"), Some("-1x5")] {
-            assert!(body_fields(bad, &[]).is_err(), "{bad:?}");
+        for bad in ["big", "0x10", "10x", "-1x5", "+1x5"] {
+            assert!(crate::cli::parse_size(bad).is_err(), "{bad:?}");
         }
         for bad in ["novalue", "=1", "n=3", "model=x", "messages=[]"] {
             assert!(body_fields(None, &[bad.into()]).is_err(), "{bad}");
         }
-        assert!(body_fields(Some("5x5"), &["size=1x1".into()]).is_err());
+        assert!(body_fields(Some(Size { width: 5, height: 5 }), &["size=1x1".into()]).is_err());
     }
 
     #[test]

@@ -1,0 +1,119 @@
+//! `wan emulator`: an offline stand-in for the AIsa endpoint, with fault injection.
+//!
+//! It runs on tokio and hyper, the stack reqwest already builds for the client, so the
+//! emulator adds a server to the binary but no second HTTP stack.
+
+mod body;
+mod draw;
+mod faults;
+mod multipart;
+mod service;
+mod store;
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+use crate::cli::EmulatorArgs;
+use crate::error::{Error, Kind};
+use faults::Faults;
+use service::{Config, State};
+
+pub fn run(args: EmulatorArgs) -> Result<u8, Error> {
+    let rate = |name: &str, value: f64| {
+        if (0.0..=1.0).contains(&value) {
+            Ok(value)
+        } else {
+            Err(Error::usage(format!("--{name} {value} is not a share from 0 to 1")))
+        }
+    };
+    let faults = Faults {
+        seed: args.seed.unwrap_or_else(|| crate::api::retry::jitter().to_bits()),
+        latency: Duration::from_millis(args.latency),
+        download_latency: Duration::from_millis(args.download_latency),
+        rate_429: rate("error-429", args.error_429)?,
+        retry_after: args.retry_after,
+        rate_5xx: rate("error-5xx", args.error_5xx)?,
+        rate_drop: rate("drop", args.drop)?,
+        rate_cut: rate("cut-downloads", args.cut_downloads)?,
+        slow_downloads: args.slow_downloads,
+    };
+    if args.size.width > 4096 || args.size.height > 4096 {
+        return Err(Error::usage("--size: the emulator draws at most 4096 px a side"));
+    }
+    let config = Config {
+        moved_to_images: args.moved_to_images,
+        base64: args.base64,
+        size: (args.size.width, args.size.height),
+        api_key: args.api_key,
+        faults,
+    };
+    let state = Arc::new(State::new(config, Duration::from_secs(args.url_ttl)));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("cannot start the emulator", &e))?;
+    runtime.block_on(serve(SocketAddr::new(args.host, args.port), state))
+}
+
+async fn serve(addr: SocketAddr, state: Arc<State>) -> Result<u8, Error> {
+    let listener =
+        TcpListener::bind(addr).await.map_err(|e| Error::new(Kind::Other, format!("cannot listen on {addr}: {e}")))?;
+    let bound = listener.local_addr().map_err(|e| Error::io("cannot read the bound address", &e))?;
+    // The first line on stdout is the base URL, for scripts to read.
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "http://{bound}/v1").and_then(|()| stdout.flush());
+    drop(stdout);
+    eprintln!("wan emulator: listening on http://{bound}/v1 (Ctrl-C to stop)");
+
+    let mut stop = std::pin::pin!(shutdown());
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let state = Arc::clone(&state);
+                tokio::spawn(async move {
+                    let service = service_fn(move |request| {
+                        let state = Arc::clone(&state);
+                        async move { state.handle(request).await }
+                    });
+                    // A dropped or broken connection ends here; nothing else to do.
+                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                });
+            }
+            () = &mut stop => break,
+        }
+    }
+    eprintln!("wan emulator: stopped");
+    Ok(0)
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}
