@@ -22,12 +22,14 @@ pub struct Paced {
     stop_at: usize,
     pause: Duration,
     sleep: Option<Pin<Box<Sleep>>>,
+    /// Set once the part before a cut has had time to reach the client.
+    cut_flushed: bool,
 }
 
 impl Paced {
     pub fn full(data: impl Into<Bytes>) -> Self {
         let data = data.into();
-        Self { stop_at: data.len(), data, sent: 0, pause: Duration::ZERO, sleep: None }
+        Self { stop_at: data.len(), data, sent: 0, pause: Duration::ZERO, sleep: None, cut_flushed: false }
     }
 
     /// Waits `first` before the first byte, then sends `bytes_per_sec` (0: at once),
@@ -39,7 +41,7 @@ impl Paced {
             rate => Duration::from_secs_f64(CHUNK as f64 / rate as f64),
         };
         let sleep = (!first.is_zero()).then(|| Box::pin(tokio::time::sleep(first)));
-        Self { data, sent: 0, stop_at, pause, sleep }
+        Self { data, sent: 0, stop_at, pause, sleep, cut_flushed: false }
     }
 }
 
@@ -56,11 +58,18 @@ impl Body for Paced {
             this.sleep = None;
         }
         if this.sent >= this.stop_at {
-            return Poll::Ready(if this.stop_at < this.data.len() {
-                Some(Err(io::Error::other("download cut short on purpose")))
-            } else {
-                None
-            });
+            if this.stop_at == this.data.len() {
+                return Poll::Ready(None);
+            }
+            // Let what was sent reach the client first, so it sees a body cut short
+            // rather than a connection closed before any answer.
+            if !this.cut_flushed {
+                this.cut_flushed = true;
+                this.sleep = Some(Box::pin(tokio::time::sleep(Duration::from_millis(50))));
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            return Poll::Ready(Some(Err(io::Error::other("download cut short on purpose"))));
         }
         let end = (this.sent + CHUNK).min(this.stop_at);
         let frame = this.data.slice(this.sent..end);

@@ -1,6 +1,7 @@
 //! The test cases, one module per area of the contract.
 
 mod edit;
+mod emulator;
 mod errors;
 mod generate;
 mod output;

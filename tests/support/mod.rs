@@ -1,5 +1,6 @@
 //! A sandbox per test: a scrubbed environment, a temp folder, and a local mockito server.
 
+pub mod emulator;
 pub mod raw;
 
 use std::fs;

@@ -1,0 +1,293 @@
+//! End-to-end runs of `wan` against `wan emulator` over real loopback HTTP: the
+//! emulator's fidelity to the service, and the client's fault paths against it.
+
+use std::fs;
+use std::time::{Duration, Instant};
+
+use reqwest::blocking::{Client, Response};
+use serde_json::{Value, json};
+
+use crate::support::emulator::Emulator;
+use crate::support::*;
+
+fn post(emulator: &Emulator, path: &str, key: Option<&str>, body: &Value) -> Response {
+    let mut request = Client::new().post(format!("{}{path}", emulator.base)).body(body.to_string());
+    if let Some(key) = key {
+        request = request.header("authorization", format!("Bearer {key}"));
+    }
+    request.send().unwrap()
+}
+
+fn chat_body(content: Value, n: Option<u32>) -> Value {
+    let mut body = json!({"model": "wan2.7-image", "messages": [{"role": "user", "content": content}]});
+    if let Some(n) = n {
+        body["n"] = json!(n);
+    }
+    body
+}
+
+/// The documented error shape, with the expected status and code; and the headers every answer carries.
+fn assert_error(response: Response, status: u16, code: &str) -> Value {
+    assert_eq!(response.status().as_u16(), status);
+    assert_common_headers(&response);
+    let body: Value = response.json().unwrap();
+    let error = &body["error"];
+    assert_eq!(error["code"], code, "{body}");
+    for field in ["type", "message", "request_id"] {
+        assert!(error[field].is_string(), "{field} in {body}");
+    }
+    body
+}
+
+fn assert_common_headers(response: &Response) {
+    let headers = response.headers();
+    assert!(headers.get("x-request-id").unwrap().to_str().unwrap().starts_with("req_"));
+    for name in ["x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests"] {
+        assert!(headers.contains_key(name), "{name}");
+    }
+}
+
+fn with_emulator(sb: &Sandbox, emulator: &Emulator) -> assert_cmd::Command {
+    let mut cmd = sb.wan();
+    cmd.env("AISA_BASE_URL", &emulator.base);
+    cmd
+}
+
+#[test]
+fn it_listens_on_loopback_and_prints_its_base_url_first() {
+    let emulator = Emulator::start(&[]);
+    assert!(emulator.base.starts_with("http://127.0.0.1:") && emulator.base.ends_with("/v1"), "{}", emulator.base);
+}
+
+#[test]
+fn it_answers_the_seed_request_as_the_seeds_show() {
+    let emulator = Emulator::start(&[]);
+    let seed =
+        chat_body(json!([{"type": "text", "text": "A cute red panda, ultra-detailed, cinematic lighting"}]), Some(1));
+    let response = post(&emulator, "/chat/completions", Some("test"), &seed);
+    assert_eq!(response.status().as_u16(), 200);
+    assert_common_headers(&response);
+    let answer: Value = response.json().unwrap();
+    assert_eq!(answer["object"], "chat.completion");
+    assert_eq!(answer["model"], "wan2.7-image");
+    assert!(answer["id"].as_str().unwrap().starts_with("chatcmpl-"));
+    let choices = answer["choices"].as_array().unwrap();
+    assert_eq!(choices.len(), 1);
+    assert_eq!(choices[0]["finish_reason"], "stop");
+    let content = &choices[0]["message"]["content"];
+    assert_eq!(content[0]["type"], "image");
+    let url = content[0]["image"].as_str().unwrap();
+    let png = Client::new().get(url).send().unwrap();
+    assert_eq!(png.headers()["content-type"], "image/png");
+    assert!(png.bytes().unwrap().starts_with(b"\x89PNG"));
+    let usage = &answer["usage"];
+    assert_eq!(
+        usage["total_tokens"],
+        usage["prompt_tokens"].as_u64().unwrap() + usage["completion_tokens"].as_u64().unwrap()
+    );
+
+    // n defaults to 4; more than 4 is refused
+    let four =
+        post(&emulator, "/chat/completions", Some("test"), &chat_body(json!([{"type": "text", "text": "x"}]), None));
+    assert_eq!(four.json::<Value>().unwrap()["choices"].as_array().unwrap().len(), 4);
+    let five =
+        post(&emulator, "/chat/completions", Some("test"), &chat_body(json!([{"type": "text", "text": "x"}]), Some(5)));
+    assert_error(five, 400, "invalid_parameter_error");
+}
+
+#[test]
+fn it_refuses_what_the_service_refuses() {
+    let emulator = Emulator::start(&[]);
+    let string_content = post(&emulator, "/chat/completions", Some("k"), &chat_body(json!("red panda"), Some(1)));
+    let body = assert_error(string_content, 400, "invalid_parameter_error");
+    assert_eq!(body["error"]["message"], "Input should be a valid list: messages[*].content");
+    let images = post(&emulator, "/images/generations", Some("k"), &json!({"model": "wan2.7-image", "prompt": "x"}));
+    assert_error(images, 404, "openai_error");
+    let unknown = post(&emulator, "/chat/completions", Some("k"), &json!({"model": "gpt-9", "messages": []}));
+    assert_error(unknown, 500, "model_not_found");
+    let keyless =
+        post(&emulator, "/chat/completions", None, &chat_body(json!([{"type": "text", "text": "x"}]), Some(1)));
+    assert_error(keyless, 401, "missing_api_key");
+    let missing = Client::new().get(format!("{}/nowhere", emulator.base)).send().unwrap();
+    assert_eq!(missing.status().as_u16(), 404);
+    assert_eq!(missing.text().unwrap(), "404 page not found");
+
+    let strict = Emulator::start(&["--api-key", "sk-right"]);
+    let wrong = post(
+        &strict,
+        "/chat/completions",
+        Some("sk-wrong"),
+        &chat_body(json!([{"type": "text", "text": "x"}]), Some(1)),
+    );
+    assert_error(wrong, 401, "invalid_api_key");
+    let right = post(
+        &strict,
+        "/chat/completions",
+        Some("sk-right"),
+        &chat_body(json!([{"type": "text", "text": "x"}]), Some(1)),
+    );
+    assert_eq!(right.status().as_u16(), 200);
+}
+
+#[test]
+fn wan_saves_real_pngs_drawn_from_the_prompt() {
+    let emulator = Emulator::start(&["--size", "64x48"]);
+    let sb = Sandbox::new();
+    let run = |prompt: &str, dir: &str| {
+        let out = with_emulator(&sb, &emulator).args(["generate", prompt, "-n", "2", "-o", dir]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        let mut names = sb.files(dir);
+        names.sort();
+        names.iter().map(|n| read(&sb.path(&format!("{dir}/{n}")))).collect::<Vec<_>>()
+    };
+    let first = run("red panda", "a");
+    let again = run("red panda", "b");
+    let other = run("blue whale", "c");
+    assert_eq!(first, again, "the same prompt gives the same pictures");
+    assert_ne!(first[0], other[0], "another prompt another picture");
+    assert_ne!(first[0], first[1], "two images of one answer differ");
+    for png in &first {
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+        assert_eq!(&png[16..24], &[0, 0, 0, 64, 0, 0, 0, 48], "IHDR says 64×48");
+    }
+}
+
+#[test]
+fn wan_follows_the_moved_service_for_generate_and_edit() {
+    let emulator = Emulator::start(&["--moved-to-images", "--size", "256x256"]);
+    let sb = Sandbox::new();
+    let out = with_emulator(&sb, &emulator).args(["generate", "harbour", "-n", "5", "-j", "1"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(stdout_of(&out).lines().count(), 5);
+    assert_eq!(emulator.requests_to("/v1/chat/completions", 1).len(), 1, "chat is asked once, then never again");
+    assert_eq!(emulator.requests_to("/v1/images/generations", 2).len(), 2);
+
+    // an emulator picture is a valid reference: 256×256 PNG
+    let out =
+        with_emulator(&sb, &emulator).args(["edit", "harbour-001.png", "at night", "-o", "edits"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(sb.files("edits"), ["at-night-001.png"]);
+    assert!(emulator.requests_to("/v1/images/edits", 1)[0].contains(" 200 "));
+}
+
+#[test]
+fn wan_saves_base64_answers() {
+    let emulator = Emulator::start(&["--base64"]);
+    let sb = Sandbox::new();
+    let out = with_emulator(&sb, &emulator).args(["generate", "x", "-n", "2", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let line: Value = serde_json::from_str(stdout_of(&out).trim()).unwrap();
+    assert_eq!(line["images"][0]["source"], "base64");
+    assert_eq!(sb.files(".").len(), 2);
+}
+
+#[test]
+fn expired_urls_answer_403_and_wan_prints_them() {
+    let emulator = Emulator::start(&["--url-ttl", "0"]);
+    let sb = Sandbox::new();
+    let out = with_emulator(&sb, &emulator).args(["generate", "x"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(7));
+    let stderr = stderr_of(&out);
+    assert!(stderr.contains("download failed: HTTP 403; the image URL may have expired"), "{stderr}");
+    assert!(stderr.contains(&format!("{}/images/wan2.7/", emulator.base.trim_end_matches("/v1"))), "{stderr}");
+}
+
+#[test]
+fn rate_limits_and_server_errors_are_retried_then_reported() {
+    let emulator = Emulator::start(&["--error-429", "1", "--retry-after", "0"]);
+    let sb = Sandbox::new();
+    let out = with_emulator(&sb, &emulator).args(["generate", "x"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", stderr_of(&out));
+    assert_eq!(emulator.requests_to("/v1/chat/completions", 3).len(), 3, "1 + 2 retries");
+
+    let emulator = Emulator::start(&["--error-5xx", "1"]);
+    let out = with_emulator(&sb, &emulator).args(["generate", "x", "--retries", "0"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(6), "{}", stderr_of(&out));
+}
+
+#[test]
+fn a_dropped_connection_is_not_retried() {
+    let emulator = Emulator::start(&["--drop", "1"]);
+    let sb = Sandbox::new();
+    let out = with_emulator(&sb, &emulator).args(["generate", "x"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(6));
+    assert!(stderr_of(&out).contains("may have been made and billed"));
+    assert_eq!(emulator.requests_to("/v1/chat/completions", 1).len(), 1);
+}
+
+#[test]
+fn cut_downloads_are_retried_and_a_lost_one_is_printed() {
+    let emulator = Emulator::start(&["--cut-downloads", "1"]);
+    let sb = Sandbox::new();
+    let out = with_emulator(&sb, &emulator).args(["generate", "x"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(7));
+    let stderr = stderr_of(&out);
+    assert!(stderr.contains("cut short"), "{stderr}");
+    assert!(stderr.contains("fetch it while the link lives: http://127.0.0.1:"), "{stderr}");
+    assert_eq!(emulator.requests_to("/images/", 4).len(), 4, "1 + 3 download retries");
+    assert!(sb.files(".").is_empty());
+}
+
+#[test]
+fn faults_repeat_with_the_same_seed() {
+    let statuses = || {
+        let emulator = Emulator::start(&["--error-5xx", "0.5", "--seed", "11"]);
+        let sb = Sandbox::new();
+        with_emulator(&sb, &emulator)
+            .args(["generate", "x", "-n", "16", "-j", "1", "--retries", "0", "-q"])
+            .output()
+            .unwrap();
+        let lines = emulator.requests_to("/v1/chat/completions", 4);
+        lines.iter().map(|l| l.split(' ').nth(2).unwrap().to_string()).collect::<Vec<_>>()
+    };
+    let first = statuses();
+    assert_eq!(first.len(), 4);
+    assert!(first.iter().any(|s| s == "200") && first.iter().any(|s| s != "200"), "{first:?}");
+    assert_eq!(first, statuses());
+}
+
+#[test]
+fn latency_and_slow_downloads_slow_things_down_without_breaking_them() {
+    let emulator = Emulator::start(&[
+        "--latency",
+        "200",
+        "--download-latency",
+        "100",
+        "--slow-downloads",
+        "65536",
+        "--size",
+        "128x128",
+    ]);
+    let sb = Sandbox::new();
+    let started = Instant::now();
+    let out = with_emulator(&sb, &emulator).args(["generate", "x", "-n", "4"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert_eq!(sb.files(".").len(), 4);
+}
+
+#[test]
+fn many_requests_at_once() {
+    let emulator = Emulator::start(&[]);
+    let sb = Sandbox::new();
+    fs::write(sb.path("p.txt"), (0..8).map(|i| format!("prompt {i}\n")).collect::<String>()).unwrap();
+    let out =
+        with_emulator(&sb, &emulator).args(["generate", "-f", "p.txt", "-n", "5", "-j", "8", "-q"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(stdout_of(&out).lines().count(), 40);
+}
+
+#[test]
+fn it_stops_cleanly_on_ctrl_c() {
+    let mut emulator = Emulator::start(&[]);
+    std::process::Command::new("kill").args(["-INT", &emulator.pid().to_string()]).status().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = emulator.child().try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the emulator did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+}
