@@ -123,6 +123,7 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed for the faults: the same seed and order of requests give the same faults')
             [CompletionResult]::new('--moved-to-images', '--moved-to-images', [CompletionResultType]::ParameterName, 'Play the service after 2026-07-28: Wan on /v1/images/*, chat answers model_route_not_supported')
             [CompletionResult]::new('--base64', '--base64', [CompletionResultType]::ParameterName, 'Answer with base64 images instead of URLs')
+            [CompletionResult]::new('--noise', '--noise', [CompletionResultType]::ParameterName, 'Scramble every pixel, so images hardly compress (large answers, for size tests)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')

@@ -169,7 +169,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__emulator)
-            opts="-p -h -V --host --port --api-key --moved-to-images --base64 --size --url-ttl --latency --download-latency --error-429 --retry-after --error-5xx --drop --cut-downloads --slow-downloads --seed --help --version"
+            opts="-p -h -V --host --port --api-key --moved-to-images --base64 --noise --size --url-ttl --latency --download-latency --error-429 --retry-after --error-5xx --drop --cut-downloads --slow-downloads --seed --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -116,6 +116,7 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand --seed 'Seed for the faults: the same seed and order of requests give the same faults'
             cand --moved-to-images 'Play the service after 2026-07-28: Wan on /v1/images/*, chat answers model_route_not_supported'
             cand --base64 'Answer with base64 images instead of URLs'
+            cand --noise 'Scramble every pixel, so images hardly compress (large answers, for size tests)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'

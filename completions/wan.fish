@@ -96,6 +96,7 @@ complete -c wan -n "__fish_wan_using_subcommand emulator" -l slow-downloads -d '
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l seed -d 'Seed for the faults: the same seed and order of requests give the same faults' -r
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l moved-to-images -d 'Play the service after 2026-07-28: Wan on /v1/images/*, chat answers model_route_not_supported'
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l base64 -d 'Answer with base64 images instead of URLs'
+complete -c wan -n "__fish_wan_using_subcommand emulator" -l noise -d 'Scramble every pixel, so images hardly compress (large answers, for size tests)'
 complete -c wan -n "__fish_wan_using_subcommand emulator" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wan -n "__fish_wan_using_subcommand emulator" -s V -l version -d 'Print version'
 complete -c wan -n "__fish_wan_using_subcommand completions" -s h -l help -d 'Print help'

@@ -285,6 +285,10 @@ pub struct EmulatorArgs {
     #[arg(long)]
     pub base64: bool,
 
+    /// Scramble every pixel, so images hardly compress (large answers, for size tests)
+    #[arg(long)]
+    pub noise: bool,
+
     /// Size of the images drawn, unless a request asks for one
     #[arg(long, value_name = "WxH", default_value = "1024x1024", value_parser = parse_size)]
     pub size: Size,

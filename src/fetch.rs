@@ -34,8 +34,8 @@ fn transient(message: String) -> Failed {
     Failed { error: Error::new(Kind::Service, message), transient: true }
 }
 
-fn permanent(kind: Kind, message: String) -> Failed {
-    Failed { error: Error::new(kind, message), transient: false }
+fn permanent(message: String) -> Failed {
+    Failed { error: Error::new(Kind::Other, message), transient: false }
 }
 
 /// Streams `url` into `out`, checking it is an image as it arrives. Carries no
@@ -76,66 +76,109 @@ fn download_once(
         200..=299 => {}
         408 | 429 | 500..=599 => return Err(transient(format!("download failed: HTTP {status}"))),
         403 | 404 | 410 => {
-            return Err(permanent(
-                Kind::Other,
-                format!("download failed: HTTP {status}; the image URL may have expired"),
-            ));
+            return Err(permanent(format!("download failed: HTTP {status}; the image URL may have expired")));
         }
-        _ => {
-            return Err(permanent(Kind::Other, format!("download failed: HTTP {status}")));
-        }
+        _ => return Err(permanent(format!("download failed: HTTP {status}"))),
     }
+    let mut sink = Sink::new(out, on_bytes);
     let mut buf = vec![0u8; CHUNK];
-    let mut head = Vec::with_capacity(SNIFF_LEN);
-    let mut tail = Vec::with_capacity(2 * TAIL_LEN);
-    let mut format = None;
-    let mut written: u64 = 0;
     loop {
         let n = match response.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => n,
-            Err(e) => {
-                return Err(transient(format!("the download was cut short: {}", root_cause(&e))));
-            }
+            Err(e) => return Err(transient(format!("the download was cut short: {}", root_cause(&e)))),
         };
-        let chunk = &buf[..n];
-        if format.is_none() {
-            // Until the format is known, `head` holds fewer than SNIFF_LEN bytes.
-            let wanted = SNIFF_LEN - head.len();
-            head.extend_from_slice(&chunk[..chunk.len().min(wanted)]);
-            if head.len() >= SNIFF_LEN {
-                format = Some(sniffed(&head)?);
-            }
-        }
-        tail.extend_from_slice(&chunk[chunk.len().saturating_sub(TAIL_LEN)..]);
-        tail.drain(..tail.len().saturating_sub(TAIL_LEN));
-        written += n as u64;
-        if written > MAX_IMAGE_BYTES {
-            return Err(permanent(
-                Kind::Other,
-                format!("the download is over {} MB; not an image", MAX_IMAGE_BYTES >> 20),
-            ));
-        }
-        out.write_all(chunk).map_err(|e| permanent(Kind::Other, format!("cannot write the image: {e}")))?;
-        on_bytes(n as u64);
+        sink.write(&buf[..n]).map_err(|e| e.into_failed("the image URL returned"))?;
     }
-    let format = match format {
-        Some(format) => format,
-        None => sniffed(&head)?,
-    };
-    if !format.is_complete(&head, &tail, written) {
-        return Err(transient(format!("the download was cut short: the {} image ends early", format.extension())));
-    }
-    Ok(Fetched { format, bytes: written })
+    sink.finish().map_err(|e| e.into_failed("the image URL returned"))
 }
 
-fn sniffed(head: &[u8]) -> Result<ImageFormat, Failed> {
-    ImageFormat::sniff(head).ok_or_else(|| {
-        permanent(
-            Kind::Other,
-            format!("the image URL returned {} instead of an image", format::describe_non_image(head)),
-        )
-    })
+/// Where image bytes go as they arrive: checked to be an image from the first bytes,
+/// capped in size, written to the part file, and checked to be whole at the end.
+struct Sink<'a> {
+    out: &'a mut PartFile,
+    on_bytes: &'a dyn Fn(u64),
+    head: Vec<u8>,
+    tail: Vec<u8>,
+    format: Option<ImageFormat>,
+    written: u64,
+}
+
+/// Why bytes are not a savable image.
+enum Refused {
+    NotAnImage(&'static str),
+    TooLarge,
+    Incomplete(ImageFormat),
+    Write(std::io::Error),
+}
+
+impl Refused {
+    /// As a download failure: only a body cut short is worth fetching again.
+    fn into_failed(self, source: &str) -> Failed {
+        match self {
+            Self::Incomplete(format) => {
+                transient(format!("the download was cut short: the {} image ends early", format.extension()))
+            }
+            other => permanent(other.describe(source)),
+        }
+    }
+
+    fn describe(&self, source: &str) -> String {
+        match self {
+            Self::NotAnImage(what) => format!("{source} {what} instead of an image"),
+            Self::TooLarge => format!("{source} over {} MB; not an image", MAX_IMAGE_BYTES >> 20),
+            Self::Incomplete(format) => format!("{source} a {} image that is cut short", format.extension()),
+            Self::Write(e) => format!("cannot write the image: {e}"),
+        }
+    }
+}
+
+impl<'a> Sink<'a> {
+    fn new(out: &'a mut PartFile, on_bytes: &'a dyn Fn(u64)) -> Self {
+        Self {
+            out,
+            on_bytes,
+            head: Vec::with_capacity(SNIFF_LEN),
+            tail: Vec::with_capacity(2 * TAIL_LEN),
+            format: None,
+            written: 0,
+        }
+    }
+
+    fn write(&mut self, chunk: &[u8]) -> Result<(), Refused> {
+        if self.format.is_none() {
+            // Until the format is known, `head` holds fewer than SNIFF_LEN bytes.
+            let wanted = SNIFF_LEN - self.head.len();
+            self.head.extend_from_slice(&chunk[..chunk.len().min(wanted)]);
+            if self.head.len() >= SNIFF_LEN {
+                self.format = Some(self.sniffed()?);
+            }
+        }
+        self.tail.extend_from_slice(&chunk[chunk.len().saturating_sub(TAIL_LEN)..]);
+        self.tail.drain(..self.tail.len().saturating_sub(TAIL_LEN));
+        self.written += chunk.len() as u64;
+        if self.written > MAX_IMAGE_BYTES {
+            return Err(Refused::TooLarge);
+        }
+        self.out.write_all(chunk).map_err(Refused::Write)?;
+        (self.on_bytes)(chunk.len() as u64);
+        Ok(())
+    }
+
+    fn sniffed(&self) -> Result<ImageFormat, Refused> {
+        ImageFormat::sniff(&self.head).ok_or_else(|| Refused::NotAnImage(format::describe_non_image(&self.head)))
+    }
+
+    fn finish(self) -> Result<Fetched, Refused> {
+        let format = match self.format {
+            Some(format) => format,
+            None => self.sniffed()?,
+        };
+        if !format.is_complete(&self.head, &self.tail, self.written) {
+            return Err(Refused::Incomplete(format));
+        }
+        Ok(Fetched { format, bytes: self.written })
+    }
 }
 
 /// Downloads a reference image given as a URL, for the images route's upload form:
@@ -156,50 +199,85 @@ pub fn reference(http: &Client, url: &str) -> Result<Vec<u8>, Error> {
     Ok(bytes)
 }
 
-/// Standard or URL-safe alphabet, padded or not, line breaks allowed.
-fn decode_base64(payload: &str) -> Option<Vec<u8>> {
-    let config = GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
-    let compact: String = payload.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    [base64::alphabet::STANDARD, base64::alphabet::URL_SAFE]
-        .iter()
-        .find_map(|alphabet| GeneralPurpose::new(alphabet, config).decode(&compact).ok())
+/// Decodes a base64 image from the answer into `out`, a slice at a time, so memory stays
+/// small whatever the image's size. Standard or URL-safe alphabet, padded or not, line
+/// breaks allowed.
+pub fn decode(payload: &str, out: &mut PartFile, on_bytes: &dyn Fn(u64)) -> Result<Fetched, Error> {
+    let invalid = || Error::new(Kind::Other, "an image in the answer is not valid base64");
+    let mut sink = Sink::new(out, on_bytes);
+    let refused = |e: Refused| Error::new(Kind::Other, e.describe("the answer's base64 holds"));
+    base64_slices(payload, &mut |bytes| sink.write(bytes).map_err(refused))?.ok_or_else(invalid)?;
+    sink.finish().map_err(refused)
 }
 
-/// Decodes a base64 image from the answer into `out`.
-pub fn decode(payload: &str, out: &mut PartFile) -> Result<Fetched, Error> {
-    let bytes =
-        decode_base64(payload).ok_or_else(|| Error::new(Kind::Other, "an image in the answer is not valid base64"))?;
-    let format = ImageFormat::sniff(&bytes).ok_or_else(|| {
-        Error::new(Kind::Other, format!("a base64 image in the answer holds {}", format::describe_non_image(&bytes)))
-    })?;
-    let tail = &bytes[bytes.len().saturating_sub(TAIL_LEN)..];
-    if !format.is_complete(&bytes, tail, bytes.len() as u64) {
-        return Err(Error::new(
-            Kind::Other,
-            format!("a base64 {} image in the answer is cut short", format.extension()),
-        ));
+/// Feeds the decoded bytes of `payload` to `write` a slice at a time; `Ok(None)` if the
+/// payload is not base64.
+fn base64_slices(payload: &str, write: &mut dyn FnMut(&[u8]) -> Result<(), Error>) -> Result<Option<()>, Error> {
+    const SLICE: usize = 64 * 1024;
+    let config = GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+    let url_safe = payload.bytes().any(|b| b == b'-' || b == b'_');
+    let engine =
+        GeneralPurpose::new(if url_safe { &base64::alphabet::URL_SAFE } else { &base64::alphabet::STANDARD }, config);
+    let mut pending: Vec<u8> = Vec::with_capacity(SLICE + 8);
+    let mut decoded = vec![0u8; SLICE];
+    let mut slices = payload.as_bytes().chunks(SLICE).peekable();
+    while let Some(slice) = slices.next() {
+        pending.extend(slice.iter().filter(|b| !b.is_ascii_whitespace()));
+        let last = slices.peek().is_none();
+        // Whole groups of 4 only, and the final group (which may be padded) at the very end.
+        let ready = if last { pending.len() } else { (pending.len() / 4).saturating_sub(1) * 4 };
+        if ready == 0 {
+            continue;
+        }
+        let n = match engine.decode_slice(&pending[..ready], &mut decoded) {
+            Ok(n) => n,
+            Err(_) => return Ok(None),
+        };
+        write(&decoded[..n])?;
+        pending.drain(..ready);
     }
-    out.write_all(&bytes).map_err(|e| Error::io("cannot write the image", &e))?;
-    Ok(Fetched { format, bytes: bytes.len() as u64 })
+    Ok(Some(()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn decoded(payload: &str) -> Option<Vec<u8>> {
+        let mut all = Vec::new();
+        base64_slices(payload, &mut |bytes| {
+            all.extend_from_slice(bytes);
+            Ok(())
+        })
+        .unwrap()
+        .map(|()| all)
+    }
+
     #[test]
     fn decodes_padded_unpadded_wrapped_and_url_safe_base64() {
         // "\x89PNG" base64 is "iVBORw==", unpadded "iVBORw"
         let png = b"\x89PNG".to_vec();
-        assert_eq!(decode_base64("iVBORw==").unwrap(), png);
-        assert_eq!(decode_base64("iVBORw").unwrap(), png);
-        assert_eq!(decode_base64("iVBO\nRw==\n").unwrap(), png);
-        assert_eq!(decode_base64("_-8").unwrap(), vec![0xFF, 0xEF]);
+        assert_eq!(decoded("iVBORw==").unwrap(), png);
+        assert_eq!(decoded("iVBORw").unwrap(), png);
+        assert_eq!(decoded("iVBO\nRw==\n").unwrap(), png);
+        assert_eq!(decoded("_-8").unwrap(), vec![0xFF, 0xEF]);
+    }
+
+    #[test]
+    fn decodes_large_payloads_across_slices_whatever_the_line_breaks() {
+        use base64::engine::general_purpose::STANDARD;
+        let bytes: Vec<u8> = (0..300_000u32).map(|i| (i * 7 + i / 251) as u8).collect();
+        let plain = STANDARD.encode(&bytes);
+        assert_eq!(decoded(&plain).unwrap(), bytes);
+        let wrapped: String =
+            plain.as_bytes().chunks(76).map(|l| format!("{}\r\n", String::from_utf8_lossy(l))).collect();
+        assert_eq!(decoded(&wrapped).unwrap(), bytes);
     }
 
     #[test]
     fn refuses_what_is_not_base64() {
-        assert!(decode_base64("not base64 at all!").is_none());
-        assert!(decode_base64("iV@BORw").is_none());
+        assert!(decoded("not base64 at all!").is_none());
+        assert!(decoded("iV@BORw").is_none());
+        assert!(decoded("iVBO=Rw==").is_none());
     }
 }

@@ -62,9 +62,11 @@ enum Event {
     Finished { prompt: usize, result: Result<Answered, Error> },
 }
 
-/// An answer, and the images of it that could not be saved.
+/// An answer (its images already taken out to be saved), how many images it held,
+/// and those that could not be saved.
 struct Answered {
     answer: Answer,
+    returned: u64,
     unsaved: Vec<Unsaved>,
 }
 
@@ -146,50 +148,55 @@ fn perform(
     events: &Sender<Event>,
 ) -> Result<Answered, Error> {
     let task = settings.ui.task(&settings.model, request.n);
-    let answer = Api::new(http, &settings.api, &settings.ui).generate(&settings.job(request))?;
-    task.downloading(answer.images.len());
+    let mut answer = Api::new(http, &settings.api, &settings.ui).generate(&settings.job(request))?;
+    let images = std::mem::take(&mut answer.images);
+    let returned = images.len() as u64;
+    task.downloading(images.len());
     let on_saved = |image| {
         // The printer outlives the workers; a send can only fail once it has stopped.
         let _ = events.send(Event::Saved { prompt: request.prompt, image });
     };
     let stem = settings.stem_for(&settings.prompts[request.prompt]);
-    let unsaved = save_all(settings, http, &stem, &answer.images, &task, &on_saved);
-    Ok(Answered { answer, unsaved })
+    let unsaved = save_all(settings, http, &stem, images, &task, &on_saved);
+    Ok(Answered { answer, returned, unsaved })
 }
 
 /// Saves every image of an answer at once, reporting each as it lands; returns the failures.
+/// Each image's data moves into its own thread and is freed as soon as it is written.
 fn save_all(
     settings: &RunSettings,
     http: &Client,
     stem: &str,
-    images: &[ImageData],
+    images: Vec<ImageData>,
     task: &Task,
     on_saved: &(dyn Fn(SavedImage) + Sync),
 ) -> Vec<Unsaved> {
-    let unsaved = |image: &ImageData, error: Error| Unsaved { url: image.url().map(String::from), error };
+    let unsaved = |url: Option<String>, error: Error| Unsaved { url, error };
     for url in images.iter().filter_map(ImageData::url) {
         interrupt::downloading(url);
     }
     let first = match settings.out.reserve(stem, images.len() as u64) {
         Ok(first) => first,
-        Err(error) => return images.iter().map(|image| unsaved(image, error.clone())).collect(),
+        Err(error) => {
+            return images.iter().map(|image| unsaved(image.url().map(String::from), error.clone())).collect();
+        }
     };
     thread::scope(|scope| {
         let handles: Vec<_> = images
-            .iter()
+            .into_iter()
             .zip(first..)
             .map(|(image, number)| {
-                scope.spawn(move || save_one(settings, http, stem, image, number, task).map(on_saved))
+                let url = image.url().map(String::from);
+                (url, scope.spawn(move || save_one(settings, http, stem, image, number, task).map(on_saved)))
             })
             .collect();
         handles
             .into_iter()
-            .zip(images)
-            .filter_map(|(handle, image)| {
+            .filter_map(|(url, handle)| {
                 let result = handle
                     .join()
                     .unwrap_or_else(|_| Err(Error::new(Kind::Other, "saving the image failed unexpectedly")));
-                result.err().map(|error| unsaved(image, error))
+                result.err().map(|error| unsaved(url, error))
             })
             .collect()
     })
@@ -199,32 +206,27 @@ fn save_one(
     settings: &RunSettings,
     http: &Client,
     stem: &str,
-    image: &ImageData,
+    image: ImageData,
     number: u64,
     task: &Task,
 ) -> Result<SavedImage, Error> {
     let mut part = settings.out.begin()?;
-    let fetched = match image {
-        ImageData::Url(url) => {
-            fetch::download(http, url, settings.download_timeout, &mut part, &|n| task.add_bytes(n))?
-        }
-        ImageData::Base64(payload) => {
-            let fetched = fetch::decode(payload, &mut part)?;
-            task.add_bytes(fetched.bytes);
-            fetched
-        }
+    let on_bytes = |n| task.add_bytes(n);
+    let fetched = match &image {
+        ImageData::Url(url) => fetch::download(http, url, settings.download_timeout, &mut part, &on_bytes)?,
+        ImageData::Base64(payload) => fetch::decode(payload, &mut part, &on_bytes)?,
+    };
+    let source = image.source();
+    let url = match image {
+        ImageData::Url(url) => Some(url),
+        // The payload is no longer needed: free it before the file is moved into place.
+        ImageData::Base64(_) => None,
     };
     let path = settings.out.commit(part, stem, number, fetched.format)?;
-    if let Some(url) = image.url() {
+    if let Some(url) = &url {
         interrupt::settled(url);
     }
-    Ok(SavedImage {
-        path,
-        bytes: fetched.bytes,
-        format: fetched.format,
-        source: image.source(),
-        url: image.url().map(String::from),
-    })
+    Ok(SavedImage { path, bytes: fetched.bytes, format: fetched.format, source, url })
 }
 
 /// Prints results as they come: paths at once, errors and JSON when a prompt is done.
@@ -268,8 +270,8 @@ impl<'a> Printer<'a> {
 
     fn finished(&mut self, result: &mut PromptResult, outcome: Result<Answered, Error>) {
         match outcome {
-            Ok(Answered { answer, unsaved }) => {
-                result.bill.add_answer(answer.images.len() as u64, answer.reported_price);
+            Ok(Answered { answer, returned, unsaved }) => {
+                result.bill.add_answer(returned, answer.reported_price);
                 result.request_ids.extend(answer.request_id.clone());
                 if let Some(usage) = &answer.usage {
                     result.add_usage(usage);

@@ -7,6 +7,7 @@ pub mod retry;
 pub mod route;
 
 use std::fmt;
+use std::io::{BufReader, Read};
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::blocking::multipart::{Form, Part};
@@ -236,33 +237,56 @@ impl<'a> Api<'a> {
         let status = response.status();
         let headers = response.headers().clone();
         let header_id = header_text(&headers, "x-request-id");
-        let bytes = read_body(response).map_err(|e| self.transport_failure(&e))?;
-        self.ui.verbose(&format!(
-            "← HTTP {} · request id {} · {} bytes · {:.2} s",
-            status.as_u16(),
-            header_id.as_deref().unwrap_or("none"),
-            bytes.len(),
-            started.elapsed().as_secs_f64()
-        ));
+        let log_answer = |bytes: u64| {
+            self.ui.verbose(&format!(
+                "← HTTP {} · request id {} · {bytes} bytes · {:.2} s",
+                status.as_u16(),
+                header_id.as_deref().unwrap_or("none"),
+                started.elapsed().as_secs_f64()
+            ));
+        };
         if !status.is_success() {
+            let bytes = response.bytes().map_err(|e| self.transport_failure(&e))?;
+            log_answer(bytes.len() as u64);
             return Err(status_failure(status, &headers, &bytes, header_id));
         }
-        let parsed = match endpoint {
-            Endpoint::Chat => response::parse_chat(&bytes),
-            Endpoint::Images => response::parse_images(&bytes),
-        };
-        let images =
-            parsed.map_err(|what| {
+        // Parsed as it streams in: a base64 answer of many megabytes is never held twice.
+        let mut body = Counted { inner: response, bytes: 0, head: Vec::new() };
+        let parsed = serde_json::from_reader::<_, Value>(BufReader::with_capacity(1 << 16, &mut body));
+        log_answer(body.bytes);
+        let malformed =
+            |what: String| {
                 Error::new(Kind::Other, format!("the API's answer is not what it documents: {what}")).with_api(
                     ApiDetail { status: Some(status.as_u16()), request_id: header_id.clone(), ..Default::default() },
                 )
-            })?;
+            };
+        let root = match parsed {
+            Ok(root) => root,
+            Err(e) if e.is_io() => return Err(self.body_lost(&e)),
+            Err(_) => return Err(malformed(response::not_json(&body.head)).into()),
+        };
+        let images = match endpoint {
+            Endpoint::Chat => response::parse_chat(root),
+            Endpoint::Images => response::parse_images(root),
+        }
+        .map_err(malformed)?;
         Ok(Answer {
             images: images.images,
             usage: images.usage,
             request_id: images.request_id.or(header_id),
             reported_price: header_text(&headers, "x-aisa-price-usd").and_then(|p| cost::parse_usd(&p)),
         })
+    }
+
+    /// The answer's body broke off: the request was carried out, so it is not retried.
+    fn body_lost(&self, err: &serde_json::Error) -> Failed {
+        let host = self.config.base.host_str().unwrap_or("the API");
+        Error::new(
+            Kind::Service,
+            format!("the connection to {host} was lost while the answer arrived ({err}); the images may have been made and billed"),
+        )
+        .with_hint("not retried, to avoid paying twice; check your usage in the AIsa console before trying again")
+        .into()
     }
 
     /// A request that got no HTTP answer. Only a connection that was never made is
@@ -288,8 +312,21 @@ impl<'a> Api<'a> {
     }
 }
 
-fn read_body(response: Response) -> reqwest::Result<Vec<u8>> {
-    response.bytes().map(|b| b.to_vec())
+/// A response body that counts what was read and keeps its first bytes for messages.
+struct Counted {
+    inner: Response,
+    bytes: u64,
+    head: Vec<u8>,
+}
+
+impl Read for Counted {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let keep = n.min(200usize.saturating_sub(self.head.len()));
+        self.head.extend_from_slice(&buf[..keep]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
 }
 
 pub fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {

@@ -26,17 +26,22 @@ impl ImageData {
         }
     }
 
-    /// An `image` string: an `http(s)` URL, a `data:` URI, or bare base64.
-    fn classify(text: &str) -> Option<Self> {
-        let text = text.trim();
-        let lower = text.get(..8).unwrap_or(text).to_ascii_lowercase();
+    /// An `image` string: an `http(s)` URL, a `data:` URI, or bare base64. Takes the
+    /// string, so a large base64 payload is moved, never copied.
+    fn classify(mut text: String) -> Option<Self> {
+        let lower = text.trim_start().get(..8).unwrap_or_default().to_ascii_lowercase();
         if lower.starts_with("http://") || lower.starts_with("https://") {
-            Some(Self::Url(text.to_string()))
+            Some(Self::Url(text.trim().to_string()))
         } else if lower.starts_with("data:") {
-            let (header, payload) = text.split_once(',')?;
-            header.ends_with(";base64").then(|| Self::Base64(payload.to_string()))
-        } else if !text.is_empty() {
-            Some(Self::Base64(text.to_string()))
+            let comma = text.find(',')?;
+            if !text[..comma].ends_with(";base64") {
+                return None;
+            }
+            text.drain(..=comma);
+            Some(Self::Base64(text))
+        } else if !text.trim().is_empty() {
+            // Whitespace inside is skipped when decoding; no need to copy to trim it.
+            Some(Self::Base64(text))
         } else {
             None
         }
@@ -54,11 +59,10 @@ pub struct Images {
 /// What is wrong with a 2xx answer that has no images to save.
 pub type Malformed = String;
 
-fn parse_json(body: &[u8]) -> Result<Value, Malformed> {
-    serde_json::from_slice(body).map_err(|_| {
-        let head = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
-        format!("the answer is not JSON: {}", crate::error::sanitize(&head))
-    })
+/// What to say of a 2xx body that is not JSON, from its first bytes.
+pub fn not_json(head: &[u8]) -> Malformed {
+    let head = String::from_utf8_lossy(&head[..head.len().min(200)]).into_owned();
+    format!("the answer is not JSON: {}", crate::error::sanitize(&head))
 }
 
 fn finish(images: Vec<ImageData>, root: &Value) -> Result<Images, Malformed> {
@@ -75,15 +79,14 @@ fn finish(images: Vec<ImageData>, root: &Value) -> Result<Images, Malformed> {
 /// A chat completion: one choice per image, each with `{type:"image", image}` or
 /// `{type:"image_url", image_url:{url}}` parts; `content` may also be a plain string;
 /// `choices[].index` may be null (the position is used then).
-pub fn parse_chat(body: &[u8]) -> Result<Images, Malformed> {
-    let root = parse_json(body)?;
-    let Some(choices) = root.get("choices").and_then(Value::as_array) else {
+pub fn parse_chat(mut root: Value) -> Result<Images, Malformed> {
+    let Some(choices) = root.get_mut("choices").and_then(Value::as_array_mut) else {
         return Err("the answer has no `choices`".to_string());
     };
     let mut numbered: Vec<(u64, ImageData)> = Vec::new();
-    for (position, choice) in choices.iter().enumerate() {
+    for (position, choice) in choices.iter_mut().enumerate() {
         let index = choice.get("index").and_then(Value::as_u64).unwrap_or(position as u64);
-        let content = choice.pointer("/message/content").unwrap_or(&Value::Null);
+        let content = choice.pointer_mut("/message/content").map(Value::take).unwrap_or_default();
         for image in content_images(content) {
             numbered.push((index, image));
         }
@@ -93,41 +96,40 @@ pub fn parse_chat(body: &[u8]) -> Result<Images, Malformed> {
     finish(numbered.into_iter().map(|(_, image)| image).collect(), &root)
 }
 
-fn content_images(content: &Value) -> Vec<ImageData> {
+fn content_images(content: Value) -> Vec<ImageData> {
     match content {
         Value::String(text) => ImageData::classify(text).into_iter().collect(),
-        Value::Array(parts) => parts.iter().filter_map(part_image).collect(),
+        Value::Array(parts) => parts.into_iter().filter_map(part_image).collect(),
         _ => Vec::new(),
     }
 }
 
-fn part_image(part: &Value) -> Option<ImageData> {
+fn part_image(mut part: Value) -> Option<ImageData> {
     let text = match part.get("type").and_then(Value::as_str)? {
-        "image" => part.get("image")?.as_str()?,
-        "image_url" => match part.get("image_url")? {
-            Value::String(url) => url,
-            object => object.get("url")?.as_str()?,
+        "image" => part.get_mut("image")?.take(),
+        "image_url" => match part.get_mut("image_url")?.take() {
+            Value::String(url) => Value::String(url),
+            mut object => object.get_mut("url")?.take(),
         },
         _ => return None,
     };
-    ImageData::classify(text)
+    match text {
+        Value::String(text) => ImageData::classify(text),
+        _ => None,
+    }
 }
 
 /// An images-route answer: `{data:[{url | b64_json}], usage}`.
-pub fn parse_images(body: &[u8]) -> Result<Images, Malformed> {
-    let root = parse_json(body)?;
-    let Some(data) = root.get("data").and_then(Value::as_array) else {
+pub fn parse_images(mut root: Value) -> Result<Images, Malformed> {
+    let Some(data) = root.get_mut("data").and_then(Value::as_array_mut) else {
         return Err("the answer has no `data`".to_string());
     };
     let images = data
-        .iter()
-        .filter_map(|item| {
-            if let Some(url) = item.get("url").and_then(Value::as_str) {
-                ImageData::classify(url)
-            } else {
-                let b64 = item.get("b64_json").and_then(Value::as_str)?;
-                ImageData::classify(b64)
-            }
+        .iter_mut()
+        .filter_map(|item| match (item.get_mut("url").map(Value::take), item.get_mut("b64_json").map(Value::take)) {
+            (Some(Value::String(url)), _) => ImageData::classify(url),
+            (_, Some(Value::String(b64))) => ImageData::classify(b64),
+            _ => None,
         })
         .collect();
     finish(images, &root)
@@ -188,6 +190,10 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn parse_json(body: &[u8]) -> Result<Value, Malformed> {
+        serde_json::from_slice(body).map_err(|_| not_json(body))
+    }
+
     fn bytes(v: Value) -> Vec<u8> {
         serde_json::to_vec(&v).unwrap()
     }
@@ -200,7 +206,7 @@ mod tests {
                 "content": [{"type": "image", "image": "https://cdn.aisa.one/images/wan2.7/a.png"}]}}],
             "usage": {"prompt_tokens": 104, "completion_tokens": 8, "total_tokens": 112}
         }));
-        let answer = parse_chat(&body).unwrap();
+        let answer = parse_chat(parse_json(&body).unwrap()).unwrap();
         assert_eq!(answer.images, vec![ImageData::Url("https://cdn.aisa.one/images/wan2.7/a.png".into())]);
         assert_eq!(answer.usage.unwrap()["total_tokens"], 112);
     }
@@ -213,7 +219,12 @@ mod tests {
             choice(json!(0), "https://h/a.png"),
             choice(Value::Null, "https://h/b.png"),
         ]}));
-        let urls: Vec<_> = parse_chat(&body).unwrap().images.iter().map(|i| i.url().unwrap().to_string()).collect();
+        let urls: Vec<_> = parse_chat(parse_json(&body).unwrap())
+            .unwrap()
+            .images
+            .iter()
+            .map(|i| i.url().unwrap().to_string())
+            .collect();
         assert_eq!(urls, ["https://h/a.png", "https://h/c.png", "https://h/b.png"]);
     }
 
@@ -225,12 +236,12 @@ mod tests {
             {"message": {"content": [{"type": "image_url", "image_url": {"url": "https://h/x.webp"}}]}},
             {"message": {"content": "https://h/y.jpg"}},
         ]}));
-        let images = parse_chat(&body).unwrap().images;
+        let images = parse_chat(parse_json(&body).unwrap()).unwrap().images;
         assert_eq!(
             images,
             vec![
                 ImageData::Base64("iVBOR".into()),
-                ImageData::Base64("iVBORw0KGgo".into()),
+                ImageData::Base64("iVBORw0KGgo\n".into()),
                 ImageData::Url("https://h/x.webp".into()),
                 ImageData::Url("https://h/y.jpg".into()),
             ]
@@ -239,11 +250,11 @@ mod tests {
 
     #[test]
     fn an_answer_without_images_or_json_is_malformed() {
-        assert!(parse_chat(b"<html>oops</html>").unwrap_err().contains("not JSON"));
-        assert!(parse_chat(&bytes(json!({"choices": []}))).unwrap_err().contains("no images"));
-        assert!(parse_chat(&bytes(json!({"data": []}))).unwrap_err().contains("no `choices`"));
+        assert!(parse_json(b"<html>oops</html>").unwrap_err().contains("not JSON"));
+        assert!(parse_chat(json!({"choices": []})).unwrap_err().contains("no images"));
+        assert!(parse_chat(json!({"data": []})).unwrap_err().contains("no `choices`"));
         let text_only = json!({"choices": [{"message": {"content": [{"type": "text", "text": "no"}]}}]});
-        assert!(parse_chat(&bytes(text_only)).is_err());
+        assert!(parse_chat(text_only).is_err());
     }
 
     #[test]
@@ -252,7 +263,7 @@ mod tests {
             json!({"model": "wan2.7-image", "data": [{"url": "https://h/1.png", "size": "1024x1024"}, {"b64_json": "iVBOR"}],
             "usage": {"generated_images": 2}}),
         );
-        let answer = parse_images(&body).unwrap();
+        let answer = parse_images(parse_json(&body).unwrap()).unwrap();
         assert_eq!(answer.images, vec![ImageData::Url("https://h/1.png".into()), ImageData::Base64("iVBOR".into())]);
         assert_eq!(answer.usage.unwrap()["generated_images"], 2);
     }

@@ -25,8 +25,9 @@ fn color(bits: u64) -> [u8; 3] {
 }
 
 /// A `width`×`height` PNG for image `index` of `prompt`: a diagonal gradient between two
-/// colours with a few discs on it, every choice taken from the prompt's hash.
-pub fn picture(prompt: &str, index: u32, width: u32, height: u32) -> Vec<u8> {
+/// colours with a few discs on it, every choice taken from the prompt's hash. With
+/// `noise`, every pixel is scrambled too, so the PNG hardly compresses (for size tests).
+pub fn picture(prompt: &str, index: u32, width: u32, height: u32, noise: bool) -> Vec<u8> {
     let seed = fnv1a(prompt.as_bytes()) ^ mix(u64::from(index));
     let mut next = {
         let mut state = seed;
@@ -63,6 +64,10 @@ pub fn picture(prompt: &str, index: u32, width: u32, height: u32) -> Vec<u8> {
                     rgb = circle.color;
                 }
             }
+            if noise {
+                let bits = mix(seed ^ (u64::from(y) << 32 | u64::from(x)));
+                rgb = [rgb[0] ^ bits as u8, rgb[1] ^ (bits >> 8) as u8, rgb[2] ^ (bits >> 16) as u8];
+            }
             pixels.extend_from_slice(&rgb);
         }
     }
@@ -87,15 +92,23 @@ mod tests {
 
     #[test]
     fn the_same_prompt_gives_the_same_picture_and_others_differ() {
-        let a = picture("red panda", 0, 64, 48);
-        assert_eq!(a, picture("red panda", 0, 64, 48));
-        assert_ne!(a, picture("red pandas", 0, 64, 48));
-        assert_ne!(a, picture("red panda", 1, 64, 48));
+        let a = picture("red panda", 0, 64, 48, false);
+        assert_eq!(a, picture("red panda", 0, 64, 48, false));
+        assert_ne!(a, picture("red pandas", 0, 64, 48, false));
+        assert_ne!(a, picture("red panda", 1, 64, 48, false));
+    }
+
+    #[test]
+    fn noise_makes_pictures_that_hardly_compress() {
+        let plain = picture("x", 0, 128, 128, false);
+        let noisy = picture("x", 0, 128, 128, true);
+        assert!(noisy.len() > 128 * 128 * 3 * 9 / 10, "{}", noisy.len());
+        assert!(plain.len() < noisy.len() / 2, "{} vs {}", plain.len(), noisy.len());
     }
 
     #[test]
     fn pictures_are_whole_pngs_of_the_size_asked() {
-        let png = picture("x", 0, 64, 48);
+        let png = picture("x", 0, 64, 48, false);
         assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
         assert_eq!(&png[16..24], &[0, 0, 0, 64, 0, 0, 0, 48]);
         assert!(png.ends_with(b"IEND\xAE\x42\x60\x82"));

@@ -50,6 +50,7 @@ pub fn run(args: EmulatorArgs) -> Result<u8, Error> {
     let config = Config {
         moved_to_images: args.moved_to_images,
         base64: args.base64,
+        noise: args.noise,
         size: (args.size.width, args.size.height),
         api_key: args.api_key,
         faults,

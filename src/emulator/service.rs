@@ -32,6 +32,8 @@ pub struct Config {
     /// Plays the service after 2026-07-28: Wan on `/v1/images/*`, not chat.
     pub moved_to_images: bool,
     pub base64: bool,
+    /// Draw incompressible pictures (large answers, for memory benchmarks).
+    pub noise: bool,
     pub size: (u32, u32),
     /// When set, any other bearer key is refused.
     pub api_key: Option<String>,
@@ -379,9 +381,9 @@ impl State {
     /// Draws the images and answers in the route's shape.
     async fn make(&self, job: Job, seq: u64, origin: &str) -> Reply {
         let (width, height) = job.size;
-        let prompt = job.prompt.clone();
+        let (prompt, noise) = (job.prompt.clone(), self.config.noise);
         let pictures = tokio::task::spawn_blocking(move || {
-            (0..job.n).map(|i| Bytes::from(draw::picture(&prompt, i, width, height))).collect::<Vec<_>>()
+            (0..job.n).map(|i| Bytes::from(draw::picture(&prompt, i, width, height, noise))).collect::<Vec<_>>()
         })
         .await
         .expect("drawing does not panic");

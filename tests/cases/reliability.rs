@@ -222,7 +222,7 @@ fn an_endless_download_is_capped_and_leaves_nothing() {
     sb.chat(&chat_answer(&[endless.url("/big.png")]));
     let out = sb.wan().args(["generate", "x", "-o", "o"]).output().unwrap();
     assert_eq!(out.status.code(), Some(7));
-    assert!(stderr_of(&out).contains("the download is over 100 MB"), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("returned over 100 MB; not an image"), "{}", stderr_of(&out));
     assert!(sb.files("o").is_empty(), "{:?}", sb.files("o"));
 }
 
