@@ -222,7 +222,12 @@ fn base64_slices(payload: &str, write: &mut dyn FnMut(&[u8]) -> Result<(), Error
     let mut decoded = vec![0u8; SLICE];
     let mut slices = payload.as_bytes().chunks(SLICE).peekable();
     while let Some(slice) = slices.next() {
-        pending.extend(slice.iter().filter(|b| !b.is_ascii_whitespace()));
+        // Line breaks are rare: copy the slice whole unless it has some.
+        if slice.iter().any(u8::is_ascii_whitespace) {
+            pending.extend(slice.iter().filter(|b| !b.is_ascii_whitespace()));
+        } else {
+            pending.extend_from_slice(slice);
+        }
         let last = slices.peek().is_none();
         // Whole groups of 4 only, and the final group (which may be padded) at the very end.
         let ready = if last { pending.len() } else { (pending.len() / 4).saturating_sub(1) * 4 };
