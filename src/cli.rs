@@ -184,7 +184,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// No summary line; errors still print
+    /// No progress, retry notices or summary line; errors and warnings still print
     #[arg(short, long)]
     pub quiet: bool,
 

@@ -49,6 +49,13 @@ impl Ui {
         }
     }
 
+    /// How the run is going (a retry, say); left out under `-q`, like progress.
+    pub fn note(&self, text: &str) {
+        if !self.quiet {
+            self.line(&format!("wan: {text}"));
+        }
+    }
+
     /// Something the user should know even though the run goes on; shown under `-q` too.
     pub fn warn(&self, text: &str) {
         self.line(&format!("wan: {text}"));

@@ -8,6 +8,8 @@ pub mod route;
 
 use std::fmt;
 use std::io::{BufReader, Read};
+
+use bytes::Bytes;
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::blocking::multipart::{Form, Part};
@@ -59,7 +61,7 @@ pub fn http_client() -> Result<Client, Error> {
 
 #[derive(Debug)]
 pub struct ApiConfig {
-    /// The base URL, without a trailing `/`.
+    /// The base URL; a trailing `/` is dropped when paths are joined to it.
     pub base: Url,
     /// Absent only for a dry run, which sends nothing.
     pub key: Option<ApiKey>,
@@ -101,8 +103,12 @@ impl From<Error> for Failed {
 
 /// What one request sends: JSON, or the images route's multipart form for `edit`.
 enum Payload<'a> {
-    Json(Vec<u8>),
-    Form { fields: Vec<(String, String)>, files: &'a [LocalImage] },
+    /// Shared, so a retry does not copy a body that may carry megabytes of data URIs.
+    Json(Bytes),
+    Form {
+        fields: Vec<(String, String)>,
+        files: &'a [LocalImage],
+    },
 }
 
 impl Payload<'_> {
@@ -188,7 +194,7 @@ impl<'a> Api<'a> {
                 return Err(too_long_to_wait(failed.error, wait).into());
             }
             retries_taken += 1;
-            self.ui.warn(&format!(
+            self.ui.note(&format!(
                 "{}; retrying in {:.1} s ({retries_taken} of {})",
                 failed.error,
                 wait.as_secs_f64(),
@@ -199,7 +205,7 @@ impl<'a> Api<'a> {
     }
 
     fn payload(&self, endpoint: Endpoint, job: &Job) -> Result<Payload<'a>, Error> {
-        let json = |body: Value| Payload::Json(serde_json::to_vec(&body).expect("JSON always serialises"));
+        let json = |body: Value| Payload::Json(serde_json::to_vec(&body).expect("JSON always serialises").into());
         Ok(match endpoint {
             Endpoint::Chat => json(request::chat_body(job)),
             Endpoint::Images if job.references.is_empty() => json(request::images_body(job)),

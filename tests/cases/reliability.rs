@@ -35,6 +35,15 @@ fn a_503_is_retried_with_backoff_and_then_succeeds() {
     failing.assert();
     ok.assert();
     assert!(stderr_of(&out).contains("HTTP 503; retrying in"), "{}", stderr_of(&out));
+
+    // under -q a retry that ends well says nothing
+    let mut sb = Sandbox::new();
+    sb.server.mock("POST", "/v1/chat/completions").with_status(503).with_header("retry-after", "0").expect(1).create();
+    sb.chat(&chat_answer(&[sb.url("/1.png")]));
+    sb.image("/1.png", &png(1));
+    let quiet = sb.wan().args(["generate", "x", "-q"]).output().unwrap();
+    assert_eq!(quiet.status.code(), Some(0));
+    assert_eq!(stderr_of(&quiet), "");
 }
 
 #[test]
