@@ -109,9 +109,8 @@ impl OutputDir {
         }
     }
 
-    /// Creates the folder and its parents if missing.
+    /// Creates the folder and its parents if missing (`check` ran earlier, with the other usage checks).
     pub fn create(&self) -> Result<(), Error> {
-        self.check()?;
         fs::create_dir_all(&self.dir)
             .map_err(|e| Error::usage(format!("cannot create output folder {}: {e}", self.dir.display())))
     }

@@ -26,6 +26,8 @@ const MODELS: &[&str] = &["wan2.7-image", "wan2.7-image-pro"];
 /// Requests per minute in the rate-limit headers (the free tier's, reference §8).
 const RATE_LIMIT: u64 = 60;
 const TOKEN_LIMIT: u64 = 60_000;
+/// Tokens counted per request in the headers: the seeds' example usage (104 + 8).
+const TOKENS_PER_REQUEST: u64 = 112;
 
 #[derive(Debug)]
 pub struct Config {
@@ -148,7 +150,7 @@ impl State {
             .header("x-ratelimit-remaining-requests", RATE_LIMIT.saturating_sub(used).to_string())
             .header("x-ratelimit-reset-requests", &reset)
             .header("x-ratelimit-limit-tokens", TOKEN_LIMIT.to_string())
-            .header("x-ratelimit-remaining-tokens", TOKEN_LIMIT.saturating_sub(used * 112).to_string())
+            .header("x-ratelimit-remaining-tokens", TOKEN_LIMIT.saturating_sub(used * TOKENS_PER_REQUEST).to_string())
             .header("x-ratelimit-reset-tokens", &reset);
         for (name, value) in reply.extra {
             response = response.header(name, value);

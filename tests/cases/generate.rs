@@ -42,13 +42,7 @@ fn sends_the_seed_body_and_saves_the_image_from_its_url() {
 #[test]
 fn n_is_always_sent_even_at_its_default_of_one() {
     let mut sb = Sandbox::new();
-    let api = sb
-        .server
-        .mock("POST", "/v1/chat/completions")
-        .match_body(Matcher::PartialJson(json!({"n": 1})))
-        .with_body(chat_answer(&[sb.url("/i.png")]).to_string())
-        .expect(1)
-        .create();
+    let api = sb.chat_when(json!({"n": 1}), &chat_answer(&[sb.url("/i.png")]), 1);
     sb.image("/i.png", &png(0));
     sb.wan().args(["generate", "cat"]).assert().code(0).stdout("cat-001.png\n");
     api.assert();
@@ -58,20 +52,8 @@ fn n_is_always_sent_even_at_its_default_of_one() {
 fn more_than_four_images_are_split_into_requests_of_four_and_the_rest() {
     let mut sb = Sandbox::new();
     let four: Vec<String> = (1..=4).map(|i| sb.url(&format!("/a{i}.png"))).collect();
-    let big = sb
-        .server
-        .mock("POST", "/v1/chat/completions")
-        .match_body(Matcher::PartialJson(json!({"n": 4})))
-        .with_body(chat_answer(&four).to_string())
-        .expect(1)
-        .create();
-    let small = sb
-        .server
-        .mock("POST", "/v1/chat/completions")
-        .match_body(Matcher::PartialJson(json!({"n": 1})))
-        .with_body(chat_answer(&[sb.url("/b1.png")]).to_string())
-        .expect(1)
-        .create();
+    let big = sb.chat_when(json!({"n": 4}), &chat_answer(&four), 1);
+    let small = sb.chat_when(json!({"n": 1}), &chat_answer(&[sb.url("/b1.png")]), 1);
     for i in 1..=4 {
         sb.image(&format!("/a{i}.png"), &png(i));
     }
@@ -131,12 +113,11 @@ fn base64_images_are_decoded_and_named_by_their_real_format() {
 #[test]
 fn the_pro_flag_picks_the_pro_model_and_its_price() {
     let mut sb = Sandbox::new();
-    let api = sb
-        .server
-        .mock("POST", "/v1/chat/completions")
-        .match_body(Matcher::PartialJson(json!({"model": "wan2.7-image-pro", "n": 2})))
-        .with_body(chat_answer(&[sb.url("/1.png"), sb.url("/2.png")]).to_string())
-        .create();
+    let api = sb.chat_when(
+        json!({"model": "wan2.7-image-pro", "n": 2}),
+        &chat_answer(&[sb.url("/1.png"), sb.url("/2.png")]),
+        1,
+    );
     sb.image("/1.png", &png(1));
     sb.image("/2.png", &png(2));
     let out = sb.wan().args(["generate", "owl", "--pro", "-n", "2"]).output().unwrap();
@@ -148,12 +129,7 @@ fn the_pro_flag_picks_the_pro_model_and_its_price() {
 #[test]
 fn a_model_from_the_environment_is_sent_and_an_unknown_price_says_so() {
     let mut sb = Sandbox::new();
-    let api = sb
-        .server
-        .mock("POST", "/v1/chat/completions")
-        .match_body(Matcher::PartialJson(json!({"model": "wan9-image"})))
-        .with_body(chat_answer(&[sb.url("/1.png")]).to_string())
-        .create();
+    let api = sb.chat_when(json!({"model": "wan9-image"}), &chat_answer(&[sb.url("/1.png")]), 1);
     sb.image("/1.png", &png(1));
     let out = sb.wan().env("WAN_MODEL", "wan9-image").args(["generate", "x"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));

@@ -5,7 +5,6 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use mockito::Matcher;
 use serde_json::json;
 
 use crate::support::raw::{Fault, RawServer};
@@ -321,11 +320,7 @@ fn two_runs_into_one_folder_keep_all_their_images_and_touch_nothing_else() {
     std::fs::write(sb.path("cat-002.png"), b"mine, from before").unwrap();
     let urls: Vec<String> = (1..=8).map(|i| sb.url(&format!("/{i}.png"))).collect();
     for (run, half) in urls.chunks(4).enumerate() {
-        sb.server
-            .mock("POST", "/v1/chat/completions")
-            .match_body(Matcher::PartialJson(json!({"messages": [{"content": [{"text": format!("cat {run}")}]}]})))
-            .with_body(chat_answer(half).to_string())
-            .create();
+        sb.chat_when(json!({"messages": [{"content": [{"text": format!("cat {run}")}]}]}), &chat_answer(half), 1);
     }
     for i in 1..=8u8 {
         let bytes = png(i);

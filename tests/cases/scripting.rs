@@ -73,12 +73,7 @@ fn json_reports_an_error_as_an_object() {
 /// A chat route that answers each prompt of a batch by its text.
 fn answer_prompt(sb: &mut Sandbox, prompt: &str, image_path: &str) -> mockito::Mock {
     let answer = chat_answer(&[sb.url(image_path)]);
-    sb.server
-        .mock("POST", "/v1/chat/completions")
-        .match_body(Matcher::PartialJson(json!({"messages": [{"content": [{"type": "text", "text": prompt}]}]})))
-        .with_body(answer.to_string())
-        .expect(1)
-        .create()
+    sb.chat_when(json!({"messages": [{"content": [{"type": "text", "text": prompt}]}]}), &answer, 1)
 }
 
 #[test]
@@ -121,13 +116,7 @@ fn a_batch_skips_comments_and_blanks_and_a_failed_prompt_does_not_stop_the_other
 fn a_batch_can_come_from_standard_input_and_n_applies_to_each_prompt() {
     let mut sb = Sandbox::new();
     let answer = chat_answer(&[sb.url("/a.png"), sb.url("/b.png")]);
-    let api = sb
-        .server
-        .mock("POST", "/v1/chat/completions")
-        .match_body(Matcher::PartialJson(json!({"n": 2})))
-        .with_body(answer.to_string())
-        .expect(2)
-        .create();
+    let api = sb.chat_when(json!({"n": 2}), &answer, 2);
     sb.image("/a.png", &png(1));
     sb.image("/b.png", &png(2));
     let out = sb.wan().args(["generate", "-f", "-", "-n", "2"]).write_stdin("cat\ndog\n").output().unwrap();

@@ -70,6 +70,17 @@ impl Sandbox {
             .create()
     }
 
+    /// The chat route answering `answer` to requests whose JSON body contains `part`,
+    /// expected exactly `hits` times.
+    pub fn chat_when(&mut self, part: Value, answer: &Value, hits: usize) -> Mock {
+        self.server
+            .mock("POST", "/v1/chat/completions")
+            .match_body(Matcher::PartialJson(part))
+            .with_body(answer.to_string())
+            .expect(hits)
+            .create()
+    }
+
     /// The chat route answering 200 with `answer`, whatever the body.
     pub fn chat(&mut self, answer: &Value) -> Mock {
         self.server
