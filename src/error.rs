@@ -1,6 +1,8 @@
-//! The one error type: what failed, what the API said, and the documented exit code.
+//! The one error type: what failed, what the API said, and the documented exit code;
+//! and the cleaning of every text that came from a server before it is shown.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 /// Which row of the contract's exit-code table a failure belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,7 +19,7 @@ pub enum Kind {
     RateLimited,
     /// 5xx after retries, connection failures, timeouts.
     Service,
-    /// Some images were saved and some were not.
+    /// Images were paid for that were not all saved.
     Partial,
 }
 
@@ -48,11 +50,44 @@ impl Kind {
     }
 }
 
-/// What the API itself said about a failed request.
+/// The API's own error codes that change what `wan` does; any other is kept as text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ApiCode {
+    /// The workspace is not provisioned for the model: permanent, never retried.
+    ModelNotFound,
+    /// The key's spending cap is reached: permanent, and every other request meets it too.
+    QuotaExceeded,
+    /// The model is served on another route (the later docs' images route).
+    ModelRouteNotSupported,
+    Other(String),
+}
+
+impl ApiCode {
+    pub fn parse(code: &str) -> Self {
+        match code {
+            "model_not_found" => Self::ModelNotFound,
+            "quota_exceeded" => Self::QuotaExceeded,
+            "model_route_not_supported" => Self::ModelRouteNotSupported,
+            other => Self::Other(other.to_string()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::ModelNotFound => "model_not_found",
+            Self::QuotaExceeded => "quota_exceeded",
+            Self::ModelRouteNotSupported => "model_route_not_supported",
+            Self::Other(code) => code,
+        }
+    }
+}
+
+/// What the API itself said about a failed request: its status, and the error body's
+/// code, message and request id (already cleaned of the key, see [`redact`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ApiDetail {
     pub status: Option<u16>,
-    pub code: Option<String>,
+    pub code: Option<ApiCode>,
     pub message: Option<String>,
     pub request_id: Option<String>,
 }
@@ -90,12 +125,16 @@ impl Error {
         self.hint = Some(hint.into());
         self
     }
+
+    pub fn code(&self) -> Option<&ApiCode> {
+        self.api.code.as_ref()
+    }
 }
 
 impl fmt::Display for Error {
     /// `what failed: HTTP 400 code: message (request id …)`, leaving out what is unknown.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)?;
+        f.write_str(&redact(&self.message))?;
         let api = &self.api;
         let mut sep = ": ";
         if let Some(status) = api.status {
@@ -103,7 +142,7 @@ impl fmt::Display for Error {
             sep = " ";
         }
         if let Some(code) = &api.code {
-            write!(f, "{sep}{}", sanitize(code))?;
+            write!(f, "{sep}{}", sanitize(code.as_str()))?;
         }
         if let Some(message) = &api.message {
             write!(f, ": {}", sanitize(message))?;
@@ -117,15 +156,67 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// Text from a server, made safe to print: control characters (escape sequences
-/// that could rewrite the terminal) become spaces, and it is cut to `MAX_SERVER_TEXT`.
+/// The innermost cause of an error chain, which says what actually happened.
+pub fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = err;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    redact(&cause.to_string())
+}
+
+/// The key of this run, once known, so that no text shown or stored can carry it.
+static SECRET: OnceLock<String> = OnceLock::new();
+
+/// Remembers the key, so that [`redact`] removes it from any text, wherever it came from.
+pub fn register_secret(key: &str) {
+    // A second key in one process cannot happen; the first stays registered.
+    let _ = SECRET.set(key.to_string());
+}
+
+/// `text` with the key and any `Bearer <token>` replaced by `[redacted]`: a server that
+/// echoes the key back ("Incorrect API key provided: sk-…") must not make `wan` print it.
+pub fn redact(text: &str) -> String {
+    let mut out = match SECRET.get() {
+        Some(key) if !key.is_empty() && text.contains(key.as_str()) => text.replace(key.as_str(), "[redacted]"),
+        _ => text.to_string(),
+    };
+    let mut from = 0;
+    while let Some(at) = find_ascii_ci(&out[from..], "bearer ").map(|i| from + i) {
+        let token_start = at + "bearer ".len();
+        let token_len = out[token_start..]
+            .find(|c: char| c.is_whitespace() || c == '"' || c == '\'')
+            .unwrap_or(out.len() - token_start);
+        if token_len > 0 && !out[token_start..].starts_with("[redacted]") {
+            out.replace_range(token_start..token_start + token_len, "[redacted]");
+        }
+        from = token_start;
+    }
+    out
+}
+
+fn find_ascii_ci(haystack: &str, needle: &str) -> Option<usize> {
+    haystack.as_bytes().windows(needle.len()).position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// Text from a server, made safe to print in a message: the key redacted, control
+/// characters (escape sequences that could rewrite the terminal) turned into spaces,
+/// and cut to `MAX_SERVER_TEXT` characters.
 pub fn sanitize(text: &str) -> String {
     const MAX_SERVER_TEXT: usize = 300;
-    let mut out: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).take(MAX_SERVER_TEXT).collect();
-    if text.chars().count() > MAX_SERVER_TEXT {
+    let clean = clean(text);
+    let mut out: String = clean.chars().take(MAX_SERVER_TEXT).collect();
+    if clean.chars().count() > MAX_SERVER_TEXT {
         out.push('…');
     }
     out.trim().to_string()
+}
+
+/// Text from a server made safe to print whole — a URL the user must be able to fetch,
+/// a hint that quotes one: the key redacted and control characters turned into spaces,
+/// never shortened.
+pub fn clean(text: &str) -> String {
+    redact(text).chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().trim().to_string()
 }
 
 #[cfg(test)]
@@ -152,7 +243,7 @@ mod tests {
     fn message_names_status_code_text_and_request_id() {
         let err = Error::new(Kind::Rejected, "the API rejected the request").with_api(ApiDetail {
             status: Some(400),
-            code: Some("invalid_parameter_error".into()),
+            code: Some(ApiCode::parse("invalid_parameter_error")),
             message: Some("Input should be a valid list".into()),
             request_id: Some("req_1".into()),
         });
@@ -170,9 +261,30 @@ mod tests {
     }
 
     #[test]
+    fn codes_that_steer_the_run_are_typed_and_others_kept() {
+        assert_eq!(ApiCode::parse("quota_exceeded"), ApiCode::QuotaExceeded);
+        assert_eq!(ApiCode::parse("model_not_found").as_str(), "model_not_found");
+        assert_eq!(ApiCode::parse("rate_limit_exceeded"), ApiCode::Other("rate_limit_exceeded".into()));
+    }
+
+    #[test]
     fn sanitize_strips_escape_sequences_and_cuts_long_text() {
         assert_eq!(sanitize("bad\x1b[2Jthing\r\n"), "bad [2Jthing");
         let long = "x".repeat(1000);
         assert_eq!(sanitize(&long).chars().count(), 301);
+    }
+
+    #[test]
+    fn clean_keeps_a_long_url_whole() {
+        let url = format!("https://cdn.example/a.png?X-Amz-Signature={}", "f".repeat(500));
+        assert_eq!(clean(&url), url);
+        assert_eq!(clean("https://h/a.png\x1b[2J"), "https://h/a.png [2J");
+    }
+
+    #[test]
+    fn bearer_tokens_are_redacted_whatever_the_case() {
+        assert_eq!(redact("sent Authorization: Bearer abc.def-1 here"), "sent Authorization: Bearer [redacted] here");
+        assert_eq!(redact("BEARER xyz"), "BEARER [redacted]");
+        assert_eq!(redact("bearer"), "bearer");
     }
 }

@@ -7,15 +7,13 @@ use base64::Engine;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use reqwest::blocking::Client;
 
-use crate::api::root_cause;
-use crate::error::{Error, Kind};
+use crate::api::retry::{self, Policy, Verdict};
+use crate::error::{Error, Kind, root_cause};
 use crate::format::{self, ImageFormat, SNIFF_LEN, TAIL_LEN};
 use crate::output::PartFile;
 
 /// No generated image comes near this; a body that does is not an image.
 pub const MAX_IMAGE_BYTES: u64 = 100 * 1024 * 1024;
-/// Downloads are free GETs, so transient failures are retried, apart from `--retries`.
-pub const DOWNLOAD_RETRIES: u32 = 3;
 const CHUNK: usize = 64 * 1024;
 
 /// What was written: the format found from the first bytes, and how many bytes.
@@ -25,17 +23,26 @@ pub struct Fetched {
     pub bytes: u64,
 }
 
-struct Failed {
-    error: Error,
-    transient: bool,
-}
+type Failed = Verdict<Error>;
 
+/// A failure worth another try: the link may still answer.
 fn transient(message: String) -> Failed {
-    Failed { error: Error::new(Kind::Service, message), transient: true }
+    Verdict::Retry { error: Error::new(Kind::Service, message), server_delay: None }
 }
 
 fn permanent(message: String) -> Failed {
-    Failed { error: Error::new(Kind::Other, message), transient: false }
+    Verdict::Fail(Error::new(Kind::Other, message))
+}
+
+/// A link that answers as expired links do: the image cannot be had any more.
+fn expired(status: u16) -> Failed {
+    Verdict::Fail(
+        Error::new(
+            Kind::Other,
+            format!("download failed: HTTP {status}: the link has expired; this paid image cannot be fetched any more"),
+        )
+        .with_hint("the link was"),
+    )
 }
 
 /// Streams `url` into `out`, checking it is an image as it arrives. Carries no
@@ -48,18 +55,15 @@ pub fn download(
     out: &mut PartFile,
     on_bytes: &dyn Fn(u64),
 ) -> Result<Fetched, Error> {
-    let mut tries = 0;
-    loop {
-        match download_once(http, url, timeout, out, on_bytes) {
-            Ok(fetched) => return Ok(fetched),
-            Err(failed) if failed.transient && tries < DOWNLOAD_RETRIES => {
-                tries += 1;
-                std::thread::sleep(Duration::from_millis(250 << tries));
-                out.rewind().map_err(|e| Error::io("cannot restart the download", &e))?;
-            }
-            Err(failed) => return Err(failed.error),
+    let mut attempts = 0;
+    let mut attempt = || {
+        attempts += 1;
+        if attempts > 1 {
+            out.rewind().map_err(|e| Verdict::Fail(Error::io("cannot restart the download", &e)))?;
         }
-    }
+        download_once(http, url, timeout, out, on_bytes)
+    };
+    retry::retrying(Policy::DOWNLOADS, &mut attempt, |_, _, _| Ok(()))
 }
 
 fn download_once(
@@ -75,9 +79,7 @@ fn download_once(
     match status {
         200..=299 => {}
         408 | 429 | 500..=599 => return Err(transient(format!("download failed: HTTP {status}"))),
-        403 | 404 | 410 => {
-            return Err(permanent(format!("download failed: HTTP {status}; the image URL may have expired")));
-        }
+        403 | 404 | 410 => return Err(expired(status)),
         _ => return Err(permanent(format!("download failed: HTTP {status}"))),
     }
     let mut sink = Sink::new(out, on_bytes);
@@ -179,24 +181,6 @@ impl<'a> Sink<'a> {
         }
         Ok(Fetched { format, bytes: self.written })
     }
-}
-
-/// Downloads a reference image given as a URL, for the images route's upload form:
-/// at most one byte over the reference limit is read, so an oversized one is refused.
-pub fn reference(http: &Client, url: &str) -> Result<Vec<u8>, Error> {
-    let bad = |why: String| Error::usage(format!("reference image {url}: {why}"));
-    let response = http.get(url).timeout(Duration::from_secs(120)).send().map_err(|e| {
-        Error::new(Kind::Service, format!("reference image {url}: cannot download: {}", root_cause(&e)))
-    })?;
-    let status = response.status();
-    if !status.is_success() {
-        return Err(bad(format!("download failed: HTTP {}", status.as_u16())));
-    }
-    let mut bytes = Vec::new();
-    response.take(crate::reference::MAX_BYTES + 1).read_to_end(&mut bytes).map_err(|e| {
-        Error::new(Kind::Service, format!("reference image {url}: download cut short: {}", root_cause(&e)))
-    })?;
-    Ok(bytes)
 }
 
 /// Decodes a base64 image from the answer into `out`, a slice at a time, so memory stays

@@ -4,8 +4,11 @@ use std::collections::BTreeSet;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use tempfile::{NamedTempFile, PersistError};
+
+use crate::open_files::is_out_of_files;
 
 /// Exit status for a run stopped by a signal, as shells report 128 + SIGINT.
 pub const EXIT_INTERRUPTED: i32 = 130;
@@ -39,7 +42,8 @@ pub fn install() {
         let mut stderr = io::stderr().lock();
         let _ = writeln!(stderr, "\nwan: interrupted");
         for url in &state.unsaved_urls {
-            let _ = writeln!(stderr, "wan: not saved, paid for, still at: {url}");
+            // Cleaned of escape sequences, never shortened: it must still be fetchable.
+            let _ = writeln!(stderr, "wan: not saved, paid for, still at: {}", crate::error::clean(url));
         }
         if state.requests_in_flight > 0 {
             let n = state.requests_in_flight;
@@ -53,12 +57,29 @@ pub fn install() {
     });
 }
 
-/// Creates a temporary file and records it, so an interrupt removes it.
-pub fn create_temp(create: impl FnOnce() -> io::Result<NamedTempFile>) -> io::Result<NamedTempFile> {
-    let mut state = unfinished();
-    let file = create()?;
-    state.temp_files.insert(file.path().to_path_buf());
-    Ok(file)
+/// Creates a temporary file and records it, so an interrupt removes it. A process out
+/// of file descriptors waits for one to be freed (up to a minute) rather than lose the
+/// image the file is for.
+pub fn create_temp(create: impl Fn() -> io::Result<NamedTempFile>) -> io::Result<NamedTempFile> {
+    const PATIENCE: Duration = Duration::from_secs(60);
+    let started = Instant::now();
+    let mut wait = Duration::from_millis(10);
+    loop {
+        let mut state = unfinished();
+        match create() {
+            Ok(file) => {
+                state.temp_files.insert(file.path().to_path_buf());
+                return Ok(file);
+            }
+            Err(e) if is_out_of_files(&e) && started.elapsed() < PATIENCE => {
+                // Waits without the lock, so others can finish and free theirs.
+                drop(state);
+                std::thread::sleep(wait);
+                wait = (wait * 2).min(Duration::from_millis(500));
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Moves a temporary file to `dest` unless `dest` exists, and forgets it once moved.

@@ -11,11 +11,17 @@ mod fetch;
 mod format;
 mod interrupt;
 mod models;
+mod open_files;
+mod outcome;
 mod output;
+mod plan;
+mod printer;
 mod progress;
 mod reference;
 mod report;
 mod run;
+mod save;
+mod session;
 mod settings;
 mod ui;
 
@@ -25,28 +31,27 @@ use clap::Parser;
 
 use cli::{Cli, Command};
 use error::Error;
+use outcome::Outcome;
 use settings::Env;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match dispatch(cli) {
-        Ok(code) => ExitCode::from(code),
-        Err(error) => {
-            ui::Ui::default().error(&error);
-            ExitCode::from(error.kind.exit_code())
-        }
-    }
+    let outcome = dispatch(cli).unwrap_or_else(|error| {
+        ui::Ui::default().error(&error);
+        Outcome::Failed(error.kind)
+    });
+    outcome.into()
 }
 
-fn dispatch(cli: Cli) -> Result<u8, Error> {
+fn dispatch(cli: Cli) -> Result<Outcome, Error> {
     let env = Env::from_process();
     let stdin = &mut std::io::stdin().lock();
     let settings = match cli.command {
         Command::Generate(args) => settings::generate(args, &env, stdin)?,
         Command::Edit(args) => settings::edit(args, &env, stdin)?,
-        Command::Models { json } => return models::print(json),
-        Command::Completions { shell } => return completions::print(shell),
-        Command::Emulator(args) => return emulator::run(args),
+        Command::Models { json } => return models::print(json).map(|_| Outcome::Success),
+        Command::Completions { shell } => return completions::print(shell).map(|_| Outcome::Success),
+        Command::Emulator(args) => return emulator::run(args).map(|_| Outcome::Success),
     };
     if settings.dry_run {
         return dry_run::print(&settings);

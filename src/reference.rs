@@ -1,15 +1,22 @@
-//! Reference images for `edit`: read, checked against the model's limits, and turned into what the API takes.
+//! Reference images for `edit`: read (never more than the limit), checked against the
+//! model's limits, and turned into what each route takes: a data URI made once, or a file.
 
 use std::fs;
 use std::io::Read;
+use std::sync::OnceLock;
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use reqwest::blocking::Client;
 
-use crate::error::Error;
+use crate::error::{Error, Kind, root_cause};
 use crate::format::ImageFormat;
 
-/// Limits of Wan 2.7 reference images (reference §6, from the model's own documentation).
+/// Limits of Wan 2.7 reference images, from the model's own documentation
+/// (https://docs.qwencloud.com/developer-guides/image-generation/wan-image-editing;
+/// AIsa documents none).
 pub const MAX_REFERENCES: usize = 9;
 pub const MAX_BYTES: u64 = 20 * 1024 * 1024;
 pub const MIN_SIDE: usize = 240;
@@ -22,13 +29,24 @@ pub enum Reference {
     Local(LocalImage),
 }
 
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct LocalImage {
     /// The argument it came from (`-` for standard input), for messages.
     pub name: String,
     pub format: ImageFormat,
-    pub bytes: Vec<u8>,
+    /// Shared, so an upload part or a retry never copies the bytes.
+    pub bytes: Bytes,
+    /// `data:<mime>;base64,…`, made once on first use and shared by every request.
+    data_uri: OnceLock<String>,
 }
+
+impl PartialEq for LocalImage {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.format == other.format && self.bytes == other.bytes
+    }
+}
+
+impl Eq for LocalImage {}
 
 impl std::fmt::Debug for LocalImage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -60,7 +78,7 @@ fn load(arg: &str, stdin: &mut dyn Read) -> Result<Reference, Error> {
         return Ok(Reference::Url(arg.to_string()));
     }
     let bytes = if arg == "-" { read_stdin(stdin)? } else { read_file(arg)? };
-    check(arg, bytes).map(Reference::Local)
+    check(arg, bytes).map(Reference::local)
 }
 
 fn bad(name: &str, reason: impl std::fmt::Display) -> Error {
@@ -78,20 +96,29 @@ fn read_file(path: &str) -> Result<Vec<u8>, Error> {
     if meta.len() > MAX_BYTES {
         return Err(too_large(path, meta.len()));
     }
-    fs::read(path).map_err(|e| bad(path, format_args!("cannot be read: {e}")))
+    // Devices and pipes (`/dev/zero`, `/dev/stdin`) report no length: the read itself
+    // stops one byte past the limit, so nothing can make it hold more.
+    let file = fs::File::open(path).map_err(|e| bad(path, format_args!("cannot be read: {e}")))?;
+    read_capped(file).map_err(|e| bad(path, format_args!("cannot be read: {e}")))
 }
 
 fn read_stdin(stdin: &mut dyn Read) -> Result<Vec<u8>, Error> {
+    read_capped(stdin).map_err(|e| bad("-", format_args!("cannot read standard input: {e}")))
+}
+
+/// At most one byte over the limit, so an oversized image is refused without being held.
+fn read_capped(source: impl Read) -> std::io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
-    stdin
-        .take(MAX_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| bad("-", format_args!("cannot read standard input: {e}")))?;
+    source.take(MAX_BYTES + 1).read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 
 fn too_large(name: &str, len: u64) -> Error {
-    bad(name, format_args!("is {:.1} MB; the limit is 20 MB", len as f64 / (1024.0 * 1024.0)))
+    if len > MAX_BYTES + 1 {
+        bad(name, format_args!("is {:.1} MB; the limit is 20 MB", len as f64 / (1024.0 * 1024.0)))
+    } else {
+        bad(name, "is over the limit of 20 MB")
+    }
 }
 
 /// Checks bytes against the model's limits: format, size, and the length of each side.
@@ -115,24 +142,55 @@ pub fn check(name: &str, bytes: Vec<u8>) -> Result<LocalImage, Error> {
             ));
         }
     }
-    Ok(LocalImage { name: name.to_string(), format, bytes })
+    Ok(LocalImage { name: name.to_string(), format, bytes: Bytes::from(bytes), data_uri: OnceLock::new() })
 }
 
 impl LocalImage {
-    /// `data:<mime>;base64,<…>`, the form the chat route's `image_url.url` takes.
-    pub fn data_uri(&self) -> String {
-        format!("data:{};base64,{}", self.format.mime(), STANDARD.encode(&self.bytes))
+    /// `data:<mime>;base64,<…>`, the form the chat route's `image_url.url` takes;
+    /// encoded once, whatever the number of requests.
+    pub fn data_uri(&self) -> &str {
+        self.data_uri.get_or_init(|| format!("data:{};base64,{}", self.format.mime(), STANDARD.encode(&self.bytes)))
     }
 }
 
 impl Reference {
+    pub fn local(image: LocalImage) -> Self {
+        Self::Local(image)
+    }
+
     /// What goes into an `image_url` part.
-    pub fn url(&self) -> String {
+    pub fn url(&self) -> &str {
         match self {
-            Self::Url(url) => url.clone(),
+            Self::Url(url) => url,
             Self::Local(image) => image.data_uri(),
         }
     }
+}
+
+/// The references as files, for a route that uploads them: local ones as read, URL ones
+/// downloaded (without the key) and checked against the same limits.
+pub fn as_files(http: &Client, references: &[Reference], timeout: Duration) -> Result<Vec<LocalImage>, Error> {
+    references
+        .iter()
+        .map(|reference| match reference {
+            Reference::Local(image) => Ok(image.clone()),
+            Reference::Url(url) => check(url, download(http, url, timeout)?),
+        })
+        .collect()
+}
+
+/// Downloads a reference given as a URL: at most one byte over the limit is read, so an
+/// oversized one is refused.
+fn download(http: &Client, url: &str, timeout: Duration) -> Result<Vec<u8>, Error> {
+    let failed = |what: &str, e: &(dyn std::error::Error + 'static)| {
+        Error::new(Kind::Service, format!("reference image {url}: {what}: {}", root_cause(e)))
+    };
+    let response = http.get(url).timeout(timeout).send().map_err(|e| failed("cannot download", &e))?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(bad(url, format_args!("download failed: HTTP {}", status.as_u16())));
+    }
+    read_capped(response).map_err(|e| failed("download cut short", &e))
 }
 
 #[cfg(test)]
@@ -189,5 +247,20 @@ pub mod tests {
         let mut stdin = std::io::Cursor::new(png_header(300, 300));
         let refs = load_all(&["-".into()], &mut stdin).unwrap();
         assert!(matches!(&refs[0], Reference::Local(img) if img.name == "-"));
+    }
+
+    #[test]
+    fn devices_are_read_no_further_than_the_limit() {
+        let err = load_all(&["/dev/zero".into()], &mut std::io::empty()).unwrap_err();
+        assert!(err.to_string().contains("over the limit of 20 MB"), "{err}");
+        let mut endless = std::io::repeat(0);
+        let err = load_all(&["-".into()], &mut endless).unwrap_err();
+        assert!(err.to_string().contains("over the limit"), "{err}");
+    }
+
+    #[test]
+    fn the_data_uri_is_made_once() {
+        let image = check("a.png", png_header(300, 300)).unwrap();
+        assert!(std::ptr::eq(image.data_uri(), image.data_uri()));
     }
 }

@@ -126,7 +126,7 @@ pub fn error_json(error: &Error) -> Value {
     json!({
         "kind": error.kind.name(),
         "status": error.api.status,
-        "code": error.api.code.as_deref().map(sanitize),
+        "code": error.api.code.as_ref().map(|c| sanitize(c.as_str())),
         "message": error.to_string(),
         "request_id": error.api.request_id,
     })

@@ -1,48 +1,60 @@
 //! Raw arguments to validated settings: every usage error is found here, before anything is sent.
 
 use std::fs;
-use std::io::{IsTerminal, Read};
-use std::path::Path;
+use std::io::{BufRead, BufReader, IsTerminal, Read};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use reqwest::Url;
 use serde_json::{Map, Value};
 
 use crate::api::request::RESERVED_FIELDS;
-use crate::api::route::{Route, Routes};
-use crate::api::{ApiConfig, ApiKey};
+use crate::api::route::Route;
+use crate::api::{ApiKey, ApiSettings};
 use crate::cli::{EditArgs, GenerateArgs, RouteArg, RunArgs, Size};
 use crate::cost::{self, DEFAULT_MODEL, PRO_MODEL};
 use crate::error::{Error, Kind};
 use crate::output::{self, OutputDir};
+use crate::plan::{MAX_PER_REQUEST, Plan};
 use crate::reference::{self, Reference};
-use crate::ui::Ui;
+use crate::ui::Display;
 
-/// Everything a `generate` or `edit` run needs, checked.
+/// The longest prompt taken, in bytes: far past what any model reads, and a bound on
+/// what a prompt from a pipe or a batch line can make `wan` hold.
+pub const MAX_PROMPT_BYTES: usize = 64 * 1024;
+
+/// Everything a `generate` or `edit` run needs, checked: plain values, decided once.
+/// What the run learns as it goes lives in its `Session`.
 #[derive(Debug)]
-pub struct RunSettings {
+pub struct Settings {
     pub prompts: Vec<String>,
     pub references: Vec<Reference>,
     pub model: String,
     /// Images per prompt.
     pub count: u32,
-    pub out: OutputDir,
+    /// `-o` as given; `None` for the current folder.
+    pub out: Option<PathBuf>,
     /// `--name`, else each prompt's slug.
     pub name: Option<String>,
     /// `size` and `--param` fields for the body.
     pub extra: Map<String, Value>,
-    pub api: ApiConfig,
+    pub api: ApiSettings,
     pub download_timeout: Duration,
     pub jobs: usize,
     pub json: bool,
     pub dry_run: bool,
-    pub ui: Ui,
+    pub display: Display,
 }
 
-impl RunSettings {
+impl Settings {
     /// The stem of the files for a prompt.
     pub fn stem_for(&self, prompt: &str) -> String {
         self.name.clone().unwrap_or_else(|| output::slug(prompt))
+    }
+
+    /// The requests of the run, made as they are needed.
+    pub fn plan(&self) -> Plan {
+        Plan::new(self.prompts.len(), self.count, MAX_PER_REQUEST)
     }
 }
 
@@ -60,7 +72,11 @@ impl Env {
     pub fn from_process() -> Self {
         let var = |name| std::env::var(name).ok().filter(|v: &String| !v.trim().is_empty());
         Self {
-            api_key: var("AISA_API_KEY"),
+            // Read as bytes would lose nothing, but a key that is not Unicode is no key:
+            // `ApiKey::new` refuses what is not printable ASCII anyway.
+            api_key: std::env::var_os("AISA_API_KEY")
+                .map(|v| v.to_string_lossy().into_owned())
+                .filter(|v| !v.trim().is_empty()),
             model: var("WAN_MODEL"),
             stdin_is_terminal: std::io::stdin().is_terminal(),
             stderr_is_terminal: std::io::stderr().is_terminal(),
@@ -69,7 +85,7 @@ impl Env {
     }
 }
 
-pub fn generate(args: GenerateArgs, env: &Env, stdin: &mut dyn Read) -> Result<RunSettings, Error> {
+pub fn generate(args: GenerateArgs, env: &Env, stdin: &mut dyn Read) -> Result<Settings, Error> {
     let prompts = match (&args.file, args.prompt.as_deref()) {
         (Some(file), _) => read_batch(file, stdin)?,
         (None, Some(p)) if p != "-" => vec![checked_prompt(p.to_string())?],
@@ -83,45 +99,89 @@ pub fn generate(args: GenerateArgs, env: &Env, stdin: &mut dyn Read) -> Result<R
     resolve(args.run, prompts, Vec::new(), env, stdin)
 }
 
-/// One prompt per line; blank lines and lines starting with `#` are skipped.
+/// One prompt per line, read line by line (never more than a line's limit at once);
+/// blank lines and lines starting with `#` are skipped, a leading byte-order mark too.
 fn read_batch(file: &Path, stdin: &mut dyn Read) -> Result<Vec<String>, Error> {
-    let text = if file == Path::new("-") {
-        let mut text = String::new();
-        stdin
-            .read_to_string(&mut text)
-            .map_err(|e| Error::usage(format!("cannot read prompts from standard input: {e}")))?;
-        text
+    let name = file.display().to_string();
+    let prompts = if file == Path::new("-") {
+        parse_batch(BufReader::new(stdin), "standard input")?
     } else {
-        fs::read_to_string(file)
-            .map_err(|e| Error::usage(format!("cannot read prompts from {}: {e}", file.display())))?
+        let opened = fs::File::open(file).map_err(|e| Error::usage(format!("cannot read prompts from {name}: {e}")))?;
+        if opened.metadata().is_ok_and(|m| m.is_dir()) {
+            return Err(Error::usage(format!("cannot read prompts from {name}: it is a directory")));
+        }
+        parse_batch(BufReader::new(opened), &name)?
     };
-    let prompts = parse_batch(&text);
     if prompts.is_empty() {
-        return Err(Error::usage(format!("{} holds no prompts", file.display())));
+        return Err(Error::usage(format!("{name} holds no prompts")));
     }
     Ok(prompts)
 }
 
-pub fn parse_batch(text: &str) -> Vec<String> {
-    text.lines().map(str::trim).filter(|line| !line.is_empty() && !line.starts_with('#')).map(String::from).collect()
+pub fn parse_batch(mut reader: impl BufRead, source: &str) -> Result<Vec<String>, Error> {
+    let mut prompts = Vec::new();
+    let mut line = Vec::new();
+    for number in 1.. {
+        line.clear();
+        let limit = MAX_PROMPT_BYTES as u64 + 2;
+        let read = reader
+            .by_ref()
+            .take(limit)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| Error::usage(format!("cannot read prompts from {source}: {e}")))?;
+        if read == 0 {
+            break;
+        }
+        if read as u64 == limit && !line.ends_with(b"\n") {
+            return Err(Error::usage(format!(
+                "line {number} of {source} is longer than a prompt can be ({} KiB)",
+                MAX_PROMPT_BYTES / 1024
+            )));
+        }
+        let text = std::str::from_utf8(&line)
+            .map_err(|_| Error::usage(format!("line {number} of {source} is not UTF-8 text")))?;
+        let text = if number == 1 { strip_bom(text) } else { text };
+        let prompt = text.trim();
+        if !prompt.is_empty() && !prompt.starts_with('#') {
+            prompts.push(prompt.to_string());
+        }
+    }
+    Ok(prompts)
 }
 
-pub fn edit(args: EditArgs, env: &Env, stdin: &mut dyn Read) -> Result<RunSettings, Error> {
+/// Editors on Windows start UTF-8 files with a byte-order mark; it is no part of a prompt.
+fn strip_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
+pub fn edit(args: EditArgs, env: &Env, stdin: &mut dyn Read) -> Result<Settings, Error> {
     let prompt = checked_prompt(args.prompt)?;
     resolve(args.run, vec![prompt], args.images, env, stdin)
 }
 
 fn read_prompt_from_stdin(stdin: &mut dyn Read) -> Result<String, Error> {
-    let mut text = String::new();
+    let mut bytes = Vec::new();
     stdin
-        .read_to_string(&mut text)
+        .take(MAX_PROMPT_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
         .map_err(|e| Error::usage(format!("cannot read the prompt from standard input: {e}")))?;
-    Ok(text.trim_end_matches(['\n', '\r']).to_string())
+    if bytes.len() > MAX_PROMPT_BYTES {
+        return Err(too_long_prompt());
+    }
+    let text = String::from_utf8(bytes).map_err(|_| Error::usage("the prompt on standard input is not UTF-8 text"))?;
+    Ok(strip_bom(text.trim_end_matches(['\n', '\r'])).to_string())
+}
+
+fn too_long_prompt() -> Error {
+    Error::usage(format!("the prompt is longer than {} KiB", MAX_PROMPT_BYTES / 1024))
 }
 
 fn checked_prompt(prompt: String) -> Result<String, Error> {
     if prompt.trim().is_empty() {
         return Err(Error::usage("the prompt is empty"));
+    }
+    if prompt.len() > MAX_PROMPT_BYTES {
+        return Err(too_long_prompt());
     }
     Ok(prompt)
 }
@@ -132,54 +192,57 @@ fn resolve(
     reference_args: Vec<String>,
     env: &Env,
     stdin: &mut dyn Read,
-) -> Result<RunSettings, Error> {
+) -> Result<Settings, Error> {
     let model = model(&run, env)?;
     if let Some(name) = &run.name {
         output::validate_stem(name)?;
     }
     let base = base_url(&run.base_url)?;
-    let out = OutputDir::new(run.out.clone());
-    out.check()?;
+    OutputDir::new(run.out.clone()).check()?;
     let extra = body_fields(run.size, &run.params)?;
     let references = reference::load_all(&reference_args, stdin)?;
     if let Some(limit) = &run.max_cost {
-        check_max_cost(limit, &model, prompts.len() as u64 * u64::from(run.count))?;
+        let plan = Plan::new(prompts.len(), run.count, MAX_PER_REQUEST);
+        check_max_cost(limit, &model, plan.images())?;
     }
-    let key = match env.api_key.clone() {
-        Some(key) => Some(ApiKey::new(key)),
-        None if run.dry_run => None,
+    let key = match env.api_key.as_deref() {
+        _ if run.dry_run => None,
+        Some(raw) => Some(ApiKey::new(raw)?),
         None => {
             return Err(Error::new(Kind::Auth, "no API key: AISA_API_KEY is not set")
-                .with_hint("export AISA_API_KEY=sk-aisa-… (keys are made at https://console.aisa.one)"));
+                .with_hint("export AISA_API_KEY=<your key> (keys are made at https://console.aisa.one)"));
         }
     };
     let terminal = env.stderr_is_terminal;
-    let draw_progress = terminal && !run.quiet && !run.dry_run;
-    let prompt_count = prompts.len() as u64;
-    Ok(RunSettings {
+    Ok(Settings {
         prompts,
         references,
         model,
         count: run.count,
-        out,
+        out: run.out,
         name: run.name,
         extra,
-        api: ApiConfig {
+        api: ApiSettings {
             base,
             key,
             timeout: Duration::from_secs(run.timeout),
             retries: run.retries,
-            routes: Routes::new(match run.route {
+            route: match run.route {
                 RouteArg::Auto => Route::Auto,
                 RouteArg::Chat => Route::Chat,
                 RouteArg::Images => Route::Images,
-            }),
+            },
         },
         download_timeout: Duration::from_secs(run.download_timeout),
         jobs: run.jobs,
         json: run.json,
         dry_run: run.dry_run,
-        ui: Ui::new(run.quiet, run.verbose, draw_progress.then_some(prompt_count), terminal && !env.no_color),
+        display: Display {
+            quiet: run.quiet,
+            verbose: run.verbose,
+            progress: terminal && !run.quiet && !run.dry_run,
+            color: terminal && !env.no_color,
+        },
     })
 }
 
@@ -213,7 +276,8 @@ fn check_max_cost(limit: &str, model: &str, images: u64) -> Result<(), Error> {
     let Some(price) = cost::price_per_image(model) else {
         return Err(Error::usage(format!("--max-cost cannot be checked: the price of {model} is unknown")));
     };
-    let total = price * images;
+    // A product past what a u64 holds is over any limit.
+    let total = price.saturating_mul(images);
     if total > micros {
         return Err(Error::usage(format!(
             "this run would cost {} ({images} × {}), more than --max-cost {}",
@@ -269,10 +333,33 @@ mod tests {
         }
     }
 
+    fn batch(text: &str) -> Result<Vec<String>, Error> {
+        parse_batch(text.as_bytes(), "prompts.txt")
+    }
+
     #[test]
     fn batch_files_skip_blank_and_comment_lines() {
         let text = "# a comment\nred panda\n\n   \n  # indented comment\n  a lighthouse  \r\nlast";
-        assert_eq!(parse_batch(text), ["red panda", "a lighthouse", "last"]);
+        assert_eq!(batch(text).unwrap(), ["red panda", "a lighthouse", "last"]);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_no_part_of_the_first_prompt() {
+        assert_eq!(batch("\u{feff}# comment\r\nred panda\r\n").unwrap(), ["red panda"]);
+        assert_eq!(batch("\u{feff}red panda").unwrap(), ["red panda"]);
+        let mut stdin = std::io::Cursor::new("\u{feff}a lighthouse\n");
+        assert_eq!(read_prompt_from_stdin(&mut stdin).unwrap(), "a lighthouse");
+    }
+
+    #[test]
+    fn endless_input_is_refused_not_held() {
+        let endless = std::io::BufReader::new(std::io::repeat(b'a'));
+        let err = parse_batch(endless, "/dev/zero").unwrap_err();
+        assert!(err.to_string().contains("line 1 of /dev/zero is longer than a prompt can be"), "{err}");
+        let err = read_prompt_from_stdin(&mut std::io::repeat(0)).unwrap_err();
+        assert!(err.to_string().contains("longer than 64 KiB"), "{err}");
+        let err = parse_batch(&b"ok\n\xff\xfe\n"[..], "p.txt").unwrap_err();
+        assert!(err.to_string().contains("line 2 of p.txt is not UTF-8"), "{err}");
     }
 
     #[test]
@@ -303,6 +390,8 @@ mod tests {
         assert_eq!(over.to_string(), "this run would cost $0.120 (4 × $0.030), more than --max-cost $0.100");
         assert!(check_max_cost("1", "mystery-model", 1).is_err());
         assert!(check_max_cost("lots", "wan2.7-image", 1).is_err());
+        // 4,294,967,295 images of 3 prompts: a product no u64 of micro-dollars holds
+        assert!(check_max_cost("1000000", "wan2.7-image", u64::MAX).is_err());
     }
 
     #[test]

@@ -2,10 +2,21 @@
 
 use std::io::{self, Write};
 
-use crate::error::{Error, sanitize};
+use crate::error::{Error, clean};
 use crate::progress::{Progress, Task};
 
-/// Decided once from the flags and the terminal; shared by every thread of a run.
+/// What may be shown on standard error, decided once from the flags and the terminal.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Display {
+    pub quiet: bool,
+    pub verbose: bool,
+    /// Bars and spinners: only when stderr is a terminal, and not `-q`.
+    pub progress: bool,
+    /// Colour for `error:`; only on a terminal, and never with `NO_COLOR` or `TERM=dumb`.
+    pub color: bool,
+}
+
+/// Standard error of a run; shared by every thread of it.
 #[derive(Debug, Default)]
 pub struct Ui {
     pub quiet: bool,
@@ -17,9 +28,14 @@ pub struct Ui {
 }
 
 impl Ui {
-    /// `progress_for` is the number of prompts to draw progress for, or `None` for no progress.
-    pub fn new(quiet: bool, verbose: bool, progress_for: Option<u64>, color: bool) -> Self {
-        Self { quiet, verbose, color, progress: progress_for.map(Progress::new) }
+    /// Progress, where it is drawn at all, counts `prompts`.
+    pub fn new(display: Display, prompts: u64) -> Self {
+        Self {
+            quiet: display.quiet,
+            verbose: display.verbose,
+            color: display.color,
+            progress: display.progress.then(|| Progress::new(prompts)),
+        }
     }
 
     pub fn progress(&self) -> Option<&Progress> {
@@ -66,7 +82,8 @@ impl Ui {
         let label = if self.color { "\x1b[1;31merror\x1b[0m" } else { "error" };
         self.line(&format!("wan: {label}: {error}"));
         if let Some(hint) = &error.hint {
-            self.line(&format!("  hint: {}", sanitize(hint)));
+            // Cleaned, not cut: a hint may hold a long signed URL the user must fetch.
+            self.line(&format!("  hint: {}", clean(hint)));
         }
     }
 

@@ -1,42 +1,60 @@
 //! The AIsa API client: one shared connection pool, the key sent to the API host only,
 //! each failure mapped to its exit code, and retries only where nothing can be billed twice.
 
+pub mod classify;
 pub mod request;
 pub mod response;
 pub mod retry;
 pub mod route;
 
 use std::fmt;
-use std::io::{BufReader, Read};
-
-use bytes::Bytes;
+use std::io::{Cursor, Read};
 use std::time::{Duration, Instant, SystemTime};
 
+use reqwest::Url;
 use reqwest::blocking::multipart::{Form, Part};
 use reqwest::blocking::{Client, RequestBuilder, Response};
 use reqwest::header::{self, HeaderMap};
-use reqwest::{StatusCode, Url};
-use serde_json::Value;
 
 use crate::cost::{self, Micros};
-use crate::error::{ApiDetail, Error, Kind};
-use crate::fetch;
-use crate::reference::{self, LocalImage, Reference};
+use crate::error::{ApiDetail, Error, Kind, root_cause};
 use crate::ui::Ui;
+use classify::{Failure, MAX_ERROR_BODY};
 use request::Job;
-use response::{ErrorBody, ImageData};
-use route::{Endpoint, Routes};
+use response::{ImageData, Unreadable};
+use retry::{Policy, Verdict};
+use route::{Endpoint, Payload, RouteState};
 
 pub const USER_AGENT: &str = concat!("wan/", env!("CARGO_PKG_VERSION"));
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The API key. Its `Debug` never shows it, so it cannot leak through a log line.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct ApiKey(String);
 
 impl ApiKey {
-    pub fn new(key: String) -> Self {
-        Self(key)
+    /// Checks a key before anything is sent: surrounding whitespace is trimmed; what is
+    /// left must be printable ASCII without spaces, as every key is. The message never
+    /// shows the key.
+    pub fn new(raw: &str) -> Result<Self, Error> {
+        let key = raw.trim();
+        let problem = if key.is_empty() {
+            Some("is empty")
+        } else if key.chars().any(|c| c.is_control()) {
+            Some("holds control characters (a line break?)")
+        } else if !key.is_ascii() {
+            Some("holds characters a key cannot hold (not ASCII: a placeholder such as sk-aisa-… copied as is?)")
+        } else if key.contains(' ') {
+            Some("holds a space")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            return Err(Error::new(Kind::Auth, format!("the API key in AISA_API_KEY {problem}"))
+                .with_hint("set AISA_API_KEY to the key from https://console.aisa.one, exactly as shown there"));
+        }
+        crate::error::register_secret(key);
+        Ok(Self(key.to_string()))
     }
 }
 
@@ -59,20 +77,25 @@ pub fn http_client() -> Result<Client, Error> {
         .map_err(|e| Error::new(Kind::Other, format!("cannot set up HTTP: {e}")))
 }
 
+/// Where and how API requests go: checked values, the same for the whole run.
 #[derive(Debug)]
-pub struct ApiConfig {
+pub struct ApiSettings {
     /// The base URL; a trailing `/` is dropped when paths are joined to it.
     pub base: Url,
     /// Absent only for a dry run, which sends nothing.
     pub key: Option<ApiKey>,
     pub timeout: Duration,
     pub retries: u32,
-    pub routes: Routes,
+    pub route: route::Route,
 }
 
-impl ApiConfig {
-    pub fn url(&self, endpoint: Endpoint, editing: bool) -> String {
-        format!("{}/{}", self.base.as_str().trim_end_matches('/'), endpoint.path(editing))
+impl ApiSettings {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/{path}", self.base.as_str().trim_end_matches('/'))
+    }
+
+    fn host(&self) -> &str {
+        self.base.host_str().unwrap_or("the API")
     }
 }
 
@@ -80,216 +103,123 @@ impl ApiConfig {
 #[derive(Clone, Debug)]
 pub struct Answer {
     pub images: Vec<ImageData>,
-    pub usage: Option<Value>,
+    pub usage: Option<serde_json::Value>,
     pub request_id: Option<String>,
     /// `x-aisa-price-usd`, where the service reported one.
     pub reported_price: Option<Micros>,
 }
 
-/// A failed attempt, whether sending it again is safe, and whether the service said
-/// the model has moved to the images route.
-struct Failed {
-    error: Error,
-    retryable: bool,
-    server_delay: Option<Duration>,
-    route_moved: bool,
-}
-
-impl From<Error> for Failed {
-    fn from(error: Error) -> Self {
-        Self { error, retryable: false, server_delay: None, route_moved: false }
-    }
-}
-
-/// What one request sends: JSON, or the images route's multipart form for `edit`.
-enum Payload<'a> {
-    /// Shared, so a retry does not copy a body that may carry megabytes of data URIs.
-    Json(Bytes),
-    Form {
-        fields: Vec<(String, String)>,
-        files: &'a [LocalImage],
-    },
-}
-
-impl Payload<'_> {
-    fn len(&self) -> usize {
-        match self {
-            Self::Json(body) => body.len(),
-            Self::Form { fields, files } => {
-                fields.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>()
-                    + files.iter().map(|f| f.bytes.len()).sum::<usize>()
-            }
-        }
-    }
-
-    /// A fresh body for each attempt: a multipart form cannot be sent twice.
-    fn attach(&self, request: RequestBuilder) -> Result<RequestBuilder, Error> {
-        match self {
-            Self::Json(body) => Ok(request.header(header::CONTENT_TYPE, "application/json").body(body.clone())),
-            Self::Form { fields, files } => {
-                let mut form = Form::new();
-                for (key, value) in fields {
-                    form = form.text(key.clone(), value.clone());
-                }
-                for (i, file) in files.iter().enumerate() {
-                    let part = Part::bytes(file.bytes.clone())
-                        .file_name(format!("reference-{}.{}", i + 1, file.format.extension()))
-                        .mime_str(file.format.mime())
-                        .map_err(|e| Error::new(Kind::Other, format!("cannot build the upload: {e}")))?;
-                    form = form.part("image[]", part);
-                }
-                Ok(request.multipart(form))
-            }
-        }
-    }
-}
-
 pub struct Api<'a> {
-    http: &'a Client,
-    config: &'a ApiConfig,
-    ui: &'a Ui,
+    pub http: &'a Client,
+    pub settings: &'a ApiSettings,
+    pub routes: &'a RouteState,
+    pub ui: &'a Ui,
+    /// The reference images as files, for a route that uploads them.
+    pub uploads: route::Uploads<'a>,
 }
 
-impl<'a> Api<'a> {
-    pub fn new(http: &'a Client, config: &'a ApiConfig, ui: &'a Ui) -> Self {
-        Self { http, config, ui }
-    }
-
-    /// Sends one job on the run's route. With `--route auto`, a chat answer saying the
-    /// model moved sends the same job once to the images route, and the rest of the run
-    /// goes there directly; the rejected request is neither billed nor a retry.
+impl Api<'_> {
+    /// Sends one job on the run's route. With `--route auto`, an answer saying the model
+    /// moved sends the same job once to the other route, and the rest of the run goes
+    /// there directly; the rejected request is neither billed nor a retry.
     pub fn generate(&self, job: &Job) -> Result<Answer, Error> {
-        let routes = &self.config.routes;
-        let endpoint = routes.first();
+        let endpoint = self.routes.first();
         match self.send(endpoint, job) {
-            Err(failed) if endpoint == Endpoint::Chat && failed.route_moved && routes.may_fall_back() => {
-                if routes.mark_moved() {
+            Err(failure) if failure.route_moved => {
+                let Some(next) = self.routes.fallback(endpoint) else { return Err(failure.error) };
+                if self.routes.mark_moved() {
+                    let url = self.settings.url(&next.adapter().path(job));
                     self.ui.warn(&format!(
-                        "the service serves {} on {} now, not /chat/completions; sending there",
-                        job.model,
-                        self.config.url(Endpoint::Images, !job.references.is_empty())
+                        "the service serves {} on {url} now, not /chat/completions; sending there",
+                        job.model
                     ));
                 }
-                self.send(Endpoint::Images, job).map_err(|failed| failed.error)
+                self.send(next, job).map_err(|failure| failure.error)
             }
-            result => result.map_err(|failed| failed.error),
+            result => result.map_err(|failure| failure.error),
         }
     }
 
-    /// Sends to one endpoint, retrying only what cannot have been carried out.
-    fn send(&self, endpoint: Endpoint, job: &Job) -> Result<Answer, Failed> {
-        let payload = self.payload(endpoint, job)?;
-        let url = self.config.url(endpoint, !job.references.is_empty());
-        let mut retries_taken = 0;
-        loop {
-            let failed = match self.attempt(endpoint, &url, &payload, job) {
-                Ok(answer) => return Ok(answer),
-                Err(failed) => failed,
-            };
-            if !failed.retryable || retries_taken >= self.config.retries {
-                return Err(failed);
-            }
-            let wait = failed.server_delay.unwrap_or_else(|| retry::backoff(retries_taken, retry::jitter()));
-            if wait > retry::MAX_WAIT {
-                return Err(too_long_to_wait(failed.error, wait).into());
-            }
-            retries_taken += 1;
-            self.ui.note(&format!(
-                "{}; retrying in {:.1} s ({retries_taken} of {})",
-                failed.error,
-                wait.as_secs_f64(),
-                self.config.retries
-            ));
-            std::thread::sleep(wait);
-        }
-    }
-
-    fn payload(&self, endpoint: Endpoint, job: &Job) -> Result<Payload<'a>, Error> {
-        let json = |body: Value| Payload::Json(serde_json::to_vec(&body).expect("JSON always serialises").into());
-        Ok(match endpoint {
-            Endpoint::Chat => json(request::chat_body(job)),
-            Endpoint::Images if job.references.is_empty() => json(request::images_body(job)),
-            Endpoint::Images => Payload::Form {
-                fields: request::edit_form_fields(job),
-                files: self.config.routes.uploads(|| self.upload_files(job.references))?,
-            },
-        })
-    }
-
-    /// The references as files: local ones as read, URL ones downloaded and checked
-    /// against the same limits.
-    fn upload_files(&self, references: &[Reference]) -> Result<Vec<LocalImage>, Error> {
-        references
-            .iter()
-            .map(|reference| match reference {
-                Reference::Local(image) => Ok(image.clone()),
-                Reference::Url(url) => {
-                    let bytes = fetch::reference(self.http, url)?;
-                    reference::check(url, bytes)
+    /// Sends to one endpoint, retrying only what the service said it did not carry out.
+    fn send(&self, endpoint: Endpoint, job: &Job) -> Result<Answer, Failure> {
+        let adapter = endpoint.adapter();
+        let payload = adapter.payload(job, self.uploads)?;
+        let url = self.settings.url(&adapter.path(job));
+        let retries = self.settings.retries;
+        retry::retrying(
+            Policy::api(retries),
+            || self.attempt(endpoint, &url, &payload, job),
+            |failure, wait, taken| {
+                if wait > retry::MAX_WAIT {
+                    return Err(too_long_to_wait(failure.error, wait).into());
                 }
-            })
-            .collect()
+                let secs = wait.as_secs_f64();
+                self.ui.note(&format!("{}; retrying in {secs:.1} s ({taken} of {retries})", failure.error));
+                Ok(())
+            },
+        )
     }
 
-    fn attempt(&self, endpoint: Endpoint, url: &str, payload: &Payload, job: &Job) -> Result<Answer, Failed> {
-        self.ui.verbose(&format!("→ POST {url} · model {} · n {} · {} bytes", job.model, job.n, payload.len()));
+    fn attempt(&self, endpoint: Endpoint, url: &str, payload: &Payload, job: &Job) -> Result<Answer, Verdict<Failure>> {
+        self.ui.verbose(&format!("→ POST {url} · model {} · n {} · {} bytes", job.model, job.n, payload_len(payload)));
         let started = Instant::now();
         let _in_flight = crate::interrupt::request_in_flight();
-        let mut request = self.http.post(url).header(header::ACCEPT, "application/json").timeout(self.config.timeout);
-        if let Some(ApiKey(key)) = &self.config.key {
+        let mut request = self.http.post(url).header(header::ACCEPT, "application/json").timeout(self.settings.timeout);
+        if let Some(ApiKey(key)) = &self.settings.key {
             request = request.bearer_auth(key);
         }
-        let response = payload.attach(request)?.send().map_err(|e| self.transport_failure(&e))?;
-        let status = response.status();
+        let response = attach(payload, request)?.send().map_err(|e| self.transport_failure(&e))?;
+        let status = response.status().as_u16();
         let headers = response.headers().clone();
         let header_id = header_text(&headers, "x-request-id");
         let log_answer = |bytes: u64| {
             self.ui.verbose(&format!(
-                "← HTTP {} · request id {} · {bytes} bytes · {:.2} s",
-                status.as_u16(),
+                "← HTTP {status} · request id {} · {bytes} bytes · {:.2} s",
                 header_id.as_deref().unwrap_or("none"),
                 started.elapsed().as_secs_f64()
             ));
         };
-        if !status.is_success() {
-            let bytes = response.bytes().map_err(|e| self.transport_failure(&e))?;
-            log_answer(bytes.len() as u64);
-            return Err(status_failure(status, &headers, &bytes, header_id));
+        if !(200..300).contains(&status) {
+            let mut body = Vec::new();
+            response.take(MAX_ERROR_BODY).read_to_end(&mut body).map_err(|e| Verdict::Fail(self.body_lost(&e)))?;
+            log_answer(body.len() as u64);
+            return Err(classify::status_failure(status, &headers, &body));
         }
-        // Parsed as it streams in: a base64 answer of many megabytes is never held twice.
-        let mut body = Counted { inner: response, bytes: 0, head: Vec::new() };
-        let parsed = serde_json::from_reader::<_, Value>(BufReader::with_capacity(1 << 16, &mut body));
+        let mut body = Counted::new(response, max_answer_bytes(job.n));
+        let read = endpoint.adapter().read(&mut body);
         log_answer(body.bytes);
-        let malformed =
-            |what: String| {
-                Error::new(Kind::Other, format!("the API's answer is not what it documents: {what}")).with_api(
-                    ApiDetail { status: Some(status.as_u16()), request_id: header_id.clone(), ..Default::default() },
-                )
-            };
-        let root = match parsed {
-            Ok(root) => root,
-            Err(e) if e.is_io() => return Err(self.body_lost(&e)),
-            Err(_) => return Err(malformed(response::not_json(&body.head)).into()),
+        let malformed = |what: String| -> Verdict<Failure> {
+            let detail = ApiDetail { status: Some(status), request_id: header_id.clone(), ..ApiDetail::default() };
+            Error::new(Kind::Other, format!("the API's answer is not what it documents: {what}"))
+                .with_api(detail)
+                .into()
         };
-        let images = match endpoint {
-            Endpoint::Chat => response::parse_chat(root),
-            Endpoint::Images => response::parse_images(root),
-        }
-        .map_err(malformed)?;
+        let images = match read {
+            Ok(images) => images,
+            Err(_) if body.over_cap => {
+                return Err(malformed(format!("it is larger than {} MB", body.cap >> 20)));
+            }
+            Err(Unreadable::Lost(e)) => return Err(Verdict::Fail(self.body_lost(&e))),
+            Err(Unreadable::Malformed(what)) if what.is_empty() => return Err(malformed(body.not_json())),
+            Err(Unreadable::Malformed(what)) => return Err(malformed(what)),
+        };
         Ok(Answer {
             images: images.images,
             usage: images.usage,
-            request_id: images.request_id.or(header_id),
+            request_id: images.request_id.map(|id| crate::error::redact(&id)).or(header_id),
             reported_price: header_text(&headers, "x-aisa-price-usd").and_then(|p| cost::parse_usd(&p)),
         })
     }
 
     /// The answer's body broke off: the request was carried out, so it is not retried.
-    fn body_lost(&self, err: &serde_json::Error) -> Failed {
-        let host = self.config.base.host_str().unwrap_or("the API");
+    fn body_lost(&self, err: &std::io::Error) -> Failure {
+        let host = self.settings.host();
         Error::new(
             Kind::Service,
-            format!("the connection to {host} was lost while the answer arrived ({err}); the images may have been made and billed"),
+            format!(
+                "the connection to {host} was lost while the answer arrived ({}); the images may have been made and billed",
+                root_cause(err)
+            ),
         )
         .with_hint("not retried, to avoid paying twice; check your usage in the AIsa console before trying again")
         .into()
@@ -297,18 +227,14 @@ impl<'a> Api<'a> {
 
     /// A request that got no HTTP answer. Only a connection that was never made is
     /// safe to retry: after the request went out, the images may have been made.
-    fn transport_failure(&self, err: &reqwest::Error) -> Failed {
-        let host = self.config.base.host_str().unwrap_or("the API");
+    fn transport_failure(&self, err: &reqwest::Error) -> Verdict<Failure> {
+        let host = self.settings.host();
         if err.is_connect() {
-            return Failed {
-                error: Error::new(Kind::Service, format!("could not connect to {host}: {}", root_cause(err))),
-                retryable: true,
-                server_delay: None,
-                route_moved: false,
-            };
+            let error = Error::new(Kind::Service, format!("could not connect to {host}: {}", root_cause(err)));
+            return Verdict::Retry { error: error.into(), server_delay: None };
         }
         let what = if err.is_timeout() {
-            format!("no answer from {host} within {} s", self.config.timeout.as_secs())
+            format!("no answer from {host} within {} s", self.settings.timeout.as_secs())
         } else {
             format!("the connection to {host} was lost after the request was sent ({})", root_cause(err))
         };
@@ -318,11 +244,64 @@ impl<'a> Api<'a> {
     }
 }
 
-/// A response body that counts what was read and keeps its first bytes for messages.
+fn payload_len(payload: &Payload) -> usize {
+    match payload {
+        Payload::Json(body) => body.len(),
+        Payload::Form { fields, files } => {
+            fields.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>()
+                + files.iter().map(|f| f.bytes.len()).sum::<usize>()
+        }
+    }
+}
+
+/// A fresh body for each attempt: a multipart form cannot be sent twice. The files'
+/// bytes are shared, not copied.
+fn attach(payload: &Payload, request: RequestBuilder) -> Result<RequestBuilder, Error> {
+    match payload {
+        Payload::Json(body) => Ok(request.header(header::CONTENT_TYPE, "application/json").body(body.clone())),
+        Payload::Form { fields, files } => {
+            let mut form = Form::new();
+            for (key, value) in fields {
+                form = form.text(key.clone(), value.clone());
+            }
+            for (i, file) in files.iter().enumerate() {
+                let part = Part::reader_with_length(Cursor::new(file.bytes.clone()), file.bytes.len() as u64)
+                    .file_name(format!("reference-{}.{}", i + 1, file.format.extension()))
+                    .mime_str(file.format.mime())
+                    .map_err(|e| Error::new(Kind::Other, format!("cannot build the upload: {e}")))?;
+                form = form.part("image[]", part);
+            }
+            Ok(request.multipart(form))
+        }
+    }
+}
+
+/// The most a successful answer may hold: `n` images of the largest size `wan` saves,
+/// base64-encoded, and room for the rest. Past it the answer is refused, not held.
+fn max_answer_bytes(n: u32) -> u64 {
+    let per_image = crate::fetch::MAX_IMAGE_BYTES / 3 * 4 + (1 << 20);
+    u64::from(n).saturating_mul(per_image).saturating_add(1 << 20)
+}
+
+/// A response body that counts what was read, keeps its first bytes for messages, and
+/// stops at a cap.
 struct Counted {
     inner: Response,
     bytes: u64,
+    cap: u64,
+    over_cap: bool,
     head: Vec<u8>,
+}
+
+impl Counted {
+    fn new(inner: Response, cap: u64) -> Self {
+        Self { inner, bytes: 0, cap, over_cap: false, head: Vec::new() }
+    }
+
+    /// What to say of a 2xx body that is not JSON, from its first bytes.
+    fn not_json(&self) -> String {
+        format!("the answer is not JSON: {}", crate::error::sanitize(&String::from_utf8_lossy(&self.head)))
+    }
 }
 
 impl Read for Counted {
@@ -331,6 +310,10 @@ impl Read for Counted {
         let keep = n.min(200usize.saturating_sub(self.head.len()));
         self.head.extend_from_slice(&buf[..keep]);
         self.bytes += n as u64;
+        if self.bytes > self.cap {
+            self.over_cap = true;
+            return Err(std::io::Error::other("the answer is over its size limit"));
+        }
         Ok(n)
     }
 }
@@ -340,72 +323,17 @@ pub fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
     (!value.is_empty()).then(|| value.to_string())
 }
 
-/// The innermost cause of a transport error, which says what actually happened.
-pub fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut cause = err;
-    while let Some(next) = cause.source() {
-        cause = next;
-    }
-    cause.to_string()
-}
-
-/// An HTTP error answer, mapped to its exit code and marked retryable or not.
-fn status_failure(status: StatusCode, headers: &HeaderMap, body: &[u8], header_id: Option<String>) -> Failed {
-    let parsed: ErrorBody = response::parse_error(body);
-    let code = parsed.code.clone();
-    let status = status.as_u16();
-    let (kind, what, hint) = classify(status, code.as_deref());
-    let detail =
-        ApiDetail { status: Some(status), code, message: parsed.message, request_id: parsed.request_id.or(header_id) };
-    let retryable = retry::is_retryable(status, detail.code.as_deref());
-    let mut error = Error::new(kind, what).with_api(detail);
-    if let Some(hint) = hint {
-        error = error.with_hint(hint);
-    }
-    let server_delay = retry::server_delay(
-        header_text(headers, "retry-after-ms").as_deref(),
-        header_text(headers, "retry-after").as_deref(),
-        SystemTime::now(),
-    );
-    let route_moved = route::says_moved(status, error.api.code.as_deref(), body);
-    Failed { error, retryable, server_delay, route_moved }
-}
-
-fn classify(status: u16, code: Option<&str>) -> (Kind, &'static str, Option<&'static str>) {
-    match (status, code) {
-        (_, Some("model_route_not_supported")) => (
-            Kind::Rejected,
-            "the API serves this model on another route",
-            Some("use --route auto (the default) or --route images"),
-        ),
-        (_, Some("model_not_found")) => (
-            Kind::Rejected,
-            "the API does not serve this model to your workspace",
-            Some("ask AIsa support to provision the Wan models, quoting the request id"),
-        ),
-        (_, Some("quota_exceeded")) => (
-            Kind::RateLimited,
-            "the key's spending cap is reached",
-            Some("raise the key's quota or top up the wallet at https://console.aisa.one"),
-        ),
-        (401 | 403, _) => (
-            Kind::Auth,
-            "the API refused the key",
-            Some("check AISA_API_KEY; keys start with sk-aisa- and are made at https://console.aisa.one"),
-        ),
-        (429, _) => (Kind::RateLimited, "rate limited by the API", Some("wait a little, or lower --jobs")),
-        (408 | 500..=599, _) => (Kind::Service, "the service failed", None),
-        (400..=499, _) => (Kind::Rejected, "the API rejected the request", None),
-        _ => (Kind::Other, "unexpected answer from the API", None),
-    }
-}
-
 fn too_long_to_wait(error: Error, wait: Duration) -> Error {
-    let secs = wait.as_secs();
-    let when = httpdate::fmt_http_date(SystemTime::now() + wait);
     let kind = if error.kind == Kind::Service { Kind::Service } else { Kind::RateLimited };
-    Error { kind, ..error }
-        .with_hint(format!("the service asks to wait {secs} s, longer than wan waits; try again after {when}"))
+    let hint = match SystemTime::now().checked_add(wait).filter(|_| wait < Duration::from_secs(10 * 365 * 86_400)) {
+        Some(when) => format!(
+            "the service asks to wait {} s, longer than wan waits; try again after {}",
+            wait.as_secs(),
+            httpdate::fmt_http_date(when)
+        ),
+        None => "the service asks to wait longer than wan waits (an absurd Retry-After); try again later".to_string(),
+    };
+    Error { kind, ..error }.with_hint(hint)
 }
 
 #[cfg(test)]
@@ -414,22 +342,35 @@ mod tests {
 
     #[test]
     fn the_key_never_shows_in_debug_output() {
-        let key = ApiKey::new("sk-aisa-secret".into());
+        let key = ApiKey::new("sk-aisa-secret").unwrap();
         assert_eq!(format!("{key:?}"), "ApiKey(redacted)");
     }
 
     #[test]
-    fn statuses_map_to_the_contract_exit_codes() {
-        let kind = |status, code| classify(status, code).0.exit_code();
-        assert_eq!(kind(401, None), 3);
-        assert_eq!(kind(403, Some("region_blocked")), 3);
-        assert_eq!(kind(400, Some("invalid_parameter_error")), 4);
-        assert_eq!(kind(404, None), 4);
-        assert_eq!(kind(422, None), 4);
-        assert_eq!(kind(500, Some("model_not_found")), 4);
-        assert_eq!(kind(429, None), 5);
-        assert_eq!(kind(429, Some("quota_exceeded")), 5);
-        assert_eq!(kind(502, None), 6);
-        assert_eq!(kind(408, None), 6);
+    fn keys_are_trimmed_and_refused_when_they_cannot_be_keys() {
+        assert_eq!(ApiKey::new("  sk-aisa-abc \n").unwrap(), ApiKey("sk-aisa-abc".into()));
+        for bad in ["", "   ", "SECRET-…", "SECRET\rx", "SECRET\ny", "SECRET z", "SECRET\x1b[2J"] {
+            let err = ApiKey::new(bad).unwrap_err();
+            assert_eq!(err.kind, Kind::Auth, "{bad:?}");
+            let shown = format!("{err} {}", err.hint.clone().unwrap_or_default());
+            assert!(!shown.contains("SECRET"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn answers_are_capped_by_the_images_they_may_hold() {
+        assert!(max_answer_bytes(1) > crate::fetch::MAX_IMAGE_BYTES / 3 * 4);
+        assert!(max_answer_bytes(4) < 4 * max_answer_bytes(1));
+        assert_eq!(
+            max_answer_bytes(u32::MAX),
+            u64::from(u32::MAX) * (crate::fetch::MAX_IMAGE_BYTES / 3 * 4 + (1 << 20)) + (1 << 20)
+        );
+    }
+
+    #[test]
+    fn an_absurd_wait_still_gives_a_message() {
+        let error = too_long_to_wait(Error::new(Kind::RateLimited, "rate limited"), Duration::MAX);
+        assert_eq!(error.kind, Kind::RateLimited);
+        assert!(error.hint.unwrap().contains("try again later"));
     }
 }

@@ -188,7 +188,8 @@ fn expired_urls_answer_403_and_wan_prints_them() {
     let out = with_emulator(&sb, &emulator).args(["generate", "x"]).output().unwrap();
     assert_eq!(out.status.code(), Some(7));
     let stderr = stderr_of(&out);
-    assert!(stderr.contains("download failed: HTTP 403; the image URL may have expired"), "{stderr}");
+    assert!(stderr.contains("HTTP 403: the link has expired; this paid image cannot be fetched any more"), "{stderr}");
+    assert!(!stderr.contains("while the link lives"), "{stderr}");
     assert!(stderr.contains(&format!("{}/images/wan2.7/", emulator.base.trim_end_matches("/v1"))), "{stderr}");
 }
 

@@ -1,0 +1,219 @@
+//! What an API failure means: its exit code, its hint, whether it may be retried, and
+//! whether it says the model moved to another route — decided here and nowhere else.
+
+use std::time::SystemTime;
+
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+
+use super::header_text;
+use super::retry::{self, Verdict};
+use crate::error::{ApiCode, ApiDetail, Error, Kind, redact};
+
+/// Error bodies are read up to this many bytes: enough for any message, and a server
+/// cannot make `wan` hold more.
+pub const MAX_ERROR_BODY: u64 = 64 * 1024;
+
+/// A failed API attempt, and whether the service said the model is served elsewhere.
+#[derive(Debug)]
+pub struct Failure {
+    pub error: Error,
+    pub route_moved: bool,
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Self { error, route_moved: false }
+    }
+}
+
+impl From<Error> for Verdict<Failure> {
+    fn from(error: Error) -> Self {
+        Verdict::Fail(error.into())
+    }
+}
+
+/// An HTTP error answer: its exit code and hint, and whether it may be sent again.
+pub fn status_failure(status: u16, headers: &HeaderMap, body: &[u8]) -> Verdict<Failure> {
+    let detail = parse_error(status, body, header_text(headers, "x-request-id"));
+    let (kind, what, hint) = classify(status, detail.code.as_ref());
+    let retryable = retry::is_retryable_status(status) && !is_permanent(detail.code.as_ref());
+    let route_moved = says_moved(status, detail.code.as_ref(), body);
+    let mut error = Error::new(kind, what).with_api(detail);
+    if let Some(hint) = hint {
+        error = error.with_hint(hint);
+    }
+    let failure = Failure { error, route_moved };
+    if !retryable {
+        return Verdict::Fail(failure);
+    }
+    let server_delay = retry::server_delay(
+        header_text(headers, "retry-after-ms").as_deref(),
+        header_text(headers, "retry-after").as_deref(),
+        SystemTime::now(),
+    );
+    Verdict::Retry { error: failure, server_delay }
+}
+
+/// Codes that no amount of waiting clears, whatever the status they come with
+/// (https://aisa.one/docs/api-reference/errors).
+fn is_permanent(code: Option<&ApiCode>) -> bool {
+    matches!(code, Some(ApiCode::ModelNotFound | ApiCode::QuotaExceeded))
+}
+
+/// A failure every other request of the run would meet too: a refused key, a spent
+/// quota. The run stops sending after it.
+pub fn stops_the_run(error: &Error) -> bool {
+    error.kind == Kind::Auth || matches!(error.code(), Some(ApiCode::QuotaExceeded))
+}
+
+fn classify(status: u16, code: Option<&ApiCode>) -> (Kind, &'static str, Option<&'static str>) {
+    match (status, code) {
+        (_, Some(ApiCode::ModelRouteNotSupported)) => (
+            Kind::Rejected,
+            "the API serves this model on another route",
+            Some("use --route auto (the default) or --route images"),
+        ),
+        (_, Some(ApiCode::ModelNotFound)) => (
+            Kind::Rejected,
+            "the API does not serve this model to your workspace",
+            Some("ask AIsa support to provision the Wan models, quoting the request id"),
+        ),
+        (_, Some(ApiCode::QuotaExceeded)) => (
+            Kind::RateLimited,
+            "the key's spending cap is reached",
+            Some("raise the key's quota or top up the wallet at https://console.aisa.one"),
+        ),
+        (401 | 403, _) => (
+            Kind::Auth,
+            "the API refused the key",
+            Some("check AISA_API_KEY; keys start with sk-aisa- and are made at https://console.aisa.one"),
+        ),
+        (429, _) => (Kind::RateLimited, "rate limited by the API", Some("wait a little, or lower --jobs")),
+        (408 | 500..=599, _) => (Kind::Service, "the service failed", None),
+        (400..=499, _) => (Kind::Rejected, "the API rejected the request", None),
+        _ => (Kind::Other, "unexpected answer from the API", None),
+    }
+}
+
+/// A 400 or 404 from the chat route saying the model is served on the images route:
+/// the code `model_route_not_supported`, or a body that names that route.
+fn says_moved(status: u16, code: Option<&ApiCode>, body: &[u8]) -> bool {
+    if !matches!(status, 400 | 404) {
+        return false;
+    }
+    if code == Some(&ApiCode::ModelRouteNotSupported) {
+        return true;
+    }
+    let text = String::from_utf8_lossy(body);
+    text.contains("model_route_not_supported") || text.contains("images/generations") || text.contains("images/edits")
+}
+
+/// What an error body says, read in the contract's order of shapes:
+/// `{error:{type, code, message, request_id}}`, else `error` as a string, else a
+/// top-level `message`, else the raw text. The request id is the body's, else the
+/// `x-request-id` header's. Every field is redacted of the key: servers echo it.
+pub fn parse_error(status: u16, body: &[u8], header_id: Option<String>) -> ApiDetail {
+    let raw = || {
+        let text = String::from_utf8_lossy(body).trim().to_string();
+        (!text.is_empty()).then_some(text)
+    };
+    let (code, message, request_id) = match serde_json::from_slice::<Value>(body) {
+        Err(_) => (None, raw(), None),
+        Ok(root) => match root.get("error") {
+            Some(error @ Value::Object(_)) => (
+                text_at(error, "code").or_else(|| text_at(&root, "code")),
+                text_at(error, "message").or_else(raw),
+                text_at(error, "request_id").or_else(|| text_at(&root, "request_id")),
+            ),
+            Some(Value::String(message)) => {
+                (text_at(&root, "code"), Some(message.clone()), text_at(&root, "request_id"))
+            }
+            _ => (text_at(&root, "code"), text_at(&root, "message").or_else(raw), text_at(&root, "request_id")),
+        },
+    };
+    let redacted = |text: Option<String>| text.map(|t| redact(&t));
+    ApiDetail {
+        status: Some(status),
+        code: redacted(code).map(|c| ApiCode::parse(&c)),
+        message: redacted(message),
+        request_id: redacted(request_id.or(header_id)),
+    }
+}
+
+/// A field as text, whether the service sent a string or a number.
+pub fn text_at(value: &Value, key: &str) -> Option<String> {
+    match value.get(key)? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn bytes(v: Value) -> Vec<u8> {
+        serde_json::to_vec(&v).unwrap()
+    }
+
+    #[test]
+    fn statuses_map_to_the_contract_exit_codes() {
+        let kind = |status, code: Option<&str>| classify(status, code.map(ApiCode::parse).as_ref()).0.exit_code();
+        assert_eq!(kind(401, None), 3);
+        assert_eq!(kind(403, Some("region_blocked")), 3);
+        assert_eq!(kind(400, Some("invalid_parameter_error")), 4);
+        assert_eq!(kind(404, None), 4);
+        assert_eq!(kind(422, None), 4);
+        assert_eq!(kind(500, Some("model_not_found")), 4);
+        assert_eq!(kind(429, None), 5);
+        assert_eq!(kind(429, Some("quota_exceeded")), 5);
+        assert_eq!(kind(502, None), 6);
+        assert_eq!(kind(408, None), 6);
+    }
+
+    #[test]
+    fn permanent_codes_are_never_retried_whatever_the_status() {
+        let verdict = |status, body: Value| status_failure(status, &HeaderMap::new(), &bytes(body));
+        let code = |c: &str| json!({"error": {"code": c, "message": "m"}});
+        assert!(matches!(verdict(500, code("model_not_found")), Verdict::Fail(_)));
+        assert!(matches!(verdict(429, code("quota_exceeded")), Verdict::Fail(_)));
+        assert!(matches!(verdict(429, code("rate_limit_exceeded")), Verdict::Retry { .. }));
+        assert!(matches!(verdict(503, json!({})), Verdict::Retry { .. }));
+        assert!(matches!(verdict(400, json!({})), Verdict::Fail(_)));
+    }
+
+    #[test]
+    fn recognises_the_moved_answers_only() {
+        let moved = Some(ApiCode::ModelRouteNotSupported);
+        assert!(says_moved(400, moved.as_ref(), b"{}"));
+        assert!(says_moved(404, None, br#"{"error":{"message":"use POST /v1/images/generations"}}"#));
+        assert!(!says_moved(400, Some(&ApiCode::parse("invalid_parameter_error")), b"Input should be a valid list"));
+        assert!(!says_moved(500, moved.as_ref(), b""));
+        assert!(!says_moved(401, None, b"see /v1/images/generations"));
+    }
+
+    #[test]
+    fn reads_the_documented_error_shape() {
+        let body = bytes(json!({"error": {"type": "invalid_request_error", "code": "invalid_parameter_error",
+            "message": "Input should be a valid list: messages[*].content", "request_id": "req_1"}}));
+        let error = parse_error(400, &body, Some("req_hdr".into()));
+        assert_eq!(error.code, Some(ApiCode::parse("invalid_parameter_error")));
+        assert_eq!(error.message.as_deref(), Some("Input should be a valid list: messages[*].content"));
+        assert_eq!(error.request_id.as_deref(), Some("req_1"));
+        assert_eq!(error.status, Some(400));
+    }
+
+    #[test]
+    fn reads_the_other_error_shapes_in_order() {
+        let string = parse_error(400, &bytes(json!({"error": "bad thing", "code": 400})), None);
+        assert_eq!((string.message.as_deref(), string.code), (Some("bad thing"), Some(ApiCode::parse("400"))));
+        let top = parse_error(400, &bytes(json!({"message": "top level", "request_id": "r"})), None);
+        assert_eq!((top.message.as_deref(), top.request_id.as_deref()), (Some("top level"), Some("r")));
+        let text = parse_error(404, b"404 page not found\n", Some("hdr".into()));
+        assert_eq!((text.message.as_deref(), text.request_id.as_deref()), (Some("404 page not found"), Some("hdr")));
+        assert_eq!(parse_error(500, b"", None), ApiDetail { status: Some(500), ..ApiDetail::default() });
+    }
+}

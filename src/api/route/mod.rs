@@ -1,0 +1,127 @@
+//! Routes as adapters: each turns a job into a request and reads its answer, behind one
+//! small interface, so the sending, retrying, fallback and saving code never knows
+//! which route it speaks. Chat is the route of the seed documents; the images route is
+//! where the service's later docs moved the Wan models
+//! (https://aisa.one/docs/api-reference/chat/image-generation).
+
+mod chat;
+mod images;
+
+use std::io::Read;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use bytes::Bytes;
+use serde_json::Value;
+
+use super::request::Job;
+use super::response::{Images, Unreadable};
+use crate::error::Error;
+use crate::reference::LocalImage;
+
+/// What one request sends.
+pub enum Payload<'a> {
+    /// Shared, so a retry does not copy a body that may carry megabytes of data URIs.
+    Json(Bytes),
+    /// The OpenAI-style multipart form: text fields, then one `image[]` part per file.
+    Form { fields: Vec<(String, String)>, files: &'a [LocalImage] },
+}
+
+/// The reference images as files, for a route that uploads them; made once per run.
+pub type Uploads<'a> = &'a dyn Fn() -> Result<&'a [LocalImage], Error>;
+
+/// One route's side of a request: where it goes, what it carries, how to read the answer.
+pub trait Adapter: Sync {
+    /// The path after the base URL.
+    fn path(&self, job: &Job) -> String;
+    /// The body of the request for `job`.
+    fn payload<'a>(&self, job: &Job, uploads: Uploads<'a>) -> Result<Payload<'a>, Error>;
+    /// The body as `--dry-run` shows it: JSON, or the form described field by field.
+    fn preview(&self, job: &Job) -> Value;
+    /// Reads a successful answer as it streams in.
+    fn read(&self, body: &mut dyn Read) -> Result<Images, Unreadable>;
+}
+
+/// What the user asked for with `--route` / `WAN_ROUTE`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// Chat first; the images route once the service says the model moved.
+    Auto,
+    Chat,
+    Images,
+}
+
+/// One endpoint family a request can go to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    Chat,
+    Images,
+}
+
+impl Endpoint {
+    pub fn adapter(self) -> &'static dyn Adapter {
+        match self {
+            Self::Chat => &chat::Chat,
+            Self::Images => &images::ImagesRoute,
+        }
+    }
+}
+
+/// The route of a run, and what it learned on the way: shared by all its requests.
+#[derive(Debug)]
+pub struct RouteState {
+    chosen: Route,
+    moved: AtomicBool,
+    /// Reference images as files for the images route's form, made once per run
+    /// (URL references are downloaded for it).
+    uploads: OnceLock<Result<Vec<LocalImage>, Error>>,
+}
+
+impl RouteState {
+    pub fn new(chosen: Route) -> Self {
+        Self { chosen, moved: AtomicBool::new(false), uploads: OnceLock::new() }
+    }
+
+    /// Where the next request goes: once a fallback has happened, straight to images.
+    pub fn first(&self) -> Endpoint {
+        match self.chosen {
+            Route::Chat => Endpoint::Chat,
+            Route::Images => Endpoint::Images,
+            Route::Auto if self.moved.load(Ordering::Relaxed) => Endpoint::Images,
+            Route::Auto => Endpoint::Chat,
+        }
+    }
+
+    /// Where a job goes after `from` said the model moved, if `--route` allows it.
+    pub fn fallback(&self, from: Endpoint) -> Option<Endpoint> {
+        (self.chosen == Route::Auto && from == Endpoint::Chat).then_some(Endpoint::Images)
+    }
+
+    /// Remembers that the service moved; true the first time, to say so once.
+    pub fn mark_moved(&self) -> bool {
+        !self.moved.swap(true, Ordering::Relaxed)
+    }
+
+    pub fn uploads(&self, make: impl FnOnce() -> Result<Vec<LocalImage>, Error>) -> Result<&[LocalImage], Error> {
+        self.uploads.get_or_init(make).as_deref().map_err(Clone::clone)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_switches_once_and_stays_switched() {
+        let routes = RouteState::new(Route::Auto);
+        assert_eq!(routes.first(), Endpoint::Chat);
+        assert_eq!(routes.fallback(Endpoint::Chat), Some(Endpoint::Images));
+        assert!(routes.mark_moved());
+        assert!(!routes.mark_moved());
+        assert_eq!(routes.first(), Endpoint::Images);
+        assert_eq!(routes.fallback(Endpoint::Images), None);
+        assert_eq!(RouteState::new(Route::Chat).first(), Endpoint::Chat);
+        assert_eq!(RouteState::new(Route::Chat).fallback(Endpoint::Chat), None);
+        assert_eq!(RouteState::new(Route::Images).first(), Endpoint::Images);
+    }
+}

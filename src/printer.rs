@@ -1,0 +1,147 @@
+//! A run's results as they come: paths on stdout the moment files land, each prompt's
+//! errors (a failure shared by many requests shown once) and JSON line when it is done,
+//! and the summary and outcome at the end.
+
+use std::collections::HashSet;
+
+use crate::api::Answer;
+use crate::cost::{self, Bill};
+use crate::error::{Error, clean};
+use crate::interrupt;
+use crate::outcome::Outcome;
+use crate::report::{self, PromptResult, SavedImage, Stdout, Unsaved};
+use crate::session::Session;
+
+/// An answer (its images already taken out to be saved), how many images it held,
+/// and those that could not be saved.
+pub struct Answered {
+    pub answer: Answer,
+    pub returned: u64,
+    pub unsaved: Vec<Unsaved>,
+}
+
+pub struct Printer<'a> {
+    session: &'a Session<'a>,
+    stdout: Stdout,
+    results: Vec<PromptResult>,
+    /// Error lines already printed, so a failure shared by many requests shows once.
+    shown: HashSet<String>,
+    /// Totals over the prompts done so far.
+    images_so_far: u64,
+    bill_so_far: Bill,
+}
+
+impl<'a> Printer<'a> {
+    pub fn new(session: &'a Session<'a>) -> Self {
+        let settings = session.settings;
+        let results = settings
+            .prompts
+            .iter()
+            .map(|p| PromptResult::new(p.clone(), u64::from(settings.count), &settings.model))
+            .collect();
+        Self {
+            session,
+            stdout: Stdout::default(),
+            results,
+            shown: HashSet::new(),
+            images_so_far: 0,
+            bill_so_far: Bill::new(&settings.model),
+        }
+    }
+
+    /// A line on stdout, with the progress bars out of its way when both share a terminal.
+    fn emit(&mut self, line: &str) -> Result<(), Error> {
+        match self.session.ui.progress() {
+            Some(progress) => progress.suspend(|| self.stdout.line(line)),
+            None => self.stdout.line(line),
+        }
+    }
+
+    pub fn saved(&mut self, prompt: usize, image: SavedImage) -> Result<(), Error> {
+        if !self.session.settings.json {
+            self.emit(&image.path.display().to_string())?;
+        }
+        self.results[prompt].images.push(image);
+        Ok(())
+    }
+
+    pub fn finished(&mut self, prompt: usize, outcome: Result<Answered, Error>) {
+        let result = &mut self.results[prompt];
+        match outcome {
+            Ok(Answered { answer, returned, unsaved }) => {
+                result.bill.add_answer(returned, answer.reported_price);
+                result.request_ids.extend(answer.request_id.clone());
+                if let Some(usage) = &answer.usage {
+                    result.add_usage(usage);
+                }
+                result.unsaved.extend(unsaved);
+            }
+            Err(error) => result.errors.push(error),
+        }
+    }
+
+    pub fn prompt_done(&mut self, index: usize) -> Result<(), Error> {
+        let session = self.session;
+        let ui = &session.ui;
+        let result = &self.results[index];
+        let label = match session.settings.prompts.len() {
+            1 => String::new(),
+            _ => format!("prompt {} ({:?}): ", index + 1, result.prompt),
+        };
+        for error in &result.errors {
+            let shown = Error { message: format!("{label}{}", error.message), ..error.clone() };
+            if self.shown.insert(shown.to_string()) {
+                ui.error(&shown);
+            }
+        }
+        for unsaved in &result.unsaved {
+            let mut shown = Error {
+                message: format!("{label}image not saved: {}", unsaved.error.message),
+                ..unsaved.error.clone()
+            };
+            if let Some(url) = &unsaved.url {
+                let hint = match &unsaved.error.hint {
+                    Some(hint) => format!("{hint}: {}", clean(url)),
+                    None => format!("it is paid for; fetch it while the link lives: {}", clean(url)),
+                };
+                shown = shown.with_hint(hint);
+            }
+            ui.error(&shown);
+            if let Some(url) = &unsaved.url {
+                interrupt::settled(url);
+            }
+        }
+        if result.errors.is_empty()
+            && result.unsaved.is_empty()
+            && let Some(Error { message, .. }) = result.failure()
+        {
+            ui.warn(&format!("warning: {label}{message}"));
+        }
+        if session.settings.json {
+            let line = result.to_json(&session.settings.model).to_string();
+            self.emit(&line)?;
+        }
+        let result = &self.results[index];
+        self.images_so_far += result.images.len() as u64;
+        self.bill_so_far.absorb(&result.bill);
+        if let Some(progress) = ui.progress() {
+            let cost = self.bill_so_far.total().map_or_else(|| "cost unknown".to_string(), cost::format_usd);
+            let images = self.images_so_far;
+            progress.prompt_done(format!("{images} image{} · {cost}", report::plural(images)));
+        }
+        Ok(())
+    }
+
+    /// Prints the summary; the outcome decides the exit code.
+    pub fn close(self) -> Outcome {
+        let ui = &self.session.ui;
+        if self.bill_so_far.count > 0 {
+            let settings = self.session.settings;
+            let folder = self.session.out.describe();
+            ui.summary(&report::summary_line(self.images_so_far, &self.bill_so_far, &folder, &settings.model));
+        } else if let Some(progress) = ui.progress() {
+            progress.clear();
+        }
+        Outcome::of_run(self.images_so_far, self.results.iter().filter_map(PromptResult::failure).map(|e| e.kind))
+    }
+}

@@ -1,0 +1,76 @@
+//! An answer's images to files: each downloaded or decoded at once, in parallel, into
+//! the output folder, reported the moment it lands; the failures returned with their URLs.
+
+use std::thread;
+
+use crate::api::response::ImageData;
+use crate::error::{Error, Kind};
+use crate::progress::Task;
+use crate::report::{SavedImage, Unsaved};
+use crate::session::Session;
+use crate::{fetch, interrupt};
+
+/// Saves every image of an answer at once, reporting each as it lands; returns the failures.
+/// Each image's data moves into its own thread and is freed as soon as it is written.
+pub fn save_all(
+    session: &Session,
+    stem: &str,
+    images: Vec<ImageData>,
+    task: &Task,
+    on_saved: &(dyn Fn(SavedImage) + Sync),
+) -> Vec<Unsaved> {
+    let unsaved = |url: Option<String>, error: Error| Unsaved { url, error };
+    for url in images.iter().filter_map(ImageData::url) {
+        interrupt::downloading(url);
+    }
+    let first = match session.out.reserve(stem, images.len() as u64) {
+        Ok(first) => first,
+        Err(error) => {
+            return images.iter().map(|image| unsaved(image.url().map(String::from), error.clone())).collect();
+        }
+    };
+    thread::scope(|scope| {
+        let handles: Vec<_> = images
+            .into_iter()
+            .zip(first..)
+            .map(|(image, number)| {
+                let url = image.url().map(String::from);
+                (url, scope.spawn(move || save_one(session, stem, image, number, task).map(on_saved)))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .filter_map(|(url, handle)| {
+                let result = handle
+                    .join()
+                    .unwrap_or_else(|_| Err(Error::new(Kind::Other, "saving the image failed unexpectedly")));
+                result.err().map(|error| unsaved(url, error))
+            })
+            .collect()
+    })
+}
+
+fn save_one(session: &Session, stem: &str, image: ImageData, number: u64, task: &Task) -> Result<SavedImage, Error> {
+    // Waits for a free slot: the connection and the file of this download must fit
+    // within the open-file limit, or images would be lost to "too many open files".
+    let _slot = session.downloads.take();
+    let mut part = session.out.begin()?;
+    let on_bytes = |n| task.add_bytes(n);
+    let fetched = match &image {
+        ImageData::Url(url) => {
+            fetch::download(&session.http, url, session.settings.download_timeout, &mut part, &on_bytes)?
+        }
+        ImageData::Base64(payload) => fetch::decode(payload, &mut part, &on_bytes)?,
+    };
+    let source = image.source();
+    let url = match image {
+        ImageData::Url(url) => Some(url),
+        // The payload is no longer needed: free it before the file is moved into place.
+        ImageData::Base64(_) => None,
+    };
+    let path = session.out.commit(part, stem, number, fetched.format)?;
+    if let Some(url) = &url {
+        interrupt::settled(url);
+    }
+    Ok(SavedImage { path, bytes: fetched.bytes, format: fetched.format, source, url })
+}

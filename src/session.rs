@@ -1,0 +1,71 @@
+//! What a run holds and learns as it goes, apart from its settings: the one HTTP client,
+//! the progress display, the numbering of the output folder, the route state, the
+//! reference uploads, and the slots that bound open downloads.
+
+use reqwest::blocking::Client;
+
+use crate::api::route::RouteState;
+use crate::api::{self, Api};
+use crate::error::Error;
+use crate::open_files::{Budget, Slots};
+use crate::output::OutputDir;
+use crate::reference::{self, LocalImage};
+use crate::settings::Settings;
+use crate::ui::Ui;
+
+pub struct Session<'a> {
+    pub settings: &'a Settings,
+    pub http: Client,
+    pub ui: Ui,
+    pub out: OutputDir,
+    pub routes: RouteState,
+    /// One per open download (a connection and a file).
+    pub downloads: Slots,
+    /// Requests in flight at once: `--jobs`, lowered where the open-file limit is small.
+    pub jobs: usize,
+}
+
+impl<'a> Session<'a> {
+    /// Everything a run needs before its first request: the output folder made and
+    /// found writable, the client built, the open-file budget set.
+    pub fn start(settings: &'a Settings) -> Result<Self, Error> {
+        let ui = Ui::new(settings.display, settings.prompts.len() as u64);
+        let out = OutputDir::new(settings.out.clone());
+        out.create()?;
+        let budget = Budget::of_process(settings.jobs);
+        if budget.jobs < settings.jobs {
+            ui.warn(&format!(
+                "--jobs {} lowered to {}: more connections than the open-file limit allows",
+                settings.jobs, budget.jobs
+            ));
+        }
+        Ok(Self {
+            settings,
+            http: api::http_client()?,
+            ui,
+            out,
+            routes: RouteState::new(settings.api.route),
+            downloads: Slots::new(budget.downloads),
+            jobs: budget.jobs,
+        })
+    }
+
+    /// The reference images as files, made once per run (URL ones downloaded).
+    fn uploads(&self) -> Result<&[LocalImage], Error> {
+        self.routes
+            .uploads(|| reference::as_files(&self.http, &self.settings.references, self.settings.download_timeout))
+    }
+
+    /// Runs `call` with the API client of this session.
+    pub fn with_api<R>(&self, call: impl FnOnce(&Api) -> R) -> R {
+        let uploads = || self.uploads();
+        let api = Api {
+            http: &self.http,
+            settings: &self.settings.api,
+            routes: &self.routes,
+            ui: &self.ui,
+            uploads: &uploads,
+        };
+        call(&api)
+    }
+}
