@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use tempfile::NamedTempFile;
 
-use crate::error::Error;
+use crate::error::{Error, Kind};
 use crate::format::ImageFormat;
 use crate::interrupt;
 
@@ -61,6 +61,8 @@ pub fn file_name(stem: &str, number: u64, format: ImageFormat) -> String {
 }
 
 /// The highest `NNN` among files named `STEM-NNN` or `STEM-NNN.anything` in `dir`.
+/// A number too large for a `u64` counts as `u64::MAX`, so that numbering never
+/// restarts below a file that is there.
 fn highest_number(dir: &Path, stem: &str) -> io::Result<u64> {
     let prefix = format!("{stem}-");
     let mut highest = 0;
@@ -74,9 +76,8 @@ fn highest_number(dir: &Path, stem: &str) -> io::Result<u64> {
         if digits.is_empty() || !(tail.is_empty() || tail.starts_with('.')) {
             continue;
         }
-        if let Ok(number) = digits.parse::<u64>() {
-            highest = highest.max(number);
-        }
+        // All ASCII digits and not empty, so the only failure is overflow.
+        highest = highest.max(digits.parse::<u64>().unwrap_or(u64::MAX));
     }
     Ok(highest)
 }
@@ -136,14 +137,26 @@ impl OutputDir {
             Some(&n) => n,
             None => self.scan_next(stem)?,
         };
-        next.insert(stem.to_string(), first + count);
+        // The number after the last one handed out must exist too: the caller counts
+        // `first..` and the next reservation starts there.
+        let after = first.checked_add(count).ok_or_else(|| self.numbers_used_up(stem))?;
+        next.insert(stem.to_string(), after);
         Ok(first)
     }
 
     fn scan_next(&self, stem: &str) -> Result<u64, Error> {
-        highest_number(&self.dir, stem)
-            .map(|n| n + 1)
-            .map_err(|e| Error::io(format_args!("cannot list {}", self.dir.display()), &e))
+        let highest = highest_number(&self.dir, stem)
+            .map_err(|e| Error::io(format_args!("cannot list {}", self.dir.display()), &e))?;
+        highest.checked_add(1).ok_or_else(|| self.numbers_used_up(stem))
+    }
+
+    /// Wrapping to 000 would go backwards, under files already there.
+    fn numbers_used_up(&self, stem: &str) -> Error {
+        // In the message, not a hint: the run's own hint for an unsaved image replaces it.
+        Error::new(
+            Kind::Other,
+            format!("no file number is left for {stem:?} in {}; use another --name or output folder", self.describe()),
+        )
     }
 
     /// A new temporary file beside the final ones, hidden and removed if the run stops.
@@ -180,7 +193,8 @@ impl OutputDir {
         let rescanned = self.scan_next(stem)?;
         let mut next = self.next_number.lock().expect("numbering lock poisoned");
         let number = rescanned.max(next.get(stem).copied().unwrap_or(1));
-        next.insert(stem.to_string(), number + 1);
+        let after = number.checked_add(1).ok_or_else(|| self.numbers_used_up(stem))?;
+        next.insert(stem.to_string(), after);
         Ok(number)
     }
 }
@@ -247,6 +261,30 @@ mod tests {
         for good in ["cat", ".hidden", "a.b", "v1..2"] {
             assert!(validate_stem(good).is_ok(), "{good:?}");
         }
+    }
+
+    #[test]
+    fn numbering_stops_with_an_error_instead_of_wrapping() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(format!("cat-{}.png", u64::MAX)), b"x").unwrap();
+        fs::write(dir.path().join("dog-99999999999999999999999.png"), b"x").unwrap();
+        fs::write(dir.path().join(format!("owl-{}.png", u64::MAX - 2)), b"x").unwrap();
+        let out = OutputDir::new(Some(dir.path().to_path_buf()));
+        for stem in ["cat", "dog"] {
+            let err = out.reserve(stem, 1).unwrap_err();
+            assert_eq!(err.kind, Kind::Other);
+            let text = err.to_string();
+            assert!(text.contains(stem) && text.contains(&out.describe()), "{text}");
+            assert!(text.contains("another --name"), "{text}");
+        }
+        // u64::MAX - 1 is left, and one number after it to count to
+        assert_eq!(out.reserve("owl", 1).unwrap(), u64::MAX - 1);
+        assert!(out.reserve("owl", 1).is_err());
+        let fresh = OutputDir::new(Some(dir.path().to_path_buf()));
+        assert!(fresh.reserve("owl", 2).is_err(), "two numbers do not fit");
+        // a clash at the top does not wrap either
+        fresh.next_number.lock().unwrap().insert("owl".into(), u64::MAX);
+        assert!(fresh.reserve_after_clash("owl").is_err());
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Hostile and extreme input: absurd prices, limits at the edge, numbers and names
 //! past what files allow, unwritable folders, file modes, and the emulator's own limits.
 
+use std::fs;
+
 use mockito::Mock;
 
 use crate::support::*;
@@ -43,4 +45,21 @@ fn a_limit_a_hair_under_the_price_refuses_the_run() {
     api.assert();
     // the price itself is within the limit
     sb.wan().args(["generate", "x", "--max-cost", "0.03", "--dry-run"]).assert().code(0);
+}
+
+#[test]
+fn a_file_number_past_the_last_one_is_an_error_not_000() {
+    let mut sb = Sandbox::new();
+    let top = format!("cat-{}.png", u64::MAX);
+    fs::write(sb.path(&top), b"the last one").unwrap();
+    sb.chat(&chat_answer(&[sb.url("/1.png")]));
+    sb.image("/1.png", &png(1));
+    let out = sb.wan().args(["generate", "x", "--name", "cat"]).output().unwrap();
+    let stderr = stderr_of(&out);
+    // the image was paid for, and is reported with its URL
+    assert_eq!(out.status.code(), Some(7), "{stderr}");
+    assert!(stderr.contains("no file number is left for \"cat\" in ./"), "{stderr}");
+    assert!(stderr.contains("another --name"), "{stderr}");
+    assert!(stderr.contains(&sb.url("/1.png")), "{stderr}");
+    assert_eq!(sb.files("."), [top]);
 }
