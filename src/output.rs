@@ -13,6 +13,10 @@ use crate::format::ImageFormat;
 use crate::interrupt;
 
 const MAX_SLUG: usize = 40;
+/// The longest file name most filesystems take (NAME_MAX on Linux and macOS), in bytes.
+const NAME_MAX: usize = 255;
+/// What `file_name` adds to a stem at least: `-NNN.webp` (`webp` and `webm` are the longest extensions).
+const NAME_TAIL: usize = "-001.webp".len();
 
 /// A file stem from a prompt: lower-case ASCII letters and digits, every other run of
 /// characters one `-`, at most 40 characters cut at a `-` where possible; `image` if empty.
@@ -50,9 +54,23 @@ pub fn validate_stem(stem: &str) -> Result<(), Error> {
     } else if stem.chars().all(|c| c == '.') {
         "is only dots"
     } else {
-        return Ok(());
+        return check_stem_fits(stem);
     };
     Err(Error::usage(format!("--name {stem:?} {reason}")))
+}
+
+/// Refuses a stem too long for `STEM-NNN.EXT` to be a file name, before anything is
+/// sent: otherwise the images are made and billed, and then cannot be saved.
+pub fn check_stem_fits(stem: &str) -> Result<(), Error> {
+    let longest = stem.len() + NAME_TAIL;
+    if longest <= NAME_MAX {
+        return Ok(());
+    }
+    Err(Error::usage(format!(
+        "--name is {} bytes long: with \"-NNN.webp\" that is {longest} bytes, over the {NAME_MAX}-byte limit of a file name",
+        stem.len()
+    ))
+    .with_hint(format!("use a --name of at most {} bytes", NAME_MAX - NAME_TAIL)))
 }
 
 /// `STEM-NNN.EXT`, with three digits at least.
@@ -261,6 +279,21 @@ mod tests {
         for good in ["cat", ".hidden", "a.b", "v1..2"] {
             assert!(validate_stem(good).is_ok(), "{good:?}");
         }
+    }
+
+    #[test]
+    fn stems_too_long_for_a_file_name_are_refused() {
+        // 246 + "-001.webp" = 255 bytes, the most a file name can be
+        assert!(validate_stem(&"a".repeat(246)).is_ok());
+        let err = validate_stem(&"a".repeat(247)).unwrap_err();
+        assert_eq!(err.kind, Kind::Usage);
+        assert!(err.to_string().contains("255-byte limit"), "{err}");
+        // bytes, not characters: 83 × the 3-byte "€" is 249 bytes
+        assert!(check_stem_fits(&"\u{20ac}".repeat(83)).is_err());
+        // the limit is the filesystem's own
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(file_name(&"a".repeat(246), 1, ImageFormat::Webp)), b"x").unwrap();
+        assert!(fs::write(dir.path().join(file_name(&"a".repeat(247), 1, ImageFormat::Webp)), b"x").is_err());
     }
 
     #[test]

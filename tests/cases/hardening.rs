@@ -63,3 +63,19 @@ fn a_file_number_past_the_last_one_is_an_error_not_000() {
     assert!(stderr.contains(&sb.url("/1.png")), "{stderr}");
     assert_eq!(sb.files("."), [top]);
 }
+
+#[test]
+fn a_name_too_long_for_a_file_is_refused_before_anything_is_sent() {
+    let mut sb = Sandbox::new();
+    let api = never_called(&mut sb);
+    let long = "a".repeat(250);
+    for extra in [&[][..], &["--dry-run"]] {
+        let out = sb.wan().args(["generate", "x", "--name", &long]).args(extra).output().unwrap();
+        let stderr = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(stderr.contains("255-byte limit"), "{stderr}");
+        assert!(stdout_of(&out).is_empty());
+    }
+    api.assert();
+    assert!(sb.files(".").is_empty());
+}
