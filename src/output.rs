@@ -179,7 +179,15 @@ impl OutputDir {
 
     /// A new temporary file beside the final ones, hidden and removed if the run stops.
     pub fn begin(&self) -> Result<PartFile, Error> {
-        interrupt::create_temp(|| tempfile::Builder::new().prefix(".wan-").suffix(".part").tempfile_in(&self.dir))
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".wan-").suffix(".part");
+        // The file keeps its mode when moved into place, and tempfile's 0600 is for
+        // secrets: ask for 0666 as any program writing a file does, so the umask
+        // decides (0644 under 022). tempfile passes the mode to open(2), which applies
+        // the umask.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        interrupt::create_temp(|| builder.tempfile_in(&self.dir))
             .map(|file| PartFile { file })
             .map_err(|e| Error::io(format_args!("cannot write in {}", self.dir.display()), &e))
     }

@@ -2,6 +2,8 @@
 //! past what files allow, unwritable folders, file modes, and the emulator's own limits.
 
 use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
 
 use mockito::Mock;
 
@@ -78,4 +80,48 @@ fn a_name_too_long_for_a_file_is_refused_before_anything_is_sent() {
     }
     api.assert();
     assert!(sb.files(".").is_empty());
+}
+
+/// Runs `wan ARGS` in the sandbox through `/bin/sh -c SCRIPT sh SCRIPT_ARGS… WAN ARGS…`,
+/// behind `launcher` (such as `unshare -m`), with the sandbox's scrubbed environment;
+/// SCRIPT ends with `exec "$@"`.
+#[cfg(unix)]
+fn wan_through_sh(sb: &Sandbox, launcher: &[&str], script: &str, script_args: &[&str], args: &[&str]) -> Output {
+    let wan = sb.wan_process();
+    let (program, rest) = match launcher.split_first() {
+        Some((first, rest)) => (*first, rest),
+        None => ("/bin/sh", &[][..]),
+    };
+    let mut cmd = Command::new(program);
+    cmd.env_clear().current_dir(sb.dir.path()).args(rest);
+    if !launcher.is_empty() {
+        cmd.arg("/bin/sh");
+    }
+    cmd.args(["-c", script, "sh"]).args(script_args).arg(wan.get_program()).args(args);
+    for (name, value) in wan.get_envs() {
+        if let Some(value) = value {
+            cmd.env(name, value);
+        }
+    }
+    cmd.output().unwrap()
+}
+
+#[cfg(unix)]
+fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[cfg(unix)]
+#[test]
+fn saved_files_get_the_mode_the_umask_gives() {
+    for (umask, mode) in [("022", 0o644), ("077", 0o600), ("002", 0o664)] {
+        let mut sb = Sandbox::new();
+        sb.chat(&chat_answer(&[sb.url("/1.png")]));
+        sb.image("/1.png", &png(1));
+        let out = wan_through_sh(&sb, &[], &format!("umask {umask}; exec \"$@\""), &[], &["generate", "x"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        assert_eq!(stdout_of(&out), "x-001.png\n");
+        assert_eq!(mode_of(&sb.path("x-001.png")), mode, "under umask {umask}");
+    }
 }
