@@ -5,6 +5,7 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
 
 use tempfile::NamedTempFile;
 
@@ -17,6 +18,9 @@ const MAX_SLUG: usize = 40;
 const NAME_MAX: usize = 255;
 /// What `file_name` adds to a stem at least: `-NNN.webp` (`webp` and `webm` are the longest extensions).
 const NAME_TAIL: usize = "-001.webp".len();
+/// Files older than this named `.wan-*.part` were left by a run that was killed
+/// (SIGKILL leaves no chance to clean up); no live download sits this long.
+const STALE_PART: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// A file stem from a prompt: lower-case ASCII letters and digits, every other run of
 /// characters one `-`, at most 40 characters cut at a `-` where possible; `image` if empty.
@@ -118,20 +122,59 @@ impl OutputDir {
         }
     }
 
-    /// Fails early, before anything is sent, if the folder cannot hold files.
+    /// Fails early, before anything is sent, if the folder cannot hold files. A folder
+    /// that is not there yet is fine (`create` makes it); nothing is created here.
     pub fn check(&self) -> Result<(), Error> {
         match fs::metadata(&self.dir) {
             Ok(meta) if !meta.is_dir() => {
                 Err(Error::usage(format!("output path {} exists and is not a directory", self.dir.display())))
             }
-            _ => Ok(()),
+            Ok(_) => self.probe(),
+            Err(_) => Ok(()),
         }
     }
 
-    /// Creates the folder and its parents if missing (`check` ran earlier, with the other usage checks).
+    /// Creates the folder and its parents if missing, makes sure files can be written
+    /// in it, and clears what killed runs left there; all before anything is sent.
     pub fn create(&self) -> Result<(), Error> {
         fs::create_dir_all(&self.dir)
-            .map_err(|e| Error::usage(format!("cannot create output folder {}: {e}", self.dir.display())))
+            .map_err(|e| Error::usage(format!("cannot create output folder {}: {e}", self.dir.display())))?;
+        self.probe()?;
+        self.remove_stale_parts();
+        Ok(())
+    }
+
+    /// Creates and removes a file in the folder. Permission bits cannot tell: root
+    /// writes in a 0555 folder, nobody writes on a read-only mount, and ACLs exist.
+    /// Finding out only when saving would be after the images were billed.
+    pub fn probe(&self) -> Result<(), Error> {
+        // A `.part` suffix, so that a probe left by a killed run is cleared as stale.
+        let probe = tempfile::Builder::new().prefix(".wan-probe-").suffix(".part").tempfile_in(&self.dir);
+        match probe.and_then(NamedTempFile::close) {
+            Ok(()) => Ok(()),
+            Err(e) => Err(Error::usage(format!("output folder {} is not writable: {e}", self.dir.display()))),
+        }
+    }
+
+    /// Removes `.wan-*.part` files over a day old: temporary files of runs killed with
+    /// SIGKILL (which leaves no chance to clean up). Nothing else is touched, and a
+    /// file that cannot be removed is left as it is: this is tidying, not the run.
+    fn remove_stale_parts(&self) {
+        let Ok(entries) = fs::read_dir(&self.dir) else { return };
+        let now = SystemTime::now();
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if !(name.starts_with(".wan-") && name.ends_with(".part")) {
+                continue;
+            }
+            // Not followed: a symlink or folder of that name is not ours.
+            let Ok(meta) = entry.metadata() else { continue };
+            let old = meta.modified().ok().and_then(|m| now.duration_since(m).ok()).is_some_and(|age| age > STALE_PART);
+            if meta.is_file() && old {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
     }
 
     /// The folder for the summary line: `out/`, or `./` for the current directory.
@@ -326,6 +369,48 @@ mod tests {
         // a clash at the top does not wrap either
         fresh.next_number.lock().unwrap().insert("owl".into(), u64::MAX);
         assert!(fresh.reserve_after_clash("owl").is_err());
+    }
+
+    #[test]
+    fn probe_refuses_a_folder_that_cannot_be_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = OutputDir::new(Some(dir.path().to_path_buf()));
+        out.probe().unwrap();
+        assert!(fs::read_dir(dir.path()).unwrap().next().is_none(), "the probe leaves nothing behind");
+        // a folder that is not there cannot be written in; `check` does not create it
+        let missing = OutputDir::new(Some(dir.path().join("not-yet")));
+        assert_eq!(missing.probe().unwrap_err().kind, Kind::Usage);
+        missing.check().unwrap();
+        assert!(!dir.path().join("not-yet").exists());
+        missing.create().unwrap();
+        assert!(dir.path().join("not-yet").is_dir());
+    }
+
+    #[test]
+    fn stale_part_files_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let day_and_more = SystemTime::now() - STALE_PART - Duration::from_secs(60);
+        let names = [".wan-old.part", ".wan-new.part", "cat-001.png", ".wan-old.txt", "wan-old.part", ".other.part"];
+        for name in names {
+            fs::write(dir.path().join(name), b"x").unwrap();
+            if name != ".wan-new.part" {
+                fs::File::options()
+                    .write(true)
+                    .open(dir.path().join(name))
+                    .unwrap()
+                    .set_modified(day_and_more)
+                    .unwrap();
+            }
+        }
+        fs::create_dir(dir.path().join(".wan-folder.part")).unwrap();
+        OutputDir::new(Some(dir.path().to_path_buf())).create().unwrap();
+        let mut left: Vec<String> =
+            fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [".other.part", ".wan-folder.part", ".wan-new.part", ".wan-old.txt", "cat-001.png", "wan-old.part"]
+        );
     }
 
     #[test]

@@ -125,3 +125,58 @@ fn saved_files_get_the_mode_the_umask_gives() {
         assert_eq!(mode_of(&sb.path("x-001.png")), mode, "under umask {umask}");
     }
 }
+
+/// Runs `wan ARGS -o locked` where `locked` exists and cannot be written, and returns
+/// its output; `None` (the test is skipped) where no such folder can be made. A 0555
+/// folder stops only users without CAP_DAC_OVERRIDE; for root, `locked` is a read-only
+/// tmpfs, mounted in a mount namespace of the wan process alone (`unshare -m` makes
+/// mounts private), so nothing outlives the test.
+#[cfg(unix)]
+fn wan_with_unwritable_folder(sb: &Sandbox, args: &[&str]) -> Option<Output> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = sb.path("locked");
+    fs::create_dir(&dir).unwrap();
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o555)).unwrap();
+    let args: Vec<&str> = args.iter().copied().chain(["-o", "locked"]).collect();
+    if fs::write(dir.join("try"), b"").is_err() {
+        let out = sb.wan().args(&args).output().unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+        return Some(out);
+    }
+    fs::remove_file(dir.join("try")).unwrap();
+    let Some(unshare) = ["/usr/bin/unshare", "/bin/unshare"].into_iter().find(|p| Path::new(p).exists()) else {
+        eprintln!("skipped: this user can write in a 0555 folder, and there is no unshare to mount a read-only one");
+        return None;
+    };
+    let mount = "PATH=/usr/sbin:/usr/bin:/sbin:/bin mount -t tmpfs -o ro tmpfs \"$1\"";
+    let check = Command::new(unshare)
+        .args(["-m", "/bin/sh", "-c", &format!("{mount} && ! (: > \"$1\"/try) 2>/dev/null"), "sh", "locked"])
+        .current_dir(sb.dir.path())
+        .output()
+        .unwrap();
+    if !check.status.success() {
+        eprintln!(
+            "skipped: this user can write in a 0555 folder, and no read-only tmpfs could be mounted \
+             (unshare -m, mount -t tmpfs -o ro): {}",
+            stderr_of(&check).trim()
+        );
+        return None;
+    }
+    Some(wan_through_sh(sb, &[unshare, "-m"], &format!("{mount} && shift && exec \"$@\""), &["locked"], &args))
+}
+
+#[cfg(unix)]
+#[test]
+fn an_output_folder_that_cannot_be_written_is_refused_before_anything_is_sent() {
+    for extra in [&[][..], &["--dry-run"]] {
+        let mut sb = Sandbox::new();
+        let api = never_called(&mut sb);
+        let args: Vec<&str> = ["generate", "x"].into_iter().chain(extra.iter().copied()).collect();
+        let Some(out) = wan_with_unwritable_folder(&sb, &args) else { return };
+        let stderr = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(stderr.contains("output folder locked is not writable"), "{stderr}");
+        assert!(stdout_of(&out).is_empty(), "{extra:?}");
+        api.assert();
+    }
+}
