@@ -5,14 +5,22 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
 
 use tempfile::NamedTempFile;
 
-use crate::error::Error;
+use crate::error::{Error, Kind};
 use crate::format::ImageFormat;
 use crate::interrupt;
 
 const MAX_SLUG: usize = 40;
+/// The longest file name most filesystems take (NAME_MAX on Linux and macOS), in bytes.
+const NAME_MAX: usize = 255;
+/// What `file_name` adds to a stem at least: `-NNN.webp` (`webp` and `webm` are the longest extensions).
+const NAME_TAIL: usize = "-001.webp".len();
+/// Files older than this named `.wan-*.part` were left by a run that was killed
+/// (SIGKILL leaves no chance to clean up); no live download sits this long.
+const STALE_PART: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// A file stem from a prompt: lower-case ASCII letters and digits, every other run of
 /// characters one `-`, at most 40 characters cut at a `-` where possible; `image` if empty.
@@ -50,9 +58,23 @@ pub fn validate_stem(stem: &str) -> Result<(), Error> {
     } else if stem.chars().all(|c| c == '.') {
         "is only dots"
     } else {
-        return Ok(());
+        return check_stem_fits(stem);
     };
     Err(Error::usage(format!("--name {stem:?} {reason}")))
+}
+
+/// Refuses a stem too long for `STEM-NNN.EXT` to be a file name, before anything is
+/// sent: otherwise the images are made and billed, and then cannot be saved.
+pub fn check_stem_fits(stem: &str) -> Result<(), Error> {
+    let longest = stem.len() + NAME_TAIL;
+    if longest <= NAME_MAX {
+        return Ok(());
+    }
+    Err(Error::usage(format!(
+        "--name is {} bytes long: with \"-NNN.webp\" that is {longest} bytes, over the {NAME_MAX}-byte limit of a file name",
+        stem.len()
+    ))
+    .with_hint(format!("use a --name of at most {} bytes", NAME_MAX - NAME_TAIL)))
 }
 
 /// `STEM-NNN.EXT`, with three digits at least.
@@ -61,6 +83,8 @@ pub fn file_name(stem: &str, number: u64, format: ImageFormat) -> String {
 }
 
 /// The highest `NNN` among files named `STEM-NNN` or `STEM-NNN.anything` in `dir`.
+/// A number too large for a `u64` counts as `u64::MAX`, so that numbering never
+/// restarts below a file that is there.
 fn highest_number(dir: &Path, stem: &str) -> io::Result<u64> {
     let prefix = format!("{stem}-");
     let mut highest = 0;
@@ -74,9 +98,8 @@ fn highest_number(dir: &Path, stem: &str) -> io::Result<u64> {
         if digits.is_empty() || !(tail.is_empty() || tail.starts_with('.')) {
             continue;
         }
-        if let Ok(number) = digits.parse::<u64>() {
-            highest = highest.max(number);
-        }
+        // All ASCII digits and not empty, so the only failure is overflow.
+        highest = highest.max(digits.parse::<u64>().unwrap_or(u64::MAX));
     }
     Ok(highest)
 }
@@ -99,20 +122,59 @@ impl OutputDir {
         }
     }
 
-    /// Fails early, before anything is sent, if the folder cannot hold files.
+    /// Fails early, before anything is sent, if the folder cannot hold files. A folder
+    /// that is not there yet is fine (`create` makes it); nothing is created here.
     pub fn check(&self) -> Result<(), Error> {
         match fs::metadata(&self.dir) {
             Ok(meta) if !meta.is_dir() => {
                 Err(Error::usage(format!("output path {} exists and is not a directory", self.dir.display())))
             }
-            _ => Ok(()),
+            Ok(_) => self.probe(),
+            Err(_) => Ok(()),
         }
     }
 
-    /// Creates the folder and its parents if missing (`check` ran earlier, with the other usage checks).
+    /// Creates the folder and its parents if missing, makes sure files can be written
+    /// in it, and clears what killed runs left there; all before anything is sent.
     pub fn create(&self) -> Result<(), Error> {
         fs::create_dir_all(&self.dir)
-            .map_err(|e| Error::usage(format!("cannot create output folder {}: {e}", self.dir.display())))
+            .map_err(|e| Error::usage(format!("cannot create output folder {}: {e}", self.dir.display())))?;
+        self.probe()?;
+        self.remove_stale_parts();
+        Ok(())
+    }
+
+    /// Creates and removes a file in the folder. Permission bits cannot tell: root
+    /// writes in a 0555 folder, nobody writes on a read-only mount, and ACLs exist.
+    /// Finding out only when saving would be after the images were billed.
+    pub fn probe(&self) -> Result<(), Error> {
+        // A `.part` suffix, so that a probe left by a killed run is cleared as stale.
+        let probe = tempfile::Builder::new().prefix(".wan-probe-").suffix(".part").tempfile_in(&self.dir);
+        match probe.and_then(NamedTempFile::close) {
+            Ok(()) => Ok(()),
+            Err(e) => Err(Error::usage(format!("output folder {} is not writable: {e}", self.dir.display()))),
+        }
+    }
+
+    /// Removes `.wan-*.part` files over a day old: temporary files of runs killed with
+    /// SIGKILL (which leaves no chance to clean up). Nothing else is touched, and a
+    /// file that cannot be removed is left as it is: this is tidying, not the run.
+    fn remove_stale_parts(&self) {
+        let Ok(entries) = fs::read_dir(&self.dir) else { return };
+        let now = SystemTime::now();
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if !(name.starts_with(".wan-") && name.ends_with(".part")) {
+                continue;
+            }
+            // Not followed: a symlink or folder of that name is not ours.
+            let Ok(meta) = entry.metadata() else { continue };
+            let old = meta.modified().ok().and_then(|m| now.duration_since(m).ok()).is_some_and(|age| age > STALE_PART);
+            if meta.is_file() && old {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
     }
 
     /// The folder for the summary line: `out/`, or `./` for the current directory.
@@ -136,19 +198,39 @@ impl OutputDir {
             Some(&n) => n,
             None => self.scan_next(stem)?,
         };
-        next.insert(stem.to_string(), first + count);
+        // The number after the last one handed out must exist too: the caller counts
+        // `first..` and the next reservation starts there.
+        let after = first.checked_add(count).ok_or_else(|| self.numbers_used_up(stem))?;
+        next.insert(stem.to_string(), after);
         Ok(first)
     }
 
     fn scan_next(&self, stem: &str) -> Result<u64, Error> {
-        highest_number(&self.dir, stem)
-            .map(|n| n + 1)
-            .map_err(|e| Error::io(format_args!("cannot list {}", self.dir.display()), &e))
+        let highest = highest_number(&self.dir, stem)
+            .map_err(|e| Error::io(format_args!("cannot list {}", self.dir.display()), &e))?;
+        highest.checked_add(1).ok_or_else(|| self.numbers_used_up(stem))
+    }
+
+    /// Wrapping to 000 would go backwards, under files already there.
+    fn numbers_used_up(&self, stem: &str) -> Error {
+        // In the message, not a hint: the run's own hint for an unsaved image replaces it.
+        Error::new(
+            Kind::Other,
+            format!("no file number is left for {stem:?} in {}; use another --name or output folder", self.describe()),
+        )
     }
 
     /// A new temporary file beside the final ones, hidden and removed if the run stops.
     pub fn begin(&self) -> Result<PartFile, Error> {
-        interrupt::create_temp(|| tempfile::Builder::new().prefix(".wan-").suffix(".part").tempfile_in(&self.dir))
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".wan-").suffix(".part");
+        // The file keeps its mode when moved into place, and tempfile's 0600 is for
+        // secrets: ask for 0666 as any program writing a file does, so the umask
+        // decides (0644 under 022). tempfile passes the mode to open(2), which applies
+        // the umask.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        interrupt::create_temp(|| builder.tempfile_in(&self.dir))
             .map(|file| PartFile { file })
             .map_err(|e| Error::io(format_args!("cannot write in {}", self.dir.display()), &e))
     }
@@ -180,7 +262,8 @@ impl OutputDir {
         let rescanned = self.scan_next(stem)?;
         let mut next = self.next_number.lock().expect("numbering lock poisoned");
         let number = rescanned.max(next.get(stem).copied().unwrap_or(1));
-        next.insert(stem.to_string(), number + 1);
+        let after = number.checked_add(1).ok_or_else(|| self.numbers_used_up(stem))?;
+        next.insert(stem.to_string(), after);
         Ok(number)
     }
 }
@@ -247,6 +330,87 @@ mod tests {
         for good in ["cat", ".hidden", "a.b", "v1..2"] {
             assert!(validate_stem(good).is_ok(), "{good:?}");
         }
+    }
+
+    #[test]
+    fn stems_too_long_for_a_file_name_are_refused() {
+        // 246 + "-001.webp" = 255 bytes, the most a file name can be
+        assert!(validate_stem(&"a".repeat(246)).is_ok());
+        let err = validate_stem(&"a".repeat(247)).unwrap_err();
+        assert_eq!(err.kind, Kind::Usage);
+        assert!(err.to_string().contains("255-byte limit"), "{err}");
+        // bytes, not characters: 83 × the 3-byte "€" is 249 bytes
+        assert!(check_stem_fits(&"\u{20ac}".repeat(83)).is_err());
+        // the limit is the filesystem's own
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(file_name(&"a".repeat(246), 1, ImageFormat::Webp)), b"x").unwrap();
+        assert!(fs::write(dir.path().join(file_name(&"a".repeat(247), 1, ImageFormat::Webp)), b"x").is_err());
+    }
+
+    #[test]
+    fn numbering_stops_with_an_error_instead_of_wrapping() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(format!("cat-{}.png", u64::MAX)), b"x").unwrap();
+        fs::write(dir.path().join("dog-99999999999999999999999.png"), b"x").unwrap();
+        fs::write(dir.path().join(format!("owl-{}.png", u64::MAX - 2)), b"x").unwrap();
+        let out = OutputDir::new(Some(dir.path().to_path_buf()));
+        for stem in ["cat", "dog"] {
+            let err = out.reserve(stem, 1).unwrap_err();
+            assert_eq!(err.kind, Kind::Other);
+            let text = err.to_string();
+            assert!(text.contains(stem) && text.contains(&out.describe()), "{text}");
+            assert!(text.contains("another --name"), "{text}");
+        }
+        // u64::MAX - 1 is left, and one number after it to count to
+        assert_eq!(out.reserve("owl", 1).unwrap(), u64::MAX - 1);
+        assert!(out.reserve("owl", 1).is_err());
+        let fresh = OutputDir::new(Some(dir.path().to_path_buf()));
+        assert!(fresh.reserve("owl", 2).is_err(), "two numbers do not fit");
+        // a clash at the top does not wrap either
+        fresh.next_number.lock().unwrap().insert("owl".into(), u64::MAX);
+        assert!(fresh.reserve_after_clash("owl").is_err());
+    }
+
+    #[test]
+    fn probe_refuses_a_folder_that_cannot_be_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = OutputDir::new(Some(dir.path().to_path_buf()));
+        out.probe().unwrap();
+        assert!(fs::read_dir(dir.path()).unwrap().next().is_none(), "the probe leaves nothing behind");
+        // a folder that is not there cannot be written in; `check` does not create it
+        let missing = OutputDir::new(Some(dir.path().join("not-yet")));
+        assert_eq!(missing.probe().unwrap_err().kind, Kind::Usage);
+        missing.check().unwrap();
+        assert!(!dir.path().join("not-yet").exists());
+        missing.create().unwrap();
+        assert!(dir.path().join("not-yet").is_dir());
+    }
+
+    #[test]
+    fn stale_part_files_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let day_and_more = SystemTime::now() - STALE_PART - Duration::from_secs(60);
+        let names = [".wan-old.part", ".wan-new.part", "cat-001.png", ".wan-old.txt", "wan-old.part", ".other.part"];
+        for name in names {
+            fs::write(dir.path().join(name), b"x").unwrap();
+            if name != ".wan-new.part" {
+                fs::File::options()
+                    .write(true)
+                    .open(dir.path().join(name))
+                    .unwrap()
+                    .set_modified(day_and_more)
+                    .unwrap();
+            }
+        }
+        fs::create_dir(dir.path().join(".wan-folder.part")).unwrap();
+        OutputDir::new(Some(dir.path().to_path_buf())).create().unwrap();
+        let mut left: Vec<String> =
+            fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [".other.part", ".wan-folder.part", ".wan-new.part", ".wan-old.txt", "cat-001.png", "wan-old.part"]
+        );
     }
 
     #[test]

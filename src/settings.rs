@@ -271,7 +271,7 @@ fn body_fields(size: Option<Size>, params: &[String]) -> Result<Map<String, Valu
 
 /// Refuses, before anything is sent, a run whose price is over the limit or unknown.
 fn check_max_cost(limit: &str, model: &str, images: u64) -> Result<(), Error> {
-    let micros = cost::parse_usd(limit.trim().trim_start_matches('$'))
+    let micros = cost::parse_limit_usd(limit)
         .ok_or_else(|| Error::usage(format!("--max-cost {limit:?} is not an amount in US dollars")))?;
     let Some(price) = cost::price_per_image(model) else {
         return Err(Error::usage(format!("--max-cost cannot be checked: the price of {model} is unknown")));

@@ -68,13 +68,16 @@ async fn serve(addr: SocketAddr, state: Arc<State>) -> Result<u8, Error> {
     let listener =
         TcpListener::bind(addr).await.map_err(|e| Error::new(Kind::Other, format!("cannot listen on {addr}: {e}")))?;
     let bound = listener.local_addr().map_err(|e| Error::io("cannot read the bound address", &e))?;
+    // Before the URL is printed: a script that reads it and at once sends SIGINT must
+    // meet the handler, not the default action that kills the emulator mid-line.
+    let stop = shutdown().map_err(|e| Error::io("cannot listen for Ctrl-C and SIGTERM", &e))?;
     // The first line on stdout is the base URL, for scripts to read.
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "http://{bound}/v1").and_then(|()| stdout.flush());
     drop(stdout);
     eprintln!("wan emulator: listening on http://{bound}/v1 (Ctrl-C to stop)");
 
-    let mut stop = std::pin::pin!(shutdown());
+    let mut stop = std::pin::pin!(stop);
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -96,25 +99,24 @@ async fn serve(addr: SocketAddr, state: Arc<State>) -> Result<u8, Error> {
     Ok(0)
 }
 
-/// Ctrl-C or SIGTERM.
-async fn shutdown() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = interrupt => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = interrupt.await;
-            }
+/// Ctrl-C or SIGTERM. The handlers are installed by this call, not when the future
+/// is first polled (as `tokio::signal::ctrl_c` does on Unix).
+#[cfg(unix)]
+fn shutdown() -> std::io::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = interrupt.await;
-    }
+    })
+}
+
+#[cfg(not(unix))]
+fn shutdown() -> std::io::Result<impl Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }

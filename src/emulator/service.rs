@@ -8,7 +8,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
-use http_body_util::BodyExt;
+use http_body::Body;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper::header;
 use hyper::{Method, Request, Response, StatusCode};
@@ -28,6 +29,11 @@ const RATE_LIMIT: u64 = 60;
 const TOKEN_LIMIT: u64 = 60_000;
 /// Tokens counted per request in the headers: the seeds' example usage (104 + 8).
 const TOKENS_PER_REQUEST: u64 = 112;
+/// The largest request body read; past it, 413. The biggest legal request is an edit
+/// with 9 references of 20 MiB, base64 in a chat body: 9 × 20 MiB × 4/3 = 240 MiB, plus
+/// the JSON around it. A client that sends more is not made to wait for an answer
+/// while the emulator buffers it all.
+pub const MAX_REQUEST_BODY: usize = 256 * 1024 * 1024;
 
 #[derive(Debug)]
 pub struct Config {
@@ -197,11 +203,17 @@ impl State {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(|k| k.trim().to_string())
             .filter(|k| !k.is_empty());
-        let body = request.into_body().collect().await.map_err(|_| Dropped)?.to_bytes();
+        let declared = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
         let faults = &self.config.faults;
         if !faults.latency.is_zero() {
             tokio::time::sleep(faults.latency).await;
         }
+        // The key is checked from the headers alone, before a byte of the body is read:
+        // a stranger must not make the emulator take in (and hold) what it sends.
         let unauthorized = |code: &str, message: &str| {
             Ok(Reply::error(StatusCode::UNAUTHORIZED, "authentication_error", code, message, id))
         };
@@ -212,6 +224,20 @@ impl State {
             }
             _ => {}
         }
+        let too_large = || {
+            let message = format!("The request body is over the limit of {} MiB", MAX_REQUEST_BODY >> 20);
+            Ok(Reply::error(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request_error", "request_too_large", &message, id))
+        };
+        // A declared length over the cap is refused unread; a body without one (or one
+        // that lies) is cut off at the cap while it streams.
+        if declared.is_some_and(|len| len > MAX_REQUEST_BODY as u64) {
+            return too_large();
+        }
+        let body = match read_body(request.into_body(), MAX_REQUEST_BODY).await {
+            Ok(body) => body,
+            Err(BodyError::TooLarge) => return too_large(),
+            Err(BodyError::Broken) => return Err(Dropped),
+        };
         match faults.api(seq) {
             ApiFault::Drop => return Err(Dropped),
             ApiFault::TooManyRequests => {
@@ -451,6 +477,27 @@ struct Job {
     size: (u32, u32),
 }
 
+#[derive(Debug, PartialEq, Eq)]
+enum BodyError {
+    /// Over the cap; reading stopped at the frame that crossed it.
+    TooLarge,
+    /// The client went away or sent a broken body.
+    Broken,
+}
+
+/// The whole body, up to `cap` bytes.
+async fn read_body<B>(body: B, cap: usize) -> Result<Bytes, BodyError>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    match Limited::new(body, cap).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<LengthLimitError>() => Err(BodyError::TooLarge),
+        Err(_) => Err(BodyError::Broken),
+    }
+}
+
 /// `n`: absent means `default`; else an integer from 1 to 4.
 fn count(request: &Value, default: u32) -> Result<u32, &'static str> {
     match request.get("n") {
@@ -464,4 +511,30 @@ fn count(request: &Value, default: u32) -> Result<u32, &'static str> {
 fn log(method: &Method, path: &str, status: &str, request_id: &str, note: &str, started: Instant) {
     let note = if note.is_empty() { String::new() } else { format!(" · {note}") };
     eprintln!("{method} {path} {status} · {request_id}{note} · {} ms", started.elapsed().as_millis());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(body: Paced, cap: usize) -> Result<Bytes, BodyError> {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        runtime.block_on(read_body(body, cap))
+    }
+
+    #[test]
+    fn bodies_are_read_up_to_the_cap_and_no_further() {
+        // Paced sends 16 KiB frames: the cap is met while the body streams, not after.
+        let data = vec![7u8; 100_000];
+        assert_eq!(read(Paced::full(data.clone()), 100_000).unwrap().len(), 100_000);
+        assert_eq!(read(Paced::full(data.clone()), 99_999), Err(BodyError::TooLarge));
+        assert_eq!(read(Paced::full(data), 20_000), Err(BodyError::TooLarge));
+    }
+
+    #[test]
+    fn the_cap_admits_the_largest_legal_edit() {
+        let references = 9 * crate::reference::MAX_BYTES as usize;
+        let base64 = references.div_ceil(3) * 4;
+        assert!(base64 + 1024 * 1024 <= MAX_REQUEST_BODY, "{base64}");
+    }
 }

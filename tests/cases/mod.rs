@@ -5,6 +5,7 @@ mod edit;
 mod emulator;
 mod errors;
 mod generate;
+mod hardening;
 mod output;
 mod reliability;
 mod routes;
