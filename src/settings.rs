@@ -277,7 +277,7 @@ fn check_max_cost(limit: &str, model: &str, images: u64) -> Result<(), Error> {
         return Err(Error::usage(format!("--max-cost cannot be checked: the price of {model} is unknown")));
     };
     // A product past what a u64 holds is over any limit.
-    let total = price.saturating_mul(images);
+    let total = cost::cost_of(price, images);
     if total > micros {
         return Err(Error::usage(format!(
             "this run would cost {} ({images} × {}), more than --max-cost {}",

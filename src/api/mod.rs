@@ -276,11 +276,13 @@ fn attach(payload: &Payload, request: RequestBuilder) -> Result<RequestBuilder, 
     }
 }
 
-/// The most a successful answer may hold: `n` images of the largest size `wan` saves,
-/// base64-encoded, and room for the rest. Past it the answer is refused, not held.
+/// The most a successful answer may be: `n` images of the largest size `wan` saves,
+/// base64-encoded, and 512 MiB for the rest. What is not an image is skipped as it
+/// passes, not held, so the slack costs time, not memory; past the cap the answer is
+/// refused.
 fn max_answer_bytes(n: u32) -> u64 {
     let per_image = crate::fetch::MAX_IMAGE_BYTES / 3 * 4 + (1 << 20);
-    u64::from(n).saturating_mul(per_image).saturating_add(1 << 20)
+    u64::from(n).saturating_mul(per_image).saturating_add(512 << 20)
 }
 
 /// A response body that counts what was read, keeps its first bytes for messages, and
@@ -318,9 +320,10 @@ impl Read for Counted {
     }
 }
 
+/// A header's value as text, redacted of the key: servers echo it anywhere.
 pub fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
     let value = headers.get(name)?.to_str().ok()?.trim();
-    (!value.is_empty()).then(|| value.to_string())
+    (!value.is_empty()).then(|| crate::error::redact(value))
 }
 
 fn too_long_to_wait(error: Error, wait: Duration) -> Error {

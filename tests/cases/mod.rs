@@ -1,5 +1,6 @@
 //! The test cases, one module per area of the contract.
 
+mod attacks;
 mod bench;
 mod edit;
 mod emulator;

@@ -25,6 +25,10 @@ pub enum Fault {
     Endless { head: Vec<u8> },
     /// Sends the first `sent` bytes of `body` (with a Content-Length), then stalls.
     Stall { body: Vec<u8>, sent: usize, for_: Duration },
+    /// Answers `status` with JSON: `head`, `pad` bytes of `a`, then `tail`, without a
+    /// Content-Length. Tells `padded` once the padding is out, and how many bytes of
+    /// it the client took (`written`) when the connection ends.
+    Padded { status: u16, head: Vec<u8>, pad: u64, tail: Vec<u8>, padded: std::sync::mpsc::Sender<u64> },
 }
 
 /// Plays `faults` in order, one per connection; the last one repeats.
@@ -116,6 +120,21 @@ fn serve(stream: TcpStream, faults: &Mutex<Vec<Fault>>, counter: &AtomicUsize) {
                     out.write_all(&zeros)?;
                 }
             })
+        }
+        Fault::Padded { status, head: first, pad, tail, padded } => {
+            let chunk = vec![b'a'; 1 << 16];
+            let mut written = 0u64;
+            let head = format!("HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n");
+            let mut result = out.write_all(head.as_bytes()).and_then(|()| out.write_all(&first));
+            while result.is_ok() && written < pad {
+                let n = chunk.len().min((pad - written) as usize);
+                result = out.write_all(&chunk[..n]);
+                if result.is_ok() {
+                    written += n as u64;
+                }
+            }
+            let _ = padded.send(written);
+            result.and_then(|()| out.write_all(&tail))
         }
         Fault::Stall { body, sent, for_ } => {
             let r = out.write_all(head(Some(body.len())).as_bytes()).and_then(|()| out.write_all(&body[..sent]));
