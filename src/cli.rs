@@ -16,14 +16,15 @@ Environment:
   NO_COLOR        turns colour off
 
 Exit codes:
-  0  every image asked for was saved
-  1  anything else: local I/O failure, an answer that is not what the API documents
-  2  usage or bad local input; nothing was sent
-  3  authentication: no key, 401, 403
-  4  the API rejected the request: 400, 404, 422, model_not_found
-  5  rate limited: 429 after the retries ran out
-  6  the service or the network failed: 5xx after retries, connection errors, timeouts
-  7  partial: some images were saved, some were not"
+  0    every image asked for was saved
+  1    anything else: local I/O failure, an answer that is not what the API documents
+  2    usage or bad local input (clap's errors included); nothing was sent
+  3    authentication: no key, 401, 403
+  4    the API rejected the request: 400, 404, 422, model_not_found
+  5    rate limited: 429 after the retries ran out, or a spending cap (quota_exceeded)
+  6    the service or the network failed: 5xx after retries, connection errors, timeouts
+  7    partial: images were paid for that were not all saved (also when none could be saved)
+  130  interrupted (Ctrl-C, SIGTERM or SIGHUP)"
     };
 }
 

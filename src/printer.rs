@@ -117,6 +117,14 @@ impl<'a> Printer<'a> {
         {
             ui.warn(&format!("warning: {label}{message}"));
         }
+        if result.bill.count > result.asked {
+            let (returned, asked) = (result.bill.count, result.asked);
+            ui.warn(&format!(
+                "warning: {label}the service returned {returned} images for the {asked} asked for ({} extra); \
+                 all are saved, since all were billed",
+                returned - asked
+            ));
+        }
         if session.settings.json {
             let line = result.to_json(&session.settings.model).to_string();
             self.emit(&line)?;

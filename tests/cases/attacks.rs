@@ -347,3 +347,18 @@ fn a_low_open_file_limit_loses_no_paid_image() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert_eq!(sb.files("out").len(), 256);
 }
+
+#[test]
+fn extra_images_are_saved_with_a_warning_since_they_were_billed() {
+    let mut sb = Sandbox::new();
+    sb.chat(&chat_answer(&[sb.url("/1.png"), sb.url("/2.png"), sb.url("/3.png")]));
+    for (i, path) in ["/1.png", "/2.png", "/3.png"].iter().enumerate() {
+        sb.image(path, &png(i as u8));
+    }
+    let out = sb.wan().args(["generate", "x"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(sb.files("."), ["x-001.png", "x-002.png", "x-003.png"]);
+    let stderr = stderr_of(&out);
+    assert!(stderr.contains("the service returned 3 images for the 1 asked for (2 extra)"), "{stderr}");
+    assert!(stderr.contains("3 × $0.030 = $0.090"), "{stderr}");
+}

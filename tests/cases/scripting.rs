@@ -324,11 +324,40 @@ fn every_help_has_examples_environment_and_exit_codes() {
     let sb = Sandbox::new();
     for args in [vec!["--help"], vec!["generate", "--help"], vec!["edit", "--help"]] {
         let help = stdout_of(&sb.wan().args(&args).output().unwrap());
-        for needle in ["Examples:", "AISA_API_KEY", "Exit codes:", "7  partial"] {
+        for needle in ["Examples:", "AISA_API_KEY", "Exit codes:", "7    partial"] {
             assert!(help.contains(needle), "{args:?} lacks {needle:?}");
         }
     }
+    assert_eq!(help_exit_codes(&sb), readme_exit_codes(), "--help and the README must give the same exit codes");
     for args in [["models", "--help"], ["completions", "--help"]] {
         assert!(stdout_of(&sb.wan().args(args).output().unwrap()).contains("Examples:"), "{args:?}");
     }
+}
+
+/// The exit-code table of `wan --help`, as (code, meaning) pairs.
+fn help_exit_codes(sb: &Sandbox) -> Vec<(String, String)> {
+    let help = stdout_of(&sb.wan().arg("--help").output().unwrap());
+    let table = help.split("Exit codes:\n").nth(1).unwrap();
+    table
+        .lines()
+        .take_while(|line| line.starts_with("  "))
+        .map(|line| {
+            let (code, meaning) = line.trim().split_once(' ').unwrap();
+            (code.to_string(), meaning.trim().to_string())
+        })
+        .collect()
+}
+
+/// The README's exit-code table, with its code formatting dropped.
+fn readme_exit_codes() -> Vec<(String, String)> {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let table = readme.split("## Exit codes").nth(1).unwrap().split("\n## ").next().unwrap();
+    table
+        .lines()
+        .filter(|line| line.starts_with("| ") && line.as_bytes().get(2).is_some_and(u8::is_ascii_digit))
+        .map(|line| {
+            let cells: Vec<&str> = line.split(" | ").collect();
+            (cells[0].trim_start_matches("| ").to_string(), cells[1].trim_end_matches(" |").replace('`', ""))
+        })
+        .collect()
 }
