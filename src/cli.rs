@@ -210,7 +210,8 @@ pub struct RunArgs {
     #[arg(long, value_enum, value_name = "ROUTE", env = "WAN_ROUTE", default_value_t = RouteArg::Auto)]
     pub route: RouteArg,
 
-    /// Retries of a request that surely was not carried out (0 disables)
+    /// Retries of a request that never connected or that the service answered with
+    /// 408, 429 or 5xx (0 disables); never of one that may have been carried out
     #[arg(long, value_name = "N", default_value_t = 2)]
     pub retries: u32,
 

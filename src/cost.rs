@@ -15,7 +15,8 @@ pub type Micros = u64;
 pub const DEFAULT_MODEL: &str = "wan2.7-image";
 pub const PRO_MODEL: &str = "wan2.7-image-pro";
 
-/// Prices from the service's Wan 2.7 image page (seeds; reference §3).
+/// Prices from the service's Wan 2.7 image page
+/// (https://aisa.one/docs/api-reference/chat/image-generation).
 pub const MODELS: &[Model] = &[
     Model {
         name: DEFAULT_MODEL,

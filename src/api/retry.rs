@@ -36,8 +36,9 @@ impl Policy {
 /// What a failed attempt allows.
 #[derive(Debug)]
 pub enum Verdict<E> {
-    /// The request surely did no harm (never made, or the service said it failed):
-    /// it may be sent again, after the server's own delay where it gave one.
+    /// Sending again cannot bill twice (the connection was never made, or the service
+    /// answered that it failed): it may be sent again, after the server's own delay
+    /// where it gave one.
     Retry { error: E, server_delay: Option<Duration> },
     /// Sending it again could bill twice, or would fail the same way.
     Fail(E),

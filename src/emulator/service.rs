@@ -24,7 +24,8 @@ use super::store::{Lookup, Store};
 /// The Wan models the emulator serves; any other is `model_not_found`, as for a
 /// workspace not provisioned for it.
 const MODELS: &[&str] = &["wan2.7-image", "wan2.7-image-pro"];
-/// Requests per minute in the rate-limit headers (the free tier's, reference §8).
+/// Requests per minute in the rate-limit headers: the free tier's
+/// (https://aisa.one/docs/api-reference/rate-limits).
 const RATE_LIMIT: u64 = 60;
 const TOKEN_LIMIT: u64 = 60_000;
 /// Tokens counted per request in the headers: the seeds' example usage (104 + 8).
