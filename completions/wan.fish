@@ -43,7 +43,7 @@ complete -c wan -n "__fish_wan_using_subcommand generate" -l download-timeout -d
 complete -c wan -n "__fish_wan_using_subcommand generate" -l route -d 'Where to send requests: chat first and the images route where the model moved (auto), or only one of them' -r -f -a "auto\t'Chat first; the images route where the service has moved the model'
 chat\t'Only POST /chat/completions'
 images\t'Only POST /images/generations and /images/edits'"
-complete -c wan -n "__fish_wan_using_subcommand generate" -l retries -d 'Retries of a request that surely was not carried out (0 disables)' -r
+complete -c wan -n "__fish_wan_using_subcommand generate" -l retries -d 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx (0 disables); never of one that may have been carried out' -r
 complete -c wan -n "__fish_wan_using_subcommand generate" -s j -l jobs -d 'Requests in flight at once, across the whole run' -r
 complete -c wan -n "__fish_wan_using_subcommand generate" -l size -d 'Image size, sent as the `size` field' -r
 complete -c wan -n "__fish_wan_using_subcommand generate" -l param -d 'Another field for the request body; VALUE is JSON where it parses, else a string' -r
@@ -65,7 +65,7 @@ complete -c wan -n "__fish_wan_using_subcommand edit" -l download-timeout -d 'Se
 complete -c wan -n "__fish_wan_using_subcommand edit" -l route -d 'Where to send requests: chat first and the images route where the model moved (auto), or only one of them' -r -f -a "auto\t'Chat first; the images route where the service has moved the model'
 chat\t'Only POST /chat/completions'
 images\t'Only POST /images/generations and /images/edits'"
-complete -c wan -n "__fish_wan_using_subcommand edit" -l retries -d 'Retries of a request that surely was not carried out (0 disables)' -r
+complete -c wan -n "__fish_wan_using_subcommand edit" -l retries -d 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx (0 disables); never of one that may have been carried out' -r
 complete -c wan -n "__fish_wan_using_subcommand edit" -s j -l jobs -d 'Requests in flight at once, across the whole run' -r
 complete -c wan -n "__fish_wan_using_subcommand edit" -l size -d 'Image size, sent as the `size` field' -r
 complete -c wan -n "__fish_wan_using_subcommand edit" -l param -d 'Another field for the request body; VALUE is JSON where it parses, else a string' -r

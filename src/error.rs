@@ -92,9 +92,19 @@ pub struct ApiDetail {
     pub request_id: Option<String>,
 }
 
+/// Whether a failure is one request's alone, or one every request of the run would
+/// meet alike (a refused key, a spent quota, an unknown model): such a one stops the run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Reach {
+    #[default]
+    Request,
+    Run,
+}
+
 #[derive(Clone, Debug)]
 pub struct Error {
     pub kind: Kind,
+    pub reach: Reach,
     /// What failed, in the tool's own words.
     pub message: String,
     /// Boxed: most errors carry none, and it keeps `Result<_, Error>` small.
@@ -105,7 +115,7 @@ pub struct Error {
 
 impl Error {
     pub fn new(kind: Kind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into(), api: Box::default(), hint: None }
+        Self { kind, reach: Reach::Request, message: message.into(), api: Box::default(), hint: None }
     }
 
     pub fn usage(message: impl Into<String>) -> Self {
@@ -126,8 +136,11 @@ impl Error {
         self
     }
 
-    pub fn code(&self) -> Option<&ApiCode> {
-        self.api.code.as_ref()
+    /// The same failure as another request's: what failed and what the API said, but
+    /// not the request id, which differs request by request.
+    pub fn signature(&self) -> (Kind, &str, Option<u16>, Option<&str>, Option<&str>) {
+        let api = &self.api;
+        (self.kind, &self.message, api.status, api.code.as_ref().map(ApiCode::as_str), api.message.as_deref())
     }
 }
 

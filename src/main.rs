@@ -23,6 +23,7 @@ mod run;
 mod save;
 mod session;
 mod settings;
+mod suggest;
 mod ui;
 
 use std::process::ExitCode;

@@ -2,7 +2,7 @@
 //! errors (a failure shared by many requests shown once) and JSON line when it is done,
 //! and the summary and outcome at the end.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use crate::api::Answer;
 use crate::cost::{self, Bill};
@@ -11,6 +11,14 @@ use crate::interrupt;
 use crate::outcome::Outcome;
 use crate::report::{self, PromptResult, SavedImage, Stdout, Unsaved};
 use crate::session::Session;
+
+/// Why a request brought no answer.
+pub enum Failed {
+    /// It was sent (or tried) and failed.
+    Sent(Error),
+    /// It was not sent, because this failure of another request stopped the run.
+    NotSent(Error),
+}
 
 /// An answer (its images already taken out to be saved), how many images it held,
 /// and those that could not be saved.
@@ -24,10 +32,16 @@ pub struct Printer<'a> {
     session: &'a Session<'a>,
     stdout: Stdout,
     results: Vec<PromptResult>,
-    /// Error lines already printed, so a failure shared by many requests shows once.
-    shown: HashSet<String>,
+    /// Failures already printed, by what they say (not their request ids), with how
+    /// many requests met each: a failure shared by many requests shows once.
+    shown: HashMap<String, u64>,
+    /// Failures in the order first printed, to say at the end how many met each.
+    shown_order: Vec<String>,
+    /// Requests not sent after a failure stopped the run.
+    not_sent: u64,
     /// Totals over the prompts done so far.
     images_so_far: u64,
+    asked_so_far: u64,
     bill_so_far: Bill,
 }
 
@@ -43,8 +57,11 @@ impl<'a> Printer<'a> {
             session,
             stdout: Stdout::default(),
             results,
-            shown: HashSet::new(),
+            shown: HashMap::new(),
+            shown_order: Vec::new(),
+            not_sent: 0,
             images_so_far: 0,
+            asked_so_far: 0,
             bill_so_far: Bill::new(&settings.model),
         }
     }
@@ -65,7 +82,7 @@ impl<'a> Printer<'a> {
         Ok(())
     }
 
-    pub fn finished(&mut self, prompt: usize, outcome: Result<Answered, Error>) {
+    pub fn finished(&mut self, prompt: usize, outcome: Result<Answered, Failed>) {
         let result = &mut self.results[prompt];
         match outcome {
             Ok(Answered { answer, returned, unsaved }) => {
@@ -76,7 +93,12 @@ impl<'a> Printer<'a> {
                 }
                 result.unsaved.extend(unsaved);
             }
-            Err(error) => result.errors.push(error),
+            Err(Failed::Sent(error)) => result.errors.push(error),
+            Err(Failed::NotSent(root)) => {
+                result.not_sent += 1;
+                result.stopped_by.get_or_insert(root);
+                self.not_sent += 1;
+            }
         }
     }
 
@@ -89,9 +111,12 @@ impl<'a> Printer<'a> {
             _ => format!("prompt {} ({:?}): ", index + 1, result.prompt),
         };
         for error in &result.errors {
-            let shown = Error { message: format!("{label}{}", error.message), ..error.clone() };
-            if self.shown.insert(shown.to_string()) {
-                ui.error(&shown);
+            let signature = format!("{:?}", error.signature());
+            let count = self.shown.entry(signature.clone()).or_insert(0);
+            *count += 1;
+            if *count == 1 {
+                self.shown_order.push(signature);
+                ui.error(&Error { message: format!("{label}{}", error.message), ..error.clone() });
             }
         }
         for unsaved in &result.unsaved {
@@ -131,6 +156,7 @@ impl<'a> Printer<'a> {
         }
         let result = &self.results[index];
         self.images_so_far += result.images.len() as u64;
+        self.asked_so_far += result.asked;
         self.bill_so_far.absorb(&result.bill);
         if let Some(progress) = ui.progress() {
             let cost = self.bill_so_far.total().map_or_else(|| "cost unknown".to_string(), cost::format_usd);
@@ -140,13 +166,26 @@ impl<'a> Printer<'a> {
         Ok(())
     }
 
-    /// Prints the summary; the outcome decides the exit code.
+    /// Says how many requests each failure met, prints the summary; the outcome decides
+    /// the exit code.
     pub fn close(self) -> Outcome {
         let ui = &self.session.ui;
+        let met_again: u64 = self.shown_order.iter().map(|s| self.shown[s] - 1).sum();
+        let mut counts = Vec::new();
+        if met_again > 0 {
+            counts.push(format!("the same error met {met_again} more request{}", report::plural(met_again)));
+        }
+        if self.not_sent > 0 {
+            counts.push(format!("{} request{} not sent after it", self.not_sent, report::plural(self.not_sent)));
+        }
+        if !counts.is_empty() {
+            ui.warn(&counts.join("; "));
+        }
         if self.bill_so_far.count > 0 {
             let settings = self.session.settings;
             let folder = self.session.out.describe();
-            ui.summary(&report::summary_line(self.images_so_far, &self.bill_so_far, &folder, &settings.model));
+            let (saved, asked) = (self.images_so_far, self.asked_so_far);
+            ui.summary(&report::summary_line(saved, asked, &self.bill_so_far, &folder, &settings.model));
         } else if let Some(progress) = ui.progress() {
             progress.clear();
         }

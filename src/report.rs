@@ -40,6 +40,9 @@ pub struct PromptResult {
     pub usage: Option<Value>,
     /// Requests of this prompt that failed, in the order they failed.
     pub errors: Vec<Error>,
+    /// Requests of this prompt not sent after a failure stopped the run, and that failure.
+    pub not_sent: u64,
+    pub stopped_by: Option<Error>,
 }
 
 impl PromptResult {
@@ -53,6 +56,8 @@ impl PromptResult {
             request_ids: Vec::new(),
             usage: None,
             errors: Vec::new(),
+            not_sent: 0,
+            stopped_by: None,
         }
     }
 
@@ -76,6 +81,14 @@ impl PromptResult {
     pub fn failure(&self) -> Option<Error> {
         if let Some(first) = self.errors.first() {
             return Some(first.clone());
+        }
+        if let Some(root) = &self.stopped_by {
+            // The failure that stopped the run stands for this prompt too: its kind and
+            // what the API said, but not a request id of a request this prompt never sent.
+            let mut error = root.clone();
+            error.message = format!("not sent, after another request failed: {}", root.message);
+            error.api.request_id = None;
+            return Some(error);
         }
         let saved = self.images.len() as u64;
         if !self.unsaved.is_empty() {
@@ -136,12 +149,14 @@ pub fn plural(n: u64) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-/// `saved 4 images to out/ · wan2.7-image · 4 × $0.030 = $0.120`
-pub fn summary_line(saved: u64, bill: &Bill, folder: &str, model: &str) -> String {
-    let counted = if saved == bill.count {
+/// `saved 4 images to out/ · wan2.7-image · 4 × $0.030 = $0.120`, or `saved 4 of 8
+/// images …` when fewer were saved than were asked for or billed.
+pub fn summary_line(saved: u64, asked: u64, bill: &Bill, folder: &str, model: &str) -> String {
+    let expected = asked.max(bill.count);
+    let counted = if saved >= expected {
         format!("{saved} image{}", plural(saved))
     } else {
-        format!("{saved} of {} image{}", bill.count, plural(bill.count))
+        format!("{saved} of {expected} image{}", plural(expected))
     };
     format!("saved {counted} to {folder} · {model} · {}", bill.describe())
 }
@@ -193,18 +208,28 @@ mod tests {
         let mut bill = Bill::new("wan2.7-image");
         bill.add_answer(4, None);
         assert_eq!(
-            summary_line(4, &bill, "out/", "wan2.7-image"),
+            summary_line(4, 4, &bill, "out/", "wan2.7-image"),
             "saved 4 images to out/ · wan2.7-image · 4 × $0.030 = $0.120"
         );
         assert_eq!(
-            summary_line(3, &bill, "out/", "wan2.7-image"),
+            summary_line(3, 4, &bill, "out/", "wan2.7-image"),
             "saved 3 of 4 images to out/ · wan2.7-image · 4 × $0.030 = $0.120"
         );
         let mut one = Bill::new("wan2.7-image-pro");
         one.add_answer(1, None);
         assert_eq!(
-            summary_line(1, &one, "./", "wan2.7-image-pro"),
+            summary_line(1, 1, &one, "./", "wan2.7-image-pro"),
             "saved 1 image to ./ · wan2.7-image-pro · 1 × $0.075 = $0.075"
+        );
+    }
+
+    #[test]
+    fn summary_tells_the_shortfall_of_a_request_that_failed_outright() {
+        let mut bill = Bill::new("wan2.7-image");
+        bill.add_answer(4, None);
+        assert_eq!(
+            summary_line(4, 8, &bill, "out/", "wan2.7-image"),
+            "saved 4 of 8 images to out/ · wan2.7-image · 4 × $0.030 = $0.120"
         );
     }
 

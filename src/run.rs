@@ -1,15 +1,16 @@
 //! One `generate` or `edit` run: workers take the planned requests in order, `--jobs`
 //! at a time, send each, and hand its images to be saved; the printer hears of it all.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::thread;
 
 use crate::api::classify::stops_the_run;
-use crate::error::{Error, Kind};
+use crate::error::Error;
 use crate::outcome::Outcome;
 use crate::plan::{self, Planned};
-use crate::printer::{Answered, Printer};
+use crate::printer::{Answered, Failed, Printer};
 use crate::report::SavedImage;
 use crate::save;
 use crate::session::Session;
@@ -20,7 +21,7 @@ enum Event {
     /// An image is on disk: its path can be printed now.
     Saved { prompt: usize, image: SavedImage },
     /// A request is over; every image it saved was reported before this.
-    Finished { prompt: usize, result: Result<Answered, Error> },
+    Finished { prompt: usize, result: Result<Answered, Failed> },
 }
 
 /// Runs every planned request, `--jobs` at a time, and reports as results come in.
@@ -31,21 +32,25 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
     let mut pending: Vec<u64> = vec![per_prompt; settings.prompts.len()];
     let mut printer = Printer::new(&session);
     let next = AtomicU64::new(0);
-    let stop = AtomicBool::new(false);
+    // The failure that stopped the run, once one has: later requests are not sent.
+    let stopped_by: Mutex<Option<Error>> = Mutex::new(None);
     let workers = usize::try_from(plan.len()).unwrap_or(usize::MAX).clamp(1, session.jobs);
     let (events, received) = mpsc::channel::<Event>();
     thread::scope(|scope| -> Result<(), Error> {
         for _ in 0..workers {
             let events = events.clone();
-            let (session, plan, next, stop) = (&session, &plan, &next, &stop);
+            let (session, plan, next, stopped_by) = (&session, &plan, &next, &stopped_by);
             scope.spawn(move || {
                 while let Some(request) = plan.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let result =
-                        if stop.load(Ordering::Relaxed) { Err(not_sent()) } else { perform(session, request, &events) };
-                    if let Err(error) = &result
+                    let root = stopped_by.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                    let result = match root {
+                        Some(root) => Err(Failed::NotSent(root)),
+                        None => perform(session, request, &events).map_err(Failed::Sent),
+                    };
+                    if let Err(Failed::Sent(error)) = &result
                         && stops_the_run(error)
                     {
-                        stop.store(true, Ordering::Relaxed);
+                        stopped_by.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(|| error.clone());
                     }
                     if events.send(Event::Finished { prompt: request.prompt, result }).is_err() {
                         break;
@@ -69,10 +74,6 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         Ok(())
     })?;
     Ok(printer.close())
-}
-
-fn not_sent() -> Error {
-    Error::new(Kind::Other, "not sent, after an earlier request failed for good")
 }
 
 /// Sends one request and saves its images, in parallel, as soon as it is answered.

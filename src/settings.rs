@@ -155,8 +155,20 @@ fn strip_bom(text: &str) -> &str {
 }
 
 pub fn edit(args: EditArgs, env: &Env, stdin: &mut dyn Read) -> Result<Settings, Error> {
+    if env.stdin_is_terminal && args.images.iter().any(|image| image == "-") {
+        return Err(Error::usage("standard input is a terminal, not an image")
+            .with_hint("pipe the image in: cat photo.png | wan edit - \"make it blue\""));
+    }
+    // `wan edit "make it blue" ref.png`: the prompt named a file, an image did not.
+    let swapped = Path::new(&args.prompt).is_file() || args.images.iter().any(|i| i.contains(char::is_whitespace));
     let prompt = checked_prompt(args.prompt)?;
-    resolve(args.run, vec![prompt], args.images, env, stdin)
+    resolve(args.run, vec![prompt], args.images, env, stdin).map_err(|error| {
+        if swapped && error.message.ends_with("no such file") {
+            error.with_hint("the prompt comes last: wan edit IMAGE... PROMPT")
+        } else {
+            error
+        }
+    })
 }
 
 fn read_prompt_from_stdin(stdin: &mut dyn Read) -> Result<String, Error> {

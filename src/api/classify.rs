@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::header_text;
 use super::retry::{self, Verdict};
-use crate::error::{ApiCode, ApiDetail, Error, Kind, redact};
+use crate::error::{ApiCode, ApiDetail, Error, Kind, Reach, redact};
 
 /// Error bodies are read up to this many bytes: enough for any message, and a server
 /// cannot make `wan` hold more.
@@ -33,14 +33,16 @@ impl From<Error> for Verdict<Failure> {
     }
 }
 
-/// An HTTP error answer: its exit code and hint, and whether it may be sent again.
-pub fn status_failure(status: u16, headers: &HeaderMap, body: &[u8]) -> Verdict<Failure> {
+/// An HTTP error answer to a request for `model`: its exit code, hint and reach, and
+/// whether it may be sent again.
+pub fn status_failure(status: u16, headers: &HeaderMap, body: &[u8], model: &str) -> Verdict<Failure> {
     let detail = parse_error(status, body, header_text(headers, "x-request-id"));
-    let (kind, what, hint) = classify(status, detail.code.as_ref());
+    let meaning = classify(status, &detail, model);
     let retryable = retry::is_retryable_status(status) && !is_permanent(detail.code.as_ref());
     let route_moved = says_moved(status, detail.code.as_ref(), body);
-    let mut error = Error::new(kind, what).with_api(detail);
-    if let Some(hint) = hint {
+    let mut error = Error::new(meaning.kind, meaning.what).with_api(detail);
+    error.reach = meaning.reach;
+    if let Some(hint) = meaning.hint {
         error = error.with_hint(hint);
     }
     let failure = Failure { error, route_moved };
@@ -61,38 +63,77 @@ fn is_permanent(code: Option<&ApiCode>) -> bool {
     matches!(code, Some(ApiCode::ModelNotFound | ApiCode::QuotaExceeded))
 }
 
-/// A failure every other request of the run would meet too: a refused key, a spent
-/// quota. The run stops sending after it.
+/// A failure every other request of the run would meet too: the run stops sending after it.
 pub fn stops_the_run(error: &Error) -> bool {
-    error.kind == Kind::Auth || matches!(error.code(), Some(ApiCode::QuotaExceeded))
+    error.reach == Reach::Run
 }
 
-fn classify(status: u16, code: Option<&ApiCode>) -> (Kind, &'static str, Option<&'static str>) {
+/// What a failure means for the user.
+struct Meaning {
+    kind: Kind,
+    what: String,
+    hint: Option<String>,
+    reach: Reach,
+}
+
+fn classify(status: u16, detail: &ApiDetail, model: &str) -> Meaning {
+    let code = detail.code.as_ref();
+    let mean = |kind, what: &str, hint: Option<&str>, reach| Meaning {
+        kind,
+        what: what.to_string(),
+        hint: hint.map(String::from),
+        reach,
+    };
     match (status, code) {
-        (_, Some(ApiCode::ModelRouteNotSupported)) => (
+        (_, Some(ApiCode::ModelRouteNotSupported)) => mean(
             Kind::Rejected,
             "the API serves this model on another route",
             Some("use --route auto (the default) or --route images"),
+            Reach::Request,
         ),
-        (_, Some(ApiCode::ModelNotFound)) => (
-            Kind::Rejected,
-            "the API does not serve this model to your workspace",
-            Some("ask AIsa support to provision the Wan models, quoting the request id"),
-        ),
-        (_, Some(ApiCode::QuotaExceeded)) => (
+        _ if is_unknown_model(status, detail, model) => Meaning {
+            kind: Kind::Rejected,
+            what: format!("the API does not serve the model {model} to your workspace"),
+            hint: Some(unknown_model_hint(model)),
+            reach: Reach::Run,
+        },
+        (_, Some(ApiCode::QuotaExceeded)) => mean(
             Kind::RateLimited,
             "the key's spending cap is reached",
             Some("raise the key's quota or top up the wallet at https://console.aisa.one"),
+            Reach::Run,
         ),
-        (401 | 403, _) => (
+        (401 | 403, _) => mean(
             Kind::Auth,
             "the API refused the key",
             Some("check AISA_API_KEY; keys start with sk-aisa- and are made at https://console.aisa.one"),
+            Reach::Run,
         ),
-        (429, _) => (Kind::RateLimited, "rate limited by the API", Some("wait a little, or lower --jobs")),
-        (408 | 500..=599, _) => (Kind::Service, "the service failed", None),
-        (400..=499, _) => (Kind::Rejected, "the API rejected the request", None),
-        _ => (Kind::Other, "unexpected answer from the API", None),
+        (429, _) => {
+            mean(Kind::RateLimited, "rate limited by the API", Some("wait a little, or lower --jobs"), Reach::Request)
+        }
+        (408 | 500..=599, _) => mean(Kind::Service, "the service failed", None, Reach::Request),
+        (400..=499, _) => mean(Kind::Rejected, "the API rejected the request", None, Reach::Request),
+        _ => mean(Kind::Other, "unexpected answer from the API", None, Reach::Request),
+    }
+}
+
+/// `model_not_found`, or a 404 whose message names the model: every request for that
+/// model would meet it.
+fn is_unknown_model(status: u16, detail: &ApiDetail, model: &str) -> bool {
+    detail.code == Some(ApiCode::ModelNotFound)
+        || (status == 404 && !model.is_empty() && detail.message.as_deref().is_some_and(|m| m.contains(model)))
+}
+
+fn unknown_model_hint(model: &str) -> String {
+    let known = crate::cost::MODELS.iter().map(|m| m.name);
+    match crate::suggest::nearest(model, known) {
+        Some(same) if same == model => format!(
+            "{model} is a model wan knows, so your workspace may not be provisioned for it: ask AIsa support, \
+             quoting the request id; `wan models` lists the others"
+        ),
+        Some(near) => format!("did you mean {near}? `wan models` lists the models"),
+        None => "`wan models` lists the models wan knows; --model takes any name the service serves".to_string(),
     }
 }
 
@@ -161,7 +202,10 @@ mod tests {
 
     #[test]
     fn statuses_map_to_the_contract_exit_codes() {
-        let kind = |status, code: Option<&str>| classify(status, code.map(ApiCode::parse).as_ref()).0.exit_code();
+        let kind = |status, code: Option<&str>| {
+            let detail = ApiDetail { code: code.map(ApiCode::parse), ..ApiDetail::default() };
+            classify(status, &detail, "wan2.7-image").kind.exit_code()
+        };
         assert_eq!(kind(401, None), 3);
         assert_eq!(kind(403, Some("region_blocked")), 3);
         assert_eq!(kind(400, Some("invalid_parameter_error")), 4);
@@ -176,13 +220,32 @@ mod tests {
 
     #[test]
     fn permanent_codes_are_never_retried_whatever_the_status() {
-        let verdict = |status, body: Value| status_failure(status, &HeaderMap::new(), &bytes(body));
+        let verdict = |status, body: Value| status_failure(status, &HeaderMap::new(), &bytes(body), "wan2.7-image");
         let code = |c: &str| json!({"error": {"code": c, "message": "m"}});
         assert!(matches!(verdict(500, code("model_not_found")), Verdict::Fail(_)));
         assert!(matches!(verdict(429, code("quota_exceeded")), Verdict::Fail(_)));
         assert!(matches!(verdict(429, code("rate_limit_exceeded")), Verdict::Retry { .. }));
         assert!(matches!(verdict(503, json!({})), Verdict::Retry { .. }));
         assert!(matches!(verdict(400, json!({})), Verdict::Fail(_)));
+    }
+
+    #[test]
+    fn an_unknown_model_stops_the_run_and_suggests_the_nearest_name() {
+        let fail = |status, body: Value, model| match status_failure(status, &HeaderMap::new(), &bytes(body), model) {
+            Verdict::Fail(failure) => failure.error,
+            Verdict::Retry { .. } => panic!("retried"),
+        };
+        let not_found = json!({"error": {"code": "model_not_found", "message": "no such model"}});
+        let typo = fail(500, not_found.clone(), "wan2.7-imag");
+        assert_eq!((typo.kind, typo.reach), (Kind::Rejected, Reach::Run));
+        assert!(typo.hint.as_deref().unwrap().starts_with("did you mean wan2.7-image?"), "{:?}", typo.hint);
+        let known = fail(500, not_found, "wan2.7-image-pro");
+        assert!(known.hint.unwrap().contains("not be provisioned"));
+        let named = fail(404, json!({"message": "model dall-e-9 does not exist"}), "dall-e-9");
+        assert_eq!(named.reach, Reach::Run);
+        assert!(named.hint.unwrap().contains("`wan models`"));
+        let plain = fail(404, json!({"message": "404 page not found"}), "wan2.7-image");
+        assert_eq!(plain.reach, Reach::Request);
     }
 
     #[test]

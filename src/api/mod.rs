@@ -183,7 +183,7 @@ impl Api<'_> {
             let mut body = Vec::new();
             response.take(MAX_ERROR_BODY).read_to_end(&mut body).map_err(|e| Verdict::Fail(self.body_lost(&e)))?;
             log_answer(body.len() as u64);
-            return Err(classify::status_failure(status, &headers, &body));
+            return Err(self.hint_base_url(classify::status_failure(status, &headers, &body, job.model)));
         }
         let mut body = Counted::new(response, max_answer_bytes(job.n));
         let read = endpoint.adapter().read(&mut body);
@@ -209,6 +209,22 @@ impl Api<'_> {
             request_id: images.request_id.map(|id| crate::error::redact(&id)).or(header_id),
             reported_price: header_text(&headers, "x-aisa-price-usd").and_then(|p| cost::parse_usd(&p)),
         })
+    }
+
+    /// A bare 404 from a base URL that does not end in `/v1` most likely means the path
+    /// is wrong, not the request: say so.
+    fn hint_base_url(&self, mut verdict: Verdict<Failure>) -> Verdict<Failure> {
+        if let Verdict::Fail(failure) = &mut verdict {
+            let error = &mut failure.error;
+            let bare_404 = error.api.status == Some(404) && error.api.code.is_none() && error.hint.is_none();
+            if bare_404 && !self.settings.base.path().trim_end_matches('/').ends_with("/v1") {
+                error.hint = Some(format!(
+                    "the base URL {} does not end in /v1, as the API's usually does (https://api.aisa.one/v1)",
+                    self.settings.base
+                ));
+            }
+        }
+        verdict
     }
 
     /// The answer's body broke off: the request was carried out, so it is not retried.

@@ -146,7 +146,7 @@ fn cost_is_counted_from_the_images_returned_not_asked() {
     let out = sb.wan().args(["generate", "x", "-n", "3"]).output().unwrap();
     let stderr = stderr_of(&out);
     assert!(stderr.contains("the service returned 2 of the 3 images asked for"), "{stderr}");
-    assert!(stderr.ends_with("saved 2 images to ./ · wan2.7-image · 2 × $0.030 = $0.060\n"), "{stderr}");
+    assert!(stderr.ends_with("saved 2 of 3 images to ./ · wan2.7-image · 2 × $0.030 = $0.060\n"), "{stderr}");
     assert_eq!(out.status.code(), Some(7));
 }
 

@@ -5,6 +5,7 @@ mod bench;
 mod edit;
 mod emulator;
 mod errors;
+mod first_hour;
 mod generate;
 mod hardening;
 mod output;

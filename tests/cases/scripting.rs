@@ -109,7 +109,7 @@ fn a_batch_skips_comments_and_blanks_and_a_failed_prompt_does_not_stop_the_other
     assert_eq!(sb.files("out"), ["red-panda-001.png", "sea-otter-001.png"]);
     let stderr = stderr_of(&out);
     assert!(stderr.contains("prompt 2 (\"bad one\"): the API rejected the request: HTTP 422"), "{stderr}");
-    assert!(stderr.ends_with("saved 2 images to out/ · wan2.7-image · 2 × $0.030 = $0.060\n"), "{stderr}");
+    assert!(stderr.ends_with("saved 2 of 3 images to out/ · wan2.7-image · 2 × $0.030 = $0.060\n"), "{stderr}");
 }
 
 #[test]

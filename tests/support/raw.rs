@@ -164,6 +164,11 @@ struct Gate {
 
 impl GateServer {
     pub fn start(width: usize, total: usize, answer: Vec<u8>) -> Self {
+        Self::start_with_status(width, total, 200, answer)
+    }
+
+    /// The same, answering `status` instead of 200.
+    pub fn start_with_status(width: usize, total: usize, status: u16, answer: Vec<u8>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let state = Arc::new((Mutex::new(Gate::default()), Condvar::new()));
@@ -191,7 +196,7 @@ impl GateServer {
                             .unwrap();
                     }
                     let head = format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
                         answer.len()
                     );
                     let _ = stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(&answer));
