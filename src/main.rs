@@ -23,6 +23,7 @@ mod run;
 mod save;
 mod session;
 mod settings;
+mod state;
 mod suggest;
 mod ui;
 

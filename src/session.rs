@@ -5,6 +5,7 @@
 use reqwest::blocking::Client;
 
 use crate::api::route::RouteState;
+use crate::api::route::memory::RouteMemory;
 use crate::api::{self, Api};
 use crate::error::Error;
 use crate::open_files::{Budget, Slots};
@@ -44,7 +45,13 @@ impl<'a> Session<'a> {
             http: api::http_client()?,
             ui,
             out,
-            routes: RouteState::new(settings.api.route),
+            routes: RouteState::remembering(
+                settings.api.route,
+                settings
+                    .state_dir
+                    .clone()
+                    .map(|dir| RouteMemory::new(dir, settings.api.base.as_str(), &settings.model)),
+            ),
             downloads: Slots::new(budget.downloads),
             jobs: budget.jobs,
         })

@@ -44,6 +44,9 @@ pub struct Settings {
     pub json: bool,
     pub dry_run: bool,
     pub display: Display,
+    /// Where what `wan` learns between runs is kept; `None` when the environment names
+    /// no folder (no `WAN_STATE_DIR`, `XDG_STATE_HOME` or `HOME`).
+    pub state_dir: Option<PathBuf>,
 }
 
 impl Settings {
@@ -66,6 +69,7 @@ pub struct Env {
     pub stderr_is_terminal: bool,
     /// `NO_COLOR` set and not empty, or `TERM=dumb`.
     pub no_color: bool,
+    pub state_dir: Option<PathBuf>,
 }
 
 impl Env {
@@ -81,6 +85,7 @@ impl Env {
             stdin_is_terminal: std::io::stdin().is_terminal(),
             stderr_is_terminal: std::io::stderr().is_terminal(),
             no_color: var("NO_COLOR").is_some() || std::env::var("TERM").is_ok_and(|t| t == "dumb"),
+            state_dir: crate::state::dir(),
         }
     }
 }
@@ -255,6 +260,7 @@ fn resolve(
             progress: terminal && !run.quiet && !run.dry_run,
             color: terminal && !env.no_color,
         },
+        state_dir: env.state_dir.clone(),
     })
 }
 

@@ -136,6 +136,14 @@ impl Api<'_> {
                 }
                 self.send(next, job).map_err(|failure| failure.error)
             }
+            Err(failure) if refuses_the_route(&failure.error) => match self.routes.forget_remembered(endpoint) {
+                Some(next) => {
+                    let url = self.settings.url(&next.adapter().path(job));
+                    self.ui.warn(&format!("the images route refused {}; trying {url} again", job.model));
+                    self.send(next, job).map_err(|failure| failure.error)
+                }
+                None => Err(failure.error),
+            },
             result => result.map_err(|failure| failure.error),
         }
     }
@@ -258,6 +266,12 @@ impl Api<'_> {
             .with_hint("not retried, to avoid paying twice; check your usage in the AIsa console before trying again")
             .into()
     }
+}
+
+/// A 404, or a 400 saying `model_route_not_supported`: the route does not serve the model.
+fn refuses_the_route(error: &Error) -> bool {
+    let moved = error.api.code == Some(crate::error::ApiCode::ModelRouteNotSupported);
+    error.api.status == Some(404) || (error.api.status == Some(400) && moved)
 }
 
 fn payload_len(payload: &Payload) -> usize {

@@ -216,3 +216,64 @@ fn dry_run_shows_the_route_it_would_use() {
     assert_eq!(body["image[]"][0], format!("a.png (image/png, {} bytes)", png(1).len()));
     assert!(stderr_of(&out).contains("/v1/images/edits"));
 }
+
+#[test]
+fn the_route_auto_learned_is_remembered_for_the_next_runs() {
+    let mut sb = Sandbox::new();
+    let state = sb.path("state");
+    let chat = chat_moved(&mut sb, 1);
+    let images = sb
+        .server
+        .mock("POST", "/v1/images/generations")
+        .with_body(images_answer(&[sb.url("/1.png")]))
+        .expect(2)
+        .create();
+    sb.image("/1.png", &png(1));
+    let run = || sb.wan().env("WAN_STATE_DIR", &state).args(["generate", "x"]).output().unwrap();
+    let first = run();
+    assert_eq!(first.status.code(), Some(0), "{}", stderr_of(&first));
+    assert!(stderr_of(&first).contains("now, not /chat/completions"));
+    let second = run();
+    assert_eq!(second.status.code(), Some(0), "{}", stderr_of(&second));
+    assert!(!stderr_of(&second).contains("now, not /chat/completions"), "{}", stderr_of(&second));
+    chat.assert();
+    images.assert();
+    let remembered: serde_json::Value = serde_json::from_slice(&read(&state.join("routes.json"))).unwrap();
+    let entry = &remembered[format!("{} wan2.7-image", sb.api_base())];
+    assert_eq!(entry["route"], "images", "{remembered}");
+}
+
+#[test]
+fn a_remembered_route_is_checked_again_after_seven_days_or_when_it_refuses() {
+    let mut sb = Sandbox::new();
+    let state = sb.path("state");
+    fs::create_dir_all(&state).unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let key = format!("{} wan2.7-image", sb.api_base());
+    let remember = |learned: u64| {
+        let entry = json!({key.clone(): {"route": "images", "learned": learned}});
+        fs::write(state.join("routes.json"), entry.to_string()).unwrap();
+    };
+    let chat = sb.chat(&chat_answer(&[sb.url("/1.png")])).expect(2);
+    let images = sb
+        .server
+        .mock("POST", "/v1/images/generations")
+        .with_status(404)
+        .with_body(r#"{"error":{"type":"openai_error","message":"Not Found"}}"#)
+        .expect(1)
+        .create();
+    sb.image("/1.png", &png(1));
+    // eight days old: chat is tried first again
+    remember(now - 8 * 24 * 3600);
+    let stale = sb.wan().env("WAN_STATE_DIR", &state).args(["generate", "x"]).output().unwrap();
+    assert_eq!(stale.status.code(), Some(0), "{}", stderr_of(&stale));
+    // fresh, but the images route refuses: back to chat, and the memory is dropped
+    remember(now);
+    let refused = sb.wan().env("WAN_STATE_DIR", &state).args(["generate", "x"]).output().unwrap();
+    assert_eq!(refused.status.code(), Some(0), "{}", stderr_of(&refused));
+    assert!(stderr_of(&refused).contains("the images route refused wan2.7-image; trying"), "{}", stderr_of(&refused));
+    chat.assert();
+    images.assert();
+    let left: serde_json::Value = serde_json::from_slice(&read(&state.join("routes.json"))).unwrap();
+    assert_eq!(left, json!({}));
+}

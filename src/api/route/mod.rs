@@ -6,10 +6,12 @@
 
 mod chat;
 mod images;
+pub mod memory;
 
 use std::io::Read;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::SystemTime;
 
 use bytes::Bytes;
 use serde_json::Value;
@@ -18,6 +20,7 @@ use super::request::Job;
 use super::response::{Images, Unreadable};
 use crate::error::Error;
 use crate::reference::LocalImage;
+use memory::RouteMemory;
 
 /// What one request sends.
 pub enum Payload<'a> {
@@ -72,6 +75,9 @@ impl Endpoint {
 pub struct RouteState {
     chosen: Route,
     moved: AtomicBool,
+    /// The move was remembered from an earlier run, not learned in this one.
+    remembered: AtomicBool,
+    memory: Option<RouteMemory>,
     /// Reference images as files for the images route's form, made once per run
     /// (URL references are downloaded for it).
     uploads: OnceLock<Result<Vec<LocalImage>, Error>>,
@@ -79,7 +85,20 @@ pub struct RouteState {
 
 impl RouteState {
     pub fn new(chosen: Route) -> Self {
-        Self { chosen, moved: AtomicBool::new(false), uploads: OnceLock::new() }
+        Self::remembering(chosen, None)
+    }
+
+    /// With `auto`, starts on the route an earlier run learned, where `memory` has one.
+    pub fn remembering(chosen: Route, memory: Option<RouteMemory>) -> Self {
+        let memory = memory.filter(|_| chosen == Route::Auto);
+        let recalled = memory.as_ref().and_then(|m| m.recall(SystemTime::now())) == Some(Endpoint::Images);
+        Self {
+            chosen,
+            moved: AtomicBool::new(recalled),
+            remembered: AtomicBool::new(recalled),
+            memory,
+            uploads: OnceLock::new(),
+        }
     }
 
     /// Where the next request goes: once a fallback has happened, straight to images.
@@ -97,9 +116,27 @@ impl RouteState {
         (self.chosen == Route::Auto && from == Endpoint::Chat).then_some(Endpoint::Images)
     }
 
-    /// Remembers that the service moved; true the first time, to say so once.
+    /// Remembers that the service moved, for this run and the next ones; true the first
+    /// time, to say so once.
     pub fn mark_moved(&self) -> bool {
-        !self.moved.swap(true, Ordering::Relaxed)
+        let first = !self.moved.swap(true, Ordering::Relaxed);
+        if first && let Some(memory) = &self.memory {
+            memory.store(Some(Endpoint::Images), SystemTime::now());
+        }
+        first
+    }
+
+    /// When the route remembered from an earlier run refuses the model, forgets it and
+    /// says where to go instead (chat, once more); `None` if nothing was remembered.
+    pub fn forget_remembered(&self, refused: Endpoint) -> Option<Endpoint> {
+        if refused != Endpoint::Images || !self.remembered.swap(false, Ordering::Relaxed) {
+            return None;
+        }
+        self.moved.store(false, Ordering::Relaxed);
+        if let Some(memory) = &self.memory {
+            memory.store(None, SystemTime::now());
+        }
+        Some(Endpoint::Chat)
     }
 
     pub fn uploads(&self, make: impl FnOnce() -> Result<Vec<LocalImage>, Error>) -> Result<&[LocalImage], Error> {
@@ -123,5 +160,24 @@ mod tests {
         assert_eq!(RouteState::new(Route::Chat).first(), Endpoint::Chat);
         assert_eq!(RouteState::new(Route::Chat).fallback(Endpoint::Chat), None);
         assert_eq!(RouteState::new(Route::Images).first(), Endpoint::Images);
+    }
+
+    #[test]
+    fn a_remembered_move_is_used_then_forgotten_when_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let memory = || Some(RouteMemory::new(dir.path().to_path_buf(), "http://h/v1", "m"));
+        let first_run = RouteState::remembering(Route::Auto, memory());
+        assert_eq!(first_run.first(), Endpoint::Chat);
+        assert!(first_run.mark_moved());
+        let next_run = RouteState::remembering(Route::Auto, memory());
+        assert_eq!(next_run.first(), Endpoint::Images);
+        assert!(!next_run.mark_moved(), "no notice for a remembered move");
+        assert_eq!(next_run.forget_remembered(Endpoint::Images), Some(Endpoint::Chat));
+        assert_eq!(next_run.first(), Endpoint::Chat);
+        assert_eq!(next_run.forget_remembered(Endpoint::Images), None);
+        assert_eq!(RouteState::remembering(Route::Auto, memory()).first(), Endpoint::Chat);
+        // an explicit --route ignores the memory
+        first_run.mark_moved();
+        assert_eq!(RouteState::remembering(Route::Chat, memory()).first(), Endpoint::Chat);
     }
 }
