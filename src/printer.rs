@@ -75,7 +75,9 @@ impl<'a> Printer<'a> {
     }
 
     pub fn saved(&mut self, prompt: usize, image: SavedImage) -> Result<(), Error> {
-        if !self.session.settings.json {
+        if self.session.settings.to_stdout {
+            self.stdout.copy_file(&image.path)?;
+        } else if !self.session.settings.json {
             self.emit(&image.path.display().to_string())?;
         }
         self.results[prompt].images.push(image);
@@ -183,7 +185,10 @@ impl<'a> Printer<'a> {
         }
         if self.bill_so_far.count > 0 {
             let settings = self.session.settings;
-            let folder = self.session.out.describe();
+            let folder = match settings.to_stdout {
+                true => "standard output".to_string(),
+                false => self.session.out.describe(),
+            };
             let (saved, asked) = (self.images_so_far, self.asked_so_far);
             ui.summary(&report::summary_line(saved, asked, &self.bill_so_far, &folder, &settings.model));
         } else if let Some(progress) = ui.progress() {

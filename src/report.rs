@@ -173,6 +173,22 @@ impl Stdout {
         self.write_all(format!("{text}\n").as_bytes())
     }
 
+    /// Copies a whole saved file to standard output (`-o -`), then removes it.
+    pub fn copy_file(&mut self, path: &std::path::Path) -> Result<(), Error> {
+        use std::io::Read;
+        let mut file = std::fs::File::open(path).map_err(|e| Error::io("cannot read the saved image", &e))?;
+        let mut chunk = vec![0u8; 1 << 16];
+        loop {
+            let n = file.read(&mut chunk).map_err(|e| Error::io("cannot read the saved image", &e))?;
+            if n == 0 {
+                break;
+            }
+            self.write_all(&chunk[..n])?;
+        }
+        let _ = std::fs::remove_file(path);
+        Ok(())
+    }
+
     pub fn write_all(&mut self, bytes: &[u8]) -> Result<(), Error> {
         if self.closed {
             return Ok(());

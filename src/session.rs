@@ -19,6 +19,8 @@ pub struct Session<'a> {
     pub http: Client,
     pub ui: Ui,
     pub out: OutputDir,
+    /// With `-o -`, the private folder the image is checked in before it goes to stdout.
+    _stdout_stage: Option<tempfile::TempDir>,
     pub routes: RouteState,
     /// One per open download (a connection and a file).
     pub downloads: Slots,
@@ -31,7 +33,16 @@ impl<'a> Session<'a> {
     /// found writable, the client built, the open-file budget set.
     pub fn start(settings: &'a Settings) -> Result<Self, Error> {
         let ui = Ui::new(settings.display, settings.prompts.len() as u64);
-        let out = OutputDir::new(settings.out.clone());
+        let stage = match settings.to_stdout {
+            true => Some(
+                tempfile::Builder::new()
+                    .prefix("wan-")
+                    .tempdir()
+                    .map_err(|e| Error::io("cannot make a temporary folder", &e))?,
+            ),
+            false => None,
+        };
+        let out = OutputDir::new(stage.as_ref().map(|s| s.path().to_path_buf()).or_else(|| settings.out.clone()));
         out.create()?;
         let budget = Budget::of_process(settings.jobs);
         if budget.jobs < settings.jobs {
@@ -45,6 +56,7 @@ impl<'a> Session<'a> {
             http: api::http_client()?,
             ui,
             out,
+            _stdout_stage: stage,
             routes: RouteState::remembering(
                 settings.api.route,
                 settings

@@ -34,6 +34,8 @@ pub struct Settings {
     pub count: u32,
     /// `-o` as given; `None` for the current folder.
     pub out: Option<PathBuf>,
+    /// `-o -`: the one image's bytes go to standard output, nothing else does.
+    pub to_stdout: bool,
     /// `--name`, else each prompt's slug.
     pub name: Option<String>,
     /// `size` and `--param` fields for the body.
@@ -215,7 +217,12 @@ fn resolve(
         output::validate_stem(name)?;
     }
     let base = base_url(&run.base_url)?;
-    OutputDir::new(run.out.clone()).check()?;
+    let to_stdout = run.out.as_deref() == Some(Path::new("-"));
+    if to_stdout {
+        check_stdout_output(&run, prompts.len())?;
+    } else {
+        OutputDir::new(run.out.clone()).check()?;
+    }
     let extra = body_fields(run.size, &run.params)?;
     let references = reference::load_all(&reference_args, stdin)?;
     if let Some(limit) = &run.max_cost {
@@ -236,7 +243,8 @@ fn resolve(
         references,
         model,
         count: run.count,
-        out: run.out,
+        out: run.out.filter(|_| !to_stdout),
+        to_stdout,
         name: run.name,
         extra,
         api: ApiSettings {
@@ -262,6 +270,20 @@ fn resolve(
         },
         state_dir: env.state_dir.clone(),
     })
+}
+
+/// `-o -` writes one image's bytes to standard output, as `curl -o -` does: more than
+/// one image, or `--json` (which also wants standard output), cannot go there.
+fn check_stdout_output(run: &RunArgs, prompts: usize) -> Result<(), Error> {
+    if run.json {
+        return Err(Error::usage("-o - and --json both write to standard output; give one"));
+    }
+    let images = (prompts as u64).saturating_mul(u64::from(run.count));
+    if images > 1 {
+        return Err(Error::usage(format!("-o - writes one image to standard output; this run asks for {images}"))
+            .with_hint("use -n 1 with one prompt, or -o DIR for more"));
+    }
+    Ok(())
 }
 
 /// `--size WxH` and `--param KEY=VALUE`, as fields for the body.
