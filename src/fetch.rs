@@ -16,6 +16,15 @@ use crate::output::PartFile;
 pub const MAX_IMAGE_BYTES: u64 = 100 * 1024 * 1024;
 const CHUNK: usize = 64 * 1024;
 
+/// What a download or decode tells progress as it goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tick {
+    /// The image will be about this many bytes (from `Content-Length`, or the base64's length).
+    Expected(u64),
+    /// This many more bytes were written.
+    Written(u64),
+}
+
 /// What was written: the format found from the first bytes, and how many bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Fetched {
@@ -47,21 +56,28 @@ fn expired(status: u16) -> Failed {
 
 /// Streams `url` into `out`, checking it is an image as it arrives. Carries no
 /// credentials: image hosts never see the API key.
-/// `on_bytes` hears of every chunk written, for progress.
+/// `on_tick` hears of the expected size and every chunk written, for progress.
 pub fn download(
     http: &Client,
     url: &str,
     timeout: Duration,
     out: &mut PartFile,
-    on_bytes: &dyn Fn(u64),
+    on_tick: &dyn Fn(Tick),
 ) -> Result<Fetched, Error> {
     let mut attempts = 0;
+    // The expected size is told once, whatever the number of attempts.
+    let told_once = |tick: Tick| {
+        if !matches!(tick, Tick::Expected(_)) {
+            on_tick(tick);
+        }
+    };
     let mut attempt = || {
         attempts += 1;
         if attempts > 1 {
             out.rewind().map_err(|e| Verdict::Fail(Error::io("cannot restart the download", &e)))?;
+            return download_once(http, url, timeout, out, &told_once);
         }
-        download_once(http, url, timeout, out, on_bytes)
+        download_once(http, url, timeout, out, on_tick)
     };
     retry::retrying(Policy::DOWNLOADS, &mut attempt, |_, _, _| Ok(()))
 }
@@ -71,7 +87,7 @@ fn download_once(
     url: &str,
     timeout: Duration,
     out: &mut PartFile,
-    on_bytes: &dyn Fn(u64),
+    on_tick: &dyn Fn(Tick),
 ) -> Result<Fetched, Failed> {
     let mut response =
         http.get(url).timeout(timeout).send().map_err(|e| transient(format!("download failed: {}", root_cause(&e))))?;
@@ -82,7 +98,10 @@ fn download_once(
         403 | 404 | 410 => return Err(expired(status)),
         _ => return Err(permanent(format!("download failed: HTTP {status}"))),
     }
-    let mut sink = Sink::new(out, on_bytes);
+    if let Some(size) = response.content_length() {
+        on_tick(Tick::Expected(size));
+    }
+    let mut sink = Sink::new(out, on_tick);
     let mut buf = vec![0u8; CHUNK];
     loop {
         let n = match response.read(&mut buf) {
@@ -99,7 +118,7 @@ fn download_once(
 /// capped in size, written to the part file, and checked to be whole at the end.
 struct Sink<'a> {
     out: &'a mut PartFile,
-    on_bytes: &'a dyn Fn(u64),
+    on_tick: &'a dyn Fn(Tick),
     head: Vec<u8>,
     tail: Vec<u8>,
     format: Option<ImageFormat>,
@@ -136,10 +155,10 @@ impl Refused {
 }
 
 impl<'a> Sink<'a> {
-    fn new(out: &'a mut PartFile, on_bytes: &'a dyn Fn(u64)) -> Self {
+    fn new(out: &'a mut PartFile, on_tick: &'a dyn Fn(Tick)) -> Self {
         Self {
             out,
-            on_bytes,
+            on_tick,
             head: Vec::with_capacity(SNIFF_LEN),
             tail: Vec::with_capacity(2 * TAIL_LEN),
             format: None,
@@ -163,7 +182,7 @@ impl<'a> Sink<'a> {
             return Err(Refused::TooLarge);
         }
         self.out.write_all(chunk).map_err(Refused::Write)?;
-        (self.on_bytes)(chunk.len() as u64);
+        (self.on_tick)(Tick::Written(chunk.len() as u64));
         Ok(())
     }
 
@@ -186,9 +205,10 @@ impl<'a> Sink<'a> {
 /// Decodes a base64 image from the answer into `out`, a slice at a time, so memory stays
 /// small whatever the image's size. Standard or URL-safe alphabet, padded or not, line
 /// breaks allowed.
-pub fn decode(payload: &str, out: &mut PartFile, on_bytes: &dyn Fn(u64)) -> Result<Fetched, Error> {
+pub fn decode(payload: &str, out: &mut PartFile, on_tick: &dyn Fn(Tick)) -> Result<Fetched, Error> {
     let invalid = || Error::new(Kind::Other, "an image in the answer is not valid base64");
-    let mut sink = Sink::new(out, on_bytes);
+    on_tick(Tick::Expected(payload.len() as u64 / 4 * 3));
+    let mut sink = Sink::new(out, on_tick);
     let refused = |e: Refused| Error::new(Kind::Other, e.describe("the answer's base64 holds"));
     base64_slices(payload, &mut |bytes| sink.write(bytes).map_err(refused))?.ok_or_else(invalid)?;
     sink.finish().map_err(refused)

@@ -1,9 +1,12 @@
 //! Progress on stderr with indicatif: a spinner per request, bytes and rate while downloading,
 //! and an overall bar for batches. Made only when stderr is a terminal and not `-q`.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::fetch::Tick;
 
 const TICK: Duration = Duration::from_millis(100);
 
@@ -29,14 +32,16 @@ impl Progress {
         Self { multi, overall }
     }
 
-    /// A spinner for one request: the model, the count, and the time waited so far.
-    pub fn request(&self, model: &str, n: u32) -> Task {
+    /// A spinner for one request: its prompt (in a batch), the model, the count, and the
+    /// time waited so far.
+    pub fn request(&self, prompt: Option<&str>, model: &str, n: u32) -> Task {
         // Added after the overall bar, which stays on top.
         let bar = self.multi.add(ProgressBar::new_spinner());
         bar.set_style(style("{spinner:.cyan} {msg} · {elapsed}"));
-        bar.set_message(format!("{model} · {n} image{} · waiting for the service", if n == 1 { "" } else { "s" }));
+        let named = prompt.map(|p| format!("{} · ", shortened(p))).unwrap_or_default();
+        bar.set_message(format!("{named}{model} · {n} image{} · waiting for the service", plural(n as usize)));
         bar.enable_steady_tick(TICK);
-        Task(Some(bar))
+        Task { bar: Some(bar), prompt: named, images: 0, sized: AtomicUsize::new(0) }
     }
 
     /// One more prompt of a batch is done; `so_far` is e.g. `12 images · $0.360`.
@@ -60,30 +65,79 @@ impl Progress {
     }
 }
 
+/// A prompt as a spinner names it: at most 24 characters, cut with `…`.
+fn shortened(prompt: &str) -> String {
+    const MAX: usize = 24;
+    let one_line: String = prompt.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    match one_line.char_indices().nth(MAX) {
+        Some((at, _)) => format!("{}…", one_line[..at].trim_end()),
+        None => one_line,
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
 /// The line of one request; does nothing when progress is off.
 #[derive(Debug, Default)]
-pub struct Task(Option<ProgressBar>);
+pub struct Task {
+    bar: Option<ProgressBar>,
+    /// `prompt · ` in a batch, else empty.
+    prompt: String,
+    images: usize,
+    /// How many of the images have told their size.
+    sized: AtomicUsize,
+}
 
 impl Task {
-    /// The answer is in: from now on the line counts bytes downloaded.
-    pub fn downloading(&self, images: usize) {
-        if let Some(bar) = &self.0 {
+    /// The answer is in: from now on the line counts bytes downloaded, timed from now
+    /// (not from when the request was sent, which would make the rate look slow).
+    pub fn downloading(&mut self, images: usize) {
+        self.images = images;
+        if let Some(bar) = &self.bar {
+            bar.reset();
+            bar.set_length(0);
             bar.set_style(style("{spinner:.green} {msg} · {binary_bytes} · {binary_bytes_per_sec}"));
-            bar.set_message(format!("downloading {images} image{}", if images == 1 { "" } else { "s" }));
+            bar.set_message(format!("{}downloading {images} image{}", self.prompt, plural(images)));
         }
     }
 
-    pub fn add_bytes(&self, bytes: u64) {
-        if let Some(bar) = &self.0 {
-            bar.inc(bytes);
+    pub fn tick(&self, tick: Tick) {
+        let Some(bar) = &self.bar else { return };
+        match tick {
+            Tick::Written(bytes) => bar.inc(bytes),
+            Tick::Expected(bytes) => {
+                bar.inc_length(bytes);
+                // Once every image has told its size, the total, share and time left mean something.
+                if self.sized.fetch_add(1, Ordering::Relaxed) + 1 == self.images {
+                    bar.set_style(style(
+                        "{spinner:.green} {msg} · {binary_bytes}/{binary_total_bytes} · {percent}% · \
+                         {binary_bytes_per_sec} · {eta} left",
+                    ));
+                }
+            }
         }
     }
 }
 
 impl Drop for Task {
     fn drop(&mut self) {
-        if let Some(bar) = &self.0 {
+        if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spinners_name_prompts_in_a_line_of_at_most_24_characters() {
+        assert_eq!(shortened("red panda"), "red panda");
+        assert_eq!(shortened("a lighthouse at dusk, in the style of Turner"), "a lighthouse at dusk, in…");
+        assert_eq!(shortened("line\nbreak"), "line break");
+        assert_eq!(shortened(&"日".repeat(30)).chars().count(), 25);
     }
 }

@@ -79,7 +79,8 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
 /// Sends one request and saves its images, in parallel, as soon as it is answered.
 fn perform(session: &Session, request: Planned, events: &Sender<Event>) -> Result<Answered, Error> {
     let settings = session.settings;
-    let task = session.ui.task(&settings.model, request.n);
+    let prompt = (settings.prompts.len() > 1).then(|| settings.prompts[request.prompt].as_str());
+    let mut task = session.ui.task(prompt, &settings.model, request.n);
     let mut answer = session.with_api(|api| api.generate(&plan::job(settings, request)))?;
     let images = std::mem::take(&mut answer.images);
     let returned = images.len() as u64;

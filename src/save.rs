@@ -55,12 +55,12 @@ fn save_one(session: &Session, stem: &str, image: ImageData, number: u64, task: 
     // within the open-file limit, or images would be lost to "too many open files".
     let _slot = session.downloads.take();
     let mut part = session.out.begin()?;
-    let on_bytes = |n| task.add_bytes(n);
+    let on_tick = |tick| task.tick(tick);
     let fetched = match &image {
         ImageData::Url(url) => {
-            fetch::download(&session.http, url, session.settings.download_timeout, &mut part, &on_bytes)?
+            fetch::download(&session.http, url, session.settings.download_timeout, &mut part, &on_tick)?
         }
-        ImageData::Base64(payload) => fetch::decode(payload, &mut part, &on_bytes)?,
+        ImageData::Base64(payload) => fetch::decode(payload, &mut part, &on_tick)?,
     };
     let source = image.source();
     let url = match image {

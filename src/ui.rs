@@ -42,9 +42,9 @@ impl Ui {
         self.progress.as_ref()
     }
 
-    /// A progress line for one request (inert without progress).
-    pub fn task(&self, model: &str, n: u32) -> Task {
-        self.progress.as_ref().map(|p| p.request(model, n)).unwrap_or_default()
+    /// A progress line for one request, naming its prompt in a batch (inert without progress).
+    pub fn task(&self, prompt: Option<&str>, model: &str, n: u32) -> Task {
+        self.progress.as_ref().map(|p| p.request(prompt, model, n)).unwrap_or_default()
     }
 
     fn line(&self, text: &str) {
