@@ -48,7 +48,10 @@ Examples:
   wan edit ref.jpg \"make it Van Gogh\" --pro
   wan edit a.png b.png \"put the cat from the first on the sofa of the second\"
   wan edit https://example.com/room.jpg \"paint the walls green\" -o out/
-  cat photo.png | wan edit - \"remove the background\" --json"
+  cat photo.png | wan edit - \"remove the background\" --json
+
+Reference images: PNG, JPEG, WebP or BMP, at most 20 MB and 240 to 8000 px a side, at
+most 9; a local file is sent as a data URI, a URL as given. The prompt comes last."
     };
 }
 
@@ -76,9 +79,11 @@ The first line on stdout is the base URL it listens on; one line per request goe
     after_help = "Examples:\n  \
         wan generate \"red panda\" -n 2 -o out/\n  \
         wan edit ref.jpg \"make it Van Gogh\" --pro\n  \
-        wan models",
+        wan models\n\n\
+        No key yet? `wan emulator` plays the service offline, at no cost: see `wan emulator --help`.",
     after_long_help = concat!(
         "Examples:\n  wan generate \"red panda\" -n 2 -o out/\n  wan edit ref.jpg \"make it Van Gogh\" --pro\n  wan models\n\n",
+        "No key yet? `wan emulator` plays the service offline, at no cost: see `wan emulator --help`.\n\n",
         env_and_exit!()
     ),
     propagate_version = true
@@ -136,7 +141,8 @@ pub struct GenerateArgs {
 
 #[derive(Debug, Args)]
 pub struct EditArgs {
-    /// Reference images: paths, `-` for standard input, or http(s) URLs (at most 9)
+    /// Reference images: paths, `-` for standard input, or http(s) URLs (at most 9; PNG, JPEG,
+    /// WebP or BMP, at most 20 MB and 240 to 8000 px a side)
     #[arg(value_name = "IMAGE", required = true, num_args = 1..)]
     pub images: Vec<String>,
 
@@ -166,15 +172,16 @@ pub struct RunArgs {
     pub count: u32,
 
     /// The model to use [env: WAN_MODEL] [default: wan2.7-image]
-    #[arg(short, long, value_name = "NAME")]
+    #[arg(short, long, value_name = "NAME", value_parser = Suggested::models(), hide_possible_values = true)]
     pub model: Option<String>,
 
     /// Use wan2.7-image-pro ($0.075 per image instead of $0.030)
     #[arg(long)]
     pub pro: bool,
 
-    /// Folder for the images, created if missing [default: the current folder]
-    #[arg(short, long = "out", value_name = "DIR")]
+    /// Folder for the images, created if missing; `-` writes the one image to standard
+    /// output [default: the current folder]
+    #[arg(short, long = "out", value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
     pub out: Option<PathBuf>,
 
     /// File name stem, instead of one made from the prompt
@@ -220,7 +227,7 @@ pub struct RunArgs {
     pub jobs: usize,
 
     /// Image size, sent as the `size` field
-    #[arg(long, value_name = "WxH", value_parser = parse_size)]
+    #[arg(long, value_name = "WxH", value_parser = Suggested::sizes(), hide_possible_values = true)]
     pub size: Option<Size>,
 
     /// Another field for the request body; VALUE is JSON where it parses, else a string
@@ -234,6 +241,54 @@ pub struct RunArgs {
     /// Refuse to send anything if the run would cost more than this many US dollars
     #[arg(long, value_name = "USD")]
     pub max_cost: Option<String>,
+}
+
+/// A value with suggestions for shell completion that still takes any value: the models
+/// of the catalogue (the service serves others too), the common sizes.
+#[derive(Clone)]
+pub struct Suggested<T> {
+    names: &'static [&'static str],
+    parse: fn(&str) -> Result<T, String>,
+}
+
+/// Sizes every Wan model takes, square and the usual landscape and portrait ones.
+const COMMON_SIZES: &[&str] = &["1024x1024", "1280x720", "720x1280", "1536x1024", "1024x1536", "2048x2048"];
+
+impl Suggested<String> {
+    fn models() -> Self {
+        Self { names: crate::cost::MODEL_NAMES, parse: |text| Ok(text.to_string()) }
+    }
+}
+
+impl Suggested<Size> {
+    fn sizes() -> Self {
+        Self { names: COMMON_SIZES, parse: parse_size }
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> clap::builder::TypedValueParser for Suggested<T> {
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<T, clap::Error> {
+        let text = clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)?;
+        (self.parse)(&text).map_err(|why| {
+            let arg = arg.map_or_else(|| "the value".to_string(), |a| a.to_string());
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("invalid value '{text}' for '{arg}': {why}\n"),
+            )
+            .with_cmd(cmd)
+        })
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(self.names.iter().map(|name| clap::builder::PossibleValue::new(*name))))
+    }
 }
 
 /// A whole number of 1 or more, with a message that says so.

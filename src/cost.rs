@@ -27,6 +27,9 @@ pub const MODELS: &[Model] = &[
     Model { name: PRO_MODEL, flag: "--pro", price: 75_000, purpose: "higher fidelity generation and editing" },
 ];
 
+/// The catalogue's model names, for shell completion.
+pub const MODEL_NAMES: &[&str] = &[DEFAULT_MODEL, PRO_MODEL];
+
 pub fn price_per_image(model: &str) -> Option<Micros> {
     MODELS.iter().find(|m| m.name == model).map(|m| m.price)
 }
