@@ -102,11 +102,11 @@ _wan() {
                     return 0
                     ;;
                 --model)
-                    COMPREPLY=($(compgen -W "wan2.7-image wan2.7-image-pro" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "wan2.7-image wan2.7-image-pro seedream-5-0-260128 seedream-4-5-251128 gpt-image-2 gpt-image-2.5-flare gpt-image-2.5-sunburst gemini-3-pro-image-preview" -- "${cur}"))
                     return 0
                     ;;
                 -m)
-                    COMPREPLY=($(compgen -W "wan2.7-image wan2.7-image-pro" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "wan2.7-image wan2.7-image-pro seedream-5-0-260128 seedream-4-5-251128 gpt-image-2 gpt-image-2.5-flare gpt-image-2.5-sunburst gemini-3-pro-image-preview" -- "${cur}"))
                     return 0
                     ;;
                 --out)
@@ -140,7 +140,7 @@ _wan() {
                     return 0
                     ;;
                 --route)
-                    COMPREPLY=($(compgen -W "auto chat images" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto chat images gemini" -- "${cur}"))
                     return 0
                     ;;
                 --retries)
@@ -175,7 +175,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__emulator)
-            opts="-p -h -V --host --port --api-key --moved-to-images --base64 --noise --size --url-ttl --latency --download-latency --error-429 --retry-after --error-5xx --drop --cut-downloads --slow-downloads --seed --help --version"
+            opts="-p -h -V --host --port --api-key --moved-to-images --base64 --noise --size --balance --url-ttl --latency --download-latency --error-429 --retry-after --error-5xx --drop --cut-downloads --slow-downloads --seed --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -198,6 +198,10 @@ _wan() {
                     return 0
                     ;;
                 --size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --balance)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -272,11 +276,11 @@ _wan() {
                     return 0
                     ;;
                 --model)
-                    COMPREPLY=($(compgen -W "wan2.7-image wan2.7-image-pro" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "wan2.7-image wan2.7-image-pro seedream-5-0-260128 seedream-4-5-251128 gpt-image-2 gpt-image-2.5-flare gpt-image-2.5-sunburst gemini-3-pro-image-preview" -- "${cur}"))
                     return 0
                     ;;
                 -m)
-                    COMPREPLY=($(compgen -W "wan2.7-image wan2.7-image-pro" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "wan2.7-image wan2.7-image-pro seedream-5-0-260128 seedream-4-5-251128 gpt-image-2 gpt-image-2.5-flare gpt-image-2.5-sunburst gemini-3-pro-image-preview" -- "${cur}"))
                     return 0
                     ;;
                 --out)
@@ -310,7 +314,7 @@ _wan() {
                     return 0
                     ;;
                 --route)
-                    COMPREPLY=($(compgen -W "auto chat images" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto chat images gemini" -- "${cur}"))
                     return 0
                     ;;
                 --retries)

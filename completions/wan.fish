@@ -28,14 +28,20 @@ complete -c wan -n "__fish_wan_needs_command" -s h -l help -d 'Print help (see m
 complete -c wan -n "__fish_wan_needs_command" -s V -l version -d 'Print version'
 complete -c wan -n "__fish_wan_needs_command" -f -a "generate" -d 'Make images from a text prompt'
 complete -c wan -n "__fish_wan_needs_command" -f -a "edit" -d 'Make images from reference images and an instruction'
-complete -c wan -n "__fish_wan_needs_command" -f -a "models" -d 'List the models, their price per image, and what each is for'
+complete -c wan -n "__fish_wan_needs_command" -f -a "models" -d 'List the models: their routes, prices, images per request, edit limits and size rules'
 complete -c wan -n "__fish_wan_needs_command" -f -a "emulator" -d 'Run a local, offline stand-in for the AIsa endpoint, with fault injection'
 complete -c wan -n "__fish_wan_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c wan -n "__fish_wan_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c wan -n "__fish_wan_using_subcommand generate" -s f -l file -d 'A batch: one prompt per line (`-` for standard input); blank and `#` lines skipped' -r -F
 complete -c wan -n "__fish_wan_using_subcommand generate" -s n -l count -d 'How many images (requests of at most 4 are sent)' -r
 complete -c wan -n "__fish_wan_using_subcommand generate" -s m -l model -d 'The model to use [env: WAN_MODEL] [default: wan2.7-image]' -r -f -a "wan2.7-image\t''
-wan2.7-image-pro\t''"
+wan2.7-image-pro\t''
+seedream-5-0-260128\t''
+seedream-4-5-251128\t''
+gpt-image-2\t''
+gpt-image-2.5-flare\t''
+gpt-image-2.5-sunburst\t''
+gemini-3-pro-image-preview\t''"
 complete -c wan -n "__fish_wan_using_subcommand generate" -s o -l out -d 'Folder for the images, created if missing; `-` writes the one image to standard output [default: the current folder]' -r -f -a "(__fish_complete_directories)"
 complete -c wan -n "__fish_wan_using_subcommand generate" -l name -d 'File name stem, instead of one made from the prompt' -r
 complete -c wan -n "__fish_wan_using_subcommand generate" -l base-url -d 'The API base URL' -r
@@ -43,7 +49,8 @@ complete -c wan -n "__fish_wan_using_subcommand generate" -l timeout -d 'Seconds
 complete -c wan -n "__fish_wan_using_subcommand generate" -l download-timeout -d 'Seconds to wait for one image download' -r
 complete -c wan -n "__fish_wan_using_subcommand generate" -l route -d 'Where to send requests: chat first and the images route where the model moved (auto), or only one of them' -r -f -a "auto\t'Chat first; the images route where the service has moved the model'
 chat\t'Only POST /chat/completions'
-images\t'Only POST /images/generations and /images/edits'"
+images\t'Only POST /images/generations and /images/edits'
+gemini\t'Only POST /models/{model}:generateContent (or /v1beta/…), one image per request'"
 complete -c wan -n "__fish_wan_using_subcommand generate" -l retries -d 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx (0 disables); never of one that may have been carried out' -r
 complete -c wan -n "__fish_wan_using_subcommand generate" -s j -l jobs -d 'Requests in flight at once, across the whole run' -r
 complete -c wan -n "__fish_wan_using_subcommand generate" -l size -d 'Image size, sent as the `size` field' -r -f -a "1024x1024\t''
@@ -63,7 +70,13 @@ complete -c wan -n "__fish_wan_using_subcommand generate" -s h -l help -d 'Print
 complete -c wan -n "__fish_wan_using_subcommand generate" -s V -l version -d 'Print version'
 complete -c wan -n "__fish_wan_using_subcommand edit" -s n -l count -d 'How many images (requests of at most 4 are sent)' -r
 complete -c wan -n "__fish_wan_using_subcommand edit" -s m -l model -d 'The model to use [env: WAN_MODEL] [default: wan2.7-image]' -r -f -a "wan2.7-image\t''
-wan2.7-image-pro\t''"
+wan2.7-image-pro\t''
+seedream-5-0-260128\t''
+seedream-4-5-251128\t''
+gpt-image-2\t''
+gpt-image-2.5-flare\t''
+gpt-image-2.5-sunburst\t''
+gemini-3-pro-image-preview\t''"
 complete -c wan -n "__fish_wan_using_subcommand edit" -s o -l out -d 'Folder for the images, created if missing; `-` writes the one image to standard output [default: the current folder]' -r -f -a "(__fish_complete_directories)"
 complete -c wan -n "__fish_wan_using_subcommand edit" -l name -d 'File name stem, instead of one made from the prompt' -r
 complete -c wan -n "__fish_wan_using_subcommand edit" -l base-url -d 'The API base URL' -r
@@ -71,7 +84,8 @@ complete -c wan -n "__fish_wan_using_subcommand edit" -l timeout -d 'Seconds to 
 complete -c wan -n "__fish_wan_using_subcommand edit" -l download-timeout -d 'Seconds to wait for one image download' -r
 complete -c wan -n "__fish_wan_using_subcommand edit" -l route -d 'Where to send requests: chat first and the images route where the model moved (auto), or only one of them' -r -f -a "auto\t'Chat first; the images route where the service has moved the model'
 chat\t'Only POST /chat/completions'
-images\t'Only POST /images/generations and /images/edits'"
+images\t'Only POST /images/generations and /images/edits'
+gemini\t'Only POST /models/{model}:generateContent (or /v1beta/…), one image per request'"
 complete -c wan -n "__fish_wan_using_subcommand edit" -l retries -d 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx (0 disables); never of one that may have been carried out' -r
 complete -c wan -n "__fish_wan_using_subcommand edit" -s j -l jobs -d 'Requests in flight at once, across the whole run' -r
 complete -c wan -n "__fish_wan_using_subcommand edit" -l size -d 'Image size, sent as the `size` field' -r -f -a "1024x1024\t''
@@ -95,7 +109,8 @@ complete -c wan -n "__fish_wan_using_subcommand models" -s V -l version -d 'Prin
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l host -d 'Address to listen on' -r
 complete -c wan -n "__fish_wan_using_subcommand emulator" -s p -l port -d 'Port to listen on; 0 picks a free one' -r
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l api-key -d 'Refuse any bearer key but this one (by default any key is taken, none is refused)' -r
-complete -c wan -n "__fish_wan_using_subcommand emulator" -l size -d 'Size of the images drawn, unless a request asks for one' -r
+complete -c wan -n "__fish_wan_using_subcommand emulator" -l size -d 'Size of the images drawn, unless a request asks for one (within the model\'s limits)' -r
+complete -c wan -n "__fish_wan_using_subcommand emulator" -l balance -d 'The account\'s balance at start, in US dollars: `GET /v1/credits/balance` shows it going down by the list price of what is made' -r
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l url-ttl -d 'Seconds an image URL lives; then it answers 403 as an expired CDN link does' -r
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l latency -d 'Milliseconds added before every API answer' -r
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l download-latency -d 'Milliseconds added before every image download' -r
@@ -107,7 +122,7 @@ complete -c wan -n "__fish_wan_using_subcommand emulator" -l cut-downloads -d 'S
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l slow-downloads -d 'Download speed in bytes per second (0: as fast as possible)' -r
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l seed -d 'Seed for the faults: the same seed and order of requests give the same faults' -r
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l moved-to-images -d 'Play the service after 2026-07-28: Wan on /v1/images/*, chat answers model_route_not_supported'
-complete -c wan -n "__fish_wan_using_subcommand emulator" -l base64 -d 'Answer with base64 images instead of URLs'
+complete -c wan -n "__fish_wan_using_subcommand emulator" -l base64 -d 'Answer the Wan models with base64 images instead of URLs (the others answer in their own form: Seedream URLs, gpt-image and Gemini base64)'
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l noise -d 'Scramble every pixel, so images hardly compress (large answers, for size tests)'
 complete -c wan -n "__fish_wan_using_subcommand emulator" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wan -n "__fish_wan_using_subcommand emulator" -s V -l version -d 'Print version'
@@ -115,7 +130,7 @@ complete -c wan -n "__fish_wan_using_subcommand completions" -s h -l help -d 'Pr
 complete -c wan -n "__fish_wan_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator completions help" -f -a "generate" -d 'Make images from a text prompt'
 complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator completions help" -f -a "edit" -d 'Make images from reference images and an instruction'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator completions help" -f -a "models" -d 'List the models, their price per image, and what each is for'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator completions help" -f -a "models" -d 'List the models: their routes, prices, images per request, edit limits and size rules'
 complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator completions help" -f -a "emulator" -d 'Run a local, offline stand-in for the AIsa endpoint, with fault injection'
 complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator completions help" -f -a "completions" -d 'Print a shell completion script'
 complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

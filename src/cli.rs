@@ -103,7 +103,7 @@ pub enum Command {
     #[command(after_help = edit_examples!(),
               after_long_help = concat!(edit_examples!(), "\n\n", env_and_exit!()))]
     Edit(EditArgs),
-    /// List the models, their price per image, and what each is for
+    /// List the models: their routes, prices, images per request, edit limits and size rules
     #[command(after_help = "Examples:\n  wan models\n  wan models --json | jq -r .model")]
     Models {
         /// Print one JSON object per model instead of a table
@@ -162,6 +162,8 @@ pub enum RouteArg {
     Chat,
     /// Only POST /images/generations and /images/edits
     Images,
+    /// Only POST /models/{model}:generateContent (or /v1beta/…), one image per request
+    Gemini,
 }
 
 /// Options shared by `generate` and `edit`.
@@ -228,7 +230,7 @@ pub struct RunArgs {
 
     /// Image size, sent as the `size` field
     #[arg(long, value_name = "WxH", value_parser = Suggested::sizes(), hide_possible_values = true)]
-    pub size: Option<Size>,
+    pub size: Option<SizeArg>,
 
     /// Another field for the request body; VALUE is JSON where it parses, else a string
     #[arg(long = "param", value_name = "KEY=VALUE")]
@@ -247,7 +249,7 @@ pub struct RunArgs {
 /// of the catalogue (the service serves others too), the common sizes.
 #[derive(Clone)]
 pub struct Suggested<T> {
-    names: &'static [&'static str],
+    names: fn() -> Vec<&'static str>,
     parse: fn(&str) -> Result<T, String>,
 }
 
@@ -256,13 +258,13 @@ const COMMON_SIZES: &[&str] = &["1024x1024", "1280x720", "720x1280", "1536x1024"
 
 impl Suggested<String> {
     fn models() -> Self {
-        Self { names: crate::cost::MODEL_NAMES, parse: |text| Ok(text.to_string()) }
+        Self { names: crate::catalogue::names, parse: |text| Ok(text.to_string()) }
     }
 }
 
-impl Suggested<Size> {
+impl Suggested<SizeArg> {
     fn sizes() -> Self {
-        Self { names: COMMON_SIZES, parse: parse_size }
+        Self { names: || COMMON_SIZES.to_vec(), parse: parse_size_arg }
     }
 }
 
@@ -287,7 +289,7 @@ impl<T: Clone + Send + Sync + 'static> clap::builder::TypedValueParser for Sugge
     }
 
     fn possible_values(&self) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
-        Some(Box::new(self.names.iter().map(|name| clap::builder::PossibleValue::new(*name))))
+        Some(Box::new((self.names)().into_iter().map(clap::builder::PossibleValue::new)))
     }
 }
 
@@ -310,6 +312,29 @@ impl std::fmt::Display for Size {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}x{}", self.width, self.height)
     }
+}
+
+/// `--size`: `WxH`, or `auto` (which only gpt-image models take).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SizeArg {
+    Auto,
+    Exact(Size),
+}
+
+impl std::fmt::Display for SizeArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Auto => f.write_str("auto"),
+            Self::Exact(size) => size.fmt(f),
+        }
+    }
+}
+
+fn parse_size_arg(text: &str) -> Result<SizeArg, String> {
+    if text.eq_ignore_ascii_case("auto") {
+        return Ok(SizeArg::Auto);
+    }
+    parse_size(text).map(SizeArg::Exact).map_err(|why| format!("{why}, or auto"))
 }
 
 pub fn parse_size(text: &str) -> Result<Size, String> {
@@ -338,7 +363,8 @@ pub struct EmulatorArgs {
     #[arg(long)]
     pub moved_to_images: bool,
 
-    /// Answer with base64 images instead of URLs
+    /// Answer the Wan models with base64 images instead of URLs (the others answer in
+    /// their own form: Seedream URLs, gpt-image and Gemini base64)
     #[arg(long)]
     pub base64: bool,
 
@@ -346,9 +372,14 @@ pub struct EmulatorArgs {
     #[arg(long)]
     pub noise: bool,
 
-    /// Size of the images drawn, unless a request asks for one
+    /// Size of the images drawn, unless a request asks for one (within the model's limits)
     #[arg(long, value_name = "WxH", default_value = "1024x1024", value_parser = parse_size)]
     pub size: Size,
+
+    /// The account's balance at start, in US dollars: `GET /v1/credits/balance` shows it
+    /// going down by the list price of what is made
+    #[arg(long, value_name = "USD", default_value = "100")]
+    pub balance: String,
 
     /// Seconds an image URL lives; then it answers 403 as an expired CDN link does
     #[arg(long, value_name = "SECS", default_value_t = 3600)]

@@ -1,38 +1,8 @@
-//! The price table and the cost arithmetic, in whole micro-dollars so sums are exact.
+//! The cost arithmetic, in whole micro-dollars so sums are exact; the prices are the catalogue's.
 
-/// A model `wan` knows the price of.
-#[derive(Debug)]
-pub struct Model {
-    pub name: &'static str,
-    pub flag: &'static str,
-    /// Price per image in micro-dollars (1 USD = 1,000,000).
-    pub price: Micros,
-    pub purpose: &'static str,
-}
+use crate::catalogue::{self, Price};
 
 pub type Micros = u64;
-
-pub const DEFAULT_MODEL: &str = "wan2.7-image";
-pub const PRO_MODEL: &str = "wan2.7-image-pro";
-
-/// Prices from the service's Wan 2.7 image page
-/// (https://aisa.one/docs/api-reference/chat/image-generation).
-pub const MODELS: &[Model] = &[
-    Model {
-        name: DEFAULT_MODEL,
-        flag: "(default)",
-        price: 30_000,
-        purpose: "fast, general-purpose image generation and editing",
-    },
-    Model { name: PRO_MODEL, flag: "--pro", price: 75_000, purpose: "higher fidelity generation and editing" },
-];
-
-/// The catalogue's model names, for shell completion.
-pub const MODEL_NAMES: &[&str] = &[DEFAULT_MODEL, PRO_MODEL];
-
-pub fn price_per_image(model: &str) -> Option<Micros> {
-    MODELS.iter().find(|m| m.name == model).map(|m| m.price)
-}
 
 /// Parses the `x-aisa-price-usd` header, such as `0.12`, to the nearest micro-dollar.
 ///
@@ -126,20 +96,27 @@ pub fn cost_of(price: Micros, count: u64) -> Micros {
     price.saturating_mul(count)
 }
 
-/// What a run (or one prompt of it) costs: counted from images the service returned.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// What a run (or one prompt of it) costs: counted from the images (or, for a model
+/// priced per request, the answered requests) the service returned.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Bill {
-    pub per_image: Option<Micros>,
+    pub price: Price,
     /// Images the service returned, and so billed.
     pub count: u64,
-    answers: u64,
+    /// Requests answered with images.
+    pub answers: u64,
     priced_answers: u64,
     reported_sum: Micros,
 }
 
 impl Bill {
     pub fn new(model: &str) -> Self {
-        Self { per_image: price_per_image(model), ..Self::default() }
+        Self { price: catalogue::profile(model).price, count: 0, answers: 0, priced_answers: 0, reported_sum: 0 }
+    }
+
+    /// What a plan of `requests` requests for `images` images would cost at list price.
+    pub fn estimate(model: &str, images: u64, requests: u64) -> Self {
+        Self { count: images, answers: requests, ..Self::new(model) }
     }
 
     /// Adds one answer's images and the price the service reported for it, if any.
@@ -167,19 +144,38 @@ impl Bill {
         (self.answers > 0 && self.priced_answers == self.answers).then_some(self.reported_sum)
     }
 
-    /// The total: the service's own figure where it gave one, else count × price.
-    pub fn total(&self) -> Option<Micros> {
-        self.reported().or_else(|| self.per_image.map(|p| cost_of(p, self.count)))
+    /// What the catalogue's list price makes of it: per image or per request.
+    pub fn listed(&self) -> Option<Micros> {
+        match self.price {
+            Price::PerImage(price) => Some(cost_of(price, self.count)),
+            Price::PerRequest(price) => Some(cost_of(price, self.answers)),
+            Price::ByTokens | Price::Unknown => None,
+        }
     }
 
-    /// `4 × $0.030 = $0.120`, or the service's figure, or `cost unknown`.
-    pub fn describe(&self) -> String {
-        match (self.reported(), self.per_image) {
-            (Some(total), _) => format!("{} (as reported by the service)", format_usd(total)),
-            (None, Some(price)) => {
-                format!("{} × {} = {}", self.count, format_usd(price), format_usd(cost_of(price, self.count)))
+    /// The total: the service's own figure where it gave one, else the list price's.
+    pub fn total(&self) -> Option<Micros> {
+        self.reported().or_else(|| self.listed())
+    }
+
+    /// How the list price makes the total: `4 × $0.030`, `2 requests × $0.035`.
+    pub fn formula(&self) -> Option<String> {
+        match self.price {
+            Price::PerImage(price) => Some(format!("{} × {}", self.count, format_usd(price))),
+            Price::PerRequest(price) => {
+                Some(format!("{} request{} × {}", self.answers, crate::report::plural(self.answers), format_usd(price)))
             }
-            (None, None) => format!("{} × unknown price (cost unknown)", self.count),
+            Price::ByTokens | Price::Unknown => None,
+        }
+    }
+
+    /// `4 × $0.030 = $0.120`, or the service's figure, or why the cost is unknown.
+    pub fn describe(&self) -> String {
+        match (self.reported(), self.formula(), self.listed()) {
+            (Some(total), ..) => format!("{} (as reported by the service)", format_usd(total)),
+            (None, Some(formula), Some(total)) => format!("{formula} = {}", format_usd(total)),
+            _ if self.price == Price::ByTokens => "cost unknown (billed by tokens)".to_string(),
+            _ => format!("{} × unknown price (cost unknown)", self.count),
         }
     }
 }
@@ -189,10 +185,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn knows_the_two_wan_prices() {
-        assert_eq!(price_per_image("wan2.7-image"), Some(30_000));
-        assert_eq!(price_per_image("wan2.7-image-pro"), Some(75_000));
-        assert_eq!(price_per_image("something-else"), None);
+    fn prices_come_from_the_catalogue() {
+        assert_eq!(Bill::new("wan2.7-image").price, Price::PerImage(30_000));
+        assert_eq!(Bill::new("wan2.7-image-pro").price, Price::PerImage(75_000));
+        assert_eq!(Bill::new("something-else").price, Price::Unknown);
+    }
+
+    #[test]
+    fn a_price_per_request_counts_requests_not_images() {
+        let mut bill = Bill::new("seedream-5-0-260128");
+        bill.add_answer(1, None);
+        bill.add_answer(1, None);
+        assert_eq!(bill.total(), Some(70_000));
+        assert_eq!(bill.describe(), "2 requests × $0.035 = $0.070");
+        // a request that returned more images than asked still costs one request
+        bill.add_answer(3, None);
+        assert_eq!(bill.describe(), "3 requests × $0.035 = $0.105");
+        let mut one = Bill::new("seedream-5-0-260128");
+        one.add_answer(1, None);
+        assert_eq!(one.describe(), "1 request × $0.035 = $0.035");
+        let per_image = Bill::estimate("seedream-4-5-251128", 3, 3);
+        assert_eq!(per_image.describe(), "3 × $0.040 = $0.120");
+    }
+
+    #[test]
+    fn a_model_billed_by_tokens_says_so() {
+        let mut bill = Bill::new("gpt-image-2.5-flare");
+        bill.add_answer(2, None);
+        assert_eq!(bill.total(), None);
+        assert_eq!(bill.describe(), "cost unknown (billed by tokens)");
+        bill.add_answer(1, parse_usd("0.2"));
+        assert_eq!(bill.total(), None, "not every answer was priced");
+        let mut reported = Bill::new("gpt-image-2.5-flare");
+        reported.add_answer(2, parse_usd("0.2"));
+        assert_eq!(reported.describe(), "$0.200 (as reported by the service)");
     }
 
     #[test]
@@ -284,7 +310,7 @@ mod tests {
 
     #[test]
     fn limits_are_parsed_exactly_and_rounded_down() {
-        let price = price_per_image("wan2.7-image").unwrap();
+        let price = 30_000;
         // f64 rounding made this 30000 and let a $0.030 image through
         let under = parse_limit_usd("0.0299999").unwrap();
         assert_eq!(under, 29_999);

@@ -18,13 +18,15 @@ pub const MAX_SHOWN: u64 = 20;
 pub fn print(settings: &Settings) -> Result<Outcome, Error> {
     let ui = Ui::new(settings.display, 0);
     let plan = settings.plan();
-    // What the first request would meet: with `auto`, the chat route of the seeds.
-    let adapter = RouteState::new(settings.api.route).first().adapter();
+    // What the first request would meet: with `auto`, the catalogue's route for the
+    // model (the chat route of the seeds for Wan).
+    let routes = crate::catalogue::profile(&settings.model).routes;
+    let adapter = RouteState::new(settings.api.route, routes).first().adapter();
     let mut stdout = Stdout::default();
     let mut url = String::new();
     for i in 0..plan.len().min(MAX_SHOWN) {
         let job = plan::job(settings, plan.get(i).expect("within the plan"));
-        url = settings.api.url(&adapter.path(&job));
+        url = adapter.url(&settings.api, &job);
         ui.verbose(&format!("request {} of {}: POST {url}", i + 1, plan.len()));
         let shown = serde_json::to_string_pretty(&request::abbreviated(&adapter.preview(&job)))
             .expect("JSON always serialises");
@@ -36,8 +38,7 @@ pub fn print(settings: &Settings) -> Result<Outcome, Error> {
             "(the first {MAX_SHOWN} of {n} request bodies are shown; the rest differ only in prompt and n)"
         ));
     }
-    let mut bill = Bill::new(&settings.model);
-    bill.add_answer(plan.images(), None);
+    let bill = Bill::estimate(&settings.model, plan.images(), n);
     ui.summary(&format!(
         "dry run: would send {n} request{} to {url} · {} · {} · nothing was sent",
         plural(n),

@@ -1,6 +1,7 @@
 //! `wan`: parse the arguments, run the command, print any error, exit with its documented code.
 
 mod api;
+mod catalogue;
 mod cli;
 mod completions;
 mod cost;
@@ -10,6 +11,7 @@ mod error;
 mod fetch;
 mod format;
 mod interrupt;
+mod limits;
 mod models;
 mod open_files;
 mod outcome;

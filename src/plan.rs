@@ -4,9 +4,6 @@
 use crate::api::request::Job;
 use crate::settings::Settings;
 
-/// The service returns at most this many images per Wan request.
-pub const MAX_PER_REQUEST: u32 = 4;
-
 /// One API request of the run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Planned {
@@ -14,7 +11,8 @@ pub struct Planned {
     pub n: u32,
 }
 
-/// Every prompt's count split into requests of at most `per_request`:
+/// Every prompt's count split into requests of at most `per_request` (the catalogue's
+/// images per request for the model):
 /// `max, max, …, remainder`, prompt after prompt.
 #[derive(Clone, Copy, Debug)]
 pub struct Plan {
@@ -74,9 +72,25 @@ pub fn job<'a>(settings: &'a Settings, request: Planned) -> Job<'a> {
 mod tests {
     use super::*;
 
+    /// The catalogue's Wan limit.
+    const MAX_PER_REQUEST: u32 = 4;
+
     fn counts(count: u32) -> Vec<u32> {
-        let plan = Plan::new(1, count, MAX_PER_REQUEST);
+        split(count, MAX_PER_REQUEST)
+    }
+
+    fn split(count: u32, per_request: u32) -> Vec<u32> {
+        let plan = Plan::new(1, count, per_request);
         (0..plan.len()).map(|i| plan.get(i).unwrap().n).collect()
+    }
+
+    #[test]
+    fn splits_by_each_model_s_images_per_request() {
+        let per_request = |model| crate::catalogue::profile(model).per_request;
+        assert_eq!(split(23, per_request("gpt-image-2")), vec![10, 10, 3]);
+        assert_eq!(split(3, per_request("seedream-5-0-260128")), vec![1, 1, 1]);
+        assert_eq!(split(2, per_request("gemini-3-pro-image-preview")), vec![1, 1]);
+        assert_eq!(split(6, per_request("wan2.7-image")), vec![4, 2]);
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
+use crate::catalogue::Price;
 use crate::cost::{self, Bill};
 use crate::error::{Error, Kind, sanitize};
 use crate::format::ImageFormat;
@@ -121,16 +122,33 @@ impl PromptResult {
             "prompt": self.prompt,
             "model": model,
             "images": images,
-            "cost": {
-                "per_image": self.bill.per_image.map(cost::to_usd),
-                "count": self.bill.count,
-                "total": self.bill.total().map(cost::to_usd),
-                "currency": "USD",
-            },
+            "cost": self.cost_json(),
             "request_ids": self.request_ids,
             "usage": self.usage,
             "error": self.failure().map(|e| error_json(&e)),
             "unsaved": unsaved,
+        })
+    }
+}
+
+impl PromptResult {
+    /// `{per_image, count, total, currency}` as the contract has it, and the list price's
+    /// unit: `per_request` and `requests` for a model priced per request.
+    fn cost_json(&self) -> Value {
+        let bill = &self.bill;
+        let (per_image, per_request) = match bill.price {
+            Price::PerImage(p) => (Some(cost::to_usd(p)), None),
+            Price::PerRequest(p) => (None, Some(cost::to_usd(p))),
+            Price::ByTokens | Price::Unknown => (None, None),
+        };
+        json!({
+            "per_image": per_image,
+            "per_request": per_request,
+            "unit": bill.price.unit(),
+            "count": bill.count,
+            "requests": bill.answers,
+            "total": bill.total().map(cost::to_usd),
+            "currency": "USD",
         })
     }
 }
@@ -276,7 +294,10 @@ mod tests {
         assert_eq!(value["prompt"], "red panda");
         assert_eq!(value["images"][0]["path"], "out/red-panda-001.png");
         assert_eq!(value["images"][0]["format"], "png");
-        assert_eq!(value["cost"], json!({"per_image": 0.03, "count": 1, "total": 0.03, "currency": "USD"}));
+        assert_eq!(
+            value["cost"],
+            json!({"per_image": 0.03, "per_request": null, "unit": "image", "count": 1, "requests": 1, "total": 0.03, "currency": "USD"})
+        );
         assert_eq!(value["request_ids"], json!(["req_1"]));
         assert_eq!(value["error"], Value::Null);
     }

@@ -59,6 +59,7 @@ impl<'a> Session<'a> {
             _stdout_stage: stage,
             routes: RouteState::remembering(
                 settings.api.route,
+                crate::catalogue::profile(&settings.model).routes,
                 settings
                     .state_dir
                     .clone()

@@ -11,11 +11,12 @@ use serde_json::{Map, Value};
 use crate::api::request::RESERVED_FIELDS;
 use crate::api::route::Route;
 use crate::api::{ApiKey, ApiSettings};
-use crate::cli::{EditArgs, GenerateArgs, RouteArg, RunArgs, Size};
-use crate::cost::{self, DEFAULT_MODEL, PRO_MODEL};
+use crate::catalogue::{DEFAULT_MODEL, PRO_MODEL, Price};
+use crate::cli::{EditArgs, GenerateArgs, RouteArg, RunArgs, SizeArg};
+use crate::cost::{self, Bill};
 use crate::error::{Error, Kind};
 use crate::output::{self, OutputDir};
-use crate::plan::{MAX_PER_REQUEST, Plan};
+use crate::plan::Plan;
 use crate::reference::{self, Reference};
 use crate::ui::Display;
 
@@ -32,6 +33,8 @@ pub struct Settings {
     pub model: String,
     /// Images per prompt.
     pub count: u32,
+    /// Images one request may ask for, from the catalogue (and the route).
+    pub per_request: u32,
     /// `-o` as given; `None` for the current folder.
     pub out: Option<PathBuf>,
     /// `-o -`: the one image's bytes go to standard output, nothing else does.
@@ -59,7 +62,7 @@ impl Settings {
 
     /// The requests of the run, made as they are needed.
     pub fn plan(&self) -> Plan {
-        Plan::new(self.prompts.len(), self.count, MAX_PER_REQUEST)
+        Plan::new(self.prompts.len(), self.count, self.per_request)
     }
 }
 
@@ -223,11 +226,17 @@ fn resolve(
     } else {
         OutputDir::new(run.out.clone()).check()?;
     }
-    let extra = body_fields(run.size, &run.params)?;
+    let route = match run.route {
+        RouteArg::Auto => Route::Auto,
+        RouteArg::Chat => Route::Chat,
+        RouteArg::Images => Route::Images,
+        RouteArg::Gemini => Route::Gemini,
+    };
+    let mut extra = body_fields(run.size, &run.params)?;
+    let per_request = crate::limits::apply(&model, route, reference_args.len(), &mut extra)?;
     let references = reference::load_all(&reference_args, stdin)?;
     if let Some(limit) = &run.max_cost {
-        let plan = Plan::new(prompts.len(), run.count, MAX_PER_REQUEST);
-        check_max_cost(limit, &model, plan.images())?;
+        check_max_cost(limit, &model, Plan::new(prompts.len(), run.count, per_request))?;
     }
     let key = match env.api_key.as_deref() {
         _ if run.dry_run => None,
@@ -243,21 +252,12 @@ fn resolve(
         references,
         model,
         count: run.count,
+        per_request,
         out: run.out.filter(|_| !to_stdout),
         to_stdout,
         name: run.name,
         extra,
-        api: ApiSettings {
-            base,
-            key,
-            timeout: Duration::from_secs(run.timeout),
-            retries: run.retries,
-            route: match run.route {
-                RouteArg::Auto => Route::Auto,
-                RouteArg::Chat => Route::Chat,
-                RouteArg::Images => Route::Images,
-            },
-        },
+        api: ApiSettings { base, key, timeout: Duration::from_secs(run.timeout), retries: run.retries, route },
         download_timeout: Duration::from_secs(run.download_timeout),
         jobs: run.jobs,
         json: run.json,
@@ -287,7 +287,7 @@ fn check_stdout_output(run: &RunArgs, prompts: usize) -> Result<(), Error> {
 }
 
 /// `--size WxH` and `--param KEY=VALUE`, as fields for the body.
-fn body_fields(size: Option<Size>, params: &[String]) -> Result<Map<String, Value>, Error> {
+fn body_fields(size: Option<SizeArg>, params: &[String]) -> Result<Map<String, Value>, Error> {
     let mut fields = Map::new();
     if let Some(size) = size {
         fields.insert("size".into(), Value::String(size.to_string()));
@@ -309,20 +309,21 @@ fn body_fields(size: Option<Size>, params: &[String]) -> Result<Map<String, Valu
     Ok(fields)
 }
 
-/// Refuses, before anything is sent, a run whose price is over the limit or unknown.
-fn check_max_cost(limit: &str, model: &str, images: u64) -> Result<(), Error> {
+/// Refuses, before anything is sent, a run whose list price is over the limit or unknown:
+/// per image or per request, as the catalogue prices the model.
+fn check_max_cost(limit: &str, model: &str, plan: Plan) -> Result<(), Error> {
     let micros = cost::parse_limit_usd(limit)
         .ok_or_else(|| Error::usage(format!("--max-cost {limit:?} is not an amount in US dollars")))?;
-    let Some(price) = cost::price_per_image(model) else {
-        return Err(Error::usage(format!("--max-cost cannot be checked: the price of {model} is unknown")));
+    let bill = Bill::estimate(model, plan.images(), plan.len());
+    let (Some(total), Some(formula)) = (bill.listed(), bill.formula()) else {
+        let why = if bill.price == Price::ByTokens { "not fixed (it is billed by tokens)" } else { "unknown" };
+        return Err(Error::usage(format!("--max-cost cannot be checked: the price of {model} is {why}")));
     };
-    // A product past what a u64 holds is over any limit.
-    let total = cost::cost_of(price, images);
+    // A product past what a u64 holds is over any limit (the sums saturate).
     if total > micros {
         return Err(Error::usage(format!(
-            "this run would cost {} ({images} × {}), more than --max-cost {}",
+            "this run would cost {} ({formula}), more than --max-cost {}",
             cost::format_usd(total),
-            cost::format_usd(price),
             cost::format_usd(micros)
         ))
         .with_hint("lower -n, use fewer prompts, or raise --max-cost"));
@@ -405,7 +406,7 @@ mod tests {
     #[test]
     fn size_and_params_become_body_fields() {
         let fields = body_fields(
-            Some(crate::cli::parse_size("1024X768").unwrap()),
+            Some(SizeArg::Exact(crate::cli::parse_size("1024X768").unwrap())),
             &["seed=42".into(), "watermark=false".into(), "style=oil paint".into(), "x={\"a\":1}".into()],
         )
         .unwrap();
@@ -419,19 +420,31 @@ mod tests {
         for bad in ["novalue", "=1", "n=3", "model=x", "messages=[]"] {
             assert!(body_fields(None, &[bad.into()]).is_err(), "{bad}");
         }
-        assert!(body_fields(Some(Size { width: 5, height: 5 }), &["size=1x1".into()]).is_err());
+        assert!(body_fields(Some(SizeArg::Auto), &["size=1x1".into()]).is_err());
     }
 
     #[test]
     fn max_cost_refuses_runs_over_the_limit_or_of_unknown_price() {
-        assert!(check_max_cost("0.12", "wan2.7-image", 4).is_ok());
-        assert!(check_max_cost("$0.12", "wan2.7-image", 4).is_ok());
-        let over = check_max_cost("0.10", "wan2.7-image", 4).unwrap_err();
+        let wan = |images| Plan::new(1, images, 4);
+        assert!(check_max_cost("0.12", "wan2.7-image", wan(4)).is_ok());
+        assert!(check_max_cost("$0.12", "wan2.7-image", wan(4)).is_ok());
+        let over = check_max_cost("0.10", "wan2.7-image", wan(4)).unwrap_err();
         assert_eq!(over.to_string(), "this run would cost $0.120 (4 × $0.030), more than --max-cost $0.100");
-        assert!(check_max_cost("1", "mystery-model", 1).is_err());
-        assert!(check_max_cost("lots", "wan2.7-image", 1).is_err());
-        // 4,294,967,295 images of 3 prompts: a product no u64 of micro-dollars holds
-        assert!(check_max_cost("1000000", "wan2.7-image", u64::MAX).is_err());
+        assert!(check_max_cost("1", "mystery-model", wan(1)).is_err());
+        assert!(check_max_cost("lots", "wan2.7-image", wan(1)).is_err());
+        // 4,294,967,295 images of 3 prompts at the pro price: past what a u64 of micro-dollars holds
+        let huge = Plan::new(usize::MAX, u32::MAX, 4);
+        assert!(check_max_cost("18446744073709", "wan2.7-image-pro", huge).is_err());
+    }
+
+    #[test]
+    fn max_cost_counts_requests_for_a_model_priced_per_request() {
+        let seedream = Plan::new(1, 3, 1);
+        let over = check_max_cost("0.10", "seedream-5-0-260128", seedream).unwrap_err();
+        assert_eq!(over.to_string(), "this run would cost $0.105 (3 requests × $0.035), more than --max-cost $0.100");
+        assert!(check_max_cost("0.105", "seedream-5-0-260128", seedream).is_ok());
+        let tokens = check_max_cost("100", "gpt-image-2.5-sunburst", Plan::new(1, 1, 10)).unwrap_err();
+        assert!(tokens.to_string().contains("billed by tokens"), "{tokens}");
     }
 
     #[test]

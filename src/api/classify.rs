@@ -19,11 +19,13 @@ pub const MAX_ERROR_BODY: u64 = 64 * 1024;
 pub struct Failure {
     pub error: Error,
     pub route_moved: bool,
+    /// A 404 that is no API error about the model: the path itself does not exist.
+    pub path_missing: bool,
 }
 
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
-        Self { error, route_moved: false }
+        Self { error, route_moved: false, path_missing: false }
     }
 }
 
@@ -40,12 +42,13 @@ pub fn status_failure(status: u16, headers: &HeaderMap, body: &[u8], model: &str
     let meaning = classify(status, &detail, model);
     let retryable = retry::is_retryable_status(status) && !is_permanent(detail.code.as_ref());
     let route_moved = says_moved(status, detail.code.as_ref(), body);
+    let path_missing = status == 404 && !route_moved && !is_unknown_model(status, &detail, model);
     let mut error = Error::new(meaning.kind, meaning.what).with_api(detail);
     error.reach = meaning.reach;
     if let Some(hint) = meaning.hint {
         error = error.with_hint(hint);
     }
-    let failure = Failure { error, route_moved };
+    let failure = Failure { error, route_moved, path_missing };
     if !retryable {
         return Verdict::Fail(failure);
     }
@@ -126,7 +129,7 @@ fn is_unknown_model(status: u16, detail: &ApiDetail, model: &str) -> bool {
 }
 
 fn unknown_model_hint(model: &str) -> String {
-    let known = crate::cost::MODELS.iter().map(|m| m.name);
+    let known = crate::catalogue::MODELS.iter().map(|m| m.name);
     match crate::suggest::nearest(model, known) {
         Some(same) if same == model => format!(
             "{model} is a model wan knows, so your workspace may not be provisioned for it: ask AIsa support, \
@@ -151,8 +154,9 @@ fn says_moved(status: u16, code: Option<&ApiCode>, body: &[u8]) -> bool {
 }
 
 /// What an error body says, read in the contract's order of shapes:
-/// `{error:{type, code, message, request_id}}`, else `error` as a string, else a
-/// top-level `message`, else the raw text. The request id is the body's, else the
+/// `{error:{type, code, message, request_id}}` (or Google's `{error:{code:<int>, message,
+/// status}}`, whose `status` is the code), else `error` as a string, else a top-level
+/// `message`, else the raw text. The request id is the body's, else the
 /// `x-request-id` header's. Every field is redacted of the key: servers echo it.
 pub fn parse_error(status: u16, body: &[u8], header_id: Option<String>) -> ApiDetail {
     let raw = || {
@@ -163,7 +167,7 @@ pub fn parse_error(status: u16, body: &[u8], header_id: Option<String>) -> ApiDe
         Err(_) => (None, raw(), None),
         Ok(root) => match root.get("error") {
             Some(error @ Value::Object(_)) => (
-                text_at(error, "code").or_else(|| text_at(&root, "code")),
+                google_status(error).or_else(|| text_at(error, "code")).or_else(|| text_at(&root, "code")),
                 text_at(error, "message").or_else(raw),
                 text_at(error, "request_id").or_else(|| text_at(&root, "request_id")),
             ),
@@ -180,6 +184,14 @@ pub fn parse_error(status: u16, body: &[u8], header_id: Option<String>) -> ApiDe
         message: redacted(message),
         request_id: redacted(request_id.or(header_id)),
     }
+}
+
+/// Google's error names its kind in `status` (`INVALID_ARGUMENT`, `RESOURCE_EXHAUSTED`)
+/// beside a numeric `code` that only repeats the HTTP status
+/// (https://ai.google.dev/api/rest/v1beta/Status); the exit code still comes from the status.
+fn google_status(error: &Value) -> Option<String> {
+    error.get("code").filter(|c| c.is_number())?;
+    text_at(error, "status").filter(|s| !s.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// A field as text, whether the service sent a string or a number.
@@ -267,6 +279,46 @@ mod tests {
         assert_eq!(error.message.as_deref(), Some("Input should be a valid list: messages[*].content"));
         assert_eq!(error.request_id.as_deref(), Some("req_1"));
         assert_eq!(error.status, Some(400));
+    }
+
+    #[test]
+    fn reads_google_s_error_shape_and_maps_it_to_the_same_exit_codes() {
+        let google = |status: u16, name: &str| {
+            let body = bytes(json!({"error": {"code": status, "message": format!("{name} happened"), "status": name}}));
+            match status_failure(status, &HeaderMap::new(), &body, "gemini-3-pro-image-preview") {
+                Verdict::Fail(f) | Verdict::Retry { error: f, .. } => f.error,
+            }
+        };
+        let invalid = google(400, "INVALID_ARGUMENT");
+        assert_eq!(invalid.api.code, Some(ApiCode::parse("INVALID_ARGUMENT")));
+        assert_eq!(invalid.api.message.as_deref(), Some("INVALID_ARGUMENT happened"));
+        assert_eq!(invalid.kind.exit_code(), 4);
+        assert_eq!(google(401, "UNAUTHENTICATED").kind.exit_code(), 3);
+        assert_eq!(google(403, "PERMISSION_DENIED").kind.exit_code(), 3);
+        assert_eq!(google(429, "RESOURCE_EXHAUSTED").kind.exit_code(), 5);
+        assert_eq!(google(503, "UNAVAILABLE").kind.exit_code(), 6);
+        let retried = status_failure(
+            429,
+            &HeaderMap::new(),
+            &bytes(json!({"error": {"code": 429, "status": "RESOURCE_EXHAUSTED"}})),
+            "g",
+        );
+        assert!(matches!(retried, Verdict::Retry { .. }));
+    }
+
+    #[test]
+    fn a_404_is_a_missing_path_unless_it_is_about_the_model() {
+        let missing = |body: &[u8]| match status_failure(404, &HeaderMap::new(), body, "gemini-3-pro-image-preview") {
+            Verdict::Fail(f) => f.path_missing,
+            Verdict::Retry { .. } => panic!("a 404 is not retried"),
+        };
+        assert!(missing(b"404 page not found"));
+        assert!(missing(br#"{"error":{"code":"unknown_endpoint","message":"no such route"}}"#));
+        let about_model = json!({"error": {"code": 404, "status": "NOT_FOUND",
+            "message": "models/gemini-3-pro-image-preview is not found for API version v1"}});
+        assert!(!missing(&bytes(about_model)));
+        assert!(!missing(br#"{"error":{"code":"model_not_found","message":"no"}}"#));
+        assert!(!missing(br#"{"error":{"code":"model_route_not_supported","message":"no"}}"#));
     }
 
     #[test]

@@ -121,10 +121,23 @@ pub struct Api<'a> {
 impl Api<'_> {
     /// Sends one job on the run's route. With `--route auto`, an answer saying the model
     /// moved sends the same job once to the other route, and the rest of the run goes
-    /// there directly; the rejected request is neither billed nor a retry.
+    /// there directly; the rejected request is neither billed nor a retry. On the Gemini
+    /// route, a `/models/…` path that does not exist sends it once to `/v1beta/models/…`,
+    /// and the rest of the run goes there.
     pub fn generate(&self, job: &Job) -> Result<Answer, Error> {
         let endpoint = self.routes.first();
         match self.send(endpoint, job) {
+            Err(failure) if failure.path_missing && endpoint == Endpoint::Gemini => {
+                let next = Endpoint::GeminiBeta;
+                if self.routes.mark_beta() {
+                    let (from, to) =
+                        (endpoint.adapter().url(self.settings, job), next.adapter().url(self.settings, job));
+                    self.ui.warn(&format!(
+                        "{from} does not exist here (HTTP 404); sending to {to}, as the later docs say"
+                    ));
+                }
+                self.send(next, job).map_err(|failure| failure.error)
+            }
             Err(failure) if failure.route_moved => {
                 let Some(next) = self.routes.fallback(endpoint) else { return Err(failure.error) };
                 if self.routes.mark_moved() {
@@ -152,7 +165,7 @@ impl Api<'_> {
     fn send(&self, endpoint: Endpoint, job: &Job) -> Result<Answer, Failure> {
         let adapter = endpoint.adapter();
         let payload = adapter.payload(job, self.uploads)?;
-        let url = self.settings.url(&adapter.path(job));
+        let url = adapter.url(self.settings, job);
         let retries = self.settings.retries;
         retry::retrying(
             Policy::api(retries),
@@ -210,6 +223,15 @@ impl Api<'_> {
             Err(Unreadable::Lost(e)) => return Err(Verdict::Fail(self.body_lost(&e))),
             Err(Unreadable::Malformed(what)) if what.is_empty() => return Err(malformed(body.not_json())),
             Err(Unreadable::Malformed(what)) => return Err(malformed(what)),
+            Err(Unreadable::Refused(text)) => {
+                // The model's own words go where the API's message would, so they are
+                // cleaned and cut like any text from the server.
+                let detail = ApiDetail { message: Some(text), request_id: header_id.clone(), ..ApiDetail::default() };
+                return Err(Error::new(Kind::Rejected, format!("{} answered with text and no image", job.model))
+                    .with_api(detail)
+                    .with_hint("the model refused or misread the prompt; rephrase it, or ask for a picture plainly")
+                    .into());
+            }
         };
         Ok(Answer {
             images: images.images,

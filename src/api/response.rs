@@ -69,6 +69,8 @@ pub enum Unreadable {
     Lost(std::io::Error),
     /// The body is not what the API documents (the text says what is wrong).
     Malformed(String),
+    /// The model answered without an image, saying why (a Gemini model's text).
+    Refused(String),
 }
 
 /// Reads a JSON answer of type `T` as it streams from `body`. Fields `T` does not name

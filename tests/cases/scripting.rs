@@ -40,7 +40,10 @@ fn json_gives_one_object_per_prompt_with_every_field() {
             json!({"path": "out/red-panda-002.jpg", "bytes": jpeg(2).len(), "format": "jpeg", "source": "base64", "url": null}),
         ]
     );
-    assert_eq!(line["cost"], json!({"per_image": 0.03, "count": 2, "total": 0.06, "currency": "USD"}));
+    assert_eq!(
+        line["cost"],
+        json!({"per_image": 0.03, "per_request": null, "unit": "image", "count": 2, "requests": 1, "total": 0.06, "currency": "USD"})
+    );
     assert_eq!(line["request_ids"], json!(["req_hdr_1"]));
     assert_eq!(line["usage"], json!({"prompt_tokens": 104, "completion_tokens": 8, "total_tokens": 112}));
     assert_eq!(line["error"], Value::Null);
@@ -287,9 +290,10 @@ fn models_lists_names_prices_and_purposes() {
         "{text}"
     );
     let lines = json_lines(&sb.wan().args(["models", "--json"]).output().unwrap());
-    assert_eq!(lines.len(), 2);
+    assert_eq!(lines.len(), 8, "the whole catalogue");
     assert_eq!(lines[1]["model"], "wan2.7-image-pro");
     assert_eq!(lines[1]["price_per_image"], 0.075);
+    assert_eq!(lines[1]["price_unit"], "image");
     assert_eq!(lines[0]["currency"], "USD");
     assert!(lines[0]["purpose"].as_str().unwrap().contains("general-purpose"));
 }

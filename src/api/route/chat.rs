@@ -179,7 +179,7 @@ mod tests {
 
     fn read(value: Value) -> Result<Images, String> {
         Chat.read(&mut value.to_string().as_bytes()).map_err(|e| match e {
-            Unreadable::Malformed(m) => m,
+            Unreadable::Malformed(m) | Unreadable::Refused(m) => m,
             Unreadable::Lost(e) => e.to_string(),
         })
     }

@@ -2,9 +2,11 @@
 //! small interface, so the sending, retrying, fallback and saving code never knows
 //! which route it speaks. Chat is the route of the seed documents; the images route is
 //! where the service's later docs moved the Wan models
-//! (https://aisa.one/docs/api-reference/chat/image-generation).
+//! (https://aisa.one/docs/api-reference/chat/image-generation) and where Seedream and
+//! gpt-image live; the Gemini route is Google's `generateContent`.
 
 mod chat;
+mod gemini;
 mod images;
 pub mod memory;
 
@@ -16,8 +18,10 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use serde_json::Value;
 
+use super::ApiSettings;
 use super::request::Job;
 use super::response::{Images, Unreadable};
+use crate::catalogue::Routes;
 use crate::error::Error;
 use crate::reference::LocalImage;
 use memory::RouteMemory;
@@ -37,6 +41,11 @@ pub type Uploads<'a> = &'a dyn Fn() -> Result<&'a [LocalImage], Error>;
 pub trait Adapter: Sync {
     /// The path after the base URL.
     fn path(&self, job: &Job) -> String;
+    /// Where the request goes: the path after the base URL, unless the route lives
+    /// elsewhere on the host.
+    fn url(&self, api: &ApiSettings, job: &Job) -> String {
+        api.url(&self.path(job))
+    }
     /// The body of the request for `job`.
     fn payload<'a>(&self, job: &Job, uploads: Uploads<'a>) -> Result<Payload<'a>, Error>;
     /// The body as `--dry-run` shows it: JSON, or the form described field by field.
@@ -48,10 +57,20 @@ pub trait Adapter: Sync {
 /// What the user asked for with `--route` / `WAN_ROUTE`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Route {
-    /// Chat first; the images route once the service says the model moved.
+    /// The model's own route from the catalogue: for Wan, chat first and the images
+    /// route once the service says the model moved.
     Auto,
     Chat,
     Images,
+    Gemini,
+}
+
+impl Route {
+    /// Whether requests go to the Gemini route, whose requests make one image each and
+    /// take no `size`.
+    pub fn is_gemini(self, routes: Routes) -> bool {
+        self == Self::Gemini || (self == Self::Auto && routes == Routes::Gemini)
+    }
 }
 
 /// One endpoint family a request can go to.
@@ -59,6 +78,10 @@ pub enum Route {
 pub enum Endpoint {
     Chat,
     Images,
+    /// `{base}/models/{model}:generateContent`, the seed documents' path.
+    Gemini,
+    /// `/v1beta/models/{model}:generateContent` on the same host, the later docs' path.
+    GeminiBeta,
 }
 
 impl Endpoint {
@@ -66,6 +89,8 @@ impl Endpoint {
         match self {
             Self::Chat => &chat::Chat,
             Self::Images => &images::ImagesRoute,
+            Self::Gemini => &gemini::GEMINI,
+            Self::GeminiBeta => &gemini::GEMINI_BETA,
         }
     }
 }
@@ -74,46 +99,62 @@ impl Endpoint {
 #[derive(Debug)]
 pub struct RouteState {
     chosen: Route,
+    /// The model's routes in the catalogue, which `auto` follows.
+    routes: Routes,
     moved: AtomicBool,
     /// The move was remembered from an earlier run, not learned in this one.
     remembered: AtomicBool,
     memory: Option<RouteMemory>,
+    /// The Gemini route's `/models/…` did not exist and `/v1beta/models/…` is used.
+    beta: AtomicBool,
     /// Reference images as files for the images route's form, made once per run
     /// (URL references are downloaded for it).
     uploads: OnceLock<Result<Vec<LocalImage>, Error>>,
 }
 
 impl RouteState {
-    pub fn new(chosen: Route) -> Self {
-        Self::remembering(chosen, None)
+    pub fn new(chosen: Route, routes: Routes) -> Self {
+        Self::remembering(chosen, routes, None)
     }
 
-    /// With `auto`, starts on the route an earlier run learned, where `memory` has one.
-    pub fn remembering(chosen: Route, memory: Option<RouteMemory>) -> Self {
-        let memory = memory.filter(|_| chosen == Route::Auto);
+    /// With `auto` and a model that starts on chat, starts on the route an earlier run
+    /// learned, where `memory` has one.
+    pub fn remembering(chosen: Route, routes: Routes, memory: Option<RouteMemory>) -> Self {
+        let memory = memory.filter(|_| chosen == Route::Auto && routes == Routes::ChatThenImages);
         let recalled = memory.as_ref().and_then(|m| m.recall(SystemTime::now())) == Some(Endpoint::Images);
         Self {
             chosen,
+            routes,
             moved: AtomicBool::new(recalled),
             remembered: AtomicBool::new(recalled),
             memory,
+            beta: AtomicBool::new(false),
             uploads: OnceLock::new(),
         }
     }
 
-    /// Where the next request goes: once a fallback has happened, straight to images.
+    /// Where the next request goes: the catalogue's route for `auto`; once a fallback
+    /// has happened, straight to where it led.
     pub fn first(&self) -> Endpoint {
-        match self.chosen {
-            Route::Chat => Endpoint::Chat,
-            Route::Images => Endpoint::Images,
-            Route::Auto if self.moved.load(Ordering::Relaxed) => Endpoint::Images,
-            Route::Auto => Endpoint::Chat,
+        let gemini = || if self.beta.load(Ordering::Relaxed) { Endpoint::GeminiBeta } else { Endpoint::Gemini };
+        match (self.chosen, self.routes) {
+            (Route::Chat, _) => Endpoint::Chat,
+            (Route::Images, _) | (Route::Auto, Routes::Images) => Endpoint::Images,
+            (Route::Gemini, _) | (Route::Auto, Routes::Gemini) => gemini(),
+            (Route::Auto, Routes::ChatThenImages) if self.moved.load(Ordering::Relaxed) => Endpoint::Images,
+            (Route::Auto, Routes::ChatThenImages) => Endpoint::Chat,
         }
     }
 
     /// Where a job goes after `from` said the model moved, if `--route` allows it.
     pub fn fallback(&self, from: Endpoint) -> Option<Endpoint> {
         (self.chosen == Route::Auto && from == Endpoint::Chat).then_some(Endpoint::Images)
+    }
+
+    /// Remembers, for the rest of the run, that the Gemini route lives under `/v1beta`;
+    /// true the first time, to say so once.
+    pub fn mark_beta(&self) -> bool {
+        !self.beta.swap(true, Ordering::Relaxed)
     }
 
     /// Remembers that the service moved, for this run and the next ones; true the first
@@ -150,34 +191,59 @@ mod tests {
 
     #[test]
     fn auto_switches_once_and_stays_switched() {
-        let routes = RouteState::new(Route::Auto);
+        let routes = RouteState::new(Route::Auto, Routes::ChatThenImages);
         assert_eq!(routes.first(), Endpoint::Chat);
         assert_eq!(routes.fallback(Endpoint::Chat), Some(Endpoint::Images));
         assert!(routes.mark_moved());
         assert!(!routes.mark_moved());
         assert_eq!(routes.first(), Endpoint::Images);
         assert_eq!(routes.fallback(Endpoint::Images), None);
-        assert_eq!(RouteState::new(Route::Chat).first(), Endpoint::Chat);
-        assert_eq!(RouteState::new(Route::Chat).fallback(Endpoint::Chat), None);
-        assert_eq!(RouteState::new(Route::Images).first(), Endpoint::Images);
+        let wan = Routes::ChatThenImages;
+        assert_eq!(RouteState::new(Route::Chat, wan).first(), Endpoint::Chat);
+        assert_eq!(RouteState::new(Route::Chat, wan).fallback(Endpoint::Chat), None);
+        assert_eq!(RouteState::new(Route::Images, wan).first(), Endpoint::Images);
+    }
+
+    #[test]
+    fn auto_takes_the_catalogue_s_route_and_an_explicit_route_wins() {
+        assert_eq!(RouteState::new(Route::Auto, Routes::Images).first(), Endpoint::Images);
+        assert_eq!(RouteState::new(Route::Auto, Routes::Gemini).first(), Endpoint::Gemini);
+        assert_eq!(RouteState::new(Route::Gemini, Routes::ChatThenImages).first(), Endpoint::Gemini);
+        assert_eq!(RouteState::new(Route::Chat, Routes::Gemini).first(), Endpoint::Chat);
+        assert!(Route::Auto.is_gemini(Routes::Gemini));
+        assert!(Route::Gemini.is_gemini(Routes::Images));
+        assert!(!Route::Images.is_gemini(Routes::Gemini));
+    }
+
+    #[test]
+    fn the_gemini_route_moves_to_v1beta_once_for_the_run() {
+        let routes = RouteState::new(Route::Auto, Routes::Gemini);
+        assert_eq!(routes.first(), Endpoint::Gemini);
+        assert!(routes.mark_beta());
+        assert!(!routes.mark_beta());
+        assert_eq!(routes.first(), Endpoint::GeminiBeta);
+        assert_eq!(routes.fallback(Endpoint::GeminiBeta), None);
+        let explicit = RouteState::new(Route::Gemini, Routes::ChatThenImages);
+        explicit.mark_beta();
+        assert_eq!(explicit.first(), Endpoint::GeminiBeta);
     }
 
     #[test]
     fn a_remembered_move_is_used_then_forgotten_when_refused() {
         let dir = tempfile::tempdir().unwrap();
         let memory = || Some(RouteMemory::new(dir.path().to_path_buf(), "http://h/v1", "m"));
-        let first_run = RouteState::remembering(Route::Auto, memory());
+        let first_run = RouteState::remembering(Route::Auto, Routes::ChatThenImages, memory());
         assert_eq!(first_run.first(), Endpoint::Chat);
         assert!(first_run.mark_moved());
-        let next_run = RouteState::remembering(Route::Auto, memory());
+        let next_run = RouteState::remembering(Route::Auto, Routes::ChatThenImages, memory());
         assert_eq!(next_run.first(), Endpoint::Images);
         assert!(!next_run.mark_moved(), "no notice for a remembered move");
         assert_eq!(next_run.forget_remembered(Endpoint::Images), Some(Endpoint::Chat));
         assert_eq!(next_run.first(), Endpoint::Chat);
         assert_eq!(next_run.forget_remembered(Endpoint::Images), None);
-        assert_eq!(RouteState::remembering(Route::Auto, memory()).first(), Endpoint::Chat);
+        assert_eq!(RouteState::remembering(Route::Auto, Routes::ChatThenImages, memory()).first(), Endpoint::Chat);
         // an explicit --route ignores the memory
         first_run.mark_moved();
-        assert_eq!(RouteState::remembering(Route::Chat, memory()).first(), Endpoint::Chat);
+        assert_eq!(RouteState::remembering(Route::Chat, Routes::ChatThenImages, memory()).first(), Endpoint::Chat);
     }
 }

@@ -1,0 +1,173 @@
+//! The catalogue's limits applied to a run before anything is sent: edit support, the
+//! number of references, the size rule, and how many images one request may ask for.
+
+use serde_json::{Map, Value};
+
+use crate::api::route::Route;
+use crate::catalogue::{self, GPT_IMAGE_MAX_SIDE, SizeRule, thousands};
+use crate::cli::{Size, parse_size};
+use crate::error::Error;
+
+/// The hint for a size on the Gemini route: what it takes instead.
+pub const IMAGE_CONFIG_HINT: &str =
+    r#"the gemini route sets the picture with --param imageConfig='{"aspectRatio":"16:9","imageSize":"2K"}'"#;
+
+/// Checks a run for `model` on `route` with `references` reference images and the body
+/// fields `extra`, adding the `size` the model always needs; returns the images one
+/// request may ask for.
+pub fn apply(model: &str, route: Route, references: usize, extra: &mut Map<String, Value>) -> Result<u32, Error> {
+    let profile = catalogue::profile(model);
+    let gemini = route.is_gemini(profile.routes);
+    check_references(model, profile.max_references, references)?;
+    let rule = if gemini { SizeRule::NoSize } else { profile.size };
+    if let Some(size) = check_size(model, rule, extra.get("size"))? {
+        extra.insert("size".into(), Value::String(size.to_string()));
+    }
+    // The Gemini route makes one image per request, whatever the model.
+    Ok(if gemini { 1 } else { profile.per_request })
+}
+
+fn check_references(model: &str, max: usize, given: usize) -> Result<(), Error> {
+    if given == 0 {
+        return Ok(());
+    }
+    if max == 0 {
+        return Err(Error::usage(format!("{model} cannot edit images: the service has no edit route for it"))
+            .with_hint(format!("models that can: {}", catalogue::editors().join(", "))));
+    }
+    if given > max {
+        return Err(Error::usage(format!("{given} reference images given; {model} takes at most {max}")));
+    }
+    Ok(())
+}
+
+/// Checks the size a run would send against `rule`; `Some` is the size to send where
+/// none was given and the model needs one.
+fn check_size(model: &str, rule: SizeRule, given: Option<&Value>) -> Result<Option<Size>, Error> {
+    let text = given.map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string));
+    let refuse = |why: String, hint: &str| Err(Error::usage(why).with_hint(hint));
+    let exact = |text: &str| parse_size(text).ok();
+    match (rule, text.as_deref()) {
+        (_, None) => match rule {
+            SizeRule::MinPixels { default, .. } => Ok(Some(default)),
+            _ => Ok(None),
+        },
+        (SizeRule::NoSize, Some(_)) => {
+            refuse(format!("--size does not apply on the gemini route: {model} takes no size field"), IMAGE_CONFIG_HINT)
+        }
+        (SizeRule::GptImage, Some(t)) if t.eq_ignore_ascii_case("auto") => Ok(None),
+        (_, Some(t)) if t.eq_ignore_ascii_case("auto") => {
+            refuse(format!("--size auto is for gpt-image models; {model} takes WxH"), "for example --size 1024x1024")
+        }
+        (SizeRule::AsGiven, Some(_)) => Ok(None),
+        (SizeRule::MinPixels { min_pixels, default }, Some(t)) => match exact(t) {
+            None => refuse(format!("--size {t} is not WxH, which {model} needs"), "for example --size 2048x2048"),
+            Some(size) if pixels(size) < min_pixels => refuse(
+                format!(
+                    "--size {size} is too small for {model}: width × height must be at least {} pixels \
+                     ({size} is {})",
+                    thousands(min_pixels),
+                    thousands(pixels(size))
+                ),
+                &format!("--size {default} (its default), or 1920x1920 at the least"),
+            ),
+            Some(_) => Ok(None),
+        },
+        (SizeRule::GptImage, Some(t)) => {
+            let hint = "for example 1024x1024, 1536x1024, 1024x1536, or auto";
+            let Some(size) = exact(t) else {
+                return refuse(format!("--size {t} is not WxH or auto, which {model} needs"), hint);
+            };
+            let (long, short) = (size.width.max(size.height), size.width.min(size.height));
+            if size.width % 16 != 0 || size.height % 16 != 0 {
+                refuse(format!("--size {size} does not suit {model}: both sides must be multiples of 16"), hint)
+            } else if long > GPT_IMAGE_MAX_SIDE {
+                refuse(
+                    format!(
+                        "--size {size} does not suit {model}: the longer side must be at most {GPT_IMAGE_MAX_SIDE}"
+                    ),
+                    hint,
+                )
+            } else if u64::from(long) > 3 * u64::from(short) {
+                let ratio = f64::from(long) / f64::from(short);
+                refuse(
+                    format!("--size {size} does not suit {model}: the ratio must be at most 3:1 (it is {ratio:.2}:1)"),
+                    hint,
+                )
+            } else {
+                Ok(None)
+            }
+        }
+    }
+}
+
+fn pixels(size: Size) -> u64 {
+    u64::from(size.width) * u64::from(size.height)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn run(model: &str, route: Route, refs: usize, size: Option<&str>) -> Result<(u32, Option<Value>), String> {
+        let mut extra = Map::new();
+        if let Some(size) = size {
+            extra.insert("size".into(), json!(size));
+        }
+        apply(model, route, refs, &mut extra)
+            .map(|n| (n, extra.get("size").cloned()))
+            .map_err(|e| format!("{e} / {}", e.hint.clone().unwrap_or_default()))
+    }
+
+    const SEEDREAM: &str = "seedream-5-0-260128";
+
+    #[test]
+    fn seedream_always_gets_a_size_of_at_least_its_minimum() {
+        assert_eq!(run(SEEDREAM, Route::Auto, 0, None), Ok((1, Some(json!("2048x2048")))));
+        assert_eq!(run(SEEDREAM, Route::Auto, 0, Some("1920x1920")), Ok((1, Some(json!("1920x1920")))));
+        let small = run(SEEDREAM, Route::Auto, 0, Some("1024x1024")).unwrap_err();
+        assert!(small.contains("at least 3,686,400 pixels (1024x1024 is 1,048,576)"), "{small}");
+        assert!(run("seedream-9", Route::Auto, 0, Some("1919x1920")).is_err(), "the family's rule for unknown ones");
+        assert!(run(SEEDREAM, Route::Auto, 0, Some("big")).unwrap_err().contains("not WxH"));
+        assert!(run(SEEDREAM, Route::Auto, 0, Some("auto")).unwrap_err().contains("auto is for gpt-image"));
+    }
+
+    #[test]
+    fn gpt_image_takes_auto_or_multiples_of_16_within_3840_and_3_to_1() {
+        for good in ["auto", "AUTO", "1024x1024", "1536x1024", "3840x1280", "16x16"] {
+            assert_eq!(run("gpt-image-2", Route::Auto, 0, Some(good)).map(|r| r.0), Ok(10), "{good}");
+        }
+        let why = |size| run("gpt-image-2", Route::Auto, 0, Some(size)).unwrap_err();
+        assert!(why("1000x1000").contains("multiples of 16"));
+        assert!(why("4096x1024").contains("at most 3840"));
+        assert!(why("3840x1264").contains("ratio must be at most 3:1 (it is 3.04:1)"), "{}", why("3840x1264"));
+        assert_eq!(run("gpt-image-2", Route::Auto, 0, None), Ok((10, None)));
+    }
+
+    #[test]
+    fn the_gemini_route_takes_no_size_and_hints_at_image_config() {
+        let why = run("gemini-3-pro-image-preview", Route::Auto, 0, Some("1024x1024")).unwrap_err();
+        assert!(why.contains("--size does not apply on the gemini route"), "{why}");
+        assert!(why.contains(r#"--param imageConfig='{"aspectRatio":"16:9","imageSize":"2K"}'"#), "{why}");
+        assert!(run("wan2.7-image", Route::Gemini, 0, Some("1024x1024")).is_err(), "the route decides");
+        assert_eq!(run("wan2.7-image", Route::Gemini, 0, None), Ok((1, None)), "one image per request");
+        assert_eq!(run("gemini-3-pro-image-preview", Route::Auto, 14, None), Ok((1, None)));
+    }
+
+    #[test]
+    fn edits_need_a_model_that_edits_and_no_more_references_than_it_takes() {
+        let why = run(SEEDREAM, Route::Auto, 1, None).unwrap_err();
+        assert!(why.starts_with("seedream-5-0-260128 cannot edit images"), "{why}");
+        assert!(why.contains("gpt-image-2"), "{why}");
+        assert!(
+            run("gpt-image-2", Route::Auto, 17, None)
+                .unwrap_err()
+                .contains("17 reference images given; gpt-image-2 takes at most 16")
+        );
+        assert!(run("gpt-image-2", Route::Auto, 16, None).is_ok());
+        assert!(run("gemini-3-pro-image-preview", Route::Auto, 15, None).unwrap_err().contains("at most 14"));
+        assert!(run("wan2.7-image", Route::Auto, 10, None).unwrap_err().contains("at most 9"));
+        assert!(run("wan2.7-image", Route::Auto, 9, Some("auto")).unwrap_err().contains("auto is for"));
+    }
+}
