@@ -104,6 +104,32 @@ pub const SEEDREAM_MIN_PIXELS: u64 = 3_686_400;
 const SEEDREAM_DEFAULT: Size = Size { width: 2048, height: 2048 };
 
 impl SizeRule {
+    /// What is wrong with `size` under this rule, if anything: the rule it breaks, in
+    /// words (shared by the client's checks and the emulator's refusals).
+    pub fn problem(self, size: Size) -> Option<String> {
+        let (long, short) = (size.width.max(size.height), size.width.min(size.height));
+        let pixels = u64::from(size.width) * u64::from(size.height);
+        match self {
+            Self::AsGiven | Self::NoSize => None,
+            Self::MinPixels { min_pixels, .. } if pixels < min_pixels => Some(format!(
+                "width × height must be at least {} pixels ({size} is {})",
+                thousands(min_pixels),
+                thousands(pixels)
+            )),
+            Self::MinPixels { .. } => None,
+            Self::GptImage if !size.width.is_multiple_of(16) || !size.height.is_multiple_of(16) => {
+                Some("both sides must be multiples of 16".to_string())
+            }
+            Self::GptImage if long > GPT_IMAGE_MAX_SIDE => {
+                Some(format!("the longer side must be at most {GPT_IMAGE_MAX_SIDE}"))
+            }
+            Self::GptImage if u64::from(long) > 3 * u64::from(short) => {
+                Some(format!("the ratio must be at most 3:1 (it is {:.2}:1)", f64::from(long) / f64::from(short)))
+            }
+            Self::GptImage => None,
+        }
+    }
+
     pub fn describe(self) -> String {
         match self {
             Self::AsGiven => "WxH, as given".to_string(),

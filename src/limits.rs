@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::api::route::Route;
-use crate::catalogue::{self, GPT_IMAGE_MAX_SIDE, SizeRule, thousands};
+use crate::catalogue::{self, SizeRule};
 use crate::cli::{Size, parse_size};
 use crate::error::Error;
 
@@ -46,63 +46,35 @@ fn check_references(model: &str, max: usize, given: usize) -> Result<(), Error> 
 fn check_size(model: &str, rule: SizeRule, given: Option<&Value>) -> Result<Option<Size>, Error> {
     let text = given.map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string));
     let refuse = |why: String, hint: &str| Err(Error::usage(why).with_hint(hint));
-    let exact = |text: &str| parse_size(text).ok();
-    match (rule, text.as_deref()) {
-        (_, None) => match rule {
-            SizeRule::MinPixels { default, .. } => Ok(Some(default)),
-            _ => Ok(None),
-        },
-        (SizeRule::NoSize, Some(_)) => {
+    let example = match rule {
+        SizeRule::MinPixels { default, .. } => format!("--size {default} (its default), or 1920x1920 at the least"),
+        SizeRule::GptImage => "for example 1024x1024, 1536x1024, 1024x1536, or auto".to_string(),
+        _ => "for example --size 1024x1024".to_string(),
+    };
+    let Some(text) = text else {
+        return Ok(match rule {
+            SizeRule::MinPixels { default, .. } => Some(default),
+            _ => None,
+        });
+    };
+    let auto = text.eq_ignore_ascii_case("auto");
+    match rule {
+        SizeRule::NoSize => {
             refuse(format!("--size does not apply on the gemini route: {model} takes no size field"), IMAGE_CONFIG_HINT)
         }
-        (SizeRule::GptImage, Some(t)) if t.eq_ignore_ascii_case("auto") => Ok(None),
-        (_, Some(t)) if t.eq_ignore_ascii_case("auto") => {
-            refuse(format!("--size auto is for gpt-image models; {model} takes WxH"), "for example --size 1024x1024")
-        }
-        (SizeRule::AsGiven, Some(_)) => Ok(None),
-        (SizeRule::MinPixels { min_pixels, default }, Some(t)) => match exact(t) {
-            None => refuse(format!("--size {t} is not WxH, which {model} needs"), "for example --size 2048x2048"),
-            Some(size) if pixels(size) < min_pixels => refuse(
-                format!(
-                    "--size {size} is too small for {model}: width × height must be at least {} pixels \
-                     ({size} is {})",
-                    thousands(min_pixels),
-                    thousands(pixels(size))
-                ),
-                &format!("--size {default} (its default), or 1920x1920 at the least"),
-            ),
-            Some(_) => Ok(None),
-        },
-        (SizeRule::GptImage, Some(t)) => {
-            let hint = "for example 1024x1024, 1536x1024, 1024x1536, or auto";
-            let Some(size) = exact(t) else {
-                return refuse(format!("--size {t} is not WxH or auto, which {model} needs"), hint);
+        SizeRule::GptImage if auto => Ok(None),
+        _ if auto => refuse(format!("--size auto is for gpt-image models; {model} takes WxH"), &example),
+        SizeRule::AsGiven => Ok(None),
+        SizeRule::MinPixels { .. } | SizeRule::GptImage => {
+            let Some(size) = parse_size(&text).ok() else {
+                return refuse(format!("--size {text} is not WxH, which {model} needs"), &example);
             };
-            let (long, short) = (size.width.max(size.height), size.width.min(size.height));
-            if size.width % 16 != 0 || size.height % 16 != 0 {
-                refuse(format!("--size {size} does not suit {model}: both sides must be multiples of 16"), hint)
-            } else if long > GPT_IMAGE_MAX_SIDE {
-                refuse(
-                    format!(
-                        "--size {size} does not suit {model}: the longer side must be at most {GPT_IMAGE_MAX_SIDE}"
-                    ),
-                    hint,
-                )
-            } else if u64::from(long) > 3 * u64::from(short) {
-                let ratio = f64::from(long) / f64::from(short);
-                refuse(
-                    format!("--size {size} does not suit {model}: the ratio must be at most 3:1 (it is {ratio:.2}:1)"),
-                    hint,
-                )
-            } else {
-                Ok(None)
+            match rule.problem(size) {
+                Some(why) => refuse(format!("--size {size} does not suit {model}: {why}"), &example),
+                None => Ok(None),
             }
         }
     }
-}
-
-fn pixels(size: Size) -> u64 {
-    u64::from(size.width) * u64::from(size.height)
 }
 
 #[cfg(test)]
@@ -127,9 +99,11 @@ mod tests {
         assert_eq!(run(SEEDREAM, Route::Auto, 0, None), Ok((1, Some(json!("2048x2048")))));
         assert_eq!(run(SEEDREAM, Route::Auto, 0, Some("1920x1920")), Ok((1, Some(json!("1920x1920")))));
         let small = run(SEEDREAM, Route::Auto, 0, Some("1024x1024")).unwrap_err();
-        assert!(small.contains("at least 3,686,400 pixels (1024x1024 is 1,048,576)"), "{small}");
+        assert!(small.contains("does not suit seedream-5-0-260128: width × height must be at least 3,686,400 pixels (1024x1024 is 1,048,576)"), "{small}");
+        assert!(small.contains("--size 2048x2048 (its default)"), "{small}");
         assert!(run("seedream-9", Route::Auto, 0, Some("1919x1920")).is_err(), "the family's rule for unknown ones");
         assert!(run(SEEDREAM, Route::Auto, 0, Some("big")).unwrap_err().contains("not WxH"));
+        assert!(run(SEEDREAM, Route::Auto, 0, Some("4096x4096")).is_ok());
         assert!(run(SEEDREAM, Route::Auto, 0, Some("auto")).unwrap_err().contains("auto is for gpt-image"));
     }
 

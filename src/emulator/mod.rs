@@ -3,10 +3,15 @@
 //! It runs on tokio and hyper, the stack reqwest already builds for the client, so the
 //! emulator adds a server to the binary but no second HTTP stack.
 
+mod account;
+mod answers;
 mod body;
 mod draw;
 mod faults;
 mod multipart;
+mod pictures;
+mod reply;
+mod requests;
 mod service;
 mod store;
 
@@ -44,15 +49,18 @@ pub fn run(args: EmulatorArgs) -> Result<u8, Error> {
         rate_cut: rate("cut-downloads", args.cut_downloads)?,
         slow_downloads: args.slow_downloads,
     };
-    if args.size.width > 4096 || args.size.height > 4096 {
-        return Err(Error::usage("--size: the emulator draws at most 4096 px a side"));
+    if args.size.width > requests::MAX_SIDE || args.size.height > requests::MAX_SIDE {
+        return Err(Error::usage(format!("--size: the emulator draws at most {} px a side", requests::MAX_SIDE)));
     }
+    let balance = crate::cost::parse_limit_usd(&args.balance)
+        .ok_or_else(|| Error::usage(format!("--balance {:?} is not an amount in US dollars", args.balance)))?;
     let config = Config {
         moved_to_images: args.moved_to_images,
         base64: args.base64,
         noise: args.noise,
         size: (args.size.width, args.size.height),
         api_key: args.api_key,
+        balance,
         faults,
     };
     let state = Arc::new(State::new(config, Duration::from_secs(args.url_ttl)));

@@ -1,8 +1,9 @@
-//! The emulated service: the chat route of the seeds, the images routes of the later docs,
-//! the CDN that serves the images, and the error shapes and headers of the real thing.
+//! The emulated service: the chat route of the seeds, the images routes, the Gemini route,
+//! the account's balance, the CDN that serves the images, and the error shapes and
+//! headers of the real thing.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
@@ -13,39 +14,45 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper::header;
 use hyper::{Method, Request, Response, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 
+use super::account::Account;
+use super::answers::{self, Delivery};
 use super::body::Paced;
 use super::draw::{self, mix};
 use super::faults::{ApiFault, Faults};
-use super::multipart;
+use super::pictures::Pictures;
+use super::reply::{Errors, Reply, Shape};
+use super::requests::{self, Context, Job, Route};
 use super::store::{Lookup, Store};
+use crate::cost::Micros;
 
-/// The Wan models the emulator serves; any other is `model_not_found`, as for a
-/// workspace not provisioned for it.
-const MODELS: &[&str] = &["wan2.7-image", "wan2.7-image-pro"];
 /// Requests per minute in the rate-limit headers: the free tier's
 /// (https://aisa.one/docs/api-reference/rate-limits).
 const RATE_LIMIT: u64 = 60;
 const TOKEN_LIMIT: u64 = 60_000;
 /// Tokens counted per request in the headers: the seeds' example usage (104 + 8).
 const TOKENS_PER_REQUEST: u64 = 112;
-/// The largest request body read; past it, 413. The biggest legal request is an edit
-/// with 9 references of 20 MiB, base64 in a chat body: 9 × 20 MiB × 4/3 = 240 MiB, plus
+/// The largest request body read; past it, 413. The biggest legal request is a Gemini
+/// edit with 14 references of 20 MiB, base64 in JSON: 14 × 20 MiB × 4/3 ≈ 374 MiB, plus
 /// the JSON around it. A client that sends more is not made to wait for an answer
 /// while the emulator buffers it all.
-pub const MAX_REQUEST_BODY: usize = 256 * 1024 * 1024;
+pub const MAX_REQUEST_BODY: usize = 400 * 1024 * 1024;
 
 #[derive(Debug)]
 pub struct Config {
-    /// Plays the service after 2026-07-28: Wan on `/v1/images/*`, not chat.
+    /// Plays the service after 2026-07-28: Wan on `/v1/images/*`, not chat, and the
+    /// Gemini route at `/v1beta` only.
     pub moved_to_images: bool,
+    /// Wan answers base64 instead of URLs.
     pub base64: bool,
     /// Draw incompressible pictures (large answers, for memory benchmarks).
     pub noise: bool,
     pub size: (u32, u32),
     /// When set, any other bearer key is refused.
     pub api_key: Option<String>,
+    /// The account's balance at start.
+    pub balance: Micros,
     pub faults: Faults,
 }
 
@@ -53,6 +60,8 @@ pub struct Config {
 pub struct State {
     config: Config,
     store: Store,
+    pictures: Arc<Pictures>,
+    account: Account,
     /// Numbers requests in arrival order, for request ids and seeded faults.
     seq: AtomicU64,
     /// (minute, requests in it), for the rate-limit headers.
@@ -71,43 +80,20 @@ impl std::fmt::Display for Dropped {
 
 impl std::error::Error for Dropped {}
 
-/// An answer before the common headers: status, JSON or other body, and a log note.
-struct Reply {
-    status: StatusCode,
-    body: Paced,
-    content_type: &'static str,
-    extra: Vec<(&'static str, String)>,
-    note: String,
-}
-
-impl Reply {
-    fn json(status: StatusCode, value: &Value) -> Self {
-        Self {
-            status,
-            body: Paced::full(value.to_string()),
-            content_type: "application/json",
-            extra: Vec::new(),
-            note: String::new(),
-        }
-    }
-
-    fn error(status: StatusCode, kind: &str, code: &str, message: &str, request_id: &str) -> Self {
-        let body = json!({"error": {"type": kind, "code": code, "message": message, "request_id": request_id}});
-        Self { note: code.to_string(), ..Self::json(status, &body) }
-    }
-
-    fn text(status: StatusCode, content_type: &'static str, text: &'static str) -> Self {
-        Self { status, body: Paced::full(text), content_type, extra: Vec::new(), note: String::new() }
-    }
-}
-
 fn now_secs() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 impl State {
     pub fn new(config: Config, url_ttl: Duration) -> Self {
-        Self { config, store: Store::new(url_ttl), seq: AtomicU64::new(0), window: Mutex::new((0, 0)) }
+        Self {
+            store: Store::new(url_ttl),
+            pictures: Arc::new(Pictures::new(config.noise)),
+            account: Account::new(config.balance),
+            config,
+            seq: AtomicU64::new(0),
+            window: Mutex::new((0, 0)),
+        }
     }
 
     /// Answers one request, logging one line; `Err` drops the connection.
@@ -120,18 +106,18 @@ impl State {
             Some(host) => format!("http://{host}"),
             None => "http://127.0.0.1".to_string(),
         };
-        let reply = match (&method, path.as_str()) {
-            (&Method::GET, p) if p.starts_with("/images/") => self.download(p, seq),
-            (&Method::POST, "/v1/chat/completions" | "/v1/images/generations" | "/v1/images/edits") => {
-                match self.api(request, seq, &request_id, &origin).await {
-                    Ok(reply) => reply,
-                    Err(Dropped) => {
-                        log(&method, &path, "dropped", &request_id, "fault: connection dropped", started);
-                        return Err(Dropped);
-                    }
+        let route = (method == Method::POST).then(|| Route::of(&path, self.config.moved_to_images)).flatten();
+        let reply = match (&method, path.as_str(), route) {
+            (&Method::GET, p, _) if p.starts_with("/images/") => self.download(p, seq),
+            (&Method::GET, "/v1/credits/balance", _) => self.balance(&request),
+            (_, _, Some(route)) => match self.api(request, route, seq, &request_id, &origin).await {
+                Ok(reply) => reply,
+                Err(Dropped) => {
+                    log(&method, &path, "dropped", &request_id, "fault: connection dropped", started);
+                    return Err(Dropped);
                 }
-            }
-            _ => Reply::text(StatusCode::NOT_FOUND, "text/plain; charset=utf-8", "404 page not found"),
+            },
+            _ => Reply::no_such_path(),
         };
         log(&method, &path, reply.status.as_str(), &request_id, &reply.note, started);
         Ok(self.finish(reply, &request_id))
@@ -194,16 +180,41 @@ impl State {
         }
     }
 
-    async fn api(&self, request: Request<Incoming>, seq: u64, id: &str, origin: &str) -> Result<Reply, Dropped> {
-        let path = request.uri().path().to_string();
-        let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(String::from);
+    /// The key of a request, if it carries one, and whether it is refused.
+    fn refused_key(&self, request: &Request<Incoming>) -> Option<(&'static str, &'static str)> {
         let bearer = request
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
-            .map(|k| k.trim().to_string())
+            .map(str::trim)
             .filter(|k| !k.is_empty());
+        match (bearer, &self.config.api_key) {
+            (None, _) => Some(("missing_api_key", "Missing API key: send Authorization: Bearer <key>")),
+            (Some(given), Some(wanted)) if given != wanted => Some(("invalid_api_key", "Invalid API key")),
+            _ => None,
+        }
+    }
+
+    /// `GET /v1/credits/balance`; its errors are a bare string, as the service's are.
+    fn balance(&self, request: &Request<Incoming>) -> Reply {
+        if let Some((code, _)) = self.refused_key(request) {
+            let reply = Reply::json(StatusCode::UNAUTHORIZED, &json!({"error": "balance unavailable"}));
+            return Reply { note: code.to_string(), ..reply };
+        }
+        Reply::json(StatusCode::OK, &self.account.to_json())
+    }
+
+    async fn api(
+        &self,
+        request: Request<Incoming>,
+        route: Route,
+        seq: u64,
+        id: &str,
+        origin: &str,
+    ) -> Result<Reply, Dropped> {
+        let errors = Errors { shape: if route.is_gemini() { Shape::Google } else { Shape::Aisa }, request_id: id };
+        let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(String::from);
         let declared = request
             .headers()
             .get(header::CONTENT_LENGTH)
@@ -215,19 +226,12 @@ impl State {
         }
         // The key is checked from the headers alone, before a byte of the body is read:
         // a stranger must not make the emulator take in (and hold) what it sends.
-        let unauthorized = |code: &str, message: &str| {
-            Ok(Reply::error(StatusCode::UNAUTHORIZED, "authentication_error", code, message, id))
-        };
-        match (&bearer, &self.config.api_key) {
-            (None, _) => return unauthorized("missing_api_key", "Missing API key: send Authorization: Bearer <key>"),
-            (Some(given), Some(wanted)) if given != wanted => {
-                return unauthorized("invalid_api_key", "Invalid API key");
-            }
-            _ => {}
+        if let Some((code, message)) = self.refused_key(&request) {
+            return Ok(errors.reply(StatusCode::UNAUTHORIZED, "authentication_error", code, message));
         }
         let too_large = || {
             let message = format!("The request body is over the limit of {} MiB", MAX_REQUEST_BODY >> 20);
-            Ok(Reply::error(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request_error", "request_too_large", &message, id))
+            Ok(errors.reply(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request_error", "request_too_large", &message))
         };
         // A declared length over the cap is refused unread; a body without one (or one
         // that lies) is cut off at the cap while it streams.
@@ -242,12 +246,11 @@ impl State {
         match faults.api(seq) {
             ApiFault::Drop => return Err(Dropped),
             ApiFault::TooManyRequests => {
-                let mut reply = Reply::error(
+                let mut reply = errors.reply(
                     StatusCode::TOO_MANY_REQUESTS,
                     "rate_limit_error",
                     "rate_limit_exceeded",
                     "Rate limit exceeded; retry after the time in Retry-After",
-                    id,
                 );
                 reply.extra.push(("retry-after", faults.retry_after.to_string()));
                 reply.note = "fault: 429".into();
@@ -258,224 +261,66 @@ impl State {
                     503 => (StatusCode::SERVICE_UNAVAILABLE, "upstream_unavailable"),
                     _ => (StatusCode::INTERNAL_SERVER_ERROR, "upstream_error"),
                 };
-                let mut reply = Reply::error(status, "upstream_error", code, "The upstream provider failed", id);
+                let mut reply = errors.reply(status, "upstream_error", code, "The upstream provider failed");
                 reply.note = format!("fault: {}", status.as_u16());
                 return Ok(reply);
             }
             ApiFault::None => {}
         }
-        let job = match path.as_str() {
-            "/v1/chat/completions" => self.chat_job(&body, id),
-            "/v1/images/generations" => self.images_job(&body, id),
-            _ => self.edits_job(&body, content_type.as_deref(), id),
-        };
-        let job = match job {
+        let cx = Context { moved: self.config.moved_to_images, default_size: self.config.size, errors };
+        let job = match requests::read(route, &body, content_type.as_deref(), &cx) {
             Ok(job) => job,
             Err(reply) => return Ok(*reply),
         };
+        if !self.account.charge(job.price, u64::from(job.n)) {
+            return Ok(errors.reply(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit_error",
+                "quota_exceeded",
+                "The balance cannot pay for this request; top up the wallet",
+            ));
+        }
         Ok(self.make(job, seq, origin).await)
     }
 
-    /// The seeds' chat request: `messages` whose last user message has array content
-    /// with a text part; `n` 1 to 4, default 4.
-    fn chat_job(&self, body: &[u8], id: &str) -> Result<Job, Box<Reply>> {
-        let bad = |code: &str, message: &str| {
-            Box::new(Reply::error(StatusCode::BAD_REQUEST, "invalid_request_error", code, message, id))
-        };
-        let request: Value =
-            serde_json::from_slice(body).map_err(|_| bad("json_parse_error", "The body is not valid JSON"))?;
-        let model = self.model(&request, id)?;
-        if self.config.moved_to_images {
-            return Err(bad(
-                "model_route_not_supported",
-                &format!(
-                    "{model} is not supported on /v1/chat/completions; \
-                     supported routes: POST /v1/images/generations, POST /v1/images/edits"
-                ),
-            ));
-        }
-        let messages = request
-            .get("messages")
-            .and_then(Value::as_array)
-            .ok_or_else(|| bad("missing_parameter", "messages is required: an array of messages"))?;
-        let last_user = messages
-            .iter()
-            .rev()
-            .find(|m| m.get("role").and_then(Value::as_str) == Some("user"))
-            .ok_or_else(|| bad("invalid_parameter_error", "A user message with the prompt is required"))?;
-        let parts = last_user
-            .get("content")
-            .and_then(Value::as_array)
-            .ok_or_else(|| bad("invalid_parameter_error", "Input should be a valid list: messages[*].content"))?;
-        let prompt: Vec<&str> = parts
-            .iter()
-            .filter(|p| p.get("type").and_then(Value::as_str) == Some("text"))
-            .filter_map(|p| p.get("text").and_then(Value::as_str))
-            .collect();
-        if prompt.iter().all(|t| t.trim().is_empty()) {
-            return Err(bad("invalid_parameter_error", "At least one text part with the prompt is required"));
-        }
-        let n = count(&request, 4).map_err(|message| bad("invalid_parameter_error", message))?;
-        Ok(Job { route: Route::Chat, model, prompt: prompt.join("\n"), n, size: self.size(&request) })
-    }
-
-    fn images_unavailable(&self, id: &str) -> Box<Reply> {
-        Box::new(Reply::error(
-            StatusCode::NOT_FOUND,
-            "invalid_request_error",
-            "openai_error",
-            "The Wan models are not served on /v1/images/*; use POST /v1/chat/completions",
-            id,
-        ))
-    }
-
-    /// The later docs' `/v1/images/generations`: JSON `{model, prompt, n, size?}`.
-    fn images_job(&self, body: &[u8], id: &str) -> Result<Job, Box<Reply>> {
-        if !self.config.moved_to_images {
-            return Err(self.images_unavailable(id));
-        }
-        let bad = |code: &str, message: &str| {
-            Box::new(Reply::error(StatusCode::BAD_REQUEST, "invalid_request_error", code, message, id))
-        };
-        let request: Value =
-            serde_json::from_slice(body).map_err(|_| bad("json_parse_error", "The body is not valid JSON"))?;
-        let model = self.model(&request, id)?;
-        let prompt = request.get("prompt").and_then(Value::as_str).filter(|p| !p.trim().is_empty());
-        let prompt = prompt.ok_or_else(|| bad("missing_parameter", "prompt is required"))?.to_string();
-        let n = count(&request, 1).map_err(|message| bad("invalid_parameter_error", message))?;
-        Ok(Job { route: Route::Images, model, prompt, n, size: self.size(&request) })
-    }
-
-    /// `/v1/images/edits`: the OpenAI-style form with `model`, `prompt`, `n` and `image[]` files.
-    fn edits_job(&self, body: &[u8], content_type: Option<&str>, id: &str) -> Result<Job, Box<Reply>> {
-        if !self.config.moved_to_images {
-            return Err(self.images_unavailable(id));
-        }
-        let bad = |code: &str, message: &str| {
-            Box::new(Reply::error(StatusCode::BAD_REQUEST, "invalid_request_error", code, message, id))
-        };
-        let parts = content_type
-            .and_then(multipart::boundary)
-            .and_then(|boundary| multipart::parse(body, boundary))
-            .ok_or_else(|| bad("invalid_request", "The body must be multipart/form-data"))?;
-        let field =
-            |name: &str| parts.iter().find(|p| p.name == name).map(|p| String::from_utf8_lossy(&p.data).into_owned());
-        let images = parts.iter().filter(|p| p.name == "image[]" || p.name == "image").count();
-        if images == 0 {
-            return Err(bad("missing_parameter", "At least one image[] file is required"));
-        }
-        let mut request = json!({"model": field("model"), "n": field("n").and_then(|n| n.parse::<u64>().ok())});
-        if let Some(size) = field("size") {
-            request["size"] = Value::String(size);
-        }
-        let model = self.model(&request, id)?;
-        let prompt = field("prompt")
-            .filter(|p| !p.trim().is_empty())
-            .ok_or_else(|| bad("missing_parameter", "prompt is required"))?;
-        let n = count(&request, 1).map_err(|message| bad("invalid_parameter_error", message))?;
-        Ok(Job { route: Route::Images, model, prompt, n, size: self.size(&request) })
-    }
-
-    fn model(&self, request: &Value, id: &str) -> Result<String, Box<Reply>> {
-        match request.get("model").and_then(Value::as_str) {
-            None => Err(Box::new(Reply::error(
-                StatusCode::BAD_REQUEST,
-                "invalid_request_error",
-                "missing_parameter",
-                "model is required",
-                id,
-            ))),
-            Some(model) if !MODELS.contains(&model) => Err(Box::new(Reply::error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "api_error",
-                "model_not_found",
-                &format!("model {model} not found for this workspace"),
-                id,
-            ))),
-            Some(model) => Ok(model.to_string()),
-        }
-    }
-
-    /// The body's `size` where it is a valid `WxH` of at most 4096 a side, else `--size`.
-    fn size(&self, request: &Value) -> (u32, u32) {
-        request
-            .get("size")
-            .and_then(Value::as_str)
-            .and_then(|s| s.split_once(['x', 'X']))
-            .and_then(|(w, h)| Some((w.parse().ok()?, h.parse().ok()?)))
-            .filter(|&(w, h): &(u32, u32)| (1..=4096).contains(&w) && (1..=4096).contains(&h))
-            .unwrap_or(self.config.size)
-    }
-
-    /// Draws the images and answers in the route's shape.
-    async fn make(&self, job: Job, seq: u64, origin: &str) -> Reply {
-        let (width, height) = job.size;
-        let (prompt, noise) = (job.prompt.clone(), self.config.noise);
-        let pictures = tokio::task::spawn_blocking(move || {
-            (0..job.n).map(|i| Bytes::from(draw::picture(&prompt, i, width, height, noise))).collect::<Vec<_>>()
+    /// Draws (or finds) the pictures and answers in the family's form.
+    async fn make(&self, mut job: Job, seq: u64, origin: &str) -> Reply {
+        let indices = self.pictures.take(&job.prompt, job.n);
+        let (pictures, prompt, size, reference) =
+            (Arc::clone(&self.pictures), job.prompt.clone(), job.size, job.reference.take());
+        let drawn = tokio::task::spawn_blocking(move || {
+            indices
+                .into_iter()
+                .map(|index| {
+                    let edited = reference.as_deref().and_then(|r| draw::edited(r, &prompt, index, size.0, size.1));
+                    match edited {
+                        Some(png) => (Bytes::from(png), false),
+                        None => pictures.picture(&prompt, index, size),
+                    }
+                })
+                .collect::<Vec<_>>()
         })
         .await
         .expect("drawing does not panic");
-        let images: Vec<String> = pictures
+        let cached = drawn.iter().filter(|(_, cached)| *cached).count();
+        let delivery = answers::delivery(job.family, self.config.base64);
+        let images: Vec<String> = drawn
             .into_iter()
             .enumerate()
-            .map(|(i, png)| {
-                if self.config.base64 {
-                    STANDARD.encode(&png)
-                } else {
+            .map(|(i, (png, _))| match delivery {
+                Delivery::Base64 => STANDARD.encode(&png),
+                Delivery::Url => {
                     let name = format!("{:016x}{i:02}", mix(seq ^ 0x5eed));
                     self.store.put(name.clone(), png);
-                    format!("{origin}/images/wan2.7/{name}.png")
+                    format!("{origin}/images/{}/{name}.png", answers::url_folder(job.family))
                 }
             })
             .collect();
-        let created = now_secs();
-        let answer = match job.route {
-            Route::Chat => {
-                let prompt_tokens = 100 + job.prompt.split_whitespace().count() as u64;
-                json!({
-                    "id": format!("chatcmpl-{:016x}", mix(seq)),
-                    "object": "chat.completion",
-                    "created": created,
-                    "model": job.model,
-                    "choices": images.iter().enumerate().map(|(i, image)| json!({
-                        "index": i,
-                        "finish_reason": "stop",
-                        "message": {"role": "assistant", "content": [{"type": "image", "image": image}]}
-                    })).collect::<Vec<_>>(),
-                    "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": 8, "total_tokens": prompt_tokens + 8}
-                })
-            }
-            Route::Images => {
-                let field = if self.config.base64 { "b64_json" } else { "url" };
-                json!({
-                    "model": job.model,
-                    "created": created,
-                    "data": images.iter().map(|image| json!({field: image, "size": format!("{width}x{height}")})).collect::<Vec<_>>(),
-                    "usage": {"generated_images": job.n, "output_tokens": 0, "total_tokens": 0}
-                })
-            }
-        };
+        let answer = answers::body(&job, &images, delivery, seq, now_secs());
         let mut reply = Reply::json(StatusCode::OK, &answer);
-        reply.note = format!("model {} · n {}", job.model, job.n);
+        reply.note = format!("model {} · n {} · {}x{} · {cached} cached", job.model, job.n, job.size.0, job.size.1);
         reply
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Route {
-    Chat,
-    Images,
-}
-
-/// A valid request, ready to draw.
-#[derive(Debug)]
-struct Job {
-    route: Route,
-    model: String,
-    prompt: String,
-    n: u32,
-    size: (u32, u32),
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -496,16 +341,6 @@ where
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.is::<LengthLimitError>() => Err(BodyError::TooLarge),
         Err(_) => Err(BodyError::Broken),
-    }
-}
-
-/// `n`: absent means `default`; else an integer from 1 to 4.
-fn count(request: &Value, default: u32) -> Result<u32, &'static str> {
-    match request.get("n") {
-        None | Some(Value::Null) => Ok(default),
-        Some(n) => {
-            n.as_u64().filter(|n| (1..=4).contains(n)).map(|n| n as u32).ok_or("n must be an integer from 1 to 4")
-        }
     }
 }
 
@@ -534,8 +369,12 @@ mod tests {
 
     #[test]
     fn the_cap_admits_the_largest_legal_edit() {
-        let references = 9 * crate::reference::MAX_BYTES as usize;
-        let base64 = references.div_ceil(3) * 4;
-        assert!(base64 + 1024 * 1024 <= MAX_REQUEST_BODY, "{base64}");
+        use crate::catalogue::{MODELS, Routes};
+        for model in MODELS {
+            let references = model.max_references * crate::reference::MAX_BYTES as usize;
+            // The images route uploads files as they are; the others carry base64 in JSON.
+            let sent = if model.routes == Routes::Images { references } else { references.div_ceil(3) * 4 };
+            assert!(sent + 1024 * 1024 <= MAX_REQUEST_BODY, "{}: {sent}", model.name);
+        }
     }
 }

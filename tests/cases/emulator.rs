@@ -130,23 +130,34 @@ fn it_refuses_what_the_service_refuses() {
 }
 
 #[test]
-fn wan_saves_real_pngs_drawn_from_the_prompt() {
-    let emulator = Emulator::start(&["--size", "64x48"]);
+fn wan_saves_real_pngs_drawn_from_the_prompt_each_request_the_next_ones() {
     let sb = Sandbox::new();
-    let run = |prompt: &str, dir: &str| {
-        let out = with_emulator(&sb, &emulator).args(["generate", prompt, "-n", "2", "-o", dir]).output().unwrap();
+    let run = |emulator: &Emulator, prompt: &str, n: &str, dir: &str| {
+        let out = with_emulator(&sb, emulator).args(["generate", prompt, "-n", n, "-o", dir]).output().unwrap();
         assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
         let mut names = sb.files(dir);
         names.sort();
         names.iter().map(|n| read(&sb.path(&format!("{dir}/{n}")))).collect::<Vec<_>>()
     };
-    let first = run("red panda", "a");
-    let again = run("red panda", "b");
-    let other = run("blue whale", "c");
-    assert_eq!(first, again, "the same prompt gives the same pictures");
-    assert_ne!(first[0], other[0], "another prompt another picture");
-    assert_ne!(first[0], first[1], "two images of one answer differ");
-    for png in &first {
+    let emulator = Emulator::start(&["--size", "64x48"]);
+    // -n 6 is two requests (4 and 2): six different pictures, not the first four again
+    let six = run(&emulator, "red panda", "6", "a");
+    assert_eq!(six.len(), 6);
+    let distinct: std::collections::HashSet<&Vec<u8>> = six.iter().collect();
+    assert_eq!(distinct.len(), 6, "six different pictures");
+    let next = run(&emulator, "red panda", "2", "b");
+    assert!(next.iter().all(|png| !six.contains(png)), "the next run goes on with the sequence");
+    let other = run(&emulator, "blue whale", "1", "c");
+    assert!(!six.contains(&other[0]), "another prompt, another picture");
+    // a fresh emulator plays the same sequence again
+    let fresh = Emulator::start(&["--size", "64x48"]);
+    let mut again = run(&fresh, "red panda", "4", "d");
+    again.extend(run(&fresh, "red panda", "2", "e"));
+    let (mut sorted_six, mut sorted_again) = (six.clone(), again);
+    sorted_six.sort();
+    sorted_again.sort();
+    assert_eq!(sorted_six, sorted_again, "the same prompt gives the same sequence of pictures");
+    for png in &six {
         assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
         assert_eq!(&png[16..24], &[0, 0, 0, 64, 0, 0, 0, 48], "IHDR says 64×48");
     }

@@ -246,11 +246,11 @@ fn the_emulator_refuses_a_bad_key_without_reading_the_body() {
 #[test]
 fn the_emulator_answers_413_past_its_body_cap() {
     let emulator = Emulator::start(&["--api-key", "sk-right"]);
-    // 300 MiB announced: over the 256 MiB cap, refused before any of it is read
-    let (status, body, _) = announce_body(&emulator, Some("sk-right"), 300 << 20, b"{\"model\":");
+    // 500 MiB announced: over the 400 MiB cap, refused before any of it is read
+    let (status, body, _) = announce_body(&emulator, Some("sk-right"), 500 << 20, b"{\"model\":");
     assert_eq!(status, 413, "{body}");
     assert_eq!(body["error"]["code"], "request_too_large", "{body}");
-    assert!(body["error"]["message"].as_str().unwrap().contains("256 MiB"), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("400 MiB"), "{body}");
     for field in ["type", "request_id"] {
         assert!(body["error"][field].is_string(), "{field} in {body}");
     }
