@@ -2,6 +2,7 @@
 
 mod attacks;
 mod bench;
+mod catalogue;
 mod edit;
 mod emulator;
 mod errors;
