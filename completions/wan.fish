@@ -33,7 +33,7 @@ complete -c wan -n "__fish_wan_needs_command" -f -a "emulator" -d 'Run a local, 
 complete -c wan -n "__fish_wan_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c wan -n "__fish_wan_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c wan -n "__fish_wan_using_subcommand generate" -s f -l file -d 'A batch: one prompt per line (`-` for standard input); blank and `#` lines skipped' -r -F
-complete -c wan -n "__fish_wan_using_subcommand generate" -s n -l count -d 'How many images (requests of at most 4 are sent)' -r
+complete -c wan -n "__fish_wan_using_subcommand generate" -s n -l count -d 'How many images (split into requests of at most the model\'s images per request)' -r
 complete -c wan -n "__fish_wan_using_subcommand generate" -s m -l model -d 'The model to use [env: WAN_MODEL] [default: wan2.7-image]' -r -f -a "wan2.7-image\t''
 wan2.7-image-pro\t''
 seedream-5-0-260128\t''
@@ -47,13 +47,13 @@ complete -c wan -n "__fish_wan_using_subcommand generate" -l name -d 'File name 
 complete -c wan -n "__fish_wan_using_subcommand generate" -l base-url -d 'The API base URL' -r
 complete -c wan -n "__fish_wan_using_subcommand generate" -l timeout -d 'Seconds to wait for one API answer' -r
 complete -c wan -n "__fish_wan_using_subcommand generate" -l download-timeout -d 'Seconds to wait for one image download' -r
-complete -c wan -n "__fish_wan_using_subcommand generate" -l route -d 'Where to send requests: chat first and the images route where the model moved (auto), or only one of them' -r -f -a "auto\t'Chat first; the images route where the service has moved the model'
+complete -c wan -n "__fish_wan_using_subcommand generate" -l route -d 'Where to send requests: the model\'s own route (auto; for Wan, chat first and the images route where the model moved), or only one of them' -r -f -a "auto\t'Chat first; the images route where the service has moved the model'
 chat\t'Only POST /chat/completions'
 images\t'Only POST /images/generations and /images/edits'
 gemini\t'Only POST /models/{model}:generateContent (or /v1beta/…), one image per request'"
 complete -c wan -n "__fish_wan_using_subcommand generate" -l retries -d 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx (0 disables); never of one that may have been carried out' -r
 complete -c wan -n "__fish_wan_using_subcommand generate" -s j -l jobs -d 'Requests in flight at once, across the whole run' -r
-complete -c wan -n "__fish_wan_using_subcommand generate" -l size -d 'Image size, sent as the `size` field' -r -f -a "1024x1024\t''
+complete -c wan -n "__fish_wan_using_subcommand generate" -l size -d 'Image size, sent as the `size` field (`auto` for gpt-image); checked against the model\'s rule (see `wan models`)' -r -f -a "1024x1024\t''
 1280x720\t''
 720x1280\t''
 1536x1024\t''
@@ -68,7 +68,7 @@ complete -c wan -n "__fish_wan_using_subcommand generate" -s v -l verbose -d 'Pr
 complete -c wan -n "__fish_wan_using_subcommand generate" -l dry-run -d 'Print the request body (or bodies) and the cost; send nothing; no key needed'
 complete -c wan -n "__fish_wan_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wan -n "__fish_wan_using_subcommand generate" -s V -l version -d 'Print version'
-complete -c wan -n "__fish_wan_using_subcommand edit" -s n -l count -d 'How many images (requests of at most 4 are sent)' -r
+complete -c wan -n "__fish_wan_using_subcommand edit" -s n -l count -d 'How many images (split into requests of at most the model\'s images per request)' -r
 complete -c wan -n "__fish_wan_using_subcommand edit" -s m -l model -d 'The model to use [env: WAN_MODEL] [default: wan2.7-image]' -r -f -a "wan2.7-image\t''
 wan2.7-image-pro\t''
 seedream-5-0-260128\t''
@@ -82,13 +82,13 @@ complete -c wan -n "__fish_wan_using_subcommand edit" -l name -d 'File name stem
 complete -c wan -n "__fish_wan_using_subcommand edit" -l base-url -d 'The API base URL' -r
 complete -c wan -n "__fish_wan_using_subcommand edit" -l timeout -d 'Seconds to wait for one API answer' -r
 complete -c wan -n "__fish_wan_using_subcommand edit" -l download-timeout -d 'Seconds to wait for one image download' -r
-complete -c wan -n "__fish_wan_using_subcommand edit" -l route -d 'Where to send requests: chat first and the images route where the model moved (auto), or only one of them' -r -f -a "auto\t'Chat first; the images route where the service has moved the model'
+complete -c wan -n "__fish_wan_using_subcommand edit" -l route -d 'Where to send requests: the model\'s own route (auto; for Wan, chat first and the images route where the model moved), or only one of them' -r -f -a "auto\t'Chat first; the images route where the service has moved the model'
 chat\t'Only POST /chat/completions'
 images\t'Only POST /images/generations and /images/edits'
 gemini\t'Only POST /models/{model}:generateContent (or /v1beta/…), one image per request'"
 complete -c wan -n "__fish_wan_using_subcommand edit" -l retries -d 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx (0 disables); never of one that may have been carried out' -r
 complete -c wan -n "__fish_wan_using_subcommand edit" -s j -l jobs -d 'Requests in flight at once, across the whole run' -r
-complete -c wan -n "__fish_wan_using_subcommand edit" -l size -d 'Image size, sent as the `size` field' -r -f -a "1024x1024\t''
+complete -c wan -n "__fish_wan_using_subcommand edit" -l size -d 'Image size, sent as the `size` field (`auto` for gpt-image); checked against the model\'s rule (see `wan models`)' -r -f -a "1024x1024\t''
 1280x720\t''
 720x1280\t''
 1536x1024\t''

@@ -72,8 +72,9 @@ The first line on stdout is the base URL it listens on; one line per request goe
 #[command(
     name = "wan",
     version,
-    about = "Make images with the Wan 2.7 models served by AIsa",
-    long_about = "Make images with the Wan 2.7 models served by AIsa.\n\n\
+    about = "Make images with the image models served by AIsa (Wan 2.7 by default)",
+    long_about = "Make images with the image models served by AIsa: Wan 2.7 by default, Seedream, \
+        gpt-image and Gemini (see `wan models`).\n\n\
         Saves every image it is paid for, prints the saved paths on standard output \
         and the cost on standard error.",
     after_help = "Examples:\n  \
@@ -141,8 +142,9 @@ pub struct GenerateArgs {
 
 #[derive(Debug, Args)]
 pub struct EditArgs {
-    /// Reference images: paths, `-` for standard input, or http(s) URLs (at most 9; PNG, JPEG,
-    /// WebP or BMP, at most 20 MB and 240 to 8000 px a side)
+    /// Reference images: paths, `-` for standard input, or http(s) URLs (as many as the model
+    /// takes: 9 for Wan, 16 for gpt-image, 14 for Gemini; PNG, JPEG, WebP or BMP, at most 20 MB
+    /// and 240 to 8000 px a side)
     #[arg(value_name = "IMAGE", required = true, num_args = 1..)]
     pub images: Vec<String>,
 
@@ -169,7 +171,7 @@ pub enum RouteArg {
 /// Options shared by `generate` and `edit`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// How many images (requests of at most 4 are sent)
+    /// How many images (split into requests of at most the model's images per request)
     #[arg(short = 'n', long = "count", value_name = "N", default_value_t = 1, value_parser = at_least_one::<u32>)]
     pub count: u32,
 
@@ -214,8 +216,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "SECS", default_value_t = 120, value_parser = at_least_one::<u64>)]
     pub download_timeout: u64,
 
-    /// Where to send requests: chat first and the images route where the model moved (auto),
-    /// or only one of them
+    /// Where to send requests: the model's own route (auto; for Wan, chat first and the images
+    /// route where the model moved), or only one of them
     #[arg(long, value_enum, value_name = "ROUTE", env = "WAN_ROUTE", default_value_t = RouteArg::Auto)]
     pub route: RouteArg,
 
@@ -228,7 +230,8 @@ pub struct RunArgs {
     #[arg(short, long, value_name = "N", default_value_t = 4, value_parser = at_least_one::<usize>)]
     pub jobs: usize,
 
-    /// Image size, sent as the `size` field
+    /// Image size, sent as the `size` field (`auto` for gpt-image); checked against the
+    /// model's rule (see `wan models`)
     #[arg(long, value_name = "WxH", value_parser = Suggested::sizes(), hide_possible_values = true)]
     pub size: Option<SizeArg>,
 
