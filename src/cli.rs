@@ -241,6 +241,14 @@ pub struct RunArgs {
     /// Refuse to send anything if the run would cost more than this many US dollars
     #[arg(long, value_name = "USD")]
     pub max_cost: Option<String>,
+
+    /// Keep no record of this run in the journal (also WAN_JOURNAL=off); it cannot be resumed
+    #[arg(long)]
+    pub no_journal: bool,
+
+    /// Write the bytes exactly as served: no provenance chunk in PNGs
+    #[arg(long)]
+    pub no_metadata: bool,
 }
 
 /// A value with suggestions for shell completion that still takes any value: the models

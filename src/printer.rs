@@ -153,7 +153,7 @@ impl<'a> Printer<'a> {
             ));
         }
         if session.settings.json {
-            let line = result.to_json(&session.settings.model).to_string();
+            let line = result.to_json(&session.settings.model, session.journal.run_id()).to_string();
             self.emit(&line)?;
         }
         let result = &self.results[index];
@@ -194,6 +194,10 @@ impl<'a> Printer<'a> {
         } else if let Some(progress) = ui.progress() {
             progress.clear();
         }
-        Outcome::of_run(self.images_so_far, self.results.iter().filter_map(PromptResult::failure).map(|e| e.kind))
+        let outcome =
+            Outcome::of_run(self.images_so_far, self.results.iter().filter_map(PromptResult::failure).map(|e| e.kind));
+        let state = if outcome == Outcome::Success { "done" } else { "partial" };
+        self.session.journal.write(ui, |journal, run| journal.run_ended(run, state));
+        outcome
     }
 }

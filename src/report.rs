@@ -14,6 +14,8 @@ use crate::format::ImageFormat;
 pub struct SavedImage {
     /// As printed: `DIR/NAME` with `DIR` as the user gave it.
     pub path: PathBuf,
+    pub absolute: PathBuf,
+    pub sha256: String,
     pub bytes: u64,
     pub format: ImageFormat,
     /// `url` or `base64`.
@@ -101,7 +103,8 @@ impl PromptResult {
     }
 
     /// The `--json` object for this prompt.
-    pub fn to_json(&self, model: &str) -> Value {
+    /// `run` is the journal's id of the run (null without a journal).
+    pub fn to_json(&self, model: &str, run: Option<&str>) -> Value {
         let images: Vec<Value> = self
             .images
             .iter()
@@ -118,6 +121,7 @@ impl PromptResult {
         let unsaved: Vec<Value> =
             self.unsaved.iter().map(|u| json!({"url": u.url, "message": u.error.to_string()})).collect();
         json!({
+            "run": run,
             "prompt": self.prompt,
             "model": model,
             "images": images,
@@ -212,6 +216,8 @@ mod tests {
     fn saved(name: &str) -> SavedImage {
         SavedImage {
             path: PathBuf::from(name),
+            absolute: PathBuf::from("/").join(name),
+            sha256: "00".repeat(32),
             bytes: 10,
             format: ImageFormat::Png,
             source: "url",
@@ -272,7 +278,8 @@ mod tests {
         result.images.push(saved("out/red-panda-001.png"));
         result.bill.add_answer(1, None);
         result.request_ids.push("req_1".into());
-        let value = result.to_json("wan2.7-image");
+        let value = result.to_json("wan2.7-image", Some("abc"));
+        assert_eq!(value["run"], "abc");
         assert_eq!(value["prompt"], "red panda");
         assert_eq!(value["images"][0]["path"], "out/red-panda-001.png");
         assert_eq!(value["images"][0]["format"], "png");

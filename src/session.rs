@@ -10,6 +10,7 @@ use crate::api::{self, Api};
 use crate::error::Error;
 use crate::open_files::{Budget, Slots};
 use crate::output::OutputDir;
+use crate::recorder::Recorder;
 use crate::reference::{self, LocalImage};
 use crate::settings::Settings;
 use crate::ui::Ui;
@@ -26,6 +27,9 @@ pub struct Session<'a> {
     pub downloads: Slots,
     /// Requests in flight at once: `--jobs`, lowered where the open-file limit is small.
     pub jobs: usize,
+    pub journal: Recorder,
+    /// `[{source, sha256}]` of the references, for the provenance of each PNG.
+    pub references: serde_json::Value,
 }
 
 impl<'a> Session<'a> {
@@ -44,6 +48,11 @@ impl<'a> Session<'a> {
         };
         let out = OutputDir::new(stage.as_ref().map(|s| s.path().to_path_buf()).or_else(|| settings.out.clone()));
         out.create()?;
+        let out_dir = match settings.to_stdout {
+            true => "-".to_string(),
+            false => out.absolute().display().to_string(),
+        };
+        let journal = Recorder::start(settings, &out_dir, &ui);
         let budget = Budget::of_process(settings.jobs);
         if budget.jobs < settings.jobs {
             ui.warn(&format!(
@@ -66,6 +75,15 @@ impl<'a> Session<'a> {
             ),
             downloads: Slots::new(budget.downloads),
             jobs: budget.jobs,
+            journal,
+            references: settings
+                .references
+                .iter()
+                .map(|r| {
+                    let (source, sha256) = crate::recorder::reference_record(r);
+                    serde_json::json!({"source": source, "sha256": sha256})
+                })
+                .collect(),
         })
     }
 

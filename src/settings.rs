@@ -49,6 +49,10 @@ pub struct Settings {
     /// Where what `wan` learns between runs is kept; `None` when the environment names
     /// no folder (no `WAN_STATE_DIR`, `XDG_STATE_HOME` or `HOME`).
     pub state_dir: Option<PathBuf>,
+    /// Record the run in the journal (not with `--no-journal` or `WAN_JOURNAL=off`).
+    pub journal: bool,
+    /// A provenance chunk in each PNG (not with `--no-metadata`).
+    pub metadata: bool,
 }
 
 impl Settings {
@@ -72,6 +76,8 @@ pub struct Env {
     /// `NO_COLOR` set and not empty, or `TERM=dumb`.
     pub no_color: bool,
     pub state_dir: Option<PathBuf>,
+    /// `WAN_JOURNAL=off` (or `0`, `false`, `no`).
+    pub journal_off: bool,
 }
 
 impl Env {
@@ -88,6 +94,7 @@ impl Env {
             stderr_is_terminal: std::io::stderr().is_terminal(),
             no_color: var("NO_COLOR").is_some() || std::env::var("TERM").is_ok_and(|t| t == "dumb"),
             state_dir: crate::state::dir(),
+            journal_off: var("WAN_JOURNAL").is_some_and(|v| matches!(v.trim(), "off" | "0" | "false" | "no")),
         }
     }
 }
@@ -269,6 +276,8 @@ fn resolve(
             color: terminal && !env.no_color,
         },
         state_dir: env.state_dir.clone(),
+        journal: !run.no_journal && !env.journal_off,
+        metadata: !run.no_metadata,
     })
 }
 

@@ -17,7 +17,7 @@ use reqwest::blocking::{Client, RequestBuilder, Response};
 use reqwest::header::{self, HeaderMap};
 
 use crate::cost::{self, Micros};
-use crate::error::{ApiDetail, Error, Kind, root_cause};
+use crate::error::{ApiDetail, Error, Kind, Tag, root_cause};
 use crate::ui::Ui;
 use classify::{Failure, MAX_ERROR_BODY};
 use request::Job;
@@ -246,6 +246,7 @@ impl Api<'_> {
             ),
         )
         .with_hint("not retried, to avoid paying twice; check your usage in the AIsa console before trying again")
+        .tagged(Tag::MaybeBilled)
         .into()
     }
 
@@ -264,6 +265,7 @@ impl Api<'_> {
         };
         Error::new(Kind::Service, format!("{what}; the images may have been made and billed"))
             .with_hint("not retried, to avoid paying twice; check your usage in the AIsa console before trying again")
+            .tagged(Tag::MaybeBilled)
             .into()
     }
 }

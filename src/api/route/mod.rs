@@ -54,6 +54,16 @@ pub enum Route {
     Images,
 }
 
+impl Route {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Chat => "chat",
+            Self::Images => "images",
+        }
+    }
+}
+
 /// One endpoint family a request can go to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Endpoint {
