@@ -28,6 +28,11 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Make images from a text prompt')
             [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Make images from reference images and an instruction')
             [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'List the models, their price per image, and what each is for')
+            [CompletionResult]::new('resume', 'resume', [CompletionResultType]::ParameterValue, 'Finish what an interrupted or partial run left: fetch its paid images, send what was never sent')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Past runs from the journal, newest first')
+            [CompletionResult]::new('cost', 'cost', [CompletionResultType]::ParameterValue, 'What was spent, from the journal (this machine''s runs only)')
+            [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'Where an image came from: its provenance chunk and the journal''s record')
+            [CompletionResult]::new('balance', 'balance', [CompletionResultType]::ParameterValue, 'The account''s balance, from the service')
             [CompletionResult]::new('emulator', 'emulator', [CompletionResultType]::ParameterValue, 'Run a local, offline stand-in for the AIsa endpoint, with fault injection')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -109,6 +114,62 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'wan;resume' {
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Requests in flight at once')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Requests in flight at once')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for one API answer')
+            [CompletionResult]::new('--download-timeout', '--download-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for one image download')
+            [CompletionResult]::new('--resend-unknown', '--resend-unknown', [CompletionResultType]::ParameterName, 'Also send requests that were sent and never answered (they may have been billed)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Say what would be done and what it would cost; do nothing')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object per prompt on standard output instead of paths')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress, retry notices or summary line; errors and warnings still print')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress, retry notices or summary line; errors and warnings still print')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print each request and answer')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print each request and answer')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'wan;history' {
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'How many runs at most')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object per run instead of a table')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'wan;cost' {
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'From when: a date (2026-11-01), `today`, or a span back from now (7d, 24h)')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Until when (not included), in the same forms [default: now]')
+            [CompletionResult]::new('--by', '--by', [CompletionResultType]::ParameterName, 'Group the sums by day (local time) or by model')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON object instead of text')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'wan;info' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object per file')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'wan;balance' {
+            [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'The API base URL')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON object instead of text')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'wan;emulator' {
             [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Address to listen on')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Port to listen on; 0 picks a free one')
@@ -145,6 +206,11 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Make images from a text prompt')
             [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Make images from reference images and an instruction')
             [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'List the models, their price per image, and what each is for')
+            [CompletionResult]::new('resume', 'resume', [CompletionResultType]::ParameterValue, 'Finish what an interrupted or partial run left: fetch its paid images, send what was never sent')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Past runs from the journal, newest first')
+            [CompletionResult]::new('cost', 'cost', [CompletionResultType]::ParameterValue, 'What was spent, from the journal (this machine''s runs only)')
+            [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'Where an image came from: its provenance chunk and the journal''s record')
+            [CompletionResult]::new('balance', 'balance', [CompletionResultType]::ParameterValue, 'The account''s balance, from the service')
             [CompletionResult]::new('emulator', 'emulator', [CompletionResultType]::ParameterValue, 'Run a local, offline stand-in for the AIsa endpoint, with fault injection')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -157,6 +223,21 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             break
         }
         'wan;help;models' {
+            break
+        }
+        'wan;help;resume' {
+            break
+        }
+        'wan;help;history' {
+            break
+        }
+        'wan;help;cost' {
+            break
+        }
+        'wan;help;info' {
+            break
+        }
+        'wan;help;balance' {
             break
         }
         'wan;help;emulator' {

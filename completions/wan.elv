@@ -25,6 +25,11 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand generate 'Make images from a text prompt'
             cand edit 'Make images from reference images and an instruction'
             cand models 'List the models, their price per image, and what each is for'
+            cand resume 'Finish what an interrupted or partial run left: fetch its paid images, send what was never sent'
+            cand history 'Past runs from the journal, newest first'
+            cand cost 'What was spent, from the journal (this machine''s runs only)'
+            cand info 'Where an image came from: its provenance chunk and the journal''s record'
+            cand balance 'The account''s balance, from the service'
             cand emulator 'Run a local, offline stand-in for the AIsa endpoint, with fault injection'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -102,6 +107,57 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'wan;resume'= {
+            cand -j 'Requests in flight at once'
+            cand --jobs 'Requests in flight at once'
+            cand --retries 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx'
+            cand --timeout 'Seconds to wait for one API answer'
+            cand --download-timeout 'Seconds to wait for one image download'
+            cand --resend-unknown 'Also send requests that were sent and never answered (they may have been billed)'
+            cand --dry-run 'Say what would be done and what it would cost; do nothing'
+            cand --json 'Print one JSON object per prompt on standard output instead of paths'
+            cand -q 'No progress, retry notices or summary line; errors and warnings still print'
+            cand --quiet 'No progress, retry notices or summary line; errors and warnings still print'
+            cand -v 'Print each request and answer'
+            cand --verbose 'Print each request and answer'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wan;history'= {
+            cand --limit 'How many runs at most'
+            cand --json 'Print one JSON object per run instead of a table'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wan;cost'= {
+            cand --since 'From when: a date (2026-11-01), `today`, or a span back from now (7d, 24h)'
+            cand --until 'Until when (not included), in the same forms [default: now]'
+            cand --by 'Group the sums by day (local time) or by model'
+            cand --json 'Print a JSON object instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wan;info'= {
+            cand --json 'Print one JSON object per file'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wan;balance'= {
+            cand --base-url 'The API base URL'
+            cand --json 'Print a JSON object instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'wan;emulator'= {
             cand --host 'Address to listen on'
             cand -p 'Port to listen on; 0 picks a free one'
@@ -136,6 +192,11 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand generate 'Make images from a text prompt'
             cand edit 'Make images from reference images and an instruction'
             cand models 'List the models, their price per image, and what each is for'
+            cand resume 'Finish what an interrupted or partial run left: fetch its paid images, send what was never sent'
+            cand history 'Past runs from the journal, newest first'
+            cand cost 'What was spent, from the journal (this machine''s runs only)'
+            cand info 'Where an image came from: its provenance chunk and the journal''s record'
+            cand balance 'The account''s balance, from the service'
             cand emulator 'Run a local, offline stand-in for the AIsa endpoint, with fault injection'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -145,6 +206,16 @@ set edit:completion:arg-completer[wan] = {|@words|
         &'wan;help;edit'= {
         }
         &'wan;help;models'= {
+        }
+        &'wan;help;resume'= {
+        }
+        &'wan;help;history'= {
+        }
+        &'wan;help;cost'= {
+        }
+        &'wan;help;info'= {
+        }
+        &'wan;help;balance'= {
         }
         &'wan;help;emulator'= {
         }

@@ -29,6 +29,11 @@ complete -c wan -n "__fish_wan_needs_command" -s V -l version -d 'Print version'
 complete -c wan -n "__fish_wan_needs_command" -f -a "generate" -d 'Make images from a text prompt'
 complete -c wan -n "__fish_wan_needs_command" -f -a "edit" -d 'Make images from reference images and an instruction'
 complete -c wan -n "__fish_wan_needs_command" -f -a "models" -d 'List the models, their price per image, and what each is for'
+complete -c wan -n "__fish_wan_needs_command" -f -a "resume" -d 'Finish what an interrupted or partial run left: fetch its paid images, send what was never sent'
+complete -c wan -n "__fish_wan_needs_command" -f -a "history" -d 'Past runs from the journal, newest first'
+complete -c wan -n "__fish_wan_needs_command" -f -a "cost" -d 'What was spent, from the journal (this machine\'s runs only)'
+complete -c wan -n "__fish_wan_needs_command" -f -a "info" -d 'Where an image came from: its provenance chunk and the journal\'s record'
+complete -c wan -n "__fish_wan_needs_command" -f -a "balance" -d 'The account\'s balance, from the service'
 complete -c wan -n "__fish_wan_needs_command" -f -a "emulator" -d 'Run a local, offline stand-in for the AIsa endpoint, with fault injection'
 complete -c wan -n "__fish_wan_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c wan -n "__fish_wan_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -96,6 +101,35 @@ complete -c wan -n "__fish_wan_using_subcommand edit" -s V -l version -d 'Print 
 complete -c wan -n "__fish_wan_using_subcommand models" -l json -d 'Print one JSON object per model instead of a table'
 complete -c wan -n "__fish_wan_using_subcommand models" -s h -l help -d 'Print help'
 complete -c wan -n "__fish_wan_using_subcommand models" -s V -l version -d 'Print version'
+complete -c wan -n "__fish_wan_using_subcommand resume" -s j -l jobs -d 'Requests in flight at once' -r
+complete -c wan -n "__fish_wan_using_subcommand resume" -l retries -d 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx' -r
+complete -c wan -n "__fish_wan_using_subcommand resume" -l timeout -d 'Seconds to wait for one API answer' -r
+complete -c wan -n "__fish_wan_using_subcommand resume" -l download-timeout -d 'Seconds to wait for one image download' -r
+complete -c wan -n "__fish_wan_using_subcommand resume" -l resend-unknown -d 'Also send requests that were sent and never answered (they may have been billed)'
+complete -c wan -n "__fish_wan_using_subcommand resume" -l dry-run -d 'Say what would be done and what it would cost; do nothing'
+complete -c wan -n "__fish_wan_using_subcommand resume" -l json -d 'Print one JSON object per prompt on standard output instead of paths'
+complete -c wan -n "__fish_wan_using_subcommand resume" -s q -l quiet -d 'No progress, retry notices or summary line; errors and warnings still print'
+complete -c wan -n "__fish_wan_using_subcommand resume" -s v -l verbose -d 'Print each request and answer'
+complete -c wan -n "__fish_wan_using_subcommand resume" -s h -l help -d 'Print help'
+complete -c wan -n "__fish_wan_using_subcommand resume" -s V -l version -d 'Print version'
+complete -c wan -n "__fish_wan_using_subcommand history" -l limit -d 'How many runs at most' -r
+complete -c wan -n "__fish_wan_using_subcommand history" -l json -d 'Print one JSON object per run instead of a table'
+complete -c wan -n "__fish_wan_using_subcommand history" -s h -l help -d 'Print help'
+complete -c wan -n "__fish_wan_using_subcommand history" -s V -l version -d 'Print version'
+complete -c wan -n "__fish_wan_using_subcommand cost" -l since -d 'From when: a date (2026-11-01), `today`, or a span back from now (7d, 24h)' -r
+complete -c wan -n "__fish_wan_using_subcommand cost" -l until -d 'Until when (not included), in the same forms [default: now]' -r
+complete -c wan -n "__fish_wan_using_subcommand cost" -l by -d 'Group the sums by day (local time) or by model' -r -f -a "day\t''
+model\t''"
+complete -c wan -n "__fish_wan_using_subcommand cost" -l json -d 'Print a JSON object instead of text'
+complete -c wan -n "__fish_wan_using_subcommand cost" -s h -l help -d 'Print help'
+complete -c wan -n "__fish_wan_using_subcommand cost" -s V -l version -d 'Print version'
+complete -c wan -n "__fish_wan_using_subcommand info" -l json -d 'Print one JSON object per file'
+complete -c wan -n "__fish_wan_using_subcommand info" -s h -l help -d 'Print help'
+complete -c wan -n "__fish_wan_using_subcommand info" -s V -l version -d 'Print version'
+complete -c wan -n "__fish_wan_using_subcommand balance" -l base-url -d 'The API base URL' -r
+complete -c wan -n "__fish_wan_using_subcommand balance" -l json -d 'Print a JSON object instead of text'
+complete -c wan -n "__fish_wan_using_subcommand balance" -s h -l help -d 'Print help'
+complete -c wan -n "__fish_wan_using_subcommand balance" -s V -l version -d 'Print version'
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l host -d 'Address to listen on' -r
 complete -c wan -n "__fish_wan_using_subcommand emulator" -s p -l port -d 'Port to listen on; 0 picks a free one' -r
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l api-key -d 'Refuse any bearer key but this one (by default any key is taken, none is refused)' -r
@@ -117,9 +151,14 @@ complete -c wan -n "__fish_wan_using_subcommand emulator" -s h -l help -d 'Print
 complete -c wan -n "__fish_wan_using_subcommand emulator" -s V -l version -d 'Print version'
 complete -c wan -n "__fish_wan_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c wan -n "__fish_wan_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator completions help" -f -a "generate" -d 'Make images from a text prompt'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator completions help" -f -a "edit" -d 'Make images from reference images and an instruction'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator completions help" -f -a "models" -d 'List the models, their price per image, and what each is for'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator completions help" -f -a "emulator" -d 'Run a local, offline stand-in for the AIsa endpoint, with fault injection'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator completions help" -f -a "generate" -d 'Make images from a text prompt'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator completions help" -f -a "edit" -d 'Make images from reference images and an instruction'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator completions help" -f -a "models" -d 'List the models, their price per image, and what each is for'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator completions help" -f -a "resume" -d 'Finish what an interrupted or partial run left: fetch its paid images, send what was never sent'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator completions help" -f -a "history" -d 'Past runs from the journal, newest first'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator completions help" -f -a "cost" -d 'What was spent, from the journal (this machine\'s runs only)'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator completions help" -f -a "info" -d 'Where an image came from: its provenance chunk and the journal\'s record'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator completions help" -f -a "balance" -d 'The account\'s balance, from the service'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator completions help" -f -a "emulator" -d 'Run a local, offline stand-in for the AIsa endpoint, with fault injection'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -110,6 +110,46 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Finish what an interrupted or partial run left: fetch its paid images, send what was never sent
+    #[command(after_help = "Examples:\n  \
+        wan resume                    the latest run that did not finish\n  \
+        wan resume 3f2a --dry-run     what finishing run 3f2a… would do and cost\n  \
+        wan resume --resend-unknown   also send again requests whose outcome is unknown (may pay twice)")]
+    Resume(ResumeArgs),
+    /// Past runs from the journal, newest first
+    #[command(after_help = "Examples:\n  wan history\n  wan history --limit 5 --json | jq -r .id")]
+    History {
+        /// Print one JSON object per run instead of a table
+        #[arg(long)]
+        json: bool,
+        /// How many runs at most
+        #[arg(long, value_name = "N", default_value_t = 20, value_parser = at_least_one::<u64>)]
+        limit: u64,
+    },
+    /// What was spent, from the journal (this machine's runs only)
+    #[command(after_help = "Examples:\n  wan cost\n  wan cost --since 7d --by day\n  \
+        wan cost --since 2026-11-01 --until 2026-12-01 --by model --json")]
+    Cost(CostArgs),
+    /// Where an image came from: its provenance chunk and the journal's record
+    #[command(after_help = "Examples:\n  wan info out/red-panda-001.png\n  wan info *.png --json")]
+    Info {
+        /// Files to look up (found by their SHA-256, so moved or renamed files are known)
+        #[arg(value_name = "FILE", required = true, num_args = 1..)]
+        files: Vec<PathBuf>,
+        /// Print one JSON object per file
+        #[arg(long)]
+        json: bool,
+    },
+    /// The account's balance, from the service
+    #[command(after_help = "Examples:\n  wan balance\n  wan balance --json | jq .available_usd")]
+    Balance {
+        /// Print a JSON object instead of text
+        #[arg(long)]
+        json: bool,
+        /// The API base URL
+        #[arg(long, value_name = "URL", env = "AISA_BASE_URL", default_value = "https://api.aisa.one/v1")]
+        base_url: String,
+    },
     /// Run a local, offline stand-in for the AIsa endpoint, with fault injection
     #[command(after_help = emulator_examples!(), after_long_help = emulator_examples!())]
     Emulator(EmulatorArgs),
@@ -249,6 +289,76 @@ pub struct RunArgs {
     /// Write the bytes exactly as served: no provenance chunk in PNGs
     #[arg(long)]
     pub no_metadata: bool,
+}
+
+/// `wan resume`: which run, and how.
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    /// The run's id, or a unique start of it [default: the latest run that did not finish]
+    #[arg(value_name = "RUN")]
+    pub run: Option<String>,
+
+    /// Also send requests that were sent and never answered (they may have been billed)
+    #[arg(long)]
+    pub resend_unknown: bool,
+
+    /// Say what would be done and what it would cost; do nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Print one JSON object per prompt on standard output instead of paths
+    #[arg(long)]
+    pub json: bool,
+
+    /// No progress, retry notices or summary line; errors and warnings still print
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Print each request and answer
+    #[arg(short, long)]
+    pub verbose: bool,
+
+    /// Requests in flight at once
+    #[arg(short, long, value_name = "N", default_value_t = 4, value_parser = at_least_one::<usize>)]
+    pub jobs: usize,
+
+    /// Retries of a request that never connected or that the service answered with 408, 429 or 5xx
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub retries: u32,
+
+    /// Seconds to wait for one API answer
+    #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = at_least_one::<u64>)]
+    pub timeout: u64,
+
+    /// Seconds to wait for one image download
+    #[arg(long, value_name = "SECS", default_value_t = 120, value_parser = at_least_one::<u64>)]
+    pub download_timeout: u64,
+}
+
+/// `wan cost`: which span, and how to group it.
+#[derive(Debug, Args)]
+pub struct CostArgs {
+    /// From when: a date (2026-11-01), `today`, or a span back from now (7d, 24h)
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+
+    /// Until when (not included), in the same forms [default: now]
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+
+    /// Group the sums by day (local time) or by model
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub by: Option<CostGroup>,
+
+    /// Print a JSON object instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CostGroup {
+    Day,
+    Model,
 }
 
 /// A value with suggestions for shell completion that still takes any value: the models

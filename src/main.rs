@@ -1,6 +1,7 @@
 //! `wan`: parse the arguments, run the command, print any error, exit with its documented code.
 
 mod api;
+mod balance;
 mod cli;
 mod completions;
 mod cost;
@@ -9,6 +10,8 @@ mod emulator;
 mod error;
 mod fetch;
 mod format;
+mod history;
+mod info;
 mod interrupt;
 mod journal;
 mod models;
@@ -22,13 +25,16 @@ mod provenance;
 mod recorder;
 mod reference;
 mod report;
+mod resume;
 mod run;
 mod save;
 mod session;
 mod settings;
+mod spend;
 mod state;
 mod suggest;
 mod ui;
+mod when;
 
 use std::process::ExitCode;
 
@@ -57,6 +63,14 @@ fn dispatch(cli: Cli) -> Result<Outcome, Error> {
         Command::Models { json } => return models::print(json).map(|_| Outcome::Success),
         Command::Completions { shell } => return completions::print(shell).map(|_| Outcome::Success),
         Command::Emulator(args) => return emulator::run(args).map(|_| Outcome::Success),
+        Command::Resume(args) => {
+            interrupt::install();
+            return resume::run(args, &env);
+        }
+        Command::History { json, limit } => return history::print(&env, limit, json),
+        Command::Cost(args) => return spend::print(&env, &args),
+        Command::Info { files, json } => return info::print(&env, &files, json),
+        Command::Balance { json, base_url } => return balance::print(&env, &base_url, json),
     };
     if settings.dry_run {
         return dry_run::print(&settings);

@@ -32,6 +32,8 @@ pub struct Printer<'a> {
     session: &'a Session<'a>,
     stdout: Stdout,
     results: Vec<PromptResult>,
+    /// Requests (or resumed downloads) of each prompt not finished yet.
+    pending: Vec<u64>,
     /// Failures already printed, by what they say (not their request ids), with how
     /// many requests met each: a failure shared by many requests shows once.
     shown: HashMap<String, u64>,
@@ -46,17 +48,20 @@ pub struct Printer<'a> {
 }
 
 impl<'a> Printer<'a> {
-    pub fn new(session: &'a Session<'a>) -> Self {
+    /// `asked[p]` images are expected for prompt `p`, over `pending[p]` requests.
+    pub fn new(session: &'a Session<'a>, asked: Vec<u64>, pending: Vec<u64>) -> Self {
         let settings = session.settings;
         let results = settings
             .prompts
             .iter()
-            .map(|p| PromptResult::new(p.clone(), u64::from(settings.count), &settings.model))
+            .zip(asked)
+            .map(|(p, asked)| PromptResult::new(p.clone(), asked, &settings.model))
             .collect();
         Self {
             session,
             stdout: Stdout::default(),
             results,
+            pending,
             shown: HashMap::new(),
             shown_order: Vec::new(),
             not_sent: 0,
@@ -84,7 +89,17 @@ impl<'a> Printer<'a> {
         Ok(())
     }
 
-    pub fn finished(&mut self, prompt: usize, outcome: Result<Answered, Failed>) {
+    /// A request (or a resumed download) is over; the prompt's line is printed once all are.
+    pub fn finished(&mut self, prompt: usize, outcome: Result<Answered, Failed>) -> Result<(), Error> {
+        self.record(prompt, outcome);
+        self.pending[prompt] = self.pending[prompt].saturating_sub(1);
+        if self.pending[prompt] == 0 {
+            self.prompt_done(prompt)?;
+        }
+        Ok(())
+    }
+
+    fn record(&mut self, prompt: usize, outcome: Result<Answered, Failed>) {
         let result = &mut self.results[prompt];
         match outcome {
             Ok(Answered { answer, returned, unsaved }) => {
@@ -104,7 +119,7 @@ impl<'a> Printer<'a> {
         }
     }
 
-    pub fn prompt_done(&mut self, index: usize) -> Result<(), Error> {
+    fn prompt_done(&mut self, index: usize) -> Result<(), Error> {
         let session = self.session;
         let ui = &session.ui;
         let result = &self.results[index];
@@ -183,7 +198,7 @@ impl<'a> Printer<'a> {
         if !counts.is_empty() {
             ui.warn(&counts.join("; "));
         }
-        if self.bill_so_far.count > 0 {
+        if self.bill_so_far.count > 0 || self.images_so_far > 0 {
             let settings = self.session.settings;
             let folder = match settings.to_stdout {
                 true => "standard output".to_string(),

@@ -162,7 +162,12 @@ pub fn summary_line(saved: u64, asked: u64, bill: &Bill, folder: &str, model: &s
     } else {
         format!("{saved} of {expected} image{}", plural(expected))
     };
-    format!("saved {counted} to {folder} · {model} · {}", bill.describe())
+    let cost = match bill.count {
+        // a resume that only fetched images paid for before
+        0 => "nothing billed by this run".to_string(),
+        _ => bill.describe(),
+    };
+    format!("saved {counted} to {folder} · {model} · {cost}")
 }
 
 /// Standard output for results. A reader that went away (`| head -1`) is no

@@ -2,7 +2,7 @@
 //! at a time, send each, and hand its images to be saved; the printer hears of it all.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::thread;
 
@@ -26,24 +26,71 @@ pub enum Event {
     Finished { prompt: usize, result: Result<Answered, Failed> },
 }
 
+/// The requests a run sends, by index: the whole plan, or those a resume has left.
+pub trait Requests: Sync {
+    fn len(&self) -> u64;
+    fn get(&self, i: u64) -> Option<Planned>;
+}
+
+impl Requests for crate::plan::Plan {
+    fn len(&self) -> u64 {
+        crate::plan::Plan::len(self)
+    }
+
+    fn get(&self, i: u64) -> Option<Planned> {
+        crate::plan::Plan::get(self, i)
+    }
+}
+
+impl Requests for Vec<Planned> {
+    fn len(&self) -> u64 {
+        self.len() as u64
+    }
+
+    fn get(&self, i: u64) -> Option<Planned> {
+        self.as_slice().get(usize::try_from(i).ok()?).copied()
+    }
+}
+
 /// Runs every planned request, `--jobs` at a time, and reports as results come in.
 pub fn run(settings: &Settings) -> Result<Outcome, Error> {
     let session = Session::start(settings)?;
     let plan = settings.plan();
-    let per_prompt = plan.requests_per_prompt();
-    let mut pending: Vec<u64> = vec![per_prompt; settings.prompts.len()];
-    let mut printer = Printer::new(&session);
+    let prompts = settings.prompts.len();
+    let asked = vec![u64::from(settings.count); prompts];
+    let printer = Printer::new(&session, asked, vec![plan.requests_per_prompt(); prompts]);
+    send(&session, &plan, printer, |_| ())
+}
+
+/// Sends `requests` through `--jobs` workers after `first` has had the event channel
+/// (a resume's downloads go there first), and prints as results come in.
+pub fn send(
+    session: &Session,
+    requests: &dyn Requests,
+    mut printer: Printer,
+    first: impl FnOnce(&Sender<Event>) + Send,
+) -> Result<Outcome, Error> {
     let next = AtomicU64::new(0);
+    let first_done = AtomicBool::new(false);
     // The failure that stopped the run, once one has: later requests are not sent.
     let stopped_by: Mutex<Option<Error>> = Mutex::new(None);
-    let workers = usize::try_from(plan.len()).unwrap_or(usize::MAX).clamp(1, session.jobs);
+    let workers = usize::try_from(requests.len()).unwrap_or(usize::MAX).clamp(1, session.jobs);
     let (events, received) = mpsc::channel::<Event>();
     thread::scope(|scope| -> Result<(), Error> {
+        let (before, first_done) = (events.clone(), &first_done);
+        scope.spawn(move || {
+            first(&before);
+            first_done.store(true, Ordering::Release);
+        });
         for _ in 0..workers {
             let events = events.clone();
-            let (session, plan, next, stopped_by) = (&session, &plan, &next, &stopped_by);
+            let (next, stopped_by) = (&next, &stopped_by);
             scope.spawn(move || {
-                while let Some(request) = plan.get(next.fetch_add(1, Ordering::Relaxed)) {
+                // A resume's downloads go first: the links they fetch are dying.
+                while !first_done.load(Ordering::Acquire) {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                while let Some(request) = requests.get(next.fetch_add(1, Ordering::Relaxed)) {
                     let root = stopped_by.lock().unwrap_or_else(|p| p.into_inner()).clone();
                     let result = match root {
                         Some(root) => Err(Failed::NotSent(root)),
@@ -64,13 +111,7 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         for event in received {
             match event {
                 Event::Saved { prompt, image } => printer.saved(prompt, image)?,
-                Event::Finished { prompt, result } => {
-                    printer.finished(prompt, result);
-                    pending[prompt] -= 1;
-                    if pending[prompt] == 0 {
-                        printer.prompt_done(prompt)?;
-                    }
-                }
+                Event::Finished { prompt, result } => printer.finished(prompt, result)?,
             }
         }
         Ok(())

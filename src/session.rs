@@ -36,6 +36,15 @@ impl<'a> Session<'a> {
     /// Everything a run needs before its first request: the output folder made and
     /// found writable, the client built, the open-file budget set.
     pub fn start(settings: &'a Settings) -> Result<Self, Error> {
+        Self::recording(settings, Recorder::start)
+    }
+
+    /// The same, with the journal recorder `journal` makes (a resume records into the
+    /// run it resumes).
+    pub fn recording(
+        settings: &'a Settings,
+        journal: impl FnOnce(&Settings, &str, &Ui) -> Recorder,
+    ) -> Result<Self, Error> {
         let ui = Ui::new(settings.display, settings.prompts.len() as u64);
         let stage = match settings.to_stdout {
             true => Some(
@@ -52,7 +61,7 @@ impl<'a> Session<'a> {
             true => "-".to_string(),
             false => out.absolute().display().to_string(),
         };
-        let journal = Recorder::start(settings, &out_dir, &ui);
+        let journal = journal(settings, &out_dir, &ui);
         let budget = Budget::of_process(settings.jobs);
         if budget.jobs < settings.jobs {
             ui.warn(&format!(

@@ -58,6 +58,13 @@ impl ApiKey {
     }
 }
 
+impl ApiKey {
+    /// `request` with the key as a Bearer token; for the API's own host only.
+    pub fn authorize(&self, request: RequestBuilder) -> RequestBuilder {
+        request.bearer_auth(&self.0)
+    }
+}
+
 impl fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("ApiKey(redacted)")

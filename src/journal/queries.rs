@@ -197,6 +197,8 @@ pub struct RequestRow {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PendingImage {
     pub id: i64,
+    /// The request row that made it.
+    pub request: i64,
     pub prompt: u64,
     pub position: u64,
     /// The URL, or `base64` (gone with the process that had it).
@@ -240,18 +242,19 @@ pub fn recorded(conn: &Connection, run: &str) -> Result<Recorded, JournalError> 
         .collect::<rusqlite::Result<_>>()?;
     let unsaved = conn
         .prepare(
-            "SELECT i.id, q.prompt, i.position, i.source, i.state, q.request_id
+            "SELECT i.id, i.request, q.prompt, i.position, i.source, i.state, q.request_id
              FROM images i JOIN requests q ON i.request = q.id
              WHERE q.run_id = ?1 AND i.state != 'saved' ORDER BY q.prompt, q.chunk, i.position",
         )?
         .query_map(params![run], |row| {
             Ok(PendingImage {
                 id: row.get(0)?,
-                prompt: row.get::<_, i64>(1)? as u64,
-                position: row.get::<_, i64>(2)? as u64,
-                source: row.get(3)?,
-                state: row.get(4)?,
-                request_id: row.get(5)?,
+                request: row.get(1)?,
+                prompt: row.get::<_, i64>(2)? as u64,
+                position: row.get::<_, i64>(3)? as u64,
+                source: row.get(4)?,
+                state: row.get(5)?,
+                request_id: row.get(6)?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;

@@ -40,7 +40,7 @@ pub struct ImageSaved {
 
 /// Now, as RFC 3339 in UTC.
 pub fn now() -> String {
-    jiff::Timestamp::now().round(jiff::Unit::Millisecond).map(|t| t.to_string()).unwrap_or_default()
+    crate::when::stamp(jiff::Timestamp::now())
 }
 
 /// A short id that two runs started at once on one machine will not share: the time
