@@ -633,7 +633,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__resume)
-            opts="-q -v -j -h -V --resend-unknown --dry-run --json --quiet --verbose --jobs --retries --timeout --download-timeout --help --version"
+            opts="-q -v -j -h -V --resend-unknown --dry-run --json --quiet --verbose --jobs --retries --timeout --download-timeout --base-url --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -656,6 +656,10 @@ _wan() {
                     return 0
                     ;;
                 --download-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -113,6 +113,7 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand --retries 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx'
             cand --timeout 'Seconds to wait for one API answer'
             cand --download-timeout 'Seconds to wait for one image download'
+            cand --base-url 'The API base URL [default: the run''s own]'
             cand --resend-unknown 'Also send requests that were sent and never answered (they may have been billed)'
             cand --dry-run 'Say what would be done and what it would cost; do nothing'
             cand --json 'Print one JSON object per prompt on standard output instead of paths'

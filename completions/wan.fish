@@ -105,6 +105,7 @@ complete -c wan -n "__fish_wan_using_subcommand resume" -s j -l jobs -d 'Request
 complete -c wan -n "__fish_wan_using_subcommand resume" -l retries -d 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx' -r
 complete -c wan -n "__fish_wan_using_subcommand resume" -l timeout -d 'Seconds to wait for one API answer' -r
 complete -c wan -n "__fish_wan_using_subcommand resume" -l download-timeout -d 'Seconds to wait for one image download' -r
+complete -c wan -n "__fish_wan_using_subcommand resume" -l base-url -d 'The API base URL [default: the run\'s own]' -r
 complete -c wan -n "__fish_wan_using_subcommand resume" -l resend-unknown -d 'Also send requests that were sent and never answered (they may have been billed)'
 complete -c wan -n "__fish_wan_using_subcommand resume" -l dry-run -d 'Say what would be done and what it would cost; do nothing'
 complete -c wan -n "__fish_wan_using_subcommand resume" -l json -d 'Print one JSON object per prompt on standard output instead of paths'

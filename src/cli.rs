@@ -333,6 +333,10 @@ pub struct ResumeArgs {
     /// Seconds to wait for one image download
     #[arg(long, value_name = "SECS", default_value_t = 120, value_parser = at_least_one::<u64>)]
     pub download_timeout: u64,
+
+    /// The API base URL [default: the run's own]
+    #[arg(long, value_name = "URL", env = "AISA_BASE_URL")]
+    pub base_url: Option<String>,
 }
 
 /// `wan cost`: which span, and how to group it.

@@ -206,7 +206,7 @@ fn settings_of(
         name: run.stem.clone(),
         extra,
         api: ApiSettings {
-            base: settings::base_url(&run.base_url)?,
+            base: settings::base_url(args.base_url.as_deref().unwrap_or(&run.base_url))?,
             key,
             timeout: Duration::from_secs(args.timeout),
             retries: args.retries,

@@ -98,8 +98,9 @@ fn migrate(conn: &Connection) -> Result<(), JournalError> {
         return Err(newer_schema(version));
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-        let tx = conn.unchecked_transaction()?;
-        // Another process may have migrated meanwhile: check again inside the transaction.
+        // IMMEDIATE takes the write lock first, so of two processes starting at once one
+        // migrates and the other, waiting, then finds it done.
+        let tx = immediate(conn)?;
         let now: u32 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
         if now as usize > i {
             continue;
@@ -109,6 +110,12 @@ fn migrate(conn: &Connection) -> Result<(), JournalError> {
         tx.commit()?;
     }
     Ok(())
+}
+
+/// A transaction that holds the write lock from its start: a deferred one that reads
+/// first could find another process committed meanwhile, and fail without waiting.
+fn immediate(conn: &Connection) -> rusqlite::Result<Transaction<'_>> {
+    Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)
 }
 
 type Work = Box<dyn FnOnce(&Transaction) -> rusqlite::Result<()> + Send>;
@@ -198,7 +205,7 @@ fn write_loop(conn: Connection, ops: Receiver<Op>) {
         }
         let mut waiting = Vec::with_capacity(batch.len());
         let result = (|| -> rusqlite::Result<()> {
-            let tx = conn.unchecked_transaction()?;
+            let tx = immediate(&conn)?;
             for op in batch {
                 waiting.extend(op.done);
                 (op.work)(&tx)?;

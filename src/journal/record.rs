@@ -7,6 +7,7 @@ use std::hash::{BuildHasher, Hasher};
 use rusqlite::{OptionalExtension, params};
 
 use super::{Journal, JournalError};
+use crate::error::redact;
 
 /// A run as it starts.
 #[derive(Clone, Debug)]
@@ -76,24 +77,24 @@ impl Journal {
                     run.command,
                     run.model,
                     run.route,
-                    run.base_url,
+                    redact(&run.base_url),
                     run.out_dir,
                     run.stem,
                     run.count,
                     run.per_request,
                     run.prompts.len() as i64,
-                    run.extra,
+                    redact(&run.extra),
                     run.price.map(|p| p as i64),
                 ],
             )?;
             let mut prompt = tx.prepare("INSERT INTO prompts (run_id, position, prompt) VALUES (?1, ?2, ?3)")?;
             for (position, text) in run.prompts.iter().enumerate() {
-                prompt.execute(params![key, position as i64, text])?;
+                prompt.execute(params![key, position as i64, redact(text)])?;
             }
             let mut reference =
                 tx.prepare("INSERT INTO refs (run_id, position, source, sha256) VALUES (?1, ?2, ?3, ?4)")?;
             for (position, (source, sha)) in run.references.iter().enumerate() {
-                reference.execute(params![key, position as i64, source, sha])?;
+                reference.execute(params![key, position as i64, redact(source), sha])?;
             }
             Ok(())
         })?;
@@ -137,7 +138,7 @@ impl Journal {
             tx.execute(
                 "UPDATE requests SET state = 'answered', status = 200, request_id = ?2, returned = ?3, price = ?4
                  WHERE id = ?1",
-                params![request, request_id, sources.len() as i64, price.map(|p| p as i64)],
+                params![request, request_id.map(|id| redact(&id)), sources.len() as i64, price.map(|p| p as i64)],
             )?;
             let mut insert =
                 tx.prepare("INSERT INTO images (request, position, source, state) VALUES (?1, ?2, ?3, 'pending')")?;
@@ -145,7 +146,8 @@ impl Journal {
                 .iter()
                 .enumerate()
                 .map(|(position, source)| {
-                    insert.execute(params![request, position as i64, source])?;
+                    // A link that carries the key is kept without it: the journal never holds the key.
+                    insert.execute(params![request, position as i64, redact(source)])?;
                     Ok(tx.last_insert_rowid())
                 })
                 .collect()
@@ -169,7 +171,14 @@ impl Journal {
         self.later(move |tx| {
             tx.execute(
                 "UPDATE requests SET state = ?2, status = ?3, code = ?4, message = ?5, request_id = ?6 WHERE id = ?1",
-                params![request, state, status, code, message, request_id],
+                params![
+                    request,
+                    state,
+                    status,
+                    code.map(|c| redact(&c)),
+                    redact(&message),
+                    request_id.map(|id| redact(&id))
+                ],
             )
             .map(|_| ())
         });
@@ -193,8 +202,11 @@ impl Journal {
     pub fn image_failed(&self, image: i64, expired: bool, message: String) {
         let state = if expired { "expired" } else { "failed" };
         self.later(move |tx| {
-            tx.execute("UPDATE images SET state = ?2, message = ?3 WHERE id = ?1", params![image, state, message])
-                .map(|_| ())
+            tx.execute(
+                "UPDATE images SET state = ?2, message = ?3 WHERE id = ?1",
+                params![image, state, redact(&message)],
+            )
+            .map(|_| ())
         });
     }
 

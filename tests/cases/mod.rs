@@ -8,6 +8,7 @@ mod errors;
 mod first_hour;
 mod generate;
 mod hardening;
+mod journal;
 mod output;
 mod reliability;
 mod routes;
