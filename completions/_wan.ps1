@@ -29,6 +29,7 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Make images from reference images and an instruction')
             [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'List the models, their price per image, and what each is for')
             [CompletionResult]::new('emulator', 'emulator', [CompletionResultType]::ParameterValue, 'Run a local, offline stand-in for the AIsa endpoint, with fault injection')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show where the config file is, or the settings in force and where each came from')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -43,13 +44,13 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Folder for the images, created if missing [default: the current folder]')
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Folder for the images, created if missing [default: the current folder]')
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'File name stem, instead of one made from the prompt')
-            [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'The API base URL')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for one API answer')
-            [CompletionResult]::new('--download-timeout', '--download-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for one image download')
-            [CompletionResult]::new('--route', '--route', [CompletionResultType]::ParameterName, 'Where to send requests: chat first and the images route where the model moved (auto), or only one of them')
-            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries of a request that surely was not carried out (0 disables)')
-            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Requests in flight at once, across the whole run')
-            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Requests in flight at once, across the whole run')
+            [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'The API base URL [env: AISA_BASE_URL] [default: https://api.aisa.one/v1]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for one API answer [default: 300]')
+            [CompletionResult]::new('--download-timeout', '--download-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for one image download [default: 120]')
+            [CompletionResult]::new('--route', '--route', [CompletionResultType]::ParameterName, 'Where to send requests: chat first and the images route where the model moved (auto), or only one of them [env: WAN_ROUTE] [default: auto]')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx (0 disables); never of one that may have been carried out [default: 2]')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Requests in flight at once, across the whole run [default: 4]')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Requests in flight at once, across the whole run [default: 4]')
             [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'Image size, sent as the `size` field')
             [CompletionResult]::new('--param', '--param', [CompletionResultType]::ParameterName, 'Another field for the request body; VALUE is JSON where it parses, else a string')
             [CompletionResult]::new('--max-cost', '--max-cost', [CompletionResultType]::ParameterName, 'Refuse to send anything if the run would cost more than this many US dollars')
@@ -74,13 +75,13 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Folder for the images, created if missing [default: the current folder]')
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Folder for the images, created if missing [default: the current folder]')
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'File name stem, instead of one made from the prompt')
-            [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'The API base URL')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for one API answer')
-            [CompletionResult]::new('--download-timeout', '--download-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for one image download')
-            [CompletionResult]::new('--route', '--route', [CompletionResultType]::ParameterName, 'Where to send requests: chat first and the images route where the model moved (auto), or only one of them')
-            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries of a request that surely was not carried out (0 disables)')
-            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Requests in flight at once, across the whole run')
-            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Requests in flight at once, across the whole run')
+            [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'The API base URL [env: AISA_BASE_URL] [default: https://api.aisa.one/v1]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for one API answer [default: 300]')
+            [CompletionResult]::new('--download-timeout', '--download-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for one image download [default: 120]')
+            [CompletionResult]::new('--route', '--route', [CompletionResultType]::ParameterName, 'Where to send requests: chat first and the images route where the model moved (auto), or only one of them [env: WAN_ROUTE] [default: auto]')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx (0 disables); never of one that may have been carried out [default: 2]')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Requests in flight at once, across the whole run [default: 4]')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Requests in flight at once, across the whole run [default: 4]')
             [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'Image size, sent as the `size` field')
             [CompletionResult]::new('--param', '--param', [CompletionResultType]::ParameterName, 'Another field for the request body; VALUE is JSON where it parses, else a string')
             [CompletionResult]::new('--max-cost', '--max-cost', [CompletionResultType]::ParameterName, 'Refuse to send anything if the run would cost more than this many US dollars')
@@ -130,6 +131,45 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'wan;config' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the config file''s path (it may not exist yet)')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print each setting in force and where it came from (flag, env, file, default)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'wan;config;path' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'wan;config;show' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'wan;config;help' {
+            [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the config file''s path (it may not exist yet)')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print each setting in force and where it came from (flag, env, file, default)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'wan;config;help;path' {
+            break
+        }
+        'wan;config;help;show' {
+            break
+        }
+        'wan;config;help;help' {
+            break
+        }
         'wan;completions' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -142,6 +182,7 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Make images from reference images and an instruction')
             [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'List the models, their price per image, and what each is for')
             [CompletionResult]::new('emulator', 'emulator', [CompletionResultType]::ParameterValue, 'Run a local, offline stand-in for the AIsa endpoint, with fault injection')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show where the config file is, or the settings in force and where each came from')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -156,6 +197,17 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             break
         }
         'wan;help;emulator' {
+            break
+        }
+        'wan;help;config' {
+            [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the config file''s path (it may not exist yet)')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print each setting in force and where it came from (flag, env, file, default)')
+            break
+        }
+        'wan;help;config;path' {
+            break
+        }
+        'wan;help;config;show' {
             break
         }
         'wan;help;completions' {

@@ -19,6 +19,9 @@ _wan() {
             wan,completions)
                 cmd="wan__subcmd__completions"
                 ;;
+            wan,config)
+                cmd="wan__subcmd__config"
+                ;;
             wan,edit)
                 cmd="wan__subcmd__edit"
                 ;;
@@ -34,8 +37,29 @@ _wan() {
             wan,models)
                 cmd="wan__subcmd__models"
                 ;;
+            wan__subcmd__config,help)
+                cmd="wan__subcmd__config__subcmd__help"
+                ;;
+            wan__subcmd__config,path)
+                cmd="wan__subcmd__config__subcmd__path"
+                ;;
+            wan__subcmd__config,show)
+                cmd="wan__subcmd__config__subcmd__show"
+                ;;
+            wan__subcmd__config__subcmd__help,help)
+                cmd="wan__subcmd__config__subcmd__help__subcmd__help"
+                ;;
+            wan__subcmd__config__subcmd__help,path)
+                cmd="wan__subcmd__config__subcmd__help__subcmd__path"
+                ;;
+            wan__subcmd__config__subcmd__help,show)
+                cmd="wan__subcmd__config__subcmd__help__subcmd__show"
+                ;;
             wan__subcmd__help,completions)
                 cmd="wan__subcmd__help__subcmd__completions"
+                ;;
+            wan__subcmd__help,config)
+                cmd="wan__subcmd__help__subcmd__config"
                 ;;
             wan__subcmd__help,edit)
                 cmd="wan__subcmd__help__subcmd__edit"
@@ -52,6 +76,12 @@ _wan() {
             wan__subcmd__help,models)
                 cmd="wan__subcmd__help__subcmd__models"
                 ;;
+            wan__subcmd__help__subcmd__config,path)
+                cmd="wan__subcmd__help__subcmd__config__subcmd__path"
+                ;;
+            wan__subcmd__help__subcmd__config,show)
+                cmd="wan__subcmd__help__subcmd__config__subcmd__show"
+                ;;
             *)
                 ;;
         esac
@@ -59,7 +89,7 @@ _wan() {
 
     case "${cmd}" in
         wan)
-            opts="-h -V --help --version generate edit models emulator completions help"
+            opts="-h -V --help --version generate edit models emulator config completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -75,6 +105,104 @@ _wan() {
         wan__subcmd__completions)
             opts="-h -V --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wan__subcmd__config)
+            opts="-h -V --help --version path show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wan__subcmd__config__subcmd__help)
+            opts="path show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wan__subcmd__config__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wan__subcmd__config__subcmd__help__subcmd__path)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wan__subcmd__config__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wan__subcmd__config__subcmd__path)
+            opts="-h -V --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wan__subcmd__config__subcmd__show)
+            opts="-h -V --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -333,7 +461,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__help)
-            opts="generate edit models emulator completions help"
+            opts="generate edit models emulator config completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -349,6 +477,48 @@ _wan() {
         wan__subcmd__help__subcmd__completions)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wan__subcmd__help__subcmd__config)
+            opts="path show"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wan__subcmd__help__subcmd__config__subcmd__path)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wan__subcmd__help__subcmd__config__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

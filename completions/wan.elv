@@ -26,6 +26,7 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand edit 'Make images from reference images and an instruction'
             cand models 'List the models, their price per image, and what each is for'
             cand emulator 'Run a local, offline stand-in for the AIsa endpoint, with fault injection'
+            cand config 'Show where the config file is, or the settings in force and where each came from'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -39,13 +40,13 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand -o 'Folder for the images, created if missing [default: the current folder]'
             cand --out 'Folder for the images, created if missing [default: the current folder]'
             cand --name 'File name stem, instead of one made from the prompt'
-            cand --base-url 'The API base URL'
-            cand --timeout 'Seconds to wait for one API answer'
-            cand --download-timeout 'Seconds to wait for one image download'
-            cand --route 'Where to send requests: chat first and the images route where the model moved (auto), or only one of them'
-            cand --retries 'Retries of a request that surely was not carried out (0 disables)'
-            cand -j 'Requests in flight at once, across the whole run'
-            cand --jobs 'Requests in flight at once, across the whole run'
+            cand --base-url 'The API base URL [env: AISA_BASE_URL] [default: https://api.aisa.one/v1]'
+            cand --timeout 'Seconds to wait for one API answer [default: 300]'
+            cand --download-timeout 'Seconds to wait for one image download [default: 120]'
+            cand --route 'Where to send requests: chat first and the images route where the model moved (auto), or only one of them [env: WAN_ROUTE] [default: auto]'
+            cand --retries 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx (0 disables); never of one that may have been carried out [default: 2]'
+            cand -j 'Requests in flight at once, across the whole run [default: 4]'
+            cand --jobs 'Requests in flight at once, across the whole run [default: 4]'
             cand --size 'Image size, sent as the `size` field'
             cand --param 'Another field for the request body; VALUE is JSON where it parses, else a string'
             cand --max-cost 'Refuse to send anything if the run would cost more than this many US dollars'
@@ -69,13 +70,13 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand -o 'Folder for the images, created if missing [default: the current folder]'
             cand --out 'Folder for the images, created if missing [default: the current folder]'
             cand --name 'File name stem, instead of one made from the prompt'
-            cand --base-url 'The API base URL'
-            cand --timeout 'Seconds to wait for one API answer'
-            cand --download-timeout 'Seconds to wait for one image download'
-            cand --route 'Where to send requests: chat first and the images route where the model moved (auto), or only one of them'
-            cand --retries 'Retries of a request that surely was not carried out (0 disables)'
-            cand -j 'Requests in flight at once, across the whole run'
-            cand --jobs 'Requests in flight at once, across the whole run'
+            cand --base-url 'The API base URL [env: AISA_BASE_URL] [default: https://api.aisa.one/v1]'
+            cand --timeout 'Seconds to wait for one API answer [default: 300]'
+            cand --download-timeout 'Seconds to wait for one image download [default: 120]'
+            cand --route 'Where to send requests: chat first and the images route where the model moved (auto), or only one of them [env: WAN_ROUTE] [default: auto]'
+            cand --retries 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx (0 disables); never of one that may have been carried out [default: 2]'
+            cand -j 'Requests in flight at once, across the whole run [default: 4]'
+            cand --jobs 'Requests in flight at once, across the whole run [default: 4]'
             cand --size 'Image size, sent as the `size` field'
             cand --param 'Another field for the request body; VALUE is JSON where it parses, else a string'
             cand --max-cost 'Refuse to send anything if the run would cost more than this many US dollars'
@@ -122,6 +123,38 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'wan;config'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand path 'Print the config file''s path (it may not exist yet)'
+            cand show 'Print each setting in force and where it came from (flag, env, file, default)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'wan;config;path'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wan;config;show'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wan;config;help'= {
+            cand path 'Print the config file''s path (it may not exist yet)'
+            cand show 'Print each setting in force and where it came from (flag, env, file, default)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'wan;config;help;path'= {
+        }
+        &'wan;config;help;show'= {
+        }
+        &'wan;config;help;help'= {
+        }
         &'wan;completions'= {
             cand -h 'Print help'
             cand --help 'Print help'
@@ -133,6 +166,7 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand edit 'Make images from reference images and an instruction'
             cand models 'List the models, their price per image, and what each is for'
             cand emulator 'Run a local, offline stand-in for the AIsa endpoint, with fault injection'
+            cand config 'Show where the config file is, or the settings in force and where each came from'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -143,6 +177,14 @@ set edit:completion:arg-completer[wan] = {|@words|
         &'wan;help;models'= {
         }
         &'wan;help;emulator'= {
+        }
+        &'wan;help;config'= {
+            cand path 'Print the config file''s path (it may not exist yet)'
+            cand show 'Print each setting in force and where it came from (flag, env, file, default)'
+        }
+        &'wan;help;config;path'= {
+        }
+        &'wan;help;config;show'= {
         }
         &'wan;help;completions'= {
         }

@@ -30,6 +30,7 @@ complete -c wan -n "__fish_wan_needs_command" -f -a "generate" -d 'Make images f
 complete -c wan -n "__fish_wan_needs_command" -f -a "edit" -d 'Make images from reference images and an instruction'
 complete -c wan -n "__fish_wan_needs_command" -f -a "models" -d 'List the models, their price per image, and what each is for'
 complete -c wan -n "__fish_wan_needs_command" -f -a "emulator" -d 'Run a local, offline stand-in for the AIsa endpoint, with fault injection'
+complete -c wan -n "__fish_wan_needs_command" -f -a "config" -d 'Show where the config file is, or the settings in force and where each came from'
 complete -c wan -n "__fish_wan_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c wan -n "__fish_wan_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c wan -n "__fish_wan_using_subcommand generate" -s f -l file -d 'A batch: one prompt per line (`-` for standard input); blank and `#` lines skipped' -r -F
@@ -37,14 +38,14 @@ complete -c wan -n "__fish_wan_using_subcommand generate" -s n -l count -d 'How 
 complete -c wan -n "__fish_wan_using_subcommand generate" -s m -l model -d 'The model to use [env: WAN_MODEL] [default: wan2.7-image]' -r
 complete -c wan -n "__fish_wan_using_subcommand generate" -s o -l out -d 'Folder for the images, created if missing [default: the current folder]' -r -F
 complete -c wan -n "__fish_wan_using_subcommand generate" -l name -d 'File name stem, instead of one made from the prompt' -r
-complete -c wan -n "__fish_wan_using_subcommand generate" -l base-url -d 'The API base URL' -r
-complete -c wan -n "__fish_wan_using_subcommand generate" -l timeout -d 'Seconds to wait for one API answer' -r
-complete -c wan -n "__fish_wan_using_subcommand generate" -l download-timeout -d 'Seconds to wait for one image download' -r
-complete -c wan -n "__fish_wan_using_subcommand generate" -l route -d 'Where to send requests: chat first and the images route where the model moved (auto), or only one of them' -r -f -a "auto\t'Chat first; the images route where the service has moved the model'
+complete -c wan -n "__fish_wan_using_subcommand generate" -l base-url -d 'The API base URL [env: AISA_BASE_URL] [default: https://api.aisa.one/v1]' -r
+complete -c wan -n "__fish_wan_using_subcommand generate" -l timeout -d 'Seconds to wait for one API answer [default: 300]' -r
+complete -c wan -n "__fish_wan_using_subcommand generate" -l download-timeout -d 'Seconds to wait for one image download [default: 120]' -r
+complete -c wan -n "__fish_wan_using_subcommand generate" -l route -d 'Where to send requests: chat first and the images route where the model moved (auto), or only one of them [env: WAN_ROUTE] [default: auto]' -r -f -a "auto\t'Chat first; the images route where the service has moved the model'
 chat\t'Only POST /chat/completions'
 images\t'Only POST /images/generations and /images/edits'"
-complete -c wan -n "__fish_wan_using_subcommand generate" -l retries -d 'Retries of a request that surely was not carried out (0 disables)' -r
-complete -c wan -n "__fish_wan_using_subcommand generate" -s j -l jobs -d 'Requests in flight at once, across the whole run' -r
+complete -c wan -n "__fish_wan_using_subcommand generate" -l retries -d 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx (0 disables); never of one that may have been carried out [default: 2]' -r
+complete -c wan -n "__fish_wan_using_subcommand generate" -s j -l jobs -d 'Requests in flight at once, across the whole run [default: 4]' -r
 complete -c wan -n "__fish_wan_using_subcommand generate" -l size -d 'Image size, sent as the `size` field' -r
 complete -c wan -n "__fish_wan_using_subcommand generate" -l param -d 'Another field for the request body; VALUE is JSON where it parses, else a string' -r
 complete -c wan -n "__fish_wan_using_subcommand generate" -l max-cost -d 'Refuse to send anything if the run would cost more than this many US dollars' -r
@@ -59,14 +60,14 @@ complete -c wan -n "__fish_wan_using_subcommand edit" -s n -l count -d 'How many
 complete -c wan -n "__fish_wan_using_subcommand edit" -s m -l model -d 'The model to use [env: WAN_MODEL] [default: wan2.7-image]' -r
 complete -c wan -n "__fish_wan_using_subcommand edit" -s o -l out -d 'Folder for the images, created if missing [default: the current folder]' -r -F
 complete -c wan -n "__fish_wan_using_subcommand edit" -l name -d 'File name stem, instead of one made from the prompt' -r
-complete -c wan -n "__fish_wan_using_subcommand edit" -l base-url -d 'The API base URL' -r
-complete -c wan -n "__fish_wan_using_subcommand edit" -l timeout -d 'Seconds to wait for one API answer' -r
-complete -c wan -n "__fish_wan_using_subcommand edit" -l download-timeout -d 'Seconds to wait for one image download' -r
-complete -c wan -n "__fish_wan_using_subcommand edit" -l route -d 'Where to send requests: chat first and the images route where the model moved (auto), or only one of them' -r -f -a "auto\t'Chat first; the images route where the service has moved the model'
+complete -c wan -n "__fish_wan_using_subcommand edit" -l base-url -d 'The API base URL [env: AISA_BASE_URL] [default: https://api.aisa.one/v1]' -r
+complete -c wan -n "__fish_wan_using_subcommand edit" -l timeout -d 'Seconds to wait for one API answer [default: 300]' -r
+complete -c wan -n "__fish_wan_using_subcommand edit" -l download-timeout -d 'Seconds to wait for one image download [default: 120]' -r
+complete -c wan -n "__fish_wan_using_subcommand edit" -l route -d 'Where to send requests: chat first and the images route where the model moved (auto), or only one of them [env: WAN_ROUTE] [default: auto]' -r -f -a "auto\t'Chat first; the images route where the service has moved the model'
 chat\t'Only POST /chat/completions'
 images\t'Only POST /images/generations and /images/edits'"
-complete -c wan -n "__fish_wan_using_subcommand edit" -l retries -d 'Retries of a request that surely was not carried out (0 disables)' -r
-complete -c wan -n "__fish_wan_using_subcommand edit" -s j -l jobs -d 'Requests in flight at once, across the whole run' -r
+complete -c wan -n "__fish_wan_using_subcommand edit" -l retries -d 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx (0 disables); never of one that may have been carried out [default: 2]' -r
+complete -c wan -n "__fish_wan_using_subcommand edit" -s j -l jobs -d 'Requests in flight at once, across the whole run [default: 4]' -r
 complete -c wan -n "__fish_wan_using_subcommand edit" -l size -d 'Image size, sent as the `size` field' -r
 complete -c wan -n "__fish_wan_using_subcommand edit" -l param -d 'Another field for the request body; VALUE is JSON where it parses, else a string' -r
 complete -c wan -n "__fish_wan_using_subcommand edit" -l max-cost -d 'Refuse to send anything if the run would cost more than this many US dollars' -r
@@ -99,11 +100,26 @@ complete -c wan -n "__fish_wan_using_subcommand emulator" -l base64 -d 'Answer w
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l noise -d 'Scramble every pixel, so images hardly compress (large answers, for size tests)'
 complete -c wan -n "__fish_wan_using_subcommand emulator" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wan -n "__fish_wan_using_subcommand emulator" -s V -l version -d 'Print version'
+complete -c wan -n "__fish_wan_using_subcommand config; and not __fish_seen_subcommand_from path show help" -s h -l help -d 'Print help'
+complete -c wan -n "__fish_wan_using_subcommand config; and not __fish_seen_subcommand_from path show help" -s V -l version -d 'Print version'
+complete -c wan -n "__fish_wan_using_subcommand config; and not __fish_seen_subcommand_from path show help" -f -a "path" -d 'Print the config file\'s path (it may not exist yet)'
+complete -c wan -n "__fish_wan_using_subcommand config; and not __fish_seen_subcommand_from path show help" -f -a "show" -d 'Print each setting in force and where it came from (flag, env, file, default)'
+complete -c wan -n "__fish_wan_using_subcommand config; and not __fish_seen_subcommand_from path show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c wan -n "__fish_wan_using_subcommand config; and __fish_seen_subcommand_from path" -s h -l help -d 'Print help'
+complete -c wan -n "__fish_wan_using_subcommand config; and __fish_seen_subcommand_from path" -s V -l version -d 'Print version'
+complete -c wan -n "__fish_wan_using_subcommand config; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c wan -n "__fish_wan_using_subcommand config; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c wan -n "__fish_wan_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "path" -d 'Print the config file\'s path (it may not exist yet)'
+complete -c wan -n "__fish_wan_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print each setting in force and where it came from (flag, env, file, default)'
+complete -c wan -n "__fish_wan_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c wan -n "__fish_wan_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c wan -n "__fish_wan_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator completions help" -f -a "generate" -d 'Make images from a text prompt'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator completions help" -f -a "edit" -d 'Make images from reference images and an instruction'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator completions help" -f -a "models" -d 'List the models, their price per image, and what each is for'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator completions help" -f -a "emulator" -d 'Run a local, offline stand-in for the AIsa endpoint, with fault injection'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator config completions help" -f -a "generate" -d 'Make images from a text prompt'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator config completions help" -f -a "edit" -d 'Make images from reference images and an instruction'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator config completions help" -f -a "models" -d 'List the models, their price per image, and what each is for'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator config completions help" -f -a "emulator" -d 'Run a local, offline stand-in for the AIsa endpoint, with fault injection'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator config completions help" -f -a "config" -d 'Show where the config file is, or the settings in force and where each came from'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator config completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c wan -n "__fish_wan_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "path" -d 'Print the config file\'s path (it may not exist yet)'
+complete -c wan -n "__fish_wan_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print each setting in force and where it came from (flag, env, file, default)'

@@ -1,8 +1,11 @@
 //! `wan`: parse the arguments, run the command, print any error, exit with its documented code.
 
 mod api;
+mod api_key;
 mod cli;
 mod completions;
+mod config;
+mod config_command;
 mod cost;
 mod dry_run;
 mod emulator;
@@ -14,7 +17,9 @@ mod models;
 mod open_files;
 mod outcome;
 mod output;
+mod paths;
 mod plan;
+mod precedence;
 mod printer;
 mod progress;
 mod reference;
@@ -50,6 +55,7 @@ fn dispatch(cli: Cli) -> Result<Outcome, Error> {
         Command::Generate(args) => settings::generate(args, &env, stdin)?,
         Command::Edit(args) => settings::edit(args, &env, stdin)?,
         Command::Models { json } => return models::print(json).map(|_| Outcome::Success),
+        Command::Config { action } => return config_command::run(action, &env).map(|()| Outcome::Success),
         Command::Completions { shell } => return completions::print(shell).map(|_| Outcome::Success),
         Command::Emulator(args) => return emulator::run(args).map(|_| Outcome::Success),
     };
