@@ -22,6 +22,9 @@ _wan() {
             wan,config)
                 cmd="wan__subcmd__config"
                 ;;
+            wan,doctor)
+                cmd="wan__subcmd__doctor"
+                ;;
             wan,edit)
                 cmd="wan__subcmd__edit"
                 ;;
@@ -61,6 +64,9 @@ _wan() {
             wan__subcmd__help,config)
                 cmd="wan__subcmd__help__subcmd__config"
                 ;;
+            wan__subcmd__help,doctor)
+                cmd="wan__subcmd__help__subcmd__doctor"
+                ;;
             wan__subcmd__help,edit)
                 cmd="wan__subcmd__help__subcmd__edit"
                 ;;
@@ -89,7 +95,7 @@ _wan() {
 
     case "${cmd}" in
         wan)
-            opts="-h -V --help --version generate edit models emulator config completions help"
+            opts="-h -V --help --version generate edit models emulator config doctor completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -203,6 +209,20 @@ _wan() {
         wan__subcmd__config__subcmd__show)
             opts="-h -V --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wan__subcmd__doctor)
+            opts="-h -V --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -461,7 +481,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__help)
-            opts="generate edit models emulator config completions help"
+            opts="generate edit models emulator config doctor completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -519,6 +539,20 @@ _wan() {
         wan__subcmd__help__subcmd__config__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wan__subcmd__help__subcmd__doctor)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

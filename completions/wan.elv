@@ -27,6 +27,7 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand models 'List the models, their price per image, and what each is for'
             cand emulator 'Run a local, offline stand-in for the AIsa endpoint, with fault injection'
             cand config 'Show where the config file is, or the settings in force and where each came from'
+            cand doctor 'Check the set-up, one line per check: config, key, service, folders'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -155,6 +156,12 @@ set edit:completion:arg-completer[wan] = {|@words|
         }
         &'wan;config;help;help'= {
         }
+        &'wan;doctor'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'wan;completions'= {
             cand -h 'Print help'
             cand --help 'Print help'
@@ -167,6 +174,7 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand models 'List the models, their price per image, and what each is for'
             cand emulator 'Run a local, offline stand-in for the AIsa endpoint, with fault injection'
             cand config 'Show where the config file is, or the settings in force and where each came from'
+            cand doctor 'Check the set-up, one line per check: config, key, service, folders'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -185,6 +193,8 @@ set edit:completion:arg-completer[wan] = {|@words|
         &'wan;help;config;path'= {
         }
         &'wan;help;config;show'= {
+        }
+        &'wan;help;doctor'= {
         }
         &'wan;help;completions'= {
         }

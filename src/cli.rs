@@ -118,6 +118,12 @@ pub enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// Check the set-up, one line per check: config, key, service, folders
+    #[command(after_help = "Examples:\n  \
+        wan doctor\n  \
+        wan doctor && wan generate \"a red panda\" --open\n\n\
+        Exit 0 when every check holds, else the exit code (see wan --help) of the first that fails.")]
+    Doctor,
     /// Print a shell completion script
     #[command(after_help = "Examples:\n  \
         wan completions bash > ~/.local/share/bash-completion/completions/wan\n  \

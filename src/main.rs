@@ -7,6 +7,7 @@ mod completions;
 mod config;
 mod config_command;
 mod cost;
+mod doctor;
 mod dry_run;
 mod emulator;
 mod error;
@@ -56,6 +57,7 @@ fn dispatch(cli: Cli) -> Result<Outcome, Error> {
         Command::Edit(args) => settings::edit(args, &env, stdin)?,
         Command::Models { json } => return models::print(json).map(|_| Outcome::Success),
         Command::Config { action } => return config_command::run(action, &env).map(|()| Outcome::Success),
+        Command::Doctor => return doctor::run(&env),
         Command::Completions { shell } => return completions::print(shell).map(|_| Outcome::Success),
         Command::Emulator(args) => return emulator::run(args).map(|_| Outcome::Success),
     };

@@ -1,5 +1,5 @@
-//! Where `wan`'s own files live: the config file, from `WAN_CONFIG`, the XDG variables or
-//! `HOME`; and `~/` in a path from the config file.
+//! Where `wan`'s own files live: the config file and the state folder, from `WAN_CONFIG` and
+//! `WAN_STATE_DIR`, the XDG variables or `HOME`; and `~/` in a path from the config file.
 
 use std::path::PathBuf;
 
@@ -11,6 +11,9 @@ pub struct Dirs {
     /// `WAN_CONFIG`: the config file itself.
     pub config: Option<PathBuf>,
     pub xdg_config_home: Option<PathBuf>,
+    /// `WAN_STATE_DIR`: the state folder itself.
+    pub state: Option<PathBuf>,
+    pub xdg_state_home: Option<PathBuf>,
     pub home: Option<PathBuf>,
 }
 
@@ -19,7 +22,13 @@ impl Dirs {
         // Only `HOME`, never the password database: a test (or a user) that clears the
         // environment must not have `wan` read a real home's config behind its back.
         let var = |name| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
-        Self { config: var("WAN_CONFIG"), xdg_config_home: var("XDG_CONFIG_HOME"), home: var("HOME") }
+        Self {
+            config: var("WAN_CONFIG"),
+            xdg_config_home: var("XDG_CONFIG_HOME"),
+            state: var("WAN_STATE_DIR"),
+            xdg_state_home: var("XDG_STATE_HOME"),
+            home: var("HOME"),
+        }
     }
 
     /// `$WAN_CONFIG`, else `$XDG_CONFIG_HOME/wan/config.toml`, else `~/.config/wan/config.toml`;
@@ -29,6 +38,14 @@ impl Dirs {
             return Some(path.clone());
         }
         Some(self.xdg_or_home(&self.xdg_config_home, ".config")?.join("wan").join("config.toml"))
+    }
+
+    /// `$WAN_STATE_DIR`, else `$XDG_STATE_HOME/wan`, else `~/.local/state/wan`.
+    pub fn state_dir(&self) -> Option<PathBuf> {
+        if let Some(path) = &self.state {
+            return Some(path.clone());
+        }
+        Some(self.xdg_or_home(&self.xdg_state_home, ".local/state")?.join("wan"))
     }
 
     /// The XDG folder where it is set and absolute (the XDG spec says a relative one is
@@ -77,6 +94,17 @@ mod tests {
         d.config = Some("my.toml".into());
         assert_eq!(d.config_file().unwrap(), Path::new("my.toml"));
         assert_eq!(dirs(None).config_file(), None);
+    }
+
+    #[test]
+    fn the_state_dir_is_wan_state_dir_else_xdg_else_home() {
+        let mut d = dirs(Some("/home/u"));
+        assert_eq!(d.state_dir().unwrap(), Path::new("/home/u/.local/state/wan"));
+        d.xdg_state_home = Some("/xdg/state".into());
+        assert_eq!(d.state_dir().unwrap(), Path::new("/xdg/state/wan"));
+        d.state = Some("/var/wan".into());
+        assert_eq!(d.state_dir().unwrap(), Path::new("/var/wan"));
+        assert_eq!(dirs(None).state_dir(), None);
     }
 
     #[test]

@@ -62,6 +62,11 @@ impl ApiKey {
         crate::error::register_secret(key);
         Ok(Self(key.to_string()))
     }
+
+    /// `request` with this key as its bearer token: for the API's host only.
+    pub fn authorize(&self, request: RequestBuilder) -> RequestBuilder {
+        request.bearer_auth(&self.0)
+    }
 }
 
 impl fmt::Debug for ApiKey {
