@@ -55,6 +55,7 @@ complete -c wan -n "__fish_wan_using_subcommand generate" -l json -d 'Print one 
 complete -c wan -n "__fish_wan_using_subcommand generate" -s q -l quiet -d 'No progress, retry notices or summary line; errors and warnings still print'
 complete -c wan -n "__fish_wan_using_subcommand generate" -s v -l verbose -d 'Print each request and answer (method, URL, status, request id, timings)'
 complete -c wan -n "__fish_wan_using_subcommand generate" -l dry-run -d 'Print the request body (or bodies) and the cost; send nothing; no key needed'
+complete -c wan -n "__fish_wan_using_subcommand generate" -l open -d 'Open the saved files in the system\'s image viewer when the run ends'
 complete -c wan -n "__fish_wan_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wan -n "__fish_wan_using_subcommand generate" -s V -l version -d 'Print version'
 complete -c wan -n "__fish_wan_using_subcommand edit" -s n -l count -d 'How many images (requests of at most 4 are sent)' -r
@@ -77,6 +78,7 @@ complete -c wan -n "__fish_wan_using_subcommand edit" -l json -d 'Print one JSON
 complete -c wan -n "__fish_wan_using_subcommand edit" -s q -l quiet -d 'No progress, retry notices or summary line; errors and warnings still print'
 complete -c wan -n "__fish_wan_using_subcommand edit" -s v -l verbose -d 'Print each request and answer (method, URL, status, request id, timings)'
 complete -c wan -n "__fish_wan_using_subcommand edit" -l dry-run -d 'Print the request body (or bodies) and the cost; send nothing; no key needed'
+complete -c wan -n "__fish_wan_using_subcommand edit" -l open -d 'Open the saved files in the system\'s image viewer when the run ends'
 complete -c wan -n "__fish_wan_using_subcommand edit" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wan -n "__fish_wan_using_subcommand edit" -s V -l version -d 'Print version'
 complete -c wan -n "__fish_wan_using_subcommand models" -l json -d 'Print one JSON object per model instead of a table'

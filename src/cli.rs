@@ -260,6 +260,10 @@ pub struct RunArgs {
     /// Refuse to send anything if the run would cost more than this many US dollars
     #[arg(long, value_name = "USD")]
     pub max_cost: Option<String>,
+
+    /// Open the saved files in the system's image viewer when the run ends
+    #[arg(long)]
+    pub open: bool,
 }
 
 /// A whole number of 1 or more, with a message that says so.

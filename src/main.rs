@@ -15,6 +15,7 @@ mod fetch;
 mod format;
 mod interrupt;
 mod models;
+mod open;
 mod open_files;
 mod outcome;
 mod output;

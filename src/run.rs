@@ -7,6 +7,7 @@ use std::thread;
 
 use crate::api::classify::stops_the_run;
 use crate::error::{Error, Kind};
+use crate::open;
 use crate::outcome::Outcome;
 use crate::plan::{self, Planned};
 use crate::printer::{Answered, Printer};
@@ -34,6 +35,8 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
     let stop = AtomicBool::new(false);
     let workers = usize::try_from(plan.len()).unwrap_or(usize::MAX).clamp(1, session.jobs);
     let (events, received) = mpsc::channel::<Event>();
+    // `--open`: the saved files, shown once the run is over.
+    let mut to_open = Vec::new();
     thread::scope(|scope| -> Result<(), Error> {
         for _ in 0..workers {
             let events = events.clone();
@@ -56,7 +59,12 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         drop(events);
         for event in received {
             match event {
-                Event::Saved { prompt, image } => printer.saved(prompt, image)?,
+                Event::Saved { prompt, image } => {
+                    if settings.open {
+                        to_open.push(image.path.clone());
+                    }
+                    printer.saved(prompt, image)?;
+                }
                 Event::Finished { prompt, result } => {
                     printer.finished(prompt, result);
                     pending[prompt] -= 1;
@@ -68,7 +76,11 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
         }
         Ok(())
     })?;
-    Ok(printer.close())
+    let outcome = printer.close();
+    if settings.open {
+        open::open_all(&session.ui, &to_open);
+    }
+    Ok(outcome)
 }
 
 fn not_sent() -> Error {

@@ -53,6 +53,8 @@ pub struct Settings {
         reason = "set from the config file now; the PNG provenance chunk that reads it is its own issue"
     )]
     pub metadata: bool,
+    /// `--open`: show the saved files in the system's viewer when the run ends.
+    pub open: bool,
     pub display: Display,
 }
 
@@ -256,6 +258,7 @@ fn resolve(
         json: run.json,
         dry_run: run.dry_run,
         metadata: chosen.metadata.value,
+        open: run.open,
         display: Display {
             quiet: run.quiet,
             verbose: run.verbose,
