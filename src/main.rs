@@ -14,6 +14,8 @@ mod error;
 mod fetch;
 mod format;
 mod interrupt;
+#[cfg(test)]
+mod man;
 mod models;
 mod open;
 mod open_files;
