@@ -140,7 +140,7 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the config file''s path (it may not exist yet)')
-            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print each setting in force and where it came from (flag, env, file, default)')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print each setting a run without flags would use, and where it came from (env, file, default)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -160,7 +160,7 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
         }
         'wan;config;help' {
             [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the config file''s path (it may not exist yet)')
-            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print each setting in force and where it came from (flag, env, file, default)')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print each setting a run without flags would use, and where it came from (env, file, default)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -212,7 +212,7 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
         }
         'wan;help;config' {
             [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the config file''s path (it may not exist yet)')
-            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print each setting in force and where it came from (flag, env, file, default)')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print each setting a run without flags would use, and where it came from (env, file, default)')
             break
         }
         'wan;help;config;path' {

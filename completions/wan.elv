@@ -132,7 +132,7 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand path 'Print the config file''s path (it may not exist yet)'
-            cand show 'Print each setting in force and where it came from (flag, env, file, default)'
+            cand show 'Print each setting a run without flags would use, and where it came from (env, file, default)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'wan;config;path'= {
@@ -149,7 +149,7 @@ set edit:completion:arg-completer[wan] = {|@words|
         }
         &'wan;config;help'= {
             cand path 'Print the config file''s path (it may not exist yet)'
-            cand show 'Print each setting in force and where it came from (flag, env, file, default)'
+            cand show 'Print each setting a run without flags would use, and where it came from (env, file, default)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'wan;config;help;path'= {
@@ -190,7 +190,7 @@ set edit:completion:arg-completer[wan] = {|@words|
         }
         &'wan;help;config'= {
             cand path 'Print the config file''s path (it may not exist yet)'
-            cand show 'Print each setting in force and where it came from (flag, env, file, default)'
+            cand show 'Print each setting a run without flags would use, and where it came from (env, file, default)'
         }
         &'wan;help;config;path'= {
         }

@@ -140,7 +140,7 @@ pub enum Command {
 pub enum ConfigAction {
     /// Print the config file's path (it may not exist yet)
     Path,
-    /// Print each setting in force and where it came from (flag, env, file, default)
+    /// Print each setting a run without flags would use, and where it came from (env, file, default)
     Show,
 }
 
