@@ -22,8 +22,14 @@ _wan() {
             wan,completions)
                 cmd="wan__subcmd__completions"
                 ;;
+            wan,config)
+                cmd="wan__subcmd__config"
+                ;;
             wan,cost)
                 cmd="wan__subcmd__cost"
+                ;;
+            wan,doctor)
+                cmd="wan__subcmd__doctor"
                 ;;
             wan,edit)
                 cmd="wan__subcmd__edit"
@@ -49,14 +55,38 @@ _wan() {
             wan,resume)
                 cmd="wan__subcmd__resume"
                 ;;
+            wan__subcmd__config,help)
+                cmd="wan__subcmd__config__subcmd__help"
+                ;;
+            wan__subcmd__config,path)
+                cmd="wan__subcmd__config__subcmd__path"
+                ;;
+            wan__subcmd__config,show)
+                cmd="wan__subcmd__config__subcmd__show"
+                ;;
+            wan__subcmd__config__subcmd__help,help)
+                cmd="wan__subcmd__config__subcmd__help__subcmd__help"
+                ;;
+            wan__subcmd__config__subcmd__help,path)
+                cmd="wan__subcmd__config__subcmd__help__subcmd__path"
+                ;;
+            wan__subcmd__config__subcmd__help,show)
+                cmd="wan__subcmd__config__subcmd__help__subcmd__show"
+                ;;
             wan__subcmd__help,balance)
                 cmd="wan__subcmd__help__subcmd__balance"
                 ;;
             wan__subcmd__help,completions)
                 cmd="wan__subcmd__help__subcmd__completions"
                 ;;
+            wan__subcmd__help,config)
+                cmd="wan__subcmd__help__subcmd__config"
+                ;;
             wan__subcmd__help,cost)
                 cmd="wan__subcmd__help__subcmd__cost"
+                ;;
+            wan__subcmd__help,doctor)
+                cmd="wan__subcmd__help__subcmd__doctor"
                 ;;
             wan__subcmd__help,edit)
                 cmd="wan__subcmd__help__subcmd__edit"
@@ -82,6 +112,12 @@ _wan() {
             wan__subcmd__help,resume)
                 cmd="wan__subcmd__help__subcmd__resume"
                 ;;
+            wan__subcmd__help__subcmd__config,path)
+                cmd="wan__subcmd__help__subcmd__config__subcmd__path"
+                ;;
+            wan__subcmd__help__subcmd__config,show)
+                cmd="wan__subcmd__help__subcmd__config__subcmd__show"
+                ;;
             *)
                 ;;
         esac
@@ -89,7 +125,7 @@ _wan() {
 
     case "${cmd}" in
         wan)
-            opts="-h -V --help --version generate edit models resume history cost info balance emulator completions help"
+            opts="-h -V --help --version generate edit models resume history cost info balance emulator config doctor completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -134,6 +170,104 @@ _wan() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        wan__subcmd__config)
+            opts="-h -V --help --version path show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wan__subcmd__config__subcmd__help)
+            opts="path show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wan__subcmd__config__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wan__subcmd__config__subcmd__help__subcmd__path)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wan__subcmd__config__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wan__subcmd__config__subcmd__path)
+            opts="-h -V --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wan__subcmd__config__subcmd__show)
+            opts="-h -V --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         wan__subcmd__cost)
             opts="-h -V --since --until --by --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -160,8 +294,22 @@ _wan() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        wan__subcmd__doctor)
+            opts="-h -V --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         wan__subcmd__edit)
-            opts="-n -m -o -q -v -j -h -V --count --model --pro --out --name --json --quiet --verbose --base-url --timeout --download-timeout --route --retries --jobs --size --param --dry-run --max-cost --no-journal --no-metadata --help --version"
+            opts="-n -m -o -q -v -j -h -V --count --model --pro --out --name --json --quiet --verbose --base-url --timeout --download-timeout --route --retries --jobs --size --param --dry-run --max-cost --no-journal --no-metadata --open --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -323,7 +471,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__generate)
-            opts="-f -n -m -o -q -v -j -h -V --file --count --model --pro --out --name --json --quiet --verbose --base-url --timeout --download-timeout --route --retries --jobs --size --param --dry-run --max-cost --no-journal --no-metadata --help --version"
+            opts="-f -n -m -o -q -v -j -h -V --file --count --model --pro --out --name --json --quiet --verbose --base-url --timeout --download-timeout --route --retries --jobs --size --param --dry-run --max-cost --no-journal --no-metadata --open --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -419,7 +567,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__help)
-            opts="generate edit models resume history cost info balance emulator completions help"
+            opts="generate edit models resume history cost info balance emulator config doctor completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -460,7 +608,63 @@ _wan() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        wan__subcmd__help__subcmd__config)
+            opts="path show"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wan__subcmd__help__subcmd__config__subcmd__path)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wan__subcmd__help__subcmd__config__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         wan__subcmd__help__subcmd__cost)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wan__subcmd__help__subcmd__doctor)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

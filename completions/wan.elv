@@ -31,6 +31,8 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand info 'Where an image came from: its provenance chunk and the journal''s record'
             cand balance 'The account''s balance, from the service'
             cand emulator 'Run a local, offline stand-in for the AIsa endpoint, with fault injection'
+            cand config 'Show where the config file is, or the settings in force and where each came from'
+            cand doctor 'Check the set-up, one line per check: config, key, service, folders'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -44,13 +46,13 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand -o 'Folder for the images, created if missing; `-` writes the one image to standard output [default: the current folder]'
             cand --out 'Folder for the images, created if missing; `-` writes the one image to standard output [default: the current folder]'
             cand --name 'File name stem, instead of one made from the prompt'
-            cand --base-url 'The API base URL'
-            cand --timeout 'Seconds to wait for one API answer'
-            cand --download-timeout 'Seconds to wait for one image download'
-            cand --route 'Where to send requests: chat first and the images route where the model moved (auto), or only one of them'
-            cand --retries 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx (0 disables); never of one that may have been carried out'
-            cand -j 'Requests in flight at once, across the whole run'
-            cand --jobs 'Requests in flight at once, across the whole run'
+            cand --base-url 'The API base URL [env: AISA_BASE_URL] [default: https://api.aisa.one/v1]'
+            cand --timeout 'Seconds to wait for one API answer [default: 300]'
+            cand --download-timeout 'Seconds to wait for one image download [default: 120]'
+            cand --route 'Where to send requests: chat first and the images route where the model moved (auto), or only one of them [env: WAN_ROUTE] [default: auto]'
+            cand --retries 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx (0 disables); never of one that may have been carried out [default: 2]'
+            cand -j 'Requests in flight at once, across the whole run [default: 4]'
+            cand --jobs 'Requests in flight at once, across the whole run [default: 4]'
             cand --size 'Image size, sent as the `size` field'
             cand --param 'Another field for the request body; VALUE is JSON where it parses, else a string'
             cand --max-cost 'Refuse to send anything if the run would cost more than this many US dollars'
@@ -63,6 +65,7 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand --dry-run 'Print the request body (or bodies) and the cost; send nothing; no key needed'
             cand --no-journal 'Keep no record of this run in the journal (also WAN_JOURNAL=off); it cannot be resumed'
             cand --no-metadata 'Write the bytes exactly as served: no provenance chunk in PNGs'
+            cand --open 'Open the saved files in the system''s image viewer when the run ends'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -76,13 +79,13 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand -o 'Folder for the images, created if missing; `-` writes the one image to standard output [default: the current folder]'
             cand --out 'Folder for the images, created if missing; `-` writes the one image to standard output [default: the current folder]'
             cand --name 'File name stem, instead of one made from the prompt'
-            cand --base-url 'The API base URL'
-            cand --timeout 'Seconds to wait for one API answer'
-            cand --download-timeout 'Seconds to wait for one image download'
-            cand --route 'Where to send requests: chat first and the images route where the model moved (auto), or only one of them'
-            cand --retries 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx (0 disables); never of one that may have been carried out'
-            cand -j 'Requests in flight at once, across the whole run'
-            cand --jobs 'Requests in flight at once, across the whole run'
+            cand --base-url 'The API base URL [env: AISA_BASE_URL] [default: https://api.aisa.one/v1]'
+            cand --timeout 'Seconds to wait for one API answer [default: 300]'
+            cand --download-timeout 'Seconds to wait for one image download [default: 120]'
+            cand --route 'Where to send requests: chat first and the images route where the model moved (auto), or only one of them [env: WAN_ROUTE] [default: auto]'
+            cand --retries 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx (0 disables); never of one that may have been carried out [default: 2]'
+            cand -j 'Requests in flight at once, across the whole run [default: 4]'
+            cand --jobs 'Requests in flight at once, across the whole run [default: 4]'
             cand --size 'Image size, sent as the `size` field'
             cand --param 'Another field for the request body; VALUE is JSON where it parses, else a string'
             cand --max-cost 'Refuse to send anything if the run would cost more than this many US dollars'
@@ -95,6 +98,7 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand --dry-run 'Print the request body (or bodies) and the cost; send nothing; no key needed'
             cand --no-journal 'Keep no record of this run in the journal (also WAN_JOURNAL=off); it cannot be resumed'
             cand --no-metadata 'Write the bytes exactly as served: no provenance chunk in PNGs'
+            cand --open 'Open the saved files in the system''s image viewer when the run ends'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -113,7 +117,7 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand --retries 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx'
             cand --timeout 'Seconds to wait for one API answer'
             cand --download-timeout 'Seconds to wait for one image download'
-            cand --base-url 'The API base URL [default: the run''s own]'
+            cand --base-url 'The API base URL [env: AISA_BASE_URL] [default: the run''s own]'
             cand --resend-unknown 'Also send requests that were sent and never answered (they may have been billed)'
             cand --dry-run 'Say what would be done and what it would cost; do nothing'
             cand --json 'Print one JSON object per prompt on standard output instead of paths'
@@ -152,7 +156,7 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand --version 'Print version'
         }
         &'wan;balance'= {
-            cand --base-url 'The API base URL'
+            cand --base-url 'The API base URL [env: AISA_BASE_URL] [default: the config file''s, else https://api.aisa.one/v1]'
             cand --json 'Print a JSON object instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -183,6 +187,44 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'wan;config'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand path 'Print the config file''s path (it may not exist yet)'
+            cand show 'Print each setting a run without flags would use, and where it came from (env, file, default)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'wan;config;path'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wan;config;show'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wan;config;help'= {
+            cand path 'Print the config file''s path (it may not exist yet)'
+            cand show 'Print each setting a run without flags would use, and where it came from (env, file, default)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'wan;config;help;path'= {
+        }
+        &'wan;config;help;show'= {
+        }
+        &'wan;config;help;help'= {
+        }
+        &'wan;doctor'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'wan;completions'= {
             cand -h 'Print help'
             cand --help 'Print help'
@@ -199,6 +241,8 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand info 'Where an image came from: its provenance chunk and the journal''s record'
             cand balance 'The account''s balance, from the service'
             cand emulator 'Run a local, offline stand-in for the AIsa endpoint, with fault injection'
+            cand config 'Show where the config file is, or the settings in force and where each came from'
+            cand doctor 'Check the set-up, one line per check: config, key, service, folders'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -219,6 +263,16 @@ set edit:completion:arg-completer[wan] = {|@words|
         &'wan;help;balance'= {
         }
         &'wan;help;emulator'= {
+        }
+        &'wan;help;config'= {
+            cand path 'Print the config file''s path (it may not exist yet)'
+            cand show 'Print each setting a run without flags would use, and where it came from (env, file, default)'
+        }
+        &'wan;help;config;path'= {
+        }
+        &'wan;help;config;show'= {
+        }
+        &'wan;help;doctor'= {
         }
         &'wan;help;completions'= {
         }

@@ -13,7 +13,7 @@ use crate::cost::{Micros, format_usd, to_usd};
 use crate::error::{Error, Kind, root_cause};
 use crate::outcome::Outcome;
 use crate::report::Stdout;
-use crate::settings::{self, Env};
+use crate::settings::Env;
 
 /// What the balance answer says.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,15 +42,9 @@ pub fn parse(root: &Value) -> Option<Balance> {
     })
 }
 
-pub fn print(env: &Env, base_url: &str, as_json: bool) -> Result<Outcome, Error> {
-    let base = settings::base_url(base_url)?;
-    let key = match env.api_key.as_deref() {
-        Some(raw) => ApiKey::new(raw)?,
-        None => {
-            return Err(Error::new(Kind::Auth, "no API key: AISA_API_KEY is not set")
-                .with_hint("export AISA_API_KEY=<your key> (keys are made at https://console.aisa.one)"));
-        }
-    };
+pub fn print(env: &Env, base_url: Option<String>, as_json: bool) -> Result<Outcome, Error> {
+    let base = crate::api_key::base_url_for_command(base_url, env)?;
+    let key = crate::api_key::for_command(env)?;
     let url = format!("{}/credits/balance", base.as_str().trim_end_matches('/'));
     let balance = fetch(&url, &key)?;
     let mut out = Stdout::default();

@@ -13,6 +13,7 @@ Environment:
   AISA_BASE_URL   the API base URL, as --base-url
   WAN_MODEL       the model, as --model
   WAN_ROUTE       the route, as --route
+  WAN_CONFIG      the config file (default ~/.config/wan/config.toml; see wan config)
   NO_COLOR        turns colour off
 
 Exit codes:
@@ -146,13 +147,28 @@ pub enum Command {
         /// Print a JSON object instead of text
         #[arg(long)]
         json: bool,
-        /// The API base URL
-        #[arg(long, value_name = "URL", env = "AISA_BASE_URL", default_value = "https://api.aisa.one/v1")]
-        base_url: String,
+        /// The API base URL [env: AISA_BASE_URL] [default: the config file's, else https://api.aisa.one/v1]
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
     },
     /// Run a local, offline stand-in for the AIsa endpoint, with fault injection
     #[command(after_help = emulator_examples!(), after_long_help = emulator_examples!())]
     Emulator(EmulatorArgs),
+    /// Show where the config file is, or the settings in force and where each came from
+    #[command(after_help = "Examples:\n  \
+        wan config path\n  \
+        $EDITOR \"$(wan config path)\"\n  \
+        wan config show")]
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+    /// Check the set-up, one line per check: config, key, service, folders
+    #[command(after_help = "Examples:\n  \
+        wan doctor\n  \
+        wan doctor && wan generate \"a red panda\" --open\n\n\
+        Exit 0 when every check holds, else the exit code (see wan --help) of the first that fails.")]
+    Doctor,
     /// Print a shell completion script
     #[command(after_help = "Examples:\n  \
         wan completions bash > ~/.local/share/bash-completion/completions/wan\n  \
@@ -163,6 +179,14 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Subcommand)]
+pub enum ConfigAction {
+    /// Print the config file's path (it may not exist yet)
+    Path,
+    /// Print each setting a run without flags would use, and where it came from (env, file, default)
+    Show,
 }
 
 #[derive(Debug, Args)]
@@ -204,7 +228,9 @@ pub enum RouteArg {
     Images,
 }
 
-/// Options shared by `generate` and `edit`.
+/// Options shared by `generate` and `edit`. Those the config file may set have no clap
+/// default, so that settings can tell a flag from a default (`[default: …]` is in the
+/// help text instead).
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// How many images (requests of at most 4 are sent)
@@ -240,31 +266,31 @@ pub struct RunArgs {
     #[arg(short, long)]
     pub verbose: bool,
 
-    /// The API base URL
-    #[arg(long, value_name = "URL", env = "AISA_BASE_URL", default_value = "https://api.aisa.one/v1")]
-    pub base_url: String,
+    /// The API base URL [env: AISA_BASE_URL] [default: https://api.aisa.one/v1]
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
 
-    /// Seconds to wait for one API answer
-    #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = at_least_one::<u64>)]
-    pub timeout: u64,
+    /// Seconds to wait for one API answer [default: 300]
+    #[arg(long, value_name = "SECS", value_parser = at_least_one::<u64>)]
+    pub timeout: Option<u64>,
 
-    /// Seconds to wait for one image download
-    #[arg(long, value_name = "SECS", default_value_t = 120, value_parser = at_least_one::<u64>)]
-    pub download_timeout: u64,
+    /// Seconds to wait for one image download [default: 120]
+    #[arg(long, value_name = "SECS", value_parser = at_least_one::<u64>)]
+    pub download_timeout: Option<u64>,
 
     /// Where to send requests: chat first and the images route where the model moved (auto),
-    /// or only one of them
-    #[arg(long, value_enum, value_name = "ROUTE", env = "WAN_ROUTE", default_value_t = RouteArg::Auto)]
-    pub route: RouteArg,
+    /// or only one of them [env: WAN_ROUTE] [default: auto]
+    #[arg(long, value_enum, value_name = "ROUTE")]
+    pub route: Option<RouteArg>,
 
     /// Retries of a request that never connected or that the service answered with
-    /// 408, 429 or 5xx (0 disables); never of one that may have been carried out
-    #[arg(long, value_name = "N", default_value_t = 2)]
-    pub retries: u32,
+    /// 408, 429 or 5xx (0 disables); never of one that may have been carried out [default: 2]
+    #[arg(long, value_name = "N")]
+    pub retries: Option<u32>,
 
-    /// Requests in flight at once, across the whole run
-    #[arg(short, long, value_name = "N", default_value_t = 4, value_parser = at_least_one::<usize>)]
-    pub jobs: usize,
+    /// Requests in flight at once, across the whole run [default: 4]
+    #[arg(short, long, value_name = "N", value_parser = at_least_one::<usize>)]
+    pub jobs: Option<usize>,
 
     /// Image size, sent as the `size` field
     #[arg(long, value_name = "WxH", value_parser = Suggested::sizes(), hide_possible_values = true)]
@@ -289,6 +315,10 @@ pub struct RunArgs {
     /// Write the bytes exactly as served: no provenance chunk in PNGs
     #[arg(long)]
     pub no_metadata: bool,
+
+    /// Open the saved files in the system's image viewer when the run ends
+    #[arg(long)]
+    pub open: bool,
 }
 
 /// `wan resume`: which run, and how.
@@ -334,8 +364,8 @@ pub struct ResumeArgs {
     #[arg(long, value_name = "SECS", default_value_t = 120, value_parser = at_least_one::<u64>)]
     pub download_timeout: u64,
 
-    /// The API base URL [default: the run's own]
-    #[arg(long, value_name = "URL", env = "AISA_BASE_URL")]
+    /// The API base URL [env: AISA_BASE_URL] [default: the run's own]
+    #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
 }
 

@@ -1,10 +1,14 @@
 //! `wan`: parse the arguments, run the command, print any error, exit with its documented code.
 
 mod api;
+mod api_key;
 mod balance;
 mod cli;
 mod completions;
+mod config;
+mod config_command;
 mod cost;
+mod doctor;
 mod dry_run;
 mod emulator;
 mod error;
@@ -14,11 +18,16 @@ mod history;
 mod info;
 mod interrupt;
 mod journal;
+#[cfg(test)]
+mod man;
 mod models;
+mod open;
 mod open_files;
 mod outcome;
 mod output;
+mod paths;
 mod plan;
+mod precedence;
 mod printer;
 mod progress;
 mod provenance;
@@ -31,7 +40,6 @@ mod save;
 mod session;
 mod settings;
 mod spend;
-mod state;
 mod suggest;
 mod ui;
 mod when;
@@ -61,6 +69,8 @@ fn dispatch(cli: Cli) -> Result<Outcome, Error> {
         Command::Generate(args) => settings::generate(args, &env, stdin)?,
         Command::Edit(args) => settings::edit(args, &env, stdin)?,
         Command::Models { json } => return models::print(json).map(|_| Outcome::Success),
+        Command::Config { action } => return config_command::run(action, &env).map(|()| Outcome::Success),
+        Command::Doctor => return doctor::run(&env),
         Command::Completions { shell } => return completions::print(shell).map(|_| Outcome::Success),
         Command::Emulator(args) => return emulator::run(args).map(|_| Outcome::Success),
         Command::Resume(args) => {
@@ -70,7 +80,7 @@ fn dispatch(cli: Cli) -> Result<Outcome, Error> {
         Command::History { json, limit } => return history::print(&env, limit, json),
         Command::Cost(args) => return spend::print(&env, &args),
         Command::Info { files, json } => return info::print(&env, &files, json),
-        Command::Balance { json, base_url } => return balance::print(&env, &base_url, json),
+        Command::Balance { json, base_url } => return balance::print(&env, base_url, json),
     };
     if settings.dry_run {
         return dry_run::print(&settings);

@@ -41,6 +41,8 @@ pub struct Printer<'a> {
     shown_order: Vec<String>,
     /// Requests not sent after a failure stopped the run.
     not_sent: u64,
+    /// `--open`: the saved files, shown once the run is over.
+    to_open: Vec<std::path::PathBuf>,
     /// Totals over the prompts done so far.
     images_so_far: u64,
     asked_so_far: u64,
@@ -65,6 +67,7 @@ impl<'a> Printer<'a> {
             shown: HashMap::new(),
             shown_order: Vec::new(),
             not_sent: 0,
+            to_open: Vec::new(),
             images_so_far: 0,
             asked_so_far: 0,
             bill_so_far: Bill::new(&settings.model),
@@ -80,10 +83,14 @@ impl<'a> Printer<'a> {
     }
 
     pub fn saved(&mut self, prompt: usize, image: SavedImage) -> Result<(), Error> {
-        if self.session.settings.to_stdout {
+        let settings = self.session.settings;
+        if settings.to_stdout {
             self.stdout.copy_file(&image.path)?;
-        } else if !self.session.settings.json {
+        } else if !settings.json {
             self.emit(&image.path.display().to_string())?;
+        }
+        if settings.open && !settings.to_stdout {
+            self.to_open.push(image.path.clone());
         }
         self.results[prompt].images.push(image);
         Ok(())
@@ -213,6 +220,9 @@ impl<'a> Printer<'a> {
             Outcome::of_run(self.images_so_far, self.results.iter().filter_map(PromptResult::failure).map(|e| e.kind));
         let state = if outcome == Outcome::Success { "done" } else { "partial" };
         self.session.journal.write(ui, |journal, run| journal.run_ended(run, state));
+        if !self.to_open.is_empty() {
+            crate::open::open_all(ui, &self.to_open);
+        }
         outcome
     }
 }

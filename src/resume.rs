@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::api::response::ImageData;
 use crate::api::route::Route;
-use crate::api::{Answer, ApiKey, ApiSettings};
+use crate::api::{Answer, ApiSettings};
 use crate::cli::ResumeArgs;
 use crate::cost::Bill;
 use crate::error::{Error, Kind, Tag};
@@ -186,13 +186,11 @@ fn settings_of(
     env: &Env,
     sending: bool,
 ) -> Result<Settings, Error> {
-    let key = match (env.api_key.as_deref(), sending) {
-        (Some(raw), _) => Some(ApiKey::new(raw)?),
-        (None, false) => None,
-        (None, true) => {
-            return Err(Error::new(Kind::Auth, "no API key: AISA_API_KEY is not set, and requests are left to send")
-                .with_hint("export AISA_API_KEY=<your key>"));
-        }
+    // Fetching paid images needs no key; sending does.
+    let key = if sending { Some(crate::api_key::for_command(env)?) } else { None };
+    let base = match args.base_url.clone().or_else(|| env.base_url.clone()) {
+        Some(given) => crate::api_key::base_url_for_command(Some(given), env)?,
+        None => settings::base_url(&run.base_url)?,
     };
     let references = if sending { reload(&recorded.references)? } else { Vec::new() };
     let extra: Map<String, Value> = serde_json::from_str(&run.extra).unwrap_or_default();
@@ -206,7 +204,7 @@ fn settings_of(
         name: run.stem.clone(),
         extra,
         api: ApiSettings {
-            base: settings::base_url(args.base_url.as_deref().unwrap_or(&run.base_url))?,
+            base,
             key,
             timeout: Duration::from_secs(args.timeout),
             retries: args.retries,
@@ -224,6 +222,7 @@ fn settings_of(
         state_dir: env.state_dir.clone(),
         journal: true,
         metadata: true,
+        open: false,
     })
 }
 

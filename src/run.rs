@@ -7,8 +7,7 @@ use std::sync::mpsc::{self, Sender};
 use std::thread;
 
 use crate::api::classify::stops_the_run;
-use crate::error::Error;
-use crate::error::Tag;
+use crate::error::{Error, Tag};
 use crate::journal::Ended;
 use crate::outcome::Outcome;
 use crate::plan::{self, Planned};
@@ -119,7 +118,6 @@ pub fn send(
     Ok(printer.close())
 }
 
-/// Sends one request and saves its images, in parallel, as soon as it is answered.
 /// Sends one request and saves its images, in parallel, as soon as it is answered; each
 /// step is in the journal before the next starts.
 pub fn perform(session: &Session, request: Planned, events: &Sender<Event>) -> Result<Answered, Error> {

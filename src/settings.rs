@@ -8,14 +8,18 @@ use std::time::Duration;
 use reqwest::Url;
 use serde_json::{Map, Value};
 
+use crate::api::ApiSettings;
 use crate::api::request::RESERVED_FIELDS;
 use crate::api::route::Route;
-use crate::api::{ApiKey, ApiSettings};
+use crate::api_key;
 use crate::cli::{EditArgs, GenerateArgs, RouteArg, RunArgs, Size};
-use crate::cost::{self, DEFAULT_MODEL, PRO_MODEL};
-use crate::error::{Error, Kind};
+use crate::config;
+use crate::cost;
+use crate::error::Error;
 use crate::output::{self, OutputDir};
+use crate::paths::Dirs;
 use crate::plan::{MAX_PER_REQUEST, Plan};
+use crate::precedence::{self, Flags, Source};
 use crate::reference::{self, Reference};
 use crate::ui::Display;
 
@@ -32,7 +36,7 @@ pub struct Settings {
     pub model: String,
     /// Images per prompt.
     pub count: u32,
-    /// `-o` as given; `None` for the current folder.
+    /// `-o` (or the config file's `out`) as given; `None` for the current folder.
     pub out: Option<PathBuf>,
     /// `-o -`: the one image's bytes go to standard output, nothing else does.
     pub to_stdout: bool,
@@ -45,13 +49,15 @@ pub struct Settings {
     pub jobs: usize,
     pub json: bool,
     pub dry_run: bool,
+    /// `--open`: show the saved files in the system's viewer when the run ends.
+    pub open: bool,
     pub display: Display,
     /// Where what `wan` learns between runs is kept; `None` when the environment names
     /// no folder (no `WAN_STATE_DIR`, `XDG_STATE_HOME` or `HOME`).
     pub state_dir: Option<PathBuf>,
     /// Record the run in the journal (not with `--no-journal` or `WAN_JOURNAL=off`).
     pub journal: bool,
-    /// A provenance chunk in each PNG (not with `--no-metadata`).
+    /// A provenance chunk in each PNG (not with `--no-metadata` or `metadata = false`).
     pub metadata: bool,
 }
 
@@ -68,13 +74,22 @@ impl Settings {
 }
 
 /// What the process environment offers, read once so it can be faked in tests.
+/// No `Debug`: it holds the key.
+#[derive(Default)]
 pub struct Env {
     pub api_key: Option<String>,
     pub model: Option<String>,
+    /// `AISA_BASE_URL`.
+    pub base_url: Option<String>,
+    /// `WAN_ROUTE`.
+    pub route: Option<String>,
+    /// Where the config file and the state folder are.
+    pub dirs: Dirs,
     pub stdin_is_terminal: bool,
     pub stderr_is_terminal: bool,
     /// `NO_COLOR` set and not empty, or `TERM=dumb`.
     pub no_color: bool,
+    /// The state folder (`dirs.state_dir()`), where the journal and remembered routes live.
     pub state_dir: Option<PathBuf>,
     /// `WAN_JOURNAL=off` (or `0`, `false`, `no`).
     pub journal_off: bool,
@@ -82,6 +97,7 @@ pub struct Env {
 
 impl Env {
     pub fn from_process() -> Self {
+        let dirs = Dirs::from_process();
         let var = |name| std::env::var(name).ok().filter(|v: &String| !v.trim().is_empty());
         Self {
             // Read as bytes would lose nothing, but a key that is not Unicode is no key:
@@ -90,10 +106,13 @@ impl Env {
                 .map(|v| v.to_string_lossy().into_owned())
                 .filter(|v| !v.trim().is_empty()),
             model: var("WAN_MODEL"),
+            base_url: var("AISA_BASE_URL"),
+            route: var("WAN_ROUTE"),
+            state_dir: dirs.state_dir(),
+            dirs,
             stdin_is_terminal: std::io::stdin().is_terminal(),
             stderr_is_terminal: std::io::stderr().is_terminal(),
             no_color: var("NO_COLOR").is_some() || std::env::var("TERM").is_ok_and(|t| t == "dumb"),
-            state_dir: crate::state::dir(),
             journal_off: var("WAN_JOURNAL").is_some_and(|v| matches!(v.trim(), "off" | "0" | "false" | "no")),
         }
     }
@@ -219,56 +238,55 @@ fn resolve(
     env: &Env,
     stdin: &mut dyn Read,
 ) -> Result<Settings, Error> {
-    let model = model(&run, env)?;
+    let config = config::load(&env.dirs)?;
+    let chosen = precedence::resolve(&Flags::from(&run), env, &config.values)?;
+    let model = chosen.model.value;
     if let Some(name) = &run.name {
         output::validate_stem(name)?;
     }
-    let base = base_url(&run.base_url)?;
-    let to_stdout = run.out.as_deref() == Some(Path::new("-"));
+    let out = chosen.out.value;
+    let to_stdout = out.as_deref() == Some(Path::new("-"));
     if to_stdout {
         check_stdout_output(&run, prompts.len())?;
     } else {
-        OutputDir::new(run.out.clone()).check()?;
+        OutputDir::new(out.clone()).check()?;
     }
     let extra = body_fields(run.size, &run.params)?;
     let references = reference::load_all(&reference_args, stdin)?;
-    if let Some(limit) = &run.max_cost {
+    if let Some(limit) = &chosen.max_cost.value {
         let plan = Plan::new(prompts.len(), run.count, MAX_PER_REQUEST);
-        check_max_cost(limit, &model, plan.images())?;
+        let name = if chosen.max_cost.source == Source::Flag { "--max-cost" } else { "the config file's max_cost" };
+        check_max_cost(limit, name, &model, plan.images())?;
     }
-    let key = match env.api_key.as_deref() {
-        _ if run.dry_run => None,
-        Some(raw) => Some(ApiKey::new(raw)?),
-        None => {
-            return Err(Error::new(Kind::Auth, "no API key: AISA_API_KEY is not set")
-                .with_hint("export AISA_API_KEY=<your key> (keys are made at https://console.aisa.one)"));
-        }
-    };
+    // Last, and only when something will be sent: `api_key_command` may ask for a passphrase.
+    let key = if run.dry_run { None } else { Some(api_key::obtain(&chosen.key, env, config.path.as_deref())?) };
     let terminal = env.stderr_is_terminal;
     Ok(Settings {
         prompts,
         references,
         model,
         count: run.count,
-        out: run.out.filter(|_| !to_stdout),
+        out: out.filter(|_| !to_stdout),
         to_stdout,
         name: run.name,
         extra,
         api: ApiSettings {
-            base,
+            base: chosen.base_url.value,
             key,
-            timeout: Duration::from_secs(run.timeout),
-            retries: run.retries,
-            route: match run.route {
+            timeout: Duration::from_secs(chosen.timeout.value),
+            retries: chosen.retries.value,
+            route: match chosen.route.value {
                 RouteArg::Auto => Route::Auto,
                 RouteArg::Chat => Route::Chat,
                 RouteArg::Images => Route::Images,
             },
         },
-        download_timeout: Duration::from_secs(run.download_timeout),
-        jobs: run.jobs,
+        download_timeout: Duration::from_secs(chosen.download_timeout.value),
+        jobs: chosen.jobs.value,
         json: run.json,
         dry_run: run.dry_run,
+        metadata: chosen.metadata.value,
+        open: run.open,
         display: Display {
             quiet: run.quiet,
             verbose: run.verbose,
@@ -277,7 +295,6 @@ fn resolve(
         },
         state_dir: env.state_dir.clone(),
         journal: !run.no_journal && !env.journal_off,
-        metadata: !run.no_metadata,
     })
 }
 
@@ -319,35 +336,25 @@ fn body_fields(size: Option<Size>, params: &[String]) -> Result<Map<String, Valu
 }
 
 /// Refuses, before anything is sent, a run whose price is over the limit or unknown.
-fn check_max_cost(limit: &str, model: &str, images: u64) -> Result<(), Error> {
+/// `name` says where the limit was set: `--max-cost`, or the config file.
+fn check_max_cost(limit: &str, name: &str, model: &str, images: u64) -> Result<(), Error> {
     let micros = cost::parse_limit_usd(limit)
-        .ok_or_else(|| Error::usage(format!("--max-cost {limit:?} is not an amount in US dollars")))?;
+        .ok_or_else(|| Error::usage(format!("{name} {limit:?} is not an amount in US dollars")))?;
     let Some(price) = cost::price_per_image(model) else {
-        return Err(Error::usage(format!("--max-cost cannot be checked: the price of {model} is unknown")));
+        return Err(Error::usage(format!("{name} cannot be checked: the price of {model} is unknown")));
     };
     // A product past what a u64 holds is over any limit.
     let total = cost::cost_of(price, images);
     if total > micros {
         return Err(Error::usage(format!(
-            "this run would cost {} ({images} × {}), more than --max-cost {}",
+            "this run would cost {} ({images} × {}), more than {name} {}",
             cost::format_usd(total),
             cost::format_usd(price),
             cost::format_usd(micros)
         ))
-        .with_hint("lower -n, use fewer prompts, or raise --max-cost"));
+        .with_hint(format!("lower -n, use fewer prompts, or raise {name}")));
     }
     Ok(())
-}
-
-/// `--pro`, else `--model`, else `WAN_MODEL`, else the default; `--pro` with `--model` is an error.
-fn model(run: &RunArgs, env: &Env) -> Result<String, Error> {
-    match (&run.model, run.pro) {
-        (Some(name), true) => Err(Error::usage(format!("--pro and --model {name} both name a model; give one"))),
-        (Some(name), false) if name.trim().is_empty() => Err(Error::usage("--model is empty")),
-        (Some(name), false) => Ok(name.clone()),
-        (None, true) => Ok(PRO_MODEL.to_string()),
-        (None, false) => Ok(env.model.clone().unwrap_or_else(|| DEFAULT_MODEL.to_string())),
-    }
 }
 
 /// An `http(s)` URL with a host; a trailing `/` is dropped.
@@ -371,6 +378,7 @@ pub fn base_url(text: &str) -> Result<Url, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Kind;
 
     #[test]
     fn base_urls_must_be_http_with_a_host() {
@@ -433,14 +441,14 @@ mod tests {
 
     #[test]
     fn max_cost_refuses_runs_over_the_limit_or_of_unknown_price() {
-        assert!(check_max_cost("0.12", "wan2.7-image", 4).is_ok());
-        assert!(check_max_cost("$0.12", "wan2.7-image", 4).is_ok());
-        let over = check_max_cost("0.10", "wan2.7-image", 4).unwrap_err();
+        assert!(check_max_cost("0.12", "--max-cost", "wan2.7-image", 4).is_ok());
+        assert!(check_max_cost("$0.12", "--max-cost", "wan2.7-image", 4).is_ok());
+        let over = check_max_cost("0.10", "--max-cost", "wan2.7-image", 4).unwrap_err();
         assert_eq!(over.to_string(), "this run would cost $0.120 (4 × $0.030), more than --max-cost $0.100");
-        assert!(check_max_cost("1", "mystery-model", 1).is_err());
-        assert!(check_max_cost("lots", "wan2.7-image", 1).is_err());
+        assert!(check_max_cost("1", "--max-cost", "mystery-model", 1).is_err());
+        assert!(check_max_cost("lots", "--max-cost", "wan2.7-image", 1).is_err());
         // 4,294,967,295 images of 3 prompts: a product no u64 of micro-dollars holds
-        assert!(check_max_cost("1000000", "wan2.7-image", u64::MAX).is_err());
+        assert!(check_max_cost("1000000", "--max-cost", "wan2.7-image", u64::MAX).is_err());
     }
 
     #[test]

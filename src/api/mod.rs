@@ -37,6 +37,13 @@ impl ApiKey {
     /// left must be printable ASCII without spaces, as every key is. The message never
     /// shows the key.
     pub fn new(raw: &str) -> Result<Self, Error> {
+        Self::checked(raw, "in AISA_API_KEY").map_err(|e| {
+            e.with_hint("set AISA_API_KEY to the key from https://console.aisa.one, exactly as shown there")
+        })
+    }
+
+    /// The same checks for a key from elsewhere; `origin` completes "the API key …".
+    pub fn checked(raw: &str, origin: &str) -> Result<Self, Error> {
         let key = raw.trim();
         let problem = if key.is_empty() {
             Some("is empty")
@@ -50,16 +57,13 @@ impl ApiKey {
             None
         };
         if let Some(problem) = problem {
-            return Err(Error::new(Kind::Auth, format!("the API key in AISA_API_KEY {problem}"))
-                .with_hint("set AISA_API_KEY to the key from https://console.aisa.one, exactly as shown there"));
+            return Err(Error::new(Kind::Auth, format!("the API key {origin} {problem}")));
         }
         crate::error::register_secret(key);
         Ok(Self(key.to_string()))
     }
-}
 
-impl ApiKey {
-    /// `request` with the key as a Bearer token; for the API's own host only.
+    /// `request` with this key as its bearer token: for the API's host only.
     pub fn authorize(&self, request: RequestBuilder) -> RequestBuilder {
         request.bearer_auth(&self.0)
     }

@@ -2,6 +2,7 @@
 
 mod attacks;
 mod bench;
+mod config;
 mod edit;
 mod emulator;
 mod errors;
