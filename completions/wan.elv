@@ -25,7 +25,14 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand generate 'Make images from a text prompt'
             cand edit 'Make images from reference images and an instruction'
             cand models 'List the models: their routes, prices, images per request, edit limits and size rules'
+            cand resume 'Finish what an interrupted or partial run left: fetch its paid images, send what was never sent'
+            cand history 'Past runs from the journal, newest first'
+            cand cost 'What was spent, from the journal (this machine''s runs only)'
+            cand info 'Where an image came from: its provenance chunk and the journal''s record'
+            cand balance 'The account''s balance, from the service'
             cand emulator 'Run a local, offline stand-in for the AIsa endpoint, with fault injection'
+            cand config 'Show where the config file is, or the settings in force and where each came from'
+            cand doctor 'Check the set-up, one line per check: config, key, service, folders'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -39,13 +46,13 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand -o 'Folder for the images, created if missing; `-` writes the one image to standard output [default: the current folder]'
             cand --out 'Folder for the images, created if missing; `-` writes the one image to standard output [default: the current folder]'
             cand --name 'File name stem, instead of one made from the prompt'
-            cand --base-url 'The API base URL'
-            cand --timeout 'Seconds to wait for one API answer'
-            cand --download-timeout 'Seconds to wait for one image download'
-            cand --route 'Where to send requests: the model''s own route (auto; for Wan, chat first and the images route where the model moved), or only one of them'
-            cand --retries 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx (0 disables); never of one that may have been carried out'
-            cand -j 'Requests in flight at once, across the whole run'
-            cand --jobs 'Requests in flight at once, across the whole run'
+            cand --base-url 'The API base URL [env: AISA_BASE_URL] [default: https://api.aisa.one/v1]'
+            cand --timeout 'Seconds to wait for one API answer [default: 300]'
+            cand --download-timeout 'Seconds to wait for one image download [default: 120]'
+            cand --route 'Where to send requests: the model''s own route (auto; for Wan, chat first and the images route where the model moved), or only one of them [env: WAN_ROUTE] [default: auto]'
+            cand --retries 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx (0 disables); never of one that may have been carried out [default: 2]'
+            cand -j 'Requests in flight at once, across the whole run [default: 4]'
+            cand --jobs 'Requests in flight at once, across the whole run [default: 4]'
             cand --size 'Image size, sent as the `size` field (`auto` for gpt-image); checked against the model''s rule (see `wan models`)'
             cand --param 'Another field for the request body; VALUE is JSON where it parses, else a string'
             cand --max-cost 'Refuse to send anything if the run would cost more than this many US dollars'
@@ -56,6 +63,9 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand -v 'Print each request and answer (method, URL, status, request id, timings)'
             cand --verbose 'Print each request and answer (method, URL, status, request id, timings)'
             cand --dry-run 'Print the request body (or bodies) and the cost; send nothing; no key needed'
+            cand --no-journal 'Keep no record of this run in the journal (also WAN_JOURNAL=off); it cannot be resumed'
+            cand --no-metadata 'Write the bytes exactly as served: no provenance chunk in PNGs'
+            cand --open 'Open the saved files in the system''s image viewer when the run ends'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -69,13 +79,13 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand -o 'Folder for the images, created if missing; `-` writes the one image to standard output [default: the current folder]'
             cand --out 'Folder for the images, created if missing; `-` writes the one image to standard output [default: the current folder]'
             cand --name 'File name stem, instead of one made from the prompt'
-            cand --base-url 'The API base URL'
-            cand --timeout 'Seconds to wait for one API answer'
-            cand --download-timeout 'Seconds to wait for one image download'
-            cand --route 'Where to send requests: the model''s own route (auto; for Wan, chat first and the images route where the model moved), or only one of them'
-            cand --retries 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx (0 disables); never of one that may have been carried out'
-            cand -j 'Requests in flight at once, across the whole run'
-            cand --jobs 'Requests in flight at once, across the whole run'
+            cand --base-url 'The API base URL [env: AISA_BASE_URL] [default: https://api.aisa.one/v1]'
+            cand --timeout 'Seconds to wait for one API answer [default: 300]'
+            cand --download-timeout 'Seconds to wait for one image download [default: 120]'
+            cand --route 'Where to send requests: the model''s own route (auto; for Wan, chat first and the images route where the model moved), or only one of them [env: WAN_ROUTE] [default: auto]'
+            cand --retries 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx (0 disables); never of one that may have been carried out [default: 2]'
+            cand -j 'Requests in flight at once, across the whole run [default: 4]'
+            cand --jobs 'Requests in flight at once, across the whole run [default: 4]'
             cand --size 'Image size, sent as the `size` field (`auto` for gpt-image); checked against the model''s rule (see `wan models`)'
             cand --param 'Another field for the request body; VALUE is JSON where it parses, else a string'
             cand --max-cost 'Refuse to send anything if the run would cost more than this many US dollars'
@@ -86,6 +96,9 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand -v 'Print each request and answer (method, URL, status, request id, timings)'
             cand --verbose 'Print each request and answer (method, URL, status, request id, timings)'
             cand --dry-run 'Print the request body (or bodies) and the cost; send nothing; no key needed'
+            cand --no-journal 'Keep no record of this run in the journal (also WAN_JOURNAL=off); it cannot be resumed'
+            cand --no-metadata 'Write the bytes exactly as served: no provenance chunk in PNGs'
+            cand --open 'Open the saved files in the system''s image viewer when the run ends'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -93,6 +106,58 @@ set edit:completion:arg-completer[wan] = {|@words|
         }
         &'wan;models'= {
             cand --json 'Print one JSON object per model instead of a table'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wan;resume'= {
+            cand -j 'Requests in flight at once'
+            cand --jobs 'Requests in flight at once'
+            cand --retries 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx'
+            cand --timeout 'Seconds to wait for one API answer'
+            cand --download-timeout 'Seconds to wait for one image download'
+            cand --base-url 'The API base URL [env: AISA_BASE_URL] [default: the run''s own]'
+            cand --resend-unknown 'Also send requests that were sent and never answered (they may have been billed)'
+            cand --dry-run 'Say what would be done and what it would cost; do nothing'
+            cand --json 'Print one JSON object per prompt on standard output instead of paths'
+            cand -q 'No progress, retry notices or summary line; errors and warnings still print'
+            cand --quiet 'No progress, retry notices or summary line; errors and warnings still print'
+            cand -v 'Print each request and answer'
+            cand --verbose 'Print each request and answer'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wan;history'= {
+            cand --limit 'How many runs at most'
+            cand --json 'Print one JSON object per run instead of a table'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wan;cost'= {
+            cand --since 'From when: a date (2026-11-01), `today`, or a span back from now (7d, 24h)'
+            cand --until 'Until when (not included), in the same forms [default: now]'
+            cand --by 'Group the sums by day (local time) or by model'
+            cand --json 'Print a JSON object instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wan;info'= {
+            cand --json 'Print one JSON object per file'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wan;balance'= {
+            cand --base-url 'The API base URL [env: AISA_BASE_URL] [default: the config file''s, else https://api.aisa.one/v1]'
+            cand --json 'Print a JSON object instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -123,6 +188,44 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'wan;config'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand path 'Print the config file''s path (it may not exist yet)'
+            cand show 'Print each setting a run without flags would use, and where it came from (env, file, default)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'wan;config;path'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wan;config;show'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wan;config;help'= {
+            cand path 'Print the config file''s path (it may not exist yet)'
+            cand show 'Print each setting a run without flags would use, and where it came from (env, file, default)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'wan;config;help;path'= {
+        }
+        &'wan;config;help;show'= {
+        }
+        &'wan;config;help;help'= {
+        }
+        &'wan;doctor'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'wan;completions'= {
             cand -h 'Print help'
             cand --help 'Print help'
@@ -133,7 +236,14 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand generate 'Make images from a text prompt'
             cand edit 'Make images from reference images and an instruction'
             cand models 'List the models: their routes, prices, images per request, edit limits and size rules'
+            cand resume 'Finish what an interrupted or partial run left: fetch its paid images, send what was never sent'
+            cand history 'Past runs from the journal, newest first'
+            cand cost 'What was spent, from the journal (this machine''s runs only)'
+            cand info 'Where an image came from: its provenance chunk and the journal''s record'
+            cand balance 'The account''s balance, from the service'
             cand emulator 'Run a local, offline stand-in for the AIsa endpoint, with fault injection'
+            cand config 'Show where the config file is, or the settings in force and where each came from'
+            cand doctor 'Check the set-up, one line per check: config, key, service, folders'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -143,7 +253,27 @@ set edit:completion:arg-completer[wan] = {|@words|
         }
         &'wan;help;models'= {
         }
+        &'wan;help;resume'= {
+        }
+        &'wan;help;history'= {
+        }
+        &'wan;help;cost'= {
+        }
+        &'wan;help;info'= {
+        }
+        &'wan;help;balance'= {
+        }
         &'wan;help;emulator'= {
+        }
+        &'wan;help;config'= {
+            cand path 'Print the config file''s path (it may not exist yet)'
+            cand show 'Print each setting a run without flags would use, and where it came from (env, file, default)'
+        }
+        &'wan;help;config;path'= {
+        }
+        &'wan;help;config;show'= {
+        }
+        &'wan;help;doctor'= {
         }
         &'wan;help;completions'= {
         }

@@ -29,7 +29,14 @@ complete -c wan -n "__fish_wan_needs_command" -s V -l version -d 'Print version'
 complete -c wan -n "__fish_wan_needs_command" -f -a "generate" -d 'Make images from a text prompt'
 complete -c wan -n "__fish_wan_needs_command" -f -a "edit" -d 'Make images from reference images and an instruction'
 complete -c wan -n "__fish_wan_needs_command" -f -a "models" -d 'List the models: their routes, prices, images per request, edit limits and size rules'
+complete -c wan -n "__fish_wan_needs_command" -f -a "resume" -d 'Finish what an interrupted or partial run left: fetch its paid images, send what was never sent'
+complete -c wan -n "__fish_wan_needs_command" -f -a "history" -d 'Past runs from the journal, newest first'
+complete -c wan -n "__fish_wan_needs_command" -f -a "cost" -d 'What was spent, from the journal (this machine\'s runs only)'
+complete -c wan -n "__fish_wan_needs_command" -f -a "info" -d 'Where an image came from: its provenance chunk and the journal\'s record'
+complete -c wan -n "__fish_wan_needs_command" -f -a "balance" -d 'The account\'s balance, from the service'
 complete -c wan -n "__fish_wan_needs_command" -f -a "emulator" -d 'Run a local, offline stand-in for the AIsa endpoint, with fault injection'
+complete -c wan -n "__fish_wan_needs_command" -f -a "config" -d 'Show where the config file is, or the settings in force and where each came from'
+complete -c wan -n "__fish_wan_needs_command" -f -a "doctor" -d 'Check the set-up, one line per check: config, key, service, folders'
 complete -c wan -n "__fish_wan_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c wan -n "__fish_wan_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c wan -n "__fish_wan_using_subcommand generate" -s f -l file -d 'A batch: one prompt per line (`-` for standard input); blank and `#` lines skipped' -r -F
@@ -44,15 +51,15 @@ gpt-image-2.5-sunburst\t''
 gemini-3-pro-image-preview\t''"
 complete -c wan -n "__fish_wan_using_subcommand generate" -s o -l out -d 'Folder for the images, created if missing; `-` writes the one image to standard output [default: the current folder]' -r -f -a "(__fish_complete_directories)"
 complete -c wan -n "__fish_wan_using_subcommand generate" -l name -d 'File name stem, instead of one made from the prompt' -r
-complete -c wan -n "__fish_wan_using_subcommand generate" -l base-url -d 'The API base URL' -r
-complete -c wan -n "__fish_wan_using_subcommand generate" -l timeout -d 'Seconds to wait for one API answer' -r
-complete -c wan -n "__fish_wan_using_subcommand generate" -l download-timeout -d 'Seconds to wait for one image download' -r
-complete -c wan -n "__fish_wan_using_subcommand generate" -l route -d 'Where to send requests: the model\'s own route (auto; for Wan, chat first and the images route where the model moved), or only one of them' -r -f -a "auto\t'Chat first; the images route where the service has moved the model'
+complete -c wan -n "__fish_wan_using_subcommand generate" -l base-url -d 'The API base URL [env: AISA_BASE_URL] [default: https://api.aisa.one/v1]' -r
+complete -c wan -n "__fish_wan_using_subcommand generate" -l timeout -d 'Seconds to wait for one API answer [default: 300]' -r
+complete -c wan -n "__fish_wan_using_subcommand generate" -l download-timeout -d 'Seconds to wait for one image download [default: 120]' -r
+complete -c wan -n "__fish_wan_using_subcommand generate" -l route -d 'Where to send requests: the model\'s own route (auto; for Wan, chat first and the images route where the model moved), or only one of them [env: WAN_ROUTE] [default: auto]' -r -f -a "auto\t'Chat first; the images route where the service has moved the model'
 chat\t'Only POST /chat/completions'
 images\t'Only POST /images/generations and /images/edits'
 gemini\t'Only POST /models/{model}:generateContent (or /v1beta/…), one image per request'"
-complete -c wan -n "__fish_wan_using_subcommand generate" -l retries -d 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx (0 disables); never of one that may have been carried out' -r
-complete -c wan -n "__fish_wan_using_subcommand generate" -s j -l jobs -d 'Requests in flight at once, across the whole run' -r
+complete -c wan -n "__fish_wan_using_subcommand generate" -l retries -d 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx (0 disables); never of one that may have been carried out [default: 2]' -r
+complete -c wan -n "__fish_wan_using_subcommand generate" -s j -l jobs -d 'Requests in flight at once, across the whole run [default: 4]' -r
 complete -c wan -n "__fish_wan_using_subcommand generate" -l size -d 'Image size, sent as the `size` field (`auto` for gpt-image); checked against the model\'s rule (see `wan models`)' -r -f -a "1024x1024\t''
 1280x720\t''
 720x1280\t''
@@ -66,6 +73,9 @@ complete -c wan -n "__fish_wan_using_subcommand generate" -l json -d 'Print one 
 complete -c wan -n "__fish_wan_using_subcommand generate" -s q -l quiet -d 'No progress, retry notices or summary line; errors and warnings still print'
 complete -c wan -n "__fish_wan_using_subcommand generate" -s v -l verbose -d 'Print each request and answer (method, URL, status, request id, timings)'
 complete -c wan -n "__fish_wan_using_subcommand generate" -l dry-run -d 'Print the request body (or bodies) and the cost; send nothing; no key needed'
+complete -c wan -n "__fish_wan_using_subcommand generate" -l no-journal -d 'Keep no record of this run in the journal (also WAN_JOURNAL=off); it cannot be resumed'
+complete -c wan -n "__fish_wan_using_subcommand generate" -l no-metadata -d 'Write the bytes exactly as served: no provenance chunk in PNGs'
+complete -c wan -n "__fish_wan_using_subcommand generate" -l open -d 'Open the saved files in the system\'s image viewer when the run ends'
 complete -c wan -n "__fish_wan_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wan -n "__fish_wan_using_subcommand generate" -s V -l version -d 'Print version'
 complete -c wan -n "__fish_wan_using_subcommand edit" -s n -l count -d 'How many images (split into requests of at most the model\'s images per request)' -r
@@ -79,15 +89,15 @@ gpt-image-2.5-sunburst\t''
 gemini-3-pro-image-preview\t''"
 complete -c wan -n "__fish_wan_using_subcommand edit" -s o -l out -d 'Folder for the images, created if missing; `-` writes the one image to standard output [default: the current folder]' -r -f -a "(__fish_complete_directories)"
 complete -c wan -n "__fish_wan_using_subcommand edit" -l name -d 'File name stem, instead of one made from the prompt' -r
-complete -c wan -n "__fish_wan_using_subcommand edit" -l base-url -d 'The API base URL' -r
-complete -c wan -n "__fish_wan_using_subcommand edit" -l timeout -d 'Seconds to wait for one API answer' -r
-complete -c wan -n "__fish_wan_using_subcommand edit" -l download-timeout -d 'Seconds to wait for one image download' -r
-complete -c wan -n "__fish_wan_using_subcommand edit" -l route -d 'Where to send requests: the model\'s own route (auto; for Wan, chat first and the images route where the model moved), or only one of them' -r -f -a "auto\t'Chat first; the images route where the service has moved the model'
+complete -c wan -n "__fish_wan_using_subcommand edit" -l base-url -d 'The API base URL [env: AISA_BASE_URL] [default: https://api.aisa.one/v1]' -r
+complete -c wan -n "__fish_wan_using_subcommand edit" -l timeout -d 'Seconds to wait for one API answer [default: 300]' -r
+complete -c wan -n "__fish_wan_using_subcommand edit" -l download-timeout -d 'Seconds to wait for one image download [default: 120]' -r
+complete -c wan -n "__fish_wan_using_subcommand edit" -l route -d 'Where to send requests: the model\'s own route (auto; for Wan, chat first and the images route where the model moved), or only one of them [env: WAN_ROUTE] [default: auto]' -r -f -a "auto\t'Chat first; the images route where the service has moved the model'
 chat\t'Only POST /chat/completions'
 images\t'Only POST /images/generations and /images/edits'
 gemini\t'Only POST /models/{model}:generateContent (or /v1beta/…), one image per request'"
-complete -c wan -n "__fish_wan_using_subcommand edit" -l retries -d 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx (0 disables); never of one that may have been carried out' -r
-complete -c wan -n "__fish_wan_using_subcommand edit" -s j -l jobs -d 'Requests in flight at once, across the whole run' -r
+complete -c wan -n "__fish_wan_using_subcommand edit" -l retries -d 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx (0 disables); never of one that may have been carried out [default: 2]' -r
+complete -c wan -n "__fish_wan_using_subcommand edit" -s j -l jobs -d 'Requests in flight at once, across the whole run [default: 4]' -r
 complete -c wan -n "__fish_wan_using_subcommand edit" -l size -d 'Image size, sent as the `size` field (`auto` for gpt-image); checked against the model\'s rule (see `wan models`)' -r -f -a "1024x1024\t''
 1280x720\t''
 720x1280\t''
@@ -101,11 +111,44 @@ complete -c wan -n "__fish_wan_using_subcommand edit" -l json -d 'Print one JSON
 complete -c wan -n "__fish_wan_using_subcommand edit" -s q -l quiet -d 'No progress, retry notices or summary line; errors and warnings still print'
 complete -c wan -n "__fish_wan_using_subcommand edit" -s v -l verbose -d 'Print each request and answer (method, URL, status, request id, timings)'
 complete -c wan -n "__fish_wan_using_subcommand edit" -l dry-run -d 'Print the request body (or bodies) and the cost; send nothing; no key needed'
+complete -c wan -n "__fish_wan_using_subcommand edit" -l no-journal -d 'Keep no record of this run in the journal (also WAN_JOURNAL=off); it cannot be resumed'
+complete -c wan -n "__fish_wan_using_subcommand edit" -l no-metadata -d 'Write the bytes exactly as served: no provenance chunk in PNGs'
+complete -c wan -n "__fish_wan_using_subcommand edit" -l open -d 'Open the saved files in the system\'s image viewer when the run ends'
 complete -c wan -n "__fish_wan_using_subcommand edit" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wan -n "__fish_wan_using_subcommand edit" -s V -l version -d 'Print version'
 complete -c wan -n "__fish_wan_using_subcommand models" -l json -d 'Print one JSON object per model instead of a table'
 complete -c wan -n "__fish_wan_using_subcommand models" -s h -l help -d 'Print help'
 complete -c wan -n "__fish_wan_using_subcommand models" -s V -l version -d 'Print version'
+complete -c wan -n "__fish_wan_using_subcommand resume" -s j -l jobs -d 'Requests in flight at once' -r
+complete -c wan -n "__fish_wan_using_subcommand resume" -l retries -d 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx' -r
+complete -c wan -n "__fish_wan_using_subcommand resume" -l timeout -d 'Seconds to wait for one API answer' -r
+complete -c wan -n "__fish_wan_using_subcommand resume" -l download-timeout -d 'Seconds to wait for one image download' -r
+complete -c wan -n "__fish_wan_using_subcommand resume" -l base-url -d 'The API base URL [env: AISA_BASE_URL] [default: the run\'s own]' -r
+complete -c wan -n "__fish_wan_using_subcommand resume" -l resend-unknown -d 'Also send requests that were sent and never answered (they may have been billed)'
+complete -c wan -n "__fish_wan_using_subcommand resume" -l dry-run -d 'Say what would be done and what it would cost; do nothing'
+complete -c wan -n "__fish_wan_using_subcommand resume" -l json -d 'Print one JSON object per prompt on standard output instead of paths'
+complete -c wan -n "__fish_wan_using_subcommand resume" -s q -l quiet -d 'No progress, retry notices or summary line; errors and warnings still print'
+complete -c wan -n "__fish_wan_using_subcommand resume" -s v -l verbose -d 'Print each request and answer'
+complete -c wan -n "__fish_wan_using_subcommand resume" -s h -l help -d 'Print help'
+complete -c wan -n "__fish_wan_using_subcommand resume" -s V -l version -d 'Print version'
+complete -c wan -n "__fish_wan_using_subcommand history" -l limit -d 'How many runs at most' -r
+complete -c wan -n "__fish_wan_using_subcommand history" -l json -d 'Print one JSON object per run instead of a table'
+complete -c wan -n "__fish_wan_using_subcommand history" -s h -l help -d 'Print help'
+complete -c wan -n "__fish_wan_using_subcommand history" -s V -l version -d 'Print version'
+complete -c wan -n "__fish_wan_using_subcommand cost" -l since -d 'From when: a date (2026-11-01), `today`, or a span back from now (7d, 24h)' -r
+complete -c wan -n "__fish_wan_using_subcommand cost" -l until -d 'Until when (not included), in the same forms [default: now]' -r
+complete -c wan -n "__fish_wan_using_subcommand cost" -l by -d 'Group the sums by day (local time) or by model' -r -f -a "day\t''
+model\t''"
+complete -c wan -n "__fish_wan_using_subcommand cost" -l json -d 'Print a JSON object instead of text'
+complete -c wan -n "__fish_wan_using_subcommand cost" -s h -l help -d 'Print help'
+complete -c wan -n "__fish_wan_using_subcommand cost" -s V -l version -d 'Print version'
+complete -c wan -n "__fish_wan_using_subcommand info" -l json -d 'Print one JSON object per file'
+complete -c wan -n "__fish_wan_using_subcommand info" -s h -l help -d 'Print help'
+complete -c wan -n "__fish_wan_using_subcommand info" -s V -l version -d 'Print version'
+complete -c wan -n "__fish_wan_using_subcommand balance" -l base-url -d 'The API base URL [env: AISA_BASE_URL] [default: the config file\'s, else https://api.aisa.one/v1]' -r
+complete -c wan -n "__fish_wan_using_subcommand balance" -l json -d 'Print a JSON object instead of text'
+complete -c wan -n "__fish_wan_using_subcommand balance" -s h -l help -d 'Print help'
+complete -c wan -n "__fish_wan_using_subcommand balance" -s V -l version -d 'Print version'
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l host -d 'Address to listen on' -r
 complete -c wan -n "__fish_wan_using_subcommand emulator" -s p -l port -d 'Port to listen on; 0 picks a free one' -r
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l api-key -d 'Refuse any bearer key but this one (by default any key is taken, none is refused)' -r
@@ -126,11 +169,34 @@ complete -c wan -n "__fish_wan_using_subcommand emulator" -l base64 -d 'Answer t
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l noise -d 'Scramble every pixel, so images hardly compress (large answers, for size tests)'
 complete -c wan -n "__fish_wan_using_subcommand emulator" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wan -n "__fish_wan_using_subcommand emulator" -s V -l version -d 'Print version'
+complete -c wan -n "__fish_wan_using_subcommand config; and not __fish_seen_subcommand_from path show help" -s h -l help -d 'Print help'
+complete -c wan -n "__fish_wan_using_subcommand config; and not __fish_seen_subcommand_from path show help" -s V -l version -d 'Print version'
+complete -c wan -n "__fish_wan_using_subcommand config; and not __fish_seen_subcommand_from path show help" -f -a "path" -d 'Print the config file\'s path (it may not exist yet)'
+complete -c wan -n "__fish_wan_using_subcommand config; and not __fish_seen_subcommand_from path show help" -f -a "show" -d 'Print each setting a run without flags would use, and where it came from (env, file, default)'
+complete -c wan -n "__fish_wan_using_subcommand config; and not __fish_seen_subcommand_from path show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c wan -n "__fish_wan_using_subcommand config; and __fish_seen_subcommand_from path" -s h -l help -d 'Print help'
+complete -c wan -n "__fish_wan_using_subcommand config; and __fish_seen_subcommand_from path" -s V -l version -d 'Print version'
+complete -c wan -n "__fish_wan_using_subcommand config; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c wan -n "__fish_wan_using_subcommand config; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c wan -n "__fish_wan_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "path" -d 'Print the config file\'s path (it may not exist yet)'
+complete -c wan -n "__fish_wan_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print each setting a run without flags would use, and where it came from (env, file, default)'
+complete -c wan -n "__fish_wan_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c wan -n "__fish_wan_using_subcommand doctor" -s h -l help -d 'Print help'
+complete -c wan -n "__fish_wan_using_subcommand doctor" -s V -l version -d 'Print version'
 complete -c wan -n "__fish_wan_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c wan -n "__fish_wan_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator completions help" -f -a "generate" -d 'Make images from a text prompt'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator completions help" -f -a "edit" -d 'Make images from reference images and an instruction'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator completions help" -f -a "models" -d 'List the models: their routes, prices, images per request, edit limits and size rules'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator completions help" -f -a "emulator" -d 'Run a local, offline stand-in for the AIsa endpoint, with fault injection'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models emulator completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator config doctor completions help" -f -a "generate" -d 'Make images from a text prompt'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator config doctor completions help" -f -a "edit" -d 'Make images from reference images and an instruction'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator config doctor completions help" -f -a "models" -d 'List the models: their routes, prices, images per request, edit limits and size rules'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator config doctor completions help" -f -a "resume" -d 'Finish what an interrupted or partial run left: fetch its paid images, send what was never sent'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator config doctor completions help" -f -a "history" -d 'Past runs from the journal, newest first'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator config doctor completions help" -f -a "cost" -d 'What was spent, from the journal (this machine\'s runs only)'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator config doctor completions help" -f -a "info" -d 'Where an image came from: its provenance chunk and the journal\'s record'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator config doctor completions help" -f -a "balance" -d 'The account\'s balance, from the service'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator config doctor completions help" -f -a "emulator" -d 'Run a local, offline stand-in for the AIsa endpoint, with fault injection'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator config doctor completions help" -f -a "config" -d 'Show where the config file is, or the settings in force and where each came from'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator config doctor completions help" -f -a "doctor" -d 'Check the set-up, one line per check: config, key, service, folders'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator config doctor completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator config doctor completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c wan -n "__fish_wan_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "path" -d 'Print the config file\'s path (it may not exist yet)'
+complete -c wan -n "__fish_wan_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print each setting a run without flags would use, and where it came from (env, file, default)'

@@ -67,6 +67,22 @@ impl Price {
         }
     }
 
+    /// The price of one image, for a model priced per image.
+    pub fn per_image(self) -> Option<Micros> {
+        match self {
+            Self::PerImage(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The price of one request, for a model priced per request.
+    pub fn per_request(self) -> Option<Micros> {
+        match self {
+            Self::PerRequest(p) => Some(p),
+            _ => None,
+        }
+    }
+
     pub fn amount(self) -> Option<Micros> {
         match self {
             Self::PerImage(p) | Self::PerRequest(p) => Some(p),

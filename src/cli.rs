@@ -13,6 +13,7 @@ Environment:
   AISA_BASE_URL   the API base URL, as --base-url
   WAN_MODEL       the model, as --model
   WAN_ROUTE       the route, as --route
+  WAN_CONFIG      the config file (default ~/.config/wan/config.toml; see wan config)
   NO_COLOR        turns colour off
 
 Exit codes:
@@ -111,9 +112,64 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Finish what an interrupted or partial run left: fetch its paid images, send what was never sent
+    #[command(after_help = "Examples:\n  \
+        wan resume                    the latest run that did not finish\n  \
+        wan resume 3f2a --dry-run     what finishing run 3f2a… would do and cost\n  \
+        wan resume --resend-unknown   also send again requests whose outcome is unknown (may pay twice)")]
+    Resume(ResumeArgs),
+    /// Past runs from the journal, newest first
+    #[command(after_help = "Examples:\n  wan history\n  wan history --limit 5 --json | jq -r .id")]
+    History {
+        /// Print one JSON object per run instead of a table
+        #[arg(long)]
+        json: bool,
+        /// How many runs at most
+        #[arg(long, value_name = "N", default_value_t = 20, value_parser = at_least_one::<u64>)]
+        limit: u64,
+    },
+    /// What was spent, from the journal (this machine's runs only)
+    #[command(after_help = "Examples:\n  wan cost\n  wan cost --since 7d --by day\n  \
+        wan cost --since 2026-11-01 --until 2026-12-01 --by model --json")]
+    Cost(CostArgs),
+    /// Where an image came from: its provenance chunk and the journal's record
+    #[command(after_help = "Examples:\n  wan info out/red-panda-001.png\n  wan info *.png --json")]
+    Info {
+        /// Files to look up (found by their SHA-256, so moved or renamed files are known)
+        #[arg(value_name = "FILE", required = true, num_args = 1..)]
+        files: Vec<PathBuf>,
+        /// Print one JSON object per file
+        #[arg(long)]
+        json: bool,
+    },
+    /// The account's balance, from the service
+    #[command(after_help = "Examples:\n  wan balance\n  wan balance --json | jq .available_usd")]
+    Balance {
+        /// Print a JSON object instead of text
+        #[arg(long)]
+        json: bool,
+        /// The API base URL [env: AISA_BASE_URL] [default: the config file's, else https://api.aisa.one/v1]
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+    },
     /// Run a local, offline stand-in for the AIsa endpoint, with fault injection
     #[command(after_help = emulator_examples!(), after_long_help = emulator_examples!())]
     Emulator(EmulatorArgs),
+    /// Show where the config file is, or the settings in force and where each came from
+    #[command(after_help = "Examples:\n  \
+        wan config path\n  \
+        $EDITOR \"$(wan config path)\"\n  \
+        wan config show")]
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+    /// Check the set-up, one line per check: config, key, service, folders
+    #[command(after_help = "Examples:\n  \
+        wan doctor\n  \
+        wan doctor && wan generate \"a red panda\" --open\n\n\
+        Exit 0 when every check holds, else the exit code (see wan --help) of the first that fails.")]
+    Doctor,
     /// Print a shell completion script
     #[command(after_help = "Examples:\n  \
         wan completions bash > ~/.local/share/bash-completion/completions/wan\n  \
@@ -124,6 +180,14 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Subcommand)]
+pub enum ConfigAction {
+    /// Print the config file's path (it may not exist yet)
+    Path,
+    /// Print each setting a run without flags would use, and where it came from (env, file, default)
+    Show,
 }
 
 #[derive(Debug, Args)]
@@ -168,7 +232,9 @@ pub enum RouteArg {
     Gemini,
 }
 
-/// Options shared by `generate` and `edit`.
+/// Options shared by `generate` and `edit`. Those the config file may set have no clap
+/// default, so that settings can tell a flag from a default (`[default: …]` is in the
+/// help text instead).
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// How many images (split into requests of at most the model's images per request)
@@ -204,31 +270,31 @@ pub struct RunArgs {
     #[arg(short, long)]
     pub verbose: bool,
 
-    /// The API base URL
-    #[arg(long, value_name = "URL", env = "AISA_BASE_URL", default_value = "https://api.aisa.one/v1")]
-    pub base_url: String,
+    /// The API base URL [env: AISA_BASE_URL] [default: https://api.aisa.one/v1]
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
 
-    /// Seconds to wait for one API answer
-    #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = at_least_one::<u64>)]
-    pub timeout: u64,
+    /// Seconds to wait for one API answer [default: 300]
+    #[arg(long, value_name = "SECS", value_parser = at_least_one::<u64>)]
+    pub timeout: Option<u64>,
 
-    /// Seconds to wait for one image download
-    #[arg(long, value_name = "SECS", default_value_t = 120, value_parser = at_least_one::<u64>)]
-    pub download_timeout: u64,
+    /// Seconds to wait for one image download [default: 120]
+    #[arg(long, value_name = "SECS", value_parser = at_least_one::<u64>)]
+    pub download_timeout: Option<u64>,
 
     /// Where to send requests: the model's own route (auto; for Wan, chat first and the images
-    /// route where the model moved), or only one of them
-    #[arg(long, value_enum, value_name = "ROUTE", env = "WAN_ROUTE", default_value_t = RouteArg::Auto)]
-    pub route: RouteArg,
+    /// route where the model moved), or only one of them [env: WAN_ROUTE] [default: auto]
+    #[arg(long, value_enum, value_name = "ROUTE")]
+    pub route: Option<RouteArg>,
 
     /// Retries of a request that never connected or that the service answered with
-    /// 408, 429 or 5xx (0 disables); never of one that may have been carried out
-    #[arg(long, value_name = "N", default_value_t = 2)]
-    pub retries: u32,
+    /// 408, 429 or 5xx (0 disables); never of one that may have been carried out [default: 2]
+    #[arg(long, value_name = "N")]
+    pub retries: Option<u32>,
 
-    /// Requests in flight at once, across the whole run
-    #[arg(short, long, value_name = "N", default_value_t = 4, value_parser = at_least_one::<usize>)]
-    pub jobs: usize,
+    /// Requests in flight at once, across the whole run [default: 4]
+    #[arg(short, long, value_name = "N", value_parser = at_least_one::<usize>)]
+    pub jobs: Option<usize>,
 
     /// Image size, sent as the `size` field (`auto` for gpt-image); checked against the
     /// model's rule (see `wan models`)
@@ -246,6 +312,92 @@ pub struct RunArgs {
     /// Refuse to send anything if the run would cost more than this many US dollars
     #[arg(long, value_name = "USD")]
     pub max_cost: Option<String>,
+
+    /// Keep no record of this run in the journal (also WAN_JOURNAL=off); it cannot be resumed
+    #[arg(long)]
+    pub no_journal: bool,
+
+    /// Write the bytes exactly as served: no provenance chunk in PNGs
+    #[arg(long)]
+    pub no_metadata: bool,
+
+    /// Open the saved files in the system's image viewer when the run ends
+    #[arg(long)]
+    pub open: bool,
+}
+
+/// `wan resume`: which run, and how.
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    /// The run's id, or a unique start of it [default: the latest run that did not finish]
+    #[arg(value_name = "RUN")]
+    pub run: Option<String>,
+
+    /// Also send requests that were sent and never answered (they may have been billed)
+    #[arg(long)]
+    pub resend_unknown: bool,
+
+    /// Say what would be done and what it would cost; do nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Print one JSON object per prompt on standard output instead of paths
+    #[arg(long)]
+    pub json: bool,
+
+    /// No progress, retry notices or summary line; errors and warnings still print
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Print each request and answer
+    #[arg(short, long)]
+    pub verbose: bool,
+
+    /// Requests in flight at once
+    #[arg(short, long, value_name = "N", default_value_t = 4, value_parser = at_least_one::<usize>)]
+    pub jobs: usize,
+
+    /// Retries of a request that never connected or that the service answered with 408, 429 or 5xx
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub retries: u32,
+
+    /// Seconds to wait for one API answer
+    #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = at_least_one::<u64>)]
+    pub timeout: u64,
+
+    /// Seconds to wait for one image download
+    #[arg(long, value_name = "SECS", default_value_t = 120, value_parser = at_least_one::<u64>)]
+    pub download_timeout: u64,
+
+    /// The API base URL [env: AISA_BASE_URL] [default: the run's own]
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+}
+
+/// `wan cost`: which span, and how to group it.
+#[derive(Debug, Args)]
+pub struct CostArgs {
+    /// From when: a date (2026-11-01), `today`, or a span back from now (7d, 24h)
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+
+    /// Until when (not included), in the same forms [default: now]
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+
+    /// Group the sums by day (local time) or by model
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub by: Option<CostGroup>,
+
+    /// Print a JSON object instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CostGroup {
+    Day,
+    Model,
 }
 
 /// A value with suggestions for shell completion that still takes any value: the models

@@ -101,10 +101,22 @@ pub enum Reach {
     Run,
 }
 
+/// What a failure leaves behind, for the journal and `wan resume`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Tag {
+    #[default]
+    None,
+    /// The request was sent and no answer came: it may have been carried out and billed.
+    MaybeBilled,
+    /// An image's link answered as expired links do: it cannot be fetched any more.
+    LinkExpired,
+}
+
 #[derive(Clone, Debug)]
 pub struct Error {
     pub kind: Kind,
     pub reach: Reach,
+    pub tag: Tag,
     /// What failed, in the tool's own words.
     pub message: String,
     /// Boxed: most errors carry none, and it keeps `Result<_, Error>` small.
@@ -115,7 +127,7 @@ pub struct Error {
 
 impl Error {
     pub fn new(kind: Kind, message: impl Into<String>) -> Self {
-        Self { kind, reach: Reach::Request, message: message.into(), api: Box::default(), hint: None }
+        Self { kind, reach: Reach::Request, tag: Tag::None, message: message.into(), api: Box::default(), hint: None }
     }
 
     pub fn usage(message: impl Into<String>) -> Self {
@@ -133,6 +145,11 @@ impl Error {
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn tagged(mut self, tag: Tag) -> Self {
+        self.tag = tag;
         self
     }
 

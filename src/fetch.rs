@@ -8,9 +8,11 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use reqwest::blocking::Client;
 
 use crate::api::retry::{self, Policy, Verdict};
-use crate::error::{Error, Kind, root_cause};
+use crate::error::{Error, Kind, Tag, root_cause};
 use crate::format::{self, ImageFormat, SNIFF_LEN, TAIL_LEN};
 use crate::output::PartFile;
+use crate::provenance::IEND;
+use sha2::{Digest, Sha256};
 
 /// No generated image comes near this; a body that does is not an image.
 pub const MAX_IMAGE_BYTES: u64 = 100 * 1024 * 1024;
@@ -25,11 +27,21 @@ pub enum Tick {
     Written(u64),
 }
 
-/// What was written: the format found from the first bytes, and how many bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What was written: the format found from the first bytes, how many bytes the file
+/// holds, and their SHA-256 (hex).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fetched {
     pub format: ImageFormat,
     pub bytes: u64,
+    pub sha256: String,
+}
+
+/// Where an image's bytes go: the part file, progress, and the provenance chunk a PNG
+/// gets before its `IEND` (none with `--no-metadata`).
+pub struct Destination<'a> {
+    pub out: &'a mut PartFile,
+    pub on_tick: &'a dyn Fn(Tick),
+    pub provenance: Option<Vec<u8>>,
 }
 
 type Failed = Verdict<Error>;
@@ -50,44 +62,33 @@ fn expired(status: u16) -> Failed {
             Kind::Other,
             format!("download failed: HTTP {status}: the link has expired; this paid image cannot be fetched any more"),
         )
-        .with_hint("the link was"),
+        .with_hint("the link was")
+        .tagged(Tag::LinkExpired),
     )
 }
 
 /// Streams `url` into `out`, checking it is an image as it arrives. Carries no
 /// credentials: image hosts never see the API key.
 /// `on_tick` hears of the expected size and every chunk written, for progress.
-pub fn download(
-    http: &Client,
-    url: &str,
-    timeout: Duration,
-    out: &mut PartFile,
-    on_tick: &dyn Fn(Tick),
-) -> Result<Fetched, Error> {
+pub fn download(http: &Client, url: &str, timeout: Duration, to: &mut Destination) -> Result<Fetched, Error> {
     let mut attempts = 0;
-    // The expected size is told once, whatever the number of attempts.
-    let told_once = |tick: Tick| {
-        if !matches!(tick, Tick::Expected(_)) {
-            on_tick(tick);
-        }
-    };
     let mut attempt = || {
         attempts += 1;
         if attempts > 1 {
-            out.rewind().map_err(|e| Verdict::Fail(Error::io("cannot restart the download", &e)))?;
-            return download_once(http, url, timeout, out, &told_once);
+            to.out.rewind().map_err(|e| Verdict::Fail(Error::io("cannot restart the download", &e)))?;
         }
-        download_once(http, url, timeout, out, on_tick)
+        download_once(http, url, timeout, to, attempts == 1)
     };
     retry::retrying(Policy::DOWNLOADS, &mut attempt, |_, _, _| Ok(()))
 }
 
+/// One try; only the first tells progress the expected size.
 fn download_once(
     http: &Client,
     url: &str,
     timeout: Duration,
-    out: &mut PartFile,
-    on_tick: &dyn Fn(Tick),
+    to: &mut Destination,
+    first: bool,
 ) -> Result<Fetched, Failed> {
     let mut response =
         http.get(url).timeout(timeout).send().map_err(|e| transient(format!("download failed: {}", root_cause(&e))))?;
@@ -98,10 +99,10 @@ fn download_once(
         403 | 404 | 410 => return Err(expired(status)),
         _ => return Err(permanent(format!("download failed: HTTP {status}"))),
     }
-    if let Some(size) = response.content_length() {
-        on_tick(Tick::Expected(size));
+    if let Some(size) = response.content_length().filter(|_| first) {
+        (to.on_tick)(Tick::Expected(size));
     }
-    let mut sink = Sink::new(out, on_tick);
+    let mut sink = Sink::new(to);
     let mut buf = vec![0u8; CHUNK];
     loop {
         let n = match response.read(&mut buf) {
@@ -116,9 +117,11 @@ fn download_once(
 
 /// Where image bytes go as they arrive: checked to be an image from the first bytes,
 /// capped in size, written to the part file, and checked to be whole at the end.
-struct Sink<'a> {
-    out: &'a mut PartFile,
-    on_tick: &'a dyn Fn(Tick),
+struct Sink<'a, 'b> {
+    to: &'a mut Destination<'b>,
+    /// The last bytes written, held back while a provenance chunk may have to go before them.
+    held: Vec<u8>,
+    sha256: Sha256,
     head: Vec<u8>,
     tail: Vec<u8>,
     format: Option<ImageFormat>,
@@ -154,11 +157,12 @@ impl Refused {
     }
 }
 
-impl<'a> Sink<'a> {
-    fn new(out: &'a mut PartFile, on_tick: &'a dyn Fn(Tick)) -> Self {
+impl<'a, 'b> Sink<'a, 'b> {
+    fn new(to: &'a mut Destination<'b>) -> Self {
         Self {
-            out,
-            on_tick,
+            to,
+            held: Vec::with_capacity(2 * IEND.len()),
+            sha256: Sha256::new(),
             head: Vec::with_capacity(SNIFF_LEN),
             tail: Vec::with_capacity(2 * TAIL_LEN),
             format: None,
@@ -181,16 +185,30 @@ impl<'a> Sink<'a> {
         if self.written > MAX_IMAGE_BYTES {
             return Err(Refused::TooLarge);
         }
-        self.out.write_all(chunk).map_err(Refused::Write)?;
-        (self.on_tick)(Tick::Written(chunk.len() as u64));
+        if self.to.provenance.is_some() {
+            // Hold back the last 12 bytes: if they are a PNG's IEND, the chunk goes first.
+            self.held.extend_from_slice(chunk);
+            let ready = self.held.len().saturating_sub(IEND.len());
+            let (now, _) = self.held.split_at(ready);
+            Self::put(self.to, &mut self.sha256, now)?;
+            self.held.drain(..ready);
+        } else {
+            Self::put(self.to, &mut self.sha256, chunk)?;
+        }
+        (self.to.on_tick)(Tick::Written(chunk.len() as u64));
         Ok(())
+    }
+
+    fn put(to: &mut Destination, sha256: &mut Sha256, bytes: &[u8]) -> Result<(), Refused> {
+        sha256.update(bytes);
+        to.out.write_all(bytes).map_err(Refused::Write)
     }
 
     fn sniffed(&self) -> Result<ImageFormat, Refused> {
         ImageFormat::sniff(&self.head).ok_or_else(|| Refused::NotAnImage(format::describe_non_image(&self.head)))
     }
 
-    fn finish(self) -> Result<Fetched, Refused> {
+    fn finish(mut self) -> Result<Fetched, Refused> {
         let format = match self.format {
             Some(format) => format,
             None => self.sniffed()?,
@@ -198,17 +216,27 @@ impl<'a> Sink<'a> {
         if !format.is_complete(&self.head, &self.tail, self.written) {
             return Err(Refused::Incomplete(format));
         }
-        Ok(Fetched { format, bytes: self.written })
+        let mut bytes = self.written;
+        if let Some(chunk) = self.to.provenance.take()
+            && format == ImageFormat::Png
+            && self.held == IEND
+        {
+            Self::put(self.to, &mut self.sha256, &chunk)?;
+            bytes += chunk.len() as u64;
+        }
+        Self::put(self.to, &mut self.sha256, &self.held)?;
+        let sha256 = self.sha256.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        Ok(Fetched { format, bytes, sha256 })
     }
 }
 
 /// Decodes a base64 image from the answer into `out`, a slice at a time, so memory stays
 /// small whatever the image's size. Standard or URL-safe alphabet, padded or not, line
 /// breaks allowed.
-pub fn decode(payload: &str, out: &mut PartFile, on_tick: &dyn Fn(Tick)) -> Result<Fetched, Error> {
+pub fn decode(payload: &str, to: &mut Destination) -> Result<Fetched, Error> {
     let invalid = || Error::new(Kind::Other, "an image in the answer is not valid base64");
-    on_tick(Tick::Expected(payload.len() as u64 / 4 * 3));
-    let mut sink = Sink::new(out, on_tick);
+    (to.on_tick)(Tick::Expected(payload.len() as u64 / 4 * 3));
+    let mut sink = Sink::new(to);
     let refused = |e: Refused| Error::new(Kind::Other, e.describe("the answer's base64 holds"));
     base64_slices(payload, &mut |bytes| sink.write(bytes).map_err(refused))?.ok_or_else(invalid)?;
     sink.finish().map_err(refused)

@@ -45,6 +45,10 @@ pub fn install() {
             // Cleaned of escape sequences, never shortened: it must still be fetchable.
             let _ = writeln!(stderr, "wan: not saved, paid for, still at: {}", crate::error::clean(url));
         }
+        // What the journal has queued (failures, mostly) goes to disk, if it can in a second.
+        if let Some(journal) = JOURNAL.get() {
+            journal.flush_within(std::time::Duration::from_secs(1));
+        }
         if state.requests_in_flight > 0 {
             let n = state.requests_in_flight;
             let _ = writeln!(
@@ -55,6 +59,14 @@ pub fn install() {
         }
         std::process::exit(EXIT_INTERRUPTED);
     });
+}
+
+/// The run's journal, flushed on an interrupt.
+static JOURNAL: std::sync::OnceLock<crate::journal::Journal> = std::sync::OnceLock::new();
+
+/// Makes an interrupt flush `journal` before the process ends.
+pub fn flush_on_interrupt(journal: &crate::journal::Journal) {
+    let _ = JOURNAL.set(journal.clone());
 }
 
 /// Creates a temporary file and records it, so an interrupt removes it. A process out

@@ -1,33 +1,50 @@
 //! `wan`: parse the arguments, run the command, print any error, exit with its documented code.
 
 mod api;
+mod api_key;
+mod balance;
 mod catalogue;
 mod cli;
 mod completions;
+mod config;
+mod config_command;
 mod cost;
+mod doctor;
 mod dry_run;
 mod emulator;
 mod error;
 mod fetch;
 mod format;
+mod history;
+mod info;
 mod interrupt;
+mod journal;
 mod limits;
+#[cfg(test)]
+mod man;
 mod models;
+mod open;
 mod open_files;
 mod outcome;
 mod output;
+mod paths;
 mod plan;
+mod precedence;
 mod printer;
 mod progress;
+mod provenance;
+mod recorder;
 mod reference;
 mod report;
+mod resume;
 mod run;
 mod save;
 mod session;
 mod settings;
-mod state;
+mod spend;
 mod suggest;
 mod ui;
+mod when;
 
 use std::process::ExitCode;
 
@@ -54,8 +71,18 @@ fn dispatch(cli: Cli) -> Result<Outcome, Error> {
         Command::Generate(args) => settings::generate(args, &env, stdin)?,
         Command::Edit(args) => settings::edit(args, &env, stdin)?,
         Command::Models { json } => return models::print(json).map(|_| Outcome::Success),
+        Command::Config { action } => return config_command::run(action, &env).map(|()| Outcome::Success),
+        Command::Doctor => return doctor::run(&env),
         Command::Completions { shell } => return completions::print(shell).map(|_| Outcome::Success),
         Command::Emulator(args) => return emulator::run(args).map(|_| Outcome::Success),
+        Command::Resume(args) => {
+            interrupt::install();
+            return resume::run(args, &env);
+        }
+        Command::History { json, limit } => return history::print(&env, limit, json),
+        Command::Cost(args) => return spend::print(&env, &args),
+        Command::Info { files, json } => return info::print(&env, &files, json),
+        Command::Balance { json, base_url } => return balance::print(&env, base_url, json),
     };
     if settings.dry_run {
         return dry_run::print(&settings);

@@ -183,6 +183,11 @@ impl OutputDir {
         if shown.ends_with('/') { shown } else { format!("{shown}/") }
     }
 
+    /// The folder as an absolute path, as the journal keeps it.
+    pub fn absolute(&self) -> PathBuf {
+        std::path::absolute(&self.dir).unwrap_or_else(|_| self.dir.clone())
+    }
+
     /// The path printed for a saved file: `DIR/NAME` as the user named `DIR`.
     pub fn shown_path(&self, name: &str) -> PathBuf {
         match &self.shown {
@@ -237,7 +242,14 @@ impl OutputDir {
 
     /// Moves a finished file to `STEM-NNN.EXT`; if another process took that name
     /// meanwhile, takes the next free number instead. Never overwrites.
-    pub fn commit(&self, part: PartFile, stem: &str, mut number: u64, format: ImageFormat) -> Result<PathBuf, Error> {
+    /// Returns the path as printed and as an absolute path.
+    pub fn commit(
+        &self,
+        part: PartFile,
+        stem: &str,
+        mut number: u64,
+        format: ImageFormat,
+    ) -> Result<(PathBuf, PathBuf), Error> {
         let mut file = part.file;
         file.as_file_mut()
             .sync_all()
@@ -245,7 +257,7 @@ impl OutputDir {
         loop {
             let name = file_name(stem, number, format);
             match interrupt::persist_temp(file, &self.dir.join(&name)) {
-                Ok(()) => return Ok(self.shown_path(&name)),
+                Ok(()) => return Ok((self.shown_path(&name), self.absolute().join(&name))),
                 Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => {
                     file = e.file;
                     number = self.reserve_after_clash(stem)?;
@@ -441,7 +453,7 @@ mod tests {
         fs::write(dir.path().join("cat-001.png"), b"theirs").unwrap();
         let mut part = out.begin().unwrap();
         part.write_all(b"ours").unwrap();
-        let path = out.commit(part, "cat", first, ImageFormat::Png).unwrap();
+        let (path, _) = out.commit(part, "cat", first, ImageFormat::Png).unwrap();
         assert_eq!(path, dir.path().join("cat-002.png"));
         assert_eq!(fs::read(dir.path().join("cat-001.png")).unwrap(), b"theirs");
         assert_eq!(fs::read(&path).unwrap(), b"ours");

@@ -8,6 +8,8 @@ use crate::settings::Settings;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Planned {
     pub prompt: usize,
+    /// Which request of its prompt, from 0.
+    pub chunk: u64,
     pub n: u32,
 }
 
@@ -24,6 +26,10 @@ pub struct Plan {
 impl Plan {
     pub fn new(prompts: usize, count: u32, per_request: u32) -> Self {
         Self { prompts, count, per_request: per_request.max(1) }
+    }
+
+    pub fn per_request(&self) -> u32 {
+        self.per_request
     }
 
     pub fn requests_per_prompt(&self) -> u64 {
@@ -53,7 +59,7 @@ impl Plan {
         } else {
             self.count - self.per_request * (per_prompt as u32 - 1)
         };
-        Some(Planned { prompt, n })
+        Some(Planned { prompt, chunk, n })
     }
 }
 
@@ -109,10 +115,10 @@ mod tests {
         assert_eq!(
             planned,
             vec![
-                Planned { prompt: 0, n: 4 },
-                Planned { prompt: 0, n: 1 },
-                Planned { prompt: 1, n: 4 },
-                Planned { prompt: 1, n: 1 },
+                Planned { prompt: 0, chunk: 0, n: 4 },
+                Planned { prompt: 0, chunk: 1, n: 1 },
+                Planned { prompt: 1, chunk: 0, n: 4 },
+                Planned { prompt: 1, chunk: 1, n: 1 },
             ]
         );
         assert_eq!(plan.get(4), None);
@@ -126,8 +132,8 @@ mod tests {
         assert_eq!(plan.len(), 3 * 1_073_741_824);
         assert_eq!(plan.images(), 3 * u64::from(u32::MAX));
         // u32::MAX = 4 × 1073741823 + 3
-        assert_eq!(plan.get(1_073_741_823), Some(Planned { prompt: 0, n: 3 }));
-        assert_eq!(plan.get(plan.len() - 1), Some(Planned { prompt: 2, n: 3 }));
+        assert_eq!(plan.get(1_073_741_823), Some(Planned { prompt: 0, chunk: 1_073_741_823, n: 3 }));
+        assert_eq!(plan.get(plan.len() - 1), Some(Planned { prompt: 2, chunk: 1_073_741_823, n: 3 }));
         assert_eq!(plan.get(plan.len()), None);
     }
 }

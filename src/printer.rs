@@ -32,6 +32,8 @@ pub struct Printer<'a> {
     session: &'a Session<'a>,
     stdout: Stdout,
     results: Vec<PromptResult>,
+    /// Requests (or resumed downloads) of each prompt not finished yet.
+    pending: Vec<u64>,
     /// Failures already printed, by what they say (not their request ids), with how
     /// many requests met each: a failure shared by many requests shows once.
     shown: HashMap<String, u64>,
@@ -39,6 +41,8 @@ pub struct Printer<'a> {
     shown_order: Vec<String>,
     /// Requests not sent after a failure stopped the run.
     not_sent: u64,
+    /// `--open`: the saved files, shown once the run is over.
+    to_open: Vec<std::path::PathBuf>,
     /// Totals over the prompts done so far.
     images_so_far: u64,
     asked_so_far: u64,
@@ -46,20 +50,24 @@ pub struct Printer<'a> {
 }
 
 impl<'a> Printer<'a> {
-    pub fn new(session: &'a Session<'a>) -> Self {
+    /// `asked[p]` images are expected for prompt `p`, over `pending[p]` requests.
+    pub fn new(session: &'a Session<'a>, asked: Vec<u64>, pending: Vec<u64>) -> Self {
         let settings = session.settings;
         let results = settings
             .prompts
             .iter()
-            .map(|p| PromptResult::new(p.clone(), u64::from(settings.count), &settings.model))
+            .zip(asked)
+            .map(|(p, asked)| PromptResult::new(p.clone(), asked, &settings.model))
             .collect();
         Self {
             session,
             stdout: Stdout::default(),
             results,
+            pending,
             shown: HashMap::new(),
             shown_order: Vec::new(),
             not_sent: 0,
+            to_open: Vec::new(),
             images_so_far: 0,
             asked_so_far: 0,
             bill_so_far: Bill::new(&settings.model),
@@ -75,16 +83,30 @@ impl<'a> Printer<'a> {
     }
 
     pub fn saved(&mut self, prompt: usize, image: SavedImage) -> Result<(), Error> {
-        if self.session.settings.to_stdout {
+        let settings = self.session.settings;
+        if settings.to_stdout {
             self.stdout.copy_file(&image.path)?;
-        } else if !self.session.settings.json {
+        } else if !settings.json {
             self.emit(&image.path.display().to_string())?;
+        }
+        if settings.open && !settings.to_stdout {
+            self.to_open.push(image.path.clone());
         }
         self.results[prompt].images.push(image);
         Ok(())
     }
 
-    pub fn finished(&mut self, prompt: usize, outcome: Result<Answered, Failed>) {
+    /// A request (or a resumed download) is over; the prompt's line is printed once all are.
+    pub fn finished(&mut self, prompt: usize, outcome: Result<Answered, Failed>) -> Result<(), Error> {
+        self.record(prompt, outcome);
+        self.pending[prompt] = self.pending[prompt].saturating_sub(1);
+        if self.pending[prompt] == 0 {
+            self.prompt_done(prompt)?;
+        }
+        Ok(())
+    }
+
+    fn record(&mut self, prompt: usize, outcome: Result<Answered, Failed>) {
         let result = &mut self.results[prompt];
         match outcome {
             Ok(Answered { answer, returned, unsaved }) => {
@@ -104,7 +126,7 @@ impl<'a> Printer<'a> {
         }
     }
 
-    pub fn prompt_done(&mut self, index: usize) -> Result<(), Error> {
+    fn prompt_done(&mut self, index: usize) -> Result<(), Error> {
         let session = self.session;
         let ui = &session.ui;
         let result = &self.results[index];
@@ -153,7 +175,7 @@ impl<'a> Printer<'a> {
             ));
         }
         if session.settings.json {
-            let line = result.to_json(&session.settings.model).to_string();
+            let line = result.to_json(&session.settings.model, session.journal.run_id()).to_string();
             self.emit(&line)?;
         }
         let result = &self.results[index];
@@ -183,7 +205,7 @@ impl<'a> Printer<'a> {
         if !counts.is_empty() {
             ui.warn(&counts.join("; "));
         }
-        if self.bill_so_far.count > 0 {
+        if self.bill_so_far.count > 0 || self.images_so_far > 0 {
             let settings = self.session.settings;
             let folder = match settings.to_stdout {
                 true => "standard output".to_string(),
@@ -194,6 +216,13 @@ impl<'a> Printer<'a> {
         } else if let Some(progress) = ui.progress() {
             progress.clear();
         }
-        Outcome::of_run(self.images_so_far, self.results.iter().filter_map(PromptResult::failure).map(|e| e.kind))
+        let outcome =
+            Outcome::of_run(self.images_so_far, self.results.iter().filter_map(PromptResult::failure).map(|e| e.kind));
+        let state = if outcome == Outcome::Success { "done" } else { "partial" };
+        self.session.journal.write(ui, |journal, run| journal.run_ended(run, state));
+        if !self.to_open.is_empty() {
+            crate::open::open_all(ui, &self.to_open);
+        }
+        outcome
     }
 }

@@ -15,6 +15,8 @@ use crate::format::ImageFormat;
 pub struct SavedImage {
     /// As printed: `DIR/NAME` with `DIR` as the user gave it.
     pub path: PathBuf,
+    pub absolute: PathBuf,
+    pub sha256: String,
     pub bytes: u64,
     pub format: ImageFormat,
     /// `url` or `base64`.
@@ -102,7 +104,8 @@ impl PromptResult {
     }
 
     /// The `--json` object for this prompt.
-    pub fn to_json(&self, model: &str) -> Value {
+    /// `run` is the journal's id of the run (null without a journal).
+    pub fn to_json(&self, model: &str, run: Option<&str>) -> Value {
         let images: Vec<Value> = self
             .images
             .iter()
@@ -119,6 +122,7 @@ impl PromptResult {
         let unsaved: Vec<Value> =
             self.unsaved.iter().map(|u| json!({"url": u.url, "message": u.error.to_string()})).collect();
         json!({
+            "run": run,
             "prompt": self.prompt,
             "model": model,
             "images": images,
@@ -176,7 +180,12 @@ pub fn summary_line(saved: u64, asked: u64, bill: &Bill, folder: &str, model: &s
     } else {
         format!("{saved} of {expected} image{}", plural(expected))
     };
-    format!("saved {counted} to {folder} · {model} · {}", bill.describe())
+    let cost = match bill.count {
+        // a resume that only fetched images paid for before
+        0 => "nothing billed by this run".to_string(),
+        _ => bill.describe(),
+    };
+    format!("saved {counted} to {folder} · {model} · {cost}")
 }
 
 /// Standard output for results. A reader that went away (`| head -1`) is no
@@ -230,6 +239,8 @@ mod tests {
     fn saved(name: &str) -> SavedImage {
         SavedImage {
             path: PathBuf::from(name),
+            absolute: PathBuf::from("/").join(name),
+            sha256: "00".repeat(32),
             bytes: 10,
             format: ImageFormat::Png,
             source: "url",
@@ -290,7 +301,8 @@ mod tests {
         result.images.push(saved("out/red-panda-001.png"));
         result.bill.add_answer(1, None);
         result.request_ids.push("req_1".into());
-        let value = result.to_json("wan2.7-image");
+        let value = result.to_json("wan2.7-image", Some("abc"));
+        assert_eq!(value["run"], "abc");
         assert_eq!(value["prompt"], "red panda");
         assert_eq!(value["images"][0]["path"], "out/red-panda-001.png");
         assert_eq!(value["images"][0]["format"], "png");

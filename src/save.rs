@@ -1,20 +1,35 @@
 //! An answer's images to files: each downloaded or decoded at once, in parallel, into
-//! the output folder, reported the moment it lands; the failures returned with their URLs.
+//! the output folder, reported the moment it lands and recorded in the journal; the
+//! failures returned with their URLs.
 
 use std::thread;
 
+use serde_json::json;
+
 use crate::api::response::ImageData;
-use crate::error::{Error, Kind};
+use crate::error::{Error, Kind, Tag};
+use crate::fetch::{self, Destination};
+use crate::journal::ImageSaved;
 use crate::progress::Task;
 use crate::report::{SavedImage, Unsaved};
 use crate::session::Session;
-use crate::{fetch, interrupt};
+use crate::{interrupt, provenance};
+
+/// What the images of one answer share.
+#[derive(Debug)]
+pub struct Batch<'a> {
+    pub stem: &'a str,
+    pub prompt: &'a str,
+    pub request_id: Option<&'a str>,
+    /// The images' rows in the journal, in order, when it is recording.
+    pub rows: Option<Vec<i64>>,
+}
 
 /// Saves every image of an answer at once, reporting each as it lands; returns the failures.
 /// Each image's data moves into its own thread and is freed as soon as it is written.
 pub fn save_all(
     session: &Session,
-    stem: &str,
+    batch: &Batch,
     images: Vec<ImageData>,
     task: &Task,
     on_saved: &(dyn Fn(SavedImage) + Sync),
@@ -23,7 +38,7 @@ pub fn save_all(
     for url in images.iter().filter_map(ImageData::url) {
         interrupt::downloading(url);
     }
-    let first = match session.out.reserve(stem, images.len() as u64) {
+    let first = match session.out.reserve(batch.stem, images.len() as u64) {
         Ok(first) => first,
         Err(error) => {
             return images.iter().map(|image| unsaved(image.url().map(String::from), error.clone())).collect();
@@ -32,10 +47,17 @@ pub fn save_all(
     thread::scope(|scope| {
         let handles: Vec<_> = images
             .into_iter()
+            .enumerate()
             .zip(first..)
-            .map(|(image, number)| {
+            .map(|((position, image), number)| {
                 let url = image.url().map(String::from);
-                (url, scope.spawn(move || save_one(session, stem, image, number, task).map(on_saved)))
+                let row = batch.rows.as_ref().and_then(|rows| rows.get(position).copied());
+                let saving = move || {
+                    let result = save_one(session, batch, image, number, task);
+                    record(session, row, &result);
+                    result.map(on_saved)
+                };
+                (url, scope.spawn(saving))
             })
             .collect();
         handles
@@ -50,17 +72,41 @@ pub fn save_all(
     })
 }
 
-fn save_one(session: &Session, stem: &str, image: ImageData, number: u64, task: &Task) -> Result<SavedImage, Error> {
+/// The journal hears of each image: saved (before the run reports it), or why not.
+fn record(session: &Session, row: Option<i64>, result: &Result<SavedImage, Error>) {
+    let Some(row) = row else { return };
+    let ui = &session.ui;
+    match result {
+        Ok(image) => {
+            let saved = ImageSaved {
+                path: image.absolute.display().to_string(),
+                bytes: image.bytes,
+                format: image.format.extension(),
+                sha256: image.sha256.clone(),
+            };
+            session.journal.write(ui, |journal, _| journal.image_saved(row, saved));
+        }
+        Err(error) => {
+            let expired = error.tag == Tag::LinkExpired;
+            session.journal.write(ui, |journal, _| {
+                journal.image_failed(row, expired, error.to_string());
+                Ok(())
+            });
+        }
+    }
+}
+
+fn save_one(session: &Session, batch: &Batch, image: ImageData, number: u64, task: &Task) -> Result<SavedImage, Error> {
     // Waits for a free slot: the connection and the file of this download must fit
     // within the open-file limit, or images would be lost to "too many open files".
     let _slot = session.downloads.take();
     let mut part = session.out.begin()?;
     let on_tick = |tick| task.tick(tick);
+    let mut to = Destination { out: &mut part, on_tick: &on_tick, provenance: provenance_of(session, batch) };
+    let settings = session.settings;
     let fetched = match &image {
-        ImageData::Url(url) => {
-            fetch::download(&session.http, url, session.settings.download_timeout, &mut part, &on_tick)?
-        }
-        ImageData::Base64(payload) => fetch::decode(payload, &mut part, &on_tick)?,
+        ImageData::Url(url) => fetch::download(&session.http, url, settings.download_timeout, &mut to)?,
+        ImageData::Base64(payload) => fetch::decode(payload, &mut to)?,
     };
     let source = image.source();
     let url = match image {
@@ -68,9 +114,25 @@ fn save_one(session: &Session, stem: &str, image: ImageData, number: u64, task: 
         // The payload is no longer needed: free it before the file is moved into place.
         ImageData::Base64(_) => None,
     };
-    let path = session.out.commit(part, stem, number, fetched.format)?;
+    let (path, absolute) = session.out.commit(part, batch.stem, number, fetched.format)?;
     if let Some(url) = &url {
         interrupt::settled(url);
     }
-    Ok(SavedImage { path, bytes: fetched.bytes, format: fetched.format, source, url })
+    Ok(SavedImage { path, absolute, bytes: fetched.bytes, format: fetched.format, source, url, sha256: fetched.sha256 })
+}
+
+/// The provenance chunk for a PNG of this batch, unless `--no-metadata`.
+fn provenance_of(session: &Session, batch: &Batch) -> Option<Vec<u8>> {
+    let settings = session.settings;
+    settings.metadata.then(|| {
+        provenance::chunk(&json!({
+            "prompt": batch.prompt,
+            "model": settings.model,
+            "run": session.journal.run_id(),
+            "request_id": batch.request_id,
+            "created": crate::journal::now(),
+            "wan": env!("CARGO_PKG_VERSION"),
+            "references": session.references,
+        }))
+    })
 }

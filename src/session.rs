@@ -10,6 +10,7 @@ use crate::api::{self, Api};
 use crate::error::Error;
 use crate::open_files::{Budget, Slots};
 use crate::output::OutputDir;
+use crate::recorder::Recorder;
 use crate::reference::{self, LocalImage};
 use crate::settings::Settings;
 use crate::ui::Ui;
@@ -26,12 +27,24 @@ pub struct Session<'a> {
     pub downloads: Slots,
     /// Requests in flight at once: `--jobs`, lowered where the open-file limit is small.
     pub jobs: usize,
+    pub journal: Recorder,
+    /// `[{source, sha256}]` of the references, for the provenance of each PNG.
+    pub references: serde_json::Value,
 }
 
 impl<'a> Session<'a> {
     /// Everything a run needs before its first request: the output folder made and
     /// found writable, the client built, the open-file budget set.
     pub fn start(settings: &'a Settings) -> Result<Self, Error> {
+        Self::recording(settings, Recorder::start)
+    }
+
+    /// The same, with the journal recorder `journal` makes (a resume records into the
+    /// run it resumes).
+    pub fn recording(
+        settings: &'a Settings,
+        journal: impl FnOnce(&Settings, &str, &Ui) -> Recorder,
+    ) -> Result<Self, Error> {
         let ui = Ui::new(settings.display, settings.prompts.len() as u64);
         let stage = match settings.to_stdout {
             true => Some(
@@ -44,6 +57,11 @@ impl<'a> Session<'a> {
         };
         let out = OutputDir::new(stage.as_ref().map(|s| s.path().to_path_buf()).or_else(|| settings.out.clone()));
         out.create()?;
+        let out_dir = match settings.to_stdout {
+            true => "-".to_string(),
+            false => out.absolute().display().to_string(),
+        };
+        let journal = journal(settings, &out_dir, &ui);
         let budget = Budget::of_process(settings.jobs);
         if budget.jobs < settings.jobs {
             ui.warn(&format!(
@@ -67,6 +85,15 @@ impl<'a> Session<'a> {
             ),
             downloads: Slots::new(budget.downloads),
             jobs: budget.jobs,
+            journal,
+            references: settings
+                .references
+                .iter()
+                .map(|r| {
+                    let (source, sha256) = crate::recorder::reference_record(r);
+                    serde_json::json!({"source": source, "sha256": sha256})
+                })
+                .collect(),
         })
     }
 

@@ -8,15 +8,19 @@ use std::time::Duration;
 use reqwest::Url;
 use serde_json::{Map, Value};
 
+use crate::api::ApiSettings;
 use crate::api::request::RESERVED_FIELDS;
 use crate::api::route::Route;
-use crate::api::{ApiKey, ApiSettings};
-use crate::catalogue::{DEFAULT_MODEL, PRO_MODEL, Price};
+use crate::api_key;
+use crate::catalogue::Price;
 use crate::cli::{EditArgs, GenerateArgs, RouteArg, RunArgs, SizeArg};
+use crate::config;
 use crate::cost::{self, Bill};
-use crate::error::{Error, Kind};
+use crate::error::Error;
 use crate::output::{self, OutputDir};
+use crate::paths::Dirs;
 use crate::plan::Plan;
+use crate::precedence::{self, Flags, Source};
 use crate::reference::{self, Reference};
 use crate::ui::Display;
 
@@ -35,7 +39,7 @@ pub struct Settings {
     pub count: u32,
     /// Images one request may ask for, from the catalogue (and the route).
     pub per_request: u32,
-    /// `-o` as given; `None` for the current folder.
+    /// `-o` (or the config file's `out`) as given; `None` for the current folder.
     pub out: Option<PathBuf>,
     /// `-o -`: the one image's bytes go to standard output, nothing else does.
     pub to_stdout: bool,
@@ -48,10 +52,16 @@ pub struct Settings {
     pub jobs: usize,
     pub json: bool,
     pub dry_run: bool,
+    /// `--open`: show the saved files in the system's viewer when the run ends.
+    pub open: bool,
     pub display: Display,
     /// Where what `wan` learns between runs is kept; `None` when the environment names
     /// no folder (no `WAN_STATE_DIR`, `XDG_STATE_HOME` or `HOME`).
     pub state_dir: Option<PathBuf>,
+    /// Record the run in the journal (not with `--no-journal` or `WAN_JOURNAL=off`).
+    pub journal: bool,
+    /// A provenance chunk in each PNG (not with `--no-metadata` or `metadata = false`).
+    pub metadata: bool,
 }
 
 impl Settings {
@@ -67,18 +77,30 @@ impl Settings {
 }
 
 /// What the process environment offers, read once so it can be faked in tests.
+/// No `Debug`: it holds the key.
+#[derive(Default)]
 pub struct Env {
     pub api_key: Option<String>,
     pub model: Option<String>,
+    /// `AISA_BASE_URL`.
+    pub base_url: Option<String>,
+    /// `WAN_ROUTE`.
+    pub route: Option<String>,
+    /// Where the config file and the state folder are.
+    pub dirs: Dirs,
     pub stdin_is_terminal: bool,
     pub stderr_is_terminal: bool,
     /// `NO_COLOR` set and not empty, or `TERM=dumb`.
     pub no_color: bool,
+    /// The state folder (`dirs.state_dir()`), where the journal and remembered routes live.
     pub state_dir: Option<PathBuf>,
+    /// `WAN_JOURNAL=off` (or `0`, `false`, `no`).
+    pub journal_off: bool,
 }
 
 impl Env {
     pub fn from_process() -> Self {
+        let dirs = Dirs::from_process();
         let var = |name| std::env::var(name).ok().filter(|v: &String| !v.trim().is_empty());
         Self {
             // Read as bytes would lose nothing, but a key that is not Unicode is no key:
@@ -87,10 +109,14 @@ impl Env {
                 .map(|v| v.to_string_lossy().into_owned())
                 .filter(|v| !v.trim().is_empty()),
             model: var("WAN_MODEL"),
+            base_url: var("AISA_BASE_URL"),
+            route: var("WAN_ROUTE"),
+            state_dir: dirs.state_dir(),
+            dirs,
             stdin_is_terminal: std::io::stdin().is_terminal(),
             stderr_is_terminal: std::io::stderr().is_terminal(),
             no_color: var("NO_COLOR").is_some() || std::env::var("TERM").is_ok_and(|t| t == "dumb"),
-            state_dir: crate::state::dir(),
+            journal_off: var("WAN_JOURNAL").is_some_and(|v| matches!(v.trim(), "off" | "0" | "false" | "no")),
         }
     }
 }
@@ -215,18 +241,20 @@ fn resolve(
     env: &Env,
     stdin: &mut dyn Read,
 ) -> Result<Settings, Error> {
-    let model = model(&run, env)?;
+    let config = config::load(&env.dirs)?;
+    let chosen = precedence::resolve(&Flags::from(&run), env, &config.values)?;
+    let model = chosen.model.value;
     if let Some(name) = &run.name {
         output::validate_stem(name)?;
     }
-    let base = base_url(&run.base_url)?;
-    let to_stdout = run.out.as_deref() == Some(Path::new("-"));
+    let out = chosen.out.value;
+    let to_stdout = out.as_deref() == Some(Path::new("-"));
     if to_stdout {
         check_stdout_output(&run, prompts.len())?;
     } else {
-        OutputDir::new(run.out.clone()).check()?;
+        OutputDir::new(out.clone()).check()?;
     }
-    let route = match run.route {
+    let route = match chosen.route.value {
         RouteArg::Auto => Route::Auto,
         RouteArg::Chat => Route::Chat,
         RouteArg::Images => Route::Images,
@@ -235,17 +263,13 @@ fn resolve(
     let mut extra = body_fields(run.size, &run.params)?;
     let per_request = crate::limits::apply(&model, route, reference_args.len(), &mut extra)?;
     let references = reference::load_all(&reference_args, stdin)?;
-    if let Some(limit) = &run.max_cost {
-        check_max_cost(limit, &model, Plan::new(prompts.len(), run.count, per_request))?;
+    if let Some(limit) = &chosen.max_cost.value {
+        let plan = Plan::new(prompts.len(), run.count, per_request);
+        let name = if chosen.max_cost.source == Source::Flag { "--max-cost" } else { "the config file's max_cost" };
+        check_max_cost(limit, name, &model, plan)?;
     }
-    let key = match env.api_key.as_deref() {
-        _ if run.dry_run => None,
-        Some(raw) => Some(ApiKey::new(raw)?),
-        None => {
-            return Err(Error::new(Kind::Auth, "no API key: AISA_API_KEY is not set")
-                .with_hint("export AISA_API_KEY=<your key> (keys are made at https://console.aisa.one)"));
-        }
-    };
+    // Last, and only when something will be sent: `api_key_command` may ask for a passphrase.
+    let key = if run.dry_run { None } else { Some(api_key::obtain(&chosen.key, env, config.path.as_deref())?) };
     let terminal = env.stderr_is_terminal;
     Ok(Settings {
         prompts,
@@ -253,15 +277,23 @@ fn resolve(
         model,
         count: run.count,
         per_request,
-        out: run.out.filter(|_| !to_stdout),
+        out: out.filter(|_| !to_stdout),
         to_stdout,
         name: run.name,
         extra,
-        api: ApiSettings { base, key, timeout: Duration::from_secs(run.timeout), retries: run.retries, route },
-        download_timeout: Duration::from_secs(run.download_timeout),
-        jobs: run.jobs,
+        api: ApiSettings {
+            base: chosen.base_url.value,
+            key,
+            timeout: Duration::from_secs(chosen.timeout.value),
+            retries: chosen.retries.value,
+            route,
+        },
+        download_timeout: Duration::from_secs(chosen.download_timeout.value),
+        jobs: chosen.jobs.value,
         json: run.json,
         dry_run: run.dry_run,
+        metadata: chosen.metadata.value,
+        open: run.open,
         display: Display {
             quiet: run.quiet,
             verbose: run.verbose,
@@ -269,6 +301,7 @@ fn resolve(
             color: terminal && !env.no_color,
         },
         state_dir: env.state_dir.clone(),
+        journal: !run.no_journal && !env.journal_off,
     })
 }
 
@@ -310,36 +343,26 @@ fn body_fields(size: Option<SizeArg>, params: &[String]) -> Result<Map<String, V
 }
 
 /// Refuses, before anything is sent, a run whose list price is over the limit or unknown:
-/// per image or per request, as the catalogue prices the model.
-fn check_max_cost(limit: &str, model: &str, plan: Plan) -> Result<(), Error> {
+/// per image or per request, as the catalogue prices the model. `name` says where the
+/// limit was set: `--max-cost`, or the config file.
+fn check_max_cost(limit: &str, name: &str, model: &str, plan: Plan) -> Result<(), Error> {
     let micros = cost::parse_limit_usd(limit)
-        .ok_or_else(|| Error::usage(format!("--max-cost {limit:?} is not an amount in US dollars")))?;
+        .ok_or_else(|| Error::usage(format!("{name} {limit:?} is not an amount in US dollars")))?;
     let bill = Bill::estimate(model, plan.images(), plan.len());
     let (Some(total), Some(formula)) = (bill.listed(), bill.formula()) else {
         let why = if bill.price == Price::ByTokens { "not fixed (it is billed by tokens)" } else { "unknown" };
-        return Err(Error::usage(format!("--max-cost cannot be checked: the price of {model} is {why}")));
+        return Err(Error::usage(format!("{name} cannot be checked: the price of {model} is {why}")));
     };
     // A product past what a u64 holds is over any limit (the sums saturate).
     if total > micros {
         return Err(Error::usage(format!(
-            "this run would cost {} ({formula}), more than --max-cost {}",
+            "this run would cost {} ({formula}), more than {name} {}",
             cost::format_usd(total),
             cost::format_usd(micros)
         ))
-        .with_hint("lower -n, use fewer prompts, or raise --max-cost"));
+        .with_hint(format!("lower -n, use fewer prompts, or raise {name}")));
     }
     Ok(())
-}
-
-/// `--pro`, else `--model`, else `WAN_MODEL`, else the default; `--pro` with `--model` is an error.
-fn model(run: &RunArgs, env: &Env) -> Result<String, Error> {
-    match (&run.model, run.pro) {
-        (Some(name), true) => Err(Error::usage(format!("--pro and --model {name} both name a model; give one"))),
-        (Some(name), false) if name.trim().is_empty() => Err(Error::usage("--model is empty")),
-        (Some(name), false) => Ok(name.clone()),
-        (None, true) => Ok(PRO_MODEL.to_string()),
-        (None, false) => Ok(env.model.clone().unwrap_or_else(|| DEFAULT_MODEL.to_string())),
-    }
 }
 
 /// An `http(s)` URL with a host; a trailing `/` is dropped.
@@ -363,6 +386,7 @@ pub fn base_url(text: &str) -> Result<Url, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Kind;
 
     #[test]
     fn base_urls_must_be_http_with_a_host() {
@@ -426,24 +450,24 @@ mod tests {
     #[test]
     fn max_cost_refuses_runs_over_the_limit_or_of_unknown_price() {
         let wan = |images| Plan::new(1, images, 4);
-        assert!(check_max_cost("0.12", "wan2.7-image", wan(4)).is_ok());
-        assert!(check_max_cost("$0.12", "wan2.7-image", wan(4)).is_ok());
-        let over = check_max_cost("0.10", "wan2.7-image", wan(4)).unwrap_err();
+        assert!(check_max_cost("0.12", "--max-cost", "wan2.7-image", wan(4)).is_ok());
+        assert!(check_max_cost("$0.12", "--max-cost", "wan2.7-image", wan(4)).is_ok());
+        let over = check_max_cost("0.10", "--max-cost", "wan2.7-image", wan(4)).unwrap_err();
         assert_eq!(over.to_string(), "this run would cost $0.120 (4 × $0.030), more than --max-cost $0.100");
-        assert!(check_max_cost("1", "mystery-model", wan(1)).is_err());
-        assert!(check_max_cost("lots", "wan2.7-image", wan(1)).is_err());
-        // 4,294,967,295 images of 3 prompts at the pro price: past what a u64 of micro-dollars holds
+        assert!(check_max_cost("1", "--max-cost", "mystery-model", wan(1)).is_err());
+        assert!(check_max_cost("lots", "--max-cost", "wan2.7-image", wan(1)).is_err());
+        // 4,294,967,295 images of many prompts at the pro price: past what a u64 of micro-dollars holds
         let huge = Plan::new(usize::MAX, u32::MAX, 4);
-        assert!(check_max_cost("18446744073709", "wan2.7-image-pro", huge).is_err());
+        assert!(check_max_cost("18446744073709", "--max-cost", "wan2.7-image-pro", huge).is_err());
     }
 
     #[test]
     fn max_cost_counts_requests_for_a_model_priced_per_request() {
         let seedream = Plan::new(1, 3, 1);
-        let over = check_max_cost("0.10", "seedream-5-0-260128", seedream).unwrap_err();
+        let over = check_max_cost("0.10", "--max-cost", "seedream-5-0-260128", seedream).unwrap_err();
         assert_eq!(over.to_string(), "this run would cost $0.105 (3 requests × $0.035), more than --max-cost $0.100");
-        assert!(check_max_cost("0.105", "seedream-5-0-260128", seedream).is_ok());
-        let tokens = check_max_cost("100", "gpt-image-2.5-sunburst", Plan::new(1, 1, 10)).unwrap_err();
+        assert!(check_max_cost("0.105", "--max-cost", "seedream-5-0-260128", seedream).is_ok());
+        let tokens = check_max_cost("100", "--max-cost", "gpt-image-2.5-sunburst", Plan::new(1, 1, 10)).unwrap_err();
         assert!(tokens.to_string().contains("billed by tokens"), "{tokens}");
     }
 

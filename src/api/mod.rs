@@ -17,7 +17,7 @@ use reqwest::blocking::{Client, RequestBuilder, Response};
 use reqwest::header::{self, HeaderMap};
 
 use crate::cost::{self, Micros};
-use crate::error::{ApiDetail, Error, Kind, root_cause};
+use crate::error::{ApiDetail, Error, Kind, Tag, root_cause};
 use crate::ui::Ui;
 use classify::{Failure, MAX_ERROR_BODY};
 use request::Job;
@@ -37,6 +37,13 @@ impl ApiKey {
     /// left must be printable ASCII without spaces, as every key is. The message never
     /// shows the key.
     pub fn new(raw: &str) -> Result<Self, Error> {
+        Self::checked(raw, "in AISA_API_KEY").map_err(|e| {
+            e.with_hint("set AISA_API_KEY to the key from https://console.aisa.one, exactly as shown there")
+        })
+    }
+
+    /// The same checks for a key from elsewhere; `origin` completes "the API key …".
+    pub fn checked(raw: &str, origin: &str) -> Result<Self, Error> {
         let key = raw.trim();
         let problem = if key.is_empty() {
             Some("is empty")
@@ -50,11 +57,15 @@ impl ApiKey {
             None
         };
         if let Some(problem) = problem {
-            return Err(Error::new(Kind::Auth, format!("the API key in AISA_API_KEY {problem}"))
-                .with_hint("set AISA_API_KEY to the key from https://console.aisa.one, exactly as shown there"));
+            return Err(Error::new(Kind::Auth, format!("the API key {origin} {problem}")));
         }
         crate::error::register_secret(key);
         Ok(Self(key.to_string()))
+    }
+
+    /// `request` with this key as its bearer token: for the API's host only.
+    pub fn authorize(&self, request: RequestBuilder) -> RequestBuilder {
+        request.bearer_auth(&self.0)
     }
 }
 
@@ -268,6 +279,7 @@ impl Api<'_> {
             ),
         )
         .with_hint("not retried, to avoid paying twice; check your usage in the AIsa console before trying again")
+        .tagged(Tag::MaybeBilled)
         .into()
     }
 
@@ -286,6 +298,7 @@ impl Api<'_> {
         };
         Error::new(Kind::Service, format!("{what}; the images may have been made and billed"))
             .with_hint("not retried, to avoid paying twice; check your usage in the AIsa console before trying again")
+            .tagged(Tag::MaybeBilled)
             .into()
     }
 }

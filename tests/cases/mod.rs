@@ -3,12 +3,14 @@
 mod attacks;
 mod bench;
 mod catalogue;
+mod config;
 mod edit;
 mod emulator;
 mod errors;
 mod first_hour;
 mod generate;
 mod hardening;
+mod journal;
 mod output;
 mod reliability;
 mod routes;

@@ -31,12 +31,14 @@ fn json_gives_one_object_per_prompt_with_every_field() {
     let line = &lines[0];
     assert_eq!(line["prompt"], "red panda");
     assert_eq!(line["model"], "wan2.7-image");
+    assert_eq!(line["run"], serde_json::Value::Null, "no journal in the sandbox");
     let mut images = line["images"].as_array().unwrap().clone();
     images.sort_by_key(|i| i["path"].as_str().unwrap().to_string());
     assert_eq!(
         images,
         vec![
-            json!({"path": "out/red-panda-001.png", "bytes": png(1).len(), "format": "png", "source": "url", "url": sb.url("/1.png")}),
+            json!({"path": "out/red-panda-001.png", "bytes": read_raw(&sb.path("out/red-panda-001.png")).len(),
+                "format": "png", "source": "url", "url": sb.url("/1.png")}),
             json!({"path": "out/red-panda-002.jpg", "bytes": jpeg(2).len(), "format": "jpeg", "source": "base64", "url": null}),
         ]
     );

@@ -142,8 +142,24 @@ pub fn stderr_of(output: &std::process::Output) -> String {
     String::from_utf8(output.stderr.clone()).unwrap()
 }
 
+/// A saved file's bytes as the service served them: a PNG's `wan` provenance chunk,
+/// which `wan` inserts before `IEND`, taken out again (see `read_raw` for the file as is).
 pub fn read(path: &Path) -> Vec<u8> {
+    strip_provenance(read_raw(path))
+}
+
+pub fn read_raw(path: &Path) -> Vec<u8> {
     fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// `bytes` without the `iTXt` chunk whose keyword is `wan`, if there is one.
+pub fn strip_provenance(bytes: Vec<u8>) -> Vec<u8> {
+    let Some(at) = bytes.windows(8).position(|w| &w[4..] == b"iTXt") else { return bytes };
+    if !bytes[at + 8..].starts_with(b"wan\0") {
+        return bytes;
+    }
+    let length = u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+    [&bytes[..at], &bytes[at + 12 + length..]].concat()
 }
 
 /// Stdout's lines, sorted: paths are printed as each file lands, not in number order.

@@ -73,6 +73,17 @@ impl Route {
     }
 }
 
+impl Route {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Chat => "chat",
+            Self::Images => "images",
+            Self::Gemini => "gemini",
+        }
+    }
+}
+
 /// One endpoint family a request can go to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Endpoint {

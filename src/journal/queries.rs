@@ -1,0 +1,355 @@
+//! Reading the journal: past runs, what was spent, where a file came from, and what a
+//! run left to do.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::JournalError;
+
+/// A run as `wan history` and `wan resume` see it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunRow {
+    pub id: String,
+    pub started: String,
+    pub command: String,
+    pub model: String,
+    pub route: String,
+    pub base_url: String,
+    pub out_dir: String,
+    pub stem: Option<String>,
+    pub count: u32,
+    pub per_request: u32,
+    pub prompts: u64,
+    pub extra: String,
+    pub price: Option<u64>,
+    /// `running` (and alive), `done`, `partial`, or `interrupted` (which a dead
+    /// `running` run is).
+    pub state: String,
+    /// Images saved, images the service returned (billed).
+    pub saved: u64,
+    pub returned: u64,
+    /// What the billed images cost, where known; and how many are of unknown price.
+    pub cost: u64,
+    pub unpriced: u64,
+}
+
+const RUN_COLUMNS: &str = "r.id, r.started, r.command, r.model, r.route, r.base_url, r.out_dir, r.stem, r.count,
+    r.per_request, r.prompts, r.extra, r.price, r.state, r.pid,
+    (SELECT count(*) FROM images i JOIN requests q ON i.request = q.id WHERE q.run_id = r.id AND i.state = 'saved'),
+    (SELECT coalesce(sum(q.returned), 0) FROM requests q WHERE q.run_id = r.id),
+    (SELECT coalesce(sum(coalesce(q.price, r.price * q.returned)), 0) FROM requests q WHERE q.run_id = r.id),
+    (SELECT coalesce(sum(q.returned), 0) FROM requests q WHERE q.run_id = r.id AND q.price IS NULL AND r.price IS NULL)";
+
+fn run_row(row: &Row) -> rusqlite::Result<RunRow> {
+    let state: String = row.get(13)?;
+    let pid: i64 = row.get(14)?;
+    Ok(RunRow {
+        id: row.get(0)?,
+        started: row.get(1)?,
+        command: row.get(2)?,
+        model: row.get(3)?,
+        route: row.get(4)?,
+        base_url: row.get(5)?,
+        out_dir: row.get(6)?,
+        stem: row.get(7)?,
+        count: row.get(8)?,
+        per_request: row.get(9)?,
+        prompts: row.get::<_, i64>(10)? as u64,
+        extra: row.get(11)?,
+        price: row.get::<_, Option<i64>>(12)?.map(|p| p as u64),
+        state: if state == "running" && !is_alive(pid) { "interrupted".into() } else { state },
+        saved: row.get::<_, i64>(15)? as u64,
+        returned: row.get::<_, i64>(16)? as u64,
+        cost: row.get::<_, i64>(17)? as u64,
+        unpriced: row.get::<_, i64>(18)? as u64,
+    })
+}
+
+/// Whether the process that wrote a `running` run is still there. Where that cannot be
+/// told (no /proc), it is taken as alive, so a run is never called interrupted wrongly.
+fn is_alive(pid: i64) -> bool {
+    let proc = std::path::Path::new("/proc");
+    !proc.exists() || proc.join(pid.to_string()).exists()
+}
+
+/// The newest runs first, at most `limit`.
+pub fn runs(conn: &Connection, limit: u64) -> Result<Vec<RunRow>, JournalError> {
+    let sql = format!("SELECT {RUN_COLUMNS} FROM runs r ORDER BY r.started DESC, r.rowid DESC LIMIT ?1");
+    let mut statement = conn.prepare(&sql)?;
+    let rows = statement.query_map([limit as i64], run_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The run with this id or unique id prefix.
+pub fn find_run(conn: &Connection, prefix: &str) -> Result<Option<RunRow>, String> {
+    let sql = format!("SELECT {RUN_COLUMNS} FROM runs r WHERE r.id LIKE ?1 || '%' ORDER BY r.started DESC LIMIT 2");
+    let found: Vec<RunRow> =
+        conn.prepare(&sql).and_then(|mut s| s.query_map([prefix], run_row)?.collect()).map_err(|e| e.to_string())?;
+    match found.len() {
+        0 => Ok(None),
+        1 => Ok(found.into_iter().next()),
+        _ => Err(format!("{prefix:?} is the start of more than one run's id; give more of it")),
+    }
+}
+
+/// The latest run that did not finish: interrupted, partial, or running no more.
+pub fn latest_unfinished(conn: &Connection) -> Result<Option<RunRow>, JournalError> {
+    let sql = format!("SELECT {RUN_COLUMNS} FROM runs r WHERE r.state != 'done' ORDER BY r.started DESC, r.rowid DESC");
+    let mut statement = conn.prepare(&sql)?;
+    let mut rows = statement.query_map([], run_row)?;
+    for row in rows.by_ref() {
+        let row = row?;
+        if row.state != "running" {
+            return Ok(Some(row));
+        }
+    }
+    Ok(None)
+}
+
+/// What was billed, one row per answered request: when, by which model, how many
+/// images, and at what price (`None`: unknown).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spent {
+    pub at: String,
+    pub model: String,
+    pub images: u64,
+    pub cost: Option<u64>,
+}
+
+/// Every answered request whose run started within [since, until) (RFC 3339 strings).
+pub fn spent(conn: &Connection, since: &str, until: &str) -> Result<Vec<Spent>, JournalError> {
+    let mut statement = conn.prepare(
+        "SELECT q.sent_at, r.model, q.returned, coalesce(q.price, r.price * q.returned)
+         FROM requests q JOIN runs r ON q.run_id = r.id
+         WHERE q.returned IS NOT NULL AND q.sent_at >= ?1 AND q.sent_at < ?2
+         ORDER BY q.sent_at",
+    )?;
+    let rows = statement.query_map([since, until], |row| {
+        Ok(Spent {
+            at: row.get(0)?,
+            model: row.get(1)?,
+            images: row.get::<_, i64>(2)? as u64,
+            cost: row.get::<_, Option<i64>>(3)?.map(|c| c as u64),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Where a saved image came from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Origin {
+    pub run: String,
+    pub path: String,
+    pub prompt: String,
+    pub model: String,
+    pub route: String,
+    pub request_id: Option<String>,
+    pub saved_at: Option<String>,
+    /// Per image, micro-dollars: the reported price shared out, else the list price.
+    pub price: Option<u64>,
+    pub references: Vec<(String, Option<String>)>,
+}
+
+/// The journal's record of the file whose SHA-256 is `sha256`, if any.
+pub fn origin(conn: &Connection, sha256: &str) -> Result<Option<Origin>, JournalError> {
+    let found = conn
+        .query_row(
+            "SELECT r.id, i.path, p.prompt, r.model, r.route, q.request_id, i.saved_at,
+                    coalesce(q.price / nullif(q.returned, 0), r.price)
+             FROM images i JOIN requests q ON i.request = q.id JOIN runs r ON q.run_id = r.id
+             JOIN prompts p ON p.run_id = r.id AND p.position = q.prompt
+             WHERE i.sha256 = ?1 ORDER BY i.saved_at DESC LIMIT 1",
+            [sha256],
+            |row| {
+                Ok(Origin {
+                    run: row.get(0)?,
+                    path: row.get(1)?,
+                    prompt: row.get(2)?,
+                    model: row.get(3)?,
+                    route: row.get(4)?,
+                    request_id: row.get(5)?,
+                    saved_at: row.get(6)?,
+                    price: row.get::<_, Option<i64>>(7)?.map(|p| p as u64),
+                    references: Vec::new(),
+                })
+            },
+        )
+        .optional()?;
+    let Some(mut origin) = found else { return Ok(None) };
+    let mut refs = conn.prepare("SELECT source, sha256 FROM refs WHERE run_id = ?1 ORDER BY position")?;
+    origin.references =
+        refs.query_map([&origin.run], |row| Ok((row.get(0)?, row.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+    Ok(Some(origin))
+}
+
+/// A request a run recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestRow {
+    pub id: i64,
+    pub prompt: u64,
+    pub chunk: u64,
+    pub n: u32,
+    /// `sent` (no answer recorded), `answered`, `failed`, `unknown`.
+    pub state: String,
+    pub request_id: Option<String>,
+}
+
+/// An image that was paid for and not saved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingImage {
+    pub id: i64,
+    /// The request row that made it.
+    pub request: i64,
+    pub prompt: u64,
+    pub position: u64,
+    /// The URL, or `base64` (gone with the process that had it).
+    pub source: String,
+    pub state: String,
+    pub request_id: Option<String>,
+}
+
+/// What a run has on record, for `wan resume`.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    pub prompts: Vec<String>,
+    pub references: Vec<(String, Option<String>)>,
+    pub requests: Vec<RequestRow>,
+    pub unsaved: Vec<PendingImage>,
+}
+
+pub fn recorded(conn: &Connection, run: &str) -> Result<Recorded, JournalError> {
+    let prompts = conn
+        .prepare("SELECT prompt FROM prompts WHERE run_id = ?1 ORDER BY position")?
+        .query_map([run], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let references = conn
+        .prepare("SELECT source, sha256 FROM refs WHERE run_id = ?1 ORDER BY position")?
+        .query_map([run], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let requests = conn
+        .prepare(
+            "SELECT id, prompt, chunk, n, state, request_id FROM requests WHERE run_id = ?1 ORDER BY prompt, chunk",
+        )?
+        .query_map([run], |row| {
+            Ok(RequestRow {
+                id: row.get(0)?,
+                prompt: row.get::<_, i64>(1)? as u64,
+                chunk: row.get::<_, i64>(2)? as u64,
+                n: row.get(3)?,
+                state: row.get(4)?,
+                request_id: row.get(5)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let unsaved = conn
+        .prepare(
+            "SELECT i.id, i.request, q.prompt, i.position, i.source, i.state, q.request_id
+             FROM images i JOIN requests q ON i.request = q.id
+             WHERE q.run_id = ?1 AND i.state != 'saved' ORDER BY q.prompt, q.chunk, i.position",
+        )?
+        .query_map(params![run], |row| {
+            Ok(PendingImage {
+                id: row.get(0)?,
+                request: row.get(1)?,
+                prompt: row.get::<_, i64>(2)? as u64,
+                position: row.get::<_, i64>(3)? as u64,
+                source: row.get(4)?,
+                state: row.get(5)?,
+                request_id: row.get(6)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(Recorded { prompts, references, requests, unsaved })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{ImageSaved, Journal, RunRecord, open};
+    use super::*;
+
+    fn record_run(journal: &Journal, price: Option<u64>) -> String {
+        journal
+            .begin_run(RunRecord {
+                command: "generate",
+                model: "wan2.7-image".into(),
+                route: "auto",
+                base_url: "http://h/v1".into(),
+                out_dir: "/out".into(),
+                stem: None,
+                count: 4,
+                per_request: 4,
+                prompts: vec!["red panda".into()],
+                extra: "{}".into(),
+                price,
+                references: vec![("/a.png".into(), Some("aa".into()))],
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn history_cost_origin_and_leftovers_come_from_the_same_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::start(dir.path()).unwrap();
+        let run = record_run(&journal, Some(30_000));
+        let request = journal.request_sent(&run, 0, 0, 4).unwrap();
+        let images = journal
+            .request_answered(
+                request,
+                Some("req_1".into()),
+                None,
+                vec!["https://h/1.png".into(), "https://h/2.png".into()],
+            )
+            .unwrap();
+        let saved =
+            ImageSaved { path: "/out/red-panda-001.png".into(), bytes: 9, format: "png", sha256: "f00d".into() };
+        journal.image_saved(images[0], saved).unwrap();
+        journal.flush().unwrap();
+        let conn = open(dir.path()).unwrap();
+
+        let history = runs(&conn, 20).unwrap();
+        assert_eq!(history.len(), 1);
+        let row = &history[0];
+        assert_eq!((row.saved, row.returned, row.cost, row.unpriced), (1, 2, 60_000, 0));
+        assert_eq!(row.state, "running", "this process is alive");
+        assert_eq!(find_run(&conn, &run[..4]).unwrap().unwrap().id, run);
+        assert_eq!(find_run(&conn, "zzzz").unwrap(), None);
+
+        let spent = spent(&conn, "2000-01-01", "9999-01-01").unwrap();
+        assert_eq!(
+            spent,
+            vec![Spent { at: spent[0].at.clone(), model: "wan2.7-image".into(), images: 2, cost: Some(60_000) }]
+        );
+
+        let found = origin(&conn, "f00d").unwrap().unwrap();
+        assert_eq!(
+            (found.prompt.as_str(), found.price, found.request_id.as_deref()),
+            ("red panda", Some(30_000), Some("req_1"))
+        );
+        assert_eq!(found.references, vec![("/a.png".to_string(), Some("aa".to_string()))]);
+        assert_eq!(origin(&conn, "beef").unwrap(), None);
+
+        let left = recorded(&conn, &run).unwrap();
+        assert_eq!(left.prompts, ["red panda"]);
+        assert_eq!(left.requests.len(), 1);
+        assert_eq!(left.unsaved.len(), 1);
+        assert_eq!(left.unsaved[0].source, "https://h/2.png");
+    }
+
+    #[test]
+    fn a_reported_price_wins_and_an_unknown_one_is_counted_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::start(dir.path()).unwrap();
+        let priced = record_run(&journal, Some(30_000));
+        let request = journal.request_sent(&priced, 0, 0, 4).unwrap();
+        journal.request_answered(request, None, Some(100_000), vec!["base64".into(); 4]).unwrap();
+        let unknown = record_run(&journal, None);
+        let request = journal.request_sent(&unknown, 0, 0, 4).unwrap();
+        journal.request_answered(request, None, None, vec!["base64".into(); 3]).unwrap();
+        let conn = open(dir.path()).unwrap();
+        let spent = spent(&conn, "2000", "9999").unwrap();
+        let costs: Vec<Option<u64>> = spent.iter().map(|s| s.cost).collect();
+        assert_eq!(costs, [Some(100_000), None]);
+        let history = runs(&conn, 20).unwrap();
+        let by_id = |id: &str| history.iter().find(|r| r.id == id).unwrap().clone();
+        assert_eq!((by_id(&unknown).cost, by_id(&unknown).unpriced), (0, 3));
+    }
+}

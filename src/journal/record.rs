@@ -1,0 +1,294 @@
+//! What a run writes into the journal, step by step, in the order the promise needs:
+//! the run before its first request, a request before it is sent, an answer's images
+//! before their downloads, each saved image once its file is in place.
+
+use std::hash::{BuildHasher, Hasher};
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Journal, JournalError};
+use crate::error::redact;
+
+/// A run as it starts.
+#[derive(Clone, Debug)]
+pub struct RunRecord {
+    pub command: &'static str,
+    pub model: String,
+    pub route: &'static str,
+    pub base_url: String,
+    /// Absolute.
+    pub out_dir: String,
+    pub stem: Option<String>,
+    pub count: u32,
+    pub per_request: u32,
+    pub prompts: Vec<String>,
+    /// The size and `--param` fields, as JSON.
+    pub extra: String,
+    pub price: Option<u64>,
+    /// `(source, sha256)` of each reference.
+    pub references: Vec<(String, Option<String>)>,
+}
+
+/// A file in place.
+#[derive(Clone, Debug)]
+pub struct ImageSaved {
+    /// Absolute.
+    pub path: String,
+    pub bytes: u64,
+    pub format: &'static str,
+    pub sha256: String,
+}
+
+/// Now, as RFC 3339 in UTC.
+pub fn now() -> String {
+    crate::when::stamp(jiff::Timestamp::now())
+}
+
+/// A short id that two runs started at once on one machine will not share: the time
+/// and the process's random keys, in hex.
+fn new_run_id() -> String {
+    let random = std::collections::hash_map::RandomState::new().build_hasher().finish();
+    let nanos = jiff::Timestamp::now().as_nanosecond() as u64;
+    format!("{:012x}", (random ^ nanos.rotate_left(17)) & 0xffff_ffff_ffff)
+}
+
+/// The state of a request row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ended {
+    Failed,
+    /// Sent, and no answer came: it may have been carried out and billed.
+    Unknown,
+}
+
+impl Journal {
+    /// Records the run and its prompts; returns its id. Nothing is sent before this.
+    pub fn begin_run(&self, run: RunRecord) -> Result<String, JournalError> {
+        let id = new_run_id();
+        let key = id.clone();
+        self.now(move |tx| {
+            tx.execute(
+                "INSERT INTO runs (id, started, pid, command, model, route, base_url, out_dir, stem, count,
+                    per_request, prompts, extra, price, state)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 'running')",
+                params![
+                    key,
+                    now(),
+                    std::process::id(),
+                    run.command,
+                    run.model,
+                    run.route,
+                    redact(&run.base_url),
+                    run.out_dir,
+                    run.stem,
+                    run.count,
+                    run.per_request,
+                    run.prompts.len() as i64,
+                    redact(&run.extra),
+                    run.price.map(|p| p as i64),
+                ],
+            )?;
+            let mut prompt = tx.prepare("INSERT INTO prompts (run_id, position, prompt) VALUES (?1, ?2, ?3)")?;
+            for (position, text) in run.prompts.iter().enumerate() {
+                prompt.execute(params![key, position as i64, redact(text)])?;
+            }
+            let mut reference =
+                tx.prepare("INSERT INTO refs (run_id, position, source, sha256) VALUES (?1, ?2, ?3, ?4)")?;
+            for (position, (source, sha)) in run.references.iter().enumerate() {
+                reference.execute(params![key, position as i64, redact(source), sha])?;
+            }
+            Ok(())
+        })?;
+        Ok(id)
+    }
+
+    /// Marks a request `sent` before it is sent; returns its row.
+    pub fn request_sent(&self, run: &str, prompt: usize, chunk: u64, n: u32) -> Result<i64, JournalError> {
+        let run = run.to_string();
+        self.now(move |tx| {
+            // A resumed request keeps its row.
+            let existing: Option<i64> = tx
+                .query_row(
+                    "SELECT id FROM requests WHERE run_id = ?1 AND prompt = ?2 AND chunk = ?3",
+                    params![run, prompt as i64, chunk as i64],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(id) = existing {
+                tx.execute("UPDATE requests SET state = 'sent', sent_at = ?2 WHERE id = ?1", params![id, now()])?;
+                return Ok(id);
+            }
+            tx.execute(
+                "INSERT INTO requests (run_id, prompt, chunk, n, state, sent_at) VALUES (?1, ?2, ?3, ?4, 'sent', ?5)",
+                params![run, prompt as i64, chunk as i64, n, now()],
+            )?;
+            Ok(tx.last_insert_rowid())
+        })
+    }
+
+    /// Records an answer and its images (URLs, or "base64") before the downloads start;
+    /// returns the image rows, in order.
+    pub fn request_answered(
+        &self,
+        request: i64,
+        request_id: Option<String>,
+        price: Option<u64>,
+        sources: Vec<String>,
+    ) -> Result<Vec<i64>, JournalError> {
+        self.now(move |tx| {
+            tx.execute(
+                "UPDATE requests SET state = 'answered', status = 200, request_id = ?2, returned = ?3, price = ?4
+                 WHERE id = ?1",
+                params![request, request_id.map(|id| redact(&id)), sources.len() as i64, price.map(|p| p as i64)],
+            )?;
+            let mut insert =
+                tx.prepare("INSERT INTO images (request, position, source, state) VALUES (?1, ?2, ?3, 'pending')")?;
+            sources
+                .iter()
+                .enumerate()
+                .map(|(position, source)| {
+                    // A link that carries the key is kept without it: the journal never holds the key.
+                    insert.execute(params![request, position as i64, redact(source)])?;
+                    Ok(tx.last_insert_rowid())
+                })
+                .collect()
+        })
+    }
+
+    /// Records a request that brought no images.
+    pub fn request_ended(
+        &self,
+        request: i64,
+        ended: Ended,
+        status: Option<u16>,
+        code: Option<String>,
+        message: String,
+        request_id: Option<String>,
+    ) {
+        let state = match ended {
+            Ended::Failed => "failed",
+            Ended::Unknown => "unknown",
+        };
+        self.later(move |tx| {
+            tx.execute(
+                "UPDATE requests SET state = ?2, status = ?3, code = ?4, message = ?5, request_id = ?6 WHERE id = ?1",
+                params![
+                    request,
+                    state,
+                    status,
+                    code.map(|c| redact(&c)),
+                    redact(&message),
+                    request_id.map(|id| redact(&id))
+                ],
+            )
+            .map(|_| ())
+        });
+    }
+
+    /// An image is in place: its path, size, format and SHA-256. On disk before the
+    /// run reports it.
+    pub fn image_saved(&self, image: i64, saved: ImageSaved) -> Result<(), JournalError> {
+        self.now(move |tx| {
+            tx.execute(
+                "UPDATE images SET state = 'saved', path = ?2, bytes = ?3, format = ?4, sha256 = ?5, saved_at = ?6,
+                    message = NULL
+                 WHERE id = ?1",
+                params![image, saved.path, saved.bytes as i64, saved.format, saved.sha256, now()],
+            )
+            .map(|_| ())
+        })
+    }
+
+    /// An image that could not be saved; `expired` when its link is dead for good.
+    pub fn image_failed(&self, image: i64, expired: bool, message: String) {
+        let state = if expired { "expired" } else { "failed" };
+        self.later(move |tx| {
+            tx.execute(
+                "UPDATE images SET state = ?2, message = ?3 WHERE id = ?1",
+                params![image, state, redact(&message)],
+            )
+            .map(|_| ())
+        });
+    }
+
+    /// The run is over: `done`, `partial` or `interrupted`.
+    pub fn run_ended(&self, run: &str, state: &'static str) -> Result<(), JournalError> {
+        let run = run.to_string();
+        self.now(move |tx| {
+            tx.execute("UPDATE runs SET state = ?2, finished = ?3 WHERE id = ?1", params![run, state, now()])
+                .map(|_| ())
+        })
+    }
+
+    /// A run taken up again by `wan resume`: running, in this process.
+    pub fn run_resumed(&self, run: &str) -> Result<(), JournalError> {
+        let run = run.to_string();
+        self.now(move |tx| {
+            tx.execute(
+                "UPDATE runs SET state = 'running', pid = ?2, finished = NULL WHERE id = ?1",
+                params![run, std::process::id()],
+            )
+            .map(|_| ())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run() -> RunRecord {
+        RunRecord {
+            command: "generate",
+            model: "wan2.7-image".into(),
+            route: "auto",
+            base_url: "http://127.0.0.1/v1".into(),
+            out_dir: "/tmp/out".into(),
+            stem: None,
+            count: 2,
+            per_request: 4,
+            prompts: vec!["red panda".into(), "sea otter".into()],
+            extra: "{}".into(),
+            price: Some(30_000),
+            references: vec![("/tmp/a.png".into(), Some("ab".repeat(32)))],
+        }
+    }
+
+    #[test]
+    fn a_run_is_recorded_step_by_step() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::start(dir.path()).unwrap();
+        let id = journal.begin_run(run()).unwrap();
+        assert_eq!(id.len(), 12);
+        let request = journal.request_sent(&id, 1, 0, 2).unwrap();
+        let images = journal
+            .request_answered(request, Some("req_1".into()), None, vec!["https://h/a.png".into(), "base64".into()])
+            .unwrap();
+        assert_eq!(images.len(), 2);
+        let saved =
+            ImageSaved { path: "/tmp/out/sea-otter-001.png".into(), bytes: 10, format: "png", sha256: "cd".repeat(32) };
+        journal.image_saved(images[0], saved).unwrap();
+        journal.image_failed(images[1], false, "not valid base64".into());
+        journal.run_ended(&id, "partial").unwrap();
+        let conn = super::super::open(dir.path()).unwrap();
+        let states: Vec<String> = conn
+            .prepare("SELECT state FROM images ORDER BY position")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(states, ["saved", "failed"]);
+        let (state, prompts): (String, i64) = conn
+            .query_row("SELECT state, prompts FROM runs WHERE id = ?1", [&id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap();
+        assert_eq!((state.as_str(), prompts), ("partial", 2));
+        // sending the same request again (a resume) keeps its row
+        assert_eq!(journal.request_sent(&id, 1, 0, 2).unwrap(), request);
+    }
+
+    #[test]
+    fn run_ids_differ() {
+        let ids: std::collections::HashSet<String> = (0..1000).map(|_| new_run_id()).collect();
+        assert_eq!(ids.len(), 1000);
+    }
+}
