@@ -77,6 +77,16 @@ pub fn body(job: &Job, images: &[String], delivery: Delivery, seq: u64, created:
     }
 }
 
+/// The routes `GET /v1/models` lists for a model, as the emulator serves them.
+pub fn endpoint_types(model: &crate::catalogue::Model, moved: bool) -> Vec<&'static str> {
+    match Family::of(model.name) {
+        Family::Wan if !moved => vec!["chat/completions"],
+        Family::Wan | Family::GptImage => vec!["images/generations", "images/edits"],
+        Family::Seedream => vec!["images/generations"],
+        Family::Gemini => vec!["generateContent"],
+    }
+}
+
 /// The folder of a family's image URLs, as the service's CDN names them.
 pub fn url_folder(family: Family) -> &'static str {
     match family {

@@ -110,6 +110,7 @@ impl State {
         let reply = match (&method, path.as_str(), route) {
             (&Method::GET, p, _) if p.starts_with("/images/") => self.download(p, seq),
             (&Method::GET, "/v1/credits/balance", _) => self.balance(&request),
+            (&Method::GET, "/v1/models", _) => self.models(&request, &request_id),
             (_, _, Some(route)) => match self.api(request, route, seq, &request_id, &origin).await {
                 Ok(reply) => reply,
                 Err(Dropped) => {
@@ -203,6 +204,22 @@ impl State {
             return Reply { note: code.to_string(), ..reply };
         }
         Reply::json(StatusCode::OK, &self.account.to_json())
+    }
+
+    /// `GET /v1/models`: the catalogue, as the service lists its models (no prices).
+    fn models(&self, request: &Request<Incoming>, id: &str) -> Reply {
+        if let Some((code, message)) = self.refused_key(request) {
+            let errors = Errors { shape: Shape::Aisa, request_id: id };
+            return errors.reply(StatusCode::UNAUTHORIZED, "authentication_error", code, message);
+        }
+        let data: Vec<_> = crate::catalogue::MODELS
+            .iter()
+            .map(|m| {
+                json!({"id": m.name, "object": "model", "created": 1_775_000_000, "owned_by": "aisa",
+                "supported_endpoint_types": answers::endpoint_types(m, self.config.moved_to_images)})
+            })
+            .collect();
+        Reply::json(StatusCode::OK, &json!({"object": "list", "data": data}))
     }
 
     async fn api(

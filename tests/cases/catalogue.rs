@@ -678,3 +678,51 @@ fn the_emulator_sends_each_model_to_its_own_route() {
     assert_eq!(keyless.status().as_u16(), 401);
     assert_eq!(keyless.json::<Value>().unwrap()["error"]["status"], "UNAUTHENTICATED");
 }
+
+#[test]
+fn the_journal_and_wan_balance_count_a_per_request_price_as_the_run_did() {
+    let emulator = Emulator::start(&[]);
+    let sb = Sandbox::new();
+    let journaled = || {
+        let mut cmd = with_emulator(&sb, &emulator);
+        cmd.env("WAN_STATE_DIR", sb.path("state"));
+        cmd
+    };
+    let run = journaled().args(["generate", "harbour", "-m", SEEDREAM, "-n", "2", "--json"]).output().unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    let line: Value = serde_json::from_str(stdout_of(&run).trim()).unwrap();
+    assert_eq!(line["cost"]["total"], json!(0.07));
+    let cost: Value =
+        serde_json::from_str(stdout_of(&journaled().args(["cost", "--json"]).output().unwrap()).trim()).unwrap();
+    assert_eq!((cost["cost"].clone(), cost["unpriced_images"].clone()), (json!(0.07), json!(0)), "{cost}");
+    let history: Value = serde_json::from_str(
+        stdout_of(&journaled().args(["history", "--json"]).output().unwrap()).lines().next().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(history["cost"], json!(0.07), "{history}");
+    let balance: Value =
+        serde_json::from_str(stdout_of(&journaled().args(["balance", "--json"]).output().unwrap()).trim()).unwrap();
+    assert_eq!(balance["available_micros_usd"], json!(100_000_000 - 70_000), "{balance}");
+}
+
+#[test]
+fn the_emulator_lists_the_catalogue_with_each_model_s_routes() {
+    let emulator = Emulator::start(&[]);
+    let list = |key: Option<&str>| {
+        let mut request = Client::new().get(format!("{}/models", emulator.base));
+        if let Some(key) = key {
+            request = request.header("authorization", format!("Bearer {key}"));
+        }
+        let response = request.send().unwrap();
+        (response.status().as_u16(), response.json::<Value>().unwrap())
+    };
+    let (status, body) = list(Some("test"));
+    assert_eq!(status, 200);
+    let data = body["data"].as_array().unwrap();
+    assert_eq!(data.len(), 8, "{body}");
+    let types = |id: &str| data.iter().find(|m| m["id"] == id).unwrap()["supported_endpoint_types"].clone();
+    assert_eq!(types(GEMINI), json!(["generateContent"]));
+    assert_eq!(types(SEEDREAM), json!(["images/generations"]));
+    assert_eq!(types("wan2.7-image"), json!(["chat/completions"]));
+    assert_eq!(list(None).0, 401);
+}
