@@ -179,7 +179,7 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Address to listen on')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Port to listen on; 0 picks a free one')
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port to listen on; 0 picks a free one')
-            [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'Refuse any bearer key but this one (by default any key is taken, none is refused)')
+            [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'Refuse any bearer key but this one (by default any key is taken; a missing one is a 401)')
             [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'Size of the images drawn, unless a request asks for one (within the model''s limits)')
             [CompletionResult]::new('--balance', '--balance', [CompletionResultType]::ParameterName, 'The account''s balance at start, in US dollars: `GET /v1/credits/balance` shows it going down by the list price of what is made')
             [CompletionResult]::new('--url-ttl', '--url-ttl', [CompletionResultType]::ParameterName, 'Seconds an image URL lives; then it answers 403 as an expired CDN link does')

@@ -167,7 +167,7 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand --host 'Address to listen on'
             cand -p 'Port to listen on; 0 picks a free one'
             cand --port 'Port to listen on; 0 picks a free one'
-            cand --api-key 'Refuse any bearer key but this one (by default any key is taken, none is refused)'
+            cand --api-key 'Refuse any bearer key but this one (by default any key is taken; a missing one is a 401)'
             cand --size 'Size of the images drawn, unless a request asks for one (within the model''s limits)'
             cand --balance 'The account''s balance at start, in US dollars: `GET /v1/credits/balance` shows it going down by the list price of what is made'
             cand --url-ttl 'Seconds an image URL lives; then it answers 403 as an expired CDN link does'

@@ -151,7 +151,7 @@ complete -c wan -n "__fish_wan_using_subcommand balance" -s h -l help -d 'Print 
 complete -c wan -n "__fish_wan_using_subcommand balance" -s V -l version -d 'Print version'
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l host -d 'Address to listen on' -r
 complete -c wan -n "__fish_wan_using_subcommand emulator" -s p -l port -d 'Port to listen on; 0 picks a free one' -r
-complete -c wan -n "__fish_wan_using_subcommand emulator" -l api-key -d 'Refuse any bearer key but this one (by default any key is taken, none is refused)' -r
+complete -c wan -n "__fish_wan_using_subcommand emulator" -l api-key -d 'Refuse any bearer key but this one (by default any key is taken; a missing one is a 401)' -r
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l size -d 'Size of the images drawn, unless a request asks for one (within the model\'s limits)' -r
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l balance -d 'The account\'s balance at start, in US dollars: `GET /v1/credits/balance` shows it going down by the list price of what is made' -r
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l url-ttl -d 'Seconds an image URL lives; then it answers 403 as an expired CDN link does' -r

@@ -94,7 +94,11 @@ fn fetch(url: &str, key: &ApiKey) -> Result<Balance, Error> {
         let mut error = failure.error;
         if status == 404 {
             error.message = "the service has no balance endpoint here".into();
-            error.hint = Some("the balance is shown in the console: https://console.aisa.one".into());
+            error.hint = Some(if url.trim_end_matches("/credits/balance").ends_with("/v1") {
+                "the balance is shown in the console: https://console.aisa.one".into()
+            } else {
+                "the base URL usually ends in /v1 (https://api.aisa.one/v1); the console shows the balance too".into()
+            });
         }
         return Err(error);
     }

@@ -450,8 +450,13 @@ impl<T: Clone + Send + Sync + 'static> clap::builder::TypedValueParser for Sugge
 
 /// A whole number of 1 or more, with a message that says so.
 fn at_least_one<T: std::str::FromStr + PartialOrd + From<u8>>(text: &str) -> Result<T, String> {
-    match text.trim().parse::<T>() {
+    let text = text.trim();
+    match text.parse::<T>() {
         Ok(n) if n >= T::from(1) => Ok(n),
+        // All digits and still no number: it is too large for the type, not malformed.
+        Err(_) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
+            Err("is a whole number too large to take".to_string())
+        }
         _ => Err("must be a whole number, 1 or more".to_string()),
     }
 }
@@ -510,7 +515,7 @@ pub struct EmulatorArgs {
     #[arg(short, long, default_value_t = 8787)]
     pub port: u16,
 
-    /// Refuse any bearer key but this one (by default any key is taken, none is refused)
+    /// Refuse any bearer key but this one (by default any key is taken; a missing one is a 401)
     #[arg(long, value_name = "KEY")]
     pub api_key: Option<String>,
 

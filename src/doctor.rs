@@ -315,13 +315,19 @@ fn output_folder(out: &Option<PathBuf>) -> Check {
         Ok(meta) if !meta.is_dir() => Err(Error::usage(format!("{shown} exists and is not a folder"))),
         Ok(_) => writable(&dir, Kind::Usage).map(|()| format!("output folder: {shown} (writable)")),
         Err(_) => {
-            let parent = dir.ancestors().skip(1).find(|p| p.as_os_str().is_empty() || p.is_dir());
-            let parent = match parent {
+            // The nearest thing that exists above it must be a folder a run can write in:
+            // a file there (out = "a-file/x") makes the folder impossible to create.
+            let nearest = dir.ancestors().skip(1).find(|p| p.as_os_str().is_empty() || p.exists());
+            let parent = match nearest {
                 Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
                 _ => PathBuf::from("."),
             };
-            writable(&parent, Kind::Usage)
-                .map(|()| format!("output folder: {shown} (not there yet; a run makes it in {})", parent.display()))
+            if !parent.is_dir() {
+                Err(Error::usage(format!("{shown} cannot be made: {} is not a folder", parent.display())))
+            } else {
+                writable(&parent, Kind::Usage)
+                    .map(|()| format!("output folder: {shown} (not there yet; a run makes it in {})", parent.display()))
+            }
         }
     };
     match result {

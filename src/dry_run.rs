@@ -34,9 +34,7 @@ pub fn print(settings: &Settings) -> Result<Outcome, Error> {
     }
     let n = plan.len();
     if n > MAX_SHOWN {
-        ui.warn(&format!(
-            "(the first {MAX_SHOWN} of {n} request bodies are shown; the rest differ only in prompt and n)"
-        ));
+        ui.warn(&format!("(the first {MAX_SHOWN} of {n} request bodies are shown; the others are built the same way)"));
     }
     let bill = Bill::estimate(&settings.model, plan.images(), n);
     ui.summary(&format!(

@@ -195,6 +195,9 @@ pub fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
     redact(&cause.to_string())
 }
 
+/// Keys shorter than this are not redacted: see [`redact`].
+const MIN_SECRET_LEN: usize = 8;
+
 /// The key of this run, once known, so that no text shown or stored can carry it.
 static SECRET: OnceLock<String> = OnceLock::new();
 
@@ -207,8 +210,12 @@ pub fn register_secret(key: &str) {
 /// `text` with the key and any `Bearer <token>` replaced by `[redacted]`: a server that
 /// echoes the key back ("Incorrect API key provided: sk-…") must not make `wan` print it.
 pub fn redact(text: &str) -> String {
+    // A toy key (`test`, for the emulator) is no secret, and replacing every "test" in
+    // every message would only garble them; real keys are far longer.
     let mut out = match SECRET.get() {
-        Some(key) if !key.is_empty() && text.contains(key.as_str()) => text.replace(key.as_str(), "[redacted]"),
+        Some(key) if key.len() >= MIN_SECRET_LEN && text.contains(key.as_str()) => {
+            text.replace(key.as_str(), "[redacted]")
+        }
         _ => text.to_string(),
     };
     let mut from = 0;

@@ -34,12 +34,12 @@ pub fn print(env: &Env, limit: u64, as_json: bool) -> Result<Outcome, Error> {
         return Ok(Outcome::Success);
     }
     out.line(&format!(
-        "{:<12}  {:<16}  {:<8}  {:<18}  {:>7}  {:>9}  {:>9}  {}",
+        "{:<12}  {:<16}  {:<8}  {:<26}  {:>7}  {:>9}  {:>9}  {}",
         "RUN", "STARTED", "COMMAND", "MODEL", "PROMPTS", "IMAGES", "COST", "STATE"
     ))?;
     for run in &runs {
         out.line(&format!(
-            "{:<12}  {:<16}  {:<8}  {:<18}  {:>7}  {:>9}  {:>9}  {}",
+            "{:<12}  {:<16}  {:<8}  {:<26}  {:>7}  {:>9}  {:>9}  {}",
             run.id,
             crate::when::local_minute(&run.started),
             run.command,

@@ -45,6 +45,9 @@ pub fn install() {
             // Cleaned of escape sequences, never shortened: it must still be fetchable.
             let _ = writeln!(stderr, "wan: not saved, paid for, still at: {}", crate::error::clean(url));
         }
+        if JOURNAL.get().is_some() {
+            let _ = writeln!(stderr, "wan: `wan resume` fetches what was paid for and sends what was not sent");
+        }
         // What the journal has queued (failures, mostly) goes to disk, if it can in a second.
         if let Some(journal) = JOURNAL.get() {
             journal.flush_within(std::time::Duration::from_secs(1));

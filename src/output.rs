@@ -55,6 +55,9 @@ pub fn validate_stem(stem: &str) -> Result<(), Error> {
         "holds a path separator; names never leave the output folder"
     } else if stem.contains('\0') {
         "holds a NUL character"
+    } else if stem.chars().any(char::is_control) {
+        // A line break would split the path over two lines of stdout, and scripts read lines.
+        "holds a control character (a line break?)"
     } else if stem.chars().all(|c| c == '.') {
         "is only dots"
     } else {
@@ -336,7 +339,7 @@ mod tests {
 
     #[test]
     fn stems_that_would_leave_the_folder_are_refused() {
-        for bad in ["", "a/b", "a\\b", "..", ".", "...", "a\0b"] {
+        for bad in ["", "a/b", "a\\b", "..", ".", "...", "a\0b", "a\nb", "a\tb"] {
             assert!(validate_stem(bad).is_err(), "{bad:?}");
         }
         for good in ["cat", ".hidden", "a.b", "v1..2"] {

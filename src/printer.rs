@@ -149,9 +149,12 @@ impl<'a> Printer<'a> {
                 ..unsaved.error.clone()
             };
             if let Some(url) = &unsaved.url {
-                let hint = match &unsaved.error.hint {
-                    Some(hint) => format!("{hint}: {}", clean(url)),
-                    None => format!("it is paid for; fetch it while the link lives: {}", clean(url)),
+                let hint = match (&unsaved.error.hint, session.journal.run_id()) {
+                    (Some(hint), _) => format!("{hint}: {}", clean(url)),
+                    (None, Some(run)) => {
+                        format!("it is paid for; `wan resume {run}` fetches it while the link lives: {}", clean(url))
+                    }
+                    (None, None) => format!("it is paid for; fetch it while the link lives: {}", clean(url)),
                 };
                 shown = shown.with_hint(hint);
             }

@@ -106,9 +106,11 @@ impl PromptResult {
     /// The `--json` object for this prompt.
     /// `run` is the journal's id of the run (null without a journal).
     pub fn to_json(&self, model: &str, run: Option<&str>) -> Value {
-        let images: Vec<Value> = self
-            .images
-            .iter()
+        // In file order, not the order the downloads happened to finish in.
+        let mut in_order: Vec<&SavedImage> = self.images.iter().collect();
+        in_order.sort_by(|a, b| a.path.cmp(&b.path));
+        let images: Vec<Value> = in_order
+            .into_iter()
             .map(|image| {
                 json!({
                     "path": image.path.display().to_string(),

@@ -68,6 +68,11 @@ pub fn leftovers(run: &RunRow, recorded: &Recorded, resend_unknown: bool) -> Lef
         }
     }
     for request in &recorded.requests {
+        // The service answered that it failed, for a reason that may pass (a 5xx, a 429,
+        // no connection): it returned no images and billed none, so it is sent again.
+        if request.state == "failed" && may_pass(request) {
+            left.to_send.push(Planned { prompt: request.prompt as usize, chunk: request.chunk, n: request.n });
+        }
         if matches!(request.state.as_str(), "sent" | "unknown") {
             if resend_unknown {
                 left.to_send.push(Planned { prompt: request.prompt as usize, chunk: request.chunk, n: request.n });
@@ -78,6 +83,17 @@ pub fn leftovers(run: &RunRow, recorded: &Recorded, resend_unknown: bool) -> Lef
     }
     left.to_send.sort_by_key(|r| (r.prompt, r.chunk));
     left
+}
+
+/// A failure worth sending again: the service failed, or asked for patience, or was not
+/// reached; never a refusal (4xx) or a code that says it is for good.
+fn may_pass(request: &RequestRow) -> bool {
+    let permanent = matches!(request.code.as_deref(), Some("model_not_found" | "quota_exceeded"));
+    let transient = match request.status {
+        None => true,
+        Some(status) => crate::api::retry::is_retryable_status(status),
+    };
+    transient && !permanent
 }
 
 pub fn run(args: ResumeArgs, env: &Env) -> Result<Outcome, Error> {
@@ -112,10 +128,11 @@ pub fn run(args: ResumeArgs, env: &Env) -> Result<Outcome, Error> {
     for request in &left.unknown {
         ui.warn(&format!(
             "request {} of prompt {} (request id {}) was sent and never answered: it may have been billed; \
-             not sent again (--resend-unknown sends it)",
+             not sent again (`wan resume {} --resend-unknown` sends it)",
             request.chunk + 1,
             request.prompt + 1,
-            request.request_id.as_deref().unwrap_or("unknown")
+            request.request_id.as_deref().unwrap_or("unknown"),
+            run.id
         ));
     }
     if args.dry_run {
@@ -131,9 +148,13 @@ pub fn run(args: ResumeArgs, env: &Env) -> Result<Outcome, Error> {
     let unknown_left = !left.unknown.is_empty();
     let Leftovers { to_fetch, lost, to_send, .. } = left;
     let outcome = run::send(&session, &to_send, printer, |events| fetch_all(&session, to_fetch, lost, events))?;
+    if !unknown_left {
+        return Ok(outcome);
+    }
+    // Requests of unknown outcome left alone: the run is not done, whatever was fetched.
+    session.journal.write(&session.ui, |journal, run| journal.run_ended(run, "partial"));
     Ok(match outcome {
-        // Requests of unknown outcome left alone: not every image asked for is saved.
-        Outcome::Success if unknown_left => Outcome::Failed(Kind::Partial),
+        Outcome::Success => Outcome::Failed(Kind::Partial),
         other => other,
     })
 }
@@ -194,6 +215,9 @@ fn settings_of(
         Some(given) => crate::api_key::base_url_for_command(Some(given), env)?,
         None => settings::base_url(&run.base_url)?,
     };
+    if run.out_dir == "-" && args.json {
+        return Err(Error::usage("this run wrote its image to standard output (-o -); --json cannot go there too"));
+    }
     let references = if sending { reload(&recorded.references)? } else { Vec::new() };
     let extra: Map<String, Value> = serde_json::from_str(&run.extra).unwrap_or_default();
     Ok(Settings {
@@ -202,8 +226,9 @@ fn settings_of(
         model: run.model.clone(),
         count: run.count,
         per_request: run.per_request,
-        out: Some(PathBuf::from(&run.out_dir)),
-        to_stdout: false,
+        // A run made with `-o -` wrote to standard output: its resume does too.
+        out: (run.out_dir != "-").then(|| PathBuf::from(&run.out_dir)),
+        to_stdout: run.out_dir == "-",
         name: run.stem.clone(),
         extra,
         api: ApiSettings {
@@ -281,7 +306,6 @@ fn fetch_all(
     lost: Vec<PendingImage>,
     events: &Sender<Event>,
 ) {
-    let settings = session.settings;
     for image in lost {
         let prompt = image.prompt as usize;
         let error = match image.source.as_str() {
@@ -294,22 +318,32 @@ fn fetch_all(
         let unsaved = vec![Unsaved { url, error }];
         let _ = events.send(Event::Finished { prompt, result: Ok(nothing_billed(None, unsaved)) });
     }
-    for images in to_fetch.into_values() {
-        let prompt = images[0].prompt as usize;
-        let prompt_text = &settings.prompts[prompt];
-        let stem = settings.stem_for(prompt_text);
-        let request_id = images[0].request_id.clone();
-        let rows = Some(images.iter().map(|i| i.id).collect());
-        let batch = Batch { stem: &stem, prompt: prompt_text, request_id: request_id.as_deref(), rows };
-        let data = images.into_iter().map(|i| ImageData::Url(i.source)).collect::<Vec<_>>();
-        let mut task = session.ui.task(None, &settings.model, data.len() as u32);
-        task.downloading(data.len());
-        let on_saved = |image| {
-            let _ = events.send(Event::Saved { prompt, image });
-        };
-        let unsaved = save::save_all(session, &batch, data, &task, &on_saved);
-        let _ = events.send(Event::Finished { prompt, result: Ok(nothing_billed(request_id, unsaved)) });
-    }
+    // Every request's images at once (the download slots bound them): the links are dying.
+    std::thread::scope(|scope| {
+        for images in to_fetch.into_values() {
+            let events = events.clone();
+            scope.spawn(move || fetch_request(session, images, &events));
+        }
+    });
+}
+
+/// Fetches the images of one request, as a run would have saved them.
+fn fetch_request(session: &Session, images: Vec<PendingImage>, events: &Sender<Event>) {
+    let settings = session.settings;
+    let prompt = images[0].prompt as usize;
+    let prompt_text = &settings.prompts[prompt];
+    let stem = settings.stem_for(prompt_text);
+    let request_id = images[0].request_id.clone();
+    let rows = Some(images.iter().map(|i| i.id).collect());
+    let batch = Batch { stem: &stem, prompt: prompt_text, request_id: request_id.as_deref(), rows };
+    let data = images.into_iter().map(|i| ImageData::Url(i.source)).collect::<Vec<_>>();
+    let mut task = session.ui.task(None, &settings.model, data.len() as u32);
+    task.downloading(data.len());
+    let on_saved = |image| {
+        let _ = events.send(Event::Saved { prompt, image });
+    };
+    let unsaved = save::save_all(session, &batch, data, &task, &on_saved);
+    let _ = events.send(Event::Finished { prompt, result: Ok(nothing_billed(request_id, unsaved)) });
 }
 
 /// A resumed download: its images were billed by the run that asked for them, not now.
@@ -349,7 +383,16 @@ mod tests {
     }
 
     fn request(id: i64, prompt: u64, chunk: u64, state: &str) -> RequestRow {
-        RequestRow { id, prompt, chunk, n: 4, state: state.into(), request_id: Some(format!("req_{id}")) }
+        RequestRow {
+            id,
+            prompt,
+            chunk,
+            n: 4,
+            state: state.into(),
+            request_id: Some(format!("req_{id}")),
+            status: None,
+            code: None,
+        }
     }
 
     fn image(id: i64, prompt: u64, source: &str, state: &str, request: i64) -> PendingImage {

@@ -60,6 +60,9 @@ pub fn print(env: &Env, args: &CostArgs) -> Result<Outcome, Error> {
     };
     let since = bound(&args.since, Timestamp::UNIX_EPOCH)?;
     let until = bound(&args.until, now.checked_add(jiff::Span::new().seconds(1)).unwrap_or(now))?;
+    if until <= since {
+        return Err(Error::usage("--until is not after --since: the span holds no time"));
+    }
     let rows = match open_journal(env)? {
         Some(conn) => queries::spent(&conn, &when::stamp(since), &when::stamp(until))
             .map_err(|e| Error::new(Kind::Other, format!("cannot read the journal: {e}")))?,
@@ -88,9 +91,9 @@ pub fn print(env: &Env, args: &CostArgs) -> Result<Outcome, Error> {
     }
     if args.by.is_some() {
         let head = if args.by == Some(CostGroup::Day) { "DAY" } else { "MODEL" };
-        out.line(&format!("{head:<20}  {:>7}  {:>12}", "IMAGES", "COST"))?;
+        out.line(&format!("{head:<26}  {:>7}  {:>12}", "IMAGES", "COST"))?;
         for (key, sum) in &groups {
-            out.line(&format!("{key:<20}  {:>7}  {:>12}", sum.images, describe_cost(sum)))?;
+            out.line(&format!("{key:<26}  {:>7}  {:>12}", sum.images, describe_cost(sum)))?;
         }
     }
     out.line(&format!(

@@ -105,8 +105,13 @@ impl ApiSettings {
         format!("{}/{path}", self.base.as_str().trim_end_matches('/'))
     }
 
-    fn host(&self) -> &str {
-        self.base.host_str().unwrap_or("the API")
+    /// `host` or `host:port` as the base URL names it, for messages.
+    fn host(&self) -> String {
+        match (self.base.host_str(), self.base.port()) {
+            (Some(host), Some(port)) => format!("{host}:{port}"),
+            (Some(host), None) => host.to_string(),
+            (None, _) => "the API".to_string(),
+        }
     }
 }
 

@@ -191,6 +191,9 @@ pub struct RequestRow {
     /// `sent` (no answer recorded), `answered`, `failed`, `unknown`.
     pub state: String,
     pub request_id: Option<String>,
+    /// For a failed request: the answer's HTTP status (none: no answer) and API code.
+    pub status: Option<u16>,
+    pub code: Option<String>,
 }
 
 /// An image that was paid for and not saved.
@@ -227,7 +230,8 @@ pub fn recorded(conn: &Connection, run: &str) -> Result<Recorded, JournalError> 
         .collect::<rusqlite::Result<_>>()?;
     let requests = conn
         .prepare(
-            "SELECT id, prompt, chunk, n, state, request_id FROM requests WHERE run_id = ?1 ORDER BY prompt, chunk",
+            "SELECT id, prompt, chunk, n, state, request_id, status, code FROM requests WHERE run_id = ?1
+             ORDER BY prompt, chunk",
         )?
         .query_map([run], |row| {
             Ok(RequestRow {
@@ -237,6 +241,8 @@ pub fn recorded(conn: &Connection, run: &str) -> Result<Recorded, JournalError> 
                 n: row.get(3)?,
                 state: row.get(4)?,
                 request_id: row.get(5)?,
+                status: row.get(6)?,
+                code: row.get(7)?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;

@@ -154,8 +154,10 @@ fn history_and_cost_add_up_to_what_the_runs_printed() {
     assert_eq!(cost["by"][0], json!({"model": "wan2.7-image", "images": 2, "cost": 0.06, "unpriced_images": 0}));
     let text = journaled(&sb).args(["cost", "--since", "today"]).output().unwrap();
     assert!(stdout_of(&text).contains("$0.210 on 4 images · from this machine's journal only"), "{}", stdout_of(&text));
-    let later = journaled(&sb).args(["cost", "--since", "2099-01-01"]).output().unwrap();
-    assert!(stdout_of(&later).starts_with("$0.000 on 0 images"));
+    let later = journaled(&sb).args(["cost", "--since", "2099-01-01", "--until", "2099-02-01"]).output().unwrap();
+    assert!(stdout_of(&later).starts_with("$0.000 on 0 images"), "{}", stderr_of(&later));
+    let backwards = journaled(&sb).args(["cost", "--since", "2099-01-01"]).output().unwrap();
+    assert_eq!(backwards.status.code(), Some(2), "the span ends before it starts");
     let bad = journaled(&sb).args(["cost", "--since", "last tuesday"]).output().unwrap();
     assert_eq!(bad.status.code(), Some(2));
 }
@@ -330,4 +332,71 @@ fn balance_reads_micro_dollars_and_says_what_a_401_or_404_means() {
             assert!(stderr_of(&out).contains("the console"), "{}", stderr_of(&out));
         }
     }
+}
+
+#[test]
+fn a_run_to_standard_output_resumes_to_standard_output() {
+    let emulator = Emulator::start(&["--download-latency", "2000"]);
+    let sb = Sandbox::new();
+    let mut child = sb
+        .wan_process()
+        .env("WAN_STATE_DIR", sb.path("state"))
+        .env("AISA_BASE_URL", &emulator.base)
+        .args(["generate", "logo", "-o", "-"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("the download to start", || emulator.requests_to("/images/", 1).len() == 1);
+    kill_9(&mut child);
+    let resumed = journaled(&sb).env("AISA_BASE_URL", &emulator.base).arg("resume").output().unwrap();
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+    assert!(resumed.stdout.starts_with(b"\x89PNG"), "the image's bytes on stdout");
+    assert!(stderr_of(&resumed).contains("saved 1 image to standard output"));
+    assert!(!sb.path("-").exists(), "no folder named -");
+}
+
+#[test]
+fn resume_sends_again_what_the_service_failed_and_keeps_unknowns_partial() {
+    let mut sb = Sandbox::new();
+    sb.image("/1.png", &png(1));
+    sb.image("/2.png", &png(2));
+    // prompt 1 is answered; prompt 2 meets a 503 (nothing made, nothing billed)
+    let api = RawServer::start(vec![
+        Fault::Serve(chat_answer(&[sb.url("/1.png")]).to_string().into_bytes()),
+        Fault::Status(503),
+    ]);
+    std::fs::write(sb.path("p.txt"), "one\ntwo\n").unwrap();
+    let first = journaled(&sb)
+        .env("AISA_BASE_URL", api.url("/v1"))
+        .args(["generate", "-f", "p.txt", "-j", "1", "--retries", "0", "-o", "out"])
+        .output()
+        .unwrap();
+    assert_eq!(first.status.code(), Some(7));
+    let again = RawServer::start(vec![Fault::Serve(chat_answer(&[sb.url("/2.png")]).to_string().into_bytes())]);
+    let resumed = journaled(&sb).env("AISA_BASE_URL", again.url("/v1")).arg("resume").output().unwrap();
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+    assert_eq!(again.requests(), 1, "the failed request is sent again");
+    assert_eq!(images_in(&sb.path("out")), ["one-001.png", "two-001.png"]);
+}
+
+#[test]
+fn a_resume_that_leaves_unknown_requests_keeps_the_run_partial_and_names_it() {
+    let mut sb = Sandbox::new();
+    sb.image("/1.png", &png(1));
+    let api = RawServer::start(vec![
+        Fault::Serve(chat_answer(&[sb.url("/1.png")]).to_string().into_bytes()),
+        Fault::Silence(Duration::from_secs(60)),
+    ]);
+    std::fs::write(sb.path("p.txt"), "one\ntwo\n").unwrap();
+    let mut child = spawn_journaled(&sb, &api.url("/v1"), &["generate", "-f", "p.txt", "-j", "1", "-o", "out"]);
+    wait_for("prompt 2 to be sent", || api.requests() == 2);
+    kill_9(&mut child);
+    let resumed = journaled(&sb).env("AISA_BASE_URL", api.url("/v1")).arg("resume").output().unwrap();
+    assert_eq!(resumed.status.code(), Some(7));
+    let history = journaled(&sb).args(["history", "--json"]).output().unwrap();
+    let run: Value = serde_json::from_str(stdout_of(&history).lines().next().unwrap()).unwrap();
+    assert_eq!(run["state"], "partial");
+    let id = run["id"].as_str().unwrap();
+    assert!(stderr_of(&resumed).contains(&format!("`wan resume {id} --resend-unknown`")), "{}", stderr_of(&resumed));
 }

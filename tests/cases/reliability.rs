@@ -171,7 +171,10 @@ fn a_timeout_is_not_retried_and_warns_of_billing() {
     assert_eq!(server.requests(), 1);
     let stderr = stderr_of(&out);
     assert!(
-        stderr.contains("no answer from 127.0.0.1 within 1 s; the images may have been made and billed"),
+        stderr.contains(&format!(
+            "no answer from 127.0.0.1:{} within 1 s; the images may have been made and billed",
+            server.port
+        )),
         "{stderr}"
     );
 }

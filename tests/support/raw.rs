@@ -13,6 +13,8 @@ use std::time::Duration;
 pub enum Fault {
     /// Closes the connection without a word.
     Drop,
+    /// Answers this status with an empty JSON error body.
+    Status(u16),
     /// Keeps the connection open and says nothing, for this long.
     Silence(Duration),
     /// Answers 200 with `body` whole.
@@ -102,6 +104,14 @@ fn serve(stream: TcpStream, faults: &Mutex<Vec<Fault>>, counter: &AtomicUsize) {
     };
     let _ = match fault {
         Fault::Drop => Ok(()),
+        Fault::Status(status) => {
+            let body = r#"{"error":{"message":"failed"}}"#;
+            let head = format!(
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            out.write_all(head.as_bytes()).and_then(|()| out.write_all(body.as_bytes()))
+        }
         Fault::Silence(time) => {
             thread::sleep(time);
             Ok(())
