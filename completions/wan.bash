@@ -49,6 +49,9 @@ _wan() {
             wan,info)
                 cmd="wan__subcmd__info"
                 ;;
+            wan,mcp)
+                cmd="wan__subcmd__mcp"
+                ;;
             wan,models)
                 cmd="wan__subcmd__models"
                 ;;
@@ -106,6 +109,9 @@ _wan() {
             wan__subcmd__help,info)
                 cmd="wan__subcmd__help__subcmd__info"
                 ;;
+            wan__subcmd__help,mcp)
+                cmd="wan__subcmd__help__subcmd__mcp"
+                ;;
             wan__subcmd__help,models)
                 cmd="wan__subcmd__help__subcmd__models"
                 ;;
@@ -125,7 +131,7 @@ _wan() {
 
     case "${cmd}" in
         wan)
-            opts="-h -V --help --version generate edit models resume history cost info balance emulator config doctor completions help"
+            opts="-h -V --help --version generate edit models resume history cost info balance emulator config doctor mcp completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -567,7 +573,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__help)
-            opts="generate edit models resume history cost info balance emulator config doctor completions help"
+            opts="generate edit models resume history cost info balance emulator config doctor mcp completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -762,6 +768,20 @@ _wan() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        wan__subcmd__help__subcmd__mcp)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         wan__subcmd__help__subcmd__models)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -815,6 +835,38 @@ _wan() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wan__subcmd__mcp)
+            opts="-o -h -V --out --max-cost-per-call --allow-video --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --out)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --max-cost-per-call)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

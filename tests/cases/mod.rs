@@ -10,6 +10,7 @@ mod first_hour;
 mod generate;
 mod hardening;
 mod journal;
+mod mcp;
 mod output;
 mod reliability;
 mod routes;
