@@ -37,6 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show where the config file is, or the settings in force and where each came from')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the set-up, one line per check: config, key, service, folders')
             [CompletionResult]::new('mcp', 'mcp', [CompletionResultType]::ParameterValue, 'Serve image tools to coding agents: an MCP server on standard input and output')
+            [CompletionResult]::new('skill', 'skill', [CompletionResultType]::ParameterValue, 'Print the agent skill (SKILL.md) that teaches coding agents to use wan')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -258,6 +259,13 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'wan;skill' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'wan;completions' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -278,6 +286,7 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show where the config file is, or the settings in force and where each came from')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the set-up, one line per check: config, key, service, folders')
             [CompletionResult]::new('mcp', 'mcp', [CompletionResultType]::ParameterValue, 'Serve image tools to coding agents: an MCP server on standard input and output')
+            [CompletionResult]::new('skill', 'skill', [CompletionResultType]::ParameterValue, 'Print the agent skill (SKILL.md) that teaches coding agents to use wan')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -324,6 +333,9 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             break
         }
         'wan;help;mcp' {
+            break
+        }
+        'wan;help;skill' {
             break
         }
         'wan;help;completions' {

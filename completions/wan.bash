@@ -58,6 +58,9 @@ _wan() {
             wan,resume)
                 cmd="wan__subcmd__resume"
                 ;;
+            wan,skill)
+                cmd="wan__subcmd__skill"
+                ;;
             wan__subcmd__config,help)
                 cmd="wan__subcmd__config__subcmd__help"
                 ;;
@@ -118,6 +121,9 @@ _wan() {
             wan__subcmd__help,resume)
                 cmd="wan__subcmd__help__subcmd__resume"
                 ;;
+            wan__subcmd__help,skill)
+                cmd="wan__subcmd__help__subcmd__skill"
+                ;;
             wan__subcmd__help__subcmd__config,path)
                 cmd="wan__subcmd__help__subcmd__config__subcmd__path"
                 ;;
@@ -131,7 +137,7 @@ _wan() {
 
     case "${cmd}" in
         wan)
-            opts="-h -V --help --version generate edit models resume history cost info balance emulator config doctor mcp completions help"
+            opts="-h -V --help --version generate edit models resume history cost info balance emulator config doctor mcp skill completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -573,7 +579,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__help)
-            opts="generate edit models resume history cost info balance emulator config doctor mcp completions help"
+            opts="generate edit models resume history cost info balance emulator config doctor mcp skill completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -810,6 +816,20 @@ _wan() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        wan__subcmd__help__subcmd__skill)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         wan__subcmd__history)
             opts="-h -V --json --limit --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -919,6 +939,20 @@ _wan() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wan__subcmd__skill)
+            opts="-h -V --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

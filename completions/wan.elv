@@ -34,6 +34,7 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand config 'Show where the config file is, or the settings in force and where each came from'
             cand doctor 'Check the set-up, one line per check: config, key, service, folders'
             cand mcp 'Serve image tools to coding agents: an MCP server on standard input and output'
+            cand skill 'Print the agent skill (SKILL.md) that teaches coding agents to use wan'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -236,6 +237,12 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'wan;skill'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'wan;completions'= {
             cand -h 'Print help'
             cand --help 'Print help'
@@ -255,6 +262,7 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand config 'Show where the config file is, or the settings in force and where each came from'
             cand doctor 'Check the set-up, one line per check: config, key, service, folders'
             cand mcp 'Serve image tools to coding agents: an MCP server on standard input and output'
+            cand skill 'Print the agent skill (SKILL.md) that teaches coding agents to use wan'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -287,6 +295,8 @@ set edit:completion:arg-completer[wan] = {|@words|
         &'wan;help;doctor'= {
         }
         &'wan;help;mcp'= {
+        }
+        &'wan;help;skill'= {
         }
         &'wan;help;completions'= {
         }

@@ -186,6 +186,11 @@ pub enum Command {
     /// Serve image tools to coding agents: an MCP server on standard input and output
     #[command(after_help = mcp_examples!(), after_long_help = mcp_examples!())]
     Mcp(McpArgs),
+    /// Print the agent skill (SKILL.md) that teaches coding agents to use wan
+    #[command(after_help = "Examples:\n  \
+        wan skill\n  \
+        mkdir -p ~/.claude/skills/wan && wan skill > ~/.claude/skills/wan/SKILL.md")]
+    Skill,
     /// Print a shell completion script
     #[command(after_help = "Examples:\n  \
         wan completions bash > ~/.local/share/bash-completion/completions/wan\n  \

@@ -40,6 +40,7 @@ mod run;
 mod save;
 mod session;
 mod settings;
+mod skill;
 mod spend;
 mod suggest;
 mod ui;
@@ -73,6 +74,7 @@ fn dispatch(cli: Cli) -> Result<Outcome, Error> {
         Command::Config { action } => return config_command::run(action, &env).map(|()| Outcome::Success),
         Command::Doctor => return doctor::run(&env),
         Command::Mcp(args) => return mcp::serve(args, env),
+        Command::Skill => return skill::print().map(|()| Outcome::Success),
         Command::Completions { shell } => return completions::print(shell).map(|_| Outcome::Success),
         Command::Emulator(args) => return emulator::run(args).map(|_| Outcome::Success),
         Command::Resume(args) => {

@@ -16,3 +16,4 @@ mod reliability;
 mod routes;
 mod safety;
 mod scripting;
+mod skill;
