@@ -36,6 +36,8 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('emulator', 'emulator', [CompletionResultType]::ParameterValue, 'Run a local, offline stand-in for the AIsa endpoint, with fault injection')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show where the config file is, or the settings in force and where each came from')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the set-up, one line per check: config, key, service, folders')
+            [CompletionResult]::new('mcp', 'mcp', [CompletionResultType]::ParameterValue, 'Serve image tools to coding agents: an MCP server on standard input and output')
+            [CompletionResult]::new('skill', 'skill', [CompletionResultType]::ParameterValue, 'Print the agent skill (SKILL.md) that teaches coding agents to use wan')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -247,6 +249,24 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'wan;mcp' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Folder every tool writes under, created if missing (a leading `~/` is the home folder); a call''s `out_dir` is taken inside it and may not leave it [default: the current folder]')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Folder every tool writes under, created if missing (a leading `~/` is the home folder); a call''s `out_dir` is taken inside it and may not leave it [default: the current folder]')
+            [CompletionResult]::new('--max-cost-per-call', '--max-cost-per-call', [CompletionResultType]::ParameterName, 'Refuse, before sending, a call that could cost more than this many US dollars (or whose price is unknown)')
+            [CompletionResult]::new('--allow-video', '--allow-video', [CompletionResultType]::ParameterName, 'Offer the video tools (create_video, video_status): a video''s price is not known before it is made, so they are off unless asked for')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'wan;skill' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'wan;completions' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -266,6 +286,8 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('emulator', 'emulator', [CompletionResultType]::ParameterValue, 'Run a local, offline stand-in for the AIsa endpoint, with fault injection')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show where the config file is, or the settings in force and where each came from')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the set-up, one line per check: config, key, service, folders')
+            [CompletionResult]::new('mcp', 'mcp', [CompletionResultType]::ParameterValue, 'Serve image tools to coding agents: an MCP server on standard input and output')
+            [CompletionResult]::new('skill', 'skill', [CompletionResultType]::ParameterValue, 'Print the agent skill (SKILL.md) that teaches coding agents to use wan')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -309,6 +331,12 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             break
         }
         'wan;help;doctor' {
+            break
+        }
+        'wan;help;mcp' {
+            break
+        }
+        'wan;help;skill' {
             break
         }
         'wan;help;completions' {

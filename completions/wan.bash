@@ -49,11 +49,17 @@ _wan() {
             wan,info)
                 cmd="wan__subcmd__info"
                 ;;
+            wan,mcp)
+                cmd="wan__subcmd__mcp"
+                ;;
             wan,models)
                 cmd="wan__subcmd__models"
                 ;;
             wan,resume)
                 cmd="wan__subcmd__resume"
+                ;;
+            wan,skill)
+                cmd="wan__subcmd__skill"
                 ;;
             wan__subcmd__config,help)
                 cmd="wan__subcmd__config__subcmd__help"
@@ -106,11 +112,17 @@ _wan() {
             wan__subcmd__help,info)
                 cmd="wan__subcmd__help__subcmd__info"
                 ;;
+            wan__subcmd__help,mcp)
+                cmd="wan__subcmd__help__subcmd__mcp"
+                ;;
             wan__subcmd__help,models)
                 cmd="wan__subcmd__help__subcmd__models"
                 ;;
             wan__subcmd__help,resume)
                 cmd="wan__subcmd__help__subcmd__resume"
+                ;;
+            wan__subcmd__help,skill)
+                cmd="wan__subcmd__help__subcmd__skill"
                 ;;
             wan__subcmd__help__subcmd__config,path)
                 cmd="wan__subcmd__help__subcmd__config__subcmd__path"
@@ -125,7 +137,7 @@ _wan() {
 
     case "${cmd}" in
         wan)
-            opts="-h -V --help --version generate edit models resume history cost info balance emulator config doctor completions help"
+            opts="-h -V --help --version generate edit models resume history cost info balance emulator config doctor mcp skill completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -571,7 +583,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__help)
-            opts="generate edit models resume history cost info balance emulator config doctor completions help"
+            opts="generate edit models resume history cost info balance emulator config doctor mcp skill completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -766,6 +778,20 @@ _wan() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        wan__subcmd__help__subcmd__mcp)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         wan__subcmd__help__subcmd__models)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -781,6 +807,20 @@ _wan() {
             return 0
             ;;
         wan__subcmd__help__subcmd__resume)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wan__subcmd__help__subcmd__skill)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -819,6 +859,38 @@ _wan() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wan__subcmd__mcp)
+            opts="-o -h -V --out --max-cost-per-call --allow-video --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --out)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --max-cost-per-call)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -871,6 +943,20 @@ _wan() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wan__subcmd__skill)
+            opts="-h -V --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

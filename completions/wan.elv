@@ -33,6 +33,8 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand emulator 'Run a local, offline stand-in for the AIsa endpoint, with fault injection'
             cand config 'Show where the config file is, or the settings in force and where each came from'
             cand doctor 'Check the set-up, one line per check: config, key, service, folders'
+            cand mcp 'Serve image tools to coding agents: an MCP server on standard input and output'
+            cand skill 'Print the agent skill (SKILL.md) that teaches coding agents to use wan'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -226,6 +228,22 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'wan;mcp'= {
+            cand -o 'Folder every tool writes under, created if missing (a leading `~/` is the home folder); a call''s `out_dir` is taken inside it and may not leave it [default: the current folder]'
+            cand --out 'Folder every tool writes under, created if missing (a leading `~/` is the home folder); a call''s `out_dir` is taken inside it and may not leave it [default: the current folder]'
+            cand --max-cost-per-call 'Refuse, before sending, a call that could cost more than this many US dollars (or whose price is unknown)'
+            cand --allow-video 'Offer the video tools (create_video, video_status): a video''s price is not known before it is made, so they are off unless asked for'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wan;skill'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'wan;completions'= {
             cand -h 'Print help'
             cand --help 'Print help'
@@ -244,6 +262,8 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand emulator 'Run a local, offline stand-in for the AIsa endpoint, with fault injection'
             cand config 'Show where the config file is, or the settings in force and where each came from'
             cand doctor 'Check the set-up, one line per check: config, key, service, folders'
+            cand mcp 'Serve image tools to coding agents: an MCP server on standard input and output'
+            cand skill 'Print the agent skill (SKILL.md) that teaches coding agents to use wan'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -274,6 +294,10 @@ set edit:completion:arg-completer[wan] = {|@words|
         &'wan;help;config;show'= {
         }
         &'wan;help;doctor'= {
+        }
+        &'wan;help;mcp'= {
+        }
+        &'wan;help;skill'= {
         }
         &'wan;help;completions'= {
         }

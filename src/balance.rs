@@ -43,24 +43,10 @@ pub fn parse(root: &Value) -> Option<Balance> {
 }
 
 pub fn print(env: &Env, base_url: Option<String>, as_json: bool) -> Result<Outcome, Error> {
-    let base = crate::api_key::base_url_for_command(base_url, env)?;
-    let key = crate::api_key::for_command(env)?;
-    let url = format!("{}/credits/balance", base.as_str().trim_end_matches('/'));
-    let balance = fetch(&url, &key)?;
+    let balance = lookup(env, base_url)?;
     let mut out = Stdout::default();
     if as_json {
-        let line = json!({
-            "available_usd": to_usd(balance.available),
-            "available_micros_usd": balance.available,
-            "currency": balance.currency,
-            "key": balance.key_remaining.map(|remaining| json!({
-                "unlimited": remaining.is_none(),
-                "remaining_micros_usd": remaining,
-                "used_micros_usd": balance.key_used,
-            })),
-            "as_of": balance.as_of,
-        });
-        out.line(&line.to_string())?;
+        out.line(&to_json(&balance).to_string())?;
         return Ok(Outcome::Success);
     }
     out.line(&format!("available: {} {}", format_usd(balance.available), balance.currency))?;
@@ -74,6 +60,30 @@ pub fn print(env: &Env, base_url: Option<String>, as_json: bool) -> Result<Outco
         None => {}
     }
     Ok(Outcome::Success)
+}
+
+/// The balance from the service, with the base URL and key a command without run
+/// settings uses (`wan balance`, `wan mcp`'s `balance` tool).
+pub fn lookup(env: &Env, base_url: Option<String>) -> Result<Balance, Error> {
+    let base = crate::api_key::base_url_for_command(base_url, env)?;
+    let key = crate::api_key::for_command(env)?;
+    let url = format!("{}/credits/balance", base.as_str().trim_end_matches('/'));
+    fetch(&url, &key)
+}
+
+/// The balance as `wan balance --json` prints it.
+pub fn to_json(balance: &Balance) -> Value {
+    json!({
+        "available_usd": to_usd(balance.available),
+        "available_micros_usd": balance.available,
+        "currency": balance.currency,
+        "key": balance.key_remaining.map(|remaining| json!({
+            "unlimited": remaining.is_none(),
+            "remaining_micros_usd": remaining,
+            "used_micros_usd": balance.key_used,
+        })),
+        "as_of": balance.as_of,
+    })
 }
 
 fn fetch(url: &str, key: &ApiKey) -> Result<Balance, Error> {

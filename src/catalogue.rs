@@ -180,6 +180,18 @@ pub struct Model {
 
 /// The catalogue: adding a model is adding a row (and its line in the README's table,
 /// which a test compares with this one).
+/// The most references any model of the catalogue takes (for schemas that must admit all).
+pub const MOST_REFERENCES: usize = {
+    let (mut i, mut most) = (0, 0);
+    while i < MODELS.len() {
+        if MODELS[i].max_references > most {
+            most = MODELS[i].max_references;
+        }
+        i += 1;
+    }
+    most
+};
+
 pub const MODELS: &[Model] = &[
     Model {
         name: DEFAULT_MODEL,

@@ -69,6 +69,20 @@ The first line on stdout is the base URL it listens on; one line per request goe
     };
 }
 
+macro_rules! mcp_examples {
+    () => {
+        "\
+Examples:
+  claude mcp add --scope user wan -- wan mcp --out ~/Pictures/wan
+  wan mcp --out images --max-cost-per-call 0.25
+
+Tools: generate_image, edit_image, list_models, balance; create_video and video_status
+with --allow-video. Files go under --out, each call's cost is checked before anything is
+sent, and calls are recorded in the journal as runs of the CLI are. Standard output
+carries only the protocol; logs go to standard error."
+    };
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "wan",
@@ -170,6 +184,14 @@ pub enum Command {
         wan doctor && wan generate \"a red panda\" --open\n\n\
         Exit 0 when every check holds, else the exit code (see wan --help) of the first that fails.")]
     Doctor,
+    /// Serve image tools to coding agents: an MCP server on standard input and output
+    #[command(after_help = mcp_examples!(), after_long_help = mcp_examples!())]
+    Mcp(McpArgs),
+    /// Print the agent skill (SKILL.md) that teaches coding agents to use wan
+    #[command(after_help = "Examples:\n  \
+        wan skill\n  \
+        mkdir -p ~/.claude/skills/wan && wan skill > ~/.claude/skills/wan/SKILL.md")]
+    Skill,
     /// Print a shell completion script
     #[command(after_help = "Examples:\n  \
         wan completions bash > ~/.local/share/bash-completion/completions/wan\n  \
@@ -180,6 +202,34 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+/// `wan mcp`: where files go, and the guards every tool call meets.
+#[derive(Debug, Args)]
+pub struct McpArgs {
+    /// Folder every tool writes under, created if missing (a leading `~/` is the home
+    /// folder); a call's `out_dir` is taken inside it and may not leave it [default: the
+    /// current folder]
+    #[arg(short, long = "out", value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    pub out: Option<PathBuf>,
+
+    /// Refuse, before sending, a call that could cost more than this many US dollars
+    /// (or whose price is unknown)
+    #[arg(long, value_name = "USD", default_value = "0.50", value_parser = usd_limit)]
+    pub max_cost_per_call: String,
+
+    /// Offer the video tools (create_video, video_status): a video's price is not known
+    /// before it is made, so they are off unless asked for
+    #[arg(long)]
+    pub allow_video: bool,
+}
+
+/// An amount in US dollars as `--max-cost` takes it (`0.50`, `$5`), kept as written.
+fn usd_limit(text: &str) -> Result<String, String> {
+    match crate::cost::parse_limit_usd(text) {
+        Some(_) => Ok(text.to_string()),
+        None => Err("must be an amount in US dollars, e.g. 0.50".to_string()),
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Subcommand)]

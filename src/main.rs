@@ -22,6 +22,7 @@ mod journal;
 mod limits;
 #[cfg(test)]
 mod man;
+mod mcp;
 mod models;
 mod open;
 mod open_files;
@@ -41,6 +42,7 @@ mod run;
 mod save;
 mod session;
 mod settings;
+mod skill;
 mod spend;
 mod suggest;
 mod ui;
@@ -66,13 +68,15 @@ fn main() -> ExitCode {
 
 fn dispatch(cli: Cli) -> Result<Outcome, Error> {
     let env = Env::from_process();
-    let stdin = &mut std::io::stdin().lock();
+    // Locked only where read: `wan mcp` reads the protocol from stdin on another thread.
     let settings = match cli.command {
-        Command::Generate(args) => settings::generate(args, &env, stdin)?,
-        Command::Edit(args) => settings::edit(args, &env, stdin)?,
+        Command::Generate(args) => settings::generate(args, &env, &mut std::io::stdin().lock())?,
+        Command::Edit(args) => settings::edit(args, &env, &mut std::io::stdin().lock())?,
         Command::Models { json } => return models::print(json).map(|_| Outcome::Success),
         Command::Config { action } => return config_command::run(action, &env).map(|()| Outcome::Success),
         Command::Doctor => return doctor::run(&env),
+        Command::Mcp(args) => return mcp::serve(args, env),
+        Command::Skill => return skill::print().map(|()| Outcome::Success),
         Command::Completions { shell } => return completions::print(shell).map(|_| Outcome::Success),
         Command::Emulator(args) => return emulator::run(args).map(|_| Outcome::Success),
         Command::Resume(args) => {

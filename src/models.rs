@@ -43,6 +43,11 @@ pub fn print(as_json: bool) -> Result<u8, Error> {
     Ok(0)
 }
 
+/// Every model as `wan models --json` prints it, one object each (`wan mcp`'s `list_models`).
+pub fn as_json() -> Vec<Value> {
+    MODELS.iter().map(to_json).collect()
+}
+
 fn pad(cell: &str, width: usize) -> String {
     format!("{cell}{}", " ".repeat(width - cell.chars().count()))
 }
@@ -63,6 +68,7 @@ fn to_json(model: &Model) -> Value {
         "routes": model.routes.names(),
         "price": model.price.amount().map(cost::to_usd),
         "price_unit": model.price.unit(),
+        "price_text": model.price.describe(),
         "price_note": (!model.price_note.is_empty()).then_some(model.price_note),
         "billed_by_tokens": model.price == crate::catalogue::Price::ByTokens,
         "price_per_image": per_image,

@@ -74,6 +74,12 @@ impl<'a> Printer<'a> {
         }
     }
 
+    /// The same printer, writing what it prints on stdout to `stdout` instead (`wan mcp`).
+    pub fn printing_to(mut self, stdout: Stdout) -> Self {
+        self.stdout = stdout;
+        self
+    }
+
     /// A line on stdout, with the progress bars out of its way when both share a terminal.
     fn emit(&mut self, line: &str) -> Result<(), Error> {
         match self.session.ui.progress() {

@@ -195,9 +195,28 @@ pub fn summary_line(saved: u64, asked: u64, bill: &Bill, folder: &str, model: &s
 #[derive(Debug, Default)]
 pub struct Stdout {
     closed: bool,
+    /// Where the output goes instead, when it is kept for the caller.
+    capture: Option<Capture>,
+}
+
+/// What a run would have printed on standard output, kept for its caller instead:
+/// `wan mcp` runs the CLI's own code, but its standard output carries the protocol.
+#[derive(Clone, Debug, Default)]
+pub struct Capture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Capture {
+    /// Everything written so far, as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+    }
 }
 
 impl Stdout {
+    /// Output that goes to `capture` rather than to the process's standard output.
+    pub fn capturing(capture: Capture) -> Self {
+        Self { closed: false, capture: Some(capture) }
+    }
+
     pub fn line(&mut self, text: &str) -> Result<(), Error> {
         self.write_all(format!("{text}\n").as_bytes())
     }
@@ -220,6 +239,10 @@ impl Stdout {
 
     pub fn write_all(&mut self, bytes: &[u8]) -> Result<(), Error> {
         if self.closed {
+            return Ok(());
+        }
+        if let Some(capture) = &self.capture {
+            capture.0.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(bytes);
             return Ok(());
         }
         let mut out = io::stdout().lock();

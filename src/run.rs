@@ -12,7 +12,7 @@ use crate::journal::Ended;
 use crate::outcome::Outcome;
 use crate::plan::{self, Planned};
 use crate::printer::{Answered, Failed, Printer};
-use crate::report::SavedImage;
+use crate::report::{SavedImage, Stdout};
 use crate::save::{self, Batch};
 use crate::session::Session;
 use crate::settings::Settings;
@@ -53,11 +53,17 @@ impl Requests for Vec<Planned> {
 
 /// Runs every planned request, `--jobs` at a time, and reports as results come in.
 pub fn run(settings: &Settings) -> Result<Outcome, Error> {
+    run_printing_to(settings, Stdout::default())
+}
+
+/// The same run, with what it would print on stdout written to `stdout` (a capture for
+/// `wan mcp`, whose stdout carries the protocol).
+pub fn run_printing_to(settings: &Settings, stdout: Stdout) -> Result<Outcome, Error> {
     let session = Session::start(settings)?;
     let plan = settings.plan();
     let prompts = settings.prompts.len();
     let asked = vec![u64::from(settings.count); prompts];
-    let printer = Printer::new(&session, asked, vec![plan.requests_per_prompt(); prompts]);
+    let printer = Printer::new(&session, asked, vec![plan.requests_per_prompt(); prompts]).printing_to(stdout);
     send(&session, &plan, printer, |_| ())
 }
 

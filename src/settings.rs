@@ -74,6 +74,13 @@ impl Settings {
     pub fn plan(&self) -> Plan {
         Plan::new(self.prompts.len(), self.count, self.per_request)
     }
+
+    /// Refuses a run that could cost more than `limit` (USD, as `--max-cost` takes it),
+    /// or whose price is unknown, as `--max-cost` does; `name` says where the limit was
+    /// set (`wan mcp`'s `--max-cost-per-call`).
+    pub fn check_cost_limit(&self, limit: &str, name: &str) -> Result<(), Error> {
+        check_max_cost(limit, name, &self.model, self.plan())
+    }
 }
 
 /// What the process environment offers, read once so it can be faked in tests.

@@ -1,0 +1,150 @@
+//! Tool results: a short text, `structuredContent` with the `--json` fields, one
+//! `resource_link` per saved file; a failure is the same, marked `isError`, never a crash.
+
+use std::io::Read;
+use std::path::Path;
+
+use reqwest::Url;
+use rmcp::model::{CallToolResult, ContentBlock, Resource};
+use serde_json::{Value, json};
+
+use crate::cost;
+use crate::error::{Error, clean};
+use crate::format::ImageFormat;
+use crate::outcome::Outcome;
+use crate::report::error_json;
+
+/// The result of a run of `generate_image` or `edit_image`: its `--json` object (one per
+/// prompt; a tool call has one), a link per saved file, and an error when the outcome
+/// was not a success (some or all images missing).
+pub fn of_run(outcome: Outcome, mut results: Vec<Value>) -> CallToolResult {
+    let structured = match results.len() {
+        1 => results.remove(0),
+        _ => json!({ "results": results }),
+    };
+    let prompts: Vec<&Value> = match structured.get("results") {
+        Some(Value::Array(all)) => all.iter().collect(),
+        _ => vec![&structured],
+    };
+    let mut lines = Vec::new();
+    let mut links = Vec::new();
+    for result in &prompts {
+        // In name order: the files land (and the JSON lists them) as their downloads end.
+        let mut paths: Vec<&str> = images(result).filter_map(|image| image["path"].as_str()).collect();
+        paths.sort_unstable();
+        let count = paths.len();
+        lines.push(format!(
+            "saved {count} image{} · {} · {}",
+            if count == 1 { "" } else { "s" },
+            result["model"].as_str().unwrap_or("?"),
+            describe_cost(&result["cost"])
+        ));
+        lines.extend(paths.iter().map(|p| p.to_string()));
+        if let Some(error) = result.get("error").filter(|e| !e.is_null()) {
+            lines.push(format!("error ({}): {}", error["kind"].as_str().unwrap_or("other"), text(&error["message"])));
+        }
+        for unsaved in result["unsaved"].as_array().into_iter().flatten() {
+            let url = unsaved["url"].as_str().map_or_else(|| "(base64)".to_string(), clean);
+            lines.push(format!("not saved, paid for: {url}: {}", text(&unsaved["message"])));
+        }
+        if outcome != Outcome::Success
+            && let Some(run) = result["run"].as_str()
+        {
+            lines.push(format!("the journal has it as run {run}: `wan resume {run}` fetches what was paid for"));
+        }
+        links.extend(paths.iter().filter_map(|path| link(Path::new(path))));
+    }
+    let mut content = vec![ContentBlock::text(lines.join("\n"))];
+    content.extend(links);
+    let mut result = match outcome {
+        Outcome::Success => CallToolResult::success(content),
+        Outcome::Failed(_) => CallToolResult::error(content),
+    };
+    result.structured_content = Some(structured);
+    result
+}
+
+/// A failure before or instead of a run: the CLI's message and kind, and its hint.
+pub fn of_error(error: &Error) -> CallToolResult {
+    let mut text = format!("error ({}): {error}", error.kind.name());
+    if let Some(hint) = &error.hint {
+        text.push_str(&format!("\nhint: {}", clean(hint)));
+    }
+    let mut result = CallToolResult::error(vec![ContentBlock::text(text)]);
+    result.structured_content = Some(json!({
+        "error": error_json(error),
+        "hint": error.hint.as_deref().map(clean),
+    }));
+    result
+}
+
+/// A plain answer (`list_models`, `balance`): its text, and its fields as structured content.
+pub fn of_value(text: String, value: Value) -> CallToolResult {
+    let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
+    result.structured_content = Some(value);
+    result
+}
+
+fn images(result: &Value) -> impl Iterator<Item = &Value> {
+    result["images"].as_array().into_iter().flatten()
+}
+
+fn text(value: &Value) -> &str {
+    value.as_str().unwrap_or("")
+}
+
+/// `2 × $0.030 = $0.060`, or what is known of it.
+fn describe_cost(cost: &Value) -> String {
+    let usd = |v: &Value| v.as_f64().map(|x| cost::format_usd((x * 1_000_000.0).round() as cost::Micros));
+    let count = cost["count"].as_u64().unwrap_or(0);
+    match (usd(&cost["per_image"]), usd(&cost["total"])) {
+        (_, _) if count == 0 => "nothing billed".to_string(),
+        (Some(each), Some(total)) => format!("{count} × {each} = {total}"),
+        (None, Some(total)) => format!("{count} billed, {total}"),
+        (_, None) => format!("{count} billed, cost unknown"),
+    }
+}
+
+/// A `resource_link` to a saved file: its `file://` URI, name, MIME type (from its first
+/// bytes, as `wan` names files) and size.
+fn link(path: &Path) -> Option<ContentBlock> {
+    let uri = Url::from_file_path(path).ok()?;
+    let name = path.file_name()?.to_string_lossy().into_owned();
+    let mut resource = Resource::new(uri.to_string(), name);
+    let mut head = [0u8; 64];
+    if let Ok(mut file) = std::fs::File::open(path) {
+        let read = file.read(&mut head).unwrap_or(0);
+        if let Some(format) = ImageFormat::sniff(&head[..read]) {
+            resource = resource.with_mime_type(format.mime());
+        }
+        if let Ok(meta) = file.metadata() {
+            resource = resource.with_size(meta.len());
+        }
+    }
+    Some(ContentBlock::resource_link(resource))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+
+    #[test]
+    fn costs_are_described_from_the_json_fields() {
+        assert_eq!(describe_cost(&json!({"per_image": 0.03, "count": 2, "total": 0.06})), "2 × $0.030 = $0.060");
+        assert_eq!(describe_cost(&json!({"per_image": null, "count": 1, "total": null})), "1 billed, cost unknown");
+        assert_eq!(describe_cost(&json!({"per_image": 0.03, "count": 0, "total": 0.0})), "nothing billed");
+    }
+
+    #[test]
+    fn an_error_keeps_the_cli_message_kind_and_hint() {
+        let error = Error::new(Kind::Usage, "this run would cost $0.600").with_hint("ask for fewer");
+        let result = of_error(&error);
+        assert_eq!(result.is_error, Some(true));
+        let structured = result.structured_content.unwrap();
+        assert_eq!(structured["error"]["kind"], "usage");
+        assert_eq!(structured["error"]["message"], "this run would cost $0.600");
+        assert_eq!(structured["hint"], "ask for fewer");
+        assert!(result.content[0].as_text().unwrap().text.starts_with("error (usage): this run would cost"));
+    }
+}
