@@ -42,6 +42,7 @@ mod settings;
 mod spend;
 mod suggest;
 mod ui;
+mod video;
 mod when;
 
 use std::process::ExitCode;
@@ -81,6 +82,10 @@ fn dispatch(cli: Cli) -> Result<Outcome, Error> {
         Command::Cost(args) => return spend::print(&env, &args),
         Command::Info { files, json } => return info::print(&env, &files, json),
         Command::Balance { json, base_url } => return balance::print(&env, base_url, json),
+        Command::Video { command } => {
+            interrupt::install();
+            return video::run(command, &env, stdin);
+        }
     };
     if settings.dry_run {
         return dry_run::print(&settings);
