@@ -20,6 +20,7 @@ use super::draw::{self, mix};
 use super::faults::{ApiFault, Faults};
 use super::multipart;
 use super::store::{Lookup, Store};
+use super::video::{self, Videos};
 
 /// The Wan models the emulator serves; any other is `model_not_found`, as for a
 /// workspace not provisioned for it.
@@ -47,12 +48,14 @@ pub struct Config {
     /// When set, any other bearer key is refused.
     pub api_key: Option<String>,
     pub faults: Faults,
+    pub video: video::VideoConfig,
 }
 
 #[derive(Debug)]
 pub struct State {
     config: Config,
     store: Store,
+    videos: Videos,
     /// Numbers requests in arrival order, for request ids and seeded faults.
     seq: AtomicU64,
     /// (minute, requests in it), for the rate-limit headers.
@@ -101,13 +104,14 @@ impl Reply {
     }
 }
 
-fn now_secs() -> u64 {
+pub fn now_secs() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 impl State {
     pub fn new(config: Config, url_ttl: Duration) -> Self {
-        Self { config, store: Store::new(url_ttl), seq: AtomicU64::new(0), window: Mutex::new((0, 0)) }
+        let videos = Videos::new(config.video.clone(), url_ttl);
+        Self { config, store: Store::new(url_ttl), videos, seq: AtomicU64::new(0), window: Mutex::new((0, 0)) }
     }
 
     /// Answers one request, logging one line; `Err` drops the connection.
@@ -122,7 +126,12 @@ impl State {
         };
         let reply = match (&method, path.as_str()) {
             (&Method::GET, p) if p.starts_with("/images/") => self.download(p, seq),
-            (&Method::POST, "/v1/chat/completions" | "/v1/images/generations" | "/v1/images/edits") => {
+            (&Method::GET, p) if p.starts_with("/videos/") => self.serve(self.videos.clip(p), "video/quicktime", seq),
+            (m, p)
+                if video::is_api(m, p)
+                    || matches!(p, "/v1/chat/completions" | "/v1/images/generations" | "/v1/images/edits")
+                        && m == Method::POST =>
+            {
                 match self.api(request, seq, &request_id, &origin).await {
                     Ok(reply) => reply,
                     Err(Dropped) => {
@@ -167,14 +176,20 @@ impl State {
 
     fn download(&self, path: &str, seq: u64) -> Reply {
         let id = path.rsplit('/').next().unwrap_or_default().trim_end_matches(".png");
-        match self.store.get(id) {
+        self.serve(self.store.get(id), "image/png", seq)
+    }
+
+    /// A file the emulator made, at its own link: whole, or with the download faults, or
+    /// answered as an expired (403) or unknown (404) link is.
+    fn serve(&self, found: Lookup, content_type: &'static str, seq: u64) -> Reply {
+        match found {
             Lookup::Found(png) => {
                 let faults = &self.config.faults;
                 let cut = faults.cut_download(seq);
                 Reply {
                     status: StatusCode::OK,
                     body: Paced::download(png, faults.download_latency, faults.slow_downloads, cut),
-                    content_type: "image/png",
+                    content_type,
                     extra: Vec::new(),
                     note: if cut { "fault: download cut short".into() } else { String::new() },
                 }
@@ -196,6 +211,8 @@ impl State {
 
     async fn api(&self, request: Request<Incoming>, seq: u64, id: &str, origin: &str) -> Result<Reply, Dropped> {
         let path = request.uri().path().to_string();
+        let method = request.method().clone();
+        let dashscope_async = request.headers().get("x-dashscope-async").is_some_and(|v| v.as_bytes() == b"enable");
         let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(String::from);
         let bearer = request
             .headers()
@@ -263,6 +280,30 @@ impl State {
                 return Ok(reply);
             }
             ApiFault::None => {}
+        }
+        if video::is_api(&method, &path) {
+            let call = video::Call {
+                method: &method,
+                path: &path,
+                body: &body,
+                key: bearer.as_deref().unwrap_or_default(),
+                dashscope_async,
+                request_id: id,
+                origin,
+            };
+            return Ok(match self.videos.answer(call).await {
+                video::Answer::NotFound => {
+                    Reply::text(StatusCode::NOT_FOUND, "text/plain; charset=utf-8", "404 page not found")
+                }
+                video::Answer::Json { status, body, retry_after, note } => {
+                    let mut reply = Reply::json(status, &body);
+                    reply.note = note;
+                    if let Some(secs) = retry_after {
+                        reply.extra.push(("retry-after", secs.to_string()));
+                    }
+                    reply
+                }
+            });
         }
         let job = match path.as_str() {
             "/v1/chat/completions" => self.chat_job(&body, id),
