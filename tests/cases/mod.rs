@@ -15,3 +15,4 @@ mod reliability;
 mod routes;
 mod safety;
 mod scripting;
+mod video;
