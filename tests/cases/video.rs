@@ -238,8 +238,12 @@ fn a_task_is_followed_and_its_clip_saved_the_moment_it_is_ready() {
     assert_eq!(row["cost"]["total"], 1.836);
     let history = sb.wan().env("WAN_STATE_DIR", sb.path("state")).args(["history", "--json"]).output().unwrap();
     let run: Value = serde_json::from_str(stdout_of(&history).lines().next().unwrap()).unwrap();
-    assert_eq!((run["command"].as_str(), run["state"].as_str(), run["saved"].as_u64()), (Some("video"), Some("done"), Some(1)));
-    let info = sb.wan().env("WAN_STATE_DIR", sb.path("state")).args(["info", "out/a-fox-runs-001.mov"]).output().unwrap();
+    assert_eq!(
+        (run["command"].as_str(), run["state"].as_str(), run["saved"].as_u64()),
+        (Some("video"), Some("done"), Some(1))
+    );
+    let info =
+        sb.wan().env("WAN_STATE_DIR", sb.path("state")).args(["info", "out/a-fox-runs-001.mov"]).output().unwrap();
     assert!(stdout_of(&info).contains("A fox runs!"), "{}", stdout_of(&info));
 }
 
@@ -276,7 +280,10 @@ fn a_failed_or_cancelled_task_is_exit_4_with_the_services_code_and_message() {
         let out = video(&sb, &["create", "a fox", "--json"]);
         assert_eq!(out.status.code(), Some(4), "{status}");
         let stderr = stderr_of(&out);
-        assert!(stderr.contains(&format!("video task video_task_5 {said}: InvalidParameter: Field required: input.media")), "{stderr}");
+        assert!(
+            stderr.contains(&format!("video task video_task_5 {said}: InvalidParameter: Field required: input.media")),
+            "{stderr}"
+        );
         let line: Value = serde_json::from_str(stdout_of(&out).trim()).unwrap();
         assert_eq!((line["state"].as_str(), line["error"]["kind"].as_str()), (Some(status), Some("rejected")));
     }
@@ -445,7 +452,10 @@ fn bytes_that_are_no_video_are_not_saved() {
 fn status_looks_once_wait_takes_a_task_up_and_list_shows_the_journal() {
     let mut sb = Sandbox::new();
     let url = sb.url("/clips/s.mov");
-    sb.server.mock("GET", "/v1/video/generations/video_task_s").with_body(done("video_task_s", &url).to_string()).create();
+    sb.server
+        .mock("GET", "/v1/video/generations/video_task_s")
+        .with_body(done("video_task_s", &url).to_string())
+        .create();
     let clip = clip_at(&mut sb, "/clips/s.mov", &mov(6)).expect(1);
     let status = video(&sb, &["status", "video_task_s"]);
     assert_eq!(status.status.code(), Some(0), "{}", stderr_of(&status));
@@ -512,9 +522,8 @@ fn killed_while_waiting(sb: &Sandbox, emulator: &Emulator, prompt: &str) {
 fn resume_and_wait_pick_a_task_up_after_a_kill_9() {
     let emulator = Emulator::start(&["--video-ms", "3000", "--video-size", "32x18"]);
     let sb = Sandbox::new();
-    let creates = || {
-        emulator.requests_to("/v1/video/generations", 0).iter().filter(|line| line.starts_with("POST")).count()
-    };
+    let creates =
+        || emulator.requests_to("/v1/video/generations", 0).iter().filter(|line| line.starts_with("POST")).count();
     killed_while_waiting(&sb, &emulator, "first fox");
     let resumed = sb
         .wan()
