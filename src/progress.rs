@@ -49,7 +49,7 @@ impl Progress {
     pub fn video(&self, label: String) -> VideoLine {
         let bar = self.multi.add(ProgressBar::new_spinner());
         bar.set_style(style("{spinner:.cyan} {msg} · waited {elapsed}"));
-        bar.set_message(format!("{label} · sending"));
+        bar.set_message(format!("{label} · looking"));
         bar.enable_steady_tick(TICK);
         VideoLine { bar: Some(bar), label }
     }

@@ -76,14 +76,29 @@ pub fn wait(args: WaitArgs, env: &Env) -> Result<Outcome, Error> {
         handles.into_iter().filter_map(|h| h.join().ok()).collect()
     });
     ended.extend(followed);
-    let folder = match (&follow.out, follow.out_given) {
-        (Some(_), true) => OutputDir::new(follow.out.clone()).describe(),
-        _ => "their folders".to_string(),
-    };
+    let folder = folder_of(&ended);
     if ended.iter().any(|e| e.state == "saved") {
         ui.summary(&report::summary(&ended, &folder));
     }
     Ok(report::outcome(&ended))
+}
+
+/// The one folder the saved videos are in, as printed (`out/`, `./`), or "their folders".
+fn folder_of(ended: &[Ended]) -> String {
+    let mut folders: Vec<String> = ended
+        .iter()
+        .filter_map(|e| e.path.as_ref())
+        .map(|path| match path.parent().map(|p| p.display().to_string()) {
+            Some(dir) if !dir.is_empty() => format!("{}/", dir.trim_end_matches('/')),
+            _ => "./".to_string(),
+        })
+        .collect();
+    folders.sort();
+    folders.dedup();
+    match folders.as_slice() {
+        [one] => one.clone(),
+        _ => "their folders".to_string(),
+    }
 }
 
 enum TakenUp {

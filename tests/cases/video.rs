@@ -483,6 +483,7 @@ fn status_looks_once_wait_takes_a_task_up_and_list_shows_the_journal() {
     let waited = video(&sb, &["wait", "video_task_s", "-o", "clips"]);
     assert_eq!(waited.status.code(), Some(0), "{}", stderr_of(&waited));
     assert_eq!(stdout_of(&waited), "clips/video-001.mov\n");
+    assert!(stderr_of(&waited).contains("saved 1 video to clips/"), "{}", stderr_of(&waited));
     let again = video(&sb, &["wait", "video_task_s"]);
     assert_eq!(again.status.code(), Some(0), "{}", stderr_of(&again));
     assert!(stderr_of(&again).contains("was saved before"), "{}", stderr_of(&again));
@@ -624,6 +625,21 @@ fn end_to_end_against_the_emulator() {
     let waited = run(&["wait", id, "--poll", "2"]);
     assert_eq!(waited.status.code(), Some(4), "{}", stderr_of(&waited));
     assert!(stderr_of(&waited).contains("InvalidParameter: Field required: input.media"), "{}", stderr_of(&waited));
+
+    // a clip's link expires --url-ttl seconds after the task completed
+    let short_lived = Emulator::start(&["--video-ms", "200", "--video-size", "32x18", "--url-ttl", "1"]);
+    let with = |args: &[&str]| {
+        sb.wan().env("AISA_BASE_URL", &short_lived.base).arg("video").args(args).arg("--no-journal").output().unwrap()
+    };
+    let id = stdout_of(&with(&["create", "brief fox", "--no-wait"])).trim().to_string();
+    std::thread::sleep(Duration::from_millis(300));
+    let looked = sb.wan().env("AISA_BASE_URL", &short_lived.base).args(["video", "status", &id]).output().unwrap();
+    let url = stdout_of(&looked).split_whitespace().last().unwrap().to_string();
+    assert!(url.contains("/videos/"), "{}", stdout_of(&looked));
+    std::thread::sleep(Duration::from_millis(1100));
+    let late = with(&["wait", &id, "-o", "late"]);
+    assert_eq!(late.status.code(), Some(7), "{}", stderr_of(&late));
+    assert!(stderr_of(&late).contains(&format!("the link was: {url}")), "{}", stderr_of(&late));
 
     // the DashScope route, as the April service had it alone
     let april = Emulator::start(&["--video-ms", "300", "--video-size", "32x18", "--no-video-gateway"]);
