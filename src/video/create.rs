@@ -58,6 +58,13 @@ pub fn run(args: CreateArgs, env: &Env, stdin: &mut dyn Read) -> Result<Outcome,
                 });
             }
             end_run("partial");
+            if follow.json {
+                // A script reading `--json` still gets its one line, with no task in it.
+                let line = json!({"id": null, "model": settings.model, "state": "not created", "path": null,
+                                  "url": null, "cost": {"total": null, "currency": "USD", "source": "unknown"},
+                                  "error": crate::report::error_json(&error)});
+                Stdout::default().line(&line.to_string())?;
+            }
             return Err(error);
         }
     };

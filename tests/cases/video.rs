@@ -316,9 +316,11 @@ fn a_create_is_never_sent_again_after_a_5xx_a_drop_or_a_timeout() {
         .with_body(r#"{"error":{"code":"upstream_unavailable","message":"busy"}}"#)
         .expect(1)
         .create();
-    let out = video(&sb, &["create", "a fox", "--retries", "3"]);
+    let out = video(&sb, &["create", "a fox", "--retries", "3", "--json"]);
     assert_eq!(out.status.code(), Some(6), "{}", stderr_of(&out));
     assert!(stderr_of(&out).contains("a task may have been created and billed"), "{}", stderr_of(&out));
+    let line: Value = serde_json::from_str(stdout_of(&out).trim()).unwrap();
+    assert_eq!((line["id"].clone(), line["error"]["kind"].as_str()), (Value::Null, Some("service")));
     failed.assert();
 
     for fault in [Fault::Drop, Fault::Silence(Duration::from_secs(5))] {
