@@ -33,6 +33,7 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('cost', 'cost', [CompletionResultType]::ParameterValue, 'What was spent, from the journal (this machine''s runs only)')
             [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'Where an image came from: its provenance chunk and the journal''s record')
             [CompletionResult]::new('balance', 'balance', [CompletionResultType]::ParameterValue, 'The account''s balance, from the service')
+            [CompletionResult]::new('video', 'video', [CompletionResultType]::ParameterValue, 'Make videos through the service''s asynchronous tasks: create, wait, status, list')
             [CompletionResult]::new('emulator', 'emulator', [CompletionResultType]::ParameterValue, 'Run a local, offline stand-in for the AIsa endpoint, with fault injection')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show where the config file is, or the settings in force and where each came from')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the set-up, one line per check: config, key, service, folders')
@@ -177,6 +178,118 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'wan;video' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Start a video task (text or image to video), wait for it and save the clip')
+            [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Follow tasks to the end and save their videos')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'One look at tasks: their state, progress and clip URL; nothing is saved (exit 0 whatever the state)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'The video tasks this machine started, newest first, with their last known state')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'wan;video;create' {
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'The first frame: an image file (sent as a data URI) or an http(s) URL')
+            [CompletionResult]::new('--last-frame', '--last-frame', [CompletionResultType]::ParameterName, 'The last frame: an image file or an http(s) URL')
+            [CompletionResult]::new('--media', '--media', [CompletionResultType]::ParameterName, 'Another media item, repeatable: TYPE is first_frame, last_frame, driving_audio or first_clip, REF a file (sent as a data URI) or an http(s) URL')
+            [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'The model [default: wan2.7-t2v, or wan2.7-i2v when a first frame is given]')
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'The model [default: wan2.7-t2v, or wan2.7-i2v when a first frame is given]')
+            [CompletionResult]::new('--resolution', '--resolution', [CompletionResultType]::ParameterName, 'The resolution [default: 720P]')
+            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'The clip''s length in seconds [default: 5]')
+            [CompletionResult]::new('--param', '--param', [CompletionResultType]::ParameterName, 'Another field for the body''s `parameters` (Seedance: the body itself); VALUE is JSON where it parses, else a string')
+            [CompletionResult]::new('--max-cost', '--max-cost', [CompletionResultType]::ParameterName, 'Refuse to send anything if the video could cost more than this many US dollars (video prices are not in wan''s catalogue, so this refuses unless the catalogue has one)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Folder for the video, created if missing [default: the current folder]')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Folder for the video, created if missing [default: the current folder]')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'File name stem, instead of one made from the prompt')
+            [CompletionResult]::new('--poll', '--poll', [CompletionResultType]::ParameterName, 'Seconds between looks at the task, at least 2 (a little jitter is added)')
+            [CompletionResult]::new('--wait-timeout', '--wait-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the task to end; then exit 8 (the task goes on at the service)')
+            [CompletionResult]::new('--download-timeout', '--download-timeout', [CompletionResultType]::ParameterName, 'Seconds one download of the video may take [default: 600]')
+            [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'The API base URL [env: AISA_BASE_URL] [default: https://api.aisa.one/v1]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for one API answer [default: 300]')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries of a create that never connected or met the cap of tasks per key (429); never of one that may have been carried out [default: 2]')
+            [CompletionResult]::new('--no-wait', '--no-wait', [CompletionResultType]::ParameterName, 'Print the task id on standard output and exit at once; `wan video wait ID` saves the clip later')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the request body and what it would cost; send nothing; no key needed')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object per task on standard output instead of paths')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress or summary line; errors and warnings still print')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress or summary line; errors and warnings still print')
+            [CompletionResult]::new('--no-journal', '--no-journal', [CompletionResultType]::ParameterName, 'Keep no record in the journal (also WAN_JOURNAL=off); the task cannot be picked up by id then')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print each request and answer (method, URL, status, request id, timings)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print each request and answer (method, URL, status, request id, timings)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'wan;video;wait' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Folder for the video, created if missing [default: the current folder]')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Folder for the video, created if missing [default: the current folder]')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'File name stem, instead of one made from the prompt')
+            [CompletionResult]::new('--poll', '--poll', [CompletionResultType]::ParameterName, 'Seconds between looks at the task, at least 2 (a little jitter is added)')
+            [CompletionResult]::new('--wait-timeout', '--wait-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the task to end; then exit 8 (the task goes on at the service)')
+            [CompletionResult]::new('--download-timeout', '--download-timeout', [CompletionResultType]::ParameterName, 'Seconds one download of the video may take [default: 600]')
+            [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'The API base URL [env: AISA_BASE_URL] [default: https://api.aisa.one/v1]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for one API answer [default: 300]')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries of a create that never connected or met the cap of tasks per key (429); never of one that may have been carried out [default: 2]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object per task on standard output instead of paths')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress or summary line; errors and warnings still print')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress or summary line; errors and warnings still print')
+            [CompletionResult]::new('--no-journal', '--no-journal', [CompletionResultType]::ParameterName, 'Keep no record in the journal (also WAN_JOURNAL=off); the task cannot be picked up by id then')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print each request and answer (method, URL, status, request id, timings)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print each request and answer (method, URL, status, request id, timings)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'wan;video;status' {
+            [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'The API base URL [env: AISA_BASE_URL] [default: https://api.aisa.one/v1]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for one API answer [default: 300]')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries of a create that never connected or met the cap of tasks per key (429); never of one that may have been carried out [default: 2]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object per task instead of a line')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print each request and answer (method, URL, status, request id, timings)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print each request and answer (method, URL, status, request id, timings)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'wan;video;list' {
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'How many tasks at most')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object per task instead of a table')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'wan;video;help' {
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Start a video task (text or image to video), wait for it and save the clip')
+            [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Follow tasks to the end and save their videos')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'One look at tasks: their state, progress and clip URL; nothing is saved (exit 0 whatever the state)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'The video tasks this machine started, newest first, with their last known state')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'wan;video;help;create' {
+            break
+        }
+        'wan;video;help;wait' {
+            break
+        }
+        'wan;video;help;status' {
+            break
+        }
+        'wan;video;help;list' {
+            break
+        }
+        'wan;video;help;help' {
+            break
+        }
         'wan;emulator' {
             [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Address to listen on')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Port to listen on; 0 picks a free one')
@@ -194,9 +307,13 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('--cut-downloads', '--cut-downloads', [CompletionResultType]::ParameterName, 'Share of image downloads cut short halfway (0 to 1)')
             [CompletionResult]::new('--slow-downloads', '--slow-downloads', [CompletionResultType]::ParameterName, 'Download speed in bytes per second (0: as fast as possible)')
             [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed for the faults: the same seed and order of requests give the same faults')
+            [CompletionResult]::new('--video-ms', '--video-ms', [CompletionResultType]::ParameterName, 'Milliseconds a video task takes: queued, then in progress, then completed')
+            [CompletionResult]::new('--video-fail', '--video-fail', [CompletionResultType]::ParameterName, 'Share of video tasks that fail at the end (0 to 1)')
+            [CompletionResult]::new('--video-size', '--video-size', [CompletionResultType]::ParameterName, 'Size of the clips drawn (small: the frames are encoded as the task completes)')
             [CompletionResult]::new('--moved-to-images', '--moved-to-images', [CompletionResultType]::ParameterName, 'Play the service after 2026-07-28: Wan on /v1/images/*, chat answers model_route_not_supported')
             [CompletionResult]::new('--base64', '--base64', [CompletionResultType]::ParameterName, 'Answer the Wan models with base64 images instead of URLs (the others answer in their own form: Seedream URLs, gpt-image and Gemini base64)')
             [CompletionResult]::new('--noise', '--noise', [CompletionResultType]::ParameterName, 'Scramble every pixel, so images hardly compress (large answers, for size tests)')
+            [CompletionResult]::new('--no-video-gateway', '--no-video-gateway', [CompletionResultType]::ParameterName, 'Answer /v1/video/generations with a plain 404, as the April service did: only the DashScope task route serves video')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -283,6 +400,7 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('cost', 'cost', [CompletionResultType]::ParameterValue, 'What was spent, from the journal (this machine''s runs only)')
             [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'Where an image came from: its provenance chunk and the journal''s record')
             [CompletionResult]::new('balance', 'balance', [CompletionResultType]::ParameterValue, 'The account''s balance, from the service')
+            [CompletionResult]::new('video', 'video', [CompletionResultType]::ParameterValue, 'Make videos through the service''s asynchronous tasks: create, wait, status, list')
             [CompletionResult]::new('emulator', 'emulator', [CompletionResultType]::ParameterValue, 'Run a local, offline stand-in for the AIsa endpoint, with fault injection')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show where the config file is, or the settings in force and where each came from')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the set-up, one line per check: config, key, service, folders')
@@ -314,6 +432,25 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             break
         }
         'wan;help;balance' {
+            break
+        }
+        'wan;help;video' {
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Start a video task (text or image to video), wait for it and save the clip')
+            [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Follow tasks to the end and save their videos')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'One look at tasks: their state, progress and clip URL; nothing is saved (exit 0 whatever the state)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'The video tasks this machine started, newest first, with their last known state')
+            break
+        }
+        'wan;help;video;create' {
+            break
+        }
+        'wan;help;video;wait' {
+            break
+        }
+        'wan;help;video;status' {
+            break
+        }
+        'wan;help;video;list' {
             break
         }
         'wan;help;emulator' {

@@ -30,6 +30,7 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand cost 'What was spent, from the journal (this machine''s runs only)'
             cand info 'Where an image came from: its provenance chunk and the journal''s record'
             cand balance 'The account''s balance, from the service'
+            cand video 'Make videos through the service''s asynchronous tasks: create, wait, status, list'
             cand emulator 'Run a local, offline stand-in for the AIsa endpoint, with fault injection'
             cand config 'Show where the config file is, or the settings in force and where each came from'
             cand doctor 'Check the set-up, one line per check: config, key, service, folders'
@@ -165,6 +166,107 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'wan;video'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand create 'Start a video task (text or image to video), wait for it and save the clip'
+            cand wait 'Follow tasks to the end and save their videos'
+            cand status 'One look at tasks: their state, progress and clip URL; nothing is saved (exit 0 whatever the state)'
+            cand list 'The video tasks this machine started, newest first, with their last known state'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'wan;video;create'= {
+            cand --image 'The first frame: an image file (sent as a data URI) or an http(s) URL'
+            cand --last-frame 'The last frame: an image file or an http(s) URL'
+            cand --media 'Another media item, repeatable: TYPE is first_frame, last_frame, driving_audio or first_clip, REF a file (sent as a data URI) or an http(s) URL'
+            cand -m 'The model [default: wan2.7-t2v, or wan2.7-i2v when a first frame is given]'
+            cand --model 'The model [default: wan2.7-t2v, or wan2.7-i2v when a first frame is given]'
+            cand --resolution 'The resolution [default: 720P]'
+            cand --duration 'The clip''s length in seconds [default: 5]'
+            cand --param 'Another field for the body''s `parameters` (Seedance: the body itself); VALUE is JSON where it parses, else a string'
+            cand --max-cost 'Refuse to send anything if the video could cost more than this many US dollars (video prices are not in wan''s catalogue, so this refuses unless the catalogue has one)'
+            cand -o 'Folder for the video, created if missing [default: the current folder]'
+            cand --out 'Folder for the video, created if missing [default: the current folder]'
+            cand --name 'File name stem, instead of one made from the prompt'
+            cand --poll 'Seconds between looks at the task, at least 2 (a little jitter is added)'
+            cand --wait-timeout 'Seconds to wait for the task to end; then exit 8 (the task goes on at the service)'
+            cand --download-timeout 'Seconds one download of the video may take [default: 600]'
+            cand --base-url 'The API base URL [env: AISA_BASE_URL] [default: https://api.aisa.one/v1]'
+            cand --timeout 'Seconds to wait for one API answer [default: 300]'
+            cand --retries 'Retries of a create that never connected or met the cap of tasks per key (429); never of one that may have been carried out [default: 2]'
+            cand --no-wait 'Print the task id on standard output and exit at once; `wan video wait ID` saves the clip later'
+            cand --dry-run 'Print the request body and what it would cost; send nothing; no key needed'
+            cand --json 'Print one JSON object per task on standard output instead of paths'
+            cand -q 'No progress or summary line; errors and warnings still print'
+            cand --quiet 'No progress or summary line; errors and warnings still print'
+            cand --no-journal 'Keep no record in the journal (also WAN_JOURNAL=off); the task cannot be picked up by id then'
+            cand -v 'Print each request and answer (method, URL, status, request id, timings)'
+            cand --verbose 'Print each request and answer (method, URL, status, request id, timings)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wan;video;wait'= {
+            cand -o 'Folder for the video, created if missing [default: the current folder]'
+            cand --out 'Folder for the video, created if missing [default: the current folder]'
+            cand --name 'File name stem, instead of one made from the prompt'
+            cand --poll 'Seconds between looks at the task, at least 2 (a little jitter is added)'
+            cand --wait-timeout 'Seconds to wait for the task to end; then exit 8 (the task goes on at the service)'
+            cand --download-timeout 'Seconds one download of the video may take [default: 600]'
+            cand --base-url 'The API base URL [env: AISA_BASE_URL] [default: https://api.aisa.one/v1]'
+            cand --timeout 'Seconds to wait for one API answer [default: 300]'
+            cand --retries 'Retries of a create that never connected or met the cap of tasks per key (429); never of one that may have been carried out [default: 2]'
+            cand --json 'Print one JSON object per task on standard output instead of paths'
+            cand -q 'No progress or summary line; errors and warnings still print'
+            cand --quiet 'No progress or summary line; errors and warnings still print'
+            cand --no-journal 'Keep no record in the journal (also WAN_JOURNAL=off); the task cannot be picked up by id then'
+            cand -v 'Print each request and answer (method, URL, status, request id, timings)'
+            cand --verbose 'Print each request and answer (method, URL, status, request id, timings)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wan;video;status'= {
+            cand --base-url 'The API base URL [env: AISA_BASE_URL] [default: https://api.aisa.one/v1]'
+            cand --timeout 'Seconds to wait for one API answer [default: 300]'
+            cand --retries 'Retries of a create that never connected or met the cap of tasks per key (429); never of one that may have been carried out [default: 2]'
+            cand --json 'Print one JSON object per task instead of a line'
+            cand -v 'Print each request and answer (method, URL, status, request id, timings)'
+            cand --verbose 'Print each request and answer (method, URL, status, request id, timings)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wan;video;list'= {
+            cand --limit 'How many tasks at most'
+            cand --json 'Print one JSON object per task instead of a table'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wan;video;help'= {
+            cand create 'Start a video task (text or image to video), wait for it and save the clip'
+            cand wait 'Follow tasks to the end and save their videos'
+            cand status 'One look at tasks: their state, progress and clip URL; nothing is saved (exit 0 whatever the state)'
+            cand list 'The video tasks this machine started, newest first, with their last known state'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'wan;video;help;create'= {
+        }
+        &'wan;video;help;wait'= {
+        }
+        &'wan;video;help;status'= {
+        }
+        &'wan;video;help;list'= {
+        }
+        &'wan;video;help;help'= {
+        }
         &'wan;emulator'= {
             cand --host 'Address to listen on'
             cand -p 'Port to listen on; 0 picks a free one'
@@ -182,9 +284,13 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand --cut-downloads 'Share of image downloads cut short halfway (0 to 1)'
             cand --slow-downloads 'Download speed in bytes per second (0: as fast as possible)'
             cand --seed 'Seed for the faults: the same seed and order of requests give the same faults'
+            cand --video-ms 'Milliseconds a video task takes: queued, then in progress, then completed'
+            cand --video-fail 'Share of video tasks that fail at the end (0 to 1)'
+            cand --video-size 'Size of the clips drawn (small: the frames are encoded as the task completes)'
             cand --moved-to-images 'Play the service after 2026-07-28: Wan on /v1/images/*, chat answers model_route_not_supported'
             cand --base64 'Answer the Wan models with base64 images instead of URLs (the others answer in their own form: Seedream URLs, gpt-image and Gemini base64)'
             cand --noise 'Scramble every pixel, so images hardly compress (large answers, for size tests)'
+            cand --no-video-gateway 'Answer /v1/video/generations with a plain 404, as the April service did: only the DashScope task route serves video'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -259,6 +365,7 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand cost 'What was spent, from the journal (this machine''s runs only)'
             cand info 'Where an image came from: its provenance chunk and the journal''s record'
             cand balance 'The account''s balance, from the service'
+            cand video 'Make videos through the service''s asynchronous tasks: create, wait, status, list'
             cand emulator 'Run a local, offline stand-in for the AIsa endpoint, with fault injection'
             cand config 'Show where the config file is, or the settings in force and where each came from'
             cand doctor 'Check the set-up, one line per check: config, key, service, folders'
@@ -282,6 +389,20 @@ set edit:completion:arg-completer[wan] = {|@words|
         &'wan;help;info'= {
         }
         &'wan;help;balance'= {
+        }
+        &'wan;help;video'= {
+            cand create 'Start a video task (text or image to video), wait for it and save the clip'
+            cand wait 'Follow tasks to the end and save their videos'
+            cand status 'One look at tasks: their state, progress and clip URL; nothing is saved (exit 0 whatever the state)'
+            cand list 'The video tasks this machine started, newest first, with their last known state'
+        }
+        &'wan;help;video;create'= {
+        }
+        &'wan;help;video;wait'= {
+        }
+        &'wan;help;video;status'= {
+        }
+        &'wan;help;video;list'= {
         }
         &'wan;help;emulator'= {
         }

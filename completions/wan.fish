@@ -34,6 +34,7 @@ complete -c wan -n "__fish_wan_needs_command" -f -a "history" -d 'Past runs from
 complete -c wan -n "__fish_wan_needs_command" -f -a "cost" -d 'What was spent, from the journal (this machine\'s runs only)'
 complete -c wan -n "__fish_wan_needs_command" -f -a "info" -d 'Where an image came from: its provenance chunk and the journal\'s record'
 complete -c wan -n "__fish_wan_needs_command" -f -a "balance" -d 'The account\'s balance, from the service'
+complete -c wan -n "__fish_wan_needs_command" -f -a "video" -d 'Make videos through the service\'s asynchronous tasks: create, wait, status, list'
 complete -c wan -n "__fish_wan_needs_command" -f -a "emulator" -d 'Run a local, offline stand-in for the AIsa endpoint, with fault injection'
 complete -c wan -n "__fish_wan_needs_command" -f -a "config" -d 'Show where the config file is, or the settings in force and where each came from'
 complete -c wan -n "__fish_wan_needs_command" -f -a "doctor" -d 'Check the set-up, one line per check: config, key, service, folders'
@@ -151,6 +152,76 @@ complete -c wan -n "__fish_wan_using_subcommand balance" -l base-url -d 'The API
 complete -c wan -n "__fish_wan_using_subcommand balance" -l json -d 'Print a JSON object instead of text'
 complete -c wan -n "__fish_wan_using_subcommand balance" -s h -l help -d 'Print help'
 complete -c wan -n "__fish_wan_using_subcommand balance" -s V -l version -d 'Print version'
+complete -c wan -n "__fish_wan_using_subcommand video; and not __fish_seen_subcommand_from create wait status list help" -s h -l help -d 'Print help'
+complete -c wan -n "__fish_wan_using_subcommand video; and not __fish_seen_subcommand_from create wait status list help" -s V -l version -d 'Print version'
+complete -c wan -n "__fish_wan_using_subcommand video; and not __fish_seen_subcommand_from create wait status list help" -f -a "create" -d 'Start a video task (text or image to video), wait for it and save the clip'
+complete -c wan -n "__fish_wan_using_subcommand video; and not __fish_seen_subcommand_from create wait status list help" -f -a "wait" -d 'Follow tasks to the end and save their videos'
+complete -c wan -n "__fish_wan_using_subcommand video; and not __fish_seen_subcommand_from create wait status list help" -f -a "status" -d 'One look at tasks: their state, progress and clip URL; nothing is saved (exit 0 whatever the state)'
+complete -c wan -n "__fish_wan_using_subcommand video; and not __fish_seen_subcommand_from create wait status list help" -f -a "list" -d 'The video tasks this machine started, newest first, with their last known state'
+complete -c wan -n "__fish_wan_using_subcommand video; and not __fish_seen_subcommand_from create wait status list help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -l image -d 'The first frame: an image file (sent as a data URI) or an http(s) URL' -r
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -l last-frame -d 'The last frame: an image file or an http(s) URL' -r
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -l media -d 'Another media item, repeatable: TYPE is first_frame, last_frame, driving_audio or first_clip, REF a file (sent as a data URI) or an http(s) URL' -r
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -s m -l model -d 'The model [default: wan2.7-t2v, or wan2.7-i2v when a first frame is given]' -r -f -a "wan2.7-t2v\t''
+wan2.7-i2v\t''
+wan2.7-r2v\t''
+happyhorse-1.1-t2v\t''
+happyhorse-1.1-i2v\t''
+happyhorse-1.1-r2v\t''
+dreamina-seedance-2-0-260128\t''
+dreamina-seedance-2-0-fast-260128\t''
+dreamina-seedance-2-5\t''"
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -l resolution -d 'The resolution [default: 720P]' -r -f -a "720P\t''
+1080P\t''"
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -l duration -d 'The clip\'s length in seconds [default: 5]' -r
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -l param -d 'Another field for the body\'s `parameters` (Seedance: the body itself); VALUE is JSON where it parses, else a string' -r
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -l max-cost -d 'Refuse to send anything if the video could cost more than this many US dollars (video prices are not in wan\'s catalogue, so this refuses unless the catalogue has one)' -r
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -s o -l out -d 'Folder for the video, created if missing [default: the current folder]' -r -f -a "(__fish_complete_directories)"
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -l name -d 'File name stem, instead of one made from the prompt' -r
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -l poll -d 'Seconds between looks at the task, at least 2 (a little jitter is added)' -r
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -l wait-timeout -d 'Seconds to wait for the task to end; then exit 8 (the task goes on at the service)' -r
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -l download-timeout -d 'Seconds one download of the video may take [default: 600]' -r
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -l base-url -d 'The API base URL [env: AISA_BASE_URL] [default: https://api.aisa.one/v1]' -r
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -l timeout -d 'Seconds to wait for one API answer [default: 300]' -r
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -l retries -d 'Retries of a create that never connected or met the cap of tasks per key (429); never of one that may have been carried out [default: 2]' -r
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -l no-wait -d 'Print the task id on standard output and exit at once; `wan video wait ID` saves the clip later'
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -l dry-run -d 'Print the request body and what it would cost; send nothing; no key needed'
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -l json -d 'Print one JSON object per task on standard output instead of paths'
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -s q -l quiet -d 'No progress or summary line; errors and warnings still print'
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -l no-journal -d 'Keep no record in the journal (also WAN_JOURNAL=off); the task cannot be picked up by id then'
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Print each request and answer (method, URL, status, request id, timings)'
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -s o -l out -d 'Folder for the video, created if missing [default: the current folder]' -r -f -a "(__fish_complete_directories)"
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -l name -d 'File name stem, instead of one made from the prompt' -r
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -l poll -d 'Seconds between looks at the task, at least 2 (a little jitter is added)' -r
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -l wait-timeout -d 'Seconds to wait for the task to end; then exit 8 (the task goes on at the service)' -r
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -l download-timeout -d 'Seconds one download of the video may take [default: 600]' -r
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -l base-url -d 'The API base URL [env: AISA_BASE_URL] [default: https://api.aisa.one/v1]' -r
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -l timeout -d 'Seconds to wait for one API answer [default: 300]' -r
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -l retries -d 'Retries of a create that never connected or met the cap of tasks per key (429); never of one that may have been carried out [default: 2]' -r
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -l json -d 'Print one JSON object per task on standard output instead of paths'
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -s q -l quiet -d 'No progress or summary line; errors and warnings still print'
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -l no-journal -d 'Keep no record in the journal (also WAN_JOURNAL=off); the task cannot be picked up by id then'
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -s v -l verbose -d 'Print each request and answer (method, URL, status, request id, timings)'
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -s V -l version -d 'Print version'
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from status" -l base-url -d 'The API base URL [env: AISA_BASE_URL] [default: https://api.aisa.one/v1]' -r
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from status" -l timeout -d 'Seconds to wait for one API answer [default: 300]' -r
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from status" -l retries -d 'Retries of a create that never connected or met the cap of tasks per key (429); never of one that may have been carried out [default: 2]' -r
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from status" -l json -d 'Print one JSON object per task instead of a line'
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from status" -s v -l verbose -d 'Print each request and answer (method, URL, status, request id, timings)'
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from list" -l limit -d 'How many tasks at most' -r
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from list" -l json -d 'Print one JSON object per task instead of a table'
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from help" -f -a "create" -d 'Start a video task (text or image to video), wait for it and save the clip'
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from help" -f -a "wait" -d 'Follow tasks to the end and save their videos'
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from help" -f -a "status" -d 'One look at tasks: their state, progress and clip URL; nothing is saved (exit 0 whatever the state)'
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from help" -f -a "list" -d 'The video tasks this machine started, newest first, with their last known state'
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l host -d 'Address to listen on' -r
 complete -c wan -n "__fish_wan_using_subcommand emulator" -s p -l port -d 'Port to listen on; 0 picks a free one' -r
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l api-key -d 'Refuse any bearer key but this one (by default any key is taken; a missing one is a 401)' -r
@@ -166,9 +237,13 @@ complete -c wan -n "__fish_wan_using_subcommand emulator" -l drop -d 'Share of A
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l cut-downloads -d 'Share of image downloads cut short halfway (0 to 1)' -r
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l slow-downloads -d 'Download speed in bytes per second (0: as fast as possible)' -r
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l seed -d 'Seed for the faults: the same seed and order of requests give the same faults' -r
+complete -c wan -n "__fish_wan_using_subcommand emulator" -l video-ms -d 'Milliseconds a video task takes: queued, then in progress, then completed' -r
+complete -c wan -n "__fish_wan_using_subcommand emulator" -l video-fail -d 'Share of video tasks that fail at the end (0 to 1)' -r
+complete -c wan -n "__fish_wan_using_subcommand emulator" -l video-size -d 'Size of the clips drawn (small: the frames are encoded as the task completes)' -r
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l moved-to-images -d 'Play the service after 2026-07-28: Wan on /v1/images/*, chat answers model_route_not_supported'
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l base64 -d 'Answer the Wan models with base64 images instead of URLs (the others answer in their own form: Seedream URLs, gpt-image and Gemini base64)'
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l noise -d 'Scramble every pixel, so images hardly compress (large answers, for size tests)'
+complete -c wan -n "__fish_wan_using_subcommand emulator" -l no-video-gateway -d 'Answer /v1/video/generations with a plain 404, as the April service did: only the DashScope task route serves video'
 complete -c wan -n "__fish_wan_using_subcommand emulator" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wan -n "__fish_wan_using_subcommand emulator" -s V -l version -d 'Print version'
 complete -c wan -n "__fish_wan_using_subcommand config; and not __fish_seen_subcommand_from path show help" -s h -l help -d 'Print help'
@@ -194,20 +269,25 @@ complete -c wan -n "__fish_wan_using_subcommand skill" -s h -l help -d 'Print he
 complete -c wan -n "__fish_wan_using_subcommand skill" -s V -l version -d 'Print version'
 complete -c wan -n "__fish_wan_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c wan -n "__fish_wan_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator config doctor mcp skill completions help" -f -a "generate" -d 'Make images from a text prompt'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator config doctor mcp skill completions help" -f -a "edit" -d 'Make images from reference images and an instruction'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator config doctor mcp skill completions help" -f -a "models" -d 'List the models: their routes, prices, images per request, edit limits and size rules'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator config doctor mcp skill completions help" -f -a "resume" -d 'Finish what an interrupted or partial run left: fetch its paid images, send what was never sent'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator config doctor mcp skill completions help" -f -a "history" -d 'Past runs from the journal, newest first'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator config doctor mcp skill completions help" -f -a "cost" -d 'What was spent, from the journal (this machine\'s runs only)'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator config doctor mcp skill completions help" -f -a "info" -d 'Where an image came from: its provenance chunk and the journal\'s record'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator config doctor mcp skill completions help" -f -a "balance" -d 'The account\'s balance, from the service'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator config doctor mcp skill completions help" -f -a "emulator" -d 'Run a local, offline stand-in for the AIsa endpoint, with fault injection'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator config doctor mcp skill completions help" -f -a "config" -d 'Show where the config file is, or the settings in force and where each came from'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator config doctor mcp skill completions help" -f -a "doctor" -d 'Check the set-up, one line per check: config, key, service, folders'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator config doctor mcp skill completions help" -f -a "mcp" -d 'Serve image tools to coding agents: an MCP server on standard input and output'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator config doctor mcp skill completions help" -f -a "skill" -d 'Print the agent skill (SKILL.md) that teaches coding agents to use wan'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator config doctor mcp skill completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance emulator config doctor mcp skill completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "generate" -d 'Make images from a text prompt'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "edit" -d 'Make images from reference images and an instruction'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "models" -d 'List the models: their routes, prices, images per request, edit limits and size rules'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "resume" -d 'Finish what an interrupted or partial run left: fetch its paid images, send what was never sent'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "history" -d 'Past runs from the journal, newest first'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "cost" -d 'What was spent, from the journal (this machine\'s runs only)'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "info" -d 'Where an image came from: its provenance chunk and the journal\'s record'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "balance" -d 'The account\'s balance, from the service'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "video" -d 'Make videos through the service\'s asynchronous tasks: create, wait, status, list'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "emulator" -d 'Run a local, offline stand-in for the AIsa endpoint, with fault injection'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "config" -d 'Show where the config file is, or the settings in force and where each came from'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "doctor" -d 'Check the set-up, one line per check: config, key, service, folders'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "mcp" -d 'Serve image tools to coding agents: an MCP server on standard input and output'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "skill" -d 'Print the agent skill (SKILL.md) that teaches coding agents to use wan'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c wan -n "__fish_wan_using_subcommand help; and __fish_seen_subcommand_from video" -f -a "create" -d 'Start a video task (text or image to video), wait for it and save the clip'
+complete -c wan -n "__fish_wan_using_subcommand help; and __fish_seen_subcommand_from video" -f -a "wait" -d 'Follow tasks to the end and save their videos'
+complete -c wan -n "__fish_wan_using_subcommand help; and __fish_seen_subcommand_from video" -f -a "status" -d 'One look at tasks: their state, progress and clip URL; nothing is saved (exit 0 whatever the state)'
+complete -c wan -n "__fish_wan_using_subcommand help; and __fish_seen_subcommand_from video" -f -a "list" -d 'The video tasks this machine started, newest first, with their last known state'
 complete -c wan -n "__fish_wan_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "path" -d 'Print the config file\'s path (it may not exist yet)'
 complete -c wan -n "__fish_wan_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print each setting a run without flags would use, and where it came from (env, file, default)'

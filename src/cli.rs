@@ -25,9 +25,11 @@ Exit codes:
   5    rate limited: 429 after the retries ran out, or a spending cap (quota_exceeded)
   6    the service or the network failed: 5xx after retries, connection errors, timeouts
   7    partial: images were paid for that were not all saved (also when none could be saved)
+  8    not finished yet: a video task still running when --wait-timeout ran out
   130  interrupted (Ctrl-C, SIGTERM or SIGHUP)"
     };
 }
+pub(crate) use env_and_exit;
 
 macro_rules! generate_examples {
     () => {
@@ -165,6 +167,12 @@ pub enum Command {
         /// The API base URL [env: AISA_BASE_URL] [default: the config file's, else https://api.aisa.one/v1]
         #[arg(long, value_name = "URL")]
         base_url: Option<String>,
+    },
+    /// Make videos through the service's asynchronous tasks: create, wait, status, list
+    #[command(after_help = crate::video::args::VIDEO_EXAMPLES)]
+    Video {
+        #[command(subcommand)]
+        command: crate::video::args::VideoCommand,
     },
     /// Run a local, offline stand-in for the AIsa endpoint, with fault injection
     #[command(after_help = emulator_examples!(), after_long_help = emulator_examples!())]
@@ -465,6 +473,10 @@ impl Suggested<String> {
     fn models() -> Self {
         Self { names: crate::catalogue::names, parse: |text| Ok(text.to_string()) }
     }
+
+    pub fn video_models() -> Self {
+        Self { names: || crate::video::models::MODEL_NAMES.to_vec(), parse: |text| Ok(text.to_string()) }
+    }
 }
 
 impl Suggested<SizeArg> {
@@ -499,7 +511,7 @@ impl<T: Clone + Send + Sync + 'static> clap::builder::TypedValueParser for Sugge
 }
 
 /// A whole number of 1 or more, with a message that says so.
-fn at_least_one<T: std::str::FromStr + PartialOrd + From<u8>>(text: &str) -> Result<T, String> {
+pub fn at_least_one<T: std::str::FromStr + PartialOrd + From<u8>>(text: &str) -> Result<T, String> {
     let text = text.trim();
     match text.parse::<T>() {
         Ok(n) if n >= T::from(1) => Ok(n),
@@ -630,4 +642,21 @@ pub struct EmulatorArgs {
     /// Seed for the faults: the same seed and order of requests give the same faults
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+
+    /// Milliseconds a video task takes: queued, then in progress, then completed
+    #[arg(long, value_name = "MS", default_value_t = 4000)]
+    pub video_ms: u64,
+
+    /// Share of video tasks that fail at the end (0 to 1)
+    #[arg(long, value_name = "SHARE", default_value_t = 0.0)]
+    pub video_fail: f64,
+
+    /// Size of the clips drawn (small: the frames are encoded as the task completes)
+    #[arg(long, value_name = "WxH", default_value = "320x180", value_parser = parse_size)]
+    pub video_size: Size,
+
+    /// Answer /v1/video/generations with a plain 404, as the April service did: only the
+    /// DashScope task route serves video
+    #[arg(long)]
+    pub no_video_gateway: bool,
 }

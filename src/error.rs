@@ -21,6 +21,8 @@ pub enum Kind {
     Service,
     /// Images were paid for that were not all saved.
     Partial,
+    /// Not finished yet: a video task still running when `--wait-timeout` ran out.
+    Pending,
 }
 
 impl Kind {
@@ -33,6 +35,7 @@ impl Kind {
             Self::RateLimited => 5,
             Self::Service => 6,
             Self::Partial => 7,
+            Self::Pending => 8,
         }
     }
 
@@ -46,6 +49,7 @@ impl Kind {
             Self::RateLimited => "rate_limited",
             Self::Service => "service",
             Self::Partial => "partial",
+            Self::Pending => "pending",
         }
     }
 }
@@ -270,6 +274,7 @@ mod tests {
             (Kind::RateLimited, 5),
             (Kind::Service, 6),
             (Kind::Partial, 7),
+            (Kind::Pending, 8),
         ];
         for (kind, code) in table {
             assert_eq!(kind.exit_code(), code, "{kind:?}");

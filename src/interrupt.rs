@@ -21,10 +21,19 @@ struct Unfinished {
     unsaved_urls: BTreeSet<String>,
     /// API requests sent and not yet answered: their images may be made and billed.
     requests_in_flight: usize,
+    /// Video tasks being waited for: they go on at the service, and `wan video wait` takes them up.
+    video_tasks: BTreeSet<String>,
+    /// A video task's create sent and not yet answered: the task may exist, and be billed.
+    video_creates_in_flight: usize,
 }
 
-static UNFINISHED: Mutex<Unfinished> =
-    Mutex::new(Unfinished { temp_files: BTreeSet::new(), unsaved_urls: BTreeSet::new(), requests_in_flight: 0 });
+static UNFINISHED: Mutex<Unfinished> = Mutex::new(Unfinished {
+    temp_files: BTreeSet::new(),
+    unsaved_urls: BTreeSet::new(),
+    requests_in_flight: 0,
+    video_tasks: BTreeSet::new(),
+    video_creates_in_flight: 0,
+});
 
 fn unfinished() -> std::sync::MutexGuard<'static, Unfinished> {
     // A panic elsewhere must not stop the clean-up: the data is still sound.
@@ -59,6 +68,19 @@ pub fn install() {
                 "wan: {n} request{} had been sent and not answered; its images may have been made and billed",
                 if n == 1 { "" } else { "s" }
             );
+        }
+        if state.video_creates_in_flight > 0 {
+            let _ = writeln!(
+                stderr,
+                "wan: a video task had been asked for and not answered; it may have been created and billed \
+                 (`wan video list` shows the tasks the journal knows)"
+            );
+        }
+        if !state.video_tasks.is_empty() {
+            let ids: Vec<&str> = state.video_tasks.iter().map(String::as_str).collect();
+            let what = if ids.len() == 1 { "task goes" } else { "tasks go" };
+            let _ = writeln!(stderr, "wan: the video {what} on at the service; pick it up with:");
+            let _ = writeln!(stderr, "  wan video wait {}", crate::error::clean(&ids.join(" ")));
         }
         std::process::exit(EXIT_INTERRUPTED);
     });
@@ -128,5 +150,36 @@ pub struct InFlight;
 impl Drop for InFlight {
     fn drop(&mut self) {
         unfinished().requests_in_flight -= 1;
+    }
+}
+
+/// Marks a video task as waited for until the returned guard is dropped: an interrupt
+/// meanwhile says how to pick it up again.
+pub fn following_video(id: &str) -> Following {
+    unfinished().video_tasks.insert(id.to_string());
+    Following(id.to_string())
+}
+
+#[derive(Debug)]
+pub struct Following(String);
+
+impl Drop for Following {
+    fn drop(&mut self) {
+        unfinished().video_tasks.remove(&self.0);
+    }
+}
+
+/// Marks a video task's create as sent and unanswered until the guard is dropped.
+pub fn video_create_in_flight() -> CreateInFlight {
+    unfinished().video_creates_in_flight += 1;
+    CreateInFlight
+}
+
+#[derive(Debug)]
+pub struct CreateInFlight;
+
+impl Drop for CreateInFlight {
+    fn drop(&mut self) {
+        unfinished().video_creates_in_flight -= 1;
     }
 }

@@ -46,6 +46,7 @@ mod skill;
 mod spend;
 mod suggest;
 mod ui;
+mod video;
 mod when;
 
 use std::process::ExitCode;
@@ -87,6 +88,10 @@ fn dispatch(cli: Cli) -> Result<Outcome, Error> {
         Command::Cost(args) => return spend::print(&env, &args),
         Command::Info { files, json } => return info::print(&env, &files, json),
         Command::Balance { json, base_url } => return balance::print(&env, base_url, json),
+        Command::Video { command } => {
+            interrupt::install();
+            return video::run(command, &env, &mut std::io::stdin().lock());
+        }
     };
     if settings.dry_run {
         return dry_run::print(&settings);

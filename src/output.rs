@@ -80,9 +80,20 @@ pub fn check_stem_fits(stem: &str) -> Result<(), Error> {
     .with_hint(format!("use a --name of at most {} bytes", NAME_MAX - NAME_TAIL)))
 }
 
+/// What a saved file is, as far as its name goes: images and videos alike.
+pub trait FileKind: Copy {
+    fn file_extension(self) -> &'static str;
+}
+
+impl FileKind for ImageFormat {
+    fn file_extension(self) -> &'static str {
+        self.extension()
+    }
+}
+
 /// `STEM-NNN.EXT`, with three digits at least.
-pub fn file_name(stem: &str, number: u64, format: ImageFormat) -> String {
-    format!("{stem}-{number:03}.{}", format.extension())
+pub fn file_name(stem: &str, number: u64, format: impl FileKind) -> String {
+    format!("{stem}-{number:03}.{}", format.file_extension())
 }
 
 /// The highest `NNN` among files named `STEM-NNN` or `STEM-NNN.anything` in `dir`.
@@ -251,7 +262,7 @@ impl OutputDir {
         part: PartFile,
         stem: &str,
         mut number: u64,
-        format: ImageFormat,
+        format: impl FileKind,
     ) -> Result<(PathBuf, PathBuf), Error> {
         let mut file = part.file;
         file.as_file_mut()

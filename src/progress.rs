@@ -44,6 +44,16 @@ impl Progress {
         Task { bar: Some(bar), prompt: named, images: 0, sized: AtomicUsize::new(0) }
     }
 
+    /// A spinner for a video task being waited for: `label` (its id and model), then its
+    /// state, the service's progress figure and the time waited.
+    pub fn video(&self, label: String) -> VideoLine {
+        let bar = self.multi.add(ProgressBar::new_spinner());
+        bar.set_style(style("{spinner:.cyan} {msg} · waited {elapsed}"));
+        bar.set_message(format!("{label} · looking"));
+        bar.enable_steady_tick(TICK);
+        VideoLine { bar: Some(bar), label }
+    }
+
     /// One more prompt of a batch is done; `so_far` is e.g. `12 images · $0.360`.
     pub fn prompt_done(&self, so_far: String) {
         if let Some(bar) = &self.overall {
@@ -122,6 +132,54 @@ impl Task {
 }
 
 impl Drop for Task {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// The line of one video task; does nothing when progress is off.
+#[derive(Debug, Default)]
+pub struct VideoLine {
+    bar: Option<ProgressBar>,
+    label: String,
+}
+
+impl VideoLine {
+    /// The task's state as the service last said, and its progress figure if it gave one.
+    pub fn state(&self, state: &str, progress: Option<&str>) {
+        if let Some(bar) = &self.bar {
+            let progress = progress.map(|p| format!(" · {p}")).unwrap_or_default();
+            bar.set_message(format!("{} · {state}{progress}", self.label));
+        }
+    }
+
+    /// The clip is ready: from now on the line counts bytes downloaded, timed from now.
+    pub fn downloading(&self) {
+        if let Some(bar) = &self.bar {
+            bar.reset();
+            bar.set_length(0);
+            bar.set_style(style("{spinner:.green} {msg} · {binary_bytes} · {binary_bytes_per_sec}"));
+            bar.set_message(format!("{} · downloading the video", self.label));
+        }
+    }
+
+    pub fn tick(&self, tick: Tick) {
+        let Some(bar) = &self.bar else { return };
+        match tick {
+            Tick::Written(bytes) => bar.inc(bytes),
+            Tick::Expected(bytes) => {
+                bar.inc_length(bytes);
+                bar.set_style(style(
+                    "{spinner:.green} {msg} · {binary_bytes}/{binary_total_bytes} · {percent}% · {eta} left",
+                ));
+            }
+        }
+    }
+}
+
+impl Drop for VideoLine {
     fn drop(&mut self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();

@@ -117,6 +117,9 @@ pub fn run(args: ResumeArgs, env: &Env) -> Result<Outcome, Error> {
     if run.state == "running" {
         return Err(Error::usage(format!("run {} is still running in another wan process", run.id)));
     }
+    if run.command == "video" {
+        return crate::video::resume(&run, &args, env);
+    }
     let recorded = queries::recorded(&conn, &run.id).map_err(journal_error)?;
     drop(conn);
     let left = leftovers(&run, &recorded, args.resend_unknown);

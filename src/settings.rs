@@ -214,7 +214,7 @@ pub fn edit(args: EditArgs, env: &Env, stdin: &mut dyn Read) -> Result<Settings,
     })
 }
 
-fn read_prompt_from_stdin(stdin: &mut dyn Read) -> Result<String, Error> {
+pub fn read_prompt_from_stdin(stdin: &mut dyn Read) -> Result<String, Error> {
     let mut bytes = Vec::new();
     stdin
         .take(MAX_PROMPT_BYTES as u64 + 1)
@@ -231,7 +231,7 @@ fn too_long_prompt() -> Error {
     Error::usage(format!("the prompt is longer than {} KiB", MAX_PROMPT_BYTES / 1024))
 }
 
-fn checked_prompt(prompt: String) -> Result<String, Error> {
+pub fn checked_prompt(prompt: String) -> Result<String, Error> {
     if prompt.trim().is_empty() {
         return Err(Error::usage("the prompt is empty"));
     }

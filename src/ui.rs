@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use crate::error::{Error, clean};
-use crate::progress::{Progress, Task};
+use crate::progress::{Progress, Task, VideoLine};
 
 /// What may be shown on standard error, decided once from the flags and the terminal.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -45,6 +45,11 @@ impl Ui {
     /// A progress line for one request, naming its prompt in a batch (inert without progress).
     pub fn task(&self, prompt: Option<&str>, model: &str, n: u32) -> Task {
         self.progress.as_ref().map(|p| p.request(prompt, model, n)).unwrap_or_default()
+    }
+
+    /// A progress line for one video task (inert without progress).
+    pub fn video(&self, label: String) -> VideoLine {
+        self.progress.as_ref().map(|p| p.video(label)).unwrap_or_default()
     }
 
     fn line(&self, text: &str) {

@@ -396,7 +396,7 @@ pub fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
     (!value.is_empty()).then(|| crate::error::redact(value))
 }
 
-fn too_long_to_wait(error: Error, wait: Duration) -> Error {
+pub fn too_long_to_wait(error: Error, wait: Duration) -> Error {
     let kind = if error.kind == Kind::Service { Kind::Service } else { Kind::RateLimited };
     let hint = match SystemTime::now().checked_add(wait).filter(|_| wait < Duration::from_secs(10 * 365 * 86_400)) {
         Some(when) => format!(

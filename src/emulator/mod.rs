@@ -6,6 +6,7 @@
 mod account;
 mod answers;
 mod body;
+mod clip;
 mod draw;
 mod faults;
 mod multipart;
@@ -14,6 +15,7 @@ mod reply;
 mod requests;
 mod service;
 mod store;
+mod video;
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -61,6 +63,13 @@ pub fn run(args: EmulatorArgs) -> Result<u8, Error> {
         size: (args.size.width, args.size.height),
         api_key: args.api_key,
         balance,
+        video: video::VideoConfig {
+            duration: Duration::from_millis(args.video_ms),
+            fail: rate("video-fail", args.video_fail)?,
+            gateway: !args.no_video_gateway,
+            size: video_size(args.video_size)?,
+            seed: faults.seed,
+        },
         faults,
     };
     let state = Arc::new(State::new(config, Duration::from_secs(args.url_ttl)));
@@ -70,6 +79,15 @@ pub fn run(args: EmulatorArgs) -> Result<u8, Error> {
         .build()
         .map_err(|e| Error::io("cannot start the emulator", &e))?;
     runtime.block_on(serve(SocketAddr::new(args.host, args.port), state))
+}
+
+/// Clip frames are drawn and encoded at every first look at a finished task: kept small.
+fn video_size(size: crate::cli::Size) -> Result<(u16, u16), Error> {
+    let even = |n: u32| n.is_multiple_of(2);
+    match (u16::try_from(size.width), u16::try_from(size.height)) {
+        (Ok(w), Ok(h)) if w <= 1920 && h <= 1080 && even(size.width) && even(size.height) => Ok((w, h)),
+        _ => Err(Error::usage("--video-size: the emulator draws clips of at most 1920x1080, with even sides")),
+    }
 }
 
 async fn serve(addr: SocketAddr, state: Arc<State>) -> Result<u8, Error> {

@@ -25,6 +25,7 @@ use super::pictures::Pictures;
 use super::reply::{Errors, Reply, Shape};
 use super::requests::{self, Context, Job, Route};
 use super::store::{Lookup, Store};
+use super::video::{self, Videos};
 use crate::cost::Micros;
 
 /// Requests per minute in the rate-limit headers: the free tier's
@@ -54,6 +55,7 @@ pub struct Config {
     /// The account's balance at start.
     pub balance: Micros,
     pub faults: Faults,
+    pub video: video::VideoConfig,
 }
 
 #[derive(Debug)]
@@ -62,6 +64,7 @@ pub struct State {
     store: Store,
     pictures: Arc<Pictures>,
     account: Account,
+    videos: Videos,
     /// Numbers requests in arrival order, for request ids and seeded faults.
     seq: AtomicU64,
     /// (minute, requests in it), for the rate-limit headers.
@@ -80,13 +83,14 @@ impl std::fmt::Display for Dropped {
 
 impl std::error::Error for Dropped {}
 
-fn now_secs() -> u64 {
+pub fn now_secs() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 impl State {
     pub fn new(config: Config, url_ttl: Duration) -> Self {
         Self {
+            videos: Videos::new(config.video.clone(), url_ttl),
             store: Store::new(url_ttl),
             pictures: Arc::new(Pictures::new(config.noise)),
             account: Account::new(config.balance),
@@ -109,6 +113,16 @@ impl State {
         let route = (method == Method::POST).then(|| Route::of(&path, self.config.moved_to_images)).flatten();
         let reply = match (&method, path.as_str(), route) {
             (&Method::GET, p, _) if p.starts_with("/images/") => self.download(p, seq),
+            (&Method::GET, p, _) if p.starts_with("/videos/") => {
+                self.serve(self.videos.clip(p), "video/quicktime", seq)
+            }
+            (m, p, _) if video::is_api(m, p) => match self.video_api(request, seq, &request_id, &origin).await {
+                Ok(reply) => reply,
+                Err(Dropped) => {
+                    log(&method, &path, "dropped", &request_id, "fault: connection dropped", started);
+                    return Err(Dropped);
+                }
+            },
             (&Method::GET, "/v1/credits/balance", _) => self.balance(&request),
             (&Method::GET, "/v1/models", _) => self.models(&request, &request_id),
             (_, _, Some(route)) => match self.api(request, route, seq, &request_id, &origin).await {
@@ -154,14 +168,20 @@ impl State {
 
     fn download(&self, path: &str, seq: u64) -> Reply {
         let id = path.rsplit('/').next().unwrap_or_default().trim_end_matches(".png");
-        match self.store.get(id) {
+        self.serve(self.store.get(id), "image/png", seq)
+    }
+
+    /// A file the emulator made, at its own link: whole, or with the download faults, or
+    /// answered as an expired (403) or unknown (404) link is.
+    fn serve(&self, found: Lookup, content_type: &'static str, seq: u64) -> Reply {
+        match found {
             Lookup::Found(png) => {
                 let faults = &self.config.faults;
                 let cut = faults.cut_download(seq);
                 Reply {
                     status: StatusCode::OK,
                     body: Paced::download(png, faults.download_latency, faults.slow_downloads, cut),
-                    content_type: "image/png",
+                    content_type,
                     extra: Vec::new(),
                     note: if cut { "fault: download cut short".into() } else { String::new() },
                 }
@@ -220,6 +240,86 @@ impl State {
             })
             .collect();
         Reply::json(StatusCode::OK, &json!({"object": "list", "data": data}))
+    }
+
+    /// The video task routes: the key, the faults and the body cap as for images, then
+    /// the task store (src/emulator/video.rs).
+    async fn video_api(&self, request: Request<Incoming>, seq: u64, id: &str, origin: &str) -> Result<Reply, Dropped> {
+        let errors = Errors { shape: Shape::Aisa, request_id: id };
+        let (method, path) = (request.method().clone(), request.uri().path().to_string());
+        let dashscope_async = request.headers().get("x-dashscope-async").is_some_and(|v| v.as_bytes() == b"enable");
+        let faults = &self.config.faults;
+        if !faults.latency.is_zero() {
+            tokio::time::sleep(faults.latency).await;
+        }
+        if let Some((code, message)) = self.refused_key(&request) {
+            return Ok(errors.reply(StatusCode::UNAUTHORIZED, "authentication_error", code, message));
+        }
+        let key = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|k| k.trim().to_string())
+            .unwrap_or_default();
+        let body = match read_body(request.into_body(), MAX_REQUEST_BODY).await {
+            Ok(body) => body,
+            Err(BodyError::TooLarge) => {
+                let message = format!("The request body is over the limit of {} MiB", MAX_REQUEST_BODY >> 20);
+                return Ok(errors.reply(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "invalid_request_error",
+                    "request_too_large",
+                    &message,
+                ));
+            }
+            Err(BodyError::Broken) => return Err(Dropped),
+        };
+        match faults.api(seq) {
+            ApiFault::Drop => return Err(Dropped),
+            ApiFault::TooManyRequests => {
+                let mut reply = errors.reply(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limit_error",
+                    "rate_limit_exceeded",
+                    "Rate limit exceeded; retry after the time in Retry-After",
+                );
+                reply.extra.push(("retry-after", faults.retry_after.to_string()));
+                reply.note = "fault: 429".into();
+                return Ok(reply);
+            }
+            ApiFault::ServerError(_) => {
+                let mut reply = errors.reply(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "upstream_error",
+                    "upstream_error",
+                    "The upstream provider failed",
+                );
+                reply.note = "fault: 500".into();
+                return Ok(reply);
+            }
+            ApiFault::None => {}
+        }
+        let call = video::Call {
+            method: &method,
+            path: &path,
+            body: &body,
+            key: &key,
+            dashscope_async,
+            request_id: id,
+            origin,
+        };
+        Ok(match self.videos.answer(call).await {
+            video::Answer::NotFound => Reply::no_such_path(),
+            video::Answer::Json { status, body, retry_after, note } => {
+                let mut reply = Reply::json(status, &body);
+                reply.note = note;
+                if let Some(secs) = retry_after {
+                    reply.extra.push(("retry-after", secs.to_string()));
+                }
+                reply
+            }
+        })
     }
 
     async fn api(

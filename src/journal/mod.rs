@@ -6,6 +6,7 @@
 
 pub mod queries;
 mod record;
+pub mod video;
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
@@ -17,7 +18,7 @@ use rusqlite::{Connection, OpenFlags, Transaction};
 pub use record::{Ended, ImageSaved, RunRecord, now};
 
 /// Forward migrations, in order: the schema of version N is `MIGRATIONS[..N]` applied.
-const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("schema_v2.sql")];
 /// How long a write waits for another `wan` holding the database.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Ops committed in one transaction at most.

@@ -18,3 +18,4 @@ mod routes;
 mod safety;
 mod scripting;
 mod skill;
+mod video;

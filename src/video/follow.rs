@@ -1,0 +1,222 @@
+//! Waiting for a task: a look every `--poll` seconds (never sooner, a little later at
+//! random), looks that fail taken again with backoff, each look told to the spinner and
+//! the journal, the clip saved the moment it is ready; a timeout, a failure at the
+//! service or a lost link each said with what to do next.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use super::client::{LookFailed, not_known};
+use super::download;
+use super::report::Ended;
+use super::route::RouteKind;
+use super::task::{State, Task};
+use super::{Ctx, short_id};
+use crate::api::retry::{self, Policy};
+use crate::cost::Micros;
+use crate::error::{ApiCode, ApiDetail, Error, Kind, Tag, clean};
+use crate::interrupt;
+use crate::journal::ImageSaved;
+use crate::output::OutputDir;
+use crate::progress::VideoLine;
+
+/// A task to follow, and where its clip goes.
+#[derive(Debug)]
+pub struct Tracked {
+    pub id: String,
+    pub route: RouteKind,
+    pub model: Option<String>,
+    /// The folder as the user named it (`None`: the current one).
+    pub out: Option<PathBuf>,
+    pub stem: String,
+    pub run_id: Option<String>,
+    /// A look already taken (by the create, or by the lookup of an unknown id): the next
+    /// waits one interval; without one, the first look is at once.
+    pub first: Option<Task>,
+    pub price: Option<Micros>,
+}
+
+/// `--poll`, never less, and up to a fifth more at random: many clients waiting on one
+/// service spread out instead of looking in step.
+fn interval(poll: Duration) -> Duration {
+    poll.mul_f64(1.0 + 0.2 * retry::jitter())
+}
+
+/// Follows a task to its end, or to the end of `--wait-timeout`.
+pub fn follow(ctx: &Ctx, tracked: Tracked) -> Ended {
+    let id = tracked.id.clone();
+    let _following = interrupt::following_video(&id);
+    let model = tracked.model.clone().unwrap_or_else(|| "model unknown".to_string());
+    let line = ctx.ui.video(format!("{} · {model}", short_id(&id)));
+    let mut ended = Ended::new(&id, tracked.model.clone());
+    ended.reported = tracked.price;
+    let deadline = Instant::now() + ctx.follow.wait_timeout;
+    let mut status = "queued".to_string();
+    let mut next = match &tracked.first {
+        Some(task) => {
+            line.state(&task.status, task.progress.as_deref());
+            status.clone_from(&task.status);
+            if task.state != State::Running {
+                return settle(ctx, &tracked, task.clone(), ended, &line);
+            }
+            interval(ctx.follow.poll)
+        }
+        None => Duration::ZERO,
+    };
+    let mut failures = 0;
+    loop {
+        let now = Instant::now();
+        let last = now + next >= deadline;
+        std::thread::sleep(if last { deadline.saturating_duration_since(now) } else { next });
+        match ctx.client.look(tracked.route, &id) {
+            Ok(look) => {
+                failures = 0;
+                ended.reported = look.price.or(ended.reported);
+                let task = look.task;
+                line.state(&task.status, task.progress.as_deref());
+                status.clone_from(&task.status);
+                ctx.journal.write(ctx.ui, |journal| {
+                    journal.video_task_seen(&id, task.status.clone(), task.progress.clone());
+                    Ok(())
+                });
+                if task.state != State::Running {
+                    return settle(ctx, &tracked, task, ended, &line);
+                }
+                next = interval(ctx.follow.poll);
+            }
+            Err(LookFailed::Transient { error, delay }) => {
+                // Looks are free GETs: taken again, however many fail, until the deadline.
+                let backoff = Policy::api(u32::MAX).backoff(failures, retry::jitter());
+                failures += 1;
+                next = interval(ctx.follow.poll).max(delay.unwrap_or(backoff).min(retry::MAX_WAIT));
+                ctx.ui.note(&format!("{error}; looking again in {:.0} s", next.as_secs_f64().ceil()));
+            }
+            Err(LookFailed::NotFound { error, .. }) => {
+                let error = not_known(&id, Some(error));
+                ctx.journal.write(ctx.ui, |journal| {
+                    journal.video_ended(&id, "unknown", None, error.to_string());
+                    Ok(())
+                });
+                return ended.failed("unknown", error);
+            }
+            Err(LookFailed::Permanent(error)) => return ended.failed("running", error),
+        }
+        if last || Instant::now() >= deadline {
+            let waited = ctx.follow.wait_timeout.as_secs();
+            let error = Error::new(
+                Kind::Pending,
+                format!(
+                    "video task {id} is not finished after {waited} s of waiting (the service says {})",
+                    clean(&status)
+                ),
+            )
+            .with_hint(format!("it goes on at the service; pick it up with: wan video wait {id}"));
+            return ended.failed("running", error);
+        }
+    }
+}
+
+/// A task that is no longer running: saved, or said why not.
+fn settle(ctx: &Ctx, tracked: &Tracked, task: Task, ended: Ended, line: &VideoLine) -> Ended {
+    let id = &tracked.id;
+    match task.state {
+        State::Completed => save(ctx, tracked, task, ended, line),
+        State::Failed | State::Cancelled => {
+            let (state, what) = match task.state {
+                State::Failed => ("failed", "failed"),
+                _ => ("cancelled", "was cancelled"),
+            };
+            let detail = ApiDetail {
+                status: None,
+                code: task.code.as_deref().map(|c| ApiCode::parse(&crate::error::redact(c))),
+                message: task.message.as_deref().map(crate::error::redact),
+                request_id: None,
+            };
+            let error = Error::new(Kind::Rejected, format!("video task {id} {what} at the service")).with_api(detail);
+            ctx.journal.write(ctx.ui, |journal| {
+                journal.video_ended(id, state, Some(task.status.clone()), error.to_string());
+                Ok(())
+            });
+            ended.failed(state, error)
+        }
+        State::Unknown => {
+            let error = not_known(id, None);
+            ctx.journal.write(ctx.ui, |journal| {
+                journal.video_ended(id, "unknown", Some(task.status.clone()), error.to_string());
+                Ok(())
+            });
+            ended.failed("unknown", error)
+        }
+        State::Running => unreachable!("settle takes only tasks that stopped running"),
+    }
+}
+
+/// Downloads the clip at once: its link lives for hours, not days.
+fn save(ctx: &Ctx, tracked: &Tracked, task: Task, mut ended: Ended, line: &VideoLine) -> Ended {
+    let id = &tracked.id;
+    let Some(url) = task.url else {
+        let error = Error::new(
+            Kind::Other,
+            format!("video task {id} is {}, but the answer holds no video URL", clean(&task.status)),
+        )
+        .with_hint(format!(
+            "`wan video status {id} --json` shows what the service says; `wan video wait {id}` tries again"
+        ));
+        ctx.journal.write(ctx.ui, |journal| {
+            journal.video_ended(id, "completed", Some(task.status.clone()), error.to_string());
+            Ok(())
+        });
+        return ended.failed("completed", error);
+    };
+    ended.url = Some(url.clone());
+    // On disk before the download starts: a crash now leaves the link to fetch.
+    ctx.journal.write(ctx.ui, |journal| journal.video_clip_ready(id, url.clone(), ended.reported));
+    interrupt::downloading(&url);
+    line.downloading();
+    let out = OutputDir::new(tracked.out.clone());
+    let result = out.create().and_then(|()| {
+        download::save(ctx.http, &url, ctx.follow.download_timeout, &out, &tracked.stem, &|t| line.tick(t))
+    });
+    match result {
+        Ok(clip) => {
+            let saved = ImageSaved {
+                path: clip.absolute.display().to_string(),
+                bytes: clip.bytes,
+                format: clip.format.extension(),
+                sha256: clip.sha256.clone(),
+            };
+            ctx.journal.write(ctx.ui, |journal| journal.video_saved(id, saved));
+            if let Some(run) = &tracked.run_id {
+                ctx.journal.write(ctx.ui, |journal| journal.run_ended(run, "done"));
+            }
+            interrupt::settled(&url);
+            ended.state = "saved";
+            ended.path = Some(clip.path);
+            ended.format = Some(clip.format);
+            ended.bytes = Some(clip.bytes);
+            ended
+        }
+        Err(error) => {
+            let expired = error.tag == Tag::LinkExpired;
+            let state = if expired { "expired" } else { "completed" };
+            ctx.journal.write(ctx.ui, |journal| {
+                journal.video_ended(id, state, Some(task.status.clone()), error.to_string());
+                Ok(())
+            });
+            // Cleaned, never shortened: the user must be able to fetch it.
+            let hint = if expired {
+                format!("the link was: {}", clean(&url))
+            } else {
+                format!("it is paid for; fetch it while the link lives: {}", clean(&url))
+            };
+            let error = Error {
+                kind: Kind::Partial,
+                message: format!("video task {id}'s video was not saved: {}", error.message),
+                ..error
+            }
+            .with_hint(hint);
+            interrupt::settled(&url);
+            ended.failed(state, error)
+        }
+    }
+}

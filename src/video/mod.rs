@@ -1,0 +1,120 @@
+//! `wan video`: Wan text- and image-to-video through the service's asynchronous tasks:
+//! a create sent once, its task id in the journal before the first look, looks until it
+//! ends, the clip saved the moment it is ready; `wait`, `status` and `list` beside it.
+
+pub mod args;
+mod body;
+mod client;
+mod commands;
+mod create;
+mod download;
+mod follow;
+pub mod format;
+mod media;
+pub mod models;
+mod report;
+mod resume;
+mod route;
+mod settings;
+mod task;
+
+use std::io::Read;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use reqwest::blocking::Client as Http;
+
+use crate::error::Error;
+use crate::journal::{Journal, JournalError};
+use crate::outcome::Outcome;
+use crate::settings::Env;
+use crate::ui::Ui;
+use args::VideoCommand;
+use client::Client;
+use settings::Follow;
+
+pub use resume::resume;
+
+pub fn run(command: VideoCommand, env: &Env, stdin: &mut dyn Read) -> Result<Outcome, Error> {
+    match command {
+        VideoCommand::Create(args) => create::run(args, env, stdin),
+        VideoCommand::Wait(args) => commands::wait(args, env),
+        VideoCommand::Status(args) => commands::status(args, env),
+        VideoCommand::List { json, limit } => commands::list(env, json, limit),
+    }
+}
+
+/// What following tasks needs, shared by every task of a command.
+pub struct Ctx<'a> {
+    pub http: &'a Http,
+    pub client: Client<'a>,
+    pub follow: &'a Follow,
+    pub ui: &'a Ui,
+    pub journal: &'a Journaled,
+}
+
+/// The journal as `wan video` uses it: a failure is one warning, and the command goes on
+/// without it.
+#[derive(Debug, Default)]
+pub struct Journaled {
+    journal: Option<Journal>,
+    off: AtomicBool,
+}
+
+impl Journaled {
+    /// Opens the journal unless `--no-journal`; warns once if it cannot.
+    pub fn open(follow: &Follow, ui: &Ui) -> Self {
+        let Some(dir) = follow.state_dir.as_ref().filter(|_| follow.journal) else { return Self::default() };
+        match Journal::start(dir) {
+            Ok(journal) => {
+                crate::interrupt::flush_on_interrupt(&journal);
+                Self { journal: Some(journal), off: AtomicBool::new(false) }
+            }
+            Err(error) => {
+                warn(ui, &error);
+                Self::default()
+            }
+        }
+    }
+
+    pub fn write<T>(&self, ui: &Ui, write: impl FnOnce(&Journal) -> Result<T, JournalError>) -> Option<T> {
+        let journal = self.journal.as_ref().filter(|_| !self.off.load(Ordering::Relaxed))?;
+        match write(journal) {
+            Ok(value) => Some(value),
+            Err(error) => {
+                if !self.off.swap(true, Ordering::Relaxed) {
+                    warn(ui, &error);
+                }
+                None
+            }
+        }
+    }
+}
+
+fn warn(ui: &Ui, error: &JournalError) {
+    ui.warn(&format!(
+        "warning: the journal is unavailable ({error}); going on without it \
+         (`wan video list` and `wan resume` will not know this task)"
+    ));
+}
+
+/// A task id as a spinner shows it: long ids cut in the middle.
+pub fn short_id(id: &str) -> String {
+    const MAX: usize = 28;
+    if id.chars().count() <= MAX {
+        return id.to_string();
+    }
+    let head: String = id.chars().take(MAX - 9).collect();
+    let tail: String = id.chars().rev().take(8).collect::<Vec<_>>().into_iter().rev().collect();
+    format!("{head}…{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn long_ids_are_cut_in_the_middle() {
+        assert_eq!(super::short_id("video_task_1"), "video_task_1");
+        let long = super::short_id("0385dc79-5ff8-4d82-bcb6-caff84b6ab51");
+        assert_eq!(long.chars().count(), 28);
+        assert!(long.starts_with("0385dc79-5ff8-4d82-") && long.ends_with("84b6ab51"), "{long}");
+    }
+}

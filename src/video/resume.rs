@@ -1,0 +1,143 @@
+//! `wan resume` of a `wan video create` run: its unfinished task followed and its clip
+//! saved where the run would have saved it; a create sent and never answered is not sent
+//! again (a task may exist, and be billed).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::client::Client;
+use super::follow::{self, Tracked};
+use super::report::{self, Ended, Printer};
+use super::route::RouteKind;
+use super::settings::{Follow, Service};
+use super::{Ctx, Journaled};
+use crate::cli::ResumeArgs;
+use crate::error::{Error, Kind};
+use crate::journal::queries::{self, RunRow};
+use crate::journal::{self, JournalError, video as records};
+use crate::outcome::Outcome;
+use crate::output;
+use crate::settings::Env;
+use crate::ui::{Display, Ui};
+
+/// Polls at the contract's default pace, and waits as long as `wan video create` does.
+const POLL: Duration = Duration::from_secs(5);
+const WAIT: Duration = Duration::from_secs(1800);
+
+pub fn resume(run: &RunRow, args: &ResumeArgs, env: &Env) -> Result<Outcome, Error> {
+    let journal_error = |e: JournalError| Error::new(Kind::Other, format!("cannot read the journal: {e}"));
+    let dir = env.state_dir.clone().ok_or_else(|| Error::new(Kind::Other, "no state folder"))?;
+    let conn = journal::open(&dir).map_err(journal_error)?;
+    let tasks = records::tasks_of_run(&conn, &run.id).map_err(journal_error)?;
+    let requests = queries::recorded(&conn, &run.id).map_err(journal_error)?.requests;
+    drop(conn);
+    let open: Vec<_> = tasks.iter().filter(|t| !t.is_over()).cloned().collect();
+    if open.is_empty() {
+        let unanswered = requests.iter().find(|r| matches!(r.state.as_str(), "sent" | "unknown"));
+        return Ok(match (tasks.is_empty(), unanswered) {
+            (true, Some(request)) => {
+                eprintln!(
+                    "wan: run {}: its video task was asked for (request id {}) and no answer came: a task may have \
+                     been created and billed; not asked for again (`wan video create` makes another)",
+                    run.id,
+                    request.request_id.as_deref().unwrap_or("unknown")
+                );
+                Outcome::Failed(Kind::Partial)
+            }
+            (true, None) if requests.is_empty() => {
+                eprintln!(
+                    "wan: run {}: its video task was never asked for, so nothing was billed; \
+                     `wan video create` makes the video",
+                    run.id
+                );
+                Outcome::Success
+            }
+            _ => {
+                eprintln!("wan: run {}: nothing left to do", run.id);
+                Outcome::Success
+            }
+        });
+    }
+    if args.dry_run {
+        let ids: Vec<&str> = open.iter().map(|t| t.id.as_str()).collect();
+        println!(
+            "would follow {} video task{} of run {} (no new cost): {}",
+            ids.len(),
+            plural(ids.len()),
+            run.id,
+            ids.join(" ")
+        );
+        return Ok(Outcome::Success);
+    }
+    let base = match args.base_url.clone().or_else(|| env.base_url.clone()) {
+        Some(given) => crate::api_key::base_url_for_command(Some(given), env)?,
+        None => crate::settings::base_url(&run.base_url)?,
+    };
+    let service = Service {
+        base,
+        key: Some(crate::api_key::for_command(env)?),
+        timeout: Duration::from_secs(args.timeout),
+        retries: args.retries,
+        verbose: args.verbose,
+    };
+    let terminal = env.stderr_is_terminal;
+    let display = Display {
+        quiet: args.quiet,
+        verbose: args.verbose,
+        progress: terminal && !args.quiet,
+        color: terminal && !env.no_color,
+    };
+    let follow = Follow {
+        out: None,
+        out_given: false,
+        name: None,
+        poll: POLL,
+        wait_timeout: WAIT,
+        download_timeout: Duration::from_secs(args.download_timeout),
+        json: args.json,
+        display,
+        state_dir: Some(dir),
+        journal: true,
+    };
+    let ui = Ui::new(display, 1);
+    let http = crate::api::http_client()?;
+    let journal = Journaled::open(&follow, &ui);
+    journal.write(&ui, |j| j.run_resumed(&run.id));
+    let ctx =
+        Ctx { http: &http, client: Client::new(&http, &service, &ui), follow: &follow, ui: &ui, journal: &journal };
+    let printer = Printer::new(&ui, follow.json);
+    let ended: Vec<Ended> = std::thread::scope(|scope| {
+        let handles: Vec<_> = open
+            .into_iter()
+            .map(|task| {
+                let (ctx, printer) = (&ctx, &printer);
+                let stem = task.stem.clone().unwrap_or_else(|| output::slug(task.prompt.as_deref().unwrap_or("video")));
+                let tracked = Tracked {
+                    id: task.id.clone(),
+                    route: RouteKind::parse(&task.route),
+                    model: task.model.clone(),
+                    out: Some(PathBuf::from(task.out_dir.clone().unwrap_or_else(|| run.out_dir.clone()))),
+                    stem,
+                    run_id: Some(run.id.clone()),
+                    first: None,
+                    price: task.price,
+                };
+                scope.spawn(move || {
+                    let done = follow::follow(ctx, tracked);
+                    let _ = printer.ended(&done);
+                    done
+                })
+            })
+            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    });
+    if !ended.iter().all(|e| e.state == "saved") {
+        journal.write(&ui, |j| j.run_ended(&run.id, "partial"));
+    }
+    ui.summary(&report::summary(&ended, &format!("{}/", run.out_dir.trim_end_matches('/'))));
+    Ok(report::outcome(&ended))
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
