@@ -39,6 +39,20 @@ impl Kind {
         }
     }
 
+    /// The kind a child `wan`'s exit code stands for (`wan mcp`'s video tools).
+    pub fn from_exit_code(code: i32) -> Self {
+        match code {
+            2 => Self::Usage,
+            3 => Self::Auth,
+            4 => Self::Rejected,
+            5 => Self::RateLimited,
+            6 => Self::Service,
+            7 => Self::Partial,
+            8 => Self::Pending,
+            _ => Self::Other,
+        }
+    }
+
     /// The stable name used in `--json` output.
     pub fn name(self) -> &'static str {
         match self {

@@ -75,8 +75,6 @@ pub enum Resolution {
 }
 
 /// Arguments of `create_video` (only with `wan mcp --allow-video`).
-// Read once `wan video` is wired in (see video.rs); until then the schema is what counts.
-#[allow(dead_code)]
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(crate = "rmcp::schemars")]
@@ -97,7 +95,6 @@ pub struct CreateVideo {
 }
 
 /// Arguments of `video_status` (only with `wan mcp --allow-video`).
-#[allow(dead_code)]
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(crate = "rmcp::schemars")]

@@ -64,6 +64,40 @@ pub fn of_run(outcome: Outcome, mut results: Vec<Value>) -> CallToolResult {
     result
 }
 
+/// The result of a video tool: each task's `--json` object (id, model, state, path, url,
+/// cost, error), a link to a saved clip; an error when the command failed.
+pub fn of_task(outcome: Outcome, mut results: Vec<Value>) -> CallToolResult {
+    let structured = match results.len() {
+        1 => results.remove(0),
+        _ => json!({ "tasks": results }),
+    };
+    let tasks: Vec<&Value> = match structured.get("tasks") {
+        Some(Value::Array(all)) => all.iter().collect(),
+        _ => vec![&structured],
+    };
+    let mut lines = Vec::new();
+    let mut links = Vec::new();
+    for task in tasks {
+        let state = task["state"].as_str().unwrap_or("unknown");
+        lines.push(format!("task {} · {} · {state}", text(&task["id"]), text(&task["model"])));
+        if let Some(path) = task["path"].as_str() {
+            lines.push(path.to_string());
+            links.extend(link(Path::new(path)));
+        }
+        if let Some(error) = task.get("error").filter(|e| !e.is_null()) {
+            lines.push(format!("error: {}", text(&error["message"])));
+        }
+    }
+    let mut content = vec![ContentBlock::text(lines.join("\n"))];
+    content.extend(links);
+    let mut result = match outcome {
+        Outcome::Success => CallToolResult::success(content),
+        Outcome::Failed(_) => CallToolResult::error(content),
+    };
+    result.structured_content = Some(structured);
+    result
+}
+
 /// A failure before or instead of a run: the CLI's message and kind, and its hint.
 pub fn of_error(error: &Error) -> CallToolResult {
     let mut text = format!("error ({}): {error}", error.kind.name());

@@ -112,22 +112,24 @@ impl Server {
     }
 
     #[tool(
-        description = "Start a video from a prompt (and optionally a first frame): returns the task id at once; \
-            call video_status with it later. Costs money; the price is not known in advance. This build of wan \
-            has no video yet: the call says so and sends nothing.",
+        description = "Start a video from a prompt (and optionally a first frame, a local path or URL): returns \
+            the task id at once, as `wan video create --no-wait` does; call video_status with it later (a clip \
+            takes a minute or two). Costs money; the price is not known in advance.",
         annotations(title = "Create video", read_only_hint = false, destructive_hint = false, open_world_hint = true)
     )]
-    async fn create_video(&self, Parameters(_params): Parameters<CreateVideo>) -> CallToolResult {
-        reply::of_error(&video::not_in_this_build())
+    async fn create_video(&self, Parameters(params): Parameters<CreateVideo>) -> CallToolResult {
+        let context = Arc::clone(&self.context);
+        blocking(move || video::create(&context, params).map(|ran| reply::of_task(ran.outcome, ran.results))).await
     }
 
     #[tool(
         description = "One look at a video task create_video started; when it is done, the video is saved under \
-            the server's output folder and its path returned. This build of wan has no video yet: the call says so.",
+            the server's output folder and its path returned (with a resource link); while it runs, its state.",
         annotations(title = "Video status", read_only_hint = false, destructive_hint = false, open_world_hint = true)
     )]
-    async fn video_status(&self, Parameters(_params): Parameters<VideoStatus>) -> CallToolResult {
-        reply::of_error(&video::not_in_this_build())
+    async fn video_status(&self, Parameters(params): Parameters<VideoStatus>) -> CallToolResult {
+        let context = Arc::clone(&self.context);
+        blocking(move || video::status(&context, params).map(|ran| reply::of_task(ran.outcome, ran.results))).await
     }
 }
 

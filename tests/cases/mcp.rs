@@ -268,17 +268,28 @@ fn every_refusal_is_a_tool_error_with_nothing_sent_and_the_server_lives_on() {
 }
 
 #[test]
-fn video_tools_say_plainly_that_this_build_has_no_video() {
-    let mut sb = Sandbox::new();
-    let anything = sb.server.mock("POST", mockito::Matcher::Any).expect(0).create();
-    let mcp = Mcp::start(&sb, &["--allow-video"]);
-    for (tool, args) in [("create_video", json!({"prompt": "waves"})), ("video_status", json!({"task_id": "t1"}))] {
-        let result = mcp.call(tool, args);
-        assert_eq!(result.is_error, Some(true));
-        assert!(text_of(&result).contains("video is not available in this build"), "{}", text_of(&result));
-    }
+fn video_tools_start_a_task_at_once_and_save_its_clip_when_done() {
+    let emulator = crate::support::emulator::Emulator::start(&["--video-ms", "300"]);
+    let sb = Sandbox::new();
+    let base = std::path::PathBuf::from(&emulator.base);
+    let mcp = Mcp::start_with(&sb, &["--allow-video", "--out", "clips"], &[("AISA_BASE_URL", base.as_path())]);
+    let created = mcp.call("create_video", json!({"prompt": "waves at night", "duration": 1}));
+    assert_eq!(created.is_error, Some(false), "{}", text_of(&created));
+    let task = structured(&created)["id"].as_str().expect("the task id, at once").to_string();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let done = loop {
+        let status = mcp.call("video_status", json!({"task_id": task}));
+        assert_eq!(status.is_error, Some(false), "{}", text_of(&status));
+        if structured(&status)["path"].is_string() {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "the task never finished: {}", text_of(&status));
+    };
+    let path = structured(&done)["path"].as_str().unwrap().to_string();
+    let clip = std::fs::read(&path).unwrap();
+    assert_eq!(&clip[4..8], b"ftyp", "a video file");
+    assert!(std::path::Path::new(&path).starts_with(std::fs::canonicalize(sb.path("clips")).unwrap()));
     mcp.stop();
-    anything.assert();
 }
 
 #[test]
