@@ -242,6 +242,36 @@ impl State {
         Reply::json(StatusCode::OK, &json!({"object": "list", "data": data}))
     }
 
+    /// The fault, if any, this request meets (`--error-429`, `--error-5xx`, `--drop`).
+    fn fault(&self, seq: u64, errors: &Errors) -> Option<Result<Reply, Dropped>> {
+        let faults = &self.config.faults;
+        let reply = match faults.api(seq) {
+            ApiFault::Drop => return Some(Err(Dropped)),
+            ApiFault::TooManyRequests => {
+                let mut reply = errors.reply(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limit_error",
+                    "rate_limit_exceeded",
+                    "Rate limit exceeded; retry after the time in Retry-After",
+                );
+                reply.extra.push(("retry-after", faults.retry_after.to_string()));
+                reply.note = "fault: 429".into();
+                reply
+            }
+            ApiFault::ServerError(status) => {
+                let (status, code) = match status {
+                    503 => (StatusCode::SERVICE_UNAVAILABLE, "upstream_unavailable"),
+                    _ => (StatusCode::INTERNAL_SERVER_ERROR, "upstream_error"),
+                };
+                let mut reply = errors.reply(status, "upstream_error", code, "The upstream provider failed");
+                reply.note = format!("fault: {}", status.as_u16());
+                reply
+            }
+            ApiFault::None => return None,
+        };
+        Some(Ok(reply))
+    }
+
     /// The video task routes: the key, the faults and the body cap as for images, then
     /// the task store (src/emulator/video.rs).
     async fn video_api(&self, request: Request<Incoming>, seq: u64, id: &str, origin: &str) -> Result<Reply, Dropped> {
@@ -275,30 +305,8 @@ impl State {
             }
             Err(BodyError::Broken) => return Err(Dropped),
         };
-        match faults.api(seq) {
-            ApiFault::Drop => return Err(Dropped),
-            ApiFault::TooManyRequests => {
-                let mut reply = errors.reply(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "rate_limit_error",
-                    "rate_limit_exceeded",
-                    "Rate limit exceeded; retry after the time in Retry-After",
-                );
-                reply.extra.push(("retry-after", faults.retry_after.to_string()));
-                reply.note = "fault: 429".into();
-                return Ok(reply);
-            }
-            ApiFault::ServerError(_) => {
-                let mut reply = errors.reply(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "upstream_error",
-                    "upstream_error",
-                    "The upstream provider failed",
-                );
-                reply.note = "fault: 500".into();
-                return Ok(reply);
-            }
-            ApiFault::None => {}
+        if let Some(faulted) = self.fault(seq, &errors) {
+            return faulted;
         }
         let call = video::Call {
             method: &method,
@@ -360,29 +368,8 @@ impl State {
             Err(BodyError::TooLarge) => return too_large(),
             Err(BodyError::Broken) => return Err(Dropped),
         };
-        match faults.api(seq) {
-            ApiFault::Drop => return Err(Dropped),
-            ApiFault::TooManyRequests => {
-                let mut reply = errors.reply(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "rate_limit_error",
-                    "rate_limit_exceeded",
-                    "Rate limit exceeded; retry after the time in Retry-After",
-                );
-                reply.extra.push(("retry-after", faults.retry_after.to_string()));
-                reply.note = "fault: 429".into();
-                return Ok(reply);
-            }
-            ApiFault::ServerError(status) => {
-                let (status, code) = match status {
-                    503 => (StatusCode::SERVICE_UNAVAILABLE, "upstream_unavailable"),
-                    _ => (StatusCode::INTERNAL_SERVER_ERROR, "upstream_error"),
-                };
-                let mut reply = errors.reply(status, "upstream_error", code, "The upstream provider failed");
-                reply.note = format!("fault: {}", status.as_u16());
-                return Ok(reply);
-            }
-            ApiFault::None => {}
+        if let Some(faulted) = self.fault(seq, &errors) {
+            return faulted;
         }
         let cx = Context { moved: self.config.moved_to_images, default_size: self.config.size, errors };
         let job = match requests::read(route, &body, content_type.as_deref(), &cx) {

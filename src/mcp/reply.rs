@@ -54,14 +54,7 @@ pub fn of_run(outcome: Outcome, mut results: Vec<Value>) -> CallToolResult {
         }
         links.extend(paths.iter().filter_map(|path| link(Path::new(path))));
     }
-    let mut content = vec![ContentBlock::text(lines.join("\n"))];
-    content.extend(links);
-    let mut result = match outcome {
-        Outcome::Success => CallToolResult::success(content),
-        Outcome::Failed(_) => CallToolResult::error(content),
-    };
-    result.structured_content = Some(structured);
-    result
+    finish(outcome, &lines, links, structured)
 }
 
 /// The result of a video tool: each task's `--json` object (id, model, state, path, url,
@@ -88,6 +81,11 @@ pub fn of_task(outcome: Outcome, mut results: Vec<Value>) -> CallToolResult {
             lines.push(format!("error: {}", text(&error["message"])));
         }
     }
+    finish(outcome, &lines, links, structured)
+}
+
+/// The text, the links, and the structured content; an error unless the outcome is a success.
+fn finish(outcome: Outcome, lines: &[String], links: Vec<ContentBlock>, structured: Value) -> CallToolResult {
     let mut content = vec![ContentBlock::text(lines.join("\n"))];
     content.extend(links);
     let mut result = match outcome {
