@@ -552,7 +552,7 @@ mod tests {
         // ...and bird-001 does not clash with it, so nothing is overwritten either way.
         let mut part = out.begin().unwrap();
         part.write_all(b"ours").unwrap();
-        assert_eq!(out.commit(part, "bird", 1, ImageFormat::Png).unwrap(), dir.path().join("bird-001.png"));
+        assert_eq!(out.commit(part, "bird", 1, ImageFormat::Png).unwrap().0, dir.path().join("bird-001.png"));
     }
 
     #[test]
@@ -568,7 +568,7 @@ mod tests {
         }
         let mut part = out.begin().unwrap();
         part.write_all(b"ours").unwrap();
-        let saved = out.commit(part, "cat", cat, ImageFormat::Png).unwrap();
+        let (saved, _) = out.commit(part, "cat", cat, ImageFormat::Png).unwrap();
         assert_eq!(saved, dir.path().join("cat-005.png"), "the next number after theirs");
         assert_eq!(fs::read(dir.path().join("cat-001.png")).unwrap(), b"theirs");
         assert_eq!(out.reserve("cat", 1).unwrap(), 6, "the index moved past the rescanned stem");
