@@ -82,26 +82,67 @@ pub fn file_name(stem: &str, number: u64, format: ImageFormat) -> String {
     format!("{stem}-{number:03}.{}", format.extension())
 }
 
-/// The highest `NNN` among files named `STEM-NNN` or `STEM-NNN.anything` in `dir`.
-/// A number too large for a `u64` counts as `u64::MAX`, so that numbering never
-/// restarts below a file that is there.
-fn highest_number(dir: &Path, stem: &str) -> io::Result<u64> {
-    let prefix = format!("{stem}-");
-    let mut highest = 0;
-    for entry in fs::read_dir(dir)? {
-        let name = entry?.file_name();
-        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
-            continue;
-        };
+/// Every `(STEM, NNN)` a file name stands for: `STEM-NNN` or `STEM-NNN.anything`, for
+/// each `-` followed by digits that end the name or meet a `.` (`a-1.b-2.png` is number
+/// 1 of `a` and number 2 of `a-1.b`, as a scan for either stem would read it). A number
+/// too large for a `u64` counts as `u64::MAX`, so numbering never restarts below a
+/// file that is there.
+fn numbered(name: &str) -> impl Iterator<Item = (&str, u64)> {
+    name.match_indices('-').filter_map(move |(dash, _)| {
+        let rest = &name[dash + 1..];
         let digits_end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
         let (digits, tail) = rest.split_at(digits_end);
         if digits.is_empty() || !(tail.is_empty() || tail.starts_with('.')) {
-            continue;
+            return None;
         }
         // All ASCII digits and not empty, so the only failure is overflow.
-        highest = highest.max(digits.parse::<u64>().unwrap_or(u64::MAX));
+        Some((&name[..dash], digits.parse::<u64>().unwrap_or(u64::MAX)))
+    })
+}
+
+/// The highest `NNN` among files named `STEM-NNN` or `STEM-NNN.anything` in `dir`.
+fn highest_number(dir: &Path, stem: &str) -> io::Result<u64> {
+    let mut highest = 0;
+    for entry in fs::read_dir(dir)? {
+        let name = entry?.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !name.starts_with(stem) {
+            continue;
+        }
+        for (_, number) in numbered(name).filter(|(s, _)| *s == stem) {
+            highest = highest.max(number);
+        }
     }
     Ok(highest)
+}
+
+/// The numbers of a run's output folder, per stem: what one scan of the folder found,
+/// kept up to date as names are claimed. A folder of 100,000 files is listed once per
+/// run, not once per new stem (which made a large batch quadratic: issue 14).
+#[derive(Debug, Default)]
+struct Numbering {
+    /// Whether the folder has been scanned; until then nothing is known.
+    scanned: bool,
+    /// Per stem, the next number to hand out: one past the highest in the folder or
+    /// handed out; `u64::MAX` once a file holds the highest number there is.
+    next: HashMap<String, u64>,
+}
+
+impl Numbering {
+    /// Notes that `number` of `stem` is taken.
+    fn taken(&mut self, stem: &str, number: u64) {
+        let after = number.saturating_add(1);
+        match self.next.get_mut(stem) {
+            Some(next) => *next = (*next).max(after),
+            None => {
+                self.next.insert(stem.to_string(), after);
+            }
+        }
+    }
+
+    fn next(&self, stem: &str) -> u64 {
+        self.next.get(stem).copied().unwrap_or(1)
+    }
 }
 
 /// The output folder: hands out numbers per stem and moves finished files into place.
@@ -110,7 +151,7 @@ pub struct OutputDir {
     dir: PathBuf,
     /// The folder as the user named it, for printed paths; `None` for the default (`.`).
     shown: Option<PathBuf>,
-    next_number: Mutex<HashMap<String, u64>>,
+    numbering: Mutex<Numbering>,
 }
 
 impl OutputDir {
@@ -118,7 +159,7 @@ impl OutputDir {
         Self {
             dir: dir.clone().unwrap_or_else(|| PathBuf::from(".")),
             shown: dir,
-            next_number: Mutex::new(HashMap::new()),
+            numbering: Mutex::new(Numbering::default()),
         }
     }
 
@@ -135,13 +176,14 @@ impl OutputDir {
     }
 
     /// Creates the folder and its parents if missing, makes sure files can be written
-    /// in it, and clears what killed runs left there; all before anything is sent.
+    /// in it, and reads it once: what killed runs left is cleared, and the numbers
+    /// taken are noted; all before anything is sent.
     pub fn create(&self) -> Result<(), Error> {
         fs::create_dir_all(&self.dir)
             .map_err(|e| Error::usage(format!("cannot create output folder {}: {e}", self.dir.display())))?;
         self.probe()?;
-        self.remove_stale_parts();
-        Ok(())
+        let mut numbering = self.numbering.lock().expect("numbering lock poisoned");
+        self.scan(&mut numbering, true).map_err(|e| self.cannot_list(&e))
     }
 
     /// Creates and removes a file in the folder. Permission bits cannot tell: root
@@ -156,25 +198,28 @@ impl OutputDir {
         }
     }
 
-    /// Removes `.wan-*.part` files over a day old: temporary files of runs killed with
-    /// SIGKILL (which leaves no chance to clean up). Nothing else is touched, and a
-    /// file that cannot be removed is left as it is: this is tidying, not the run.
-    fn remove_stale_parts(&self) {
-        let Ok(entries) = fs::read_dir(&self.dir) else { return };
+    /// Lists the folder once: notes the highest number of every stem there, and, with
+    /// `tidy`, removes `.wan-*.part` files over a day old (temporary files of runs
+    /// killed with SIGKILL, which leaves no chance to clean up). Nothing else is
+    /// touched, and a file that cannot be removed is left as it is.
+    fn scan(&self, numbering: &mut Numbering, tidy: bool) -> io::Result<()> {
         let now = SystemTime::now();
-        for entry in entries.flatten() {
+        for entry in fs::read_dir(&self.dir)? {
+            let entry = entry?;
             let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
-            if !(name.starts_with(".wan-") && name.ends_with(".part")) {
+            if name.starts_with(".wan-") && name.ends_with(".part") {
+                if tidy {
+                    remove_if_stale(&entry, now);
+                }
                 continue;
             }
-            // Not followed: a symlink or folder of that name is not ours.
-            let Ok(meta) = entry.metadata() else { continue };
-            let old = meta.modified().ok().and_then(|m| now.duration_since(m).ok()).is_some_and(|age| age > STALE_PART);
-            if meta.is_file() && old {
-                let _ = fs::remove_file(entry.path());
+            for (stem, number) in numbered(name) {
+                numbering.taken(stem, number);
             }
         }
+        numbering.scanned = true;
+        Ok(())
     }
 
     /// The folder for the summary line: `out/`, or `./` for the current directory.
@@ -193,22 +238,20 @@ impl OutputDir {
 
     /// Reserves `count` consecutive numbers for `stem`, after any file already there.
     pub fn reserve(&self, stem: &str, count: u64) -> Result<u64, Error> {
-        let mut next = self.next_number.lock().expect("numbering lock poisoned");
-        let first = match next.get(stem) {
-            Some(&n) => n,
-            None => self.scan_next(stem)?,
-        };
+        let mut numbering = self.numbering.lock().expect("numbering lock poisoned");
+        if !numbering.scanned {
+            self.scan(&mut numbering, false).map_err(|e| self.cannot_list(&e))?;
+        }
+        let first = numbering.next(stem);
         // The number after the last one handed out must exist too: the caller counts
         // `first..` and the next reservation starts there.
-        let after = first.checked_add(count).ok_or_else(|| self.numbers_used_up(stem))?;
-        next.insert(stem.to_string(), after);
+        let after = first.checked_add(count).filter(|_| first < u64::MAX).ok_or_else(|| self.numbers_used_up(stem))?;
+        numbering.next.insert(stem.to_string(), after);
         Ok(first)
     }
 
-    fn scan_next(&self, stem: &str) -> Result<u64, Error> {
-        let highest = highest_number(&self.dir, stem)
-            .map_err(|e| Error::io(format_args!("cannot list {}", self.dir.display()), &e))?;
-        highest.checked_add(1).ok_or_else(|| self.numbers_used_up(stem))
+    fn cannot_list(&self, e: &io::Error) -> Error {
+        Error::io(format_args!("cannot list {}", self.dir.display()), e)
     }
 
     /// Wrapping to 000 would go backwards, under files already there.
@@ -258,13 +301,27 @@ impl OutputDir {
         }
     }
 
+    /// Another writer took a name this run was handed: the folder is read again for
+    /// that stem only (the index of every other stem stands), and the next free number
+    /// after what is there now is taken.
     fn reserve_after_clash(&self, stem: &str) -> Result<u64, Error> {
-        let rescanned = self.scan_next(stem)?;
-        let mut next = self.next_number.lock().expect("numbering lock poisoned");
-        let number = rescanned.max(next.get(stem).copied().unwrap_or(1));
+        let highest = highest_number(&self.dir, stem).map_err(|e| self.cannot_list(&e))?;
+        let mut numbering = self.numbering.lock().expect("numbering lock poisoned");
+        numbering.taken(stem, highest);
+        let number = numbering.next(stem);
         let after = number.checked_add(1).ok_or_else(|| self.numbers_used_up(stem))?;
-        next.insert(stem.to_string(), after);
+        numbering.next.insert(stem.to_string(), after);
         Ok(number)
+    }
+}
+
+/// Removes a `.wan-*.part` file over a day old; not followed: a symlink or folder of
+/// that name is not ours.
+fn remove_if_stale(entry: &fs::DirEntry, now: SystemTime) {
+    let Ok(meta) = entry.metadata() else { return };
+    let old = meta.modified().ok().and_then(|m| now.duration_since(m).ok()).is_some_and(|age| age > STALE_PART);
+    if meta.is_file() && old {
+        let _ = fs::remove_file(entry.path());
     }
 }
 
@@ -367,7 +424,7 @@ mod tests {
         let fresh = OutputDir::new(Some(dir.path().to_path_buf()));
         assert!(fresh.reserve("owl", 2).is_err(), "two numbers do not fit");
         // a clash at the top does not wrap either
-        fresh.next_number.lock().unwrap().insert("owl".into(), u64::MAX);
+        fresh.numbering.lock().unwrap().next.insert("owl".into(), u64::MAX);
         assert!(fresh.reserve_after_clash("owl").is_err());
     }
 
@@ -430,6 +487,66 @@ mod tests {
         assert_eq!(out.reserve("cat", 4).unwrap(), 11);
         assert_eq!(out.reserve("cat", 1).unwrap(), 15);
         assert_eq!(out.reserve("bird", 1).unwrap(), 1);
+    }
+
+    #[test]
+    fn a_name_stands_for_each_stem_a_scan_for_it_would_read() {
+        fn all(name: &str) -> Vec<(&str, u64)> {
+            numbered(name).collect()
+        }
+        assert_eq!(all("cat-007.png"), [("cat", 7)]);
+        assert_eq!(all("cat-010"), [("cat", 10)]);
+        assert_eq!(all("cat-big-050.png"), [("cat-big", 50)]);
+        assert_eq!(all("a-1.b-2.png"), [("a", 1), ("a-1.b", 2)]);
+        assert_eq!(all("prompt-12-001.png"), [("prompt-12", 1)]);
+        assert_eq!(all(&format!("owl-{}0.png", u64::MAX)), [("owl", u64::MAX)]);
+        for none in ["cat.png", "cat-.png", "cat-x.png", "cat-01x.png", "-", "cat-"] {
+            assert_eq!(all(none), [], "{none}");
+        }
+        // "-007" is number 7 of the empty stem, which no --name or slug can be
+        assert_eq!(all("-007.png"), [("", 7)]);
+    }
+
+    #[test]
+    fn one_scan_numbers_every_stem_and_reservations_keep_it_up_to_date() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["cat-003.png", "dog-001.jpg", "dog-012.webp", "owl-2.png", "readme.txt", ".wan-x-9.part"] {
+            fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        let out = OutputDir::new(Some(dir.path().to_path_buf()));
+        out.create().unwrap();
+        // A file another writer adds after the scan is not seen by the index...
+        fs::write(dir.path().join("bird-005.png"), b"x").unwrap();
+        assert_eq!(out.reserve("cat", 2).unwrap(), 4);
+        assert_eq!(out.reserve("dog", 1).unwrap(), 13);
+        assert_eq!(out.reserve("owl", 1).unwrap(), 3);
+        assert_eq!(out.reserve("cat", 1).unwrap(), 6);
+        assert_eq!(out.reserve("bird", 1).unwrap(), 1, "the folder was read once, before bird-005 was there");
+        assert_eq!(out.reserve(".wan-x", 1).unwrap(), 1, "part files hold no numbers");
+        // ...and bird-001 does not clash with it, so nothing is overwritten either way.
+        let mut part = out.begin().unwrap();
+        part.write_all(b"ours").unwrap();
+        assert_eq!(out.commit(part, "bird", 1, ImageFormat::Png).unwrap(), dir.path().join("bird-001.png"));
+    }
+
+    #[test]
+    fn a_clash_with_another_writer_rescans_that_stem_only() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("dog-002.png"), b"x").unwrap();
+        let out = OutputDir::new(Some(dir.path().to_path_buf()));
+        out.create().unwrap();
+        let cat = out.reserve("cat", 1).unwrap();
+        // Another `wan` writes into the same folder meanwhile: cat-001 to cat-004, dog-009.
+        for name in ["cat-001.png", "cat-004.jpg", "dog-009.png"] {
+            fs::write(dir.path().join(name), b"theirs").unwrap();
+        }
+        let mut part = out.begin().unwrap();
+        part.write_all(b"ours").unwrap();
+        let saved = out.commit(part, "cat", cat, ImageFormat::Png).unwrap();
+        assert_eq!(saved, dir.path().join("cat-005.png"), "the next number after theirs");
+        assert_eq!(fs::read(dir.path().join("cat-001.png")).unwrap(), b"theirs");
+        assert_eq!(out.reserve("cat", 1).unwrap(), 6, "the index moved past the rescanned stem");
+        assert_eq!(out.reserve("dog", 1).unwrap(), 3, "other stems keep what the one scan found");
     }
 
     #[test]
