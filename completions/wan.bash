@@ -87,7 +87,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__edit)
-            opts="-n -m -o -q -v -j -h -V --count --model --pro --out --name --json --quiet --verbose --base-url --timeout --download-timeout --route --retries --jobs --size --param --dry-run --max-cost --help --version"
+            opts="-n -m -o -q -v -j -h -V --count --model --pro --out --name --json --quiet --verbose --base-url --timeout --download-timeout --route --retries --jobs --rpm --size --param --dry-run --max-cost --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -155,6 +155,10 @@ _wan() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --rpm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --size)
                     COMPREPLY=($(compgen -W "1024x1024 1280x720 720x1280 1536x1024 1024x1536 2048x2048" -- "${cur}"))
                     return 0
@@ -175,7 +179,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__emulator)
-            opts="-p -h -V --host --port --api-key --moved-to-images --base64 --noise --size --url-ttl --latency --download-latency --error-429 --retry-after --error-5xx --drop --cut-downloads --slow-downloads --seed --help --version"
+            opts="-p -h -V --host --port --api-key --moved-to-images --base64 --noise --size --url-ttl --latency --download-latency --error-429 --retry-after --error-5xx --drop --cut-downloads --slow-downloads --seed --rpm --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -241,6 +245,10 @@ _wan() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --rpm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -249,7 +257,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__generate)
-            opts="-f -n -m -o -q -v -j -h -V --file --count --model --pro --out --name --json --quiet --verbose --base-url --timeout --download-timeout --route --retries --jobs --size --param --dry-run --max-cost --help --version"
+            opts="-f -n -m -o -q -v -j -h -V --file --shard --count --model --pro --out --name --json --quiet --verbose --base-url --timeout --download-timeout --route --retries --jobs --rpm --size --param --dry-run --max-cost --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -260,6 +268,10 @@ _wan() {
                     return 0
                     ;;
                 -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shard)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -322,6 +334,10 @@ _wan() {
                     return 0
                     ;;
                 -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rpm)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

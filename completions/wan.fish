@@ -33,6 +33,7 @@ complete -c wan -n "__fish_wan_needs_command" -f -a "emulator" -d 'Run a local, 
 complete -c wan -n "__fish_wan_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c wan -n "__fish_wan_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c wan -n "__fish_wan_using_subcommand generate" -s f -l file -d 'A batch: one prompt per line (`-` for standard input); blank and `#` lines skipped' -r -F
+complete -c wan -n "__fish_wan_using_subcommand generate" -l shard -d 'Only the prompts numbered K modulo N (counting the prompts kept, from 1): one machine\'s share of a batch spread over N' -r
 complete -c wan -n "__fish_wan_using_subcommand generate" -s n -l count -d 'How many images (requests of at most 4 are sent)' -r
 complete -c wan -n "__fish_wan_using_subcommand generate" -s m -l model -d 'The model to use [env: WAN_MODEL] [default: wan2.7-image]' -r -f -a "wan2.7-image\t''
 wan2.7-image-pro\t''"
@@ -46,6 +47,7 @@ chat\t'Only POST /chat/completions'
 images\t'Only POST /images/generations and /images/edits'"
 complete -c wan -n "__fish_wan_using_subcommand generate" -l retries -d 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx (0 disables); never of one that may have been carried out' -r
 complete -c wan -n "__fish_wan_using_subcommand generate" -s j -l jobs -d 'Requests in flight at once, across the whole run' -r
+complete -c wan -n "__fish_wan_using_subcommand generate" -l rpm -d 'Start at most N requests a minute, across all jobs (the key\'s rate limit); without it, the service\'s rate-limit headers and 429s pace the run' -r
 complete -c wan -n "__fish_wan_using_subcommand generate" -l size -d 'Image size, sent as the `size` field' -r -f -a "1024x1024\t''
 1280x720\t''
 720x1280\t''
@@ -74,6 +76,7 @@ chat\t'Only POST /chat/completions'
 images\t'Only POST /images/generations and /images/edits'"
 complete -c wan -n "__fish_wan_using_subcommand edit" -l retries -d 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx (0 disables); never of one that may have been carried out' -r
 complete -c wan -n "__fish_wan_using_subcommand edit" -s j -l jobs -d 'Requests in flight at once, across the whole run' -r
+complete -c wan -n "__fish_wan_using_subcommand edit" -l rpm -d 'Start at most N requests a minute, across all jobs (the key\'s rate limit); without it, the service\'s rate-limit headers and 429s pace the run' -r
 complete -c wan -n "__fish_wan_using_subcommand edit" -l size -d 'Image size, sent as the `size` field' -r -f -a "1024x1024\t''
 1280x720\t''
 720x1280\t''
@@ -106,6 +109,7 @@ complete -c wan -n "__fish_wan_using_subcommand emulator" -l drop -d 'Share of A
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l cut-downloads -d 'Share of image downloads cut short halfway (0 to 1)' -r
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l slow-downloads -d 'Download speed in bytes per second (0: as fast as possible)' -r
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l seed -d 'Seed for the faults: the same seed and order of requests give the same faults' -r
+complete -c wan -n "__fish_wan_using_subcommand emulator" -l rpm -d 'Allow N API requests a minute, a second\'s worth at once; past that, 429 with Retry-After. The x-ratelimit-* headers then say what is left (without it nothing is limited and they are not sent)' -r
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l moved-to-images -d 'Play the service after 2026-07-28: Wan on /v1/images/*, chat answers model_route_not_supported'
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l base64 -d 'Answer with base64 images instead of URLs'
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l noise -d 'Scramble every pixel, so images hardly compress (large answers, for size tests)'

@@ -135,6 +135,11 @@ pub struct GenerateArgs {
     #[arg(short, long, value_name = "FILE", conflicts_with = "prompt")]
     pub file: Option<PathBuf>,
 
+    /// Only the prompts numbered K modulo N (counting the prompts kept, from 1): one
+    /// machine's share of a batch spread over N
+    #[arg(long, value_name = "K/N", requires = "file", conflicts_with = "prompt", value_parser = crate::prompts::Shard::parse)]
+    pub shard: Option<crate::prompts::Shard>,
+
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -225,6 +230,11 @@ pub struct RunArgs {
     /// Requests in flight at once, across the whole run
     #[arg(short, long, value_name = "N", default_value_t = 4, value_parser = at_least_one::<usize>)]
     pub jobs: usize,
+
+    /// Start at most N requests a minute, across all jobs (the key's rate limit); without
+    /// it, the service's rate-limit headers and 429s pace the run
+    #[arg(long, value_name = "N", value_parser = at_least_one::<u32>)]
+    pub rpm: Option<u32>,
 
     /// Image size, sent as the `size` field
     #[arg(long, value_name = "WxH", value_parser = Suggested::sizes(), hide_possible_values = true)]
@@ -389,4 +399,10 @@ pub struct EmulatorArgs {
     /// Seed for the faults: the same seed and order of requests give the same faults
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+
+    /// Allow N API requests a minute, a second's worth at once; past that, 429 with
+    /// Retry-After. The x-ratelimit-* headers then say what is left (without it nothing
+    /// is limited and they are not sent)
+    #[arg(long, value_name = "N", value_parser = at_least_one::<u64>)]
+    pub rpm: Option<u64>,
 }

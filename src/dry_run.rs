@@ -3,6 +3,7 @@
 use crate::api::request;
 use crate::api::route::RouteState;
 use crate::cost::Bill;
+use crate::dispatch::Dispatch;
 use crate::error::Error;
 use crate::outcome::Outcome;
 use crate::plan;
@@ -22,13 +23,18 @@ pub fn print(settings: &Settings) -> Result<Outcome, Error> {
     let adapter = RouteState::new(settings.api.route).first().adapter();
     let mut stdout = Stdout::default();
     let mut url = String::new();
+    let dispatch = Dispatch::new(plan, &settings.prompts);
     for i in 0..plan.len().min(MAX_SHOWN) {
-        let job = plan::job(settings, plan.get(i).expect("within the plan"));
+        let Some(request) = dispatch.next() else { break };
+        let job = plan::job(settings, request.planned, &request.prompt.text);
         url = settings.api.url(&adapter.path(&job));
         ui.verbose(&format!("request {} of {}: POST {url}", i + 1, plan.len()));
         let shown = serde_json::to_string_pretty(&request::abbreviated(&adapter.preview(&job)))
             .expect("JSON always serialises");
         stdout.line(&shown)?;
+    }
+    if let Some(error) = dispatch.failure() {
+        return Err(error);
     }
     let n = plan.len();
     if n > MAX_SHOWN {

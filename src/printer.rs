@@ -1,12 +1,14 @@
 //! A run's results as they come: paths on stdout the moment files land, each prompt's
 //! errors (a failure shared by many requests shown once) and JSON line when it is done,
-//! and the summary and outcome at the end.
+//! and the summary and outcome at the end. A prompt's result is dropped once printed:
+//! only totals are kept, so a batch of any length costs the same memory.
 
 use std::collections::HashMap;
 
 use crate::api::Answer;
 use crate::cost::{self, Bill};
-use crate::error::{Error, clean};
+use crate::dispatch::Prompt;
+use crate::error::{Error, Kind, clean};
 use crate::interrupt;
 use crate::outcome::Outcome;
 use crate::report::{self, PromptResult, SavedImage, Stdout, Unsaved};
@@ -31,7 +33,10 @@ pub struct Answered {
 pub struct Printer<'a> {
     session: &'a Session<'a>,
     stdout: Stdout,
-    results: Vec<PromptResult>,
+    /// The prompts with requests still out, each with how many: a prompt's result is
+    /// printed and dropped when its last request is over.
+    open: HashMap<usize, (PromptResult, u64)>,
+    requests_per_prompt: u64,
     /// Failures already printed, by what they say (not their request ids), with how
     /// many requests met each: a failure shared by many requests shows once.
     shown: HashMap<String, u64>,
@@ -43,27 +48,36 @@ pub struct Printer<'a> {
     images_so_far: u64,
     asked_so_far: u64,
     bill_so_far: Bill,
+    /// The failure of the first prompt (in the batch's order) that did not get every
+    /// image: it decides the exit code.
+    first_failure: Option<(usize, Kind)>,
 }
 
 impl<'a> Printer<'a> {
-    pub fn new(session: &'a Session<'a>) -> Self {
+    pub fn new(session: &'a Session<'a>, requests_per_prompt: u64) -> Self {
         let settings = session.settings;
-        let results = settings
-            .prompts
-            .iter()
-            .map(|p| PromptResult::new(p.clone(), u64::from(settings.count), &settings.model))
-            .collect();
         Self {
             session,
             stdout: Stdout::default(),
-            results,
+            open: HashMap::new(),
+            requests_per_prompt,
             shown: HashMap::new(),
             shown_order: Vec::new(),
             not_sent: 0,
             images_so_far: 0,
             asked_so_far: 0,
             bill_so_far: Bill::new(&settings.model),
+            first_failure: None,
         }
+    }
+
+    /// The result of `prompt` so far, begun at its first event.
+    fn result(&mut self, prompt: &Prompt) -> &mut (PromptResult, u64) {
+        let settings = self.session.settings;
+        let left = self.requests_per_prompt;
+        self.open.entry(prompt.index).or_insert_with(|| {
+            (PromptResult::new(prompt.text.to_string(), u64::from(settings.count), &settings.model), left)
+        })
     }
 
     /// A line on stdout, with the progress bars out of its way when both share a terminal.
@@ -74,18 +88,22 @@ impl<'a> Printer<'a> {
         }
     }
 
-    pub fn saved(&mut self, prompt: usize, image: SavedImage) -> Result<(), Error> {
+    pub fn saved(&mut self, prompt: &Prompt, image: SavedImage) -> Result<(), Error> {
         if self.session.settings.to_stdout {
             self.stdout.copy_file(&image.path)?;
         } else if !self.session.settings.json {
             self.emit(&image.path.display().to_string())?;
         }
-        self.results[prompt].images.push(image);
+        self.result(prompt).0.images.push(image);
         Ok(())
     }
 
-    pub fn finished(&mut self, prompt: usize, outcome: Result<Answered, Failed>) {
-        let result = &mut self.results[prompt];
+    /// A request of `prompt` is over; after its last one, the prompt's result is
+    /// printed and dropped.
+    pub fn finished(&mut self, prompt: &Prompt, outcome: Result<Answered, Failed>) -> Result<(), Error> {
+        let (result, left) = self.result(prompt);
+        *left -= 1;
+        let done = *left == 0;
         match outcome {
             Ok(Answered { answer, returned, unsaved }) => {
                 result.bill.add_answer(returned, answer.reported_price);
@@ -102,15 +120,21 @@ impl<'a> Printer<'a> {
                 self.not_sent += 1;
             }
         }
+        match done {
+            true => match self.open.remove(&prompt.index) {
+                Some((result, _)) => self.prompt_done(prompt.index, result),
+                None => Ok(()),
+            },
+            false => Ok(()),
+        }
     }
 
-    pub fn prompt_done(&mut self, index: usize) -> Result<(), Error> {
+    fn prompt_done(&mut self, index: usize, result: PromptResult) -> Result<(), Error> {
         let session = self.session;
         let ui = &session.ui;
-        let result = &self.results[index];
         let label = match session.settings.prompts.len() {
             1 => String::new(),
-            _ => format!("prompt {} ({:?}): ", index + 1, result.prompt),
+            _ => format!("prompt {} ({:?}): ", session.settings.prompts.number(index), result.prompt),
         };
         for error in &result.errors {
             let signature = format!("{:?}", error.signature());
@@ -156,7 +180,11 @@ impl<'a> Printer<'a> {
             let line = result.to_json(&session.settings.model).to_string();
             self.emit(&line)?;
         }
-        let result = &self.results[index];
+        if let Some(failure) = result.failure()
+            && self.first_failure.is_none_or(|(first, _)| index < first)
+        {
+            self.first_failure = Some((index, failure.kind));
+        }
         self.images_so_far += result.images.len() as u64;
         self.asked_so_far += result.asked;
         self.bill_so_far.absorb(&result.bill);
@@ -194,6 +222,6 @@ impl<'a> Printer<'a> {
         } else if let Some(progress) = ui.progress() {
             progress.clear();
         }
-        Outcome::of_run(self.images_so_far, self.results.iter().filter_map(PromptResult::failure).map(|e| e.kind))
+        Outcome::of_run(self.images_so_far, self.first_failure.map(|(_, kind)| kind).into_iter())
     }
 }

@@ -1,6 +1,6 @@
 //! What a run holds and learns as it goes, apart from its settings: the one HTTP client,
 //! the progress display, the numbering of the output folder, the route state, the
-//! reference uploads, and the slots that bound open downloads.
+//! reference uploads, the slots that bound open downloads, and the pacing of requests.
 
 use reqwest::blocking::Client;
 
@@ -10,6 +10,7 @@ use crate::api::{self, Api};
 use crate::error::Error;
 use crate::open_files::{Budget, Slots};
 use crate::output::OutputDir;
+use crate::pace::Pacer;
 use crate::reference::{self, LocalImage};
 use crate::settings::Settings;
 use crate::ui::Ui;
@@ -26,6 +27,8 @@ pub struct Session<'a> {
     pub downloads: Slots,
     /// Requests in flight at once: `--jobs`, lowered where the open-file limit is small.
     pub jobs: usize,
+    /// The key's rate limit, one budget for every worker.
+    pub pacer: Pacer,
 }
 
 impl<'a> Session<'a> {
@@ -66,6 +69,7 @@ impl<'a> Session<'a> {
             ),
             downloads: Slots::new(budget.downloads),
             jobs: budget.jobs,
+            pacer: Pacer::new(settings.rpm),
         })
     }
 
@@ -84,6 +88,7 @@ impl<'a> Session<'a> {
             routes: &self.routes,
             ui: &self.ui,
             uploads: &uploads,
+            pacer: &self.pacer,
         };
         call(&api)
     }

@@ -6,6 +6,7 @@
 mod body;
 mod draw;
 mod faults;
+mod limit;
 mod multipart;
 mod service;
 mod store;
@@ -54,6 +55,7 @@ pub fn run(args: EmulatorArgs) -> Result<u8, Error> {
         size: (args.size.width, args.size.height),
         api_key: args.api_key,
         faults,
+        rpm: args.rpm,
     };
     let state = Arc::new(State::new(config, Duration::from_secs(args.url_ttl)));
     let runtime = tokio::runtime::Builder::new_multi_thread()

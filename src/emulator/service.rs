@@ -1,7 +1,6 @@
 //! The emulated service: the chat route of the seeds, the images routes of the later docs,
 //! the CDN that serves the images, and the error shapes and headers of the real thing.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -18,18 +17,13 @@ use serde_json::{Value, json};
 use super::body::Paced;
 use super::draw::{self, mix};
 use super::faults::{ApiFault, Faults};
+use super::limit::{Decision, Limiter};
 use super::multipart;
 use super::store::{Lookup, Store};
 
 /// The Wan models the emulator serves; any other is `model_not_found`, as for a
 /// workspace not provisioned for it.
 const MODELS: &[&str] = &["wan2.7-image", "wan2.7-image-pro"];
-/// Requests per minute in the rate-limit headers: the free tier's
-/// (https://aisa.one/docs/api-reference/rate-limits).
-const RATE_LIMIT: u64 = 60;
-const TOKEN_LIMIT: u64 = 60_000;
-/// Tokens counted per request in the headers: the seeds' example usage (104 + 8).
-const TOKENS_PER_REQUEST: u64 = 112;
 /// The largest request body read; past it, 413. The biggest legal request is an edit
 /// with 9 references of 20 MiB, base64 in a chat body: 9 × 20 MiB × 4/3 = 240 MiB, plus
 /// the JSON around it. A client that sends more is not made to wait for an answer
@@ -47,6 +41,8 @@ pub struct Config {
     /// When set, any other bearer key is refused.
     pub api_key: Option<String>,
     pub faults: Faults,
+    /// `--rpm`: API requests a minute; `None` limits nothing.
+    pub rpm: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -55,8 +51,8 @@ pub struct State {
     store: Store,
     /// Numbers requests in arrival order, for request ids and seeded faults.
     seq: AtomicU64,
-    /// (minute, requests in it), for the rate-limit headers.
-    window: Mutex<(u64, u64)>,
+    /// With `--rpm`: the budget API requests draw on, and the headers that tell it.
+    limiter: Option<Limiter>,
 }
 
 /// The connection is to be dropped without an answer.
@@ -107,7 +103,8 @@ fn now_secs() -> u64 {
 
 impl State {
     pub fn new(config: Config, url_ttl: Duration) -> Self {
-        Self { config, store: Store::new(url_ttl), seq: AtomicU64::new(0), window: Mutex::new((0, 0)) }
+        let limiter = config.rpm.map(Limiter::new);
+        Self { config, store: Store::new(url_ttl), seq: AtomicU64::new(0), limiter }
     }
 
     /// Answers one request, logging one line; `Err` drops the connection.
@@ -120,10 +117,18 @@ impl State {
             Some(host) => format!("http://{host}"),
             None => "http://127.0.0.1".to_string(),
         };
+        let mut budget = None;
         let reply = match (&method, path.as_str()) {
             (&Method::GET, p) if p.starts_with("/images/") => self.download(p, seq),
             (&Method::POST, "/v1/chat/completions" | "/v1/images/generations" | "/v1/images/edits") => {
-                match self.api(request, seq, &request_id, &origin).await {
+                // Counted as it arrives, as a gateway does, before the work.
+                budget = self.limiter.as_ref().map(|limiter| limiter.check(Instant::now()));
+                let over = budget.is_some_and(|b| !b.allowed);
+                match if over {
+                    Ok(rate_limited(&request_id))
+                } else {
+                    self.api(request, seq, &request_id, &origin).await
+                } {
                     Ok(reply) => reply,
                     Err(Dropped) => {
                         log(&method, &path, "dropped", &request_id, "fault: connection dropped", started);
@@ -134,31 +139,22 @@ impl State {
             _ => Reply::text(StatusCode::NOT_FOUND, "text/plain; charset=utf-8", "404 page not found"),
         };
         log(&method, &path, reply.status.as_str(), &request_id, &reply.note, started);
-        Ok(self.finish(reply, &request_id))
+        Ok(self.finish(reply, &request_id, budget))
     }
 
-    /// Adds what every answer carries: the request id and the rate-limit headers.
-    fn finish(&self, reply: Reply, request_id: &str) -> Response<Paced> {
-        let minute = now_secs() / 60;
-        let used = {
-            let mut window = self.window.lock().expect("rate window lock");
-            if window.0 != minute {
-                *window = (minute, 0);
-            }
-            window.1 += 1;
-            window.1
-        };
-        let reset = ((minute + 1) * 60).to_string();
+    /// Adds what every answer carries: the request id, and with `--rpm` the rate-limit
+    /// headers of API answers. Without `--rpm` nothing is limited, so no limit is claimed:
+    /// a client that trusts the headers must not be slowed by a budget that is not there.
+    fn finish(&self, reply: Reply, request_id: &str, budget: Option<Decision>) -> Response<Paced> {
         let mut response = Response::builder()
             .status(reply.status)
             .header(header::CONTENT_TYPE, reply.content_type)
-            .header("x-request-id", request_id)
-            .header("x-ratelimit-limit-requests", RATE_LIMIT.to_string())
-            .header("x-ratelimit-remaining-requests", RATE_LIMIT.saturating_sub(used).to_string())
-            .header("x-ratelimit-reset-requests", &reset)
-            .header("x-ratelimit-limit-tokens", TOKEN_LIMIT.to_string())
-            .header("x-ratelimit-remaining-tokens", TOKEN_LIMIT.saturating_sub(used * TOKENS_PER_REQUEST).to_string())
-            .header("x-ratelimit-reset-tokens", &reset);
+            .header("x-request-id", request_id);
+        if let (Some(limiter), Some(budget)) = (&self.limiter, budget) {
+            for (name, value) in limiter.headers(&budget, SystemTime::now()) {
+                response = response.header(name, value);
+            }
+        }
         for (name, value) in reply.extra {
             response = response.header(name, value);
         }
@@ -507,6 +503,19 @@ fn count(request: &Value, default: u32) -> Result<u32, &'static str> {
             n.as_u64().filter(|n| (1..=4).contains(n)).map(|n| n as u32).ok_or("n must be an integer from 1 to 4")
         }
     }
+}
+
+/// The 429 of a request over the `--rpm` budget; the limiter's headers say when to come back.
+fn rate_limited(request_id: &str) -> Reply {
+    let mut reply = Reply::error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limit_error",
+        "rate_limit_exceeded",
+        "Rate limit exceeded: too many requests a minute for this key; retry after the time in Retry-After",
+        request_id,
+    );
+    reply.note = "over --rpm".into();
+    reply
 }
 
 fn log(method: &Method, path: &str, status: &str, request_id: &str, note: &str, started: Instant) {

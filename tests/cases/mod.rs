@@ -12,4 +12,5 @@ mod output;
 mod reliability;
 mod routes;
 mod safety;
+mod scale;
 mod scripting;
