@@ -101,7 +101,7 @@ fn download_once(
     if let Some(size) = response.content_length() {
         on_tick(Tick::Expected(size));
     }
-    let mut sink = Sink::new(out, on_tick);
+    let mut sink = Sink::new(&mut *out, on_tick);
     let mut buf = vec![0u8; CHUNK];
     loop {
         let n = match response.read(&mut buf) {
@@ -111,13 +111,13 @@ fn download_once(
         };
         sink.write(&buf[..n]).map_err(|e| e.into_failed("the image URL returned"))?;
     }
-    sink.finish().map_err(|e| e.into_failed("the image URL returned"))
+    sink.finish().map(|(_, fetched)| fetched).map_err(|e| e.into_failed("the image URL returned"))
 }
 
 /// Where image bytes go as they arrive: checked to be an image from the first bytes,
-/// capped in size, written to the part file, and checked to be whole at the end.
-struct Sink<'a> {
-    out: &'a mut PartFile,
+/// capped in size, written to `out` (the part file), and checked to be whole at the end.
+struct Sink<'a, W> {
+    out: W,
     on_tick: &'a dyn Fn(Tick),
     head: Vec<u8>,
     tail: Vec<u8>,
@@ -154,8 +154,8 @@ impl Refused {
     }
 }
 
-impl<'a> Sink<'a> {
-    fn new(out: &'a mut PartFile, on_tick: &'a dyn Fn(Tick)) -> Self {
+impl<'a, W: Write> Sink<'a, W> {
+    fn new(out: W, on_tick: &'a dyn Fn(Tick)) -> Self {
         Self {
             out,
             on_tick,
@@ -190,7 +190,7 @@ impl<'a> Sink<'a> {
         ImageFormat::sniff(&self.head).ok_or_else(|| Refused::NotAnImage(format::describe_non_image(&self.head)))
     }
 
-    fn finish(self) -> Result<Fetched, Refused> {
+    fn finish(self) -> Result<(W, Fetched), Refused> {
         let format = match self.format {
             Some(format) => format,
             None => self.sniffed()?,
@@ -198,7 +198,7 @@ impl<'a> Sink<'a> {
         if !format.is_complete(&self.head, &self.tail, self.written) {
             return Err(Refused::Incomplete(format));
         }
-        Ok(Fetched { format, bytes: self.written })
+        Ok((self.out, Fetched { format, bytes: self.written }))
     }
 }
 
@@ -206,60 +206,162 @@ impl<'a> Sink<'a> {
 /// small whatever the image's size. Standard or URL-safe alphabet, padded or not, line
 /// breaks allowed.
 pub fn decode(payload: &str, out: &mut PartFile, on_tick: &dyn Fn(Tick)) -> Result<Fetched, Error> {
-    let invalid = || Error::new(Kind::Other, "an image in the answer is not valid base64");
     on_tick(Tick::Expected(payload.len() as u64 / 4 * 3));
-    let mut sink = Sink::new(out, on_tick);
-    let refused = |e: Refused| Error::new(Kind::Other, e.describe("the answer's base64 holds"));
-    base64_slices(payload, &mut |bytes| sink.write(bytes).map_err(refused))?.ok_or_else(invalid)?;
-    sink.finish().map_err(refused)
+    let mut image = Base64Image::with_ticks(&mut *out, on_tick);
+    image.push(payload.as_bytes())?;
+    image.finish().map(|(_, fetched)| fetched)
 }
 
-/// Feeds the decoded bytes of `payload` to `write` a slice at a time; `Ok(None)` if the
-/// payload is not base64.
-fn base64_slices(payload: &str, write: &mut dyn FnMut(&[u8]) -> Result<(), Error>) -> Result<Option<()>, Error> {
-    const SLICE: usize = 64 * 1024;
-    let config = GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
-    let url_safe = payload.bytes().any(|b| b == b'-' || b == b'_');
-    let engine =
-        GeneralPurpose::new(if url_safe { &base64::alphabet::URL_SAFE } else { &base64::alphabet::STANDARD }, config);
-    let mut pending: Vec<u8> = Vec::with_capacity(SLICE + 8);
-    let mut decoded = vec![0u8; SLICE];
-    let mut slices = payload.as_bytes().chunks(SLICE).peekable();
-    while let Some(slice) = slices.next() {
-        // Line breaks are rare: copy the slice whole unless it has some.
-        if slice.iter().any(u8::is_ascii_whitespace) {
-            pending.extend(slice.iter().filter(|b| !b.is_ascii_whitespace()));
-        } else {
-            pending.extend_from_slice(slice);
-        }
-        let last = slices.peek().is_none();
-        // Whole groups of 4 only, and the final group (which may be padded) at the very end.
-        let ready = if last { pending.len() } else { (pending.len() / 4).saturating_sub(1) * 4 };
-        if ready == 0 {
-            continue;
-        }
-        let n = match engine.decode_slice(&pending[..ready], &mut decoded) {
-            Ok(n) => n,
-            Err(_) => return Ok(None),
-        };
-        write(&decoded[..n])?;
-        pending.drain(..ready);
+fn no_tick(_: Tick) {}
+
+/// A base64 image decoded as its text arrives, in pieces of any size, into `out`:
+/// checked to be an image from its first bytes, capped, and whole at the end. What
+/// streams an answer's images to their files without holding them (`api::blobs`).
+pub struct Base64Image<'a, W> {
+    sink: Sink<'a, W>,
+    text: Base64Stream,
+}
+
+impl<W: Write> Base64Image<'static, W> {
+    pub fn new(out: W) -> Self {
+        Self::with_ticks(out, &no_tick)
     }
-    Ok(Some(()))
+}
+
+impl<'a, W: Write> Base64Image<'a, W> {
+    fn with_ticks(out: W, on_tick: &'a dyn Fn(Tick)) -> Self {
+        Self { sink: Sink::new(out, on_tick), text: Base64Stream::new() }
+    }
+
+    /// Decodes the next piece of the text.
+    pub fn push(&mut self, text: &[u8]) -> Result<(), Error> {
+        let sink = &mut self.sink;
+        self.text.push(text, &mut |bytes| sink.write(bytes))?.map_err(refused)
+    }
+
+    /// The end of the text: the last bytes written and the image checked to be whole;
+    /// `out` is handed back.
+    pub fn finish(mut self) -> Result<(W, Fetched), Error> {
+        let sink = &mut self.sink;
+        self.text.finish(&mut |bytes| sink.write(bytes))?.map_err(refused)?;
+        self.sink.finish().map_err(refused)
+    }
+}
+
+fn refused(e: Refused) -> Error {
+    Error::new(Kind::Other, e.describe("the answer's base64 holds"))
+}
+
+fn not_base64() -> Error {
+    Error::new(Kind::Other, "an image in the answer is not valid base64")
+}
+
+/// Base64 text to bytes as it arrives: standard or URL-safe alphabet (`-` and `_` are
+/// read as `+` and `/`), padded or not, whitespace skipped. Whole groups of four are
+/// decoded as they come; the last group waits for the end, where it may be padded.
+struct Base64Stream {
+    /// Text not decoded yet: less than a slice, and the group kept for the end.
+    pending: Vec<u8>,
+    decoded: Vec<u8>,
+}
+
+/// Text decoded at once: large enough that the decoder runs at speed, small enough to
+/// be nothing next to the image.
+const SLICE: usize = 64 * 1024;
+
+impl Base64Stream {
+    fn new() -> Self {
+        Self { pending: Vec::with_capacity(SLICE + 8), decoded: vec![0u8; SLICE / 4 * 3 + 3] }
+    }
+
+    fn engine() -> GeneralPurpose {
+        let config = GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+        GeneralPurpose::new(&base64::alphabet::STANDARD, config)
+    }
+
+    /// Takes in `text`, writing what can be decoded; `Err` if it is not base64, the
+    /// inner `Err` if `write` refused the bytes.
+    fn push<E>(
+        &mut self,
+        mut text: &[u8],
+        write: &mut dyn FnMut(&[u8]) -> Result<(), E>,
+    ) -> Result<Result<(), E>, Error> {
+        while !text.is_empty() {
+            let take = text.len().min(SLICE.saturating_sub(self.pending.len()).max(4));
+            let (piece, rest) = text.split_at(take);
+            text = rest;
+            let start = self.pending.len();
+            // Whitespace and the URL-safe alphabet are rare: a fast search for them,
+            // and a byte-by-byte pass only where one is found.
+            if memchr::memchr3(b' ', b'\n', b'\r', piece).is_some() || memchr::memchr(b'\t', piece).is_some() {
+                self.pending.extend(piece.iter().filter(|b| !b.is_ascii_whitespace()));
+            } else {
+                self.pending.extend_from_slice(piece);
+            }
+            if memchr::memchr2(b'-', b'_', &self.pending[start..]).is_some() {
+                for b in &mut self.pending[start..] {
+                    *b = match *b {
+                        b'-' => b'+',
+                        b'_' => b'/',
+                        other => other,
+                    };
+                }
+            }
+            // Whole groups of 4, keeping the last one back: it may be the padded end.
+            let ready = (self.pending.len() / 4).saturating_sub(1) * 4;
+            if ready >= SLICE / 2
+                && let Err(e) = self.decode(ready, write)?
+            {
+                return Ok(Err(e));
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    fn finish<E>(&mut self, write: &mut dyn FnMut(&[u8]) -> Result<(), E>) -> Result<Result<(), E>, Error> {
+        self.decode(self.pending.len(), write)
+    }
+
+    fn decode<E>(
+        &mut self,
+        ready: usize,
+        write: &mut dyn FnMut(&[u8]) -> Result<(), E>,
+    ) -> Result<Result<(), E>, Error> {
+        if ready == 0 {
+            return Ok(Ok(()));
+        }
+        let n = Self::engine().decode_slice(&self.pending[..ready], &mut self.decoded).map_err(|_| not_base64())?;
+        self.pending.drain(..ready);
+        Ok(write(&self.decoded[..n]))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn decoded(payload: &str) -> Option<Vec<u8>> {
+    /// Decodes `payload` fed in pieces of `piece` bytes.
+    fn in_pieces(payload: &str, piece: usize) -> Option<Vec<u8>> {
         let mut all = Vec::new();
-        base64_slices(payload, &mut |bytes| {
+        let mut stream = Base64Stream::new();
+        let mut write = |bytes: &[u8]| -> Result<(), ()> {
             all.extend_from_slice(bytes);
             Ok(())
-        })
-        .unwrap()
-        .map(|()| all)
+        };
+        for chunk in payload.as_bytes().chunks(piece.max(1)) {
+            stream.push(chunk, &mut write).ok()?.ok()?;
+        }
+        stream.finish(&mut write).ok()?.ok()?;
+        Some(all)
+    }
+
+    fn decoded(payload: &str) -> Option<Vec<u8>> {
+        let whole = in_pieces(payload, payload.len());
+        // Whatever the pieces it arrives in, the same bytes.
+        for piece in [1, 3, 4, 5, 1000] {
+            assert_eq!(in_pieces(payload, piece), whole, "in pieces of {piece}");
+        }
+        whole
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use tempfile::{NamedTempFile, PersistError};
+use tempfile::{NamedTempFile, PathPersistError, TempPath};
 
 use crate::open_files::is_out_of_files;
 
@@ -82,10 +82,10 @@ pub fn create_temp(create: impl Fn() -> io::Result<NamedTempFile>) -> io::Result
     }
 }
 
-/// Moves a temporary file to `dest` unless `dest` exists, and forgets it once moved.
-pub fn persist_temp(file: NamedTempFile, dest: &Path) -> Result<(), PersistError> {
+/// Moves a closed temporary file to `dest` unless `dest` exists, and forgets it once moved.
+pub fn persist_temp(file: TempPath, dest: &Path) -> Result<(), PathPersistError> {
     let mut state = unfinished();
-    let temp_path = file.path().to_path_buf();
+    let temp_path = file.to_path_buf();
     file.persist_noclobber(dest)?;
     state.temp_files.remove(&temp_path);
     Ok(())

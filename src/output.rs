@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
-use tempfile::NamedTempFile;
+use tempfile::{NamedTempFile, TempPath};
 
 use crate::error::{Error, Kind};
 use crate::format::ImageFormat;
@@ -274,23 +274,21 @@ impl OutputDir {
         #[cfg(unix)]
         builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
         interrupt::create_temp(|| builder.tempfile_in(&self.dir))
-            .map(|file| PartFile { file })
+            .map(|file| PartFile { part: Part::Open(file) })
             .map_err(|e| Error::io(format_args!("cannot write in {}", self.dir.display()), &e))
     }
 
     /// Moves a finished file to `STEM-NNN.EXT`; if another process took that name
     /// meanwhile, takes the next free number instead. Never overwrites.
     pub fn commit(&self, part: PartFile, stem: &str, mut number: u64, format: ImageFormat) -> Result<PathBuf, Error> {
-        let mut file = part.file;
-        file.as_file_mut()
-            .sync_all()
-            .map_err(|e| Error::io(format_args!("cannot write in {}", self.dir.display()), &e))?;
+        let mut part =
+            part.close().map_err(|e| Error::io(format_args!("cannot write in {}", self.dir.display()), &e))?;
         loop {
             let name = file_name(stem, number, format);
-            match interrupt::persist_temp(file, &self.dir.join(&name)) {
+            match interrupt::persist_temp(part, &self.dir.join(&name)) {
                 Ok(()) => return Ok(self.shown_path(&name)),
                 Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => {
-                    file = e.file;
+                    part = e.path;
                     number = self.reserve_after_clash(stem)?;
                 }
                 Err(e) => {
@@ -325,19 +323,33 @@ fn remove_if_stale(entry: &fs::DirEntry, now: SystemTime) {
     }
 }
 
-/// A file being written beside its final name.
+/// A file being written beside its final name; closed once whole, so that an answer
+/// with many images holds one open file at a time.
 #[derive(Debug)]
 pub struct PartFile {
-    file: NamedTempFile,
+    part: Part,
+}
+
+#[derive(Debug)]
+enum Part {
+    Open(NamedTempFile),
+    /// Written, synced and closed; still removed if dropped.
+    Closed(TempPath),
 }
 
 impl Write for PartFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.file.write(buf)
+        match &mut self.part {
+            Part::Open(file) => file.write(buf),
+            Part::Closed(_) => Err(io::Error::other("the file was closed")),
+        }
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.file.flush()
+        match &mut self.part {
+            Part::Open(file) => file.flush(),
+            Part::Closed(_) => Ok(()),
+        }
     }
 }
 
@@ -345,9 +357,35 @@ impl PartFile {
     /// Starts over, for a download that is tried again.
     pub fn rewind(&mut self) -> io::Result<()> {
         use std::io::Seek;
-        let file = self.file.as_file_mut();
+        let Part::Open(file) = &mut self.part else { return Err(io::Error::other("the file was closed")) };
+        let file = file.as_file_mut();
         file.set_len(0)?;
         file.rewind()
+    }
+
+    /// Where the file is, under its temporary name.
+    pub fn path(&self) -> &Path {
+        match &self.part {
+            Part::Open(file) => file.path(),
+            Part::Closed(path) => path,
+        }
+    }
+
+    /// Writes the file through to the disk and closes it; it stays where it is, and is
+    /// removed if dropped before it is committed.
+    pub fn close(self) -> io::Result<TempPath> {
+        match self.part {
+            Part::Open(mut file) => {
+                file.as_file_mut().sync_all()?;
+                Ok(file.into_temp_path())
+            }
+            Part::Closed(path) => Ok(path),
+        }
+    }
+
+    /// As `close`, keeping the file a `PartFile` until it is committed.
+    pub fn closed(self) -> io::Result<Self> {
+        self.close().map(|path| Self { part: Part::Closed(path) })
     }
 }
 

@@ -3,8 +3,9 @@
 
 use std::thread;
 
-use crate::api::response::ImageData;
+use crate::api::response::{Decoded, ImageData};
 use crate::error::{Error, Kind};
+use crate::fetch::Tick;
 use crate::progress::Task;
 use crate::report::{SavedImage, Unsaved};
 use crate::session::Session;
@@ -51,22 +52,38 @@ pub fn save_all(
 }
 
 fn save_one(session: &Session, stem: &str, image: ImageData, number: u64, task: &Task) -> Result<SavedImage, Error> {
-    // Waits for a free slot: the connection and the file of this download must fit
-    // within the open-file limit, or images would be lost to "too many open files".
-    let _slot = session.downloads.take();
-    let mut part = session.out.begin()?;
-    let on_tick = |tick| task.tick(tick);
-    let fetched = match &image {
-        ImageData::Url(url) => {
-            fetch::download(&session.http, url, session.settings.download_timeout, &mut part, &on_tick)?
-        }
-        ImageData::Base64(payload) => fetch::decode(payload, &mut part, &on_tick)?,
-    };
     let source = image.source();
-    let url = match image {
-        ImageData::Url(url) => Some(url),
-        // The payload is no longer needed: free it before the file is moved into place.
-        ImageData::Base64(_) => None,
+    let (part, fetched, url) = match image {
+        // Decoded while the answer streamed in: already whole in its part file.
+        ImageData::Decoded(Decoded(decoded)) => {
+            let (part, fetched) = decoded?;
+            task.tick(Tick::Expected(fetched.bytes));
+            task.tick(Tick::Written(fetched.bytes));
+            (part, fetched, None)
+        }
+        image => {
+            // Waits for a free slot: the connection and the file of this download must
+            // fit within the open-file limit, or images would be lost to "too many open files".
+            let _slot = session.downloads.take();
+            let mut part = session.out.begin()?;
+            let on_tick = |tick| task.tick(tick);
+            let fetched = match &image {
+                ImageData::Url(url) => {
+                    fetch::download(&session.http, url, session.settings.download_timeout, &mut part, &on_tick)?
+                }
+                ImageData::Base64(payload) => fetch::decode(payload, &mut part, &on_tick)?,
+                // A placeholder no reader of this answer wrote (`Api::attempt` swaps the real ones).
+                ImageData::Streamed { .. } | ImageData::Decoded(_) => {
+                    return Err(Error::new(Kind::Other, "an image in the answer is not valid base64"));
+                }
+            };
+            let url = match image {
+                ImageData::Url(url) => Some(url),
+                // The payload is no longer needed: free it before the file is moved into place.
+                _ => None,
+            };
+            (part, fetched, url)
+        }
     };
     let path = session.out.commit(part, stem, number, fetched.format)?;
     if let Some(url) = &url {

@@ -89,6 +89,7 @@ impl<'a> Session<'a> {
             ui: &self.ui,
             uploads: &uploads,
             pacer: &self.pacer,
+            out: &self.out,
         };
         call(&api)
     }

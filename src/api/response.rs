@@ -9,32 +9,61 @@ use serde::de::{self, DeserializeOwned, Deserializer, IgnoredAny, Visitor};
 use serde_json::Value;
 
 /// Where one generated image is: a short-lived URL, or base64 bytes in the answer.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub enum ImageData {
     Url(String),
-    /// The base64 payload, without any `data:` prefix.
+    /// A base64 payload too short to have been streamed to a file, without any `data:` prefix.
     Base64(String),
+    /// Where the answer's reader took a base64 image out to a file as it streamed
+    /// (`api::blobs`): the placeholder it left for the parser, until it is swapped for
+    /// the image itself.
+    Streamed {
+        nonce: u64,
+        id: usize,
+    },
+    /// That image, decoded into its part file, or why it could not be.
+    Decoded(Decoded),
 }
+
+/// A base64 image decoded into its part file as the answer streamed in.
+#[derive(Debug)]
+pub struct Decoded(pub super::blobs::Streamed);
+
+impl PartialEq for Decoded {
+    /// The same file with the same bytes, or the same failure.
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (Ok((a, fa)), Ok((b, fb))) => a.path() == b.path() && fa == fb,
+            (Err(a), Err(b)) => a.to_string() == b.to_string(),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Decoded {}
 
 impl ImageData {
     /// `url` or `base64`, as `--json` reports the source.
     pub fn source(&self) -> &'static str {
         match self {
             Self::Url(_) => "url",
-            Self::Base64(_) => "base64",
+            Self::Base64(_) | Self::Streamed { .. } | Self::Decoded(_) => "base64",
         }
     }
 
     pub fn url(&self) -> Option<&str> {
         match self {
             Self::Url(url) => Some(url),
-            Self::Base64(_) => None,
+            Self::Base64(_) | Self::Streamed { .. } | Self::Decoded(_) => None,
         }
     }
 
     /// An image string: an `http(s)` URL, a `data:` URI, or bare base64. Takes the
     /// string, so a large base64 payload is moved, never copied.
     pub fn classify(mut text: String) -> Option<Self> {
+        if let Some((nonce, id)) = super::blobs::parse_placeholder(&text) {
+            return Some(Self::Streamed { nonce, id });
+        }
         let lower = text.trim_start().get(..8).unwrap_or_default().to_ascii_lowercase();
         if lower.starts_with("http://") || lower.starts_with("https://") {
             Some(Self::Url(text.trim().to_string()))
@@ -55,7 +84,7 @@ impl ImageData {
 }
 
 /// The images of a successful answer, in the order the service numbered them.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct Images {
     pub images: Vec<ImageData>,
     pub usage: Option<Value>,

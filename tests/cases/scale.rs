@@ -228,3 +228,61 @@ fn a_dry_run_of_a_shard_shows_its_requests_and_cost() {
     assert!(stderr_of(&out).contains("would send 6 requests"), "{}", stderr_of(&out));
     assert!(stderr_of(&out).contains("$0.450"), "{}", stderr_of(&out));
 }
+
+/// A PNG-shaped image of about `size` bytes: large enough to be streamed to its file.
+fn big_png(size: usize, tag: u8) -> Vec<u8> {
+    let mut bytes = png(tag);
+    let end = bytes.len() - 12;
+    bytes.splice(end..end, (0..size).map(|i| (i * 7 % 251) as u8 ^ tag));
+    bytes
+}
+
+#[test]
+fn large_base64_images_stream_to_their_files_whatever_the_encoding() {
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    let mut sb = Sandbox::new();
+    let (one, two, three) = (big_png(400_000, 1), big_png(300_000, 2), png(3));
+    // A data URI with every `/` escaped (as PHP's encoder writes it), URL-safe base64
+    // wrapped in escaped line breaks, and a small one read as it always was.
+    let escaped = format!("data:image/png;base64,{}", STANDARD.encode(&one).replace('/', "\\/"));
+    let wrapped: String = URL_SAFE_NO_PAD
+        .encode(&two)
+        .as_bytes()
+        .chunks(76)
+        .map(|line| format!("{}\\n", std::str::from_utf8(line).unwrap()))
+        .collect();
+    let part = |image: &str| format!(r#"{{"message": {{"content": [{{"type": "image", "image": "{image}"}}]}}}}"#);
+    let body = format!(
+        r#"{{"choices": [{}, {}, {}], "usage": {{"total_tokens": 9}}, "note": "{}"}}"#,
+        part(&escaped),
+        part(&wrapped),
+        part(&STANDARD.encode(&three)),
+        "x".repeat(100_000)
+    );
+    let _api = sb.server.mock("POST", "/v1/chat/completions").with_body(body).create();
+    let out = sb.wan().args(["generate", "big", "-n", "3", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let line: serde_json::Value = serde_json::from_str(stdout_of(&out).trim()).unwrap();
+    assert!(line["images"].as_array().unwrap().iter().all(|i| i["source"] == "base64"), "{line}");
+    assert_eq!(line["usage"]["total_tokens"], 9);
+    assert_eq!(read(&sb.path("big-001.png")), one);
+    assert_eq!(read(&sb.path("big-002.png")), two);
+    assert_eq!(read(&sb.path("big-003.png")), three);
+    assert!(sb.files(".").iter().all(|name| !name.ends_with(".part")), "{:?}", sb.files("."));
+}
+
+#[test]
+fn a_broken_streamed_image_is_reported_and_the_others_are_saved() {
+    use base64::engine::general_purpose::STANDARD;
+    let mut sb = Sandbox::new();
+    let good = big_png(200_000, 4);
+    let mut broken = STANDARD.encode(big_png(200_000, 5));
+    broken.insert_str(100_000, "@@");
+    let _api = sb.chat(&chat_answer(&[STANDARD.encode(&good), broken]));
+    let out = sb.wan().args(["generate", "half", "-n", "2"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(7), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("not valid base64"), "{}", stderr_of(&out));
+    assert_eq!(stdout_of(&out), "half-001.png\n");
+    assert_eq!(read(&sb.path("half-001.png")), good);
+    assert_eq!(sb.files("."), ["half-001.png"], "the broken image's part file is gone");
+}
