@@ -30,24 +30,30 @@ pub fn save_all(
             return images.iter().map(|image| unsaved(image.url().map(String::from), error.clone())).collect();
         }
     };
+    let failed = || Error::new(Kind::Other, "saving the image failed unexpectedly");
     thread::scope(|scope| {
+        let mut images: Vec<(ImageData, u64)> = images.into_iter().zip(first..).collect();
+        // The last image is saved on this thread: a batch of one-image answers starts
+        // no thread per request (each costs a dozen system calls).
+        let last = images.pop();
         let handles: Vec<_> = images
             .into_iter()
-            .zip(first..)
             .map(|(image, number)| {
                 let url = image.url().map(String::from);
                 (url, scope.spawn(move || save_one(session, stem, image, number, task).map(on_saved)))
             })
             .collect();
-        handles
-            .into_iter()
-            .filter_map(|(url, handle)| {
-                let result = handle
-                    .join()
-                    .unwrap_or_else(|_| Err(Error::new(Kind::Other, "saving the image failed unexpectedly")));
-                result.err().map(|error| unsaved(url, error))
-            })
-            .collect()
+        let last = last.map(|(image, number)| {
+            let url = image.url().map(String::from);
+            let saved = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                save_one(session, stem, image, number, task).map(on_saved)
+            }));
+            (url, saved.unwrap_or_else(|_| Err(failed())))
+        });
+        let mut results: Vec<(Option<String>, Result<(), Error>)> =
+            handles.into_iter().map(|(url, handle)| (url, handle.join().unwrap_or_else(|_| Err(failed())))).collect();
+        results.extend(last);
+        results.into_iter().filter_map(|(url, result)| result.err().map(|error| unsaved(url, error))).collect()
     })
 }
 
