@@ -5,7 +5,7 @@
 //! Limits are per key (https://aisa.one/docs/api-reference/rate-limits), so workers
 //! that back off alone keep meeting 429s that the others' requests caused.
 
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use reqwest::header::HeaderMap;
@@ -18,6 +18,9 @@ use crate::api::retry::{self, MAX_WAIT};
 const SLOW_BELOW: f64 = 0.10;
 /// A 429 without `Retry-After` pauses every worker this long: the first backoff.
 const PAUSE_WITHOUT_RETRY_AFTER: Duration = Duration::from_secs(1);
+/// After a pause one request goes alone, and the others wait for an answer before they
+/// follow: at most this long, for an answer that never comes.
+const PROBE_PATIENCE: Duration = MAX_WAIT;
 
 /// What one answer said about the key's budget of requests.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -106,12 +109,26 @@ pub struct Pace {
     paused_until: Option<Instant>,
     /// While little of the budget is left: starts this far apart, until the reset.
     slow: Option<Slow>,
+    /// After a pause, the first request goes alone to see how the budget stands: the
+    /// others waking at the same moment would all meet the limit again (and spend
+    /// their retries on it).
+    probe: Probe,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Slow {
     spacing: Duration,
     until: Instant,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Probe {
+    #[default]
+    None,
+    /// A pause is on: the first request after it goes alone.
+    Due,
+    /// That request started then; the others wait for an answer.
+    Out(Instant),
 }
 
 impl Pace {
@@ -133,16 +150,26 @@ impl Pace {
                 at = at.max((last + slow.spacing).min(slow.until));
             }
         }
+        if let Probe::Out(started) = self.probe {
+            at = at.max(started + PROBE_PATIENCE);
+        }
         at
     }
 
     /// A request starts at `now`.
     pub fn start(&mut self, now: Instant) {
         self.last_start = Some(now);
+        if self.probe == Probe::Due {
+            self.probe = Probe::Out(now);
+        }
     }
 
-    /// What an answer received at `now` said about the budget.
+    /// What an answer received at `now` said about the budget. Any answer, even one
+    /// without a word about the budget, ends the wait for the lone request after a pause.
     pub fn observe(&mut self, budget: &Budget, now: Instant) {
+        if matches!(self.probe, Probe::Out(_)) {
+            self.probe = Probe::None;
+        }
         if budget.rate_limited {
             // A wait longer than wan takes ends that request's retries (exit 5); holding
             // every worker for it would help no one.
@@ -160,8 +187,12 @@ impl Pace {
         if remaining == 0 {
             self.pause_until(now + reset_in);
         } else if (remaining as f64) < SLOW_BELOW * limit as f64 {
-            let spacing = reset_in / u32::try_from(remaining).unwrap_or(u32::MAX);
-            self.slow = Some(Slow { spacing, until: now + reset_in });
+            // What is left spread until the reset, and never faster than the limit's
+            // own rate: services count "a minute" in short periods, where a second's
+            // worth is all there is at once.
+            let spread = reset_in / u32::try_from(remaining).unwrap_or(u32::MAX);
+            let rate = Duration::from_secs(60) / u32::try_from(limit).unwrap_or(u32::MAX);
+            self.slow = Some(Slow { spacing: spread.max(rate), until: now + reset_in.max(rate) });
         } else {
             self.slow = None;
         }
@@ -169,6 +200,9 @@ impl Pace {
 
     fn pause_until(&mut self, until: Instant) {
         self.paused_until = Some(self.paused_until.map_or(until, |p| p.max(until)));
+        if self.probe == Probe::None {
+            self.probe = Probe::Due;
+        }
     }
 }
 
@@ -176,30 +210,31 @@ impl Pace {
 #[derive(Debug)]
 pub struct Pacer {
     pace: Mutex<Pace>,
+    /// Rung at every answer: what it said may let a waiting worker go sooner (or later).
+    answered: Condvar,
 }
 
 impl Pacer {
     pub fn new(rpm: Option<u32>) -> Self {
-        Self { pace: Mutex::new(Pace::new(rpm)) }
+        Self { pace: Mutex::new(Pace::new(rpm)), answered: Condvar::new() }
     }
 
-    fn pace(&self) -> std::sync::MutexGuard<'_, Pace> {
+    fn pace(&self) -> MutexGuard<'_, Pace> {
         self.pace.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Waits until a request may start, and counts it as started. A pause that comes
-    /// while waiting is met: the time is asked again after each sleep.
+    /// Waits until a request may start, and counts it as started. The time is asked
+    /// again after each wait, and at each answer that comes meanwhile.
     pub fn wait_turn(&self) {
+        let mut pace = self.pace();
         loop {
             let now = Instant::now();
-            let mut pace = self.pace();
             let at = pace.earliest(now);
             if at <= now {
                 pace.start(now);
                 return;
             }
-            drop(pace);
-            std::thread::sleep(at - now);
+            pace = self.answered.wait_timeout(pace, at - now).unwrap_or_else(|p| p.into_inner()).0;
         }
     }
 
@@ -207,6 +242,14 @@ impl Pacer {
     pub fn observe(&self, status: u16, headers: &HeaderMap) {
         let budget = Budget::from_headers(status, headers, SystemTime::now());
         self.pace().observe(&budget, Instant::now());
+        self.answered.notify_all();
+    }
+
+    /// A request ended without an answer (no connection, a timeout): nothing learned of
+    /// the budget, but whoever waits on it need not wait longer.
+    pub fn no_answer(&self) {
+        self.pace().observe(&Budget::default(), Instant::now());
+        self.answered.notify_all();
     }
 }
 
@@ -291,7 +334,33 @@ mod tests {
             &Budget { rate_limited: true, retry_after: Some(Duration::from_secs(1)), ..Budget::default() },
             t(150),
         );
-        assert_eq!(run(&mut pace, &t, 150, 3), [1150, 1250, 1350]);
+        assert_eq!(run(&mut pace, &t, 150, 1), [1150]);
+        // The first after the pause went alone; an answer lets the rest follow, spaced.
+        pace.observe(&Budget::default(), t(1160));
+        assert_eq!(run(&mut pace, &t, 1160, 2), [1250, 1350]);
+    }
+
+    #[test]
+    fn after_a_pause_one_request_goes_alone_until_an_answer_comes() {
+        let t = clock();
+        let mut pace = Pace::new(None);
+        let limited = Budget { rate_limited: true, retry_after: Some(Duration::from_millis(500)), ..Budget::default() };
+        pace.observe(&limited, t(0));
+        // Sixteen workers wake at the end of the pause: one goes.
+        assert_eq!(run(&mut pace, &t, 0, 1), [500]);
+        // The others would wait for its answer (or a minute, if none ever comes)...
+        assert_eq!(pace.earliest(t(501)), t(500) + MAX_WAIT);
+        // ...which comes 200 ms later and says the budget is fine: all go at once.
+        pace.observe(&Budget { limit: Some(600), remaining: Some(500), ..Budget::default() }, t(700));
+        assert_eq!(run(&mut pace, &t, 700, 3), [700, 700, 700]);
+        // A second 429 meets it again: one alone again, after the new pause.
+        pace.observe(&limited, t(800));
+        assert_eq!(run(&mut pace, &t, 800, 1), [1300]);
+        pace.observe(&limited, t(1310));
+        assert_eq!(run(&mut pace, &t, 1310, 1), [1810]);
+        // An answer that says nothing (a connection that failed) ends the wait too.
+        pace.observe(&Budget::default(), t(1900));
+        assert_eq!(pace.earliest(t(1900)), t(1900));
     }
 
     #[test]
@@ -311,6 +380,12 @@ mod tests {
         // the last start, at 0).
         pace.observe(&budget(20, 6000), t(0));
         assert_eq!(run(&mut pace, &t, 0, 4), [300, 600, 900, 1200]);
+        // Never faster than the limit's own rate (600 a minute: 100 ms), whatever is left:
+        // 9 left with the reset 500 ms away is a bucket that holds a second's worth.
+        let mut quantized = Pace::new(None);
+        quantized.start(t(0));
+        quantized.observe(&budget(9, 500), t(0));
+        assert_eq!(run(&mut quantized, &t, 0, 4), [100, 200, 300, 400]);
         // After the reset, full speed again.
         assert_eq!(run(&mut pace, &t, 6000, 3), [6000, 6000, 6000]);
         // None left: everyone waits for the reset.

@@ -182,7 +182,10 @@ impl Api<'_> {
         if let Some(ApiKey(key)) = &self.settings.key {
             request = request.bearer_auth(key);
         }
-        let response = attach(payload, request)?.send().map_err(|e| self.transport_failure(&e))?;
+        let response = attach(payload, request)?.send().map_err(|e| {
+            self.pacer.no_answer();
+            self.transport_failure(&e)
+        })?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         self.pacer.observe(status, &headers);
