@@ -2,7 +2,7 @@
 //! at a time, send each, and hand its images to be saved; the printer hears of it all.
 
 use std::sync::Mutex;
-use std::sync::mpsc::{self, Sender};
+use std::sync::mpsc::{self, SyncSender};
 use std::thread;
 
 use crate::api::classify::stops_the_run;
@@ -15,6 +15,9 @@ use crate::report::SavedImage;
 use crate::save;
 use crate::session::Session;
 use crate::settings::Settings;
+
+/// Events the printer may be behind by.
+const EVENTS_WAITING: usize = 1024;
 
 /// What the workers tell the printer, in the order it happens.
 enum Event {
@@ -37,7 +40,9 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
     // The failure that stopped the run, once one has: later requests are not sent.
     let stopped_by: Mutex<Option<Error>> = Mutex::new(None);
     let workers = usize::try_from(plan.len()).unwrap_or(usize::MAX).clamp(1, session.jobs);
-    let (events, received) = mpsc::channel::<Event>();
+    // Bounded: when the printer is held up (a slow reader of stdout), the workers wait
+    // for it rather than pile up events for a batch of any length.
+    let (events, received) = mpsc::sync_channel::<Event>(EVENTS_WAITING);
     thread::scope(|scope| -> Result<(), Error> {
         for _ in 0..workers {
             let events = events.clone();
@@ -79,7 +84,7 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
 }
 
 /// Sends one request and saves its images, in parallel, as soon as it is answered.
-fn perform(session: &Session, request: Request, events: &Sender<Event>) -> Result<Answered, Error> {
+fn perform(session: &Session, request: Request, events: &SyncSender<Event>) -> Result<Answered, Error> {
     let settings = session.settings;
     let Request { planned, prompt } = request;
     let text = &*prompt.text;
