@@ -286,3 +286,20 @@ fn a_broken_streamed_image_is_reported_and_the_others_are_saved() {
     assert_eq!(read(&sb.path("half-001.png")), good);
     assert_eq!(sb.files("."), ["half-001.png"], "the broken image's part file is gone");
 }
+
+#[test]
+fn the_kubernetes_example_runs_one_shard_per_completion() {
+    let manifest = fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/kubernetes-indexed-job.yaml"),
+    )
+    .unwrap();
+    let number_after = |key: &str| -> u64 {
+        let at = manifest.find(key).unwrap_or_else(|| panic!("{key} is in the manifest")) + key.len();
+        manifest[at..].trim_start().split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
+    };
+    assert_eq!(number_after("completions:"), number_after("SHARDS="), "one shard per completion index");
+    assert!(manifest.contains("completionMode: Indexed"));
+    assert!(manifest.contains(r#"K=$((JOB_COMPLETION_INDEX + 1))"#));
+    assert!(manifest.contains(r#"--shard "$K/$SHARDS""#));
+    assert!(manifest.contains("backoffLimitPerIndex: 0"), "a failed shard is not sent (and paid for) again");
+}
