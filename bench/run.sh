@@ -146,13 +146,13 @@ if [ "$QUICK" != 1 ]; then
   start_emulator limited --rpm 600 --size 8x8
   export AISA_BASE_URL=$BASE
   timed "$work/rpm.tsv" "$WAN" generate -f "$work/p300.txt" -j 16 --rpm 600 -q -o "$(fresh_out)"
-  rpm_s=$(median_of "$work/rpm.tsv" 1)
+  rpm_s=$(printf "%.1f" "$(median_of "$work/rpm.tsv" 1)")
   rpm_exit=$(cut -f4 "$work/rpm.tsv")
   rpm_429=$(grep -c ' 429 ' "$work/limited.log" || true)
   start_emulator headers --rpm 600 --size 8x8
   export AISA_BASE_URL=$BASE
   timed "$work/headers.tsv" "$WAN" generate -f "$work/p300.txt" -j 16 -q -o "$(fresh_out)"
-  headers_s=$(median_of "$work/headers.tsv" 1)
+  headers_s=$(printf "%.1f" "$(median_of "$work/headers.tsv" 1)")
   headers_exit=$(cut -f4 "$work/headers.tsv")
   headers_429=$(grep -c ' 429 ' "$work/headers.log" || true)
 fi

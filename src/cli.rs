@@ -36,6 +36,7 @@ Examples:
   wan generate \"red panda\" -n 8 -o out/ --pro   eight images with the pro model
   echo \"a lighthouse at dusk\" | wan generate    the prompt from standard input
   wan generate -f prompts.txt -n 2 --json       a batch: one prompt per line, JSON Lines out
+  wan generate -f prompts.txt --shard 2/4 --rpm 150   this machine's quarter, 150 requests a minute
   wan generate \"red panda\" -n 12 --dry-run      show the requests and their cost; send nothing
   wan generate \"red panda\" -n 20 --max-cost 0.50  refuse if it would cost more than $0.50"
     };
@@ -63,6 +64,7 @@ Examples:
   AISA_BASE_URL=http://127.0.0.1:8787/v1 AISA_API_KEY=test wan generate \"red panda\"
   wan emulator --port 0 --moved-to-images --base64      a free port, the later service
   wan emulator --error-429 0.3 --drop 0.05 --seed 42    repeatable faults for tests
+  wan emulator --port 0 --rpm 600                       a rate limit, with honest x-ratelimit-* headers
 
 The first line on stdout is the base URL it listens on; one line per request goes to stderr."
     };
