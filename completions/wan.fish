@@ -63,6 +63,7 @@ images\t'Only POST /images/generations and /images/edits'
 gemini\t'Only POST /models/{model}:generateContent (or /v1beta/…), one image per request'"
 complete -c wan -n "__fish_wan_using_subcommand generate" -l retries -d 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx (0 disables); never of one that may have been carried out [default: 2]' -r
 complete -c wan -n "__fish_wan_using_subcommand generate" -s j -l jobs -d 'Requests in flight at once, across the whole run [default: 4]' -r
+complete -c wan -n "__fish_wan_using_subcommand generate" -l rpm -d 'Start at most N requests a minute, across all jobs (the key\'s rate limit); without it, the service\'s rate-limit headers and 429s pace the run' -r
 complete -c wan -n "__fish_wan_using_subcommand generate" -l size -d 'Image size, sent as the `size` field (`auto` for gpt-image); checked against the model\'s rule (see `wan models`)' -r -f -a "1024x1024\t''
 1280x720\t''
 720x1280\t''
@@ -101,6 +102,7 @@ images\t'Only POST /images/generations and /images/edits'
 gemini\t'Only POST /models/{model}:generateContent (or /v1beta/…), one image per request'"
 complete -c wan -n "__fish_wan_using_subcommand edit" -l retries -d 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx (0 disables); never of one that may have been carried out [default: 2]' -r
 complete -c wan -n "__fish_wan_using_subcommand edit" -s j -l jobs -d 'Requests in flight at once, across the whole run [default: 4]' -r
+complete -c wan -n "__fish_wan_using_subcommand edit" -l rpm -d 'Start at most N requests a minute, across all jobs (the key\'s rate limit); without it, the service\'s rate-limit headers and 429s pace the run' -r
 complete -c wan -n "__fish_wan_using_subcommand edit" -l size -d 'Image size, sent as the `size` field (`auto` for gpt-image); checked against the model\'s rule (see `wan models`)' -r -f -a "1024x1024\t''
 1280x720\t''
 720x1280\t''
@@ -123,6 +125,7 @@ complete -c wan -n "__fish_wan_using_subcommand models" -l json -d 'Print one JS
 complete -c wan -n "__fish_wan_using_subcommand models" -s h -l help -d 'Print help'
 complete -c wan -n "__fish_wan_using_subcommand models" -s V -l version -d 'Print version'
 complete -c wan -n "__fish_wan_using_subcommand resume" -s j -l jobs -d 'Requests in flight at once' -r
+complete -c wan -n "__fish_wan_using_subcommand resume" -l rpm -d 'Start at most N requests a minute, across all jobs (the key\'s rate limit)' -r
 complete -c wan -n "__fish_wan_using_subcommand resume" -l retries -d 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx' -r
 complete -c wan -n "__fish_wan_using_subcommand resume" -l timeout -d 'Seconds to wait for one API answer' -r
 complete -c wan -n "__fish_wan_using_subcommand resume" -l download-timeout -d 'Seconds to wait for one image download' -r
@@ -240,6 +243,7 @@ complete -c wan -n "__fish_wan_using_subcommand emulator" -l seed -d 'Seed for t
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l video-ms -d 'Milliseconds a video task takes: queued, then in progress, then completed' -r
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l video-fail -d 'Share of video tasks that fail at the end (0 to 1)' -r
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l video-size -d 'Size of the clips drawn (small: the frames are encoded as the task completes)' -r
+complete -c wan -n "__fish_wan_using_subcommand emulator" -l rpm -d 'Allow N image requests a minute, a second\'s worth at once; past that, 429 with Retry-After. The x-ratelimit-* headers then say what is left (without it nothing is limited and they are not sent)' -r
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l moved-to-images -d 'Play the service after 2026-07-28: Wan on /v1/images/*, chat answers model_route_not_supported'
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l base64 -d 'Answer the Wan models with base64 images instead of URLs (the others answer in their own form: Seedream URLs, gpt-image and Gemini base64)'
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l noise -d 'Scramble every pixel, so images hardly compress (large answers, for size tests)'

@@ -40,7 +40,8 @@ Examples:
   echo \"a lighthouse at dusk\" | wan generate    the prompt from standard input
   wan generate -f prompts.txt -n 2 --json       a batch: one prompt per line, JSON Lines out
   wan generate \"red panda\" -n 12 --dry-run      show the requests and their cost; send nothing
-  wan generate \"red panda\" -n 20 --max-cost 0.50  refuse if it would cost more than $0.50"
+  wan generate \"red panda\" -n 20 --max-cost 0.50  refuse if it would cost more than $0.50
+  wan generate -f prompts.txt -j 16 --rpm 600   a batch at the key's 600 requests a minute"
     };
 }
 
@@ -66,6 +67,7 @@ Examples:
   AISA_BASE_URL=http://127.0.0.1:8787/v1 AISA_API_KEY=test wan generate \"red panda\"
   wan emulator --port 0 --moved-to-images --base64      a free port, the later service
   wan emulator --error-429 0.3 --drop 0.05 --seed 42    repeatable faults for tests
+  wan emulator --port 0 --rpm 600                       a rate limit, with honest x-ratelimit-* headers
 
 The first line on stdout is the base URL it listens on; one line per request goes to stderr."
     };
@@ -354,6 +356,11 @@ pub struct RunArgs {
     #[arg(short, long, value_name = "N", value_parser = at_least_one::<usize>)]
     pub jobs: Option<usize>,
 
+    /// Start at most N requests a minute, across all jobs (the key's rate limit); without
+    /// it, the service's rate-limit headers and 429s pace the run
+    #[arg(long, value_name = "N", value_parser = at_least_one::<u32>)]
+    pub rpm: Option<u32>,
+
     /// Image size, sent as the `size` field (`auto` for gpt-image); checked against the
     /// model's rule (see `wan models`)
     #[arg(long, value_name = "WxH", value_parser = Suggested::sizes(), hide_possible_values = true)]
@@ -414,6 +421,10 @@ pub struct ResumeArgs {
     /// Requests in flight at once
     #[arg(short, long, value_name = "N", default_value_t = 4, value_parser = at_least_one::<usize>)]
     pub jobs: usize,
+
+    /// Start at most N requests a minute, across all jobs (the key's rate limit)
+    #[arg(long, value_name = "N", value_parser = at_least_one::<u32>)]
+    pub rpm: Option<u32>,
 
     /// Retries of a request that never connected or that the service answered with 408, 429 or 5xx
     #[arg(long, value_name = "N", default_value_t = 2)]
@@ -659,4 +670,10 @@ pub struct EmulatorArgs {
     /// DashScope task route serves video
     #[arg(long)]
     pub no_video_gateway: bool,
+
+    /// Allow N image requests a minute, a second's worth at once; past that, 429 with
+    /// Retry-After. The x-ratelimit-* headers then say what is left (without it nothing
+    /// is limited and they are not sent)
+    #[arg(long, value_name = "N", value_parser = at_least_one::<u64>)]
+    pub rpm: Option<u64>,
 }

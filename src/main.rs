@@ -28,6 +28,7 @@ mod open;
 mod open_files;
 mod outcome;
 mod output;
+mod pace;
 mod paths;
 mod plan;
 mod precedence;

@@ -248,6 +248,7 @@ fn settings_of(
         },
         download_timeout: Duration::from_secs(args.download_timeout),
         jobs: args.jobs,
+        rpm: args.rpm,
         json: args.json,
         dry_run: false,
         display: display(args, env),

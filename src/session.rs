@@ -1,6 +1,6 @@
 //! What a run holds and learns as it goes, apart from its settings: the one HTTP client,
 //! the progress display, the numbering of the output folder, the route state, the
-//! reference uploads, and the slots that bound open downloads.
+//! reference uploads, the slots that bound open downloads, and the pacing of requests.
 
 use reqwest::blocking::Client;
 
@@ -10,6 +10,7 @@ use crate::api::{self, Api};
 use crate::error::Error;
 use crate::open_files::{Budget, Slots};
 use crate::output::OutputDir;
+use crate::pace::Pacer;
 use crate::recorder::Recorder;
 use crate::reference::{self, LocalImage};
 use crate::settings::Settings;
@@ -30,6 +31,8 @@ pub struct Session<'a> {
     pub journal: Recorder,
     /// `[{source, sha256}]` of the references, for the provenance of each PNG.
     pub references: serde_json::Value,
+    /// The key's rate limit: one budget for every worker.
+    pub pacer: Pacer,
 }
 
 impl<'a> Session<'a> {
@@ -94,6 +97,7 @@ impl<'a> Session<'a> {
                     serde_json::json!({"source": source, "sha256": sha256})
                 })
                 .collect(),
+            pacer: Pacer::new(settings.rpm),
         })
     }
 
@@ -112,6 +116,7 @@ impl<'a> Session<'a> {
             routes: &self.routes,
             ui: &self.ui,
             uploads: &uploads,
+            pacer: &self.pacer,
         };
         call(&api)
     }

@@ -50,6 +50,8 @@ pub struct Settings {
     pub api: ApiSettings,
     pub download_timeout: Duration,
     pub jobs: usize,
+    /// `--rpm`: requests started a minute at most, across all workers.
+    pub rpm: Option<u32>,
     pub json: bool,
     pub dry_run: bool,
     /// `--open`: show the saved files in the system's viewer when the run ends.
@@ -297,6 +299,7 @@ fn resolve(
         },
         download_timeout: Duration::from_secs(chosen.download_timeout.value),
         jobs: chosen.jobs.value,
+        rpm: run.rpm,
         json: run.json,
         dry_run: run.dry_run,
         metadata: chosen.metadata.value,

@@ -132,6 +132,8 @@ pub struct Api<'a> {
     pub ui: &'a Ui,
     /// The reference images as files, for a route that uploads them.
     pub uploads: route::Uploads<'a>,
+    /// Every attempt waits its turn here, and tells it what the answer said of the budget.
+    pub pacer: &'a crate::pace::Pacer,
 }
 
 impl Api<'_> {
@@ -198,16 +200,23 @@ impl Api<'_> {
     }
 
     fn attempt(&self, endpoint: Endpoint, url: &str, payload: &Payload, job: &Job) -> Result<Answer, Verdict<Failure>> {
-        self.ui.verbose(&format!("→ POST {url} · model {} · n {} · {} bytes", job.model, job.n, payload_len(payload)));
-        let started = Instant::now();
-        let _in_flight = crate::interrupt::request_in_flight();
         let mut request = self.http.post(url).header(header::ACCEPT, "application/json").timeout(self.settings.timeout);
         if let Some(ApiKey(key)) = &self.settings.key {
             request = request.bearer_auth(key);
         }
-        let response = attach(payload, request)?.send().map_err(|e| self.transport_failure(&e))?;
+        let request = attach(payload, request)?;
+        // Built first: a request that cannot be built must not take a turn it never uses.
+        self.pacer.wait_turn();
+        self.ui.verbose(&format!("→ POST {url} · model {} · n {} · {} bytes", job.model, job.n, payload_len(payload)));
+        let started = Instant::now();
+        let _in_flight = crate::interrupt::request_in_flight();
+        let response = request.send().map_err(|e| {
+            self.pacer.no_answer();
+            self.transport_failure(&e)
+        })?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
+        self.pacer.observe(status, &headers);
         let header_id = header_text(&headers, "x-request-id");
         let log_answer = |bytes: u64| {
             self.ui.verbose(&format!(

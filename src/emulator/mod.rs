@@ -9,6 +9,7 @@ mod body;
 mod clip;
 mod draw;
 mod faults;
+mod limit;
 mod multipart;
 mod pictures;
 mod reply;
@@ -71,6 +72,7 @@ pub fn run(args: EmulatorArgs) -> Result<u8, Error> {
             seed: faults.seed,
         },
         faults,
+        rpm: args.rpm,
     };
     let state = Arc::new(State::new(config, Duration::from_secs(args.url_ttl)));
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -2,8 +2,8 @@
 //! the account's balance, the CDN that serves the images, and the error shapes and
 //! headers of the real thing.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
@@ -21,6 +21,7 @@ use super::answers::{self, Delivery};
 use super::body::Paced;
 use super::draw::{self, mix};
 use super::faults::{ApiFault, Faults};
+use super::limit::{Decision, Limiter};
 use super::pictures::Pictures;
 use super::reply::{Errors, Reply, Shape};
 use super::requests::{self, Context, Job, Route};
@@ -28,12 +29,6 @@ use super::store::{Lookup, Store};
 use super::video::{self, Videos};
 use crate::cost::Micros;
 
-/// Requests per minute in the rate-limit headers: the free tier's
-/// (https://aisa.one/docs/api-reference/rate-limits).
-const RATE_LIMIT: u64 = 60;
-const TOKEN_LIMIT: u64 = 60_000;
-/// Tokens counted per request in the headers: the seeds' example usage (104 + 8).
-const TOKENS_PER_REQUEST: u64 = 112;
 /// The largest request body read; past it, 413. The biggest legal request is a Gemini
 /// edit with 14 references of 20 MiB, base64 in JSON: 14 × 20 MiB × 4/3 ≈ 374 MiB, plus
 /// the JSON around it. A client that sends more is not made to wait for an answer
@@ -56,6 +51,8 @@ pub struct Config {
     pub balance: Micros,
     pub faults: Faults,
     pub video: video::VideoConfig,
+    /// `--rpm`: image requests a minute; `None` limits nothing.
+    pub rpm: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -67,8 +64,8 @@ pub struct State {
     videos: Videos,
     /// Numbers requests in arrival order, for request ids and seeded faults.
     seq: AtomicU64,
-    /// (minute, requests in it), for the rate-limit headers.
-    window: Mutex<(u64, u64)>,
+    /// With `--rpm`: the budget image requests draw on, and the headers that tell it.
+    limiter: Option<Limiter>,
 }
 
 /// The connection is to be dropped without an answer.
@@ -92,11 +89,11 @@ impl State {
         Self {
             videos: Videos::new(config.video.clone(), url_ttl),
             store: Store::new(url_ttl),
+            limiter: config.rpm.map(Limiter::new),
             pictures: Arc::new(Pictures::new(config.noise)),
             account: Account::new(config.balance),
             config,
             seq: AtomicU64::new(0),
-            window: Mutex::new((0, 0)),
         }
     }
 
@@ -111,6 +108,8 @@ impl State {
             None => "http://127.0.0.1".to_string(),
         };
         let route = (method == Method::POST).then(|| Route::of(&path, self.config.moved_to_images)).flatten();
+        // Counted as it arrives, as a gateway does, before any work.
+        let budget = route.as_ref().and(self.limiter.as_ref()).map(|limiter| limiter.check(Instant::now()));
         let reply = match (&method, path.as_str(), route) {
             (&Method::GET, p, _) if p.starts_with("/images/") => self.download(p, seq),
             (&Method::GET, p, _) if p.starts_with("/videos/") => {
@@ -125,6 +124,12 @@ impl State {
             },
             (&Method::GET, "/v1/credits/balance", _) => self.balance(&request),
             (&Method::GET, "/v1/models", _) => self.models(&request, &request_id),
+            (_, _, Some(route)) if budget.is_some_and(|b| !b.allowed) => {
+                // Read to its end all the same (at most the cap), so that a client still
+                // uploading hears the 429 rather than a connection closed under it.
+                let _ = read_body(request.into_body(), MAX_REQUEST_BODY).await;
+                rate_limited(&route, &request_id)
+            }
             (_, _, Some(route)) => match self.api(request, route, seq, &request_id, &origin).await {
                 Ok(reply) => reply,
                 Err(Dropped) => {
@@ -135,31 +140,23 @@ impl State {
             _ => Reply::no_such_path(),
         };
         log(&method, &path, reply.status.as_str(), &request_id, &reply.note, started);
-        Ok(self.finish(reply, &request_id))
+        Ok(self.finish(reply, &request_id, budget))
     }
 
-    /// Adds what every answer carries: the request id and the rate-limit headers.
-    fn finish(&self, reply: Reply, request_id: &str) -> Response<Paced> {
-        let minute = now_secs() / 60;
-        let used = {
-            let mut window = self.window.lock().expect("rate window lock");
-            if window.0 != minute {
-                *window = (minute, 0);
-            }
-            window.1 += 1;
-            window.1
-        };
-        let reset = ((minute + 1) * 60).to_string();
+    /// Adds what every answer carries: the request id, and with `--rpm` the rate-limit
+    /// headers of image answers. Without `--rpm` nothing is limited, so no limit is
+    /// claimed: a client that trusts the headers must not be slowed by a budget that is
+    /// not there.
+    fn finish(&self, reply: Reply, request_id: &str, budget: Option<Decision>) -> Response<Paced> {
         let mut response = Response::builder()
             .status(reply.status)
             .header(header::CONTENT_TYPE, reply.content_type)
-            .header("x-request-id", request_id)
-            .header("x-ratelimit-limit-requests", RATE_LIMIT.to_string())
-            .header("x-ratelimit-remaining-requests", RATE_LIMIT.saturating_sub(used).to_string())
-            .header("x-ratelimit-reset-requests", &reset)
-            .header("x-ratelimit-limit-tokens", TOKEN_LIMIT.to_string())
-            .header("x-ratelimit-remaining-tokens", TOKEN_LIMIT.saturating_sub(used * TOKENS_PER_REQUEST).to_string())
-            .header("x-ratelimit-reset-tokens", &reset);
+            .header("x-request-id", request_id);
+        if let (Some(limiter), Some(budget)) = (&self.limiter, budget) {
+            for (name, value) in limiter.headers(&budget, SystemTime::now()) {
+                response = response.header(name, value);
+            }
+        }
         for (name, value) in reply.extra {
             response = response.header(name, value);
         }
@@ -446,6 +443,20 @@ where
         Err(e) if e.is::<LengthLimitError>() => Err(BodyError::TooLarge),
         Err(_) => Err(BodyError::Broken),
     }
+}
+
+/// The 429 of a request over the `--rpm` budget, in its route's shape; the limiter's
+/// headers say when to come back.
+fn rate_limited(route: &Route, request_id: &str) -> Reply {
+    let errors = Errors { shape: if route.is_gemini() { Shape::Google } else { Shape::Aisa }, request_id };
+    let mut reply = errors.reply(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limit_error",
+        "rate_limit_exceeded",
+        "Rate limit exceeded: too many requests a minute for this key; retry after the time in Retry-After",
+    );
+    reply.note = "over --rpm".into();
+    reply
 }
 
 fn log(method: &Method, path: &str, status: &str, request_id: &str, note: &str, started: Instant) {

@@ -13,6 +13,7 @@ mod hardening;
 mod journal;
 mod mcp;
 mod output;
+mod pace;
 mod reliability;
 mod routes;
 mod safety;

@@ -2,6 +2,7 @@
 
 pub mod emulator;
 pub mod raw;
+pub mod recording;
 
 use std::fs;
 use std::path::{Path, PathBuf};
