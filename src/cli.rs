@@ -67,7 +67,7 @@ Examples:
   AISA_BASE_URL=http://127.0.0.1:8787/v1 AISA_API_KEY=test wan generate \"red panda\"
   wan emulator --port 0 --moved-to-images --base64      a free port, the later service
   wan emulator --error-429 0.3 --drop 0.05 --seed 42    repeatable faults for tests
-  wan emulator --port 0 --rpm 600                       a rate limit, with honest x-ratelimit-* headers
+  wan emulator --port 0 --rpm 600                       a budget of 600 requests a minute, then 429
 
 The first line on stdout is the base URL it listens on; one line per request goes to stderr."
     };
