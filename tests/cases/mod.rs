@@ -16,6 +16,7 @@ mod output;
 mod reliability;
 mod routes;
 mod safety;
+mod scale;
 mod scripting;
 mod skill;
 mod video;
