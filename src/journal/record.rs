@@ -295,6 +295,30 @@ mod tests {
     }
 
     #[test]
+    fn a_shard_s_prompts_are_streamed_in_with_the_shard() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::start(dir.path()).unwrap();
+        let text: String = (1..=10_000).map(|i| format!("p{i}\n")).collect();
+        let shard = crate::prompts::Shard { k: 2, n: 5 };
+        let prompts = Prompts::batch(text.as_bytes(), "p", Some(shard)).unwrap();
+        let id = journal.begin_run(RunRecord { prompts, ..run() }).unwrap();
+        let conn = super::super::open(dir.path()).unwrap();
+        let (count, recorded): (i64, String) = conn
+            .query_row("SELECT prompts, shard FROM runs WHERE id = ?1", [&id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap();
+        assert_eq!((count, recorded.as_str()), (2_000, "2/5"));
+        let prompts: Vec<String> = conn
+            .prepare("SELECT prompt FROM prompts WHERE run_id = ?1 ORDER BY position")
+            .unwrap()
+            .query_map([&id], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(prompts.len(), 2_000);
+        assert!(prompts.iter().enumerate().all(|(i, p)| *p == format!("p{}", 5 * i + 2)));
+    }
+
+    #[test]
     fn run_ids_differ() {
         let ids: std::collections::HashSet<String> = (0..1000).map(|_| new_run_id()).collect();
         assert_eq!(ids.len(), 1000);
