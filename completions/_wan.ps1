@@ -48,6 +48,7 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'A batch: one prompt per line (`-` for standard input); blank and `#` lines skipped')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'How many images (split into requests of at most the model''s images per request)')
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'How many images (split into requests of at most the model''s images per request)')
+            [CompletionResult]::new('--shard', '--shard', [CompletionResultType]::ParameterName, 'Only the prompts numbered K modulo N, counting the prompts kept from 1: this machine''s share of a batch spread over N (one prompt alone is shard 1/N''s)')
             [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'The model to use [env: WAN_MODEL] [default: wan2.7-image]')
             [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'The model to use [env: WAN_MODEL] [default: wan2.7-image]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Folder for the images, created if missing; `-` writes the one image to standard output [default: the current folder]')
@@ -83,6 +84,7 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
         'wan;edit' {
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'How many images (split into requests of at most the model''s images per request)')
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'How many images (split into requests of at most the model''s images per request)')
+            [CompletionResult]::new('--shard', '--shard', [CompletionResultType]::ParameterName, 'Only the prompts numbered K modulo N, counting the prompts kept from 1: this machine''s share of a batch spread over N (one prompt alone is shard 1/N''s)')
             [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'The model to use [env: WAN_MODEL] [default: wan2.7-image]')
             [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'The model to use [env: WAN_MODEL] [default: wan2.7-image]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Folder for the images, created if missing; `-` writes the one image to standard output [default: the current folder]')

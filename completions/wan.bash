@@ -369,7 +369,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__edit)
-            opts="-n -m -o -q -v -j -h -V --count --model --pro --out --name --json --quiet --verbose --base-url --timeout --download-timeout --route --retries --jobs --rpm --size --param --dry-run --max-cost --no-journal --no-metadata --open --help --version"
+            opts="-n -m -o -q -v -j -h -V --count --shard --model --pro --out --name --json --quiet --verbose --base-url --timeout --download-timeout --route --retries --jobs --rpm --size --param --dry-run --max-cost --no-journal --no-metadata --open --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -380,6 +380,10 @@ _wan() {
                     return 0
                     ;;
                 -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shard)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -555,7 +559,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__generate)
-            opts="-f -n -m -o -q -v -j -h -V --file --count --model --pro --out --name --json --quiet --verbose --base-url --timeout --download-timeout --route --retries --jobs --rpm --size --param --dry-run --max-cost --no-journal --no-metadata --open --help --version"
+            opts="-f -n -m -o -q -v -j -h -V --file --count --shard --model --pro --out --name --json --quiet --verbose --base-url --timeout --download-timeout --route --retries --jobs --rpm --size --param --dry-run --max-cost --no-journal --no-metadata --open --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -574,6 +578,10 @@ _wan() {
                     return 0
                     ;;
                 -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shard)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -44,6 +44,7 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand --file 'A batch: one prompt per line (`-` for standard input); blank and `#` lines skipped'
             cand -n 'How many images (split into requests of at most the model''s images per request)'
             cand --count 'How many images (split into requests of at most the model''s images per request)'
+            cand --shard 'Only the prompts numbered K modulo N, counting the prompts kept from 1: this machine''s share of a batch spread over N (one prompt alone is shard 1/N''s)'
             cand -m 'The model to use [env: WAN_MODEL] [default: wan2.7-image]'
             cand --model 'The model to use [env: WAN_MODEL] [default: wan2.7-image]'
             cand -o 'Folder for the images, created if missing; `-` writes the one image to standard output [default: the current folder]'
@@ -78,6 +79,7 @@ set edit:completion:arg-completer[wan] = {|@words|
         &'wan;edit'= {
             cand -n 'How many images (split into requests of at most the model''s images per request)'
             cand --count 'How many images (split into requests of at most the model''s images per request)'
+            cand --shard 'Only the prompts numbered K modulo N, counting the prompts kept from 1: this machine''s share of a batch spread over N (one prompt alone is shard 1/N''s)'
             cand -m 'The model to use [env: WAN_MODEL] [default: wan2.7-image]'
             cand --model 'The model to use [env: WAN_MODEL] [default: wan2.7-image]'
             cand -o 'Folder for the images, created if missing; `-` writes the one image to standard output [default: the current folder]'

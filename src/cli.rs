@@ -39,6 +39,7 @@ Examples:
   wan generate \"red panda\" -n 8 -o out/ --pro   eight images with the pro model
   echo \"a lighthouse at dusk\" | wan generate    the prompt from standard input
   wan generate -f prompts.txt -n 2 --json       a batch: one prompt per line, JSON Lines out
+  wan generate -f prompts.txt --shard 2/4       this machine's quarter of the batch
   wan generate \"red panda\" -n 12 --dry-run      show the requests and their cost; send nothing
   wan generate \"red panda\" -n 20 --max-cost 0.50  refuse if it would cost more than $0.50
   wan generate -f prompts.txt -j 16 --rpm 600   a batch at the key's 600 requests a minute"
@@ -300,6 +301,11 @@ pub struct RunArgs {
     /// How many images (split into requests of at most the model's images per request)
     #[arg(short = 'n', long = "count", value_name = "N", default_value_t = 1, value_parser = at_least_one::<u32>)]
     pub count: u32,
+
+    /// Only the prompts numbered K modulo N, counting the prompts kept from 1: this
+    /// machine's share of a batch spread over N (one prompt alone is shard 1/N's)
+    #[arg(long, value_name = "K/N", value_parser = crate::prompts::Shard::parse)]
+    pub shard: Option<crate::prompts::Shard>,
 
     /// The model to use [env: WAN_MODEL] [default: wan2.7-image]
     #[arg(short, long, value_name = "NAME", value_parser = Suggested::models(), hide_possible_values = true)]

@@ -72,6 +72,7 @@ fn to_json(run: &RunRow) -> serde_json::Value {
         "command": run.command,
         "model": run.model,
         "prompts": run.prompts,
+        "shard": run.shard.map(|shard| shard.to_string()),
         "saved": run.saved,
         "asked": asked(run),
         "returned": run.returned,

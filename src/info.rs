@@ -79,6 +79,8 @@ fn origin_json(origin: &Origin) -> Value {
         "request_id": origin.request_id,
         "saved_at": origin.saved_at,
         "price_per_image": origin.price.map(crate::cost::to_usd),
+        "shard": origin.shard.map(|shard| shard.to_string()),
+        "prompt_number": origin.prompt_number,
         "references": origin.references.iter().map(|(s, h)| json!({"source": s, "sha256": h})).collect::<Vec<_>>(),
     })
 }
@@ -93,6 +95,9 @@ fn describe(file: &Path, origin: Option<&Origin>, provenance: Option<&Value>) ->
             field("prompt", o.prompt.clone());
             field("model", format!("{} (route {})", o.model, o.route));
             field("run", o.run.clone());
+            if let Some(shard) = o.shard {
+                field("shard", format!("{shard} (prompt {} of its batch)", o.prompt_number));
+            }
             field("request id", o.request_id.clone().unwrap_or_else(|| "unknown".into()));
             field("saved", o.saved_at.as_deref().map(crate::when::local_minute).unwrap_or_default());
             field("saved as", o.path.clone());

@@ -1,5 +1,6 @@
 //! The requests a run will send, made lazily: request `i` is computed when a worker
-//! asks for it, so `-n 4000000000` costs no memory (used by the run and the dry run).
+//! asks for it, so `-n 4000000000` costs no memory (used by the run and the dry run);
+//! the prompts themselves are read as they are needed (`dispatch`).
 
 use crate::api::request::Job;
 use crate::settings::Settings;
@@ -63,15 +64,9 @@ impl Plan {
     }
 }
 
-/// The job of one planned request.
-pub fn job<'a>(settings: &'a Settings, request: Planned) -> Job<'a> {
-    Job {
-        model: &settings.model,
-        prompt: &settings.prompts[request.prompt],
-        references: &settings.references,
-        n: request.n,
-        extra: &settings.extra,
-    }
+/// The job of one planned request, for its prompt (read by the dispatch).
+pub fn job<'a>(settings: &'a Settings, request: Planned, prompt: &'a str) -> Job<'a> {
+    Job { model: &settings.model, prompt, references: &settings.references, n: request.n, extra: &settings.extra }
 }
 
 #[cfg(test)]

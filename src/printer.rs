@@ -1,12 +1,14 @@
 //! A run's results as they come: paths on stdout the moment files land, each prompt's
 //! errors (a failure shared by many requests shown once) and JSON line when it is done,
-//! and the summary and outcome at the end.
+//! and the summary and outcome at the end. A prompt's result is dropped once printed:
+//! only totals are kept, so a batch of any length costs the same memory.
 
 use std::collections::HashMap;
 
 use crate::api::Answer;
 use crate::cost::{self, Bill};
-use crate::error::{Error, clean};
+use crate::dispatch::Prompt;
+use crate::error::{Error, Kind, clean};
 use crate::interrupt;
 use crate::outcome::Outcome;
 use crate::report::{self, PromptResult, SavedImage, Stdout, Unsaved};
@@ -28,12 +30,22 @@ pub struct Answered {
     pub unsaved: Vec<Unsaved>,
 }
 
+/// What a prompt of the run is expected to bring: images asked for, over how many
+/// requests (or resumed downloads).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Expected {
+    pub images: u64,
+    pub requests: u64,
+}
+
 pub struct Printer<'a> {
     session: &'a Session<'a>,
     stdout: Stdout,
-    results: Vec<PromptResult>,
-    /// Requests (or resumed downloads) of each prompt not finished yet.
-    pending: Vec<u64>,
+    /// What each prompt is expected to bring, asked at its first event.
+    expected: Box<dyn Fn(usize) -> Expected + 'a>,
+    /// The prompts with requests still out, each with how many: a prompt's result is
+    /// printed and dropped when its last request is over.
+    open: HashMap<usize, (PromptResult, u64)>,
     /// Failures already printed, by what they say (not their request ids), with how
     /// many requests met each: a failure shared by many requests shows once.
     shown: HashMap<String, u64>,
@@ -47,23 +59,21 @@ pub struct Printer<'a> {
     images_so_far: u64,
     asked_so_far: u64,
     bill_so_far: Bill,
+    /// The failure of the first prompt (in the batch's order) that did not get every
+    /// image: with the totals, it decides the exit code.
+    first_failure: Option<(usize, Kind)>,
 }
 
 impl<'a> Printer<'a> {
-    /// `asked[p]` images are expected for prompt `p`, over `pending[p]` requests.
-    pub fn new(session: &'a Session<'a>, asked: Vec<u64>, pending: Vec<u64>) -> Self {
+    /// `expected(p)` says what prompt `p` is to bring; it is asked once, at the prompt's
+    /// first event.
+    pub fn new(session: &'a Session<'a>, expected: impl Fn(usize) -> Expected + 'a) -> Self {
         let settings = session.settings;
-        let results = settings
-            .prompts
-            .iter()
-            .zip(asked)
-            .map(|(p, asked)| PromptResult::new(p.clone(), asked, &settings.model))
-            .collect();
         Self {
             session,
             stdout: Stdout::default(),
-            results,
-            pending,
+            expected: Box::new(expected),
+            open: HashMap::new(),
             shown: HashMap::new(),
             shown_order: Vec::new(),
             not_sent: 0,
@@ -71,7 +81,17 @@ impl<'a> Printer<'a> {
             images_so_far: 0,
             asked_so_far: 0,
             bill_so_far: Bill::new(&settings.model),
+            first_failure: None,
         }
+    }
+
+    /// The result of `prompt` so far, begun at its first event.
+    fn result(&mut self, prompt: &Prompt) -> &mut (PromptResult, u64) {
+        let (expected, model) = (&self.expected, &self.session.settings.model);
+        self.open.entry(prompt.index).or_insert_with(|| {
+            let Expected { images, requests } = expected(prompt.index);
+            (PromptResult::new(prompt.text.to_string(), images, model), requests)
+        })
     }
 
     /// The same printer, writing what it prints on stdout to `stdout` instead (`wan mcp`).
@@ -88,7 +108,7 @@ impl<'a> Printer<'a> {
         }
     }
 
-    pub fn saved(&mut self, prompt: usize, image: SavedImage) -> Result<(), Error> {
+    pub fn saved(&mut self, prompt: &Prompt, image: SavedImage) -> Result<(), Error> {
         let settings = self.session.settings;
         if settings.to_stdout {
             self.stdout.copy_file(&image.path)?;
@@ -98,22 +118,26 @@ impl<'a> Printer<'a> {
         if settings.open && !settings.to_stdout {
             self.to_open.push(image.path.clone());
         }
-        self.results[prompt].images.push(image);
+        self.result(prompt).0.images.push(image);
         Ok(())
     }
 
-    /// A request (or a resumed download) is over; the prompt's line is printed once all are.
-    pub fn finished(&mut self, prompt: usize, outcome: Result<Answered, Failed>) -> Result<(), Error> {
-        self.record(prompt, outcome);
-        self.pending[prompt] = self.pending[prompt].saturating_sub(1);
-        if self.pending[prompt] == 0 {
-            self.prompt_done(prompt)?;
+    /// A request (or a resumed download) of `prompt` is over; after its last one, the
+    /// prompt's result is printed and dropped.
+    pub fn finished(&mut self, prompt: &Prompt, outcome: Result<Answered, Failed>) -> Result<(), Error> {
+        let (result, left) = self.result(prompt);
+        *left = left.saturating_sub(1);
+        let done = *left == 0;
+        let not_sent = Self::record(result, outcome);
+        self.not_sent += not_sent;
+        match done.then(|| self.open.remove(&prompt.index)).flatten() {
+            Some((result, _)) => self.prompt_done(prompt.index, result),
+            None => Ok(()),
         }
-        Ok(())
     }
 
-    fn record(&mut self, prompt: usize, outcome: Result<Answered, Failed>) {
-        let result = &mut self.results[prompt];
+    /// Adds a request's outcome to its prompt's result; 1 if it was not sent.
+    fn record(result: &mut PromptResult, outcome: Result<Answered, Failed>) -> u64 {
         match outcome {
             Ok(Answered { answer, returned, unsaved }) => {
                 result.bill.add_answer(returned, answer.reported_price);
@@ -127,18 +151,20 @@ impl<'a> Printer<'a> {
             Err(Failed::NotSent(root)) => {
                 result.not_sent += 1;
                 result.stopped_by.get_or_insert(root);
-                self.not_sent += 1;
+                return 1;
             }
         }
+        0
     }
 
-    fn prompt_done(&mut self, index: usize) -> Result<(), Error> {
+    fn prompt_done(&mut self, index: usize, result: PromptResult) -> Result<(), Error> {
         let session = self.session;
         let ui = &session.ui;
-        let result = &self.results[index];
-        let label = match session.settings.prompts.len() {
-            1 => String::new(),
-            _ => format!("prompt {} ({:?}): ", index + 1, result.prompt),
+        let prompts = &session.settings.prompts;
+        let label = match prompts.several() {
+            false => String::new(),
+            // Numbered as in the file, whatever the shard.
+            true => format!("prompt {} ({:?}): ", prompts.number(index), result.prompt),
         };
         for error in &result.errors {
             let signature = format!("{:?}", error.signature());
@@ -187,7 +213,11 @@ impl<'a> Printer<'a> {
             let line = result.to_json(&session.settings.model, session.journal.run_id()).to_string();
             self.emit(&line)?;
         }
-        let result = &self.results[index];
+        if let Some(failure) = result.failure()
+            && self.first_failure.is_none_or(|(first, _)| index < first)
+        {
+            self.first_failure = Some((index, failure.kind));
+        }
         self.images_so_far += result.images.len() as u64;
         self.asked_so_far += result.asked;
         self.bill_so_far.absorb(&result.bill);
@@ -225,8 +255,7 @@ impl<'a> Printer<'a> {
         } else if let Some(progress) = ui.progress() {
             progress.clear();
         }
-        let outcome =
-            Outcome::of_run(self.images_so_far, self.results.iter().filter_map(PromptResult::failure).map(|e| e.kind));
+        let outcome = Outcome::of_run(self.images_so_far, self.first_failure.map(|(_, kind)| kind).into_iter());
         let state = if outcome == Outcome::Success { "done" } else { "partial" };
         self.session.journal.write(ui, |journal, run| journal.run_ended(run, state));
         if !self.to_open.is_empty() {

@@ -3,9 +3,9 @@
 //! requests that were planned and never sent. A request sent and never answered is not
 //! sent again (it may have been billed) unless `--resend-unknown`.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::mpsc::Sender;
+use std::sync::mpsc::SyncSender;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
@@ -15,12 +15,14 @@ use crate::api::route::Route;
 use crate::api::{Answer, ApiSettings};
 use crate::cli::ResumeArgs;
 use crate::cost::Bill;
+use crate::dispatch::Prompt;
 use crate::error::{Error, Kind, Tag};
-use crate::journal::queries::{self, PendingImage, Recorded, RequestRow, RunRow};
+use crate::journal::queries::{self, PendingImage, RequestRow, RunRow};
 use crate::journal::{self, Journal};
 use crate::outcome::Outcome;
 use crate::plan::{Plan, Planned};
-use crate::printer::{Answered, Printer};
+use crate::printer::{Answered, Expected, Printer};
+use crate::prompts::{Prompts, Spool};
 use crate::recorder::{Recorder, sha256_hex};
 use crate::reference::{self, Reference};
 use crate::report::{Unsaved, plural};
@@ -49,40 +51,68 @@ impl Leftovers {
     }
 }
 
-/// Sorts a run's records into what is left to do.
-pub fn leftovers(run: &RunRow, recorded: &Recorded, resend_unknown: bool) -> Leftovers {
-    let mut left = Leftovers::default();
-    for image in &recorded.unsaved {
-        if image.source == "base64" || image.state == "expired" {
-            left.lost.push(image.clone());
-        } else {
-            left.to_fetch.entry(image.request).or_default().push(image.clone());
+/// What is left, found as the run's requests are read one at a time and set against its
+/// plan, both in order: only what is left is held, never every request of the run.
+pub struct Sorting {
+    plan: Plan,
+    /// The first request of the plan not yet met.
+    next: u64,
+    resend_unknown: bool,
+    left: Leftovers,
+}
+
+impl Sorting {
+    pub fn new(run: &RunRow, unsaved: Vec<PendingImage>, resend_unknown: bool) -> Self {
+        let mut left = Leftovers::default();
+        for image in unsaved {
+            if image.source == "base64" || image.state == "expired" {
+                left.lost.push(image);
+            } else {
+                left.to_fetch.entry(image.request).or_default().push(image);
+            }
+        }
+        let prompts = usize::try_from(run.prompts).unwrap_or(usize::MAX);
+        Self { plan: Plan::new(prompts, run.count, run.per_request), next: 0, resend_unknown, left }
+    }
+
+    /// The planned requests before `key` were never sent.
+    fn unsent_before(&mut self, key: Option<(u64, u64)>) {
+        while let Some(planned) = self.plan.get(self.next)
+            && key.is_none_or(|key| (planned.prompt as u64, planned.chunk) < key)
+        {
+            self.left.to_send.push(planned);
+            self.next += 1;
         }
     }
-    let sent: HashSet<(u64, u64)> = recorded.requests.iter().map(|r| (r.prompt, r.chunk)).collect();
-    let plan = Plan::new(recorded.prompts.len(), run.count, run.per_request);
-    for i in 0..plan.len() {
-        let Some(request) = plan.get(i) else { break };
-        if !sent.contains(&(request.prompt as u64, request.chunk)) {
-            left.to_send.push(request);
+
+    /// One recorded request, in order.
+    pub fn request(&mut self, request: RequestRow) {
+        let key = (request.prompt, request.chunk);
+        self.unsent_before(Some(key));
+        if self.plan.get(self.next).is_some_and(|planned| (planned.prompt as u64, planned.chunk) == key) {
+            self.next += 1;
         }
-    }
-    for request in &recorded.requests {
+        let again = Planned { prompt: request.prompt as usize, chunk: request.chunk, n: request.n };
         // The service answered that it failed, for a reason that may pass (a 5xx, a 429,
         // no connection): it returned no images and billed none, so it is sent again.
-        if request.state == "failed" && may_pass(request) {
-            left.to_send.push(Planned { prompt: request.prompt as usize, chunk: request.chunk, n: request.n });
+        if request.state == "failed" && may_pass(&request) {
+            self.left.to_send.push(again);
         }
         if matches!(request.state.as_str(), "sent" | "unknown") {
-            if resend_unknown {
-                left.to_send.push(Planned { prompt: request.prompt as usize, chunk: request.chunk, n: request.n });
+            if self.resend_unknown {
+                self.left.to_send.push(again);
             } else {
-                left.unknown.push(request.clone());
+                self.left.unknown.push(request);
             }
         }
     }
-    left.to_send.sort_by_key(|r| (r.prompt, r.chunk));
-    left
+
+    pub fn finish(mut self) -> Leftovers {
+        self.unsent_before(None);
+        // In order already; the dispatch reads the prompts in this order.
+        self.left.to_send.sort_by_key(|r| (r.prompt, r.chunk));
+        self.left
+    }
 }
 
 /// A failure worth sending again: the service failed, or asked for patience, or was not
@@ -121,8 +151,9 @@ pub fn run(args: ResumeArgs, env: &Env) -> Result<Outcome, Error> {
         return crate::video::resume(&run, &args, env);
     }
     let recorded = queries::recorded(&conn, &run.id).map_err(journal_error)?;
-    drop(conn);
-    let left = leftovers(&run, &recorded, args.resend_unknown);
+    let mut sorting = Sorting::new(&run, recorded.unsaved, args.resend_unknown);
+    queries::each_request(&conn, &run.id, |request| sorting.request(request)).map_err(journal_error)?;
+    let left = sorting.finish();
     let ui = Ui::new(display(&args, env), 0);
     if left.is_empty() {
         eprintln!("wan: run {}: nothing left to do", run.id);
@@ -133,7 +164,7 @@ pub fn run(args: ResumeArgs, env: &Env) -> Result<Outcome, Error> {
             "request {} of prompt {} (request id {}) was sent and never answered: it may have been billed; \
              not sent again (`wan resume {} --resend-unknown` sends it)",
             request.chunk + 1,
-            request.prompt + 1,
+            number(&run, request.prompt as usize),
             request.request_id.as_deref().unwrap_or("unknown"),
             run.id
         ));
@@ -141,15 +172,17 @@ pub fn run(args: ResumeArgs, env: &Env) -> Result<Outcome, Error> {
     if args.dry_run {
         return dry_run(&run, &left);
     }
-    let settings = settings_of(&run, &recorded, &args, env, !left.to_send.is_empty())?;
+    let prompts = recorded_prompts(&conn, &run)?;
+    drop(conn);
+    let settings = settings_of(&run, prompts, &recorded.references, &args, env, !left.to_send.is_empty())?;
     let journal = Journal::start(&dir).map_err(journal_error)?;
     journal.run_resumed(&run.id).map_err(journal_error)?;
     crate::interrupt::flush_on_interrupt(&journal);
     let run_id = run.id.clone();
     let session = Session::recording(&settings, move |_, _, _| Recorder::resuming(journal, run_id))?;
-    let printer = printer_for(&session, &left);
     let unknown_left = !left.unknown.is_empty();
     let Leftovers { to_fetch, lost, to_send, .. } = left;
+    let printer = Printer::new(&session, expected(&to_fetch, &lost, &to_send));
     let outcome = run::send(&session, &to_send, printer, |events| fetch_all(&session, to_fetch, lost, events))?;
     if !unknown_left {
         return Ok(outcome);
@@ -204,10 +237,28 @@ fn dry_run(run: &RunRow, left: &Leftovers) -> Result<Outcome, Error> {
     Ok(Outcome::Success)
 }
 
+/// The run's prompts read back from the journal into a temporary file, one row at a time.
+fn recorded_prompts(conn: &rusqlite::Connection, run: &RunRow) -> Result<Prompts, Error> {
+    let mut spool = Spool::new()?;
+    queries::each_prompt(conn, &run.id, |prompt| spool.push(prompt))?;
+    // The batch a shard came from held at least up to its last prompt's number.
+    let total = match (run.shard, run.prompts) {
+        (Some(shard), kept @ 1..) => shard.number(kept as usize - 1),
+        _ => run.prompts,
+    };
+    spool.finish(total, run.shard)
+}
+
+/// The number of the run's prompt at `index`, as in its file (whatever the shard).
+fn number(run: &RunRow, index: usize) -> u64 {
+    run.shard.map_or(index as u64 + 1, |shard| shard.number(index))
+}
+
 /// The run's own settings, from its record; the key only where something is sent.
 fn settings_of(
     run: &RunRow,
-    recorded: &Recorded,
+    prompts: Prompts,
+    references: &[(String, Option<String>)],
     args: &ResumeArgs,
     env: &Env,
     sending: bool,
@@ -221,10 +272,10 @@ fn settings_of(
     if run.out_dir == "-" && args.json {
         return Err(Error::usage("this run wrote its image to standard output (-o -); --json cannot go there too"));
     }
-    let references = if sending { reload(&recorded.references)? } else { Vec::new() };
+    let references = if sending { reload(references)? } else { Vec::new() };
     let extra: Map<String, Value> = serde_json::from_str(&run.extra).unwrap_or_default();
     Ok(Settings {
-        prompts: recorded.prompts.clone(),
+        prompts,
         references,
         model: run.model.clone(),
         count: run.count,
@@ -282,24 +333,34 @@ fn reload(references: &[(String, Option<String>)]) -> Result<Vec<Reference>, Err
         .collect()
 }
 
-/// The printer, expecting per prompt the images to fetch, lost and to send.
-fn printer_for<'a>(session: &'a Session<'a>, left: &Leftovers) -> Printer<'a> {
-    let prompts = session.settings.prompts.len();
-    let (mut asked, mut pending) = (vec![0u64; prompts], vec![0u64; prompts]);
-    for images in left.to_fetch.values() {
-        let prompt = images[0].prompt as usize;
-        asked[prompt] += images.len() as u64;
-        pending[prompt] += 1;
+/// What each prompt is to bring: the images to fetch, lost and to send. The requests to
+/// send are sorted by prompt, so a prompt's are found by bisection, not kept apart.
+fn expected<'a>(
+    to_fetch: &BTreeMap<i64, Vec<PendingImage>>,
+    lost: &[PendingImage],
+    to_send: &'a [Planned],
+) -> impl Fn(usize) -> Expected + use<'a> {
+    let mut fetching: BTreeMap<usize, Expected> = BTreeMap::new();
+    let mut add = |prompt: u64, images: u64| {
+        let expected = fetching.entry(prompt as usize).or_insert(Expected { images: 0, requests: 0 });
+        expected.images += images;
+        expected.requests += 1;
+    };
+    for images in to_fetch.values() {
+        add(images[0].prompt, images.len() as u64);
     }
-    for image in &left.lost {
-        asked[image.prompt as usize] += 1;
-        pending[image.prompt as usize] += 1;
+    for image in lost {
+        add(image.prompt, 1);
     }
-    for request in &left.to_send {
-        asked[request.prompt] += u64::from(request.n);
-        pending[request.prompt] += 1;
+    move |prompt| {
+        let mut expected = fetching.get(&prompt).copied().unwrap_or(Expected { images: 0, requests: 0 });
+        let first = to_send.partition_point(|r| r.prompt < prompt);
+        for request in to_send[first..].iter().take_while(|r| r.prompt == prompt) {
+            expected.images += u64::from(request.n);
+            expected.requests += 1;
+        }
+        expected
     }
-    Printer::new(session, asked, pending)
 }
 
 /// Fetches every paid image still to be had, a request's images at once; reports the
@@ -308,10 +369,10 @@ fn fetch_all(
     session: &Session,
     to_fetch: BTreeMap<i64, Vec<PendingImage>>,
     lost: Vec<PendingImage>,
-    events: &Sender<Event>,
+    events: &SyncSender<Event>,
 ) {
     for image in lost {
-        let prompt = image.prompt as usize;
+        let prompt = Prompt { index: image.prompt as usize, text: image.prompt_text.into() };
         let error = match image.source.as_str() {
             "base64" => Error::new(Kind::Other, "paid for, but its base64 data was lost with the process that had it"),
             _ => Error::new(Kind::Other, "the link has expired; this paid image cannot be fetched any more")
@@ -332,19 +393,18 @@ fn fetch_all(
 }
 
 /// Fetches the images of one request, as a run would have saved them.
-fn fetch_request(session: &Session, images: Vec<PendingImage>, events: &Sender<Event>) {
+fn fetch_request(session: &Session, images: Vec<PendingImage>, events: &SyncSender<Event>) {
     let settings = session.settings;
-    let prompt = images[0].prompt as usize;
-    let prompt_text = &settings.prompts[prompt];
-    let stem = settings.stem_for(prompt_text);
+    let prompt = Prompt { index: images[0].prompt as usize, text: images[0].prompt_text.as_str().into() };
+    let stem = settings.stem_for(&prompt.text);
     let request_id = images[0].request_id.clone();
     let rows = Some(images.iter().map(|i| i.id).collect());
-    let batch = Batch { stem: &stem, prompt: prompt_text, request_id: request_id.as_deref(), rows };
+    let batch = Batch { stem: &stem, prompt: &prompt.text, request_id: request_id.as_deref(), rows };
     let data = images.into_iter().map(|i| ImageData::Url(i.source)).collect::<Vec<_>>();
     let mut task = session.ui.task(None, &settings.model, data.len() as u32);
     task.downloading(data.len());
     let on_saved = |image| {
-        let _ = events.send(Event::Saved { prompt, image });
+        let _ = events.send(Event::Saved { prompt: prompt.clone(), image });
     };
     let unsaved = save::save_all(session, &batch, data, &task, &on_saved);
     let _ = events.send(Event::Finished { prompt, result: Ok(nothing_billed(request_id, unsaved)) });
@@ -362,6 +422,19 @@ fn nothing_billed(request_id: Option<String>, unsaved: Vec<Unsaved>) -> Answered
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Sorts a run's records into what is left to do: `requests` in the order of their
+    /// prompts and chunks, as the journal gives them.
+    fn leftovers(
+        run: &RunRow,
+        requests: impl IntoIterator<Item = RequestRow>,
+        unsaved: Vec<PendingImage>,
+        resend_unknown: bool,
+    ) -> Leftovers {
+        let mut sorting = Sorting::new(run, unsaved, resend_unknown);
+        requests.into_iter().for_each(|request| sorting.request(request));
+        sorting.finish()
+    }
 
     fn run_row(count: u32) -> RunRow {
         RunRow {
@@ -383,6 +456,7 @@ mod tests {
             returned: 0,
             cost: 0,
             unpriced: 0,
+            shard: None,
         }
     }
 
@@ -405,6 +479,7 @@ mod tests {
             request,
             prompt,
             position: 0,
+            prompt_text: format!("prompt {prompt}"),
             source: source.into(),
             state: state.into(),
             request_id: Some(format!("req_{request}")),
@@ -413,38 +488,75 @@ mod tests {
 
     #[test]
     fn sends_only_what_was_never_sent_and_keeps_unknowns_apart() {
-        let recorded = Recorded {
-            prompts: vec!["a".into(), "b".into(), "c".into()],
-            references: Vec::new(),
-            requests: vec![request(1, 0, 0, "answered"), request(2, 0, 1, "answered"), request(3, 1, 0, "sent")],
-            unsaved: vec![
+        let requests = || [request(1, 0, 0, "answered"), request(2, 0, 1, "answered"), request(3, 1, 0, "sent")];
+        let unsaved = || {
+            vec![
                 image(10, 0, "https://h/1.png", "pending", 1),
                 image(11, 0, "base64", "pending", 2),
                 image(12, 0, "https://h/3.png", "expired", 2),
-            ],
+            ]
         };
         // -n 5: two requests a prompt (4 and 1)
-        let left = leftovers(&run_row(5), &recorded, false);
+        let left = leftovers(&run_row(5), requests(), unsaved(), false);
         let sent: Vec<(usize, u64, u32)> = left.to_send.iter().map(|r| (r.prompt, r.chunk, r.n)).collect();
         assert_eq!(sent, [(1, 1, 1), (2, 0, 4), (2, 1, 1)]);
         assert_eq!(left.unknown.len(), 1);
         assert_eq!(left.to_fetch.values().flatten().count(), 1);
         assert_eq!(left.lost.len(), 2);
-        let resend = leftovers(&run_row(5), &recorded, true);
+        let resend = leftovers(&run_row(5), requests(), unsaved(), true);
         assert!(resend.unknown.is_empty());
-        assert!(resend.to_send.iter().any(|r| (r.prompt, r.chunk) == (1, 0)));
+        let sent: Vec<(usize, u64)> = resend.to_send.iter().map(|r| (r.prompt, r.chunk)).collect();
+        assert_eq!(sent, [(1, 0), (1, 1), (2, 0), (2, 1)], "in the order of their prompts");
+    }
+
+    #[test]
+    fn failures_that_may_pass_are_sent_again_in_their_place() {
+        let mut failed = request(2, 1, 0, "failed");
+        failed.status = Some(503);
+        let mut refused = request(3, 2, 0, "failed");
+        refused.status = Some(400);
+        let left = leftovers(&run_row(1), [request(1, 0, 0, "answered"), failed, refused], Vec::new(), false);
+        let sent: Vec<(usize, u64)> = left.to_send.iter().map(|r| (r.prompt, r.chunk)).collect();
+        assert_eq!(sent, [(1, 0)], "the 503 again, not the 400");
     }
 
     #[test]
     fn a_finished_run_has_nothing_left() {
-        let recorded = Recorded {
-            prompts: vec!["a".into()],
-            references: Vec::new(),
-            requests: vec![request(1, 0, 0, "answered")],
-            unsaved: Vec::new(),
-        };
         let mut run = run_row(4);
         run.prompts = 1;
-        assert!(leftovers(&run, &recorded, false).is_empty());
+        assert!(leftovers(&run, [request(1, 0, 0, "answered")], Vec::new(), false).is_empty());
+    }
+
+    #[test]
+    fn a_large_run_s_leftovers_come_from_one_pass_over_its_requests() {
+        let mut run = run_row(1);
+        run.prompts = 100_000;
+        // Every other prompt was sent.
+        let left = leftovers(&run, (0..100_000).step_by(2).map(|p| request(p as i64, p, 0, "answered")), vec![], false);
+        assert_eq!(left.to_send.len(), 50_000);
+        assert!(left.to_send.iter().enumerate().all(|(i, r)| r.prompt == 2 * i + 1));
+    }
+
+    #[test]
+    fn a_shard_s_prompts_are_numbered_as_in_its_file() {
+        let mut run = run_row(1);
+        assert_eq!(number(&run, 2), 3);
+        run.shard = Some(crate::prompts::Shard { k: 2, n: 4 });
+        assert_eq!((number(&run, 0), number(&run, 2)), (2, 10));
+    }
+
+    #[test]
+    fn each_prompt_expects_what_is_left_of_it() {
+        let to_send = [Planned { prompt: 1, chunk: 1, n: 2 }, Planned { prompt: 3, chunk: 0, n: 4 }];
+        let mut to_fetch = BTreeMap::new();
+        to_fetch.insert(
+            7,
+            vec![image(1, 1, "https://h/a.png", "pending", 7), image(2, 1, "https://h/b.png", "pending", 7)],
+        );
+        let lost = [image(3, 3, "base64", "pending", 8)];
+        let expected = expected(&to_fetch, &lost, &to_send);
+        assert_eq!(expected(1), Expected { images: 4, requests: 2 });
+        assert_eq!(expected(3), Expected { images: 5, requests: 2 });
+        assert_eq!(expected(2), Expected { images: 0, requests: 0 });
     }
 }

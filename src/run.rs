@@ -2,53 +2,33 @@
 //! at a time, send each, and hand its images to be saved; the printer hears of it all.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{self, Sender};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, SyncSender};
 use std::thread;
 
 use crate::api::classify::stops_the_run;
+use crate::dispatch::{Dispatch, Prompt, Request, Requests};
 use crate::error::{Error, Tag};
 use crate::journal::Ended;
 use crate::outcome::Outcome;
-use crate::plan::{self, Planned};
-use crate::printer::{Answered, Failed, Printer};
+use crate::plan;
+use crate::printer::{Answered, Expected, Failed, Printer};
 use crate::report::{SavedImage, Stdout};
 use crate::save::{self, Batch};
 use crate::session::Session;
 use crate::settings::Settings;
+use crate::ui::Ui;
+
+/// Events the printer may be behind by: past that, workers wait for it (a slow reader
+/// of stdout) rather than pile up events for a batch of any length.
+const EVENTS_WAITING: usize = 1024;
 
 /// What the workers tell the printer, in the order it happens.
 pub enum Event {
     /// An image is on disk: its path can be printed now.
-    Saved { prompt: usize, image: SavedImage },
+    Saved { prompt: Prompt, image: SavedImage },
     /// A request is over; every image it saved was reported before this.
-    Finished { prompt: usize, result: Result<Answered, Failed> },
-}
-
-/// The requests a run sends, by index: the whole plan, or those a resume has left.
-pub trait Requests: Sync {
-    fn len(&self) -> u64;
-    fn get(&self, i: u64) -> Option<Planned>;
-}
-
-impl Requests for crate::plan::Plan {
-    fn len(&self) -> u64 {
-        crate::plan::Plan::len(self)
-    }
-
-    fn get(&self, i: u64) -> Option<Planned> {
-        crate::plan::Plan::get(self, i)
-    }
-}
-
-impl Requests for Vec<Planned> {
-    fn len(&self) -> u64 {
-        self.len() as u64
-    }
-
-    fn get(&self, i: u64) -> Option<Planned> {
-        self.as_slice().get(usize::try_from(i).ok()?).copied()
-    }
+    Finished { prompt: Prompt, result: Result<Answered, Failed> },
 }
 
 /// Runs every planned request, `--jobs` at a time, and reports as results come in.
@@ -59,28 +39,42 @@ pub fn run(settings: &Settings) -> Result<Outcome, Error> {
 /// The same run, with what it would print on stdout written to `stdout` (a capture for
 /// `wan mcp`, whose stdout carries the protocol).
 pub fn run_printing_to(settings: &Settings, stdout: Stdout) -> Result<Outcome, Error> {
+    if empty_shard(settings, &Ui::new(settings.display, 0)) {
+        return Ok(Outcome::Success);
+    }
     let session = Session::start(settings)?;
     let plan = settings.plan();
-    let prompts = settings.prompts.len();
-    let asked = vec![u64::from(settings.count); prompts];
-    let printer = Printer::new(&session, asked, vec![plan.requests_per_prompt(); prompts]).printing_to(stdout);
+    let expected = Expected { images: u64::from(settings.count), requests: plan.requests_per_prompt() };
+    let printer = Printer::new(&session, move |_| expected).printing_to(stdout);
     send(&session, &plan, printer, |_| ())
 }
 
-/// Sends `requests` through `--jobs` workers after `first` has had the event channel
-/// (a resume's downloads go there first), and prints as results come in.
+/// A shard that holds none of the batch's prompts (more machines than prompts) has
+/// nothing to do, which is no failure: says so, and `true`.
+pub fn empty_shard(settings: &Settings, ui: &Ui) -> bool {
+    let prompts = &settings.prompts;
+    let Some(shard) = prompts.shard.filter(|_| prompts.is_empty()) else { return false };
+    let total = prompts.total;
+    ui.warn(&format!("shard {shard} holds none of the {total} prompt{}; nothing to do", crate::report::plural(total)));
+    true
+}
+
+/// Sends `requests` (in the order of their prompts) through `--jobs` workers after
+/// `first` has had the event channel (a resume's downloads go there first), and prints
+/// as results come in.
 pub fn send(
     session: &Session,
     requests: &dyn Requests,
     mut printer: Printer,
-    first: impl FnOnce(&Sender<Event>) + Send,
+    first: impl FnOnce(&SyncSender<Event>) + Send,
 ) -> Result<Outcome, Error> {
-    let next = AtomicU64::new(0);
+    let dispatch = Dispatch::new(requests, &session.settings.prompts);
     let first_done = AtomicBool::new(false);
     // The failure that stopped the run, once one has: later requests are not sent.
     let stopped_by: Mutex<Option<Error>> = Mutex::new(None);
     let workers = usize::try_from(requests.len()).unwrap_or(usize::MAX).clamp(1, session.jobs);
-    let (events, received) = mpsc::channel::<Event>();
+    // Bounded: when the printer is held up, the workers wait for it.
+    let (events, received) = mpsc::sync_channel::<Event>(EVENTS_WAITING);
     thread::scope(|scope| -> Result<(), Error> {
         let (before, first_done) = (events.clone(), &first_done);
         scope.spawn(move || {
@@ -89,14 +83,15 @@ pub fn send(
         });
         for _ in 0..workers {
             let events = events.clone();
-            let (next, stopped_by) = (&next, &stopped_by);
+            let (dispatch, stopped_by) = (&dispatch, &stopped_by);
             scope.spawn(move || {
                 // A resume's downloads go first: the links they fetch are dying.
                 while !first_done.load(Ordering::Acquire) {
                     std::thread::sleep(std::time::Duration::from_millis(5));
                 }
-                while let Some(request) = requests.get(next.fetch_add(1, Ordering::Relaxed)) {
+                while let Some(request) = dispatch.next() {
                     let root = stopped_by.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                    let prompt = request.prompt.clone();
                     let result = match root {
                         Some(root) => Err(Failed::NotSent(root)),
                         None => perform(session, request, &events).map_err(Failed::Sent),
@@ -106,7 +101,7 @@ pub fn send(
                     {
                         stopped_by.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(|| error.clone());
                     }
-                    if events.send(Event::Finished { prompt: request.prompt, result }).is_err() {
+                    if events.send(Event::Finished { prompt, result }).is_err() {
                         break;
                     }
                 }
@@ -115,26 +110,32 @@ pub fn send(
         drop(events);
         for event in received {
             match event {
-                Event::Saved { prompt, image } => printer.saved(prompt, image)?,
-                Event::Finished { prompt, result } => printer.finished(prompt, result)?,
+                Event::Saved { prompt, image } => printer.saved(&prompt, image)?,
+                Event::Finished { prompt, result } => printer.finished(&prompt, result)?,
             }
         }
         Ok(())
     })?;
-    Ok(printer.close())
+    let outcome = printer.close();
+    // The prompts could not be read back from their temporary file: that is the outcome.
+    match dispatch.failure() {
+        Some(error) => Err(error),
+        None => Ok(outcome),
+    }
 }
 
 /// Sends one request and saves its images, in parallel, as soon as it is answered; each
 /// step is in the journal before the next starts.
-pub fn perform(session: &Session, request: Planned, events: &Sender<Event>) -> Result<Answered, Error> {
+fn perform(session: &Session, request: Request, events: &SyncSender<Event>) -> Result<Answered, Error> {
     let settings = session.settings;
-    let prompt_text = &settings.prompts[request.prompt];
-    let prompt = (settings.prompts.len() > 1).then_some(prompt_text.as_str());
-    let mut task = session.ui.task(prompt, &settings.model, request.n);
+    let Request { planned: request, prompt } = request;
+    let prompt_text = &*prompt.text;
+    let shown = settings.prompts.several().then_some(prompt_text);
+    let mut task = session.ui.task(shown, &settings.model, request.n);
     let ui = &session.ui;
     let row =
         session.journal.write(ui, |journal, run| journal.request_sent(run, request.prompt, request.chunk, request.n));
-    let mut answer = match session.with_api(|api| api.generate(&plan::job(settings, request))) {
+    let mut answer = match session.with_api(|api| api.generate(&plan::job(settings, request, prompt_text))) {
         Ok(answer) => answer,
         Err(error) => {
             if let Some(row) = row {
@@ -157,7 +158,7 @@ pub fn perform(session: &Session, request: Planned, events: &Sender<Event>) -> R
     task.downloading(images.len());
     let on_saved = |image| {
         // The printer outlives the workers; a send can only fail once it has stopped.
-        let _ = events.send(Event::Saved { prompt: request.prompt, image });
+        let _ = events.send(Event::Saved { prompt: prompt.clone(), image });
     };
     let stem = settings.stem_for(prompt_text);
     let batch = Batch { stem: &stem, prompt: prompt_text, request_id: answer.request_id.as_deref(), rows };

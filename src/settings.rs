@@ -1,7 +1,7 @@
 //! Raw arguments to validated settings: every usage error is found here, before anything is sent.
 
 use std::fs;
-use std::io::{BufRead, BufReader, IsTerminal, Read};
+use std::io::{BufReader, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -21,6 +21,7 @@ use crate::output::{self, OutputDir};
 use crate::paths::Dirs;
 use crate::plan::Plan;
 use crate::precedence::{self, Flags, Source};
+use crate::prompts::{self, Prompts, Shard};
 use crate::reference::{self, Reference};
 use crate::ui::Display;
 
@@ -32,7 +33,8 @@ pub const MAX_PROMPT_BYTES: usize = 64 * 1024;
 /// What the run learns as it goes lives in its `Session`.
 #[derive(Debug)]
 pub struct Settings {
-    pub prompts: Vec<String>,
+    /// Read as they are needed: a batch is never held whole.
+    pub prompts: Prompts,
     pub references: Vec<Reference>,
     pub model: String,
     /// Images per prompt.
@@ -131,72 +133,32 @@ impl Env {
 }
 
 pub fn generate(args: GenerateArgs, env: &Env, stdin: &mut dyn Read) -> Result<Settings, Error> {
+    let shard = args.run.shard;
     let prompts = match (&args.file, args.prompt.as_deref()) {
-        (Some(file), _) => read_batch(file, stdin)?,
-        (None, Some(p)) if p != "-" => vec![checked_prompt(p.to_string())?],
+        (Some(file), _) => read_batch(file, stdin, shard)?,
+        (None, Some(p)) if p != "-" => Prompts::one(checked_prompt(p.to_string())?, shard),
         (None, _) if env.stdin_is_terminal => {
             return Err(
                 Error::usage("no prompt given").with_hint("wan generate \"a red panda\", or pipe the prompt in")
             );
         }
-        (None, _) => vec![checked_prompt(read_prompt_from_stdin(stdin)?)?],
+        (None, _) => Prompts::one(checked_prompt(read_prompt_from_stdin(stdin)?)?, shard),
     };
     resolve(args.run, prompts, Vec::new(), env, stdin)
 }
 
-/// One prompt per line, read line by line (never more than a line's limit at once);
-/// blank lines and lines starting with `#` are skipped, a leading byte-order mark too.
-fn read_batch(file: &Path, stdin: &mut dyn Read) -> Result<Vec<String>, Error> {
+/// A batch from a file or standard input, checked whole before anything is sent and
+/// read back as requests need it (see `prompts`).
+fn read_batch(file: &Path, stdin: &mut dyn Read, shard: Option<Shard>) -> Result<Prompts, Error> {
     let name = file.display().to_string();
-    let prompts = if file == Path::new("-") {
-        parse_batch(BufReader::new(stdin), "standard input")?
-    } else {
-        let opened = fs::File::open(file).map_err(|e| Error::usage(format!("cannot read prompts from {name}: {e}")))?;
-        if opened.metadata().is_ok_and(|m| m.is_dir()) {
-            return Err(Error::usage(format!("cannot read prompts from {name}: it is a directory")));
-        }
-        parse_batch(BufReader::new(opened), &name)?
-    };
-    if prompts.is_empty() {
-        return Err(Error::usage(format!("{name} holds no prompts")));
+    if file == Path::new("-") {
+        return Prompts::batch(BufReader::new(stdin), "standard input", shard);
     }
-    Ok(prompts)
-}
-
-pub fn parse_batch(mut reader: impl BufRead, source: &str) -> Result<Vec<String>, Error> {
-    let mut prompts = Vec::new();
-    let mut line = Vec::new();
-    for number in 1.. {
-        line.clear();
-        let limit = MAX_PROMPT_BYTES as u64 + 2;
-        let read = reader
-            .by_ref()
-            .take(limit)
-            .read_until(b'\n', &mut line)
-            .map_err(|e| Error::usage(format!("cannot read prompts from {source}: {e}")))?;
-        if read == 0 {
-            break;
-        }
-        if read as u64 == limit && !line.ends_with(b"\n") {
-            return Err(Error::usage(format!(
-                "line {number} of {source} is longer than a prompt can be ({} KiB)",
-                MAX_PROMPT_BYTES / 1024
-            )));
-        }
-        let text = std::str::from_utf8(&line)
-            .map_err(|_| Error::usage(format!("line {number} of {source} is not UTF-8 text")))?;
-        let text = if number == 1 { strip_bom(text) } else { text };
-        let prompt = text.trim();
-        if !prompt.is_empty() && !prompt.starts_with('#') {
-            prompts.push(prompt.to_string());
-        }
+    let opened = fs::File::open(file).map_err(|e| Error::usage(format!("cannot read prompts from {name}: {e}")))?;
+    if opened.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(Error::usage(format!("cannot read prompts from {name}: it is a directory")));
     }
-    Ok(prompts)
-}
-
-/// Editors on Windows start UTF-8 files with a byte-order mark; it is no part of a prompt.
-fn strip_bom(text: &str) -> &str {
-    text.strip_prefix('\u{feff}').unwrap_or(text)
+    Prompts::batch(BufReader::new(opened), &name, shard)
 }
 
 pub fn edit(args: EditArgs, env: &Env, stdin: &mut dyn Read) -> Result<Settings, Error> {
@@ -207,7 +169,8 @@ pub fn edit(args: EditArgs, env: &Env, stdin: &mut dyn Read) -> Result<Settings,
     // `wan edit "make it blue" ref.png`: the prompt named a file, an image did not.
     let swapped = Path::new(&args.prompt).is_file() || args.images.iter().any(|i| i.contains(char::is_whitespace));
     let prompt = checked_prompt(args.prompt)?;
-    resolve(args.run, vec![prompt], args.images, env, stdin).map_err(|error| {
+    let shard = args.run.shard;
+    resolve(args.run, Prompts::one(prompt, shard), args.images, env, stdin).map_err(|error| {
         if swapped && error.message.ends_with("no such file") {
             error.with_hint("the prompt comes last: wan edit IMAGE... PROMPT")
         } else {
@@ -226,7 +189,7 @@ pub fn read_prompt_from_stdin(stdin: &mut dyn Read) -> Result<String, Error> {
         return Err(too_long_prompt());
     }
     let text = String::from_utf8(bytes).map_err(|_| Error::usage("the prompt on standard input is not UTF-8 text"))?;
-    Ok(strip_bom(text.trim_end_matches(['\n', '\r'])).to_string())
+    Ok(prompts::strip_bom(text.trim_end_matches(['\n', '\r'])).to_string())
 }
 
 fn too_long_prompt() -> Error {
@@ -245,7 +208,7 @@ pub fn checked_prompt(prompt: String) -> Result<String, Error> {
 
 fn resolve(
     run: RunArgs,
-    prompts: Vec<String>,
+    prompts: Prompts,
     reference_args: Vec<String>,
     env: &Env,
     stdin: &mut dyn Read,
@@ -408,33 +371,16 @@ mod tests {
         }
     }
 
-    fn batch(text: &str) -> Result<Vec<String>, Error> {
-        parse_batch(text.as_bytes(), "prompts.txt")
-    }
-
     #[test]
-    fn batch_files_skip_blank_and_comment_lines() {
-        let text = "# a comment\nred panda\n\n   \n  # indented comment\n  a lighthouse  \r\nlast";
-        assert_eq!(batch(text).unwrap(), ["red panda", "a lighthouse", "last"]);
-    }
-
-    #[test]
-    fn a_byte_order_mark_is_no_part_of_the_first_prompt() {
-        assert_eq!(batch("\u{feff}# comment\r\nred panda\r\n").unwrap(), ["red panda"]);
-        assert_eq!(batch("\u{feff}red panda").unwrap(), ["red panda"]);
+    fn a_byte_order_mark_is_no_part_of_a_piped_prompt() {
         let mut stdin = std::io::Cursor::new("\u{feff}a lighthouse\n");
         assert_eq!(read_prompt_from_stdin(&mut stdin).unwrap(), "a lighthouse");
     }
 
     #[test]
-    fn endless_input_is_refused_not_held() {
-        let endless = std::io::BufReader::new(std::io::repeat(b'a'));
-        let err = parse_batch(endless, "/dev/zero").unwrap_err();
-        assert!(err.to_string().contains("line 1 of /dev/zero is longer than a prompt can be"), "{err}");
+    fn endless_standard_input_is_refused_not_held() {
         let err = read_prompt_from_stdin(&mut std::io::repeat(0)).unwrap_err();
         assert!(err.to_string().contains("longer than 64 KiB"), "{err}");
-        let err = parse_batch(&b"ok\n\xff\xfe\n"[..], "p.txt").unwrap_err();
-        assert!(err.to_string().contains("line 2 of p.txt is not UTF-8"), "{err}");
     }
 
     #[test]

@@ -18,7 +18,7 @@ use rusqlite::{Connection, OpenFlags, Transaction};
 pub use record::{Ended, ImageSaved, RunRecord, now};
 
 /// Forward migrations, in order: the schema of version N is `MIGRATIONS[..N]` applied.
-const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("schema_v2.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("schema_v2.sql"), include_str!("schema_v3.sql")];
 /// How long a write waits for another `wan` holding the database.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Ops committed in one transaction at most.
@@ -37,6 +37,13 @@ impl std::fmt::Display for JournalError {
 impl From<rusqlite::Error> for JournalError {
     fn from(e: rusqlite::Error) -> Self {
         Self(e.to_string())
+    }
+}
+
+/// A journal that cannot be read where a command needs it (`wan resume`) is that command's failure.
+impl From<JournalError> for crate::error::Error {
+    fn from(e: JournalError) -> Self {
+        Self::new(crate::error::Kind::Other, format!("cannot read the journal: {e}"))
     }
 }
 

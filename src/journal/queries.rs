@@ -4,6 +4,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::JournalError;
+use crate::prompts::Shard;
 
 /// A run as `wan history` and `wan resume` see it.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,6 +31,8 @@ pub struct RunRow {
     /// What the billed images cost, where known; and how many are of unknown price.
     pub cost: u64,
     pub unpriced: u64,
+    /// `--shard K/N`: the share of its batch the run had.
+    pub shard: Option<Shard>,
 }
 
 const RUN_COLUMNS: &str = "r.id, r.started, r.command, r.model, r.route, r.base_url, r.out_dir, r.stem, r.count,
@@ -37,7 +40,8 @@ const RUN_COLUMNS: &str = "r.id, r.started, r.command, r.model, r.route, r.base_
     (SELECT count(*) FROM images i JOIN requests q ON i.request = q.id WHERE q.run_id = r.id AND i.state = 'saved'),
     (SELECT coalesce(sum(q.returned), 0) FROM requests q WHERE q.run_id = r.id),
     (SELECT coalesce(sum(coalesce(q.price, r.price * q.returned)), 0) FROM requests q WHERE q.run_id = r.id),
-    (SELECT coalesce(sum(q.returned), 0) FROM requests q WHERE q.run_id = r.id AND q.price IS NULL AND r.price IS NULL)";
+    (SELECT coalesce(sum(q.returned), 0) FROM requests q WHERE q.run_id = r.id AND q.price IS NULL AND r.price IS NULL),
+    r.shard";
 
 fn run_row(row: &Row) -> rusqlite::Result<RunRow> {
     let state: String = row.get(13)?;
@@ -61,6 +65,7 @@ fn run_row(row: &Row) -> rusqlite::Result<RunRow> {
         returned: row.get::<_, i64>(16)? as u64,
         cost: row.get::<_, i64>(17)? as u64,
         unpriced: row.get::<_, i64>(18)? as u64,
+        shard: row.get::<_, Option<String>>(19)?.and_then(|shard| Shard::parse(&shard).ok()),
     })
 }
 
@@ -147,6 +152,10 @@ pub struct Origin {
     /// Per image, micro-dollars: the reported price shared out, else the list price.
     pub price: Option<u64>,
     pub references: Vec<(String, Option<String>)>,
+    /// `--shard K/N` of its run, if it had one.
+    pub shard: Option<Shard>,
+    /// The number of its prompt in the run's batch (from 1), as in the file whatever the shard.
+    pub prompt_number: u64,
 }
 
 /// The journal's record of the file whose SHA-256 is `sha256`, if any.
@@ -154,12 +163,14 @@ pub fn origin(conn: &Connection, sha256: &str) -> Result<Option<Origin>, Journal
     let found = conn
         .query_row(
             "SELECT r.id, i.path, p.prompt, r.model, r.route, q.request_id, i.saved_at,
-                    coalesce(q.price / nullif(q.returned, 0), r.price)
+                    coalesce(q.price / nullif(q.returned, 0), r.price), q.prompt, r.shard
              FROM images i JOIN requests q ON i.request = q.id JOIN runs r ON q.run_id = r.id
              JOIN prompts p ON p.run_id = r.id AND p.position = q.prompt
              WHERE i.sha256 = ?1 ORDER BY i.saved_at DESC LIMIT 1",
             [sha256],
             |row| {
+                let shard = row.get::<_, Option<String>>(9)?.and_then(|shard| Shard::parse(&shard).ok());
+                let position = row.get::<_, i64>(8)? as usize;
                 Ok(Origin {
                     run: row.get(0)?,
                     path: row.get(1)?,
@@ -170,6 +181,8 @@ pub fn origin(conn: &Connection, sha256: &str) -> Result<Option<Origin>, Journal
                     saved_at: row.get(6)?,
                     price: row.get::<_, Option<i64>>(7)?.map(|p| p as u64),
                     references: Vec::new(),
+                    shard,
+                    prompt_number: shard.map_or(position as u64 + 1, |shard| shard.number(position)),
                 })
             },
         )
@@ -204,52 +217,33 @@ pub struct PendingImage {
     pub request: i64,
     pub prompt: u64,
     pub position: u64,
+    /// The text of its prompt.
+    pub prompt_text: String,
     /// The URL, or `base64` (gone with the process that had it).
     pub source: String,
     pub state: String,
     pub request_id: Option<String>,
 }
 
-/// What a run has on record, for `wan resume`.
+/// What a run has on record for `wan resume`, apart from its prompts and requests,
+/// which are read a row at a time ([`each_prompt`], [`each_request`]).
 #[derive(Clone, Debug)]
 pub struct Recorded {
-    pub prompts: Vec<String>,
     pub references: Vec<(String, Option<String>)>,
-    pub requests: Vec<RequestRow>,
+    /// The images paid for and not saved.
     pub unsaved: Vec<PendingImage>,
 }
 
 pub fn recorded(conn: &Connection, run: &str) -> Result<Recorded, JournalError> {
-    let prompts = conn
-        .prepare("SELECT prompt FROM prompts WHERE run_id = ?1 ORDER BY position")?
-        .query_map([run], |row| row.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
     let references = conn
         .prepare("SELECT source, sha256 FROM refs WHERE run_id = ?1 ORDER BY position")?
         .query_map([run], |row| Ok((row.get(0)?, row.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
-    let requests = conn
-        .prepare(
-            "SELECT id, prompt, chunk, n, state, request_id, status, code FROM requests WHERE run_id = ?1
-             ORDER BY prompt, chunk",
-        )?
-        .query_map([run], |row| {
-            Ok(RequestRow {
-                id: row.get(0)?,
-                prompt: row.get::<_, i64>(1)? as u64,
-                chunk: row.get::<_, i64>(2)? as u64,
-                n: row.get(3)?,
-                state: row.get(4)?,
-                request_id: row.get(5)?,
-                status: row.get(6)?,
-                code: row.get(7)?,
-            })
-        })?
-        .collect::<rusqlite::Result<_>>()?;
     let unsaved = conn
         .prepare(
-            "SELECT i.id, i.request, q.prompt, i.position, i.source, i.state, q.request_id
+            "SELECT i.id, i.request, q.prompt, i.position, p.prompt, i.source, i.state, q.request_id
              FROM images i JOIN requests q ON i.request = q.id
+             JOIN prompts p ON p.run_id = q.run_id AND p.position = q.prompt
              WHERE q.run_id = ?1 AND i.state != 'saved' ORDER BY q.prompt, q.chunk, i.position",
         )?
         .query_map(params![run], |row| {
@@ -258,13 +252,63 @@ pub fn recorded(conn: &Connection, run: &str) -> Result<Recorded, JournalError> 
                 request: row.get(1)?,
                 prompt: row.get::<_, i64>(2)? as u64,
                 position: row.get::<_, i64>(3)? as u64,
-                source: row.get(4)?,
-                state: row.get(5)?,
-                request_id: row.get(6)?,
+                prompt_text: row.get(4)?,
+                source: row.get(5)?,
+                state: row.get(6)?,
+                request_id: row.get(7)?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
-    Ok(Recorded { prompts, references, requests, unsaved })
+    Ok(Recorded { references, unsaved })
+}
+
+/// Calls `each` with the run's prompts in order, one row at a time: a resume of a batch of
+/// any length holds one prompt.
+pub fn each_prompt<E: From<JournalError>>(
+    conn: &Connection,
+    run: &str,
+    mut each: impl FnMut(&str) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut statement =
+        conn.prepare("SELECT prompt FROM prompts WHERE run_id = ?1 ORDER BY position").map_err(JournalError::from)?;
+    let mut rows = statement.query([run]).map_err(JournalError::from)?;
+    while let Some(row) = rows.next().map_err(JournalError::from)? {
+        let prompt: String = row.get(0).map_err(JournalError::from)?;
+        each(&prompt)?;
+    }
+    Ok(())
+}
+
+/// Every request of a run, for a run of few (a video run has one).
+pub fn requests(conn: &Connection, run: &str) -> Result<Vec<RequestRow>, JournalError> {
+    let mut requests = Vec::new();
+    each_request(conn, run, |request| requests.push(request))?;
+    Ok(requests)
+}
+
+/// Calls `each` with the run's requests in the order of their prompts and chunks, one
+/// row at a time.
+pub fn each_request(conn: &Connection, run: &str, mut each: impl FnMut(RequestRow)) -> Result<(), JournalError> {
+    let mut statement = conn.prepare(
+        "SELECT id, prompt, chunk, n, state, request_id, status, code FROM requests WHERE run_id = ?1
+         ORDER BY prompt, chunk",
+    )?;
+    let rows = statement.query_map([run], |row| {
+        Ok(RequestRow {
+            id: row.get(0)?,
+            prompt: row.get::<_, i64>(1)? as u64,
+            chunk: row.get::<_, i64>(2)? as u64,
+            n: row.get(3)?,
+            state: row.get(4)?,
+            request_id: row.get(5)?,
+            status: row.get(6)?,
+            code: row.get(7)?,
+        })
+    })?;
+    for row in rows {
+        each(row?);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -283,7 +327,7 @@ mod tests {
                 stem: None,
                 count: 4,
                 per_request: 4,
-                prompts: vec!["red panda".into()],
+                prompts: crate::prompts::Prompts::one("red panda".into(), None),
                 extra: "{}".into(),
                 price,
                 references: vec![("/a.png".into(), Some("aa".into()))],
@@ -334,10 +378,19 @@ mod tests {
         assert_eq!(origin(&conn, "beef").unwrap(), None);
 
         let left = recorded(&conn, &run).unwrap();
-        assert_eq!(left.prompts, ["red panda"]);
-        assert_eq!(left.requests.len(), 1);
+        let mut prompts = Vec::new();
+        each_prompt::<JournalError>(&conn, &run, |p| {
+            prompts.push(p.to_string());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(prompts, ["red panda"]);
+        assert_eq!(requests(&conn, &run).unwrap().len(), 1);
         assert_eq!(left.unsaved.len(), 1);
-        assert_eq!(left.unsaved[0].source, "https://h/2.png");
+        assert_eq!(
+            (left.unsaved[0].source.as_str(), left.unsaved[0].prompt_text.as_str()),
+            ("https://h/2.png", "red panda")
+        );
     }
 
     #[test]

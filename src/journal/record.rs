@@ -8,6 +8,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{Journal, JournalError};
 use crate::error::redact;
+use crate::prompts::Prompts;
 
 /// A run as it starts.
 #[derive(Clone, Debug)]
@@ -21,7 +22,9 @@ pub struct RunRecord {
     pub stem: Option<String>,
     pub count: u32,
     pub per_request: u32,
-    pub prompts: Vec<String>,
+    /// Read into the journal as they are recorded, never all held; with `--shard`, this
+    /// shard's, and the shard is recorded with them.
+    pub prompts: Prompts,
     /// The size and `--param` fields, as JSON.
     pub extra: String,
     pub price: Option<u64>,
@@ -61,15 +64,16 @@ pub enum Ended {
 }
 
 impl Journal {
-    /// Records the run and its prompts; returns its id. Nothing is sent before this.
+    /// Records the run and its prompts, streamed from their file in the same transaction;
+    /// returns its id. Nothing is sent before this.
     pub fn begin_run(&self, run: RunRecord) -> Result<String, JournalError> {
         let id = new_run_id();
         let key = id.clone();
         self.now(move |tx| {
             tx.execute(
                 "INSERT INTO runs (id, started, pid, command, model, route, base_url, out_dir, stem, count,
-                    per_request, prompts, extra, price, state)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 'running')",
+                    per_request, prompts, extra, price, state, shard)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 'running', ?15)",
                 params![
                     key,
                     now(),
@@ -85,11 +89,15 @@ impl Journal {
                     run.prompts.len() as i64,
                     redact(&run.extra),
                     run.price.map(|p| p as i64),
+                    run.prompts.shard.map(|shard| shard.to_string()),
                 ],
             )?;
             let mut prompt = tx.prepare("INSERT INTO prompts (run_id, position, prompt) VALUES (?1, ?2, ?3)")?;
             for (position, text) in run.prompts.iter().enumerate() {
-                prompt.execute(params![key, position as i64, redact(text)])?;
+                // A prompt that cannot be read back fails the record, and the journal
+                // goes off with one warning; the run itself then meets the same failure.
+                let text = text.map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.message.into()))?;
+                prompt.execute(params![key, position as i64, redact(&text)])?;
             }
             let mut reference =
                 tx.prepare("INSERT INTO refs (run_id, position, source, sha256) VALUES (?1, ?2, ?3, ?4)")?;
@@ -246,7 +254,7 @@ mod tests {
             stem: None,
             count: 2,
             per_request: 4,
-            prompts: vec!["red panda".into(), "sea otter".into()],
+            prompts: Prompts::batch(&b"red panda\nsea otter\n"[..], "p", None).unwrap(),
             extra: "{}".into(),
             price: Some(30_000),
             references: vec![("/tmp/a.png".into(), Some("ab".repeat(32)))],
@@ -284,6 +292,30 @@ mod tests {
         assert_eq!((state.as_str(), prompts), ("partial", 2));
         // sending the same request again (a resume) keeps its row
         assert_eq!(journal.request_sent(&id, 1, 0, 2).unwrap(), request);
+    }
+
+    #[test]
+    fn a_shard_s_prompts_are_streamed_in_with_the_shard() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::start(dir.path()).unwrap();
+        let text: String = (1..=10_000).map(|i| format!("p{i}\n")).collect();
+        let shard = crate::prompts::Shard { k: 2, n: 5 };
+        let prompts = Prompts::batch(text.as_bytes(), "p", Some(shard)).unwrap();
+        let id = journal.begin_run(RunRecord { prompts, ..run() }).unwrap();
+        let conn = super::super::open(dir.path()).unwrap();
+        let (count, recorded): (i64, String) = conn
+            .query_row("SELECT prompts, shard FROM runs WHERE id = ?1", [&id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap();
+        assert_eq!((count, recorded.as_str()), (2_000, "2/5"));
+        let prompts: Vec<String> = conn
+            .prepare("SELECT prompt FROM prompts WHERE run_id = ?1 ORDER BY position")
+            .unwrap()
+            .query_map([&id], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(prompts.len(), 2_000);
+        assert!(prompts.iter().enumerate().all(|(i, p)| *p == format!("p{}", 5 * i + 2)));
     }
 
     #[test]

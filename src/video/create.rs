@@ -146,7 +146,7 @@ fn run_record(settings: &Create, out: &OutputDir) -> RunRecord {
         stem: settings.follow.name.clone(),
         count: 1,
         per_request: 1,
-        prompts: vec![settings.prompt.clone()],
+        prompts: crate::prompts::Prompts::one(settings.prompt.clone(), None),
         extra: extra.to_string(),
         price: models::list_price(&settings.model),
         references: settings.media.iter().map(|m| (m.source.clone(), m.sha256.clone())).collect(),

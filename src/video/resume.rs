@@ -29,7 +29,7 @@ pub fn resume(run: &RunRow, args: &ResumeArgs, env: &Env) -> Result<Outcome, Err
     let dir = env.state_dir.clone().ok_or_else(|| Error::new(Kind::Other, "no state folder"))?;
     let conn = journal::open(&dir).map_err(journal_error)?;
     let tasks = records::tasks_of_run(&conn, &run.id).map_err(journal_error)?;
-    let requests = queries::recorded(&conn, &run.id).map_err(journal_error)?.requests;
+    let requests = queries::requests(&conn, &run.id).map_err(journal_error)?;
     drop(conn);
     let open: Vec<_> = tasks.iter().filter(|t| !t.is_over()).cloned().collect();
     if open.is_empty() {

@@ -17,6 +17,7 @@ mod pace;
 mod reliability;
 mod routes;
 mod safety;
+mod scale;
 mod scripting;
 mod skill;
 mod video;

@@ -1,0 +1,278 @@
+//! Scale: batches read as they are needed and results printed as they come, `--shard`
+//! (its selection, errors, dry run, journal and resume).
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use mockito::Matcher;
+use serde_json::{Value, json};
+
+use crate::support::raw::{Fault, RawServer};
+use crate::support::*;
+
+/// A chat answer holding one small base64 PNG: nothing to download.
+fn one_image() -> Value {
+    chat_answer(&[base64::engine::general_purpose::STANDARD.encode(png(7))])
+}
+
+/// Writes `lines` as `prompts.txt` in the sandbox.
+fn prompt_file(sb: &Sandbox, lines: impl IntoIterator<Item = String>) {
+    let text: String = lines.into_iter().map(|line| format!("{line}\n")).collect();
+    fs::write(sb.path("prompts.txt"), text).unwrap();
+}
+
+fn numbered(n: usize) -> impl Iterator<Item = String> {
+    (1..=n).map(|i| format!("prompt {i}"))
+}
+
+fn json_lines(out: &std::process::Output) -> Vec<Value> {
+    stdout_of(out).lines().map(|line| serde_json::from_str(line).unwrap()).collect()
+}
+
+fn prompts_of(out: &std::process::Output) -> Vec<String> {
+    let mut prompts: Vec<String> =
+        json_lines(out).iter().map(|line| line["prompt"].as_str().unwrap().to_string()).collect();
+    prompts.sort_by_key(|p| p.trim_start_matches("prompt ").parse::<u64>().unwrap_or(0));
+    prompts
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn kill_9(child: &mut Child) {
+    std::process::Command::new("kill").args(["-KILL", &child.id().to_string()]).status().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn a_batch_whose_last_line_is_bad_sends_nothing() {
+    let mut sb = Sandbox::new();
+    let api = sb.server.mock("POST", Matcher::Any).expect(0).create();
+    let mut text: String = numbered(5000).map(|p| format!("{p}\n")).collect();
+    text.push_str(&format!("{}\n", "x".repeat(64 * 1024 + 1)));
+    fs::write(sb.path("prompts.txt"), text).unwrap();
+    let out = sb.wan().args(["generate", "-f", "prompts.txt", "-j", "16", "-o", "out"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("line 5001 of prompts.txt is longer than a prompt can be"), "{}", stderr_of(&out));
+    api.assert();
+    assert!(!sb.path("out").exists(), "nothing was made");
+}
+
+#[test]
+fn shards_partition_a_file_and_number_prompts_as_in_it() {
+    let mut sb = Sandbox::new();
+    // Comments and blank lines are not counted: prompt 5 is the fifth prompt kept.
+    let mut lines: Vec<String> = vec!["# a batch".into(), String::new()];
+    for (i, prompt) in numbered(10).enumerate() {
+        lines.push(prompt);
+        if i % 3 == 0 {
+            lines.extend(["   ".to_string(), "  # a note".to_string()]);
+        }
+    }
+    prompt_file(&sb, lines);
+    let refused = sb
+        .server
+        .mock("POST", "/v1/chat/completions")
+        .match_body(Matcher::PartialJson(json!({"messages": [{"content": [{"type": "text", "text": "prompt 5"}]}]})))
+        .with_status(422)
+        .with_body(json!({"error": {"code": "content_policy_violation", "message": "no"}}).to_string())
+        .expect(1)
+        .create();
+    let api = sb.chat(&one_image()).expect(9);
+    let mut shares = Vec::new();
+    for k in 1..=3 {
+        let shard = format!("{k}/3");
+        let out = sb
+            .wan()
+            .args(["generate", "-f", "prompts.txt", "--shard", &shard, "--json", "-o", "out"])
+            .output()
+            .unwrap();
+        let stderr = stderr_of(&out);
+        match k {
+            2 => {
+                assert_eq!(out.status.code(), Some(7), "{stderr}");
+                assert!(stderr.contains("prompt 5 (\"prompt 5\"): the API rejected the request: HTTP 422"), "{stderr}");
+            }
+            _ => assert_eq!(out.status.code(), Some(0), "{stderr}"),
+        }
+        shares.push(prompts_of(&out));
+    }
+    assert_eq!(shares[0], ["prompt 1", "prompt 4", "prompt 7", "prompt 10"]);
+    assert_eq!(shares[1], ["prompt 2", "prompt 5", "prompt 8"]);
+    assert_eq!(shares[2], ["prompt 3", "prompt 6", "prompt 9"]);
+    api.assert();
+    refused.assert();
+}
+
+#[test]
+fn bad_shards_are_usage_errors_and_nothing_is_sent() {
+    let mut sb = Sandbox::new();
+    let api = sb.server.mock("POST", Matcher::Any).expect(0).create();
+    prompt_file(&sb, numbered(4));
+    for bad in ["0/3", "4/3", "1/0", "two/3", "1-3", "1/3/1", "", "-1/3"] {
+        let out = sb.wan().args(["generate", "-f", "prompts.txt", &format!("--shard={bad}")]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        let stderr = stderr_of(&out);
+        assert!(stderr.contains("--shard") && stderr.contains("must be K/N with 1 ≤ K ≤ N"), "{bad:?}: {stderr}");
+    }
+    api.assert();
+}
+
+#[test]
+fn an_empty_shard_says_so_and_succeeds_and_one_prompt_is_shard_one_s() {
+    let mut sb = Sandbox::new();
+    let api = sb.chat(&one_image()).expect(1);
+    prompt_file(&sb, numbered(2));
+    let state = sb.path("state");
+    let out = sb
+        .wan()
+        .env("WAN_STATE_DIR", &state)
+        .args(["generate", "-f", "prompts.txt", "--shard", "5/8", "-o", "out"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(stderr_of(&out), "wan: shard 5/8 holds none of the 2 prompts; nothing to do\n");
+    assert_eq!(stdout_of(&out), "");
+    assert!(!state.join("wan.db").exists(), "no run is recorded for an empty shard");
+    // One prompt on the command line is a batch of one: shard 1/N has it.
+    let out = sb.wan().args(["generate", "red panda", "--shard", "2/3"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("shard 2/3 holds none of the 1 prompt; nothing to do"), "{}", stderr_of(&out));
+    let out = sb.wan().args(["generate", "red panda", "--shard", "1/3"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(stdout_of(&out), "red-panda-001.png\n");
+    api.assert();
+}
+
+#[test]
+fn a_dry_run_of_a_shard_shows_its_share() {
+    let sb = Sandbox::new();
+    prompt_file(&sb, numbered(10));
+    let out =
+        sb.wan().args(["generate", "-f", "prompts.txt", "--shard", "2/4", "-n", "5", "--dry-run"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let stdout = stdout_of(&out);
+    for shown in ["prompt 2", "prompt 6", "prompt 10"] {
+        assert!(stdout.contains(&format!("\"{shown}\"")), "{shown}: {stdout}");
+    }
+    assert!(!stdout.contains("\"prompt 3\""));
+    // 3 prompts × 5 images: 6 requests (4 + 1 each), 15 × $0.030
+    let stderr = stderr_of(&out);
+    assert!(stderr.contains("dry run (shard 2/4: 3 of the 10 prompts): would send 6 requests"), "{stderr}");
+    assert!(stderr.contains("15 × $0.030 = $0.450"), "{stderr}");
+}
+
+#[test]
+fn an_early_prompt_s_result_is_printed_while_a_later_one_is_still_out() {
+    let sb = Sandbox::new();
+    prompt_file(&sb, numbered(2));
+    // Whichever request comes first is answered; the other is held until the test ends.
+    let api = RawServer::start(vec![
+        Fault::Serve(one_image().to_string().into_bytes()),
+        Fault::Silence(Duration::from_secs(60)),
+    ]);
+    let mut child = sb
+        .wan_process()
+        .env("AISA_BASE_URL", api.url("/v1"))
+        .args(["generate", "-f", "prompts.txt", "-j", "2", "--json", "--no-journal", "-o", "out"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    // The line came while the other prompt's request is held: wan is still waiting for it.
+    wait_for("the other request", || api.requests() == 2);
+    assert!(child.try_wait().unwrap().is_none(), "wan is still waiting for the held request");
+    let line: Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(line["images"].as_array().unwrap().len(), 1, "{line}");
+    assert_eq!(line["error"], Value::Null);
+    kill_9(&mut child);
+}
+
+#[test]
+fn the_journal_holds_every_prompt_of_a_large_shard_in_order() {
+    let mut sb = Sandbox::new();
+    prompt_file(&sb, numbered(30_000));
+    // A bad key stops the run at its first request: the prompts were recorded before it.
+    let _api = sb.server.mock("POST", "/v1/chat/completions").with_status(401).with_body("{}").create();
+    let state = sb.path("state");
+    let out = sb
+        .wan()
+        .env("WAN_STATE_DIR", &state)
+        .args(["generate", "-f", "prompts.txt", "--shard", "3/4", "-j", "1", "-q", "-o", "out"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
+    let conn = rusqlite::Connection::open(state.join("wan.db")).unwrap();
+    let (run, count, shard): (String, i64, String) =
+        conn.query_row("SELECT id, prompts, shard FROM runs", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap();
+    assert_eq!((count, shard.as_str()), (7_500, "3/4"));
+    let mut statement =
+        conn.prepare("SELECT position, prompt FROM prompts WHERE run_id = ?1 ORDER BY position").unwrap();
+    let recorded: Vec<(i64, String)> =
+        statement.query_map([&run], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
+    let expected: Vec<(i64, String)> = (0..7_500).map(|i| (i, format!("prompt {}", 4 * i + 3))).collect();
+    assert!(recorded == expected, "the shard's prompts, in order, from position 0");
+    let history = sb.wan().env("WAN_STATE_DIR", &state).args(["history", "--json"]).output().unwrap();
+    let line: Value = serde_json::from_str(stdout_of(&history).trim()).unwrap();
+    assert_eq!((line["shard"].as_str(), line["prompts"].as_u64()), (Some("3/4"), Some(7_500)));
+}
+
+#[test]
+fn a_sharded_batch_killed_mid_way_is_finished_by_resume() {
+    let sb = Sandbox::new();
+    prompt_file(&sb, numbered(300));
+    // Shard 2/3 has prompts 2, 5, …, 299: 100. The first 40 are answered, the 41st is
+    // held and the run killed then.
+    let mut faults = vec![Fault::Serve(one_image().to_string().into_bytes()); 40];
+    faults.push(Fault::Silence(Duration::from_secs(60)));
+    let api = RawServer::start(faults);
+    let state = sb.path("state");
+    let mut child = sb
+        .wan_process()
+        .env("WAN_STATE_DIR", &state)
+        .env("AISA_BASE_URL", api.url("/v1"))
+        .args(["generate", "-f", "prompts.txt", "--shard", "2/3", "-j", "1", "-o", "out"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("the 41st request", || api.requests() == 41);
+    let saved = || {
+        fs::read_dir(sb.path("out"))
+            .map_or(0, |d| d.filter(|e| !e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".part")).count())
+    };
+    wait_for("the 40 answered prompts' images", || saved() == 40);
+    kill_9(&mut child);
+
+    let rest = RawServer::start(vec![Fault::Serve(one_image().to_string().into_bytes())]);
+    let resumed = sb
+        .wan()
+        .env("WAN_STATE_DIR", &state)
+        .env("AISA_BASE_URL", rest.url("/v1"))
+        .args(["resume", "--json", "-j", "4"])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&resumed);
+    // The held request was sent and never answered: it is named as in the file (the
+    // 41st of the shard is prompt 122) and not sent again.
+    assert!(stderr.contains("request 1 of prompt 122 (request id unknown) was sent and never answered"), "{stderr}");
+    assert_eq!(resumed.status.code(), Some(7), "{stderr}");
+    assert_eq!(rest.requests(), 59);
+    let expected: Vec<String> = (41..100).map(|i| format!("prompt {}", 3 * i + 2)).collect();
+    assert_eq!(prompts_of(&resumed), expected);
+    let mut names = sb.files("out");
+    names.sort();
+    let mut all: Vec<String> = (0..100).filter(|i| *i != 40).map(|i| format!("prompt-{}-001.png", 3 * i + 2)).collect();
+    all.sort();
+    assert_eq!(names, all);
+}
