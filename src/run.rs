@@ -133,9 +133,14 @@ fn perform(session: &Session, request: Request, events: &SyncSender<Event>) -> R
     let shown = settings.prompts.several().then_some(prompt_text);
     let mut task = session.ui.task(shown, &settings.model, request.n);
     let ui = &session.ui;
-    let row =
-        session.journal.write(ui, |journal, run| journal.request_sent(run, request.prompt, request.chunk, request.n));
-    let mut answer = match session.with_api(|api| api.generate(&plan::job(settings, request, prompt_text))) {
+    let (row, answer) = session.with_api(|api| {
+        api.take_turn();
+        let row = session
+            .journal
+            .write(ui, |journal, run| journal.request_sent(run, request.prompt, request.chunk, request.n));
+        (row, api.generate(&plan::job(settings, request, prompt_text)))
+    });
+    let mut answer = match answer {
         Ok(answer) => answer,
         Err(error) => {
             if let Some(row) = row {

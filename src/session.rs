@@ -117,6 +117,7 @@ impl<'a> Session<'a> {
             ui: &self.ui,
             uploads: &uploads,
             pacer: &self.pacer,
+            turn_taken: false.into(),
         };
         call(&api)
     }

@@ -134,9 +134,19 @@ pub struct Api<'a> {
     pub uploads: route::Uploads<'a>,
     /// Every attempt waits its turn here, and tells it what the answer said of the budget.
     pub pacer: &'a crate::pace::Pacer,
+    /// The next attempt's turn was taken already, by [`Api::take_turn`].
+    pub turn_taken: std::sync::atomic::AtomicBool,
 }
 
 impl Api<'_> {
+    /// Waits for the first attempt's turn now, so that a caller can record the request as
+    /// sent only once nothing but the send is left: a run interrupted while it waits for
+    /// the rate limit has sent nothing, and its journal must not say otherwise.
+    pub fn take_turn(&self) {
+        self.pacer.wait_turn();
+        self.turn_taken.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Sends one job on the run's route. With `--route auto`, an answer saying the model
     /// moved sends the same job once to the other route, and the rest of the run goes
     /// there directly; the rejected request is neither billed nor a retry. On the Gemini
@@ -206,7 +216,9 @@ impl Api<'_> {
         }
         let request = attach(payload, request)?;
         // Built first: a request that cannot be built must not take a turn it never uses.
-        self.pacer.wait_turn();
+        if !self.turn_taken.swap(false, std::sync::atomic::Ordering::Relaxed) {
+            self.pacer.wait_turn();
+        }
         self.ui.verbose(&format!("→ POST {url} · model {} · n {} · {} bytes", job.model, job.n, payload_len(payload)));
         let started = Instant::now();
         let _in_flight = crate::interrupt::request_in_flight();

@@ -96,6 +96,45 @@ fn resume_takes_rpm_too() {
 }
 
 #[test]
+fn a_run_killed_while_it_waits_for_its_turn_leaves_nothing_of_unknown_outcome() {
+    let sb = Sandbox::new();
+    let server = RecordingServer::start(|_| Answer::ok(one_image()));
+    let file = prompts(&sb, 3);
+    // One a minute: the first request goes at once; the second worker then waits a
+    // minute for its turn, and is killed while it waits.
+    let mut child = sb
+        .wan_process()
+        .env("AISA_BASE_URL", server.base())
+        .env("WAN_STATE_DIR", sb.path("state"))
+        .args(["generate", "-f", &file, "-j", "2", "--rpm", "1", "-q", "-o", "out"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !sb.path("out").exists() || sb.files("out").iter().all(|f| f.ends_with(".part")) {
+        assert!(Instant::now() < deadline, "the first prompt's image never came");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    std::process::Command::new("kill").args(["-KILL", &child.id().to_string()]).status().unwrap();
+    child.wait().unwrap();
+    assert_eq!(server.arrivals().len(), 1, "only the first request was sent");
+
+    // What waited was never sent: the resume sends it, and calls nothing unknown.
+    let dry = sb
+        .wan()
+        .env("AISA_BASE_URL", server.base())
+        .env("WAN_STATE_DIR", sb.path("state"))
+        .args(["resume", "--dry-run"])
+        .output()
+        .unwrap();
+    let plan = stdout_of(&dry);
+    assert!(plan.contains("would send 2 requests"), "{plan}{}", stderr_of(&dry));
+    assert!(!plan.contains("unknown outcome"), "{plan}");
+}
+
+#[test]
 fn a_429_pauses_every_worker_not_only_the_one_that_met_it() {
     let sb = Sandbox::new();
     // The first request to arrive is refused with Retry-After: 1, once the second has
