@@ -199,7 +199,14 @@ impl<'a> Printer<'a> {
             && result.unsaved.is_empty()
             && let Some(Error { message, .. }) = result.failure()
         {
-            ui.warn(&format!("warning: {label}{message}"));
+            // A prompt never sent because the run had stopped is counted in the closing
+            // line, not named one by one: a bad key would otherwise print a line for each
+            // of 100,000 prompts. `-v` still names them; `--json` has a line for each.
+            let never_sent = result.stopped_by.is_some() && result.bill.count == 0;
+            match never_sent {
+                true => ui.verbose(&format!("{label}{message}")),
+                false => ui.warn(&format!("warning: {label}{message}")),
+            }
         }
         if result.bill.count > result.asked {
             let (returned, asked) = (result.bill.count, result.asked);

@@ -1,7 +1,7 @@
 //! What a new user trips on in the first hour: errors said once, hints that point the
 //! way, the shortfall in the summary.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::support::raw::GateServer;
 use crate::support::*;
@@ -36,6 +36,27 @@ fn requests_after_a_refused_key_are_not_sent_and_counted_after_the_cause() {
     assert!(stderr.ends_with("wan: 15 requests not sent after it\n"), "{stderr}");
     assert!(stderr.find("the API refused the key").unwrap() < stderr.find("not sent").unwrap());
     api.expect(1).assert();
+}
+
+#[test]
+fn a_batch_stopped_by_a_refused_key_says_so_once_not_once_a_prompt() {
+    let mut sb = Sandbox::new();
+    let api = refusing(&mut sb, 401, json!({"error": {"code": "invalid_api_key", "message": "bad key"}}));
+    let prompts: String = (1..=40).map(|i| format!("prompt {i}\n")).collect();
+    std::fs::write(sb.path("prompts.txt"), prompts).unwrap();
+    let out = sb.wan().args(["generate", "-f", "prompts.txt", "-j", "1", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = stderr_of(&out);
+    assert_eq!(stderr.lines().count(), 3, "the error, its hint, the count: {stderr}");
+    assert!(stderr.ends_with("wan: 39 requests not sent after it\n"), "{stderr}");
+    // Scripts still get a line for every prompt, each saying why.
+    let lines: Vec<Value> = stdout_of(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 40);
+    assert!(lines[39]["error"]["message"].as_str().unwrap().starts_with("not sent, after another request failed"));
+    // -v names each prompt not sent.
+    let verbose = sb.wan().args(["generate", "-f", "prompts.txt", "-j", "1", "-v"]).output().unwrap();
+    assert_eq!(stderr_of(&verbose).matches("not sent, after another request failed").count(), 39);
+    api.expect(2).assert();
 }
 
 #[test]
