@@ -112,6 +112,7 @@ impl<'a> Session<'a> {
             routes: &self.routes,
             ui: &self.ui,
             uploads: &uploads,
+            out: &self.out,
         };
         call(&api)
     }
