@@ -27,7 +27,8 @@ pub struct Batch<'a> {
 }
 
 /// Saves every image of an answer at once, reporting each as it lands; returns the failures.
-/// Each image's data moves into its own thread and is freed as soon as it is written.
+/// Each image's data moves into its own thread (the last one's stays on this one) and is
+/// freed as soon as it is written.
 pub fn save_all(
     session: &Session,
     batch: &Batch,
@@ -45,31 +46,41 @@ pub fn save_all(
             return images.iter().map(|image| unsaved(image.url().map(String::from), error.clone())).collect();
         }
     };
+    let failed = || Error::new(Kind::Other, "saving the image failed unexpectedly");
     thread::scope(|scope| {
-        let handles: Vec<_> = images
+        let mut images: Vec<(usize, ImageData, u64)> = images
             .into_iter()
             .enumerate()
             .zip(first..)
-            .map(|((position, image), number)| {
+            .map(|((position, image), number)| (position, image, number))
+            .collect();
+        // The last image is saved on this thread: a batch of one-image answers starts
+        // no thread per request (each costs a dozen system calls).
+        let last = images.pop();
+        let saving = |position: usize, image: ImageData, number: u64| {
+            let row = batch.rows.as_ref().and_then(|rows| rows.get(position).copied());
+            move || {
+                let result = save_one(session, batch, image, number, task);
+                record(session, row, &result);
+                result.map(on_saved)
+            }
+        };
+        let handles: Vec<_> = images
+            .into_iter()
+            .map(|(position, image, number)| {
                 let url = image.url().map(String::from);
-                let row = batch.rows.as_ref().and_then(|rows| rows.get(position).copied());
-                let saving = move || {
-                    let result = save_one(session, batch, image, number, task);
-                    record(session, row, &result);
-                    result.map(on_saved)
-                };
-                (url, scope.spawn(saving))
+                (url, scope.spawn(saving(position, image, number)))
             })
             .collect();
-        handles
-            .into_iter()
-            .filter_map(|(url, handle)| {
-                let result = handle
-                    .join()
-                    .unwrap_or_else(|_| Err(Error::new(Kind::Other, "saving the image failed unexpectedly")));
-                result.err().map(|error| unsaved(url, error))
-            })
-            .collect()
+        let last = last.map(|(position, image, number)| {
+            let url = image.url().map(String::from);
+            let saved = std::panic::catch_unwind(std::panic::AssertUnwindSafe(saving(position, image, number)));
+            (url, saved.unwrap_or_else(|_| Err(failed())))
+        });
+        let mut results: Vec<(Option<String>, Result<(), Error>)> =
+            handles.into_iter().map(|(url, handle)| (url, handle.join().unwrap_or_else(|_| Err(failed())))).collect();
+        results.extend(last);
+        results.into_iter().filter_map(|(url, result)| result.err().map(|error| unsaved(url, error))).collect()
     })
 }
 
