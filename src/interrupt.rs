@@ -1,7 +1,8 @@
-//! Ctrl-C and SIGTERM: stop at once, remove temporary files, and print the URLs of paid images not yet saved.
+//! Ctrl-C and SIGTERM: stop at once, remove temporary files, save the images already
+//! decoded from answers, and print the URLs of paid images not yet saved.
 
-use std::collections::BTreeSet;
-use std::io::{self, Write};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{self, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -18,6 +19,9 @@ pub const EXIT_INTERRUPTED: i32 = 130;
 /// be created or renamed while the handler is cleaning up.
 struct Unfinished {
     temp_files: BTreeSet<PathBuf>,
+    /// Paid images decoded whole from an answer into their part files, not yet numbered
+    /// and saved: an interrupt saves them under a name of their own rather than lose them.
+    decoded: BTreeMap<PathBuf, Kept>,
     unsaved_urls: BTreeSet<String>,
     /// API requests sent and not yet answered: their images may be made and billed.
     requests_in_flight: usize,
@@ -29,6 +33,7 @@ struct Unfinished {
 
 static UNFINISHED: Mutex<Unfinished> = Mutex::new(Unfinished {
     temp_files: BTreeSet::new(),
+    decoded: BTreeMap::new(),
     unsaved_urls: BTreeSet::new(),
     requests_in_flight: 0,
     video_tasks: BTreeSet::new(),
@@ -50,6 +55,18 @@ pub fn install() {
         }
         let mut stderr = io::stderr().lock();
         let _ = writeln!(stderr, "\nwan: interrupted");
+        for (path, kept) in &state.decoded {
+            match kept.save(path) {
+                Ok(saved) => {
+                    let _ = writeln!(stderr, "wan: paid for, saved before it was numbered: {}", saved.display());
+                }
+                // Removed meanwhile: its failure was reported.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    let _ = writeln!(stderr, "wan: paid for, decoded, and lost: cannot save {}: {e}", path.display());
+                }
+            }
+        }
         for url in &state.unsaved_urls {
             // Cleaned of escape sequences, never shortened: it must still be fetchable.
             let _ = writeln!(stderr, "wan: not saved, paid for, still at: {}", crate::error::clean(url));
@@ -125,7 +142,76 @@ pub fn persist_temp(file: NamedTempFile, dest: &Path) -> Result<(), PersistError
     let temp_path = file.path().to_path_buf();
     file.persist_noclobber(dest)?;
     state.temp_files.remove(&temp_path);
+    state.decoded.remove(&temp_path);
     Ok(())
+}
+
+/// A decoded image waiting in its part file: `len` bytes written, and the last bytes
+/// (`tail`, held back for a provenance chunk to go before them) still to add.
+#[derive(Debug)]
+struct Kept {
+    len: u64,
+    tail: Vec<u8>,
+    extension: &'static str,
+}
+
+impl Kept {
+    /// Makes the file whole (whatever a seal cut short wrote past `len` is cut off) and
+    /// moves it to `interrupted-XXXXXX.EXT` beside it, never over another file.
+    fn save(&self, path: &Path) -> io::Result<PathBuf> {
+        let mut file = std::fs::OpenOptions::new().write(true).open(path)?;
+        if !self.tail.is_empty() {
+            file.set_len(self.len)?;
+            file.seek(io::SeekFrom::Start(self.len))?;
+            file.write_all(&self.tail)?;
+        }
+        file.sync_all()?;
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let random = name.trim_start_matches(".wan-").trim_end_matches(".part");
+        let saved = path.with_file_name(format!("interrupted-{random}.{}", self.extension));
+        // A link fails rather than replace a file; where links are not supported, a
+        // rename to a name no file has.
+        match std::fs::hard_link(path, &saved) {
+            Ok(()) => std::fs::remove_file(path)?,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Err(e),
+            Err(_) if saved.exists() => return Err(io::ErrorKind::AlreadyExists.into()),
+            Err(_) => std::fs::rename(path, &saved)?,
+        }
+        Ok(saved)
+    }
+}
+
+/// Marks the part file at `path` as a whole decoded image of `len` bytes so far, `tail`
+/// still to add: an interrupt saves it instead of removing it, until it is saved under
+/// its own name or the returned guard is dropped.
+pub fn keep_decoded(path: &Path, len: u64, tail: &[u8], extension: &'static str) -> KeptDecoded {
+    let mut state = unfinished();
+    state.temp_files.remove(path);
+    state.decoded.insert(path.to_path_buf(), Kept { len, tail: tail.to_vec(), extension });
+    KeptDecoded(path.to_path_buf())
+}
+
+#[derive(Debug)]
+pub struct KeptDecoded(PathBuf);
+
+impl KeptDecoded {
+    /// Runs `seal`, which adds the tail to the file, where an interrupt cannot come
+    /// between; once it has, the file counts as whole as it is.
+    pub fn sealing<T, E>(&self, seal: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
+        let mut state = unfinished();
+        let sealed = seal()?;
+        if let Some(kept) = state.decoded.get_mut(&self.0) {
+            kept.tail.clear();
+        }
+        Ok(sealed)
+    }
+}
+
+impl Drop for KeptDecoded {
+    /// The image was saved, or reported as not: nothing is left to keep.
+    fn drop(&mut self) {
+        unfinished().decoded.remove(&self.0);
+    }
 }
 
 /// Records an image URL that was paid for and is being downloaded.

@@ -18,12 +18,13 @@ pub struct Budget {
 }
 
 impl Budget {
-    /// Each request in flight holds one connection; each download a connection and a
-    /// file. Connections are pooled, so the peak is requests plus downloads at once.
+    /// Each request in flight holds one connection, and one file while a base64 image
+    /// streams from its answer into it; each download a connection and a file.
+    /// Connections are pooled, so the peak is requests plus downloads at once.
     pub fn within(limit: u64, jobs: usize) -> Self {
         let usable = usize::try_from(limit.saturating_sub(RESERVED)).unwrap_or(usize::MAX).max(3);
         let jobs = jobs.min(usable / 3).max(1);
-        let downloads = (usable.saturating_sub(jobs) / 2).max(1);
+        let downloads = (usable.saturating_sub(2 * jobs) / 2).max(1);
         Self { jobs, downloads }
     }
 
@@ -99,11 +100,11 @@ mod tests {
             assert!(budget.jobs >= 1 && budget.downloads >= 1, "{limit} {jobs}: {budget:?}");
             assert!(budget.jobs <= jobs);
             if limit > RESERVED + 3 {
-                let used = (budget.jobs + 2 * budget.downloads) as u64;
+                let used = (2 * budget.jobs + 2 * budget.downloads) as u64;
                 assert!(used <= limit - RESERVED, "{limit} {jobs}: {budget:?}");
             }
         }
-        assert_eq!(Budget::within(256, 32), Budget { jobs: 32, downloads: 80 });
+        assert_eq!(Budget::within(256, 32), Budget { jobs: 32, downloads: 64 });
         // -j 300 cannot hold 300 connections in 256 files: it is lowered
         assert_eq!(Budget::within(256, 300).jobs, 64);
     }

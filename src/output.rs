@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
-use tempfile::NamedTempFile;
+use tempfile::{NamedTempFile, TempPath};
 
 use crate::error::{Error, Kind};
 use crate::format::ImageFormat;
@@ -374,6 +374,31 @@ impl PartFile {
         let file = self.file.as_file_mut();
         file.set_len(0)?;
         file.rewind()
+    }
+
+    /// Closes the file and leaves it where it is (still removed if dropped): the
+    /// images an answer streamed to files wait for their names without holding a
+    /// file open each.
+    pub fn park(self) -> ParkedPart {
+        ParkedPart { path: self.file.into_temp_path() }
+    }
+}
+
+/// A part file closed until more is added to it.
+#[derive(Debug)]
+pub struct ParkedPart {
+    path: TempPath,
+}
+
+impl ParkedPart {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Opens the file again, to add to its end.
+    pub fn reopen(self) -> io::Result<PartFile> {
+        let file = fs::OpenOptions::new().append(true).open(&self.path)?;
+        Ok(PartFile { file: NamedTempFile::from_parts(file, self.path) })
     }
 }
 

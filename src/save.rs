@@ -8,8 +8,9 @@ use serde_json::json;
 
 use crate::api::response::ImageData;
 use crate::error::{Error, Kind, Tag};
-use crate::fetch::{self, Destination};
+use crate::fetch::{self, Destination, Fetched, Tick};
 use crate::journal::ImageSaved;
+use crate::output::PartFile;
 use crate::progress::Task;
 use crate::report::{SavedImage, Unsaved};
 use crate::session::Session;
@@ -26,7 +27,8 @@ pub struct Batch<'a> {
 }
 
 /// Saves every image of an answer at once, reporting each as it lands; returns the failures.
-/// Each image's data moves into its own thread and is freed as soon as it is written.
+/// Each image's data moves into its own thread (the last one's stays on this one) and is
+/// freed as soon as it is written.
 pub fn save_all(
     session: &Session,
     batch: &Batch,
@@ -44,31 +46,41 @@ pub fn save_all(
             return images.iter().map(|image| unsaved(image.url().map(String::from), error.clone())).collect();
         }
     };
+    let failed = || Error::new(Kind::Other, "saving the image failed unexpectedly");
     thread::scope(|scope| {
-        let handles: Vec<_> = images
+        let mut images: Vec<(usize, ImageData, u64)> = images
             .into_iter()
             .enumerate()
             .zip(first..)
-            .map(|((position, image), number)| {
+            .map(|((position, image), number)| (position, image, number))
+            .collect();
+        // The last image is saved on this thread: a batch of one-image answers starts
+        // no thread per request (each costs a dozen system calls).
+        let last = images.pop();
+        let saving = |position: usize, image: ImageData, number: u64| {
+            let row = batch.rows.as_ref().and_then(|rows| rows.get(position).copied());
+            move || {
+                let result = save_one(session, batch, image, number, task);
+                record(session, row, &result);
+                result.map(on_saved)
+            }
+        };
+        let handles: Vec<_> = images
+            .into_iter()
+            .map(|(position, image, number)| {
                 let url = image.url().map(String::from);
-                let row = batch.rows.as_ref().and_then(|rows| rows.get(position).copied());
-                let saving = move || {
-                    let result = save_one(session, batch, image, number, task);
-                    record(session, row, &result);
-                    result.map(on_saved)
-                };
-                (url, scope.spawn(saving))
+                (url, scope.spawn(saving(position, image, number)))
             })
             .collect();
-        handles
-            .into_iter()
-            .filter_map(|(url, handle)| {
-                let result = handle
-                    .join()
-                    .unwrap_or_else(|_| Err(Error::new(Kind::Other, "saving the image failed unexpectedly")));
-                result.err().map(|error| unsaved(url, error))
-            })
-            .collect()
+        let last = last.map(|(position, image, number)| {
+            let url = image.url().map(String::from);
+            let saved = std::panic::catch_unwind(std::panic::AssertUnwindSafe(saving(position, image, number)));
+            (url, saved.unwrap_or_else(|_| Err(failed())))
+        });
+        let mut results: Vec<(Option<String>, Result<(), Error>)> =
+            handles.into_iter().map(|(url, handle)| (url, handle.join().unwrap_or_else(|_| Err(failed())))).collect();
+        results.extend(last);
+        results.into_iter().filter_map(|(url, result)| result.err().map(|error| unsaved(url, error))).collect()
     })
 }
 
@@ -97,28 +109,57 @@ fn record(session: &Session, row: Option<i64>, result: &Result<SavedImage, Error
 }
 
 fn save_one(session: &Session, batch: &Batch, image: ImageData, number: u64, task: &Task) -> Result<SavedImage, Error> {
-    // Waits for a free slot: the connection and the file of this download must fit
-    // within the open-file limit, or images would be lost to "too many open files".
+    // Waits for a free slot: the connection and the file of this download (or the file
+    // a decoded image is opened again in) must fit within the open-file limit, or images
+    // would be lost to "too many open files".
     let _slot = session.downloads.take();
-    let mut part = session.out.begin()?;
-    let on_tick = |tick| task.tick(tick);
-    let mut to = Destination { out: &mut part, on_tick: &on_tick, provenance: provenance_of(session, batch) };
-    let settings = session.settings;
-    let fetched = match &image {
-        ImageData::Url(url) => fetch::download(&session.http, url, settings.download_timeout, &mut to)?,
-        ImageData::Base64(payload) => fetch::decode(payload, &mut to)?,
-    };
     let source = image.source();
-    let url = match image {
-        ImageData::Url(url) => Some(url),
-        // The payload is no longer needed: free it before the file is moved into place.
-        ImageData::Base64(_) => None,
+    let provenance = provenance_of(session, batch);
+    // `_kept` keeps a decoded image from an interrupt until it is moved into place.
+    let (part, fetched, url, _kept) = match image {
+        ImageData::Decoded(decoded) => {
+            // Decoded while the answer streamed in: whole in its part file but its last bytes.
+            let decoded = (*decoded)?;
+            task.tick(Tick::Expected(decoded.bytes()));
+            task.tick(Tick::Written(decoded.bytes()));
+            let (part, fetched, kept) = decoded.seal(provenance)?;
+            (part, fetched, None, Some(kept))
+        }
+        // A placeholder no reader of this answer wrote (`Api::attempt` swaps the real ones).
+        ImageData::Streamed { .. } => {
+            return Err(Error::new(Kind::Other, "an image in the answer is not valid base64"));
+        }
+        ImageData::Url(url) => {
+            let timeout = session.settings.download_timeout;
+            let (part, fetched) =
+                into_part(session, provenance, task, |to| fetch::download(&session.http, &url, timeout, to))?;
+            (part, fetched, Some(url), None)
+        }
+        ImageData::Base64(payload) => {
+            let (part, fetched) = into_part(session, provenance, task, |to| fetch::decode(&payload, to))?;
+            // The payload is no longer needed: freed before the file is moved into place.
+            drop(payload);
+            (part, fetched, None, None)
+        }
     };
     let (path, absolute) = session.out.commit(part, batch.stem, number, fetched.format)?;
     if let Some(url) = &url {
         interrupt::settled(url);
     }
     Ok(SavedImage { path, absolute, bytes: fetched.bytes, format: fetched.format, source, url, sha256: fetched.sha256 })
+}
+
+/// A new part file, and what `fill` wrote into it.
+fn into_part(
+    session: &Session,
+    provenance: Option<Vec<u8>>,
+    task: &Task,
+    fill: impl FnOnce(&mut Destination) -> Result<Fetched, Error>,
+) -> Result<(PartFile, Fetched), Error> {
+    let mut part = session.out.begin()?;
+    let on_tick = |tick| task.tick(tick);
+    let fetched = fill(&mut Destination { out: &mut part, on_tick: &on_tick, provenance })?;
+    Ok((part, fetched))
 }
 
 /// The provenance chunk for a PNG of this batch, unless `--no-metadata`.

@@ -118,6 +118,7 @@ impl<'a> Session<'a> {
             uploads: &uploads,
             pacer: &self.pacer,
             turn_taken: false.into(),
+            out: &self.out,
         };
         call(&api)
     }

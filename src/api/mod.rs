@@ -1,6 +1,7 @@
 //! The AIsa API client: one shared connection pool, the key sent to the API host only,
 //! each failure mapped to its exit code, and retries only where nothing can be billed twice.
 
+pub mod blobs;
 pub mod classify;
 pub mod request;
 pub mod response;
@@ -116,7 +117,7 @@ impl ApiSettings {
 }
 
 /// A successful answer: the images to save and what the service said about them.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Answer {
     pub images: Vec<ImageData>,
     pub usage: Option<serde_json::Value>,
@@ -136,6 +137,8 @@ pub struct Api<'a> {
     pub pacer: &'a crate::pace::Pacer,
     /// The next attempt's turn was taken already, by [`Api::take_turn`].
     pub turn_taken: std::sync::atomic::AtomicBool,
+    /// Where base64 images are decoded as the answer streams in.
+    pub out: &'a crate::output::OutputDir,
 }
 
 impl Api<'_> {
@@ -244,7 +247,9 @@ impl Api<'_> {
             return Err(self.hint_base_url(classify::status_failure(status, &headers, &body, job.model)));
         }
         let mut body = Counted::new(response, max_answer_bytes(job.n));
-        let read = endpoint.adapter().read(&mut body);
+        let mut blobs = blobs::Blobs::new(&mut body, self.out);
+        let read = endpoint.adapter().read(&mut blobs).map(|images| swap_streamed(images, &mut blobs));
+        drop(blobs);
         log_answer(body.bytes);
         let malformed = |what: String| -> Verdict<Failure> {
             let detail = ApiDetail { status: Some(status), request_id: header_id.clone(), ..ApiDetail::default() };
@@ -327,6 +332,20 @@ impl Api<'_> {
             .tagged(Tag::MaybeBilled)
             .into()
     }
+}
+
+/// The images the answer's reader took out to files, in the places their placeholders
+/// held; a placeholder it did not write is no image.
+fn swap_streamed(mut images: response::Images, blobs: &mut blobs::Blobs) -> response::Images {
+    for image in &mut images.images {
+        if let ImageData::Streamed { nonce, id } = *image {
+            let streamed = blobs
+                .take_image(nonce, id)
+                .unwrap_or_else(|| Err(Error::new(Kind::Other, "an image in the answer is not valid base64")));
+            *image = ImageData::Decoded(Box::new(streamed));
+        }
+    }
+    images
 }
 
 /// A 404, or a 400 saying `model_route_not_supported`: the route does not serve the model.

@@ -9,11 +9,33 @@ use serde::de::{self, DeserializeOwned, Deserializer, IgnoredAny, Visitor};
 use serde_json::Value;
 
 /// Where one generated image is: a short-lived URL, or base64 bytes in the answer.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum ImageData {
     Url(String),
-    /// The base64 payload, without any `data:` prefix.
+    /// A base64 payload too short to have been streamed to a file, without any `data:` prefix.
     Base64(String),
+    /// Where the answer's reader took a base64 image out to a file as it streamed
+    /// (`api::blobs`): the placeholder it left for the parser, until it is swapped for
+    /// the image itself.
+    Streamed {
+        nonce: u64,
+        id: usize,
+    },
+    /// That image, decoded into its part file, or why it could not be.
+    Decoded(Box<Streamed>),
+}
+
+impl PartialEq for ImageData {
+    /// The same URL, payload or placeholder; each decoded image is a file of its own.
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Url(a), Self::Url(b)) | (Self::Base64(a), Self::Base64(b)) => a == b,
+            (Self::Streamed { nonce, id }, Self::Streamed { nonce: other_nonce, id: other_id }) => {
+                (nonce, id) == (other_nonce, other_id)
+            }
+            _ => false,
+        }
+    }
 }
 
 impl ImageData {
@@ -21,30 +43,34 @@ impl ImageData {
     pub fn source(&self) -> &'static str {
         match self {
             Self::Url(_) => "url",
-            Self::Base64(_) => "base64",
+            Self::Base64(_) | Self::Streamed { .. } | Self::Decoded(_) => "base64",
         }
     }
 
     pub fn url(&self) -> Option<&str> {
         match self {
             Self::Url(url) => Some(url),
-            Self::Base64(_) => None,
+            Self::Base64(_) | Self::Streamed { .. } | Self::Decoded(_) => None,
         }
     }
 
-    /// An image string: an `http(s)` URL, a `data:` URI, or bare base64. Takes the
-    /// string, so a large base64 payload is moved, never copied.
+    /// An image string: an `http(s)` URL, a `data:` URI, or bare base64, or the
+    /// placeholder of one taken out as the answer streamed. Takes the string, so a
+    /// large base64 payload is moved, never copied.
     pub fn classify(mut text: String) -> Option<Self> {
+        if let Some(streamed) = Self::placeholder(text.trim_start()) {
+            return Some(streamed);
+        }
         let lower = text.trim_start().get(..8).unwrap_or_default().to_ascii_lowercase();
         if lower.starts_with("http://") || lower.starts_with("https://") {
             Some(Self::Url(text.trim().to_string()))
         } else if lower.starts_with("data:") {
             let comma = text.find(',')?;
-            if !text[..comma].ends_with(";base64") {
+            if !text[..comma].to_ascii_lowercase().ends_with(";base64") {
                 return None;
             }
             text.drain(..=comma);
-            Some(Self::Base64(text))
+            Some(Self::placeholder(&text).unwrap_or(Self::Base64(text)))
         } else if !text.trim().is_empty() {
             // Whitespace inside is skipped when decoding; no need to copy to trim it.
             Some(Self::Base64(text))
@@ -52,10 +78,18 @@ impl ImageData {
             None
         }
     }
+
+    /// The image `text` stands for, if it is just a placeholder.
+    fn placeholder(text: &str) -> Option<Self> {
+        let (nonce, id, len) = super::blobs::parse_placeholder(text)?;
+        (len == text.len()).then_some(Self::Streamed { nonce, id })
+    }
 }
 
+pub use super::blobs::Streamed;
+
 /// The images of a successful answer, in the order the service numbered them.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct Images {
     pub images: Vec<ImageData>,
     pub usage: Option<Value>,
@@ -232,6 +266,12 @@ mod tests {
             Some(ImageData::Url("https://h/b.png".into()))
         );
         assert_eq!(image(r#"{"image": "data:text/plain,hi"}"#), None);
+        assert_eq!(image(r#"{"image": "DATA:image/png;BASE64,iVBOR"}"#), Some(ImageData::Base64("iVBOR".into())));
+        let streamed = Some(ImageData::Streamed { nonce: 255, id: 7 });
+        assert_eq!(image(r#"{"image": "\u0000blob:00000000000000ff:7"}"#), streamed);
+        assert_eq!(image(r#"{"image": " data:image/png;base64,\u0000blob:00000000000000ff:7"}"#), streamed);
+        let trailing = image(r#"{"image": "\u0000blob:00000000000000ff:7x"}"#);
+        assert!(matches!(trailing, Some(ImageData::Base64(_))), "not a placeholder: {trailing:?}");
         assert_eq!(image(r#"{"image": null}"#), None);
     }
 

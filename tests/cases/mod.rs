@@ -2,6 +2,7 @@
 
 mod attacks;
 mod bench;
+mod blobs;
 mod catalogue;
 mod config;
 mod edit;

@@ -249,6 +249,12 @@ impl PartText {
                 from = at + "data:image/".len();
                 continue;
             };
+            // An image the answer's reader already took out to a file.
+            if let Some((nonce, id, len)) = crate::api::blobs::parse_placeholder(&text[comma..]) {
+                images.push(ImageData::Streamed { nonce, id });
+                from = comma + len;
+                continue;
+            }
             let end = text[comma..]
                 .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=' | '-' | '_')))
                 .map_or(text.len(), |i| comma + i);
