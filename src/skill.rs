@@ -73,7 +73,9 @@ Each JSON line has `prompt`, `model`, `images` (each with `path`, `bytes`, `form
   --dry-run` says what it would do first.
 - Exit 7 (partial): some images were saved, some not. Report the saved paths, then run
   `wan resume` for the rest.
-- Exit 5 (rate limited): wait, then try once more; do not loop.
+- Exit 5 (rate limited): wait, then try once more; do not loop. For a batch, `wan
+  resume --rpm N` (N requests a minute: 60 on AIsa's free tier, 30 for Gemini models)
+  sends what was not sent, paced under the limit.
 - Exit 2: the command itself is wrong (or over `--max-cost`); nothing was sent. Read
   the message, fix the command.
 - `wan cost --since today` sums what was spent; `wan balance` shows what is left.
