@@ -181,6 +181,12 @@ impl Pace {
                 self.pause_until(now + pause);
             }
         }
+        // `--rpm` is the budget the user stated; the headers pace a run only without it
+        // (the contract): a service whose reset is said in whole seconds, or that counts
+        // its minute in short periods, would otherwise halve a rate the user chose.
+        if self.spacing.is_some() {
+            return;
+        }
         let (Some(limit), Some(remaining)) = (budget.limit, budget.remaining) else { return };
         if limit == 0 {
             return;
@@ -293,6 +299,28 @@ mod tests {
         assert_eq!(run(&mut pace, &t, 5000, 2), [5000, 5100]);
         let mut slow = Pace::new(Some(7));
         assert_eq!(run(&mut slow, &t, 0, 2), [0, 8571]);
+    }
+
+    #[test]
+    fn with_rpm_the_headers_do_not_slow_the_run_but_a_429_still_pauses_it() {
+        let t = clock();
+        let mut pace = Pace::new(Some(120));
+        pace.start(t(0));
+        // One left of 120, the reset two seconds away: without --rpm this spreads the
+        // starts two seconds apart; with it, --rpm's 500 ms hold.
+        let low = Budget {
+            limit: Some(120),
+            remaining: Some(1),
+            reset_in: Some(Duration::from_secs(2)),
+            ..Budget::default()
+        };
+        pace.observe(&low, t(10));
+        assert_eq!(run(&mut pace, &t, 10, 2), [500, 1000]);
+        pace.observe(&Budget { remaining: Some(0), ..low }, t(1010));
+        assert_eq!(run(&mut pace, &t, 1010, 1), [1500]);
+        let limited = Budget { rate_limited: true, retry_after: Some(Duration::from_secs(3)), ..Budget::default() };
+        pace.observe(&limited, t(1600));
+        assert_eq!(pace.earliest(t(1601)), t(4600));
     }
 
     #[test]
