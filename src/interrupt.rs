@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use tempfile::{NamedTempFile, PersistError};
 
-use crate::open_files::is_out_of_files;
+use crate::files::open_files::is_out_of_files;
 
 /// Exit status for a run stopped by a signal, as shells report 128 + SIGINT.
 pub const EXIT_INTERRUPTED: i32 = 130;

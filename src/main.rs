@@ -1,56 +1,21 @@
 //! `wan`: parse the arguments, run the command, print any error, exit with its documented code.
 
 mod api;
-mod api_key;
-mod balance;
 mod catalogue;
 mod cli;
-mod completions;
+mod commands;
 mod config;
-mod config_command;
-mod cost;
-mod dispatch;
-mod doctor;
-mod dry_run;
 mod emulator;
 mod error;
-mod fetch;
-mod format;
-mod history;
-mod info;
+mod files;
+mod image;
 mod interrupt;
 mod journal;
-mod limits;
-#[cfg(test)]
-mod man;
 mod mcp;
-mod models;
-mod open;
-mod open_files;
 mod outcome;
-mod output;
-mod pace;
-mod paths;
-mod plan;
-mod precedence;
-mod printer;
-mod progress;
-mod prompts;
-mod provenance;
-mod recorder;
-mod reference;
-mod report;
-mod resume;
-mod run;
-mod save;
-mod session;
-mod settings;
-mod skill;
-mod spend;
-mod suggest;
-mod ui;
+mod retry;
+mod term;
 mod video;
-mod when;
 
 use std::process::ExitCode;
 
@@ -58,13 +23,13 @@ use clap::Parser;
 
 use cli::{Cli, Command};
 use error::Error;
+use image::settings::Env;
 use outcome::Outcome;
-use settings::Env;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = dispatch(cli).unwrap_or_else(|error| {
-        ui::Ui::default().error(&error);
+        term::ui::Ui::default().error(&error);
         Outcome::Failed(error.kind)
     });
     outcome.into()
@@ -74,33 +39,33 @@ fn dispatch(cli: Cli) -> Result<Outcome, Error> {
     let env = Env::from_process();
     // Locked only where read: `wan mcp` reads the protocol from stdin on another thread.
     let settings = match cli.command {
-        Command::Generate(args) => settings::generate(args, &env, &mut std::io::stdin().lock())?,
-        Command::Edit(args) => settings::edit(args, &env, &mut std::io::stdin().lock())?,
-        Command::Models { json } => return models::print(json).map(|_| Outcome::Success),
-        Command::Config { action } => return config_command::run(action, &env).map(|()| Outcome::Success),
-        Command::Doctor => return doctor::run(&env),
+        Command::Generate(args) => image::settings::generate(args, &env, &mut std::io::stdin().lock())?,
+        Command::Edit(args) => image::settings::edit(args, &env, &mut std::io::stdin().lock())?,
+        Command::Models { json } => return commands::models::print(json).map(|_| Outcome::Success),
+        Command::Config { action } => return commands::config::run(action, &env).map(|()| Outcome::Success),
+        Command::Doctor => return commands::doctor::run(&env),
         Command::Mcp(args) => return mcp::serve(args, env),
-        Command::Skill => return skill::print().map(|()| Outcome::Success),
-        Command::Completions { shell } => return completions::print(shell).map(|_| Outcome::Success),
+        Command::Skill => return commands::skill::print().map(|()| Outcome::Success),
+        Command::Completions { shell } => return commands::completions::print(shell).map(|_| Outcome::Success),
         Command::Emulator(args) => return emulator::run(args).map(|_| Outcome::Success),
         Command::Resume(args) => {
             interrupt::install();
-            return resume::run(args, &env);
+            return image::resume::run(args, &env);
         }
-        Command::History { json, limit } => return history::print(&env, limit, json),
-        Command::Cost(args) => return spend::print(&env, &args),
-        Command::Info { files, json } => return info::print(&env, &files, json),
-        Command::Balance { json, base_url } => return balance::print(&env, base_url, json),
+        Command::History { json, limit } => return commands::history::print(&env, limit, json),
+        Command::Cost(args) => return commands::cost::print(&env, &args),
+        Command::Info { files, json } => return commands::info::print(&env, &files, json),
+        Command::Balance { json, base_url } => return commands::balance::print(&env, base_url, json),
         Command::Video { command } => {
             interrupt::install();
             return video::run(command, &env, &mut std::io::stdin().lock());
         }
     };
     if settings.dry_run {
-        return dry_run::print(&settings);
+        return image::dry_run::print(&settings);
     }
     interrupt::install();
-    run::run(&settings)
+    image::run::run(&settings)
 }
 
 #[cfg(test)]

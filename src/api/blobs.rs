@@ -10,10 +10,10 @@ use std::io::{self, Read};
 use memchr::memmem::Finder;
 
 use crate::error::{Error, Kind};
-use crate::fetch::{Base64Image, Fetched, MAX_IMAGE_BYTES, Whole};
-use crate::format::{ImageFormat, SNIFF_LEN};
+use crate::files::fetch::{Base64Image, Fetched, MAX_IMAGE_BYTES, Whole};
+use crate::files::format::{ImageFormat, SNIFF_LEN};
+use crate::files::output::{OutputDir, ParkedPart, PartFile};
 use crate::interrupt::{self, KeptDecoded};
-use crate::output::{OutputDir, ParkedPart, PartFile};
 
 /// How much of a string (or of a data URI in text) is seen before deciding whether it is
 /// an image: enough for a `data:` URI's header and the base64 of an image's magic
@@ -120,7 +120,7 @@ impl<'a> Blobs<'a> {
         Self {
             inner,
             out,
-            nonce: crate::api::retry::jitter().to_bits(),
+            nonce: crate::retry::jitter().to_bits(),
             cap: MAX_IMAGE_BYTES,
             input: vec![0u8; INPUT].into_boxed_slice(),
             start: 0,
@@ -520,7 +520,7 @@ fn image_payload(seen: &[u8], whole: bool) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provenance::IEND;
+    use crate::files::provenance::IEND;
     use base64::Engine;
     use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 

@@ -7,8 +7,8 @@ use reqwest::header::HeaderMap;
 use serde_json::Value;
 
 use super::header_text;
-use super::retry::{self, Verdict};
 use crate::error::{ApiCode, ApiDetail, Error, Kind, Reach, redact};
+use crate::retry::{self, Verdict};
 
 /// Error bodies are read up to this many bytes: enough for any message, and a server
 /// cannot make `wan` hold more.
@@ -130,7 +130,7 @@ fn is_unknown_model(status: u16, detail: &ApiDetail, model: &str) -> bool {
 
 fn unknown_model_hint(model: &str) -> String {
     let known = crate::catalogue::MODELS.iter().map(|m| m.name);
-    match crate::suggest::nearest(model, known) {
+    match crate::catalogue::suggest::nearest(model, known) {
         Some(same) if same == model => format!(
             "{model} is a model wan knows, so your workspace may not be provisioned for it: ask AIsa support, \
              quoting the request id; `wan models` lists the others"

@@ -3,9 +3,9 @@
 
 pub mod blobs;
 pub mod classify;
+pub mod pace;
 pub mod request;
 pub mod response;
-pub mod retry;
 pub mod route;
 
 use std::fmt;
@@ -17,13 +17,13 @@ use reqwest::blocking::multipart::{Form, Part};
 use reqwest::blocking::{Client, RequestBuilder, Response};
 use reqwest::header::{self, HeaderMap};
 
-use crate::cost::{self, Micros};
+use crate::catalogue::money::{self, Micros};
 use crate::error::{ApiDetail, Error, Kind, Tag, root_cause};
-use crate::ui::Ui;
+use crate::retry::{Policy, Verdict};
+use crate::term::ui::Ui;
 use classify::{Failure, MAX_ERROR_BODY};
 use request::Job;
 use response::{ImageData, Unreadable};
-use retry::{Policy, Verdict};
 use route::{Endpoint, Payload, RouteState};
 
 pub const USER_AGENT: &str = concat!("wan/", env!("CARGO_PKG_VERSION"));
@@ -134,11 +134,11 @@ pub struct Api<'a> {
     /// The reference images as files, for a route that uploads them.
     pub uploads: route::Uploads<'a>,
     /// Every attempt waits its turn here, and tells it what the answer said of the budget.
-    pub pacer: &'a crate::pace::Pacer,
+    pub pacer: &'a crate::api::pace::Pacer,
     /// The next attempt's turn was taken already, by [`Api::take_turn`].
     pub turn_taken: std::sync::atomic::AtomicBool,
     /// Where base64 images are decoded as the answer streams in.
-    pub out: &'a crate::output::OutputDir,
+    pub out: &'a crate::files::output::OutputDir,
 }
 
 impl Api<'_> {
@@ -198,11 +198,11 @@ impl Api<'_> {
         let payload = adapter.payload(job, self.uploads)?;
         let url = adapter.url(self.settings, job);
         let retries = self.settings.retries;
-        retry::retrying(
+        crate::retry::retrying(
             Policy::api(retries),
             || self.attempt(endpoint, &url, &payload, job),
             |failure, wait, taken| {
-                if wait > retry::MAX_WAIT {
+                if wait > crate::retry::MAX_WAIT {
                     return Err(too_long_to_wait(failure.error, wait).into());
                 }
                 let secs = wait.as_secs_f64();
@@ -279,7 +279,7 @@ impl Api<'_> {
             images: images.images,
             usage: images.usage,
             request_id: images.request_id.map(|id| crate::error::redact(&id)).or(header_id),
-            reported_price: header_text(&headers, "x-aisa-price-usd").and_then(|p| cost::parse_usd(&p)),
+            reported_price: header_text(&headers, "x-aisa-price-usd").and_then(|p| money::parse_usd(&p)),
         })
     }
 
@@ -391,7 +391,7 @@ fn attach(payload: &Payload, request: RequestBuilder) -> Result<RequestBuilder, 
 /// passes, not held, so the slack costs time, not memory; past the cap the answer is
 /// refused.
 fn max_answer_bytes(n: u32) -> u64 {
-    let per_image = crate::fetch::MAX_IMAGE_BYTES / 3 * 4 + (1 << 20);
+    let per_image = crate::files::fetch::MAX_IMAGE_BYTES / 3 * 4 + (1 << 20);
     u64::from(n).saturating_mul(per_image).saturating_add(512 << 20)
 }
 
@@ -472,9 +472,9 @@ mod tests {
 
     #[test]
     fn answers_are_capped_by_the_images_they_may_hold() {
-        assert!(max_answer_bytes(1) > crate::fetch::MAX_IMAGE_BYTES / 3 * 4);
+        assert!(max_answer_bytes(1) > crate::files::fetch::MAX_IMAGE_BYTES / 3 * 4);
         assert!(max_answer_bytes(4) < 4 * max_answer_bytes(1));
-        let per_image = crate::fetch::MAX_IMAGE_BYTES / 3 * 4 + (1 << 20);
+        let per_image = crate::files::fetch::MAX_IMAGE_BYTES / 3 * 4 + (1 << 20);
         assert_eq!(max_answer_bytes(u32::MAX), u64::from(u32::MAX) * per_image + (512 << 20));
     }
 

@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::route::Payload;
-use crate::reference::Reference;
+use crate::files::reference::Reference;
 
 /// One API request: a prompt, its references, and the images to ask for.
 #[derive(Clone, Copy, Debug)]

@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::{Value, json};
 
 use crate::catalogue::Price;
-use crate::cost::Micros;
+use crate::catalogue::money::Micros;
 
 #[derive(Debug)]
 pub struct Account {

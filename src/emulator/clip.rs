@@ -198,7 +198,7 @@ fn mux(frames: &[Vec<u8>], width: u16, height: u16) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::video::format::{VideoFormat, Wholeness};
+    use crate::files::video_format::{VideoFormat, Wholeness};
 
     #[test]
     fn a_clip_is_a_whole_quicktime_file_of_jpeg_frames() {

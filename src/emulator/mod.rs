@@ -42,7 +42,7 @@ pub fn run(args: EmulatorArgs) -> Result<u8, Error> {
         }
     };
     let faults = Faults {
-        seed: args.seed.unwrap_or_else(|| crate::api::retry::jitter().to_bits()),
+        seed: args.seed.unwrap_or_else(|| crate::retry::jitter().to_bits()),
         latency: Duration::from_millis(args.latency),
         download_latency: Duration::from_millis(args.download_latency),
         rate_429: rate("error-429", args.error_429)?,
@@ -55,7 +55,7 @@ pub fn run(args: EmulatorArgs) -> Result<u8, Error> {
     if args.size.width > requests::MAX_SIDE || args.size.height > requests::MAX_SIDE {
         return Err(Error::usage(format!("--size: the emulator draws at most {} px a side", requests::MAX_SIDE)));
     }
-    let balance = crate::cost::parse_limit_usd(&args.balance)
+    let balance = crate::catalogue::money::parse_limit_usd(&args.balance)
         .ok_or_else(|| Error::usage(format!("--balance {:?} is not an amount in US dollars", args.balance)))?;
     let config = Config {
         moved_to_images: args.moved_to_images,

@@ -27,7 +27,7 @@ use super::reply::{Errors, Reply, Shape};
 use super::requests::{self, Context, Job, Route};
 use super::store::{Lookup, Store};
 use super::video::{self, Videos};
-use crate::cost::Micros;
+use crate::catalogue::money::Micros;
 
 /// The largest request body read; past it, 413. The biggest legal request is a Gemini
 /// edit with 14 references of 20 MiB, base64 in JSON: 14 × 20 MiB × 4/3 ≈ 374 MiB, plus
@@ -486,7 +486,7 @@ mod tests {
     fn the_cap_admits_the_largest_legal_edit() {
         use crate::catalogue::{MODELS, Routes};
         for model in MODELS {
-            let references = model.max_references * crate::reference::MAX_BYTES as usize;
+            let references = model.max_references * crate::files::reference::MAX_BYTES as usize;
             // The images route uploads files as they are; the others carry base64 in JSON.
             let sent = if model.routes == Routes::Images { references } else { references.div_ceil(3) * 4 };
             assert!(sent + 1024 * 1024 <= MAX_REQUEST_BODY, "{}: {sent}", model.name);

@@ -185,7 +185,7 @@ impl Videos {
             Ok(asked) => asked,
             Err((code, message)) => return self.error(dashscope, StatusCode::BAD_REQUEST, code, &message, call),
         };
-        if !crate::video::models::MODEL_NAMES.contains(&asked.model.as_str()) {
+        if !crate::catalogue::video::MODEL_NAMES.contains(&asked.model.as_str()) {
             let message = format!("model {} not found for this workspace", asked.model);
             return self.error(dashscope, StatusCode::INTERNAL_SERVER_ERROR, "model_not_found", &message, call);
         }
@@ -207,7 +207,7 @@ impl Videos {
         }
         let n = self.made.fetch_add(1, Ordering::Relaxed);
         let roll = mix(self.config.seed ^ mix(n) ^ 0x000f_1de0) >> 11;
-        let fate = if crate::video::models::needs_first_frame(&asked.model) && !asked.first_frame {
+        let fate = if crate::catalogue::video::needs_first_frame(&asked.model) && !asked.first_frame {
             Fate::Fail { code: "InvalidParameter", message: "Field required: input.media".into(), at: EARLY_FAILURE }
         } else if (roll as f64 / (1u64 << 53) as f64) < self.config.fail {
             let message = "The video could not be generated (the emulator's --video-fail)".to_string();

@@ -7,6 +7,7 @@
 pub mod queries;
 mod record;
 pub mod video;
+pub mod when;
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};

@@ -4,7 +4,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::JournalError;
-use crate::prompts::Shard;
+use crate::files::prompts::Shard;
 
 /// A run as `wan history` and `wan resume` see it.
 #[derive(Clone, Debug, PartialEq)]
@@ -327,7 +327,7 @@ mod tests {
                 stem: None,
                 count: 4,
                 per_request: 4,
-                prompts: crate::prompts::Prompts::one("red panda".into(), None),
+                prompts: crate::files::prompts::Prompts::one("red panda".into(), None),
                 extra: "{}".into(),
                 price,
                 references: vec![("/a.png".into(), Some("aa".into()))],

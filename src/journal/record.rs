@@ -8,7 +8,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{Journal, JournalError};
 use crate::error::redact;
-use crate::prompts::Prompts;
+use crate::files::prompts::Prompts;
 
 /// A run as it starts.
 #[derive(Clone, Debug)]
@@ -44,7 +44,7 @@ pub struct ImageSaved {
 
 /// Now, as RFC 3339 in UTC.
 pub fn now() -> String {
-    crate::when::stamp(jiff::Timestamp::now())
+    crate::journal::when::stamp(jiff::Timestamp::now())
 }
 
 /// A short id that two runs started at once on one machine will not share: the time
@@ -299,7 +299,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::start(dir.path()).unwrap();
         let text: String = (1..=10_000).map(|i| format!("p{i}\n")).collect();
-        let shard = crate::prompts::Shard { k: 2, n: 5 };
+        let shard = crate::files::prompts::Shard { k: 2, n: 5 };
         let prompts = Prompts::batch(text.as_bytes(), "p", Some(shard)).unwrap();
         let id = journal.begin_run(RunRecord { prompts, ..run() }).unwrap();
         let conn = super::super::open(dir.path()).unwrap();

@@ -272,7 +272,7 @@ mod tests {
                 stem: None,
                 count: 1,
                 per_request: 1,
-                prompts: crate::prompts::Prompts::one("a fox".into(), None),
+                prompts: crate::files::prompts::Prompts::one("a fox".into(), None),
                 extra: "{}".into(),
                 price: None,
                 references: Vec::new(),

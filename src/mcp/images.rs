@@ -12,9 +12,9 @@ use serde_json::Value;
 
 use crate::cli::{Cli, Command};
 use crate::error::Error;
+use crate::image::report::{Capture, Stdout};
+use crate::image::settings::{self, Settings};
 use crate::outcome::Outcome;
-use crate::report::{Capture, Stdout};
-use crate::settings::{self, Settings};
 
 use super::Context;
 use super::params::{EditImage, GenerateImage};
@@ -85,7 +85,7 @@ fn run(context: &Context, argv: Vec<OsString>) -> Result<Ran, Error> {
         error.with_hint("ask for fewer images (n), or have the user start `wan mcp` with a higher --max-cost-per-call")
     })?;
     let capture = Capture::default();
-    let outcome = crate::run::run_printing_to(&settings, Stdout::capturing(capture.clone()))?;
+    let outcome = crate::image::run::run_printing_to(&settings, Stdout::capturing(capture.clone()))?;
     let results = capture
         .text()
         .lines()

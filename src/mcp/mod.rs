@@ -13,9 +13,9 @@ use rmcp::ServiceExt;
 
 use crate::cli::McpArgs;
 use crate::error::{Error, Kind};
+use crate::image::settings::Env;
 use crate::outcome::Outcome;
-use crate::settings::Env;
-use crate::ui::Ui;
+use crate::term::ui::Ui;
 
 /// What every tool call shares: the environment read at start, and the guards.
 pub struct Context {
@@ -41,7 +41,8 @@ pub fn serve(args: McpArgs, env: Env) -> Result<Outcome, Error> {
     Ui::default().note(&format!(
         "mcp: serving on standard input and output; files under {}, at most {} per call, video {}",
         context.root.path().display(),
-        crate::cost::parse_limit_usd(&context.max_cost_per_call).map_or_else(String::new, crate::cost::format_usd),
+        crate::catalogue::money::parse_limit_usd(&context.max_cost_per_call)
+            .map_or_else(String::new, crate::catalogue::money::format_usd),
         if context.allow_video { "on" } else { "off" },
     ));
     let runtime = tokio::runtime::Builder::new_multi_thread()

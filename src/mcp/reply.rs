@@ -8,11 +8,11 @@ use reqwest::Url;
 use rmcp::model::{CallToolResult, ContentBlock, Resource};
 use serde_json::{Value, json};
 
-use crate::cost;
+use crate::catalogue::money;
 use crate::error::{Error, clean};
-use crate::format::ImageFormat;
+use crate::files::format::ImageFormat;
+use crate::image::report::error_json;
 use crate::outcome::Outcome;
-use crate::report::error_json;
 
 /// The result of a run of `generate_image` or `edit_image`: its `--json` object (one per
 /// prompt; a tool call has one), a link per saved file, and an error when the outcome
@@ -127,7 +127,7 @@ fn text(value: &Value) -> &str {
 
 /// `2 × $0.030 = $0.060`, or what is known of it.
 fn describe_cost(cost: &Value) -> String {
-    let usd = |v: &Value| v.as_f64().map(|x| cost::format_usd((x * 1_000_000.0).round() as cost::Micros));
+    let usd = |v: &Value| v.as_f64().map(|x| money::format_usd((x * 1_000_000.0).round() as money::Micros));
     let count = cost["count"].as_u64().unwrap_or(0);
     match (usd(&cost["per_image"]), usd(&cost["total"])) {
         (_, _) if count == 0 => "nothing billed".to_string(),

@@ -13,7 +13,7 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, tool, tool_handler, tool_router};
 use serde_json::json;
 
-use crate::cost;
+use crate::catalogue::money;
 use crate::error::{Error, Kind};
 
 use super::params::{CreateVideo, EditImage, GenerateImage, VideoStatus};
@@ -38,7 +38,7 @@ impl Server {
             }
         }
         // The limit is the user's, known only now: the agent reads it where it chooses `n`.
-        let limit = cost::parse_limit_usd(&context.max_cost_per_call).map_or_else(String::new, cost::format_usd);
+        let limit = money::parse_limit_usd(&context.max_cost_per_call).map_or_else(String::new, money::format_usd);
         for name in ["generate_image", "edit_image"] {
             if let Some(route) = tool_router.map.get_mut(name) {
                 let told = route.attr.description.as_deref().unwrap_or_default();
@@ -84,7 +84,7 @@ impl Server {
         annotations(title = "List models", read_only_hint = true, open_world_hint = false)
     )]
     async fn list_models(&self) -> CallToolResult {
-        let models = crate::models::as_json();
+        let models = crate::commands::models::as_json();
         let text = models
             .iter()
             .map(|m| {
@@ -104,9 +104,9 @@ impl Server {
     async fn balance(&self) -> CallToolResult {
         let context = Arc::clone(&self.context);
         blocking(move || {
-            let balance = crate::balance::lookup(&context.env, None)?;
-            let text = format!("available: {} {}", cost::format_usd(balance.available), balance.currency);
-            Ok(reply::of_value(text, crate::balance::to_json(&balance)))
+            let balance = crate::commands::balance::lookup(&context.env, None)?;
+            let text = format!("available: {} {}", money::format_usd(balance.available), balance.currency);
+            Ok(reply::of_value(text, crate::commands::balance::to_json(&balance)))
         })
         .await
     }
@@ -137,7 +137,7 @@ impl Server {
 impl ServerHandler for Server {
     fn get_info(&self) -> ServerConfig {
         let context = &self.context;
-        let limit = cost::parse_limit_usd(&context.max_cost_per_call).map_or_else(String::new, cost::format_usd);
+        let limit = money::parse_limit_usd(&context.max_cost_per_call).map_or_else(String::new, money::format_usd);
         let instructions = format!(
             "wan makes images with AIsa's image models and saves them under {root}. Every image costs money: \
              a call that could cost more than {limit} is refused before anything is sent, so ask for fewer \

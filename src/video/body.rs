@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::media::{Media, MediaType};
-use super::models::{Family, family};
+use crate::catalogue::video::{Family, family};
 
 /// Everything one create sends.
 #[derive(Clone, Copy, Debug)]

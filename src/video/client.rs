@@ -16,11 +16,11 @@ use super::route::RouteKind;
 use super::settings::Service;
 use super::task::{State, Task};
 use crate::api::classify::{self, Failure, MAX_ERROR_BODY, text_at};
-use crate::api::retry::{self, Policy, Verdict};
 use crate::api::{ApiKey, header_text};
-use crate::cost::{self, Micros};
+use crate::catalogue::money::{self, Micros};
 use crate::error::{ApiDetail, Error, Kind, Tag, root_cause};
-use crate::ui::Ui;
+use crate::retry::{self, Policy, Verdict};
+use crate::term::ui::Ui;
 
 /// A task answer is a few hundred bytes; a body this large is no task.
 const MAX_TASK_BODY: u64 = 1 << 20;
@@ -201,7 +201,7 @@ impl<'a> Client<'a> {
             task,
             route,
             request_id: request_id.or(header_id),
-            price: header_text(&headers, "x-aisa-price-usd").and_then(|p| cost::parse_usd(&p)),
+            price: header_text(&headers, "x-aisa-price-usd").and_then(|p| money::parse_usd(&p)),
         })
     }
 
@@ -274,7 +274,7 @@ impl<'a> Client<'a> {
                     .with_api(detail),
                 )
             })?;
-        Ok(Look { task, price: header_text(&headers, "x-aisa-price-usd").and_then(|p| cost::parse_usd(&p)) })
+        Ok(Look { task, price: header_text(&headers, "x-aisa-price-usd").and_then(|p| money::parse_usd(&p)) })
     }
 
     /// A look that rides out a few transient failures, for a command that looks once.

@@ -9,12 +9,12 @@ use std::time::Duration;
 use reqwest::blocking::Client;
 use sha2::{Digest, Sha256};
 
-use super::format::{SNIFF_LEN, VideoFormat, Wholeness};
-use crate::api::retry::{self, Policy, Verdict};
 use crate::error::{Error, Kind, Tag, root_cause};
-use crate::fetch::Tick;
-use crate::format::describe_non_image;
-use crate::output::{OutputDir, PartFile};
+use crate::files::fetch::Tick;
+use crate::files::format::describe_non_image;
+use crate::files::output::{OutputDir, PartFile};
+use crate::files::video_format::{SNIFF_LEN, VideoFormat, Wholeness};
+use crate::retry::{self, Policy, Verdict};
 
 /// No clip the service makes comes near this (a 1080P clip of 10 s is tens of MB); a
 /// body that does is not a clip.

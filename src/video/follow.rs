@@ -12,13 +12,13 @@ use super::report::Ended;
 use super::route::RouteKind;
 use super::task::{State, Task};
 use super::{Ctx, short_id};
-use crate::api::retry::{self, Policy};
-use crate::cost::Micros;
+use crate::catalogue::money::Micros;
 use crate::error::{ApiCode, ApiDetail, Error, Kind, Tag, clean};
+use crate::files::output::OutputDir;
 use crate::interrupt;
 use crate::journal::ImageSaved;
-use crate::output::OutputDir;
-use crate::progress::VideoLine;
+use crate::retry::{self, Policy};
+use crate::term::progress::VideoLine;
 
 /// A task to follow, and where its clip goes.
 #[derive(Debug)]

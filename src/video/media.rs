@@ -6,10 +6,10 @@ use std::io::Read;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use super::format::VideoFormat;
 use crate::error::Error;
-use crate::recorder::sha256_hex;
-use crate::reference::{self, Reference};
+use crate::files::reference::{self, Reference};
+use crate::files::video_format::VideoFormat;
+use crate::image::recorder::sha256_hex;
 
 /// A local audio or clip is read up to this: a data URI in a JSON body is no way to send
 /// more (give an http(s) URL instead). Frames have the reference images' own limits.
@@ -185,7 +185,7 @@ fn audio_mime(bytes: &[u8]) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reference::tests::png_header;
+    use crate::files::reference::tests::png_header;
 
     #[test]
     fn urls_pass_as_given_and_frames_come_first() {

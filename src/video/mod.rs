@@ -2,33 +2,28 @@
 //! a create sent once, its task id in the journal before the first look, looks until it
 //! ends, the clip saved the moment it is ready; `wait`, `status` and `list` beside it.
 
-pub mod args;
-mod body;
-mod client;
-mod commands;
-mod create;
-mod download;
-mod follow;
-pub mod format;
-mod media;
-pub mod models;
-mod report;
-mod resume;
-mod route;
-mod settings;
-mod task;
+pub mod body;
+pub mod client;
+pub mod download;
+pub mod follow;
+pub mod media;
+pub mod report;
+pub mod resume;
+pub mod route;
+pub mod settings;
+pub mod task;
 
 use std::io::Read;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use reqwest::blocking::Client as Http;
 
+use crate::cli::video::VideoCommand;
 use crate::error::Error;
+use crate::image::settings::Env;
 use crate::journal::{Journal, JournalError};
 use crate::outcome::Outcome;
-use crate::settings::Env;
-use crate::ui::Ui;
-use args::VideoCommand;
+use crate::term::ui::Ui;
 use client::Client;
 use settings::Follow;
 
@@ -36,10 +31,10 @@ pub use resume::resume;
 
 pub fn run(command: VideoCommand, env: &Env, stdin: &mut dyn Read) -> Result<Outcome, Error> {
     match command {
-        VideoCommand::Create(args) => create::run(args, env, stdin),
-        VideoCommand::Wait(args) => commands::wait(args, env),
-        VideoCommand::Status(args) => commands::status(args, env),
-        VideoCommand::List { json, limit } => commands::list(env, json, limit),
+        VideoCommand::Create(args) => crate::commands::video::create::run(args, env, stdin),
+        VideoCommand::Wait(args) => crate::commands::video::wait::wait(args, env),
+        VideoCommand::Status(args) => crate::commands::video::wait::status(args, env),
+        VideoCommand::List { json, limit } => crate::commands::video::wait::list(env, json, limit),
     }
 }
 

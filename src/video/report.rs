@@ -6,13 +6,13 @@ use std::sync::Mutex;
 
 use serde_json::{Value, json};
 
-use super::format::VideoFormat;
-use super::models;
-use crate::cost::{self, Micros};
+use crate::catalogue::money::{self, Micros};
+use crate::catalogue::video;
 use crate::error::{Error, Kind};
+use crate::files::video_format::VideoFormat;
+use crate::image::report::{Stdout, error_json, plural};
 use crate::outcome::Outcome;
-use crate::report::{Stdout, error_json, plural};
-use crate::ui::Ui;
+use crate::term::ui::Ui;
 
 /// What became of one task.
 #[derive(Clone, Debug)]
@@ -54,7 +54,7 @@ impl Ended {
 
     /// The service's reported price, else the catalogue's, else unknown.
     pub fn cost(&self) -> (Option<Micros>, &'static str) {
-        match (self.reported, self.model.as_deref().and_then(models::list_price)) {
+        match (self.reported, self.model.as_deref().and_then(video::list_price)) {
             (Some(price), _) => (Some(price), "reported"),
             (None, Some(price)) => (Some(price), "catalogue"),
             (None, None) => (None, "unknown"),
@@ -72,7 +72,7 @@ impl Ended {
             "format": self.format,
             "bytes": self.bytes,
             "url": self.url,
-            "cost": {"total": total.map(cost::to_usd), "currency": "USD", "source": source},
+            "cost": {"total": total.map(money::to_usd), "currency": "USD", "source": source},
             "error": self.error.as_ref().map(error_json),
         })
     }
@@ -130,7 +130,7 @@ pub fn summary(ended: &[Ended], folder: &str) -> String {
     } else if priced.iter().all(|(p, _)| p.is_some()) {
         let total = priced.iter().fold(0u64, |sum, (p, _)| sum.saturating_add(p.unwrap_or(0)));
         let how = if priced.iter().all(|(_, s)| *s == "reported") { " (as reported by the service)" } else { "" };
-        format!("{}{how}", cost::format_usd(total))
+        format!("{}{how}", money::format_usd(total))
     } else {
         "cost unknown (video prices are not in wan's catalogue, and the service reported none)".to_string()
     };

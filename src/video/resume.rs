@@ -13,12 +13,12 @@ use super::settings::{Follow, Service};
 use super::{Ctx, Journaled};
 use crate::cli::ResumeArgs;
 use crate::error::{Error, Kind};
+use crate::files::output;
+use crate::image::settings::Env;
 use crate::journal::queries::{self, RunRow};
 use crate::journal::{self, JournalError, video as records};
 use crate::outcome::Outcome;
-use crate::output;
-use crate::settings::Env;
-use crate::ui::{Display, Ui};
+use crate::term::ui::{Display, Ui};
 
 /// Polls at the contract's default pace, and waits as long as `wan video create` does.
 const POLL: Duration = Duration::from_secs(5);
@@ -70,12 +70,12 @@ pub fn resume(run: &RunRow, args: &ResumeArgs, env: &Env) -> Result<Outcome, Err
         return Ok(Outcome::Success);
     }
     let base = match args.base_url.clone().or_else(|| env.base_url.clone()) {
-        Some(given) => crate::api_key::base_url_for_command(Some(given), env)?,
-        None => crate::settings::base_url(&run.base_url)?,
+        Some(given) => crate::config::api_key::base_url_for_command(Some(given), env)?,
+        None => crate::image::settings::base_url(&run.base_url)?,
     };
     let service = Service {
         base,
-        key: Some(crate::api_key::for_command(env)?),
+        key: Some(crate::config::api_key::for_command(env)?),
         timeout: Duration::from_secs(args.timeout),
         retries: args.retries,
         verbose: args.verbose,

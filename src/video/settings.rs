@@ -8,18 +8,18 @@ use std::time::Duration;
 use reqwest::Url;
 use serde_json::{Map, Value};
 
-use super::args::{CreateArgs, ServiceArgs, WaitOptions};
 use super::body::{self, RESERVED_PARAMS};
 use super::media::{self, Media, MediaType};
-use super::models::{self, Family};
 use crate::api::ApiKey;
+use crate::catalogue::money;
+use crate::catalogue::video::{self, Family};
+use crate::cli::video::{CreateArgs, ServiceArgs, WaitOptions};
 use crate::config;
-use crate::cost;
+use crate::config::precedence::{self, Flags, Resolved, Source};
 use crate::error::Error;
-use crate::output::{self, OutputDir};
-use crate::precedence::{self, Flags, Resolved, Source};
-use crate::settings::{self as run_settings, Env};
-use crate::ui::Display;
+use crate::files::output::{self, OutputDir};
+use crate::image::settings::{self as run_settings, Env};
+use crate::term::ui::Display;
 
 /// A clip is larger than an image and the link dies in hours, not days: a download may
 /// take this long unless `--download-timeout` (or the config file) says otherwise.
@@ -111,10 +111,10 @@ pub fn create(args: CreateArgs, env: &Env, stdin: &mut dyn Read) -> Result<Creat
     let model = match args.model {
         Some(model) if model.trim().is_empty() => return Err(Error::usage("--model is empty")),
         Some(model) => model,
-        None if first_frame => models::IMAGE_TO_VIDEO.to_string(),
-        None => models::TEXT_TO_VIDEO.to_string(),
+        None if first_frame => video::IMAGE_TO_VIDEO.to_string(),
+        None => video::TEXT_TO_VIDEO.to_string(),
     };
-    if models::needs_first_frame(&model) && !first_frame {
+    if video::needs_first_frame(&model) && !first_frame {
         return Err(Error::usage(format!("{model} makes a video from a first frame, and none was given")).with_hint(
             "add --image FILE|URL (or --media first_frame=…); without it the service takes the task, \
                         fails it a minute later, and may bill it",
@@ -123,7 +123,7 @@ pub fn create(args: CreateArgs, env: &Env, stdin: &mut dyn Read) -> Result<Creat
     if let Some(kind) = body::unsupported(&model, &media) {
         return Err(Error::usage(format!("{model} takes images only; its body has no place for a {}", kind.name())));
     }
-    let (resolution, duration) = match models::family(&model) {
+    let (resolution, duration) = match video::family(&model) {
         Family::Wan => (
             Some(args.resolution.map_or(DEFAULT_RESOLUTION, |r| r.name())),
             Some(args.duration.unwrap_or(DEFAULT_DURATION)),
@@ -146,7 +146,11 @@ pub fn create(args: CreateArgs, env: &Env, stdin: &mut dyn Read) -> Result<Creat
     if let Some(out) = &follow.out {
         OutputDir::new(Some(out.clone())).check()?;
     }
-    let key = if args.dry_run { None } else { Some(crate::api_key::obtain(&chosen.key, env, config_path.as_deref())?) };
+    let key = if args.dry_run {
+        None
+    } else {
+        Some(crate::config::api_key::obtain(&chosen.key, env, config_path.as_deref())?)
+    };
     Ok(Create {
         prompt,
         model,
@@ -165,7 +169,7 @@ pub fn create(args: CreateArgs, env: &Env, stdin: &mut dyn Read) -> Result<Creat
 pub fn following(service_args: &ServiceArgs, wait: &WaitOptions, env: &Env) -> Result<(Service, Follow), Error> {
     let (chosen, config_path) = resolved(service_args, wait, None, env)?;
     let follow = follow(wait, &chosen, env, false)?;
-    let key = crate::api_key::obtain(&chosen.key, env, config_path.as_deref())?;
+    let key = crate::config::api_key::obtain(&chosen.key, env, config_path.as_deref())?;
     Ok((service(service_args, &chosen, Some(key)), follow))
 }
 
@@ -251,9 +255,9 @@ fn params(params: &[String]) -> Result<Map<String, Value>, Error> {
 /// A video of unknown price cannot be held to a limit: refused, as images of unknown
 /// price are. `name` says where the limit was set.
 fn check_max_cost(limit: &str, name: &str, model: &str) -> Result<(), Error> {
-    let micros = cost::parse_limit_usd(limit)
+    let micros = money::parse_limit_usd(limit)
         .ok_or_else(|| Error::usage(format!("{name} {limit:?} is not an amount in US dollars")))?;
-    let Some(price) = models::list_price(model) else {
+    let Some(price) = video::list_price(model) else {
         return Err(Error::usage(format!("{name} cannot be checked: the price of {model} is not in wan's catalogue"))
             .with_hint(
                 "the service's own pages disagree on how videos are billed (a clip, or a second of it); \
@@ -263,8 +267,8 @@ fn check_max_cost(limit: &str, name: &str, model: &str) -> Result<(), Error> {
     if price > micros {
         return Err(Error::usage(format!(
             "this video would cost {}, more than {name} {}",
-            cost::format_usd(price),
-            cost::format_usd(micros)
+            money::format_usd(price),
+            money::format_usd(micros)
         )));
     }
     Ok(())

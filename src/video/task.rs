@@ -168,7 +168,7 @@ fn find(value: &Value, wanted: &dyn Fn(&str) -> bool) -> Option<String> {
 }
 
 fn is_http(text: &str) -> bool {
-    crate::reference::is_url(text.trim())
+    crate::files::reference::is_url(text.trim())
 }
 
 fn http_at(value: &Value, key: &str) -> Option<String> {

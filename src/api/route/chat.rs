@@ -169,8 +169,8 @@ impl ContentPart {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reference::tests::png_header;
-    use crate::reference::{Reference, check};
+    use crate::files::reference::tests::png_header;
+    use crate::files::reference::{Reference, check};
     use serde_json::json;
 
     fn job<'a>(refs: &'a [Reference], extra: &'a Map<String, Value>) -> Job<'a> {

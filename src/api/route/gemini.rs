@@ -14,7 +14,7 @@ use crate::api::ApiSettings;
 use crate::api::request::{Job, json_payload};
 use crate::api::response::{self, ImageData, ImageText, Images, Text, Unreadable};
 use crate::error::Error;
-use crate::reference::{LocalImage, Reference};
+use crate::files::reference::{LocalImage, Reference};
 
 /// The route at the base URL's `/models/…`, or at `/v1beta/models/…`.
 pub struct Gemini {
@@ -316,8 +316,8 @@ impl<'de> Deserialize<'de> for PartText {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reference::check;
-    use crate::reference::tests::png_header;
+    use crate::files::reference::check;
+    use crate::files::reference::tests::png_header;
 
     fn job<'a>(refs: &'a [Reference], extra: &'a Map<String, Value>) -> Job<'a> {
         Job { model: "gemini-3-pro-image-preview", prompt: "red panda", references: refs, n: 1, extra }

@@ -11,7 +11,7 @@ use super::{Adapter, Payload, Uploads};
 use crate::api::request::{Job, json_payload};
 use crate::api::response::{self, ImageText, Images, Text, Unreadable};
 use crate::error::Error;
-use crate::reference::Reference;
+use crate::files::reference::Reference;
 
 pub struct ImagesRoute;
 

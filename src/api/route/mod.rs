@@ -23,7 +23,7 @@ use super::request::Job;
 use super::response::{Images, Unreadable};
 use crate::catalogue::Routes;
 use crate::error::Error;
-use crate::reference::LocalImage;
+use crate::files::reference::LocalImage;
 use memory::RouteMemory;
 
 /// What one request sends.

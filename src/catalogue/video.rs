@@ -1,0 +1,101 @@
+//! The video models `wan` knows: their body family, whether they need a first frame, and
+//! their list price, which no source states for certain today.
+
+use crate::catalogue::money::Micros;
+
+/// How a model's request body is shaped on `/video/generations`: the gateway rewrites
+/// only `model` and forwards the rest to the vendor (aisa-api.md §14 B).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    /// Wan and HappyHorse: `{model, input:{prompt, media:[{type,url}]}, parameters}`.
+    Wan,
+    /// `dreamina-seedance-*`: `{model, content:[{type:"text"}, {type:"image_url"}…]}`.
+    Seedance,
+}
+
+#[derive(Debug)]
+pub struct VideoModel {
+    pub name: &'static str,
+    /// Micro-dollars per clip, where a source states it without contradiction. None do
+    /// today: the pricing table says $1.836 a video for `wan2.7-i2v` while its notes
+    /// say "per second"; HappyHorse is billed per output second, Seedance by tokens.
+    pub price: Option<Micros>,
+}
+
+pub const TEXT_TO_VIDEO: &str = "wan2.7-t2v";
+pub const IMAGE_TO_VIDEO: &str = "wan2.7-i2v";
+
+/// The catalogue of 2026-09-30 (aisa-api.md §14 B); any other name is sent as given.
+pub const MODELS: &[VideoModel] = &[
+    // Wan 2.7 text to video (default)
+    VideoModel { name: TEXT_TO_VIDEO, price: None },
+    // Wan 2.7 image to video: needs a first frame
+    VideoModel { name: IMAGE_TO_VIDEO, price: None },
+    // Wan 2.7 reference to video
+    VideoModel { name: "wan2.7-r2v", price: None },
+    // HappyHorse text to video
+    VideoModel { name: "happyhorse-1.1-t2v", price: None },
+    // HappyHorse image to video: needs a first frame
+    VideoModel { name: "happyhorse-1.1-i2v", price: None },
+    // HappyHorse reference to video
+    VideoModel { name: "happyhorse-1.1-r2v", price: None },
+    // Seedance 2.0
+    VideoModel { name: "dreamina-seedance-2-0-260128", price: None },
+    // Seedance 2.0, faster
+    VideoModel { name: "dreamina-seedance-2-0-fast-260128", price: None },
+    // Seedance 2.5
+    VideoModel { name: "dreamina-seedance-2-5", price: None },
+];
+
+/// The names, for shell completion.
+pub const MODEL_NAMES: &[&str] = &[
+    TEXT_TO_VIDEO,
+    IMAGE_TO_VIDEO,
+    "wan2.7-r2v",
+    "happyhorse-1.1-t2v",
+    "happyhorse-1.1-i2v",
+    "happyhorse-1.1-r2v",
+    "dreamina-seedance-2-0-260128",
+    "dreamina-seedance-2-0-fast-260128",
+    "dreamina-seedance-2-5",
+];
+
+pub fn family(model: &str) -> Family {
+    if model.starts_with("dreamina-seedance-") { Family::Seedance } else { Family::Wan }
+}
+
+/// An image-to-video model: the service takes such a task without a first frame and
+/// fails it a minute later (and may bill it), so `wan` refuses it before sending.
+pub fn needs_first_frame(model: &str) -> bool {
+    model.ends_with("-i2v") || model.contains("-i2v-")
+}
+
+/// The catalogue's price per clip, where it has one.
+pub fn list_price(model: &str) -> Option<Micros> {
+    MODELS.iter().find(|m| m.name == model).and_then(|m| m.price)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn families_and_first_frames_follow_the_names() {
+        assert_eq!(family("dreamina-seedance-2-5"), Family::Seedance);
+        assert_eq!(family("wan2.7-i2v"), Family::Wan);
+        assert_eq!(family("happyhorse-1.1-t2v"), Family::Wan);
+        assert!(needs_first_frame("wan2.7-i2v"));
+        assert!(needs_first_frame("wan2.7-i2v-720p-14B"));
+        assert!(needs_first_frame("happyhorse-1.1-i2v"));
+        assert!(!needs_first_frame("wan2.7-t2v"));
+        assert!(!needs_first_frame("wan2.7-r2v"));
+    }
+
+    #[test]
+    fn the_names_list_is_the_catalogue() {
+        let names: Vec<&str> = MODELS.iter().map(|m| m.name).collect();
+        assert_eq!(names, MODEL_NAMES);
+        // no source states a price without contradiction today (aisa-api.md §3, §14)
+        assert!(MODELS.iter().all(|m| list_price(m.name).is_none()));
+    }
+}

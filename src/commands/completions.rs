@@ -1,0 +1,15 @@
+//! `wan completions SHELL`: the completion script clap_complete writes for the interface.
+
+use clap::CommandFactory;
+use clap_complete::Shell;
+
+use crate::cli::Cli;
+use crate::error::Error;
+
+pub fn print(shell: Shell) -> Result<u8, Error> {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "wan", &mut script);
+    let mut stdout = crate::image::report::Stdout::default();
+    stdout.write_all(&script)?;
+    Ok(0)
+}

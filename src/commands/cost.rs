@@ -1,0 +1,141 @@
+//! `wan cost`: what the journal says was billed, over a span, grouped by day or model.
+//! It counts this machine's runs only.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use serde_json::json;
+
+use crate::catalogue::money::{Micros, format_usd, to_usd};
+use crate::cli::{CostArgs, CostGroup};
+use crate::commands::history::open_journal;
+use crate::error::{Error, Kind};
+use crate::image::report::{Stdout, plural};
+use crate::image::settings::Env;
+use crate::journal::queries::{self, Spent};
+use crate::journal::when;
+use crate::outcome::Outcome;
+
+/// Sums of one group (or of all).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Sum {
+    pub images: u64,
+    pub cost: Micros,
+    /// Images whose price is unknown: counted, not priced.
+    pub unpriced: u64,
+}
+
+impl Sum {
+    fn add(&mut self, spent: &Spent) {
+        self.images += spent.images;
+        match spent.cost {
+            Some(cost) => self.cost = self.cost.saturating_add(cost),
+            None => self.unpriced += spent.images,
+        }
+    }
+}
+
+/// The total, and the sums by `group` (key order).
+pub fn sums(rows: &[Spent], group: Option<CostGroup>) -> (Sum, BTreeMap<String, Sum>) {
+    let mut total = Sum::default();
+    let mut groups: BTreeMap<String, Sum> = BTreeMap::new();
+    for row in rows {
+        total.add(row);
+        let key = match group {
+            Some(CostGroup::Day) => when::local_day(&row.at),
+            Some(CostGroup::Model) => row.model.clone(),
+            None => continue,
+        };
+        groups.entry(key).or_default().add(row);
+    }
+    (total, groups)
+}
+
+pub fn print(env: &Env, args: &CostArgs) -> Result<Outcome, Error> {
+    let now = Timestamp::now();
+    let zone = TimeZone::system();
+    let bound = |given: &Option<String>, default: Timestamp| -> Result<Timestamp, Error> {
+        given.as_deref().map_or(Ok(default), |text| when::parse(text, now, &zone).map_err(Error::usage))
+    };
+    let since = bound(&args.since, Timestamp::UNIX_EPOCH)?;
+    let until = bound(&args.until, now.checked_add(jiff::Span::new().seconds(1)).unwrap_or(now))?;
+    if until <= since {
+        return Err(Error::usage("--until is not after --since: the span holds no time"));
+    }
+    let rows = match open_journal(env)? {
+        Some(conn) => queries::spent(&conn, &when::stamp(since), &when::stamp(until))
+            .map_err(|e| Error::new(Kind::Other, format!("cannot read the journal: {e}")))?,
+        None => Vec::new(),
+    };
+    let (total, groups) = sums(&rows, args.by);
+    let mut out = Stdout::default();
+    if args.json {
+        let key = if args.by == Some(CostGroup::Day) { "day" } else { "model" };
+        let by: Vec<_> = groups
+            .iter()
+            .map(|(k, s)| json!({key: k, "images": s.images, "cost": to_usd(s.cost), "unpriced_images": s.unpriced}))
+            .collect();
+        let line = json!({
+            "since": args.since.as_ref().map(|_| when::stamp(since)),
+            "until": when::stamp(until),
+            "images": total.images,
+            "cost": to_usd(total.cost),
+            "unpriced_images": total.unpriced,
+            "currency": "USD",
+            "by": args.by.map(|_| by),
+            "scope": "this machine's journal",
+        });
+        out.line(&line.to_string())?;
+        return Ok(Outcome::Success);
+    }
+    if args.by.is_some() {
+        let head = if args.by == Some(CostGroup::Day) { "DAY" } else { "MODEL" };
+        out.line(&format!("{head:<26}  {:>7}  {:>12}", "IMAGES", "COST"))?;
+        for (key, sum) in &groups {
+            out.line(&format!("{key:<26}  {:>7}  {:>12}", sum.images, describe_cost(sum)))?;
+        }
+    }
+    out.line(&format!(
+        "{} on {} image{}{} · from this machine's journal only",
+        format_usd(total.cost),
+        total.images,
+        plural(total.images),
+        match total.unpriced {
+            0 => String::new(),
+            n => format!(" ({n} of unknown price, not counted)"),
+        }
+    ))?;
+    Ok(Outcome::Success)
+}
+
+fn describe_cost(sum: &Sum) -> String {
+    match sum.unpriced {
+        0 => format_usd(sum.cost),
+        _ => format!("{}+?", format_usd(sum.cost)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spent(at: &str, model: &str, images: u64, cost: Option<u64>) -> Spent {
+        Spent { at: at.into(), model: model.into(), images, cost }
+    }
+
+    #[test]
+    fn sums_by_model_and_counts_unknown_prices_apart() {
+        let rows = [
+            spent("2026-11-01T10:00:00.000Z", "wan2.7-image", 4, Some(120_000)),
+            spent("2026-11-02T10:00:00.000Z", "wan2.7-image-pro", 1, Some(75_000)),
+            spent("2026-11-02T11:00:00.000Z", "mystery", 2, None),
+        ];
+        let (total, by_model) = sums(&rows, Some(CostGroup::Model));
+        assert_eq!(total, Sum { images: 7, cost: 195_000, unpriced: 2 });
+        assert_eq!(by_model["wan2.7-image"].cost, 120_000);
+        assert_eq!(by_model["mystery"], Sum { images: 2, cost: 0, unpriced: 2 });
+        let (_, none) = sums(&rows, None);
+        assert!(none.is_empty());
+    }
+}

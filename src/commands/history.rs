@@ -1,0 +1,86 @@
+//! `wan history`: past runs from the journal, newest first.
+
+use serde_json::json;
+
+use crate::catalogue::money::{format_usd, to_usd};
+use crate::error::{Error, Kind};
+use crate::image::report::Stdout;
+use crate::image::settings::Env;
+use crate::journal::queries::{self, RunRow};
+use crate::outcome::Outcome;
+
+/// Opens the journal to read, or says there is none yet (`None`, after printing why).
+pub fn open_journal(env: &Env) -> Result<Option<rusqlite::Connection>, Error> {
+    let Some(dir) = &env.state_dir else {
+        return Err(Error::new(Kind::Other, "no state folder: set WAN_STATE_DIR, XDG_STATE_HOME or HOME"));
+    };
+    crate::journal::open_to_read(dir).map_err(|e| Error::new(Kind::Other, format!("cannot read the journal: {e}")))
+}
+
+pub fn print(env: &Env, limit: u64, as_json: bool) -> Result<Outcome, Error> {
+    let mut out = Stdout::default();
+    let Some(conn) = open_journal(env)? else {
+        if !as_json {
+            eprintln!("wan: no runs yet (the journal is made by the first run)");
+        }
+        return Ok(Outcome::Success);
+    };
+    let runs =
+        queries::runs(&conn, limit).map_err(|e| Error::new(Kind::Other, format!("cannot read the journal: {e}")))?;
+    if as_json {
+        for run in &runs {
+            out.line(&to_json(run).to_string())?;
+        }
+        return Ok(Outcome::Success);
+    }
+    out.line(&format!(
+        "{:<12}  {:<16}  {:<8}  {:<26}  {:>7}  {:>9}  {:>9}  {}",
+        "RUN", "STARTED", "COMMAND", "MODEL", "PROMPTS", "IMAGES", "COST", "STATE"
+    ))?;
+    for run in &runs {
+        out.line(&format!(
+            "{:<12}  {:<16}  {:<8}  {:<26}  {:>7}  {:>9}  {:>9}  {}",
+            run.id,
+            crate::journal::when::local_minute(&run.started),
+            run.command,
+            run.model,
+            run.prompts,
+            format!("{}/{}", run.saved, asked(run)),
+            cost_text(run),
+            run.state
+        ))?;
+    }
+    Ok(Outcome::Success)
+}
+
+fn asked(run: &RunRow) -> u64 {
+    run.prompts.saturating_mul(u64::from(run.count))
+}
+
+fn cost_text(run: &RunRow) -> String {
+    match (run.unpriced, run.cost) {
+        (0, cost) => format_usd(cost),
+        (_, 0) => "unknown".to_string(),
+        (_, cost) => format!("{}+?", format_usd(cost)),
+    }
+}
+
+fn to_json(run: &RunRow) -> serde_json::Value {
+    json!({
+        "id": run.id,
+        "started": run.started,
+        "command": run.command,
+        "model": run.model,
+        "prompts": run.prompts,
+        "shard": run.shard.map(|shard| shard.to_string()),
+        "saved": run.saved,
+        "asked": asked(run),
+        "returned": run.returned,
+        "cost": (run.unpriced == 0).then(|| to_usd(run.cost)),
+        "cost_known": to_usd(run.cost),
+        "unpriced_images": run.unpriced,
+        "currency": "USD",
+        "state": run.state,
+        "out_dir": run.out_dir,
+    })
+}

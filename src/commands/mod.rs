@@ -1,0 +1,12 @@
+//! One module per subcommand: each turns its arguments into settings and runs the engine.
+
+pub mod balance;
+pub mod completions;
+pub mod config;
+pub mod cost;
+pub mod doctor;
+pub mod history;
+pub mod info;
+pub mod models;
+pub mod skill;
+pub mod video;

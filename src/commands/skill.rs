@@ -1,0 +1,145 @@
+//! `wan skill`: the agent skill (SKILL.md, the open format of agentskills.io) that teaches
+//! coding agents to use `wan` safely. Its models and exit codes are written from the same
+//! sources as `wan models` and `--help`, so `skills/wan/SKILL.md` is checked for drift.
+
+use clap::CommandFactory;
+
+use crate::cli::Cli;
+use crate::error::Error;
+use crate::image::report::Stdout;
+
+const TEMPLATE: &str = r#"---
+name: wan
+description: Make and edit images with AIsa's image models (Wan 2.7 and others) using the `wan` command-line tool, which checks the cost before sending, saves every paid image as a numbered file that never overwrites another, and reports results as JSON. Use it when the user asks to generate, draw, render or edit an image, picture, illustration, icon or logo, to finish an interrupted image run, or to know what images cost or what is left on their AIsa balance.
+license: MIT
+compatibility: Needs the `wan` binary on PATH and an AIsa API key in AISA_API_KEY (or an api_key_command in wan's config file).
+---
+
+# Making images with `wan`
+
+`wan` sends a prompt (and reference images) to AIsa's image models, downloads the
+images at once and saves them as `DIR/STEM-NNN.EXT`. Every image costs money, so check
+the price first and always set a ceiling.
+
+## Before spending
+
+- `wan doctor` checks the set-up (key, service, folders) and exits 0 when all is well.
+- `wan models` lists the models and their prices; it is free and needs no key.
+- `--dry-run` prints the request that would be sent and what it would cost; it sends
+  nothing and needs no key. Use it when unsure what a command will do.
+- `--max-cost USD` refuses (exit 2) before anything is sent when the run could cost more
+  than USD, or when the model's price is unknown. Put it on every paid command, set to
+  what the user agreed to spend.
+
+Models this `wan` knows (others are sent as given, at an unknown price):
+
+{{MODELS}}
+
+## Making and editing images
+
+```sh
+wan generate "a red panda, watercolour" -n 2 -o images --json --max-cost 0.50
+wan edit photo.png "make it Van Gogh" -o images --json --max-cost 0.50
+wan generate -f prompts.txt -o images --json --max-cost 2.00   # one prompt per line
+```
+
+- Always pass `--json`: standard output then holds one JSON object per prompt and
+  nothing else. Read the results from it, not from the text on standard error.
+- `-o DIR` is created if missing; `--name STEM` names the files (`STEM-001.png`, …),
+  else they are named from the prompt. A file is never overwritten.
+- `-n N` is the number of images per prompt; each one is billed. `--pro` or `-m MODEL`
+  chooses the model.
+- `wan edit` takes reference images first (paths or http(s) URLs; PNG, JPEG, WebP or
+  BMP, at most 9), then the instruction, last.
+
+Each JSON line has `prompt`, `model`, `images` (each with `path`, `bytes`, `format`,
+`source`, `url`), `cost` (`per_image`, `count`, `total`, `currency`), `request_ids`,
+`usage`, `run` (the journal's id of the run), `unsaved` (images paid for but not saved:
+`url`, `message`) and `error` (`null`, or `kind`, `status`, `code`, `message`,
+`request_id`). Show the user the saved paths and the cost.
+
+## Exit codes
+
+| code | meaning |
+|---|---|
+{{EXIT_CODES}}
+
+## When something goes wrong
+
+- Do not simply run a paid command again after a failure: a request that timed out may
+  have been made and billed. `wan history` lists the runs; `wan resume` (or `wan resume
+  RUN`) finishes the latest unfinished one: it downloads the images that were paid for
+  and not saved while their links live, and sends only what was never sent. `wan resume
+  --dry-run` says what it would do first.
+- Exit 7 (partial): some images were saved, some not. Report the saved paths, then run
+  `wan resume` for the rest.
+- Exit 5 (rate limited): wait, then try once more; do not loop. For a batch, `wan
+  resume --rpm N` (N requests a minute: 60 on AIsa's free tier, 30 for Gemini models)
+  sends what was not sent, paced under the limit.
+- Exit 2: the command itself is wrong (or over `--max-cost`); nothing was sent. Read
+  the message, fix the command.
+- `wan cost --since today` sums what was spent; `wan balance` shows what is left.
+
+## The API key
+
+Never print, echo, log or write the key, and never ask the user to paste it into the
+conversation: do not run `echo $AISA_API_KEY`, `env` or `printenv`, and do not put the
+key on a command line or in a file. `wan` reads it itself and never prints it. When the
+key is missing (exit 3), tell the user to set AISA_API_KEY in their own shell, or to set
+`api_key_command` in wan's config file (`wan config path` shows where it is).
+
+## As an MCP server
+
+When the `wan` MCP server is connected (tools `generate_image`, `edit_image`,
+`list_models`, `balance`), prefer its tools: they run the same code under the same
+guards, refuse a call that could cost more than the server's per-call limit, and save
+under the folder the user chose.
+"#;
+
+/// The skill, with the models and exit codes of this build.
+pub fn text() -> String {
+    TEMPLATE.replacen("{{MODELS}}", &models(), 1).replacen("{{EXIT_CODES}}", &exit_codes(), 1)
+}
+
+pub fn print() -> Result<(), Error> {
+    Stdout::default().write_all(text().as_bytes())
+}
+
+/// `- `wan2.7-image`: $0.030 per image; fast, general-purpose …`, from `wan models --json`.
+fn models() -> String {
+    crate::commands::models::as_json()
+        .iter()
+        .map(|model| {
+            let name = model["model"].as_str().unwrap_or_default();
+            let price = model["price_text"].as_str().unwrap_or("price unknown");
+            format!("- `{name}`: {price}; {}", model["purpose"].as_str().unwrap_or_default())
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The exit-code table of `wan --help`, as Markdown rows.
+fn exit_codes() -> String {
+    let help = Cli::command().get_after_long_help().map(ToString::to_string).unwrap_or_default();
+    let table = help.split("Exit codes:\n").nth(1).unwrap_or_default();
+    table
+        .lines()
+        .filter_map(|line| line.trim().split_once(' '))
+        .map(|(code, meaning)| format!("| {code} | {} |", meaning.trim()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_generated_parts_are_filled_in() {
+        let text = text();
+        assert!(!text.contains("{{"), "a placeholder is left");
+        assert!(text.contains("| 0 | every image asked for was saved |"));
+        assert!(text.contains("| 130 | interrupted"));
+        assert!(text.contains("- `wan2.7-image`: $0.030 per image; "));
+    }
+}

@@ -1,0 +1,4 @@
+//! `wan video create`, `wait`, `status` and `list`.
+
+pub mod create;
+pub mod wait;

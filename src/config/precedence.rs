@@ -1,0 +1,339 @@
+//! Each setting from its flag, else its environment variable, else the config file, else the
+//! built-in default, with where it came from: the one place that order is decided.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use clap::ValueEnum;
+use reqwest::Url;
+
+use crate::catalogue::{DEFAULT_MODEL, PRO_MODEL};
+use crate::cli::{RouteArg, RunArgs};
+use crate::config::FileValues;
+use crate::error::Error;
+use crate::image::settings::{self, Env};
+
+pub const DEFAULT_BASE_URL: &str = "https://api.aisa.one/v1";
+pub const DEFAULT_TIMEOUT: u64 = 300;
+pub const DEFAULT_DOWNLOAD_TIMEOUT: u64 = 120;
+pub const DEFAULT_RETRIES: u32 = 2;
+pub const DEFAULT_JOBS: usize = 4;
+
+/// Where a setting's value came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    Flag,
+    Env(&'static str),
+    File { line: usize },
+    Default,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Flag => f.write_str("flag"),
+            Self::Env(var) => write!(f, "env {var}"),
+            Self::File { line } => write!(f, "file, line {line}"),
+            Self::Default => f.write_str("default"),
+        }
+    }
+}
+
+/// A value and where it came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sourced<T> {
+    pub value: T,
+    pub source: Source,
+}
+
+impl<T> Sourced<T> {
+    fn new(value: T, source: Source) -> Self {
+        Self { value, source }
+    }
+}
+
+/// The flags that have a config key, as given: `None` (or `false`) where not given.
+/// `clap` gives them no defaults, so that a value it did not get is told apart from a
+/// value equal to the default.
+#[derive(Debug, Default)]
+pub struct Flags {
+    pub model: Option<String>,
+    pub pro: bool,
+    pub out: Option<PathBuf>,
+    pub route: Option<RouteArg>,
+    pub jobs: Option<usize>,
+    pub retries: Option<u32>,
+    pub timeout: Option<u64>,
+    pub download_timeout: Option<u64>,
+    pub max_cost: Option<String>,
+    pub base_url: Option<String>,
+    /// `--no-metadata`: `Some(false)`.
+    pub metadata: Option<bool>,
+}
+
+impl From<&RunArgs> for Flags {
+    fn from(run: &RunArgs) -> Self {
+        Self {
+            model: run.model.clone(),
+            pro: run.pro,
+            out: run.out.clone(),
+            route: run.route,
+            jobs: run.jobs,
+            retries: run.retries,
+            timeout: run.timeout,
+            download_timeout: run.download_timeout,
+            max_cost: run.max_cost.clone(),
+            base_url: run.base_url.clone(),
+            metadata: run.no_metadata.then_some(false),
+        }
+    }
+}
+
+/// Where the key will come from; nothing is run to find out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeySource {
+    /// `AISA_API_KEY` (its value stays in `Env`).
+    Env,
+    /// The config file's `api_key_command`, run only when a key is needed.
+    Command(Sourced<String>),
+    Missing,
+}
+
+/// Every setting with a config key, decided.
+#[derive(Debug)]
+pub struct Resolved {
+    pub model: Sourced<String>,
+    /// `None` for the current folder.
+    pub out: Sourced<Option<PathBuf>>,
+    pub route: Sourced<RouteArg>,
+    pub jobs: Sourced<usize>,
+    pub retries: Sourced<u32>,
+    pub timeout: Sourced<u64>,
+    pub download_timeout: Sourced<u64>,
+    pub metadata: Sourced<bool>,
+    /// As written; the flag's text is checked where the cost is.
+    pub max_cost: Sourced<Option<String>>,
+    pub base_url: Sourced<Url>,
+    pub key: KeySource,
+}
+
+pub fn resolve(flags: &Flags, env: &Env, file: &FileValues) -> Result<Resolved, Error> {
+    Ok(Resolved {
+        model: model(flags, env, file)?,
+        out: out(flags, file),
+        route: layered(flags.route, env_route(env)?, file.route.clone(), RouteArg::Auto),
+        jobs: layered(flags.jobs, None, file.jobs.clone(), DEFAULT_JOBS),
+        retries: layered(flags.retries, None, file.retries.clone(), DEFAULT_RETRIES),
+        timeout: layered(flags.timeout, None, file.timeout.clone(), DEFAULT_TIMEOUT),
+        download_timeout: layered(
+            flags.download_timeout,
+            None,
+            file.download_timeout.clone(),
+            DEFAULT_DOWNLOAD_TIMEOUT,
+        ),
+        metadata: layered(flags.metadata, None, file.metadata.clone(), true),
+        max_cost: layered(
+            flags.max_cost.clone().map(Some),
+            None,
+            file.max_cost.clone().map(|s| Sourced::new(Some(s.value), s.source)),
+            None,
+        ),
+        base_url: base_url(flags, env, file)?,
+        key: key_source(env, file),
+    })
+}
+
+/// The first of flag, environment, file that is set, else the default.
+fn layered<T>(flag: Option<T>, env: Option<Sourced<T>>, file: Option<Sourced<T>>, default: T) -> Sourced<T> {
+    match (flag, env, file) {
+        (Some(value), _, _) => Sourced::new(value, Source::Flag),
+        (None, Some(env), _) => env,
+        (None, None, Some(file)) => file,
+        (None, None, None) => Sourced::new(default, Source::Default),
+    }
+}
+
+/// `--pro` or `--model` (both is an error), else `WAN_MODEL`, else the file, else the default.
+fn model(flags: &Flags, env: &Env, file: &FileValues) -> Result<Sourced<String>, Error> {
+    let flag = match (&flags.model, flags.pro) {
+        (Some(name), true) => {
+            return Err(Error::usage(format!("--pro and --model {name} both name a model; give one")));
+        }
+        (Some(name), false) if name.trim().is_empty() => return Err(Error::usage("--model is empty")),
+        (Some(name), false) => Some(name.clone()),
+        (None, true) => Some(PRO_MODEL.to_string()),
+        (None, false) => None,
+    };
+    let env = env.model.clone().map(|name| Sourced::new(name, Source::Env("WAN_MODEL")));
+    Ok(layered(flag, env, file.model.clone(), DEFAULT_MODEL.to_string()))
+}
+
+/// `-o`, else the file's `out`, else `None`: the current folder.
+pub fn out(flags: &Flags, file: &FileValues) -> Sourced<Option<PathBuf>> {
+    let file = file.out.clone().map(|dir| Sourced::new(Some(dir.value), dir.source));
+    layered(flags.out.clone().map(Some), None, file, None)
+}
+
+/// `--base-url`, else `AISA_BASE_URL`, else the file, else the service's own; each checked.
+pub fn base_url(flags: &Flags, env: &Env, file: &FileValues) -> Result<Sourced<Url>, Error> {
+    if let Some(text) = &flags.base_url {
+        return Ok(Sourced::new(settings::base_url(text)?, Source::Flag));
+    }
+    if let Some(text) = &env.base_url {
+        let url =
+            settings::base_url(text).map_err(|e| Error { message: format!("AISA_BASE_URL: {}", e.message), ..e })?;
+        return Ok(Sourced::new(url, Source::Env("AISA_BASE_URL")));
+    }
+    let default = || Url::parse(DEFAULT_BASE_URL).expect("the default base URL is a URL");
+    Ok(file.base_url.clone().unwrap_or_else(|| Sourced::new(default(), Source::Default)))
+}
+
+fn env_route(env: &Env) -> Result<Option<Sourced<RouteArg>>, Error> {
+    let Some(text) = &env.route else { return Ok(None) };
+    let route = RouteArg::from_str(text.trim(), false)
+        .map_err(|_| Error::usage(format!("WAN_ROUTE={text:?} is not a route: give one of {}", route_names())))?;
+    Ok(Some(Sourced::new(route, Source::Env("WAN_ROUTE"))))
+}
+
+/// A route's name as `--route` takes it.
+pub fn route_name(route: RouteArg) -> String {
+    route.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default()
+}
+
+/// Every route's name, for messages: `auto, chat, images`.
+pub fn route_names() -> String {
+    RouteArg::value_variants().iter().map(|&route| route_name(route)).collect::<Vec<_>>().join(", ")
+}
+
+/// `AISA_API_KEY`, else the file's `api_key_command`.
+pub fn key_source(env: &Env, file: &FileValues) -> KeySource {
+    match (&env.api_key, &file.api_key_command) {
+        (Some(_), _) => KeySource::Env,
+        (None, Some(command)) => KeySource::Command(command.clone()),
+        (None, None) => KeySource::Missing,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file() -> FileValues {
+        let at = |line| Source::File { line };
+        FileValues {
+            model: Some(Sourced::new("file-model".into(), at(1))),
+            out: Some(Sourced::new("/file/out".into(), at(2))),
+            route: Some(Sourced::new(RouteArg::Chat, at(3))),
+            jobs: Some(Sourced::new(7, at(4))),
+            retries: Some(Sourced::new(5, at(5))),
+            timeout: Some(Sourced::new(50, at(6))),
+            download_timeout: Some(Sourced::new(40, at(7))),
+            metadata: Some(Sourced::new(false, at(8))),
+            max_cost: Some(Sourced::new("3".into(), at(9))),
+            base_url: Some(Sourced::new(Url::parse("http://file.test/v1").unwrap(), at(10))),
+            api_key_command: Some(Sourced::new("pass show aisa".into(), at(11))),
+        }
+    }
+
+    fn env() -> Env {
+        Env {
+            model: Some("env-model".into()),
+            route: Some("images".into()),
+            base_url: Some("http://env.test/v1".into()),
+            ..Env::default()
+        }
+    }
+
+    fn flags() -> Flags {
+        Flags {
+            model: Some("flag-model".into()),
+            pro: false,
+            out: Some("flag-out".into()),
+            route: Some(RouteArg::Auto),
+            jobs: Some(1),
+            retries: Some(0),
+            timeout: Some(9),
+            download_timeout: Some(8),
+            max_cost: Some("1".into()),
+            base_url: Some("http://flag.test/v1".into()),
+            metadata: Some(false),
+        }
+    }
+
+    #[test]
+    fn a_flag_wins_over_everything() {
+        let r = resolve(&flags(), &env(), &file()).unwrap();
+        assert_eq!(r.model, Sourced::new("flag-model".into(), Source::Flag));
+        assert_eq!(r.out, Sourced::new(Some("flag-out".into()), Source::Flag));
+        assert_eq!(r.route, Sourced::new(RouteArg::Auto, Source::Flag));
+        assert_eq!((r.jobs.value, r.retries.value, r.timeout.value, r.download_timeout.value), (1, 0, 9, 8));
+        assert_eq!(r.max_cost, Sourced::new(Some("1".into()), Source::Flag));
+        assert_eq!(r.base_url.value.as_str(), "http://flag.test/v1");
+        assert!(
+            [&r.jobs.source, &r.retries.source, &r.timeout.source, &r.base_url.source]
+                .iter()
+                .all(|s| **s == Source::Flag)
+        );
+    }
+
+    #[test]
+    fn the_environment_wins_over_the_file() {
+        let r = resolve(&Flags::default(), &env(), &file()).unwrap();
+        assert_eq!(r.model, Sourced::new("env-model".into(), Source::Env("WAN_MODEL")));
+        assert_eq!(r.route, Sourced::new(RouteArg::Images, Source::Env("WAN_ROUTE")));
+        assert_eq!(r.base_url.source, Source::Env("AISA_BASE_URL"));
+        // no environment variable for these: the file's
+        assert_eq!(r.jobs, Sourced::new(7, Source::File { line: 4 }));
+        assert_eq!(r.out, Sourced::new(Some("/file/out".into()), Source::File { line: 2 }));
+    }
+
+    #[test]
+    fn the_file_wins_over_the_defaults() {
+        let r = resolve(&Flags::default(), &Env::default(), &file()).unwrap();
+        assert_eq!(r.model.value, "file-model");
+        assert_eq!(r.route.value, RouteArg::Chat);
+        assert_eq!((r.jobs.value, r.retries.value, r.timeout.value, r.download_timeout.value), (7, 5, 50, 40));
+        assert_eq!(r.metadata, Sourced::new(false, Source::File { line: 8 }));
+        assert_eq!(r.max_cost.value.as_deref(), Some("3"));
+        assert_eq!(r.base_url, Sourced::new(Url::parse("http://file.test/v1").unwrap(), Source::File { line: 10 }));
+        assert_eq!(r.key, KeySource::Command(Sourced::new("pass show aisa".into(), Source::File { line: 11 })));
+    }
+
+    #[test]
+    fn with_nothing_set_the_defaults_hold() {
+        let r = resolve(&Flags::default(), &Env::default(), &FileValues::default()).unwrap();
+        assert_eq!(r.model, Sourced::new(DEFAULT_MODEL.into(), Source::Default));
+        assert_eq!(r.out, Sourced::new(None, Source::Default));
+        assert_eq!(r.route.value, RouteArg::Auto);
+        assert_eq!((r.jobs.value, r.retries.value, r.timeout.value, r.download_timeout.value), (4, 2, 300, 120));
+        assert_eq!(r.metadata, Sourced::new(true, Source::Default));
+        assert_eq!(r.max_cost.value, None);
+        assert_eq!(r.base_url.value.as_str(), "https://api.aisa.one/v1");
+        assert_eq!(r.key, KeySource::Missing);
+    }
+
+    #[test]
+    fn pro_is_a_flag_and_conflicts_with_model() {
+        let pro = Flags { pro: true, ..Flags::default() };
+        assert_eq!(resolve(&pro, &env(), &file()).unwrap().model, Sourced::new(PRO_MODEL.into(), Source::Flag));
+        let both = Flags { pro: true, model: Some("x".into()), ..Flags::default() };
+        assert_eq!(resolve(&both, &env(), &file()).unwrap_err().kind.exit_code(), 2);
+    }
+
+    #[test]
+    fn the_environment_key_wins_over_the_command() {
+        let with_key = Env { api_key: Some("k".into()), ..Env::default() };
+        assert_eq!(key_source(&with_key, &file()), KeySource::Env);
+    }
+
+    #[test]
+    fn bad_environment_values_name_their_variable() {
+        let route = Env { route: Some("sideways".into()), ..Env::default() };
+        let error = resolve(&Flags::default(), &route, &FileValues::default()).unwrap_err();
+        assert_eq!(error.to_string(), "WAN_ROUTE=\"sideways\" is not a route: give one of auto, chat, images, gemini");
+        let base = Env { base_url: Some("ftp://x".into()), ..Env::default() };
+        let error = resolve(&Flags::default(), &base, &FileValues::default()).unwrap_err();
+        assert!(error.to_string().starts_with("AISA_BASE_URL: base URL"), "{error}");
+        assert_eq!(error.kind.exit_code(), 2);
+    }
+}

@@ -1,0 +1,389 @@
+//! The prompts of a run, read as they are needed: one from the command line or standard
+//! input, or a batch checked whole first and then read back a line at a time.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::sync::{Arc, Mutex};
+
+use crate::error::{Error, Kind};
+use crate::image::settings::MAX_PROMPT_BYTES;
+
+/// `--shard K/N`: the prompts whose number among those kept (counting from 1) is K
+/// modulo N, so that N machines share one prompt file without a word between them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub k: u64,
+    pub n: u64,
+}
+
+impl Shard {
+    /// `K/N` with 1 ≤ K ≤ N, both plain decimal numbers.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let whole = |t: &str| t.parse::<u64>().ok().filter(|_| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()));
+        match text.trim().split_once('/').and_then(|(k, n)| Some((whole(k.trim())?, whole(n.trim())?))) {
+            Some((k, n)) if (1..=n).contains(&k) => Ok(Self { k, n }),
+            _ => Err("must be K/N with 1 ≤ K ≤ N, e.g. 2/8 for the second of eight machines".to_string()),
+        }
+    }
+
+    /// Whether the prompt numbered `number` (from 1, among the prompts kept) is this shard's.
+    pub fn keeps(&self, number: u64) -> bool {
+        number % self.n == self.k % self.n
+    }
+
+    /// The number in the whole batch (from 1) of this shard's prompt at `index` (from 0).
+    pub fn number(&self, index: usize) -> u64 {
+        (index as u64).saturating_mul(self.n).saturating_add(self.k)
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.k, self.n)
+    }
+}
+
+/// The prompts of a run. A batch is never held: its prompts are checked as the file is
+/// read, those of this shard are written to an unnamed temporary file (gone with the
+/// process, however it ends), and read back one line at a time as requests need them.
+/// So 100,000 prompts cost a disk file, not memory; and a bad line stops the run before
+/// anything is sent, as it always did. Cloning shares the same prompts.
+#[derive(Clone, Debug)]
+pub struct Prompts {
+    kept: Kept,
+    len: usize,
+    /// Prompts in the batch before `--shard` took its share.
+    pub total: u64,
+    pub shard: Option<Shard>,
+}
+
+#[derive(Clone, Debug)]
+enum Kept {
+    One(Arc<str>),
+    /// One prompt per line. Readers keep their own offsets and seek under the lock, so
+    /// any number of them may read at once.
+    Spooled(Arc<Mutex<File>>),
+}
+
+impl Prompts {
+    /// The one prompt of a run that has no batch. With `--shard` it counts as a batch of
+    /// one: shard 1/N has it, the others are empty.
+    pub fn one(prompt: String, shard: Option<Shard>) -> Self {
+        let len = usize::from(shard.is_none_or(|s| s.keeps(1)));
+        Self { kept: Kept::One(prompt.into()), len, total: 1, shard }
+    }
+
+    /// A batch: one prompt per line, read line by line (never more than a line's limit
+    /// at once); blank lines and lines starting with `#` skipped, a leading byte-order
+    /// mark too. With `shard`, only its share is kept.
+    pub fn batch(reader: impl BufRead, source: &str, shard: Option<Shard>) -> Result<Self, Error> {
+        let mut spool = Spool::new()?;
+        let mut total = 0u64;
+        each_prompt(reader, source, |prompt| {
+            total += 1;
+            match shard.is_none_or(|s| s.keeps(total)) {
+                true => spool.push(prompt),
+                false => Ok(()),
+            }
+        })?;
+        if total == 0 {
+            return Err(Error::usage(format!("{source} holds no prompts")));
+        }
+        spool.finish(total, shard)
+    }
+
+    /// How many prompts the run has (this shard's, with `--shard`).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Whether messages should say which prompt they are about: the batch had more than one.
+    pub fn several(&self) -> bool {
+        self.total > 1
+    }
+
+    /// The number of the prompt at `index` (from 0) in the whole batch, counting the
+    /// prompts kept from 1: what a user finds in the file, whatever the shard.
+    pub fn number(&self, index: usize) -> u64 {
+        match self.shard {
+            Some(shard) => shard.number(index),
+            None => index as u64 + 1,
+        }
+    }
+
+    /// The prompts in order, each read when asked for. The reader owns what it needs, so
+    /// it may go to another thread (the journal's writer).
+    pub fn iter(&self) -> PromptIter {
+        match &self.kept {
+            Kept::One(prompt) => PromptIter::One((self.len > 0).then(|| Arc::clone(prompt))),
+            Kept::Spooled(file) => PromptIter::Spooled {
+                reader: BufReader::with_capacity(1 << 16, Shared { file: Arc::clone(file), offset: 0 }),
+                line: Vec::with_capacity(256),
+            },
+        }
+    }
+}
+
+/// Prompts being written to their temporary file, already checked.
+pub struct Spool {
+    out: BufWriter<File>,
+    len: usize,
+}
+
+impl Spool {
+    pub fn new() -> Result<Self, Error> {
+        let file = tempfile::tempfile().map_err(spool_failed)?;
+        Ok(Self { out: BufWriter::with_capacity(1 << 16, file), len: 0 })
+    }
+
+    /// Adds one prompt: a checked one, holding no line break.
+    pub fn push(&mut self, prompt: &str) -> Result<(), Error> {
+        debug_assert!(!prompt.contains('\n'));
+        self.out.write_all(prompt.as_bytes()).and_then(|()| self.out.write_all(b"\n")).map_err(spool_failed)?;
+        self.len += 1;
+        Ok(())
+    }
+
+    /// The prompts written, as a run's: `total` in the batch, of which these are `shard`'s.
+    pub fn finish(self, total: u64, shard: Option<Shard>) -> Result<Prompts, Error> {
+        let len = self.len;
+        let file = self.out.into_inner().map_err(|e| spool_failed(e.into_error()))?;
+        Ok(Prompts { kept: Kept::Spooled(Arc::new(Mutex::new(file))), len, total, shard })
+    }
+}
+
+fn spool_failed(e: io::Error) -> Error {
+    Error::io("cannot keep the prompts in a temporary file", &e)
+}
+
+/// The prompts of a run one at a time; `Err` only if the temporary file cannot be read back.
+#[derive(Debug)]
+pub enum PromptIter {
+    One(Option<Arc<str>>),
+    Spooled { reader: BufReader<Shared>, line: Vec<u8> },
+}
+
+impl Iterator for PromptIter {
+    type Item = Result<Arc<str>, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Self::One(prompt) => prompt.take().map(Ok),
+            Self::Spooled { reader, line } => {
+                line.clear();
+                match reader.read_until(b'\n', line) {
+                    Ok(0) => None,
+                    Ok(_) => {
+                        line.pop();
+                        // Written as checked UTF-8 by `Spool::push`.
+                        Some(std::str::from_utf8(line).map(Arc::from).map_err(|_| spool_damaged()))
+                    }
+                    Err(e) => Some(Err(Error::io("cannot read the prompts back", &e))),
+                }
+            }
+        }
+    }
+}
+
+fn spool_damaged() -> Error {
+    Error::new(Kind::Other, "the temporary file of prompts was changed while the run read it")
+}
+
+/// A reader of the shared temporary file with an offset of its own.
+#[derive(Debug)]
+pub struct Shared {
+    file: Arc<Mutex<File>>,
+    offset: u64,
+}
+
+impl Read for Shared {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        file.seek(SeekFrom::Start(self.offset))?;
+        let n = file.read(buf)?;
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
+/// Calls `keep` with each prompt of a batch in order, checking every line: too long
+/// or not UTF-8 is a usage error naming the line.
+fn each_prompt(
+    mut reader: impl BufRead,
+    source: &str,
+    mut keep: impl FnMut(&str) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let mut line = Vec::new();
+    for number in 1.. {
+        line.clear();
+        let limit = MAX_PROMPT_BYTES as u64 + 2;
+        let read = reader
+            .by_ref()
+            .take(limit)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| Error::usage(format!("cannot read prompts from {source}: {e}")))?;
+        if read == 0 {
+            break;
+        }
+        // The line break (`\n` or `\r\n`) is no part of the prompt; a last line has none.
+        let text_bytes = line.strip_suffix(b"\n").map_or(&line[..], |l| l.strip_suffix(b"\r").unwrap_or(l)).len();
+        if text_bytes > MAX_PROMPT_BYTES {
+            return Err(Error::usage(format!(
+                "line {number} of {source} is longer than a prompt can be ({} KiB)",
+                MAX_PROMPT_BYTES / 1024
+            )));
+        }
+        let text = std::str::from_utf8(&line)
+            .map_err(|_| Error::usage(format!("line {number} of {source} is not UTF-8 text")))?;
+        let text = if number == 1 { strip_bom(text) } else { text };
+        let prompt = text.trim();
+        if !prompt.is_empty() && !prompt.starts_with('#') {
+            keep(prompt)?;
+        }
+    }
+    Ok(())
+}
+
+/// Editors on Windows start UTF-8 files with a byte-order mark; it is no part of a prompt.
+pub fn strip_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(text: &str) -> Result<Vec<String>, Error> {
+        sharded(text, None)
+    }
+
+    fn sharded(text: &str, shard: Option<Shard>) -> Result<Vec<String>, Error> {
+        all(&Prompts::batch(text.as_bytes(), "prompts.txt", shard)?)
+    }
+
+    fn all(prompts: &Prompts) -> Result<Vec<String>, Error> {
+        prompts.iter().map(|p| p.map(|p| p.to_string())).collect()
+    }
+
+    #[test]
+    fn batch_files_skip_blank_and_comment_lines() {
+        let text = "# a comment\nred panda\n\n   \n  # indented comment\n  a lighthouse  \r\nlast";
+        assert_eq!(batch(text).unwrap(), ["red panda", "a lighthouse", "last"]);
+        let prompts = Prompts::batch(text.as_bytes(), "p", None).unwrap();
+        assert_eq!((prompts.len(), prompts.total), (3, 3));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_no_part_of_the_first_prompt() {
+        assert_eq!(batch("\u{feff}# comment\r\nred panda\r\n").unwrap(), ["red panda"]);
+        assert_eq!(batch("\u{feff}red panda").unwrap(), ["red panda"]);
+    }
+
+    #[test]
+    fn endless_input_is_refused_not_held() {
+        let endless = BufReader::new(io::repeat(b'a'));
+        let err = Prompts::batch(endless, "/dev/zero", None).unwrap_err();
+        assert!(err.to_string().contains("line 1 of /dev/zero is longer than a prompt can be"), "{err}");
+        let err = Prompts::batch(&b"ok\n\xff\xfe\n"[..], "p.txt", None).unwrap_err();
+        assert!(err.to_string().contains("line 2 of p.txt is not UTF-8"), "{err}");
+        assert_eq!(err.kind, Kind::Usage);
+    }
+
+    #[test]
+    fn a_bad_last_line_fails_the_whole_batch() {
+        let text: String = (0..10_000).map(|i| format!("prompt {i}\n")).collect();
+        let err = Prompts::batch(format!("{text}\u{fffd}\n").as_bytes(), "p.txt", None).map(|_| ());
+        assert!(err.is_ok(), "a replacement character is text");
+        let mut bytes = text.clone().into_bytes();
+        bytes.extend_from_slice(b"caf\xe9");
+        let err = Prompts::batch(&bytes[..], "p.txt", None).unwrap_err();
+        assert!(err.to_string().contains("line 10001 of p.txt is not UTF-8"), "{err}");
+        for last in [format!("{}\n", "x".repeat(MAX_PROMPT_BYTES + 1)), "x".repeat(MAX_PROMPT_BYTES + 1)] {
+            let err = Prompts::batch(format!("{text}{last}").as_bytes(), "p.txt", None).unwrap_err();
+            assert!(err.to_string().contains("line 10001 of p.txt is longer"), "{err}");
+        }
+        let longest = format!("{text}{}\r\n", "x".repeat(MAX_PROMPT_BYTES));
+        assert_eq!(Prompts::batch(longest.as_bytes(), "p.txt", None).unwrap().len(), 10_001);
+    }
+
+    #[test]
+    fn a_file_without_prompts_is_a_usage_error() {
+        let err = batch("# only a comment\n\n").unwrap_err();
+        assert_eq!((err.kind, err.to_string()), (Kind::Usage, "prompts.txt holds no prompts".to_string()));
+    }
+
+    #[test]
+    fn readers_keep_their_own_place() {
+        let prompts = Prompts::batch("a\nb\nc\n".as_bytes(), "p", None).unwrap();
+        let (mut one, mut two) = (prompts.iter(), prompts.clone().iter());
+        assert_eq!(&*one.next().unwrap().unwrap(), "a");
+        assert_eq!(&*one.next().unwrap().unwrap(), "b");
+        assert_eq!(&*two.next().unwrap().unwrap(), "a");
+        assert_eq!(&*one.next().unwrap().unwrap(), "c");
+        assert!(one.next().is_none());
+        assert_eq!(two.map(|p| p.unwrap().to_string()).collect::<Vec<_>>(), ["b", "c"]);
+    }
+
+    #[test]
+    fn a_large_batch_is_read_back_in_order_with_its_longest_lines() {
+        let long = "x".repeat(MAX_PROMPT_BYTES);
+        let mut text = String::new();
+        for i in 0..5000 {
+            text.push_str(&format!("prompt {i}\n"));
+            if i == 2500 {
+                text.push_str(&long);
+                text.push('\n');
+            }
+        }
+        let read = batch(&text).unwrap();
+        assert_eq!(read.len(), 5001);
+        assert_eq!(read[2501], long);
+        assert_eq!(read[5000], "prompt 4999");
+    }
+
+    #[test]
+    fn shards_parse_as_k_of_n() {
+        assert_eq!(Shard::parse("1/1"), Ok(Shard { k: 1, n: 1 }));
+        assert_eq!(Shard::parse("3/8"), Ok(Shard { k: 3, n: 8 }));
+        assert_eq!(Shard::parse(" 3 / 8 "), Ok(Shard { k: 3, n: 8 }));
+        assert_eq!(Shard::parse("8/8").unwrap().to_string(), "8/8");
+        for bad in ["0/4", "5/4", "1/0", "0/0", "1", "a/b", "-1/4", "+1/4", "1/4/2", "", "/", "1.5/4", "1/", "/4"] {
+            assert!(Shard::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn shards_take_every_nth_kept_prompt_and_together_take_all_once() {
+        // Comments and blank lines are not counted: numbers are among the prompts kept.
+        let text = "# header\np1\np2\n\np3\np4\n# note\np5\np6\np7\n";
+        let shard = |k, n| sharded(text, Some(Shard { k, n })).unwrap();
+        assert_eq!(shard(1, 3), ["p1", "p4", "p7"]);
+        assert_eq!(shard(2, 3), ["p2", "p5"]);
+        assert_eq!(shard(3, 3), ["p3", "p6"]);
+        let second = Prompts::batch(text.as_bytes(), "p", Some(Shard { k: 2, n: 3 })).unwrap();
+        assert_eq!((second.number(0), second.number(1)), (2, 5), "p2 and p5");
+        assert_eq!(Prompts::batch(text.as_bytes(), "p", None).unwrap().number(4), 5);
+        assert_eq!(shard(1, 1), batch(text).unwrap());
+        let mut all: Vec<String> = (1..=4).flat_map(|k| shard(k, 4)).collect();
+        all.sort();
+        assert_eq!(all, batch(text).unwrap());
+        // More machines than prompts: some shards are empty, which is no error.
+        let prompts = Prompts::batch(text.as_bytes(), "p", Some(Shard { k: 9, n: 10 })).unwrap();
+        assert_eq!((prompts.len(), prompts.total), (0, 7));
+        assert!(prompts.iter().next().is_none());
+    }
+
+    #[test]
+    fn one_prompt_is_a_batch_of_one_to_a_shard() {
+        let first = Prompts::one("red panda".into(), Some(Shard { k: 1, n: 3 }));
+        assert_eq!(all(&first).unwrap(), ["red panda"]);
+        let second = Prompts::one("red panda".into(), Some(Shard { k: 2, n: 3 }));
+        assert!(second.is_empty());
+        assert!(second.iter().next().is_none());
+        assert_eq!(all(&Prompts::one("x".into(), None)).unwrap(), ["x"]);
+    }
+}

@@ -1,0 +1,273 @@
+//! A run's results as they come: paths on stdout the moment files land, each prompt's
+//! errors (a failure shared by many requests shown once) and JSON line when it is done,
+//! and the summary and outcome at the end. A prompt's result is dropped once printed:
+//! only totals are kept, so a batch of any length costs the same memory.
+
+use std::collections::HashMap;
+
+use crate::api::Answer;
+use crate::catalogue::money::{self, Bill};
+use crate::error::{Error, Kind, clean};
+use crate::image::queue::Prompt;
+use crate::image::report::{self, PromptResult, SavedImage, Stdout, Unsaved};
+use crate::image::session::Session;
+use crate::interrupt;
+use crate::outcome::Outcome;
+
+/// Why a request brought no answer.
+pub enum Failed {
+    /// It was sent (or tried) and failed.
+    Sent(Error),
+    /// It was not sent, because this failure of another request stopped the run.
+    NotSent(Error),
+}
+
+/// An answer (its images already taken out to be saved), how many images it held,
+/// and those that could not be saved.
+pub struct Answered {
+    pub answer: Answer,
+    pub returned: u64,
+    pub unsaved: Vec<Unsaved>,
+}
+
+/// What a prompt of the run is expected to bring: images asked for, over how many
+/// requests (or resumed downloads).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Expected {
+    pub images: u64,
+    pub requests: u64,
+}
+
+pub struct Printer<'a> {
+    session: &'a Session<'a>,
+    stdout: Stdout,
+    /// What each prompt is expected to bring, asked at its first event.
+    expected: Box<dyn Fn(usize) -> Expected + 'a>,
+    /// The prompts with requests still out, each with how many: a prompt's result is
+    /// printed and dropped when its last request is over.
+    open: HashMap<usize, (PromptResult, u64)>,
+    /// Failures already printed, by what they say (not their request ids), with how
+    /// many requests met each: a failure shared by many requests shows once.
+    shown: HashMap<String, u64>,
+    /// Failures in the order first printed, to say at the end how many met each.
+    shown_order: Vec<String>,
+    /// Requests not sent after a failure stopped the run.
+    not_sent: u64,
+    /// `--open`: the saved files, shown once the run is over.
+    to_open: Vec<std::path::PathBuf>,
+    /// Totals over the prompts done so far.
+    images_so_far: u64,
+    asked_so_far: u64,
+    bill_so_far: Bill,
+    /// The failure of the first prompt (in the batch's order) that did not get every
+    /// image: with the totals, it decides the exit code.
+    first_failure: Option<(usize, Kind)>,
+}
+
+impl<'a> Printer<'a> {
+    /// `expected(p)` says what prompt `p` is to bring; it is asked once, at the prompt's
+    /// first event.
+    pub fn new(session: &'a Session<'a>, expected: impl Fn(usize) -> Expected + 'a) -> Self {
+        let settings = session.settings;
+        Self {
+            session,
+            stdout: Stdout::default(),
+            expected: Box::new(expected),
+            open: HashMap::new(),
+            shown: HashMap::new(),
+            shown_order: Vec::new(),
+            not_sent: 0,
+            to_open: Vec::new(),
+            images_so_far: 0,
+            asked_so_far: 0,
+            bill_so_far: Bill::new(&settings.model),
+            first_failure: None,
+        }
+    }
+
+    /// The result of `prompt` so far, begun at its first event.
+    fn result(&mut self, prompt: &Prompt) -> &mut (PromptResult, u64) {
+        let (expected, model) = (&self.expected, &self.session.settings.model);
+        self.open.entry(prompt.index).or_insert_with(|| {
+            let Expected { images, requests } = expected(prompt.index);
+            (PromptResult::new(prompt.text.to_string(), images, model), requests)
+        })
+    }
+
+    /// The same printer, writing what it prints on stdout to `stdout` instead (`wan mcp`).
+    pub fn printing_to(mut self, stdout: Stdout) -> Self {
+        self.stdout = stdout;
+        self
+    }
+
+    /// A line on stdout, with the progress bars out of its way when both share a terminal.
+    fn emit(&mut self, line: &str) -> Result<(), Error> {
+        match self.session.ui.progress() {
+            Some(progress) => progress.suspend(|| self.stdout.line(line)),
+            None => self.stdout.line(line),
+        }
+    }
+
+    pub fn saved(&mut self, prompt: &Prompt, image: SavedImage) -> Result<(), Error> {
+        let settings = self.session.settings;
+        if settings.to_stdout {
+            self.stdout.copy_file(&image.path)?;
+        } else if !settings.json {
+            self.emit(&image.path.display().to_string())?;
+        }
+        if settings.open && !settings.to_stdout {
+            self.to_open.push(image.path.clone());
+        }
+        self.result(prompt).0.images.push(image);
+        Ok(())
+    }
+
+    /// A request (or a resumed download) of `prompt` is over; after its last one, the
+    /// prompt's result is printed and dropped.
+    pub fn finished(&mut self, prompt: &Prompt, outcome: Result<Answered, Failed>) -> Result<(), Error> {
+        let (result, left) = self.result(prompt);
+        *left = left.saturating_sub(1);
+        let done = *left == 0;
+        let not_sent = Self::record(result, outcome);
+        self.not_sent += not_sent;
+        match done.then(|| self.open.remove(&prompt.index)).flatten() {
+            Some((result, _)) => self.prompt_done(prompt.index, result),
+            None => Ok(()),
+        }
+    }
+
+    /// Adds a request's outcome to its prompt's result; 1 if it was not sent.
+    fn record(result: &mut PromptResult, outcome: Result<Answered, Failed>) -> u64 {
+        match outcome {
+            Ok(Answered { answer, returned, unsaved }) => {
+                result.bill.add_answer(returned, answer.reported_price);
+                result.request_ids.extend(answer.request_id.clone());
+                if let Some(usage) = &answer.usage {
+                    result.add_usage(usage);
+                }
+                result.unsaved.extend(unsaved);
+            }
+            Err(Failed::Sent(error)) => result.errors.push(error),
+            Err(Failed::NotSent(root)) => {
+                result.not_sent += 1;
+                result.stopped_by.get_or_insert(root);
+                return 1;
+            }
+        }
+        0
+    }
+
+    fn prompt_done(&mut self, index: usize, result: PromptResult) -> Result<(), Error> {
+        let session = self.session;
+        let ui = &session.ui;
+        let prompts = &session.settings.prompts;
+        let label = match prompts.several() {
+            false => String::new(),
+            // Numbered as in the file, whatever the shard.
+            true => format!("prompt {} ({:?}): ", prompts.number(index), result.prompt),
+        };
+        for error in &result.errors {
+            let signature = format!("{:?}", error.signature());
+            let count = self.shown.entry(signature.clone()).or_insert(0);
+            *count += 1;
+            if *count == 1 {
+                self.shown_order.push(signature);
+                ui.error(&Error { message: format!("{label}{}", error.message), ..error.clone() });
+            }
+        }
+        for unsaved in &result.unsaved {
+            let mut shown = Error {
+                message: format!("{label}image not saved: {}", unsaved.error.message),
+                ..unsaved.error.clone()
+            };
+            if let Some(url) = &unsaved.url {
+                let hint = match (&unsaved.error.hint, session.journal.run_id()) {
+                    (Some(hint), _) => format!("{hint}: {}", clean(url)),
+                    (None, Some(run)) => {
+                        format!("it is paid for; `wan resume {run}` fetches it while the link lives: {}", clean(url))
+                    }
+                    (None, None) => format!("it is paid for; fetch it while the link lives: {}", clean(url)),
+                };
+                shown = shown.with_hint(hint);
+            }
+            ui.error(&shown);
+            if let Some(url) = &unsaved.url {
+                interrupt::settled(url);
+            }
+        }
+        if result.errors.is_empty()
+            && result.unsaved.is_empty()
+            && let Some(Error { message, .. }) = result.failure()
+        {
+            // A prompt never sent because the run had stopped is counted in the closing
+            // line, not named one by one: a bad key would otherwise print a line for each
+            // of 100,000 prompts. `-v` still names them; `--json` has a line for each.
+            let never_sent = result.stopped_by.is_some() && result.bill.count == 0;
+            match never_sent {
+                true => ui.verbose(&format!("{label}{message}")),
+                false => ui.warn(&format!("warning: {label}{message}")),
+            }
+        }
+        if result.bill.count > result.asked {
+            let (returned, asked) = (result.bill.count, result.asked);
+            ui.warn(&format!(
+                "warning: {label}the service returned {returned} images for the {asked} asked for ({} extra); \
+                 all are saved, since all were billed",
+                returned - asked
+            ));
+        }
+        if session.settings.json {
+            let line = result.to_json(&session.settings.model, session.journal.run_id()).to_string();
+            self.emit(&line)?;
+        }
+        if let Some(failure) = result.failure()
+            && self.first_failure.is_none_or(|(first, _)| index < first)
+        {
+            self.first_failure = Some((index, failure.kind));
+        }
+        self.images_so_far += result.images.len() as u64;
+        self.asked_so_far += result.asked;
+        self.bill_so_far.absorb(&result.bill);
+        if let Some(progress) = ui.progress() {
+            let cost = self.bill_so_far.total().map_or_else(|| "cost unknown".to_string(), money::format_usd);
+            let images = self.images_so_far;
+            progress.prompt_done(format!("{images} image{} · {cost}", report::plural(images)));
+        }
+        Ok(())
+    }
+
+    /// Says how many requests each failure met, prints the summary; the outcome decides
+    /// the exit code.
+    pub fn close(self) -> Outcome {
+        let ui = &self.session.ui;
+        let met_again: u64 = self.shown_order.iter().map(|s| self.shown[s] - 1).sum();
+        let mut counts = Vec::new();
+        if met_again > 0 {
+            counts.push(format!("the same error met {met_again} more request{}", report::plural(met_again)));
+        }
+        if self.not_sent > 0 {
+            counts.push(format!("{} request{} not sent after it", self.not_sent, report::plural(self.not_sent)));
+        }
+        if !counts.is_empty() {
+            ui.warn(&counts.join("; "));
+        }
+        if self.bill_so_far.count > 0 || self.images_so_far > 0 {
+            let settings = self.session.settings;
+            let folder = match settings.to_stdout {
+                true => "standard output".to_string(),
+                false => self.session.out.describe(),
+            };
+            let (saved, asked) = (self.images_so_far, self.asked_so_far);
+            ui.summary(&report::summary_line(saved, asked, &self.bill_so_far, &folder, &settings.model));
+        } else if let Some(progress) = ui.progress() {
+            progress.clear();
+        }
+        let outcome = Outcome::of_run(self.images_so_far, self.first_failure.map(|(_, kind)| kind).into_iter());
+        let state = if outcome == Outcome::Success { "done" } else { "partial" };
+        self.session.journal.write(ui, |journal, run| journal.run_ended(run, state));
+        if !self.to_open.is_empty() {
+            crate::image::open::open_all(ui, &self.to_open);
+        }
+        outcome
+    }
+}

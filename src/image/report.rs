@@ -1,0 +1,341 @@
+//! What a run reports: the saved paths (or one JSON object per prompt) on stdout, and the summary line.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+
+use crate::catalogue::Price;
+use crate::catalogue::money::{self, Bill};
+use crate::error::{Error, Kind, sanitize};
+use crate::files::format::ImageFormat;
+
+/// One image written to disk.
+#[derive(Clone, Debug)]
+pub struct SavedImage {
+    /// As printed: `DIR/NAME` with `DIR` as the user gave it.
+    pub path: PathBuf,
+    pub absolute: PathBuf,
+    pub sha256: String,
+    pub bytes: u64,
+    pub format: ImageFormat,
+    /// `url` or `base64`.
+    pub source: &'static str,
+    pub url: Option<String>,
+}
+
+/// An image the service returned (and billed) that could not be saved.
+#[derive(Clone, Debug)]
+pub struct Unsaved {
+    pub url: Option<String>,
+    pub error: Error,
+}
+
+/// Everything that happened to one prompt, across its requests.
+#[derive(Debug)]
+pub struct PromptResult {
+    pub prompt: String,
+    pub asked: u64,
+    pub bill: Bill,
+    pub images: Vec<SavedImage>,
+    pub unsaved: Vec<Unsaved>,
+    pub request_ids: Vec<String>,
+    pub usage: Option<Value>,
+    /// Requests of this prompt that failed, in the order they failed.
+    pub errors: Vec<Error>,
+    /// Requests of this prompt not sent after a failure stopped the run, and that failure.
+    pub not_sent: u64,
+    pub stopped_by: Option<Error>,
+}
+
+impl PromptResult {
+    pub fn new(prompt: String, asked: u64, model: &str) -> Self {
+        Self {
+            prompt,
+            asked,
+            bill: Bill::new(model),
+            images: Vec::new(),
+            unsaved: Vec::new(),
+            request_ids: Vec::new(),
+            usage: None,
+            errors: Vec::new(),
+            not_sent: 0,
+            stopped_by: None,
+        }
+    }
+
+    /// Adds one answer's usage, summing numeric fields across requests.
+    pub fn add_usage(&mut self, usage: &Value) {
+        match (&mut self.usage, usage) {
+            (Some(Value::Object(sum)), Value::Object(more)) => {
+                for (key, value) in more {
+                    let added = match (sum.get(key).and_then(Value::as_u64), value.as_u64()) {
+                        (Some(a), Some(b)) => json!(a + b),
+                        _ => value.clone(),
+                    };
+                    sum.insert(key.clone(), added);
+                }
+            }
+            (slot, _) => *slot = Some(usage.clone()),
+        }
+    }
+
+    /// The failure that stands for this prompt, if it did not get every image.
+    pub fn failure(&self) -> Option<Error> {
+        if let Some(first) = self.errors.first() {
+            return Some(first.clone());
+        }
+        if let Some(root) = &self.stopped_by {
+            // The failure that stopped the run stands for this prompt too: its kind and
+            // what the API said, but not a request id of a request this prompt never sent.
+            let mut error = root.clone();
+            error.message = format!("not sent, after another request failed: {}", root.message);
+            error.api.request_id = None;
+            return Some(error);
+        }
+        let saved = self.images.len() as u64;
+        if !self.unsaved.is_empty() {
+            let n = self.unsaved.len();
+            return Some(Error::new(Kind::Partial, format!("{n} image{} not saved", plural(n as u64))));
+        }
+        (saved < self.asked).then(|| {
+            Error::new(Kind::Partial, format!("the service returned {saved} of the {} images asked for", self.asked))
+        })
+    }
+
+    /// The `--json` object for this prompt.
+    /// `run` is the journal's id of the run (null without a journal).
+    pub fn to_json(&self, model: &str, run: Option<&str>) -> Value {
+        // In file order, not the order the downloads happened to finish in.
+        let mut in_order: Vec<&SavedImage> = self.images.iter().collect();
+        in_order.sort_by(|a, b| a.path.cmp(&b.path));
+        let images: Vec<Value> = in_order
+            .into_iter()
+            .map(|image| {
+                json!({
+                    "path": image.path.display().to_string(),
+                    "bytes": image.bytes,
+                    "format": image.format,
+                    "source": image.source,
+                    "url": image.url,
+                })
+            })
+            .collect();
+        let unsaved: Vec<Value> =
+            self.unsaved.iter().map(|u| json!({"url": u.url, "message": u.error.to_string()})).collect();
+        json!({
+            "run": run,
+            "prompt": self.prompt,
+            "model": model,
+            "images": images,
+            "cost": self.cost_json(),
+            "request_ids": self.request_ids,
+            "usage": self.usage,
+            "error": self.failure().map(|e| error_json(&e)),
+            "unsaved": unsaved,
+        })
+    }
+}
+
+impl PromptResult {
+    /// `{per_image, count, total, currency}` as the contract has it, and the list price's
+    /// unit: `per_request` and `requests` for a model priced per request.
+    fn cost_json(&self) -> Value {
+        let bill = &self.bill;
+        let (per_image, per_request) = match bill.price {
+            Price::PerImage(p) => (Some(money::to_usd(p)), None),
+            Price::PerRequest(p) => (None, Some(money::to_usd(p))),
+            Price::ByTokens | Price::Unknown => (None, None),
+        };
+        json!({
+            "per_image": per_image,
+            "per_request": per_request,
+            "unit": bill.price.unit(),
+            "count": bill.count,
+            "requests": bill.answers,
+            "total": bill.total().map(money::to_usd),
+            "currency": "USD",
+        })
+    }
+}
+
+pub fn error_json(error: &Error) -> Value {
+    json!({
+        "kind": error.kind.name(),
+        "status": error.api.status,
+        "code": error.api.code.as_ref().map(|c| sanitize(c.as_str())),
+        "message": error.to_string(),
+        "request_id": error.api.request_id,
+    })
+}
+
+pub fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// `saved 4 images to out/ · wan2.7-image · 4 × $0.030 = $0.120`, or `saved 4 of 8
+/// images …` when fewer were saved than were asked for or billed.
+pub fn summary_line(saved: u64, asked: u64, bill: &Bill, folder: &str, model: &str) -> String {
+    let expected = asked.max(bill.count);
+    let counted = if saved >= expected {
+        format!("{saved} image{}", plural(saved))
+    } else {
+        format!("{saved} of {expected} image{}", plural(expected))
+    };
+    let cost = match bill.count {
+        // a resume that only fetched images paid for before
+        0 => "nothing billed by this run".to_string(),
+        _ => bill.describe(),
+    };
+    format!("saved {counted} to {folder} · {model} · {cost}")
+}
+
+/// Standard output for results. A reader that went away (`| head -1`) is no
+/// failure: the images are still saved, only the printing stops.
+#[derive(Debug, Default)]
+pub struct Stdout {
+    closed: bool,
+    /// Where the output goes instead, when it is kept for the caller.
+    capture: Option<Capture>,
+}
+
+/// What a run would have printed on standard output, kept for its caller instead:
+/// `wan mcp` runs the CLI's own code, but its standard output carries the protocol.
+#[derive(Clone, Debug, Default)]
+pub struct Capture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Capture {
+    /// Everything written so far, as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+    }
+}
+
+impl Stdout {
+    /// Output that goes to `capture` rather than to the process's standard output.
+    pub fn capturing(capture: Capture) -> Self {
+        Self { closed: false, capture: Some(capture) }
+    }
+
+    pub fn line(&mut self, text: &str) -> Result<(), Error> {
+        self.write_all(format!("{text}\n").as_bytes())
+    }
+
+    /// Copies a whole saved file to standard output (`-o -`), then removes it.
+    pub fn copy_file(&mut self, path: &std::path::Path) -> Result<(), Error> {
+        use std::io::Read;
+        let mut file = std::fs::File::open(path).map_err(|e| Error::io("cannot read the saved image", &e))?;
+        let mut chunk = vec![0u8; 1 << 16];
+        loop {
+            let n = file.read(&mut chunk).map_err(|e| Error::io("cannot read the saved image", &e))?;
+            if n == 0 {
+                break;
+            }
+            self.write_all(&chunk[..n])?;
+        }
+        let _ = std::fs::remove_file(path);
+        Ok(())
+    }
+
+    pub fn write_all(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        if self.closed {
+            return Ok(());
+        }
+        if let Some(capture) = &self.capture {
+            capture.0.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(bytes);
+            return Ok(());
+        }
+        let mut out = io::stdout().lock();
+        match out.write_all(bytes).and_then(|()| out.flush()) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            Err(e) => Err(Error::io("cannot write to standard output", &e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn saved(name: &str) -> SavedImage {
+        SavedImage {
+            path: PathBuf::from(name),
+            absolute: PathBuf::from("/").join(name),
+            sha256: "00".repeat(32),
+            bytes: 10,
+            format: ImageFormat::Png,
+            source: "url",
+            url: Some("https://h/a.png".into()),
+        }
+    }
+
+    #[test]
+    fn summary_counts_saved_and_billed_images() {
+        let mut bill = Bill::new("wan2.7-image");
+        bill.add_answer(4, None);
+        assert_eq!(
+            summary_line(4, 4, &bill, "out/", "wan2.7-image"),
+            "saved 4 images to out/ · wan2.7-image · 4 × $0.030 = $0.120"
+        );
+        assert_eq!(
+            summary_line(3, 4, &bill, "out/", "wan2.7-image"),
+            "saved 3 of 4 images to out/ · wan2.7-image · 4 × $0.030 = $0.120"
+        );
+        let mut one = Bill::new("wan2.7-image-pro");
+        one.add_answer(1, None);
+        assert_eq!(
+            summary_line(1, 1, &one, "./", "wan2.7-image-pro"),
+            "saved 1 image to ./ · wan2.7-image-pro · 1 × $0.075 = $0.075"
+        );
+    }
+
+    #[test]
+    fn summary_tells_the_shortfall_of_a_request_that_failed_outright() {
+        let mut bill = Bill::new("wan2.7-image");
+        bill.add_answer(4, None);
+        assert_eq!(
+            summary_line(4, 8, &bill, "out/", "wan2.7-image"),
+            "saved 4 of 8 images to out/ · wan2.7-image · 4 × $0.030 = $0.120"
+        );
+    }
+
+    #[test]
+    fn usage_is_summed_across_requests() {
+        let mut result = PromptResult::new("p".into(), 5, "wan2.7-image");
+        result.add_usage(&json!({"prompt_tokens": 100, "total_tokens": 110}));
+        result.add_usage(&json!({"prompt_tokens": 1, "total_tokens": 2}));
+        assert_eq!(result.usage, Some(json!({"prompt_tokens": 101, "total_tokens": 112})));
+    }
+
+    #[test]
+    fn a_prompt_missing_images_is_partial() {
+        let mut result = PromptResult::new("p".into(), 2, "wan2.7-image");
+        result.images.push(saved("a-001.png"));
+        assert_eq!(result.failure().unwrap().kind, Kind::Partial);
+        result.images.push(saved("a-002.png"));
+        assert!(result.failure().is_none());
+    }
+
+    #[test]
+    fn json_has_every_contract_field() {
+        let mut result = PromptResult::new("red panda".into(), 1, "wan2.7-image");
+        result.images.push(saved("out/red-panda-001.png"));
+        result.bill.add_answer(1, None);
+        result.request_ids.push("req_1".into());
+        let value = result.to_json("wan2.7-image", Some("abc"));
+        assert_eq!(value["run"], "abc");
+        assert_eq!(value["prompt"], "red panda");
+        assert_eq!(value["images"][0]["path"], "out/red-panda-001.png");
+        assert_eq!(value["images"][0]["format"], "png");
+        assert_eq!(
+            value["cost"],
+            json!({"per_image": 0.03, "per_request": null, "unit": "image", "count": 1, "requests": 1, "total": 0.03, "currency": "USD"})
+        );
+        assert_eq!(value["request_ids"], json!(["req_1"]));
+        assert_eq!(value["error"], Value::Null);
+    }
+}

@@ -1,0 +1,562 @@
+//! `wan resume`: finish a run the journal knows. Fetch every image that was paid for and
+//! not saved while its link lives, report those that cannot be had any more, and send the
+//! requests that were planned and never sent. A request sent and never answered is not
+//! sent again (it may have been billed) unless `--resend-unknown`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::mpsc::SyncSender;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use crate::api::response::ImageData;
+use crate::api::route::Route;
+use crate::api::{Answer, ApiSettings};
+use crate::catalogue::money::Bill;
+use crate::cli::ResumeArgs;
+use crate::error::{Error, Kind, Tag};
+use crate::files::prompts::{Prompts, Spool};
+use crate::files::reference::{self, Reference};
+use crate::image::plan::{Plan, Planned};
+use crate::image::printer::{Answered, Expected, Printer};
+use crate::image::queue::Prompt;
+use crate::image::recorder::{Recorder, sha256_hex};
+use crate::image::report::{Unsaved, plural};
+use crate::image::run::{self, Event};
+use crate::image::save::{self, Batch};
+use crate::image::session::Session;
+use crate::image::settings::{self, Env, Settings};
+use crate::journal::queries::{self, PendingImage, RequestRow, RunRow};
+use crate::journal::{self, Journal};
+use crate::outcome::Outcome;
+use crate::term::ui::{Display, Ui};
+
+/// What a run has left, worked out from its records.
+#[derive(Debug, Default)]
+pub struct Leftovers {
+    /// Paid images to fetch, by the request that made them.
+    pub to_fetch: BTreeMap<i64, Vec<PendingImage>>,
+    /// Paid images that cannot be had: expired links, base64 gone with its process.
+    pub lost: Vec<PendingImage>,
+    /// Requests never sent.
+    pub to_send: Vec<Planned>,
+    /// Requests sent and never answered: they may have been billed.
+    pub unknown: Vec<RequestRow>,
+}
+
+impl Leftovers {
+    pub fn is_empty(&self) -> bool {
+        self.to_fetch.is_empty() && self.lost.is_empty() && self.to_send.is_empty() && self.unknown.is_empty()
+    }
+}
+
+/// What is left, found as the run's requests are read one at a time and set against its
+/// plan, both in order: only what is left is held, never every request of the run.
+pub struct Sorting {
+    plan: Plan,
+    /// The first request of the plan not yet met.
+    next: u64,
+    resend_unknown: bool,
+    left: Leftovers,
+}
+
+impl Sorting {
+    pub fn new(run: &RunRow, unsaved: Vec<PendingImage>, resend_unknown: bool) -> Self {
+        let mut left = Leftovers::default();
+        for image in unsaved {
+            if image.source == "base64" || image.state == "expired" {
+                left.lost.push(image);
+            } else {
+                left.to_fetch.entry(image.request).or_default().push(image);
+            }
+        }
+        let prompts = usize::try_from(run.prompts).unwrap_or(usize::MAX);
+        Self { plan: Plan::new(prompts, run.count, run.per_request), next: 0, resend_unknown, left }
+    }
+
+    /// The planned requests before `key` were never sent.
+    fn unsent_before(&mut self, key: Option<(u64, u64)>) {
+        while let Some(planned) = self.plan.get(self.next)
+            && key.is_none_or(|key| (planned.prompt as u64, planned.chunk) < key)
+        {
+            self.left.to_send.push(planned);
+            self.next += 1;
+        }
+    }
+
+    /// One recorded request, in order.
+    pub fn request(&mut self, request: RequestRow) {
+        let key = (request.prompt, request.chunk);
+        self.unsent_before(Some(key));
+        if self.plan.get(self.next).is_some_and(|planned| (planned.prompt as u64, planned.chunk) == key) {
+            self.next += 1;
+        }
+        let again = Planned { prompt: request.prompt as usize, chunk: request.chunk, n: request.n };
+        // The service answered that it failed, for a reason that may pass (a 5xx, a 429,
+        // no connection): it returned no images and billed none, so it is sent again.
+        if request.state == "failed" && may_pass(&request) {
+            self.left.to_send.push(again);
+        }
+        if matches!(request.state.as_str(), "sent" | "unknown") {
+            if self.resend_unknown {
+                self.left.to_send.push(again);
+            } else {
+                self.left.unknown.push(request);
+            }
+        }
+    }
+
+    pub fn finish(mut self) -> Leftovers {
+        self.unsent_before(None);
+        // In order already; the dispatch reads the prompts in this order.
+        self.left.to_send.sort_by_key(|r| (r.prompt, r.chunk));
+        self.left
+    }
+}
+
+/// A failure worth sending again: the service failed, or asked for patience, or was not
+/// reached; never a refusal (4xx) or a code that says it is for good.
+fn may_pass(request: &RequestRow) -> bool {
+    let permanent = matches!(request.code.as_deref(), Some("model_not_found" | "quota_exceeded"));
+    let transient = match request.status {
+        None => true,
+        Some(status) => crate::retry::is_retryable_status(status),
+    };
+    transient && !permanent
+}
+
+pub fn run(args: ResumeArgs, env: &Env) -> Result<Outcome, Error> {
+    let journal_error = |e: journal::JournalError| Error::new(Kind::Other, format!("cannot read the journal: {e}"));
+    let Some(dir) = env.state_dir.clone() else {
+        return Err(Error::new(Kind::Other, "no state folder: set WAN_STATE_DIR, XDG_STATE_HOME or HOME"));
+    };
+    let conn = journal::open(&dir).map_err(journal_error)?;
+    let run = match &args.run {
+        Some(prefix) => queries::find_run(&conn, prefix).map_err(Error::usage)?.ok_or_else(|| {
+            Error::usage(format!("no run {prefix:?} in the journal")).with_hint("`wan history` lists the runs")
+        })?,
+        None => match queries::latest_unfinished(&conn).map_err(journal_error)? {
+            Some(run) => run,
+            None => {
+                eprintln!("wan: nothing to resume: every run in the journal finished");
+                return Ok(Outcome::Success);
+            }
+        },
+    };
+    if run.state == "running" {
+        return Err(Error::usage(format!("run {} is still running in another wan process", run.id)));
+    }
+    if run.command == "video" {
+        return crate::video::resume(&run, &args, env);
+    }
+    let recorded = queries::recorded(&conn, &run.id).map_err(journal_error)?;
+    let mut sorting = Sorting::new(&run, recorded.unsaved, args.resend_unknown);
+    queries::each_request(&conn, &run.id, |request| sorting.request(request)).map_err(journal_error)?;
+    let left = sorting.finish();
+    let ui = Ui::new(display(&args, env), 0);
+    if left.is_empty() {
+        eprintln!("wan: run {}: nothing left to do", run.id);
+        return Ok(Outcome::Success);
+    }
+    for request in &left.unknown {
+        ui.warn(&format!(
+            "request {} of prompt {} (request id {}) was sent and never answered: it may have been billed; \
+             not sent again (`wan resume {} --resend-unknown` sends it)",
+            request.chunk + 1,
+            number(&run, request.prompt as usize),
+            request.request_id.as_deref().unwrap_or("unknown"),
+            run.id
+        ));
+    }
+    if args.dry_run {
+        return dry_run(&run, &left);
+    }
+    let prompts = recorded_prompts(&conn, &run)?;
+    drop(conn);
+    let settings = settings_of(&run, prompts, &recorded.references, &args, env, !left.to_send.is_empty())?;
+    let journal = Journal::start(&dir).map_err(journal_error)?;
+    journal.run_resumed(&run.id).map_err(journal_error)?;
+    crate::interrupt::flush_on_interrupt(&journal);
+    let run_id = run.id.clone();
+    let session = Session::recording(&settings, move |_, _, _| Recorder::resuming(journal, run_id))?;
+    let unknown_left = !left.unknown.is_empty();
+    let Leftovers { to_fetch, lost, to_send, .. } = left;
+    let printer = Printer::new(&session, expected(&to_fetch, &lost, &to_send));
+    let outcome = run::send(&session, &to_send, printer, |events| fetch_all(&session, to_fetch, lost, events))?;
+    if !unknown_left {
+        return Ok(outcome);
+    }
+    // Requests of unknown outcome left alone: the run is not done, whatever was fetched.
+    session.journal.write(&session.ui, |journal, run| journal.run_ended(run, "partial"));
+    Ok(match outcome {
+        Outcome::Success => Outcome::Failed(Kind::Partial),
+        other => other,
+    })
+}
+
+fn display(args: &ResumeArgs, env: &Env) -> Display {
+    let terminal = env.stderr_is_terminal;
+    Display {
+        quiet: args.quiet,
+        verbose: args.verbose,
+        progress: terminal && !args.quiet,
+        color: terminal && !env.no_color,
+    }
+}
+
+/// What finishing the run would do and cost; nothing is done.
+fn dry_run(run: &RunRow, left: &Leftovers) -> Result<Outcome, Error> {
+    let mut out = crate::image::report::Stdout::default();
+    let fetch: usize = left.to_fetch.values().map(Vec::len).sum();
+    if fetch > 0 {
+        out.line(&format!(
+            "would fetch {fetch} image{} paid for in run {} (no new cost)",
+            plural(fetch as u64),
+            run.id
+        ))?;
+    }
+    if !left.lost.is_empty() {
+        let n = left.lost.len() as u64;
+        out.line(&format!("cannot fetch {n} paid image{}: link expired, or base64 lost with its process", plural(n)))?;
+    }
+    if !left.to_send.is_empty() {
+        let images: u64 = left.to_send.iter().map(|r| u64::from(r.n)).sum();
+        let n = left.to_send.len() as u64;
+        let mut bill = Bill::estimate(&run.model, images, n);
+        // The price per image the run was recorded with wins over today's table.
+        if let Some(price) = run.price {
+            bill.price = crate::catalogue::Price::PerImage(price);
+        }
+        out.line(&format!("would send {n} request{} · {} · {}", plural(n), run.model, bill.describe()))?;
+    }
+    if !left.unknown.is_empty() {
+        let n = left.unknown.len() as u64;
+        out.line(&format!("would not send again {n} request{} of unknown outcome (may have been billed)", plural(n)))?;
+    }
+    Ok(Outcome::Success)
+}
+
+/// The run's prompts read back from the journal into a temporary file, one row at a time.
+fn recorded_prompts(conn: &rusqlite::Connection, run: &RunRow) -> Result<Prompts, Error> {
+    let mut spool = Spool::new()?;
+    queries::each_prompt(conn, &run.id, |prompt| spool.push(prompt))?;
+    // The batch a shard came from held at least up to its last prompt's number.
+    let total = match (run.shard, run.prompts) {
+        (Some(shard), kept @ 1..) => shard.number(kept as usize - 1),
+        _ => run.prompts,
+    };
+    spool.finish(total, run.shard)
+}
+
+/// The number of the run's prompt at `index`, as in its file (whatever the shard).
+fn number(run: &RunRow, index: usize) -> u64 {
+    run.shard.map_or(index as u64 + 1, |shard| shard.number(index))
+}
+
+/// The run's own settings, from its record; the key only where something is sent.
+fn settings_of(
+    run: &RunRow,
+    prompts: Prompts,
+    references: &[(String, Option<String>)],
+    args: &ResumeArgs,
+    env: &Env,
+    sending: bool,
+) -> Result<Settings, Error> {
+    // Fetching paid images needs no key; sending does.
+    let key = if sending { Some(crate::config::api_key::for_command(env)?) } else { None };
+    let base = match args.base_url.clone().or_else(|| env.base_url.clone()) {
+        Some(given) => crate::config::api_key::base_url_for_command(Some(given), env)?,
+        None => settings::base_url(&run.base_url)?,
+    };
+    if run.out_dir == "-" && args.json {
+        return Err(Error::usage("this run wrote its image to standard output (-o -); --json cannot go there too"));
+    }
+    let references = if sending { reload(references)? } else { Vec::new() };
+    let extra: Map<String, Value> = serde_json::from_str(&run.extra).unwrap_or_default();
+    Ok(Settings {
+        prompts,
+        references,
+        model: run.model.clone(),
+        count: run.count,
+        per_request: run.per_request,
+        // A run made with `-o -` wrote to standard output: its resume does too.
+        out: (run.out_dir != "-").then(|| PathBuf::from(&run.out_dir)),
+        to_stdout: run.out_dir == "-",
+        name: run.stem.clone(),
+        extra,
+        api: ApiSettings {
+            base,
+            key,
+            timeout: Duration::from_secs(args.timeout),
+            retries: args.retries,
+            route: match run.route.as_str() {
+                "chat" => Route::Chat,
+                "images" => Route::Images,
+                "gemini" => Route::Gemini,
+                _ => Route::Auto,
+            },
+        },
+        download_timeout: Duration::from_secs(args.download_timeout),
+        jobs: args.jobs,
+        rpm: args.rpm,
+        json: args.json,
+        dry_run: false,
+        display: display(args, env),
+        state_dir: env.state_dir.clone(),
+        journal: true,
+        metadata: true,
+        open: false,
+    })
+}
+
+/// The run's references, read again and checked to be the same bytes as before.
+fn reload(references: &[(String, Option<String>)]) -> Result<Vec<Reference>, Error> {
+    references
+        .iter()
+        .map(|(source, sha256)| {
+            if sha256.is_none() {
+                return Ok(Reference::Url(source.clone()));
+            }
+            if source == "-" {
+                return Err(Error::usage("a reference of this run came from standard input; it cannot be read again"));
+            }
+            let loaded = reference::load_all(std::slice::from_ref(source), &mut std::io::empty())?;
+            let Some(Reference::Local(image)) = loaded.into_iter().next() else {
+                return Err(Error::usage(format!("reference image {source} is no longer a local file")));
+            };
+            if Some(sha256_hex(&image.bytes)) != *sha256 {
+                return Err(Error::usage(format!("reference image {source} has changed since the run")));
+            }
+            Ok(Reference::local(image))
+        })
+        .collect()
+}
+
+/// What each prompt is to bring: the images to fetch, lost and to send. The requests to
+/// send are sorted by prompt, so a prompt's are found by bisection, not kept apart.
+fn expected<'a>(
+    to_fetch: &BTreeMap<i64, Vec<PendingImage>>,
+    lost: &[PendingImage],
+    to_send: &'a [Planned],
+) -> impl Fn(usize) -> Expected + use<'a> {
+    let mut fetching: BTreeMap<usize, Expected> = BTreeMap::new();
+    let mut add = |prompt: u64, images: u64| {
+        let expected = fetching.entry(prompt as usize).or_insert(Expected { images: 0, requests: 0 });
+        expected.images += images;
+        expected.requests += 1;
+    };
+    for images in to_fetch.values() {
+        add(images[0].prompt, images.len() as u64);
+    }
+    for image in lost {
+        add(image.prompt, 1);
+    }
+    move |prompt| {
+        let mut expected = fetching.get(&prompt).copied().unwrap_or(Expected { images: 0, requests: 0 });
+        let first = to_send.partition_point(|r| r.prompt < prompt);
+        for request in to_send[first..].iter().take_while(|r| r.prompt == prompt) {
+            expected.images += u64::from(request.n);
+            expected.requests += 1;
+        }
+        expected
+    }
+}
+
+/// Fetches every paid image still to be had, a request's images at once; reports the
+/// ones that cannot be had.
+fn fetch_all(
+    session: &Session,
+    to_fetch: BTreeMap<i64, Vec<PendingImage>>,
+    lost: Vec<PendingImage>,
+    events: &SyncSender<Event>,
+) {
+    for image in lost {
+        let prompt = Prompt { index: image.prompt as usize, text: image.prompt_text.into() };
+        let error = match image.source.as_str() {
+            "base64" => Error::new(Kind::Other, "paid for, but its base64 data was lost with the process that had it"),
+            _ => Error::new(Kind::Other, "the link has expired; this paid image cannot be fetched any more")
+                .with_hint("the link was")
+                .tagged(Tag::LinkExpired),
+        };
+        let url = (image.source != "base64").then_some(image.source);
+        let unsaved = vec![Unsaved { url, error }];
+        let _ = events.send(Event::Finished { prompt, result: Ok(nothing_billed(None, unsaved)) });
+    }
+    // Every request's images at once (the download slots bound them): the links are dying.
+    std::thread::scope(|scope| {
+        for images in to_fetch.into_values() {
+            let events = events.clone();
+            scope.spawn(move || fetch_request(session, images, &events));
+        }
+    });
+}
+
+/// Fetches the images of one request, as a run would have saved them.
+fn fetch_request(session: &Session, images: Vec<PendingImage>, events: &SyncSender<Event>) {
+    let settings = session.settings;
+    let prompt = Prompt { index: images[0].prompt as usize, text: images[0].prompt_text.as_str().into() };
+    let stem = settings.stem_for(&prompt.text);
+    let request_id = images[0].request_id.clone();
+    let rows = Some(images.iter().map(|i| i.id).collect());
+    let batch = Batch { stem: &stem, prompt: &prompt.text, request_id: request_id.as_deref(), rows };
+    let data = images.into_iter().map(|i| ImageData::Url(i.source)).collect::<Vec<_>>();
+    let mut task = session.ui.task(None, &settings.model, data.len() as u32);
+    task.downloading(data.len());
+    let on_saved = |image| {
+        let _ = events.send(Event::Saved { prompt: prompt.clone(), image });
+    };
+    let unsaved = save::save_all(session, &batch, data, &task, &on_saved);
+    let _ = events.send(Event::Finished { prompt, result: Ok(nothing_billed(request_id, unsaved)) });
+}
+
+/// A resumed download: its images were billed by the run that asked for them, not now.
+fn nothing_billed(request_id: Option<String>, unsaved: Vec<Unsaved>) -> Answered {
+    Answered {
+        answer: Answer { images: Vec::new(), usage: None, request_id, reported_price: None },
+        returned: 0,
+        unsaved,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Sorts a run's records into what is left to do: `requests` in the order of their
+    /// prompts and chunks, as the journal gives them.
+    fn leftovers(
+        run: &RunRow,
+        requests: impl IntoIterator<Item = RequestRow>,
+        unsaved: Vec<PendingImage>,
+        resend_unknown: bool,
+    ) -> Leftovers {
+        let mut sorting = Sorting::new(run, unsaved, resend_unknown);
+        requests.into_iter().for_each(|request| sorting.request(request));
+        sorting.finish()
+    }
+
+    fn run_row(count: u32) -> RunRow {
+        RunRow {
+            id: "r".into(),
+            started: String::new(),
+            command: "generate".into(),
+            model: "wan2.7-image".into(),
+            route: "auto".into(),
+            base_url: "http://h/v1".into(),
+            out_dir: "/o".into(),
+            stem: None,
+            count,
+            per_request: 4,
+            prompts: 3,
+            extra: "{}".into(),
+            price: Some(30_000),
+            state: "interrupted".into(),
+            saved: 0,
+            returned: 0,
+            cost: 0,
+            unpriced: 0,
+            shard: None,
+        }
+    }
+
+    fn request(id: i64, prompt: u64, chunk: u64, state: &str) -> RequestRow {
+        RequestRow {
+            id,
+            prompt,
+            chunk,
+            n: 4,
+            state: state.into(),
+            request_id: Some(format!("req_{id}")),
+            status: None,
+            code: None,
+        }
+    }
+
+    fn image(id: i64, prompt: u64, source: &str, state: &str, request: i64) -> PendingImage {
+        PendingImage {
+            id,
+            request,
+            prompt,
+            position: 0,
+            prompt_text: format!("prompt {prompt}"),
+            source: source.into(),
+            state: state.into(),
+            request_id: Some(format!("req_{request}")),
+        }
+    }
+
+    #[test]
+    fn sends_only_what_was_never_sent_and_keeps_unknowns_apart() {
+        let requests = || [request(1, 0, 0, "answered"), request(2, 0, 1, "answered"), request(3, 1, 0, "sent")];
+        let unsaved = || {
+            vec![
+                image(10, 0, "https://h/1.png", "pending", 1),
+                image(11, 0, "base64", "pending", 2),
+                image(12, 0, "https://h/3.png", "expired", 2),
+            ]
+        };
+        // -n 5: two requests a prompt (4 and 1)
+        let left = leftovers(&run_row(5), requests(), unsaved(), false);
+        let sent: Vec<(usize, u64, u32)> = left.to_send.iter().map(|r| (r.prompt, r.chunk, r.n)).collect();
+        assert_eq!(sent, [(1, 1, 1), (2, 0, 4), (2, 1, 1)]);
+        assert_eq!(left.unknown.len(), 1);
+        assert_eq!(left.to_fetch.values().flatten().count(), 1);
+        assert_eq!(left.lost.len(), 2);
+        let resend = leftovers(&run_row(5), requests(), unsaved(), true);
+        assert!(resend.unknown.is_empty());
+        let sent: Vec<(usize, u64)> = resend.to_send.iter().map(|r| (r.prompt, r.chunk)).collect();
+        assert_eq!(sent, [(1, 0), (1, 1), (2, 0), (2, 1)], "in the order of their prompts");
+    }
+
+    #[test]
+    fn failures_that_may_pass_are_sent_again_in_their_place() {
+        let mut failed = request(2, 1, 0, "failed");
+        failed.status = Some(503);
+        let mut refused = request(3, 2, 0, "failed");
+        refused.status = Some(400);
+        let left = leftovers(&run_row(1), [request(1, 0, 0, "answered"), failed, refused], Vec::new(), false);
+        let sent: Vec<(usize, u64)> = left.to_send.iter().map(|r| (r.prompt, r.chunk)).collect();
+        assert_eq!(sent, [(1, 0)], "the 503 again, not the 400");
+    }
+
+    #[test]
+    fn a_finished_run_has_nothing_left() {
+        let mut run = run_row(4);
+        run.prompts = 1;
+        assert!(leftovers(&run, [request(1, 0, 0, "answered")], Vec::new(), false).is_empty());
+    }
+
+    #[test]
+    fn a_large_run_s_leftovers_come_from_one_pass_over_its_requests() {
+        let mut run = run_row(1);
+        run.prompts = 100_000;
+        // Every other prompt was sent.
+        let left = leftovers(&run, (0..100_000).step_by(2).map(|p| request(p as i64, p, 0, "answered")), vec![], false);
+        assert_eq!(left.to_send.len(), 50_000);
+        assert!(left.to_send.iter().enumerate().all(|(i, r)| r.prompt == 2 * i + 1));
+    }
+
+    #[test]
+    fn a_shard_s_prompts_are_numbered_as_in_its_file() {
+        let mut run = run_row(1);
+        assert_eq!(number(&run, 2), 3);
+        run.shard = Some(crate::files::prompts::Shard { k: 2, n: 4 });
+        assert_eq!((number(&run, 0), number(&run, 2)), (2, 10));
+    }
+
+    #[test]
+    fn each_prompt_expects_what_is_left_of_it() {
+        let to_send = [Planned { prompt: 1, chunk: 1, n: 2 }, Planned { prompt: 3, chunk: 0, n: 4 }];
+        let mut to_fetch = BTreeMap::new();
+        to_fetch.insert(
+            7,
+            vec![image(1, 1, "https://h/a.png", "pending", 7), image(2, 1, "https://h/b.png", "pending", 7)],
+        );
+        let lost = [image(3, 3, "base64", "pending", 8)];
+        let expected = expected(&to_fetch, &lost, &to_send);
+        assert_eq!(expected(1), Expected { images: 4, requests: 2 });
+        assert_eq!(expected(3), Expected { images: 5, requests: 2 });
+        assert_eq!(expected(2), Expected { images: 0, requests: 0 });
+    }
+}

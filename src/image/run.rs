@@ -1,0 +1,186 @@
+//! One `generate` or `edit` run: workers take the planned requests in order, `--jobs`
+//! at a time, send each, and hand its images to be saved; the printer hears of it all.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, SyncSender};
+use std::thread;
+
+use crate::api::classify::stops_the_run;
+use crate::error::{Error, Tag};
+use crate::image::plan;
+use crate::image::printer::{Answered, Expected, Failed, Printer};
+use crate::image::queue::{Dispatch, Prompt, Request, Requests};
+use crate::image::report::{SavedImage, Stdout};
+use crate::image::save::{self, Batch};
+use crate::image::session::Session;
+use crate::image::settings::Settings;
+use crate::journal::Ended;
+use crate::outcome::Outcome;
+use crate::term::ui::Ui;
+
+/// Events the printer may be behind by: past that, workers wait for it (a slow reader
+/// of stdout) rather than pile up events for a batch of any length.
+const EVENTS_WAITING: usize = 1024;
+
+/// What the workers tell the printer, in the order it happens.
+pub enum Event {
+    /// An image is on disk: its path can be printed now.
+    Saved { prompt: Prompt, image: SavedImage },
+    /// A request is over; every image it saved was reported before this.
+    Finished { prompt: Prompt, result: Result<Answered, Failed> },
+}
+
+/// Runs every planned request, `--jobs` at a time, and reports as results come in.
+pub fn run(settings: &Settings) -> Result<Outcome, Error> {
+    run_printing_to(settings, Stdout::default())
+}
+
+/// The same run, with what it would print on stdout written to `stdout` (a capture for
+/// `wan mcp`, whose stdout carries the protocol).
+pub fn run_printing_to(settings: &Settings, stdout: Stdout) -> Result<Outcome, Error> {
+    if empty_shard(settings, &Ui::new(settings.display, 0)) {
+        return Ok(Outcome::Success);
+    }
+    let session = Session::start(settings)?;
+    let plan = settings.plan();
+    let expected = Expected { images: u64::from(settings.count), requests: plan.requests_per_prompt() };
+    let printer = Printer::new(&session, move |_| expected).printing_to(stdout);
+    send(&session, &plan, printer, |_| ())
+}
+
+/// A shard that holds none of the batch's prompts (more machines than prompts) has
+/// nothing to do, which is no failure: says so, and `true`.
+pub fn empty_shard(settings: &Settings, ui: &Ui) -> bool {
+    let prompts = &settings.prompts;
+    let Some(shard) = prompts.shard.filter(|_| prompts.is_empty()) else { return false };
+    let total = prompts.total;
+    ui.warn(&format!(
+        "shard {shard} holds none of the {total} prompt{}; nothing to do",
+        crate::image::report::plural(total)
+    ));
+    true
+}
+
+/// Sends `requests` (in the order of their prompts) through `--jobs` workers after
+/// `first` has had the event channel (a resume's downloads go there first), and prints
+/// as results come in.
+pub fn send(
+    session: &Session,
+    requests: &dyn Requests,
+    mut printer: Printer,
+    first: impl FnOnce(&SyncSender<Event>) + Send,
+) -> Result<Outcome, Error> {
+    let dispatch = Dispatch::new(requests, &session.settings.prompts);
+    let first_done = AtomicBool::new(false);
+    // The failure that stopped the run, once one has: later requests are not sent.
+    let stopped_by: Mutex<Option<Error>> = Mutex::new(None);
+    let workers = usize::try_from(requests.len()).unwrap_or(usize::MAX).clamp(1, session.jobs);
+    // Bounded: when the printer is held up, the workers wait for it.
+    let (events, received) = mpsc::sync_channel::<Event>(EVENTS_WAITING);
+    thread::scope(|scope| -> Result<(), Error> {
+        let (before, first_done) = (events.clone(), &first_done);
+        scope.spawn(move || {
+            first(&before);
+            first_done.store(true, Ordering::Release);
+        });
+        for _ in 0..workers {
+            let events = events.clone();
+            let (dispatch, stopped_by) = (&dispatch, &stopped_by);
+            scope.spawn(move || {
+                // A resume's downloads go first: the links they fetch are dying.
+                while !first_done.load(Ordering::Acquire) {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                while let Some(request) = dispatch.next() {
+                    let root = stopped_by.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                    let prompt = request.prompt.clone();
+                    let result = match root {
+                        Some(root) => Err(Failed::NotSent(root)),
+                        None => perform(session, request, &events).map_err(Failed::Sent),
+                    };
+                    if let Err(Failed::Sent(error)) = &result
+                        && stops_the_run(error)
+                    {
+                        stopped_by.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(|| error.clone());
+                    }
+                    if events.send(Event::Finished { prompt, result }).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(events);
+        for event in received {
+            match event {
+                Event::Saved { prompt, image } => printer.saved(&prompt, image)?,
+                Event::Finished { prompt, result } => printer.finished(&prompt, result)?,
+            }
+        }
+        Ok(())
+    })?;
+    let outcome = printer.close();
+    // The prompts could not be read back from their temporary file: that is the outcome.
+    match dispatch.failure() {
+        Some(error) => Err(error),
+        None => Ok(outcome),
+    }
+}
+
+/// Sends one request and saves its images, in parallel, as soon as it is answered; each
+/// step is in the journal before the next starts.
+fn perform(session: &Session, request: Request, events: &SyncSender<Event>) -> Result<Answered, Error> {
+    let settings = session.settings;
+    let Request { planned: request, prompt } = request;
+    let prompt_text = &*prompt.text;
+    let shown = settings.prompts.several().then_some(prompt_text);
+    let mut task = session.ui.task(shown, &settings.model, request.n);
+    let ui = &session.ui;
+    let (row, answer) = session.with_api(|api| {
+        api.take_turn();
+        let row = session
+            .journal
+            .write(ui, |journal, run| journal.request_sent(run, request.prompt, request.chunk, request.n));
+        (row, api.generate(&plan::job(settings, request, prompt_text)))
+    });
+    let mut answer = match answer {
+        Ok(answer) => answer,
+        Err(error) => {
+            if let Some(row) = row {
+                record_failure(session, row, &error);
+            }
+            return Err(error);
+        }
+    };
+    let images = std::mem::take(&mut answer.images);
+    let sources = images.iter().map(|image| image.url().unwrap_or("base64").to_string()).collect();
+    let rows = row.and_then(|row| {
+        // The journal counts a request's own price where it has one, else the images it
+        // returned × the run's price per image; a model priced per request (Seedream 5.0)
+        // has its list price recorded on each request for that.
+        let per_request = crate::catalogue::profile(&settings.model).price.per_request();
+        let (id, price) = (answer.request_id.clone(), answer.reported_price.or(per_request));
+        session.journal.write(ui, |journal, _| journal.request_answered(row, id, price, sources))
+    });
+    let returned = images.len() as u64;
+    task.downloading(images.len());
+    let on_saved = |image| {
+        // The printer outlives the workers; a send can only fail once it has stopped.
+        let _ = events.send(Event::Saved { prompt: prompt.clone(), image });
+    };
+    let stem = settings.stem_for(prompt_text);
+    let batch = Batch { stem: &stem, prompt: prompt_text, request_id: answer.request_id.as_deref(), rows };
+    let unsaved = save::save_all(session, &batch, images, &task, &on_saved);
+    Ok(Answered { answer, returned, unsaved })
+}
+
+/// A request that brought no images: failed, or (no answer after it was sent) unknown.
+fn record_failure(session: &Session, row: i64, error: &Error) {
+    let ended = if error.tag == Tag::MaybeBilled { Ended::Unknown } else { Ended::Failed };
+    let api = &error.api;
+    let code = api.code.as_ref().map(|c| c.as_str().to_string());
+    session.journal.write(&session.ui, |journal, _| {
+        journal.request_ended(row, ended, api.status, code, error.to_string(), api.request_id.clone());
+        Ok(())
+    });
+}

@@ -1,0 +1,125 @@
+//! What a run holds and learns as it goes, apart from its settings: the one HTTP client,
+//! the progress display, the numbering of the output folder, the route state, the
+//! reference uploads, the slots that bound open downloads, and the pacing of requests.
+
+use reqwest::blocking::Client;
+
+use crate::api::pace::Pacer;
+use crate::api::route::RouteState;
+use crate::api::route::memory::RouteMemory;
+use crate::api::{self, Api};
+use crate::error::Error;
+use crate::files::open_files::{Budget, Slots};
+use crate::files::output::OutputDir;
+use crate::files::reference::{self, LocalImage};
+use crate::image::recorder::Recorder;
+use crate::image::settings::Settings;
+use crate::term::ui::Ui;
+
+pub struct Session<'a> {
+    pub settings: &'a Settings,
+    pub http: Client,
+    pub ui: Ui,
+    pub out: OutputDir,
+    /// With `-o -`, the private folder the image is checked in before it goes to stdout.
+    _stdout_stage: Option<tempfile::TempDir>,
+    pub routes: RouteState,
+    /// One per open download (a connection and a file).
+    pub downloads: Slots,
+    /// Requests in flight at once: `--jobs`, lowered where the open-file limit is small.
+    pub jobs: usize,
+    pub journal: Recorder,
+    /// `[{source, sha256}]` of the references, for the provenance of each PNG.
+    pub references: serde_json::Value,
+    /// The key's rate limit: one budget for every worker.
+    pub pacer: Pacer,
+}
+
+impl<'a> Session<'a> {
+    /// Everything a run needs before its first request: the output folder made and
+    /// found writable, the client built, the open-file budget set.
+    pub fn start(settings: &'a Settings) -> Result<Self, Error> {
+        Self::recording(settings, Recorder::start)
+    }
+
+    /// The same, with the journal recorder `journal` makes (a resume records into the
+    /// run it resumes).
+    pub fn recording(
+        settings: &'a Settings,
+        journal: impl FnOnce(&Settings, &str, &Ui) -> Recorder,
+    ) -> Result<Self, Error> {
+        let ui = Ui::new(settings.display, settings.prompts.len() as u64);
+        let stage = match settings.to_stdout {
+            true => Some(
+                tempfile::Builder::new()
+                    .prefix("wan-")
+                    .tempdir()
+                    .map_err(|e| Error::io("cannot make a temporary folder", &e))?,
+            ),
+            false => None,
+        };
+        let out = OutputDir::new(stage.as_ref().map(|s| s.path().to_path_buf()).or_else(|| settings.out.clone()));
+        out.create()?;
+        let out_dir = match settings.to_stdout {
+            true => "-".to_string(),
+            false => out.absolute().display().to_string(),
+        };
+        let journal = journal(settings, &out_dir, &ui);
+        let budget = Budget::of_process(settings.jobs);
+        if budget.jobs < settings.jobs {
+            ui.warn(&format!(
+                "--jobs {} lowered to {}: more connections than the open-file limit allows",
+                settings.jobs, budget.jobs
+            ));
+        }
+        Ok(Self {
+            settings,
+            http: api::http_client()?,
+            ui,
+            out,
+            _stdout_stage: stage,
+            routes: RouteState::remembering(
+                settings.api.route,
+                crate::catalogue::profile(&settings.model).routes,
+                settings
+                    .state_dir
+                    .clone()
+                    .map(|dir| RouteMemory::new(dir, settings.api.base.as_str(), &settings.model)),
+            ),
+            downloads: Slots::new(budget.downloads),
+            jobs: budget.jobs,
+            journal,
+            references: settings
+                .references
+                .iter()
+                .map(|r| {
+                    let (source, sha256) = crate::image::recorder::reference_record(r);
+                    serde_json::json!({"source": source, "sha256": sha256})
+                })
+                .collect(),
+            pacer: Pacer::new(settings.rpm),
+        })
+    }
+
+    /// The reference images as files, made once per run (URL ones downloaded).
+    fn uploads(&self) -> Result<&[LocalImage], Error> {
+        self.routes
+            .uploads(|| reference::as_files(&self.http, &self.settings.references, self.settings.download_timeout))
+    }
+
+    /// Runs `call` with the API client of this session.
+    pub fn with_api<R>(&self, call: impl FnOnce(&Api) -> R) -> R {
+        let uploads = || self.uploads();
+        let api = Api {
+            http: &self.http,
+            settings: &self.settings.api,
+            routes: &self.routes,
+            ui: &self.ui,
+            uploads: &uploads,
+            pacer: &self.pacer,
+            turn_taken: false.into(),
+            out: &self.out,
+        };
+        call(&api)
+    }
+}

@@ -1,0 +1,201 @@
+//! Progress on stderr with indicatif: a spinner per request, bytes and rate while downloading,
+//! and an overall bar for batches. Made only when stderr is a terminal and not `-q`.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::files::fetch::Tick;
+
+const TICK: Duration = Duration::from_millis(100);
+
+#[derive(Debug)]
+pub struct Progress {
+    multi: MultiProgress,
+    overall: Option<ProgressBar>,
+}
+
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template).expect("progress templates are valid")
+}
+
+impl Progress {
+    pub fn new(prompts: u64) -> Self {
+        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+        let overall = (prompts > 1).then(|| {
+            let bar = multi.add(ProgressBar::new(prompts));
+            bar.set_style(style("{bar:24.cyan/blue} {pos}/{len} prompts · {msg}").progress_chars("━╸─"));
+            bar.set_message("0 images · $0.000");
+            bar
+        });
+        Self { multi, overall }
+    }
+
+    /// A spinner for one request: its prompt (in a batch), the model, the count, and the
+    /// time waited so far.
+    pub fn request(&self, prompt: Option<&str>, model: &str, n: u32) -> Task {
+        // Added after the overall bar, which stays on top.
+        let bar = self.multi.add(ProgressBar::new_spinner());
+        bar.set_style(style("{spinner:.cyan} {msg} · {elapsed}"));
+        let named = prompt.map(|p| format!("{} · ", shortened(p))).unwrap_or_default();
+        bar.set_message(format!("{named}{model} · {n} image{} · waiting for the service", plural(n as usize)));
+        bar.enable_steady_tick(TICK);
+        Task { bar: Some(bar), prompt: named, images: 0, sized: AtomicUsize::new(0) }
+    }
+
+    /// A spinner for a video task being waited for: `label` (its id and model), then its
+    /// state, the service's progress figure and the time waited.
+    pub fn video(&self, label: String) -> VideoLine {
+        let bar = self.multi.add(ProgressBar::new_spinner());
+        bar.set_style(style("{spinner:.cyan} {msg} · waited {elapsed}"));
+        bar.set_message(format!("{label} · looking"));
+        bar.enable_steady_tick(TICK);
+        VideoLine { bar: Some(bar), label }
+    }
+
+    /// One more prompt of a batch is done; `so_far` is e.g. `12 images · $0.360`.
+    pub fn prompt_done(&self, so_far: String) {
+        if let Some(bar) = &self.overall {
+            bar.inc(1);
+            bar.set_message(so_far);
+        }
+    }
+
+    /// Runs `print` with the bars out of the way, so lines never mix with them.
+    pub fn suspend<R>(&self, print: impl FnOnce() -> R) -> R {
+        self.multi.suspend(print)
+    }
+
+    pub fn clear(&self) {
+        if let Some(bar) = &self.overall {
+            bar.finish_and_clear();
+        }
+        let _ = self.multi.clear();
+    }
+}
+
+/// A prompt as a spinner names it: at most 24 characters, cut with `…`.
+fn shortened(prompt: &str) -> String {
+    const MAX: usize = 24;
+    let one_line: String = prompt.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    match one_line.char_indices().nth(MAX) {
+        Some((at, _)) => format!("{}…", one_line[..at].trim_end()),
+        None => one_line,
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// The line of one request; does nothing when progress is off.
+#[derive(Debug, Default)]
+pub struct Task {
+    bar: Option<ProgressBar>,
+    /// `prompt · ` in a batch, else empty.
+    prompt: String,
+    images: usize,
+    /// How many of the images have told their size.
+    sized: AtomicUsize,
+}
+
+impl Task {
+    /// The answer is in: from now on the line counts bytes downloaded, timed from now
+    /// (not from when the request was sent, which would make the rate look slow).
+    pub fn downloading(&mut self, images: usize) {
+        self.images = images;
+        if let Some(bar) = &self.bar {
+            bar.reset();
+            bar.set_length(0);
+            bar.set_style(style("{spinner:.green} {msg} · {binary_bytes} · {binary_bytes_per_sec}"));
+            bar.set_message(format!("{}downloading {images} image{}", self.prompt, plural(images)));
+        }
+    }
+
+    pub fn tick(&self, tick: Tick) {
+        let Some(bar) = &self.bar else { return };
+        match tick {
+            Tick::Written(bytes) => bar.inc(bytes),
+            Tick::Expected(bytes) => {
+                bar.inc_length(bytes);
+                // Once every image has told its size, the total, share and time left mean something.
+                if self.sized.fetch_add(1, Ordering::Relaxed) + 1 == self.images {
+                    bar.set_style(style(
+                        "{spinner:.green} {msg} · {binary_bytes}/{binary_total_bytes} · {percent}% · \
+                         {binary_bytes_per_sec} · {eta} left",
+                    ));
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// The line of one video task; does nothing when progress is off.
+#[derive(Debug, Default)]
+pub struct VideoLine {
+    bar: Option<ProgressBar>,
+    label: String,
+}
+
+impl VideoLine {
+    /// The task's state as the service last said, and its progress figure if it gave one.
+    pub fn state(&self, state: &str, progress: Option<&str>) {
+        if let Some(bar) = &self.bar {
+            let progress = progress.map(|p| format!(" · {p}")).unwrap_or_default();
+            bar.set_message(format!("{} · {state}{progress}", self.label));
+        }
+    }
+
+    /// The clip is ready: from now on the line counts bytes downloaded, timed from now.
+    pub fn downloading(&self) {
+        if let Some(bar) = &self.bar {
+            bar.reset();
+            bar.set_length(0);
+            bar.set_style(style("{spinner:.green} {msg} · {binary_bytes} · {binary_bytes_per_sec}"));
+            bar.set_message(format!("{} · downloading the video", self.label));
+        }
+    }
+
+    pub fn tick(&self, tick: Tick) {
+        let Some(bar) = &self.bar else { return };
+        match tick {
+            Tick::Written(bytes) => bar.inc(bytes),
+            Tick::Expected(bytes) => {
+                bar.inc_length(bytes);
+                bar.set_style(style(
+                    "{spinner:.green} {msg} · {binary_bytes}/{binary_total_bytes} · {percent}% · {eta} left",
+                ));
+            }
+        }
+    }
+}
+
+impl Drop for VideoLine {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spinners_name_prompts_in_a_line_of_at_most_24_characters() {
+        assert_eq!(shortened("red panda"), "red panda");
+        assert_eq!(shortened("a lighthouse at dusk, in the style of Turner"), "a lighthouse at dusk, in…");
+        assert_eq!(shortened("line\nbreak"), "line break");
+        assert_eq!(shortened(&"日".repeat(30)).chars().count(), 25);
+    }
+}
