@@ -177,6 +177,17 @@ impl Error {
         let api = &self.api;
         (self.kind, &self.message, api.status, api.code.as_ref().map(ApiCode::as_str), api.message.as_deref())
     }
+
+    /// The error as `--json` and MCP results carry it: `{kind, status, code, message, request_id}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "kind": self.kind.name(),
+            "status": self.api.status,
+            "code": self.api.code.as_ref().map(|c| sanitize(c.as_str())),
+            "message": self.to_string(),
+            "request_id": self.api.request_id,
+        })
+    }
 }
 
 impl fmt::Display for Error {

@@ -9,8 +9,6 @@ use std::time::{Duration, Instant};
 
 use tempfile::{NamedTempFile, PersistError};
 
-use crate::files::open_files::is_out_of_files;
-
 /// Exit status for a run stopped by a signal, as shells report 128 + SIGINT.
 pub const EXIT_INTERRUPTED: i32 = 130;
 
@@ -71,12 +69,12 @@ pub fn install() {
             // Cleaned of escape sequences, never shortened: it must still be fetchable.
             let _ = writeln!(stderr, "wan: not saved, paid for, still at: {}", crate::error::clean(url));
         }
-        if JOURNAL.get().is_some() {
+        if FLUSH_JOURNAL.get().is_some() {
             let _ = writeln!(stderr, "wan: `wan resume` fetches what was paid for and sends what was not sent");
         }
         // What the journal has queued (failures, mostly) goes to disk, if it can in a second.
-        if let Some(journal) = JOURNAL.get() {
-            journal.flush_within(std::time::Duration::from_secs(1));
+        if let Some(flush) = FLUSH_JOURNAL.get() {
+            flush();
         }
         if state.requests_in_flight > 0 {
             let n = state.requests_in_flight;
@@ -103,12 +101,14 @@ pub fn install() {
     });
 }
 
-/// The run's journal, flushed on an interrupt.
-static JOURNAL: std::sync::OnceLock<crate::journal::Journal> = std::sync::OnceLock::new();
+/// What the run's journal registered: written to disk within a second on an interrupt.
+/// Registered from above, so that this module knows nothing of the journal.
+static FLUSH_JOURNAL: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>> = std::sync::OnceLock::new();
 
-/// Makes an interrupt flush `journal` before the process ends.
-pub fn flush_on_interrupt(journal: &crate::journal::Journal) {
-    let _ = JOURNAL.set(journal.clone());
+/// Makes an interrupt call `flush` (the journal's) before the process ends, and point to
+/// `wan resume`, which reads what it flushed.
+pub fn flush_journal_on_interrupt(flush: impl Fn() + Send + Sync + 'static) {
+    let _ = FLUSH_JOURNAL.set(Box::new(flush));
 }
 
 /// Creates a temporary file and records it, so an interrupt removes it. A process out
@@ -267,5 +267,23 @@ pub struct CreateInFlight;
 impl Drop for CreateInFlight {
     fn drop(&mut self) {
         unfinished().video_creates_in_flight -= 1;
+    }
+}
+
+/// Whether an I/O error is the process (EMFILE) or the system (ENFILE) out of files:
+/// worth waiting for a descriptor to be freed, never a reason to drop a paid image.
+pub fn is_out_of_files(err: &std::io::Error) -> bool {
+    matches!(err.raw_os_error(), Some(23 | 24)) && cfg!(unix)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_emfile_and_enfile_mean_out_of_files() {
+        assert!(is_out_of_files(&std::io::Error::from_raw_os_error(24)));
+        assert!(is_out_of_files(&std::io::Error::from_raw_os_error(23)));
+        assert!(!is_out_of_files(&std::io::Error::from_raw_os_error(28)));
     }
 }

@@ -14,6 +14,7 @@ mod journal;
 mod mcp;
 mod outcome;
 mod retry;
+mod shard;
 mod term;
 mod video;
 

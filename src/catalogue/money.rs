@@ -165,7 +165,7 @@ impl Bill {
             Price::PerRequest(price) => Some(format!(
                 "{} request{} × {}",
                 self.answers,
-                crate::image::report::plural(self.answers),
+                crate::term::text::plural(self.answers),
                 format_usd(price)
             )),
             Price::ByTokens | Price::Unknown => None,

@@ -1,7 +1,5 @@
 //! The command-line interface as clap types and help text; no I/O, no decisions.
 
-#[cfg(test)]
-mod man;
 pub mod video;
 
 use std::path::PathBuf;
@@ -308,8 +306,8 @@ pub struct RunArgs {
 
     /// Only the prompts numbered K modulo N, counting the prompts kept from 1: this
     /// machine's share of a batch spread over N (one prompt alone is shard 1/N's)
-    #[arg(long, value_name = "K/N", value_parser = crate::files::prompts::Shard::parse)]
-    pub shard: Option<crate::files::prompts::Shard>,
+    #[arg(long, value_name = "K/N", value_parser = crate::shard::Shard::parse)]
+    pub shard: Option<crate::shard::Shard>,
 
     /// The model to use [env: WAN_MODEL] [default: wan2.7-image]
     #[arg(short, long, value_name = "NAME", value_parser = Suggested::models(), hide_possible_values = true)]
@@ -687,3 +685,6 @@ pub struct EmulatorArgs {
     #[arg(long, value_name = "N", value_parser = at_least_one::<u64>)]
     pub rpm: Option<u64>,
 }
+
+#[cfg(test)]
+mod man;

@@ -10,10 +10,10 @@ use crate::api::classify::{self, MAX_ERROR_BODY};
 use crate::api::{self, ApiKey};
 use crate::catalogue::money::{Micros, format_usd, to_usd};
 use crate::error::{Error, Kind, root_cause};
-use crate::image::report::Stdout;
 use crate::image::settings::Env;
 use crate::outcome::Outcome;
 use crate::retry::Verdict;
+use crate::term::stdout::Stdout;
 
 /// What the balance answer says.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use crate::error::Error;
 pub fn print(shell: Shell) -> Result<u8, Error> {
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "wan", &mut script);
-    let mut stdout = crate::image::report::Stdout::default();
+    let mut stdout = crate::term::stdout::Stdout::default();
     stdout.write_all(&script)?;
     Ok(0)
 }

@@ -5,8 +5,8 @@ use crate::cli::ConfigAction;
 use crate::config::precedence::{self, Flags, KeySource, Resolved, Source};
 use crate::config::{self, Config};
 use crate::error::Error;
-use crate::image::report::Stdout;
 use crate::image::settings::Env;
+use crate::term::stdout::Stdout;
 
 pub fn run(action: ConfigAction, env: &Env) -> Result<(), Error> {
     let mut stdout = Stdout::default();

@@ -11,11 +11,12 @@ use crate::catalogue::money::{Micros, format_usd, to_usd};
 use crate::cli::{CostArgs, CostGroup};
 use crate::commands::history::open_journal;
 use crate::error::{Error, Kind};
-use crate::image::report::{Stdout, plural};
 use crate::image::settings::Env;
 use crate::journal::queries::{self, Spent};
 use crate::journal::when;
 use crate::outcome::Outcome;
+use crate::term::stdout::Stdout;
+use crate::term::text::plural;
 
 /// Sums of one group (or of all).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

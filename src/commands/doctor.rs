@@ -18,9 +18,9 @@ use crate::config::api_key;
 use crate::config::precedence::{self, Flags, KeySource};
 use crate::config::{self, Config};
 use crate::error::{Error, Kind, clean, root_cause};
-use crate::image::report::Stdout;
 use crate::image::settings::Env;
 use crate::outcome::Outcome;
+use crate::term::stdout::Stdout;
 
 /// Each network check is over within this, connecting included.
 const NETWORK_BOUND: Duration = Duration::from_secs(10);

@@ -4,10 +4,10 @@ use serde_json::json;
 
 use crate::catalogue::money::{format_usd, to_usd};
 use crate::error::{Error, Kind};
-use crate::image::report::Stdout;
 use crate::image::settings::Env;
 use crate::journal::queries::{self, RunRow};
 use crate::outcome::Outcome;
+use crate::term::stdout::Stdout;
 
 /// Opens the journal to read, or says there is none yet (`None`, after printing why).
 pub fn open_journal(env: &Env) -> Result<Option<rusqlite::Connection>, Error> {

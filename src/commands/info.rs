@@ -5,16 +5,16 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
 
+use crate::files::digest::Sha256Hex;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::catalogue::money::format_usd;
 use crate::commands::history::open_journal;
 use crate::error::{Error, Kind};
-use crate::image::report::Stdout;
 use crate::image::settings::Env;
 use crate::journal::queries::{self, Origin};
 use crate::outcome::Outcome;
+use crate::term::stdout::Stdout;
 
 pub fn print(env: &Env, files: &[std::path::PathBuf], as_json: bool) -> Result<Outcome, Error> {
     let conn = open_journal(env).unwrap_or(None);
@@ -55,7 +55,7 @@ pub fn print(env: &Env, files: &[std::path::PathBuf], as_json: bool) -> Result<O
 /// never the whole file in memory.
 fn read(file: &Path) -> Result<(String, Option<Value>), Error> {
     let open = || File::open(file).map_err(|e| Error::usage(format!("{}: {e}", file.display())));
-    let mut hasher = Sha256::new();
+    let mut hasher = Sha256Hex::default();
     let mut reader = open()?;
     let mut chunk = vec![0u8; 1 << 16];
     loop {
@@ -65,7 +65,7 @@ fn read(file: &Path) -> Result<(String, Option<Value>), Error> {
         }
         hasher.update(&chunk[..n]);
     }
-    let sha256 = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let sha256 = hasher.finish();
     Ok((sha256, crate::files::provenance::read(BufReader::new(open()?))))
 }
 

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use crate::catalogue::money;
 use crate::catalogue::{MODELS, Model, PRICES_AS_OF, SizeRule};
 use crate::error::Error;
-use crate::image::report::Stdout;
+use crate::term::stdout::Stdout;
 
 pub fn print(as_json: bool) -> Result<u8, Error> {
     let mut out = Stdout::default();

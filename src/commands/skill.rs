@@ -6,7 +6,7 @@ use clap::CommandFactory;
 
 use crate::cli::Cli;
 use crate::error::Error;
-use crate::image::report::Stdout;
+use crate::term::stdout::Stdout;
 
 const TEMPLATE: &str = r#"---
 name: wan

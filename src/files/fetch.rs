@@ -8,24 +8,16 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use reqwest::blocking::Client;
 
 use crate::error::{Error, Kind, Tag, root_cause};
+use crate::files::digest::Sha256Hex;
 use crate::files::format::{self, ImageFormat, SNIFF_LEN, TAIL_LEN};
 use crate::files::output::PartFile;
 use crate::files::provenance::IEND;
 use crate::retry::{self, Policy, Verdict};
-use sha2::{Digest, Sha256};
+use crate::term::progress::Tick;
 
 /// No generated image comes near this; a body that does is not an image.
 pub const MAX_IMAGE_BYTES: u64 = 100 * 1024 * 1024;
 const CHUNK: usize = 64 * 1024;
-
-/// What a download or decode tells progress as it goes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Tick {
-    /// The image will be about this many bytes (from `Content-Length`, or the base64's length).
-    Expected(u64),
-    /// This many more bytes were written.
-    Written(u64),
-}
 
 /// What was written: the format found from the first bytes, how many bytes the file
 /// holds, and their SHA-256 (hex).
@@ -126,7 +118,7 @@ struct Sink<W> {
     /// The last bytes written, held back: if they are a PNG's IEND, a provenance chunk
     /// may have to go before them.
     held: Vec<u8>,
-    sha256: Sha256,
+    sha256: Sha256Hex,
     head: Vec<u8>,
     tail: Vec<u8>,
     format: Option<ImageFormat>,
@@ -171,7 +163,7 @@ impl<W: Write> Sink<W> {
             out,
             cap,
             held: Vec::with_capacity(CHUNK + IEND.len()),
-            sha256: Sha256::new(),
+            sha256: Sha256Hex::default(),
             head: Vec::with_capacity(SNIFF_LEN),
             tail: Vec::with_capacity(2 * TAIL_LEN),
             format: None,
@@ -231,7 +223,7 @@ pub struct Whole<W> {
     /// Bytes of the image, the held ones included.
     written: u64,
     held: Vec<u8>,
-    sha256: Sha256,
+    sha256: Sha256Hex,
 }
 
 impl<W> Whole<W> {
@@ -273,7 +265,7 @@ impl<W: Write> Whole<W> {
         }
         self.sha256.update(&self.held);
         self.out.write_all(&self.held)?;
-        let sha256 = self.sha256.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let sha256 = self.sha256.finish();
         Ok((self.out, Fetched { format: self.format, bytes, sha256 }))
     }
 }
@@ -408,6 +400,7 @@ impl Base64Stream {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::files::digest::sha256_hex;
     use base64::engine::general_purpose::STANDARD;
 
     /// Decodes `payload` fed in pieces of `piece` bytes.
@@ -474,10 +467,6 @@ mod tests {
         bytes.extend((0..size).map(|i| (i * 31 % 251) as u8));
         bytes.extend_from_slice(&IEND);
         bytes
-    }
-
-    fn sha256_hex(bytes: &[u8]) -> String {
-        Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Files in and out: fetching images, naming and writing outputs, formats, provenance, references, prompts.
 
+pub mod digest;
 pub mod fetch;
 pub mod format;
 pub mod open_files;

@@ -81,12 +81,6 @@ impl Drop for Slot<'_> {
     }
 }
 
-/// Whether an I/O error is the process (EMFILE) or the system (ENFILE) out of files:
-/// worth waiting for a descriptor to be freed, never a reason to drop a paid image.
-pub fn is_out_of_files(err: &std::io::Error) -> bool {
-    matches!(err.raw_os_error(), Some(23 | 24)) && cfg!(unix)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,12 +125,5 @@ mod tests {
         }
         assert!(most.load(Ordering::SeqCst) <= 3);
         assert_eq!(*slots.free.lock().unwrap(), 3);
-    }
-
-    #[test]
-    fn only_emfile_and_enfile_mean_out_of_files() {
-        assert!(is_out_of_files(&std::io::Error::from_raw_os_error(24)));
-        assert!(is_out_of_files(&std::io::Error::from_raw_os_error(23)));
-        assert!(!is_out_of_files(&std::io::Error::from_raw_os_error(28)));
     }
 }

@@ -6,9 +6,10 @@ use crate::catalogue::money::Bill;
 use crate::error::Error;
 use crate::image::plan;
 use crate::image::queue::Dispatch;
-use crate::image::report::{Stdout, plural};
 use crate::image::settings::Settings;
 use crate::outcome::Outcome;
+use crate::term::stdout::Stdout;
+use crate::term::text::plural;
 use crate::term::ui::Ui;
 
 /// Bodies shown at most: a huge plan is previewed, not printed whole.

@@ -9,10 +9,12 @@ use crate::api::Answer;
 use crate::catalogue::money::{self, Bill};
 use crate::error::{Error, Kind, clean};
 use crate::image::queue::Prompt;
-use crate::image::report::{self, PromptResult, SavedImage, Stdout, Unsaved};
+use crate::image::report::{self, PromptResult, SavedImage, Unsaved};
 use crate::image::session::Session;
 use crate::interrupt;
 use crate::outcome::Outcome;
+use crate::term::stdout::Stdout;
+use crate::term::text::plural;
 
 /// Why a request brought no answer.
 pub enum Failed {
@@ -231,7 +233,7 @@ impl<'a> Printer<'a> {
         if let Some(progress) = ui.progress() {
             let cost = self.bill_so_far.total().map_or_else(|| "cost unknown".to_string(), money::format_usd);
             let images = self.images_so_far;
-            progress.prompt_done(format!("{images} image{} · {cost}", report::plural(images)));
+            progress.prompt_done(format!("{images} image{} · {cost}", plural(images)));
         }
         Ok(())
     }
@@ -243,10 +245,10 @@ impl<'a> Printer<'a> {
         let met_again: u64 = self.shown_order.iter().map(|s| self.shown[s] - 1).sum();
         let mut counts = Vec::new();
         if met_again > 0 {
-            counts.push(format!("the same error met {met_again} more request{}", report::plural(met_again)));
+            counts.push(format!("the same error met {met_again} more request{}", plural(met_again)));
         }
         if self.not_sent > 0 {
-            counts.push(format!("{} request{} not sent after it", self.not_sent, report::plural(self.not_sent)));
+            counts.push(format!("{} request{} not sent after it", self.not_sent, plural(self.not_sent)));
         }
         if !counts.is_empty() {
             ui.warn(&counts.join("; "));
@@ -264,7 +266,7 @@ impl<'a> Printer<'a> {
         }
         let outcome = Outcome::of_run(self.images_so_far, self.first_failure.map(|(_, kind)| kind).into_iter());
         let state = if outcome == Outcome::Success { "done" } else { "partial" };
-        self.session.journal.write(ui, |journal, run| journal.run_ended(run, state));
+        self.session.journal.write_run(ui, |journal, run| journal.run_ended(run, state));
         if !self.to_open.is_empty() {
             crate::image::open::open_all(ui, &self.to_open);
         }

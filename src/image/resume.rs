@@ -16,20 +16,23 @@ use crate::api::{Answer, ApiSettings};
 use crate::catalogue::money::Bill;
 use crate::cli::ResumeArgs;
 use crate::error::{Error, Kind, Tag};
+use crate::files::digest::sha256_hex;
 use crate::files::prompts::{Prompts, Spool};
 use crate::files::reference::{self, Reference};
 use crate::image::plan::{Plan, Planned};
 use crate::image::printer::{Answered, Expected, Printer};
 use crate::image::queue::Prompt;
-use crate::image::recorder::{Recorder, sha256_hex};
-use crate::image::report::{Unsaved, plural};
+use crate::image::recorder;
+use crate::image::report::Unsaved;
 use crate::image::run::{self, Event};
 use crate::image::save::{self, Batch};
 use crate::image::session::Session;
 use crate::image::settings::{self, Env, Settings};
 use crate::journal::queries::{self, PendingImage, RequestRow, RunRow};
+use crate::journal::recorder::Recorder;
 use crate::journal::{self, Journal};
 use crate::outcome::Outcome;
+use crate::term::text::plural;
 use crate::term::ui::{Display, Ui};
 
 /// What a run has left, worked out from its records.
@@ -177,9 +180,9 @@ pub fn run(args: ResumeArgs, env: &Env) -> Result<Outcome, Error> {
     let settings = settings_of(&run, prompts, &recorded.references, &args, env, !left.to_send.is_empty())?;
     let journal = Journal::start(&dir).map_err(journal_error)?;
     journal.run_resumed(&run.id).map_err(journal_error)?;
-    crate::interrupt::flush_on_interrupt(&journal);
     let run_id = run.id.clone();
-    let session = Session::recording(&settings, move |_, _, _| Recorder::resuming(journal, run_id))?;
+    let session =
+        Session::recording(&settings, move |_, _, _| Recorder::of(journal, recorder::WITHOUT).for_run(run_id))?;
     let unknown_left = !left.unknown.is_empty();
     let Leftovers { to_fetch, lost, to_send, .. } = left;
     let printer = Printer::new(&session, expected(&to_fetch, &lost, &to_send));
@@ -188,7 +191,7 @@ pub fn run(args: ResumeArgs, env: &Env) -> Result<Outcome, Error> {
         return Ok(outcome);
     }
     // Requests of unknown outcome left alone: the run is not done, whatever was fetched.
-    session.journal.write(&session.ui, |journal, run| journal.run_ended(run, "partial"));
+    session.journal.write_run(&session.ui, |journal, run| journal.run_ended(run, "partial"));
     Ok(match outcome {
         Outcome::Success => Outcome::Failed(Kind::Partial),
         other => other,
@@ -207,7 +210,7 @@ fn display(args: &ResumeArgs, env: &Env) -> Display {
 
 /// What finishing the run would do and cost; nothing is done.
 fn dry_run(run: &RunRow, left: &Leftovers) -> Result<Outcome, Error> {
-    let mut out = crate::image::report::Stdout::default();
+    let mut out = crate::term::stdout::Stdout::default();
     let fetch: usize = left.to_fetch.values().map(Vec::len).sum();
     if fetch > 0 {
         out.line(&format!(
@@ -541,7 +544,7 @@ mod tests {
     fn a_shard_s_prompts_are_numbered_as_in_its_file() {
         let mut run = run_row(1);
         assert_eq!(number(&run, 2), 3);
-        run.shard = Some(crate::files::prompts::Shard { k: 2, n: 4 });
+        run.shard = Some(crate::shard::Shard { k: 2, n: 4 });
         assert_eq!((number(&run, 0), number(&run, 2)), (2, 10));
     }
 

@@ -11,12 +11,13 @@ use crate::error::{Error, Tag};
 use crate::image::plan;
 use crate::image::printer::{Answered, Expected, Failed, Printer};
 use crate::image::queue::{Dispatch, Prompt, Request, Requests};
-use crate::image::report::{SavedImage, Stdout};
+use crate::image::report::SavedImage;
 use crate::image::save::{self, Batch};
 use crate::image::session::Session;
 use crate::image::settings::Settings;
 use crate::journal::Ended;
 use crate::outcome::Outcome;
+use crate::term::stdout::Stdout;
 use crate::term::ui::Ui;
 
 /// Events the printer may be behind by: past that, workers wait for it (a slow reader
@@ -57,7 +58,7 @@ pub fn empty_shard(settings: &Settings, ui: &Ui) -> bool {
     let total = prompts.total;
     ui.warn(&format!(
         "shard {shard} holds none of the {total} prompt{}; nothing to do",
-        crate::image::report::plural(total)
+        crate::term::text::plural(total)
     ));
     true
 }
@@ -140,7 +141,7 @@ fn perform(session: &Session, request: Request, events: &SyncSender<Event>) -> R
         api.take_turn();
         let row = session
             .journal
-            .write(ui, |journal, run| journal.request_sent(run, request.prompt, request.chunk, request.n));
+            .write_run(ui, |journal, run| journal.request_sent(run, request.prompt, request.chunk, request.n));
         (row, api.generate(&plan::job(settings, request, prompt_text)))
     });
     let mut answer = match answer {
@@ -160,7 +161,7 @@ fn perform(session: &Session, request: Request, events: &SyncSender<Event>) -> R
         // has its list price recorded on each request for that.
         let per_request = crate::catalogue::profile(&settings.model).price.per_request();
         let (id, price) = (answer.request_id.clone(), answer.reported_price.or(per_request));
-        session.journal.write(ui, |journal, _| journal.request_answered(row, id, price, sources))
+        session.journal.write(ui, |journal| journal.request_answered(row, id, price, sources))
     });
     let returned = images.len() as u64;
     task.downloading(images.len());
@@ -179,7 +180,7 @@ fn record_failure(session: &Session, row: i64, error: &Error) {
     let ended = if error.tag == Tag::MaybeBilled { Ended::Unknown } else { Ended::Failed };
     let api = &error.api;
     let code = api.code.as_ref().map(|c| c.as_str().to_string());
-    session.journal.write(&session.ui, |journal, _| {
+    session.journal.write(&session.ui, |journal| {
         journal.request_ended(row, ended, api.status, code, error.to_string(), api.request_id.clone());
         Ok(())
     });

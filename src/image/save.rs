@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::api::response::ImageData;
 use crate::error::{Error, Kind, Tag};
-use crate::files::fetch::{self, Destination, Fetched, Tick};
+use crate::files::fetch::{self, Destination, Fetched};
 use crate::files::output::PartFile;
 use crate::files::provenance;
 use crate::image::report::{SavedImage, Unsaved};
@@ -16,6 +16,7 @@ use crate::image::session::Session;
 use crate::interrupt;
 use crate::journal::ImageSaved;
 use crate::term::progress::Task;
+use crate::term::progress::Tick;
 
 /// What the images of one answer share.
 #[derive(Debug)]
@@ -97,11 +98,11 @@ fn record(session: &Session, row: Option<i64>, result: &Result<SavedImage, Error
                 format: image.format.extension(),
                 sha256: image.sha256.clone(),
             };
-            session.journal.write(ui, |journal, _| journal.image_saved(row, saved));
+            session.journal.write(ui, |journal| journal.image_saved(row, saved));
         }
         Err(error) => {
             let expired = error.tag == Tag::LinkExpired;
-            session.journal.write(ui, |journal, _| {
+            session.journal.write(ui, |journal| {
                 journal.image_failed(row, expired, error.to_string());
                 Ok(())
             });

@@ -12,8 +12,8 @@ use crate::error::Error;
 use crate::files::open_files::{Budget, Slots};
 use crate::files::output::OutputDir;
 use crate::files::reference::{self, LocalImage};
-use crate::image::recorder::Recorder;
 use crate::image::settings::Settings;
+use crate::journal::recorder::Recorder;
 use crate::term::ui::Ui;
 
 pub struct Session<'a> {
@@ -39,7 +39,7 @@ impl<'a> Session<'a> {
     /// Everything a run needs before its first request: the output folder made and
     /// found writable, the client built, the open-file budget set.
     pub fn start(settings: &'a Settings) -> Result<Self, Error> {
-        Self::recording(settings, Recorder::start)
+        Self::recording(settings, crate::image::recorder::start)
     }
 
     /// The same, with the journal recorder `journal` makes (a resume records into the

@@ -20,9 +20,10 @@ use crate::config::paths::Dirs;
 use crate::config::precedence::{self, Flags, Source};
 use crate::error::Error;
 use crate::files::output::{self, OutputDir};
-use crate::files::prompts::{self, Prompts, Shard};
+use crate::files::prompts::{self, Prompts};
 use crate::files::reference::{self, Reference};
 use crate::image::plan::Plan;
+use crate::shard::Shard;
 use crate::term::ui::Display;
 
 /// The longest prompt taken, in bytes: far past what any model reads, and a bound on

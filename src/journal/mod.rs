@@ -6,6 +6,7 @@
 
 pub mod queries;
 mod record;
+pub mod recorder;
 pub mod video;
 pub mod when;
 

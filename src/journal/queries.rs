@@ -4,7 +4,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::JournalError;
-use crate::files::prompts::Shard;
+use crate::shard::Shard;
 
 /// A run as `wan history` and `wan resume` see it.
 #[derive(Clone, Debug, PartialEq)]

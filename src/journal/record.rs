@@ -299,7 +299,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::start(dir.path()).unwrap();
         let text: String = (1..=10_000).map(|i| format!("p{i}\n")).collect();
-        let shard = crate::files::prompts::Shard { k: 2, n: 5 };
+        let shard = crate::shard::Shard { k: 2, n: 5 };
         let prompts = Prompts::batch(text.as_bytes(), "p", Some(shard)).unwrap();
         let id = journal.begin_run(RunRecord { prompts, ..run() }).unwrap();
         let conn = super::super::open(dir.path()).unwrap();

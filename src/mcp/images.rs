@@ -12,9 +12,9 @@ use serde_json::Value;
 
 use crate::cli::{Cli, Command};
 use crate::error::Error;
-use crate::image::report::{Capture, Stdout};
 use crate::image::settings::{self, Settings};
 use crate::outcome::Outcome;
+use crate::term::stdout::{Capture, Stdout};
 
 use super::Context;
 use super::params::{EditImage, GenerateImage};

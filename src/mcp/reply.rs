@@ -11,7 +11,6 @@ use serde_json::{Value, json};
 use crate::catalogue::money;
 use crate::error::{Error, clean};
 use crate::files::format::ImageFormat;
-use crate::image::report::error_json;
 use crate::outcome::Outcome;
 
 /// The result of a run of `generate_image` or `edit_image`: its `--json` object (one per
@@ -104,7 +103,7 @@ pub fn of_error(error: &Error) -> CallToolResult {
     }
     let mut result = CallToolResult::error(vec![ContentBlock::text(text)]);
     result.structured_content = Some(json!({
-        "error": error_json(error),
+        "error": error.to_json(),
         "hint": error.hint.as_deref().map(clean),
     }));
     result

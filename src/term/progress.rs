@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::files::fetch::Tick;
+use crate::term::text::plural;
 
 const TICK: Duration = Duration::from_millis(100);
 
@@ -39,7 +39,7 @@ impl Progress {
         let bar = self.multi.add(ProgressBar::new_spinner());
         bar.set_style(style("{spinner:.cyan} {msg} · {elapsed}"));
         let named = prompt.map(|p| format!("{} · ", shortened(p))).unwrap_or_default();
-        bar.set_message(format!("{named}{model} · {n} image{} · waiting for the service", plural(n as usize)));
+        bar.set_message(format!("{named}{model} · {n} image{} · waiting for the service", plural(u64::from(n))));
         bar.enable_steady_tick(TICK);
         Task { bar: Some(bar), prompt: named, images: 0, sized: AtomicUsize::new(0) }
     }
@@ -75,6 +75,15 @@ impl Progress {
     }
 }
 
+/// What a download or decode tells progress as it goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tick {
+    /// The image will be about this many bytes (from `Content-Length`, or the base64's length).
+    Expected(u64),
+    /// This many more bytes were written.
+    Written(u64),
+}
+
 /// A prompt as a spinner names it: at most 24 characters, cut with `…`.
 fn shortened(prompt: &str) -> String {
     const MAX: usize = 24;
@@ -83,10 +92,6 @@ fn shortened(prompt: &str) -> String {
         Some((at, _)) => format!("{}…", one_line[..at].trim_end()),
         None => one_line,
     }
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 /// The line of one request; does nothing when progress is off.
@@ -109,7 +114,7 @@ impl Task {
             bar.reset();
             bar.set_length(0);
             bar.set_style(style("{spinner:.green} {msg} · {binary_bytes} · {binary_bytes_per_sec}"));
-            bar.set_message(format!("{}downloading {images} image{}", self.prompt, plural(images)));
+            bar.set_message(format!("{}downloading {images} image{}", self.prompt, plural(images as u64)));
         }
     }
 

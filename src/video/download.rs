@@ -6,15 +6,15 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::files::digest::Sha256Hex;
 use reqwest::blocking::Client;
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Kind, Tag, root_cause};
-use crate::files::fetch::Tick;
 use crate::files::format::describe_non_image;
 use crate::files::output::{OutputDir, PartFile};
 use crate::files::video_format::{SNIFF_LEN, VideoFormat, Wholeness};
 use crate::retry::{self, Policy, Verdict};
+use crate::term::progress::Tick;
 
 /// No clip the service makes comes near this (a 1080P clip of 10 s is tens of MB); a
 /// body that does is not a clip.
@@ -101,7 +101,7 @@ fn once(
     }
     // The bytes before the format is known (the first few), then fed to the check at once.
     let (mut early, mut format, mut whole) = (Vec::with_capacity(CHUNK), None, Wholeness::new());
-    let (mut sha256, mut written) = (Sha256::new(), 0u64);
+    let (mut sha256, mut written) = (Sha256Hex::default(), 0u64);
     let mut buf = vec![0u8; CHUNK];
     loop {
         let n = match response.read(&mut buf) {
@@ -137,7 +137,7 @@ fn once(
     if !whole.is_whole(format) {
         return Err(transient(format!("the download was cut short: the {} video ends early", format.extension())));
     }
-    Ok(Fetched { format, bytes: written, sha256: sha256.finalize().iter().map(|b| format!("{b:02x}")).collect() })
+    Ok(Fetched { format, bytes: written, sha256: sha256.finish() })
 }
 
 fn sniffed(head: &[u8]) -> Result<VideoFormat, Verdict<Error>> {

@@ -7,9 +7,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::error::Error;
+use crate::files::digest::sha256_hex;
 use crate::files::reference::{self, Reference};
 use crate::files::video_format::VideoFormat;
-use crate::image::recorder::sha256_hex;
 
 /// A local audio or clip is read up to this: a data URI in a JSON body is no way to send
 /// more (give an http(s) URL instead). Frames have the reference images' own limits.

@@ -14,14 +14,13 @@ pub mod settings;
 pub mod task;
 
 use std::io::Read;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use reqwest::blocking::Client as Http;
 
 use crate::cli::video::VideoCommand;
 use crate::error::Error;
 use crate::image::settings::Env;
-use crate::journal::{Journal, JournalError};
+use crate::journal::recorder::Recorder;
 use crate::outcome::Outcome;
 use crate::term::ui::Ui;
 use client::Client;
@@ -44,52 +43,14 @@ pub struct Ctx<'a> {
     pub client: Client<'a>,
     pub follow: &'a Follow,
     pub ui: &'a Ui,
-    pub journal: &'a Journaled,
+    pub journal: &'a Recorder,
 }
 
-/// The journal as `wan video` uses it: a failure is one warning, and the command goes on
-/// without it.
-#[derive(Debug, Default)]
-pub struct Journaled {
-    journal: Option<Journal>,
-    off: AtomicBool,
-}
-
-impl Journaled {
-    /// Opens the journal unless `--no-journal`; warns once if it cannot.
-    pub fn open(follow: &Follow, ui: &Ui) -> Self {
-        let Some(dir) = follow.state_dir.as_ref().filter(|_| follow.journal) else { return Self::default() };
-        match Journal::start(dir) {
-            Ok(journal) => {
-                crate::interrupt::flush_on_interrupt(&journal);
-                Self { journal: Some(journal), off: AtomicBool::new(false) }
-            }
-            Err(error) => {
-                warn(ui, &error);
-                Self::default()
-            }
-        }
-    }
-
-    pub fn write<T>(&self, ui: &Ui, write: impl FnOnce(&Journal) -> Result<T, JournalError>) -> Option<T> {
-        let journal = self.journal.as_ref().filter(|_| !self.off.load(Ordering::Relaxed))?;
-        match write(journal) {
-            Ok(value) => Some(value),
-            Err(error) => {
-                if !self.off.swap(true, Ordering::Relaxed) {
-                    warn(ui, &error);
-                }
-                None
-            }
-        }
-    }
-}
-
-fn warn(ui: &Ui, error: &JournalError) {
-    ui.warn(&format!(
-        "warning: the journal is unavailable ({error}); going on without it \
-         (`wan video list` and `wan resume` will not know this task)"
-    ));
+/// The journal as `wan video` uses it (unless `--no-journal`): a failure is one
+/// warning, and the command goes on without it.
+pub fn journal(follow: &Follow, ui: &Ui) -> Recorder {
+    let without = "`wan video list` and `wan resume` will not know this task";
+    Recorder::open(follow.state_dir.as_deref().filter(|_| follow.journal), without, ui)
 }
 
 /// A task id as a spinner shows it: long ids cut in the middle.

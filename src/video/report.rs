@@ -10,8 +10,9 @@ use crate::catalogue::money::{self, Micros};
 use crate::catalogue::video;
 use crate::error::{Error, Kind};
 use crate::files::video_format::VideoFormat;
-use crate::image::report::{Stdout, error_json, plural};
 use crate::outcome::Outcome;
+use crate::term::stdout::Stdout;
+use crate::term::text::plural;
 use crate::term::ui::Ui;
 
 /// What became of one task.
@@ -73,7 +74,7 @@ impl Ended {
             "bytes": self.bytes,
             "url": self.url,
             "cost": {"total": total.map(money::to_usd), "currency": "USD", "source": source},
-            "error": self.error.as_ref().map(error_json),
+            "error": self.error.as_ref().map(Error::to_json),
         })
     }
 }

@@ -5,12 +5,12 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::Ctx;
 use super::client::Client;
 use super::follow::{self, Tracked};
 use super::report::{self, Ended, Printer};
 use super::route::RouteKind;
 use super::settings::{Follow, Service};
-use super::{Ctx, Journaled};
 use crate::cli::ResumeArgs;
 use crate::error::{Error, Kind};
 use crate::files::output;
@@ -18,6 +18,7 @@ use crate::image::settings::Env;
 use crate::journal::queries::{self, RunRow};
 use crate::journal::{self, JournalError, video as records};
 use crate::outcome::Outcome;
+use crate::term::text::plural;
 use crate::term::ui::{Display, Ui};
 
 /// Polls at the contract's default pace, and waits as long as `wan video create` does.
@@ -63,7 +64,7 @@ pub fn resume(run: &RunRow, args: &ResumeArgs, env: &Env) -> Result<Outcome, Err
         println!(
             "would follow {} video task{} of run {} (no new cost): {}",
             ids.len(),
-            plural(ids.len()),
+            plural(ids.len() as u64),
             run.id,
             ids.join(" ")
         );
@@ -101,7 +102,7 @@ pub fn resume(run: &RunRow, args: &ResumeArgs, env: &Env) -> Result<Outcome, Err
     };
     let ui = Ui::new(display, 1);
     let http = crate::api::http_client()?;
-    let journal = Journaled::open(&follow, &ui);
+    let journal = super::journal(&follow, &ui);
     journal.write(&ui, |j| j.run_resumed(&run.id));
     let ctx =
         Ctx { http: &http, client: Client::new(&http, &service, &ui), follow: &follow, ui: &ui, journal: &journal };
@@ -136,8 +137,4 @@ pub fn resume(run: &RunRow, args: &ResumeArgs, env: &Env) -> Result<Outcome, Err
     }
     ui.summary(&report::summary(&ended, &format!("{}/", run.out_dir.trim_end_matches('/'))));
     Ok(report::outcome(&ended))
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }

@@ -11,18 +11,18 @@ use crate::catalogue::video;
 use crate::cli::video::CreateArgs;
 use crate::error::{Error, Tag};
 use crate::files::output::OutputDir;
-use crate::image::report::Stdout;
 use crate::image::settings::Env;
 use crate::journal::video::NewTask;
 use crate::journal::{Ended as RequestEnded, RunRecord};
 use crate::outcome::Outcome;
+use crate::term::stdout::Stdout;
 use crate::term::ui::{Display, Ui};
+use crate::video::Ctx;
 use crate::video::client::Client;
 use crate::video::follow::{self, Tracked};
 use crate::video::report::{self, Ended, Printer};
 use crate::video::route::RouteKind;
 use crate::video::settings::{self, Create};
-use crate::video::{Ctx, Journaled};
 
 pub fn run(args: CreateArgs, env: &Env, stdin: &mut dyn Read) -> Result<Outcome, Error> {
     let settings = settings::create(args, env, stdin)?;
@@ -36,7 +36,7 @@ pub fn run(args: CreateArgs, env: &Env, stdin: &mut dyn Read) -> Result<Outcome,
     let out = OutputDir::new(follow.out.clone());
     out.create()?;
     let http = crate::api::http_client()?;
-    let journal = Journaled::open(follow, &ui);
+    let journal = crate::video::journal(follow, &ui);
     let run_id = journal.write(&ui, |j| j.begin_run(run_record(&settings, &out)));
     let request = run_id.as_deref().and_then(|run| journal.write(&ui, |j| j.request_sent(run, 0, 0, 1)));
     let client = Client::new(&http, &settings.service, &ui);
@@ -62,7 +62,7 @@ pub fn run(args: CreateArgs, env: &Env, stdin: &mut dyn Read) -> Result<Outcome,
                 // A script reading `--json` still gets its one line, with no task in it.
                 let line = json!({"id": null, "model": settings.model, "state": "not created", "path": null,
                                   "url": null, "cost": {"total": null, "currency": "USD", "source": "unknown"},
-                                  "error": crate::image::report::error_json(&error)});
+                                  "error": error.to_json()});
                 Stdout::default().line(&line.to_string())?;
             }
             return Err(error);

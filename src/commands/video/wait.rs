@@ -9,11 +9,11 @@ use serde_json::json;
 use crate::cli::video::{StatusArgs, WaitArgs};
 use crate::error::{Error, Kind, clean};
 use crate::files::output::{self, OutputDir};
-use crate::image::report::Stdout;
 use crate::image::settings::Env;
 use crate::journal::video::{self as records, NewTask, TaskRow};
 use crate::journal::{self, JournalError};
 use crate::outcome::Outcome;
+use crate::term::stdout::Stdout;
 use crate::term::ui::{Display, Ui};
 use crate::video::client::{Client, LookFailed};
 use crate::video::follow::{self, Tracked};
@@ -21,7 +21,7 @@ use crate::video::report::{self, Ended, Printer};
 use crate::video::route::RouteKind;
 use crate::video::settings::{self, Follow, Service, check_task_id};
 use crate::video::task::State;
-use crate::video::{Ctx, Journaled, short_id};
+use crate::video::{Ctx, short_id};
 
 /// The journal to read, if there is one with the video tables.
 fn read_journal(state_dir: Option<&PathBuf>) -> Option<Connection> {
@@ -42,7 +42,7 @@ pub fn wait(args: WaitArgs, env: &Env) -> Result<Outcome, Error> {
     let (service, follow) = settings::following(&args.service, &args.wait, env)?;
     let ui = Ui::new(Display { verbose: service.verbose, ..follow.display }, 1);
     let http = crate::api::http_client()?;
-    let journal = Journaled::open(&follow, &ui);
+    let journal = crate::video::journal(&follow, &ui);
     let ctx =
         Ctx { http: &http, client: Client::new(&http, &service, &ui), follow: &follow, ui: &ui, journal: &journal };
     let printer = Printer::new(&ui, follow.json);
