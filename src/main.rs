@@ -23,50 +23,41 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use cli::{Cli, Command};
+use config::env::Env;
 use error::Error;
-use image::settings::Env;
 use outcome::Outcome;
+use term::ui::Ui;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let outcome = dispatch(cli).unwrap_or_else(|error| {
-        term::ui::Ui::default().error(&error);
+    let outcome = run(cli).unwrap_or_else(|error| {
+        Ui::default().error(&error);
         Outcome::Failed(error.kind)
     });
     outcome.into()
 }
 
-fn dispatch(cli: Cli) -> Result<Outcome, Error> {
+/// The one routing match: each subcommand to its file in `commands/`, and `wan mcp` to
+/// the MCP server, a front end of its own over the commands and the engines.
+fn run(cli: Cli) -> Result<Outcome, Error> {
     let env = Env::from_process();
-    // Locked only where read: `wan mcp` reads the protocol from stdin on another thread.
-    let settings = match cli.command {
-        Command::Generate(args) => image::settings::generate(args, &env, &mut std::io::stdin().lock())?,
-        Command::Edit(args) => image::settings::edit(args, &env, &mut std::io::stdin().lock())?,
-        Command::Models { json } => return commands::models::print(json).map(|_| Outcome::Success),
-        Command::Config { action } => return commands::config::run(action, &env).map(|()| Outcome::Success),
-        Command::Doctor => return commands::doctor::run(&env),
-        Command::Mcp(args) => return mcp::serve(args, env),
-        Command::Skill => return commands::skill::print().map(|()| Outcome::Success),
-        Command::Completions { shell } => return commands::completions::print(shell).map(|_| Outcome::Success),
-        Command::Emulator(args) => return emulator::run(args).map(|_| Outcome::Success),
-        Command::Resume(args) => {
-            interrupt::install();
-            return image::resume::run(args, &env);
-        }
-        Command::History { json, limit } => return commands::history::print(&env, limit, json),
-        Command::Cost(args) => return commands::cost::print(&env, &args),
-        Command::Info { files, json } => return commands::info::print(&env, &files, json),
-        Command::Balance { json, base_url } => return commands::balance::print(&env, base_url, json),
-        Command::Video { command } => {
-            interrupt::install();
-            return video::run(command, &env, &mut std::io::stdin().lock());
-        }
-    };
-    if settings.dry_run {
-        return image::dry_run::print(&settings);
+    match cli.command {
+        Command::Generate(args) => commands::generate::generate(args, &env),
+        Command::Edit(args) => commands::generate::edit(args, &env),
+        Command::Models { json } => commands::models::run(json),
+        Command::Resume(args) => commands::resume::run(args, &env),
+        Command::History { json, limit } => commands::history::run(&env, limit, json),
+        Command::Cost(args) => commands::cost::run(&env, &args),
+        Command::Info { files, json } => commands::info::run(&env, &files, json),
+        Command::Balance { json, base_url } => commands::balance::run(&env, base_url, json),
+        Command::Video { command } => commands::video::run(command, &env),
+        Command::Emulator(args) => commands::emulator::run(args),
+        Command::Config { action } => commands::config::run(action, &env),
+        Command::Doctor => commands::doctor::run(&env),
+        Command::Mcp(args) => mcp::serve(args, env),
+        Command::Skill => commands::skill::run(),
+        Command::Completions { shell } => commands::completions::run(shell),
     }
-    interrupt::install();
-    image::run::run(&settings)
 }
 
 #[cfg(test)]

@@ -7,11 +7,12 @@
 //! service reports on an answer (`x-aisa-price-usd`) wins over the table.
 
 pub mod money;
+pub mod size;
 pub mod suggest;
 pub mod video;
 
 use crate::catalogue::money::Micros;
-use crate::cli::Size;
+use size::Size;
 
 pub const DEFAULT_MODEL: &str = "wan2.7-image";
 pub const PRO_MODEL: &str = "wan2.7-image-pro";

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use crate::cli::{Suggested, at_least_one};
+use super::values::{Suggested, at_least_one};
 
 pub const VIDEO_EXAMPLES: &str = "\
 Examples:
@@ -39,7 +39,7 @@ so it shows as unknown unless the service reports one, and --max-cost refuses."
 pub enum VideoCommand {
     /// Start a video task (text or image to video), wait for it and save the clip
     #[command(after_help = create_examples!(),
-              after_long_help = concat!(create_examples!(), "\n\n", crate::cli::env_and_exit!()))]
+              after_long_help = concat!(create_examples!(), "\n\n", env_and_exit!()))]
     Create(CreateArgs),
     /// Follow tasks to the end and save their videos
     #[command(after_help = "Examples:\n  \
@@ -49,7 +49,7 @@ pub enum VideoCommand {
               after_long_help = concat!("Examples:\n  wan video wait video_task_1a2b3c\n  \
         wan video wait ID1 ID2 -o clips/ --json\n\n\
         The folder and file stem are those the journal recorded for the task, unless -o or --name say.\n\n",
-        crate::cli::env_and_exit!()))]
+        env_and_exit!()))]
     Wait(WaitArgs),
     /// One look at tasks: their state, progress and clip URL; nothing is saved (exit 0 whatever the state)
     #[command(

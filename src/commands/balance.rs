@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 use crate::api::classify::{self, MAX_ERROR_BODY};
 use crate::api::{self, ApiKey};
 use crate::catalogue::money::{Micros, format_usd, to_usd};
+use crate::config::env::Env;
 use crate::error::{Error, Kind, root_cause};
-use crate::image::settings::Env;
 use crate::outcome::Outcome;
 use crate::retry::Verdict;
 use crate::term::stdout::Stdout;
@@ -42,7 +42,7 @@ pub fn parse(root: &Value) -> Option<Balance> {
     })
 }
 
-pub fn print(env: &Env, base_url: Option<String>, as_json: bool) -> Result<Outcome, Error> {
+pub fn run(env: &Env, base_url: Option<String>, as_json: bool) -> Result<Outcome, Error> {
     let balance = lookup(env, base_url)?;
     let mut out = Stdout::default();
     if as_json {

@@ -5,11 +5,12 @@ use clap_complete::Shell;
 
 use crate::cli::Cli;
 use crate::error::Error;
+use crate::outcome::Outcome;
 
-pub fn print(shell: Shell) -> Result<u8, Error> {
+pub fn run(shell: Shell) -> Result<Outcome, Error> {
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "wan", &mut script);
     let mut stdout = crate::term::stdout::Stdout::default();
     stdout.write_all(&script)?;
-    Ok(0)
+    Ok(Outcome::Success)
 }

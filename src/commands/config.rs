@@ -2,18 +2,19 @@
 //! force with where it came from; the key only as set or not, never run, never shown.
 
 use crate::cli::ConfigAction;
+use crate::config::env::Env;
 use crate::config::precedence::{self, Flags, KeySource, Resolved, Source};
 use crate::config::{self, Config};
 use crate::error::Error;
-use crate::image::settings::Env;
+use crate::outcome::Outcome;
 use crate::term::stdout::Stdout;
 
-pub fn run(action: ConfigAction, env: &Env) -> Result<(), Error> {
+pub fn run(action: ConfigAction, env: &Env) -> Result<Outcome, Error> {
     let mut stdout = Stdout::default();
     match action {
         ConfigAction::Path => {
             let path = env.dirs.config_file().ok_or_else(no_path)?;
-            stdout.line(&path.display().to_string())
+            stdout.line(&path.display().to_string())?;
         }
         ConfigAction::Show => {
             let config = config::load(&env.dirs)?;
@@ -21,9 +22,9 @@ pub fn run(action: ConfigAction, env: &Env) -> Result<(), Error> {
             for line in show(&config, &chosen) {
                 stdout.line(&line)?;
             }
-            Ok(())
         }
     }
+    Ok(Outcome::Success)
 }
 
 fn no_path() -> Error {
@@ -51,7 +52,7 @@ fn show(config: &Config, chosen: &Resolved) -> Vec<String> {
         }
         KeySource::Missing => ("not set".to_string(), "-".to_string()),
     };
-    let route = precedence::route_name(chosen.route.value);
+    let route = chosen.route.value.name();
     let rows = [
         ("model", text(&chosen.model.value, &chosen.model.source)),
         (

@@ -10,8 +10,8 @@ use serde_json::json;
 use crate::catalogue::money::{Micros, format_usd, to_usd};
 use crate::cli::{CostArgs, CostGroup};
 use crate::commands::history::open_journal;
-use crate::error::{Error, Kind};
-use crate::image::settings::Env;
+use crate::config::env::Env;
+use crate::error::Error;
 use crate::journal::queries::{self, Spent};
 use crate::journal::when;
 use crate::outcome::Outcome;
@@ -53,7 +53,7 @@ pub fn sums(rows: &[Spent], group: Option<CostGroup>) -> (Sum, BTreeMap<String, 
     (total, groups)
 }
 
-pub fn print(env: &Env, args: &CostArgs) -> Result<Outcome, Error> {
+pub fn run(env: &Env, args: &CostArgs) -> Result<Outcome, Error> {
     let now = Timestamp::now();
     let zone = TimeZone::system();
     let bound = |given: &Option<String>, default: Timestamp| -> Result<Timestamp, Error> {
@@ -65,8 +65,7 @@ pub fn print(env: &Env, args: &CostArgs) -> Result<Outcome, Error> {
         return Err(Error::usage("--until is not after --since: the span holds no time"));
     }
     let rows = match open_journal(env)? {
-        Some(conn) => queries::spent(&conn, &when::stamp(since), &when::stamp(until))
-            .map_err(|e| Error::new(Kind::Other, format!("cannot read the journal: {e}")))?,
+        Some(conn) => queries::spent(&conn, &when::stamp(since), &when::stamp(until))?,
         None => Vec::new(),
     };
     let (total, groups) = sums(&rows, args.by);

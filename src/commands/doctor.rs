@@ -15,10 +15,10 @@ use crate::api::classify::parse_error;
 use crate::api::{self, ApiKey, header_text};
 use crate::catalogue::money;
 use crate::config::api_key;
+use crate::config::env::Env;
 use crate::config::precedence::{self, Flags, KeySource};
 use crate::config::{self, Config};
 use crate::error::{Error, Kind, clean, root_cause};
-use crate::image::settings::Env;
 use crate::outcome::Outcome;
 use crate::term::stdout::Stdout;
 
@@ -145,7 +145,7 @@ fn settings(env: &Env, config: &Config) -> Check {
             "settings: model {} ({}), route {} ({}); `wan config show` lists them all",
             chosen.model.value,
             chosen.model.source,
-            precedence::route_name(chosen.route.value),
+            chosen.route.value.name(),
             chosen.route.source
         )),
         Err(error) => Check::fails("settings", &error),

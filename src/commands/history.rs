@@ -3,8 +3,8 @@
 use serde_json::json;
 
 use crate::catalogue::money::{format_usd, to_usd};
+use crate::config::env::Env;
 use crate::error::{Error, Kind};
-use crate::image::settings::Env;
 use crate::journal::queries::{self, RunRow};
 use crate::outcome::Outcome;
 use crate::term::stdout::Stdout;
@@ -14,10 +14,10 @@ pub fn open_journal(env: &Env) -> Result<Option<rusqlite::Connection>, Error> {
     let Some(dir) = &env.state_dir else {
         return Err(Error::new(Kind::Other, "no state folder: set WAN_STATE_DIR, XDG_STATE_HOME or HOME"));
     };
-    crate::journal::open_to_read(dir).map_err(|e| Error::new(Kind::Other, format!("cannot read the journal: {e}")))
+    Ok(crate::journal::open_to_read(dir)?)
 }
 
-pub fn print(env: &Env, limit: u64, as_json: bool) -> Result<Outcome, Error> {
+pub fn run(env: &Env, limit: u64, as_json: bool) -> Result<Outcome, Error> {
     let mut out = Stdout::default();
     let Some(conn) = open_journal(env)? else {
         if !as_json {
@@ -25,8 +25,7 @@ pub fn print(env: &Env, limit: u64, as_json: bool) -> Result<Outcome, Error> {
         }
         return Ok(Outcome::Success);
     };
-    let runs =
-        queries::runs(&conn, limit).map_err(|e| Error::new(Kind::Other, format!("cannot read the journal: {e}")))?;
+    let runs = queries::runs(&conn, limit)?;
     if as_json {
         for run in &runs {
             out.line(&to_json(run).to_string())?;

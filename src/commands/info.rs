@@ -10,21 +10,20 @@ use serde_json::{Value, json};
 
 use crate::catalogue::money::format_usd;
 use crate::commands::history::open_journal;
+use crate::config::env::Env;
 use crate::error::{Error, Kind};
-use crate::image::settings::Env;
 use crate::journal::queries::{self, Origin};
 use crate::outcome::Outcome;
 use crate::term::stdout::Stdout;
 
-pub fn print(env: &Env, files: &[std::path::PathBuf], as_json: bool) -> Result<Outcome, Error> {
+pub fn run(env: &Env, files: &[std::path::PathBuf], as_json: bool) -> Result<Outcome, Error> {
     let conn = open_journal(env).unwrap_or(None);
     let mut out = Stdout::default();
     let mut unknown = 0;
     for file in files {
         let (sha256, provenance) = read(file)?;
         let origin = match &conn {
-            Some(conn) => queries::origin(conn, &sha256)
-                .map_err(|e| Error::new(Kind::Other, format!("cannot read the journal: {e}")))?,
+            Some(conn) => queries::origin(conn, &sha256)?,
             None => None,
         };
         if origin.is_none() && provenance.is_none() {

@@ -5,15 +5,16 @@ use serde_json::{Value, json};
 use crate::catalogue::money;
 use crate::catalogue::{MODELS, Model, PRICES_AS_OF, SizeRule};
 use crate::error::Error;
+use crate::outcome::Outcome;
 use crate::term::stdout::Stdout;
 
-pub fn print(as_json: bool) -> Result<u8, Error> {
+pub fn run(as_json: bool) -> Result<Outcome, Error> {
     let mut out = Stdout::default();
     if as_json {
         for model in MODELS {
             out.line(&to_json(model).to_string())?;
         }
-        return Ok(0);
+        return Ok(Outcome::Success);
     }
     let rows: Vec<[String; 7]> =
         std::iter::once(["MODEL", "FLAG", "ROUTE", "LIST PRICE", "PER REQUEST", "EDIT", "SIZE"].map(String::from))
@@ -40,7 +41,7 @@ pub fn print(as_json: bool) -> Result<u8, Error> {
         let cells: Vec<String> = row.iter().zip(&widths).map(|(cell, &w)| pad(cell, w)).collect();
         out.line(cells.join("  ").trim_end())?;
     }
-    Ok(0)
+    Ok(Outcome::Success)
 }
 
 /// Every model as `wan models --json` prints it, one object each (`wan mcp`'s `list_models`).

@@ -6,6 +6,7 @@ use clap::CommandFactory;
 
 use crate::cli::Cli;
 use crate::error::Error;
+use crate::outcome::Outcome;
 use crate::term::stdout::Stdout;
 
 const TEMPLATE: &str = r#"---
@@ -101,8 +102,9 @@ pub fn text() -> String {
     TEMPLATE.replacen("{{MODELS}}", &models(), 1).replacen("{{EXIT_CODES}}", &exit_codes(), 1)
 }
 
-pub fn print() -> Result<(), Error> {
-    Stdout::default().write_all(text().as_bytes())
+pub fn run() -> Result<Outcome, Error> {
+    Stdout::default().write_all(text().as_bytes())?;
+    Ok(Outcome::Success)
 }
 
 /// `- `wan2.7-image`: $0.030 per image; fast, general-purpose …`, from `wan models --json`.

@@ -9,9 +9,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::api::ApiKey;
+use crate::config::env::Env;
 use crate::config::precedence::KeySource;
 use crate::error::{Error, Kind, clean};
-use crate::image::settings::Env;
 
 /// How long `api_key_command` may take: enough for a password manager to ask for its
 /// passphrase, short enough that a command stuck on a prompt nobody sees does not hang `wan`.

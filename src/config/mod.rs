@@ -1,6 +1,8 @@
 //! The config file: read, every key checked, and each error naming the file, the line and the key.
 
 pub mod api_key;
+pub mod base_url;
+pub mod env;
 pub mod paths;
 pub mod precedence;
 
@@ -9,16 +11,14 @@ use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use clap::ValueEnum;
 use reqwest::Url;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::api::route::Route;
 use crate::catalogue::money;
-use crate::cli::RouteArg;
 use crate::config::paths::Dirs;
 use crate::error::{Error, sanitize};
-use crate::image::settings;
 use precedence::{Source, Sourced};
 
 /// Every key the file may set, in the order the README lists them.
@@ -64,7 +64,7 @@ pub struct FileValues {
     pub model: Option<Sourced<String>>,
     /// With `~/` made the home folder; otherwise as written.
     pub out: Option<Sourced<PathBuf>>,
-    pub route: Option<Sourced<RouteArg>>,
+    pub route: Option<Sourced<Route>>,
     pub jobs: Option<Sourced<usize>>,
     pub retries: Option<Sourced<u32>>,
     pub timeout: Option<Sourced<u64>>,
@@ -172,7 +172,7 @@ fn parse(text: &str, dirs: &Dirs) -> Result<FileValues, Problem> {
     Ok(FileValues {
         model: field(text, "model", raw.model, filled)?,
         out: field(text, "out", raw.out, |v| filled(v).and_then(|v| dirs.expand_home(&v).ok()))?,
-        route: field(text, "route", raw.route, |v| RouteArg::from_str(&v, false).ok())?,
+        route: field(text, "route", raw.route, |v| Route::from_name(&v))?,
         jobs: field(text, "jobs", raw.jobs, |v| whole(v, 1).and_then(|n| usize::try_from(n).ok()))?,
         retries: field(text, "retries", raw.retries, |v| whole(v, 0).and_then(|n| u32::try_from(n).ok()))?,
         timeout: field(text, "timeout", raw.timeout, |v| whole(v, 1).and_then(|n| u64::try_from(n).ok()))?,
@@ -181,7 +181,7 @@ fn parse(text: &str, dirs: &Dirs) -> Result<FileValues, Problem> {
         })?,
         metadata: field(text, "metadata", raw.metadata, Some)?,
         max_cost: field(text, "max_cost", raw.max_cost, |v| amount(&v))?,
-        base_url: field(text, "base_url", raw.base_url, |v| settings::base_url(&v).ok())?,
+        base_url: field(text, "base_url", raw.base_url, |v| base_url::base_url(&v).ok())?,
         api_key_command: field(text, "api_key_command", raw.api_key_command, filled)?,
     })
     .and_then(|values| match &values.api_key_command {
@@ -293,7 +293,7 @@ mod tests {
         let out = v.out.unwrap();
         assert_eq!(out.value, Path::new("/home/u/Pictures/wan"));
         assert_eq!(out.source, Source::File { line: 2 });
-        assert_eq!(v.route.unwrap().value, RouteArg::Images);
+        assert_eq!(v.route.unwrap().value, Route::Images);
         assert_eq!(v.jobs.unwrap().value, 8);
         assert_eq!(v.retries.unwrap().value, 0);
         assert_eq!(v.timeout.unwrap().value, 60);

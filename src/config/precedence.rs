@@ -4,14 +4,14 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use clap::ValueEnum;
 use reqwest::Url;
 
+use super::base_url::base_url as checked_base_url;
+use super::env::Env;
+use crate::api::route::Route;
 use crate::catalogue::{DEFAULT_MODEL, PRO_MODEL};
-use crate::cli::{RouteArg, RunArgs};
 use crate::config::FileValues;
 use crate::error::Error;
-use crate::image::settings::{self, Env};
 
 pub const DEFAULT_BASE_URL: &str = "https://api.aisa.one/v1";
 pub const DEFAULT_TIMEOUT: u64 = 300;
@@ -60,7 +60,7 @@ pub struct Flags {
     pub model: Option<String>,
     pub pro: bool,
     pub out: Option<PathBuf>,
-    pub route: Option<RouteArg>,
+    pub route: Option<Route>,
     pub jobs: Option<usize>,
     pub retries: Option<u32>,
     pub timeout: Option<u64>,
@@ -69,24 +69,6 @@ pub struct Flags {
     pub base_url: Option<String>,
     /// `--no-metadata`: `Some(false)`.
     pub metadata: Option<bool>,
-}
-
-impl From<&RunArgs> for Flags {
-    fn from(run: &RunArgs) -> Self {
-        Self {
-            model: run.model.clone(),
-            pro: run.pro,
-            out: run.out.clone(),
-            route: run.route,
-            jobs: run.jobs,
-            retries: run.retries,
-            timeout: run.timeout,
-            download_timeout: run.download_timeout,
-            max_cost: run.max_cost.clone(),
-            base_url: run.base_url.clone(),
-            metadata: run.no_metadata.then_some(false),
-        }
-    }
 }
 
 /// Where the key will come from; nothing is run to find out.
@@ -105,7 +87,7 @@ pub struct Resolved {
     pub model: Sourced<String>,
     /// `None` for the current folder.
     pub out: Sourced<Option<PathBuf>>,
-    pub route: Sourced<RouteArg>,
+    pub route: Sourced<Route>,
     pub jobs: Sourced<usize>,
     pub retries: Sourced<u32>,
     pub timeout: Sourced<u64>,
@@ -121,7 +103,7 @@ pub fn resolve(flags: &Flags, env: &Env, file: &FileValues) -> Result<Resolved, 
     Ok(Resolved {
         model: model(flags, env, file)?,
         out: out(flags, file),
-        route: layered(flags.route, env_route(env)?, file.route.clone(), RouteArg::Auto),
+        route: layered(flags.route, env_route(env)?, file.route.clone(), Route::Auto),
         jobs: layered(flags.jobs, None, file.jobs.clone(), DEFAULT_JOBS),
         retries: layered(flags.retries, None, file.retries.clone(), DEFAULT_RETRIES),
         timeout: layered(flags.timeout, None, file.timeout.clone(), DEFAULT_TIMEOUT),
@@ -177,32 +159,27 @@ pub fn out(flags: &Flags, file: &FileValues) -> Sourced<Option<PathBuf>> {
 /// `--base-url`, else `AISA_BASE_URL`, else the file, else the service's own; each checked.
 pub fn base_url(flags: &Flags, env: &Env, file: &FileValues) -> Result<Sourced<Url>, Error> {
     if let Some(text) = &flags.base_url {
-        return Ok(Sourced::new(settings::base_url(text)?, Source::Flag));
+        return Ok(Sourced::new(checked_base_url(text)?, Source::Flag));
     }
     if let Some(text) = &env.base_url {
         let url =
-            settings::base_url(text).map_err(|e| Error { message: format!("AISA_BASE_URL: {}", e.message), ..e })?;
+            checked_base_url(text).map_err(|e| Error { message: format!("AISA_BASE_URL: {}", e.message), ..e })?;
         return Ok(Sourced::new(url, Source::Env("AISA_BASE_URL")));
     }
     let default = || Url::parse(DEFAULT_BASE_URL).expect("the default base URL is a URL");
     Ok(file.base_url.clone().unwrap_or_else(|| Sourced::new(default(), Source::Default)))
 }
 
-fn env_route(env: &Env) -> Result<Option<Sourced<RouteArg>>, Error> {
+fn env_route(env: &Env) -> Result<Option<Sourced<Route>>, Error> {
     let Some(text) = &env.route else { return Ok(None) };
-    let route = RouteArg::from_str(text.trim(), false)
-        .map_err(|_| Error::usage(format!("WAN_ROUTE={text:?} is not a route: give one of {}", route_names())))?;
+    let route = Route::from_name(text.trim())
+        .ok_or_else(|| Error::usage(format!("WAN_ROUTE={text:?} is not a route: give one of {}", route_names())))?;
     Ok(Some(Sourced::new(route, Source::Env("WAN_ROUTE"))))
-}
-
-/// A route's name as `--route` takes it.
-pub fn route_name(route: RouteArg) -> String {
-    route.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default()
 }
 
 /// Every route's name, for messages: `auto, chat, images`.
 pub fn route_names() -> String {
-    RouteArg::value_variants().iter().map(|&route| route_name(route)).collect::<Vec<_>>().join(", ")
+    Route::ALL.map(Route::name).join(", ")
 }
 
 /// `AISA_API_KEY`, else the file's `api_key_command`.
@@ -223,7 +200,7 @@ mod tests {
         FileValues {
             model: Some(Sourced::new("file-model".into(), at(1))),
             out: Some(Sourced::new("/file/out".into(), at(2))),
-            route: Some(Sourced::new(RouteArg::Chat, at(3))),
+            route: Some(Sourced::new(Route::Chat, at(3))),
             jobs: Some(Sourced::new(7, at(4))),
             retries: Some(Sourced::new(5, at(5))),
             timeout: Some(Sourced::new(50, at(6))),
@@ -249,7 +226,7 @@ mod tests {
             model: Some("flag-model".into()),
             pro: false,
             out: Some("flag-out".into()),
-            route: Some(RouteArg::Auto),
+            route: Some(Route::Auto),
             jobs: Some(1),
             retries: Some(0),
             timeout: Some(9),
@@ -265,7 +242,7 @@ mod tests {
         let r = resolve(&flags(), &env(), &file()).unwrap();
         assert_eq!(r.model, Sourced::new("flag-model".into(), Source::Flag));
         assert_eq!(r.out, Sourced::new(Some("flag-out".into()), Source::Flag));
-        assert_eq!(r.route, Sourced::new(RouteArg::Auto, Source::Flag));
+        assert_eq!(r.route, Sourced::new(Route::Auto, Source::Flag));
         assert_eq!((r.jobs.value, r.retries.value, r.timeout.value, r.download_timeout.value), (1, 0, 9, 8));
         assert_eq!(r.max_cost, Sourced::new(Some("1".into()), Source::Flag));
         assert_eq!(r.base_url.value.as_str(), "http://flag.test/v1");
@@ -280,7 +257,7 @@ mod tests {
     fn the_environment_wins_over_the_file() {
         let r = resolve(&Flags::default(), &env(), &file()).unwrap();
         assert_eq!(r.model, Sourced::new("env-model".into(), Source::Env("WAN_MODEL")));
-        assert_eq!(r.route, Sourced::new(RouteArg::Images, Source::Env("WAN_ROUTE")));
+        assert_eq!(r.route, Sourced::new(Route::Images, Source::Env("WAN_ROUTE")));
         assert_eq!(r.base_url.source, Source::Env("AISA_BASE_URL"));
         // no environment variable for these: the file's
         assert_eq!(r.jobs, Sourced::new(7, Source::File { line: 4 }));
@@ -291,7 +268,7 @@ mod tests {
     fn the_file_wins_over_the_defaults() {
         let r = resolve(&Flags::default(), &Env::default(), &file()).unwrap();
         assert_eq!(r.model.value, "file-model");
-        assert_eq!(r.route.value, RouteArg::Chat);
+        assert_eq!(r.route.value, Route::Chat);
         assert_eq!((r.jobs.value, r.retries.value, r.timeout.value, r.download_timeout.value), (7, 5, 50, 40));
         assert_eq!(r.metadata, Sourced::new(false, Source::File { line: 8 }));
         assert_eq!(r.max_cost.value.as_deref(), Some("3"));
@@ -304,7 +281,7 @@ mod tests {
         let r = resolve(&Flags::default(), &Env::default(), &FileValues::default()).unwrap();
         assert_eq!(r.model, Sourced::new(DEFAULT_MODEL.into(), Source::Default));
         assert_eq!(r.out, Sourced::new(None, Source::Default));
-        assert_eq!(r.route.value, RouteArg::Auto);
+        assert_eq!(r.route.value, Route::Auto);
         assert_eq!((r.jobs.value, r.retries.value, r.timeout.value, r.download_timeout.value), (4, 2, 300, 120));
         assert_eq!(r.metadata, Sourced::new(true, Source::Default));
         assert_eq!(r.max_cost.value, None);

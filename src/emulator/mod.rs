@@ -28,12 +28,40 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-use crate::cli::EmulatorArgs;
+use crate::catalogue::size::Size;
 use crate::error::{Error, Kind};
 use faults::Faults;
 use service::{Config, State};
 
-pub fn run(args: EmulatorArgs) -> Result<u8, Error> {
+/// `wan emulator`'s options as given (see `wan emulator --help`), checked by `run`.
+#[derive(Debug)]
+pub struct Options {
+    pub host: std::net::IpAddr,
+    pub port: u16,
+    pub api_key: Option<String>,
+    pub moved_to_images: bool,
+    pub base64: bool,
+    pub noise: bool,
+    pub size: Size,
+    pub balance: String,
+    pub url_ttl: u64,
+    pub latency: u64,
+    pub download_latency: u64,
+    pub error_429: f64,
+    pub retry_after: u64,
+    pub error_5xx: f64,
+    pub drop: f64,
+    pub cut_downloads: f64,
+    pub slow_downloads: u64,
+    pub seed: Option<u64>,
+    pub video_ms: u64,
+    pub video_fail: f64,
+    pub video_size: Size,
+    pub no_video_gateway: bool,
+    pub rpm: Option<u64>,
+}
+
+pub fn run(args: Options) -> Result<(), Error> {
     let rate = |name: &str, value: f64| {
         if (0.0..=1.0).contains(&value) {
             Ok(value)
@@ -84,7 +112,7 @@ pub fn run(args: EmulatorArgs) -> Result<u8, Error> {
 }
 
 /// Clip frames are drawn and encoded at every first look at a finished task: kept small.
-fn video_size(size: crate::cli::Size) -> Result<(u16, u16), Error> {
+fn video_size(size: Size) -> Result<(u16, u16), Error> {
     let even = |n: u32| n.is_multiple_of(2);
     match (u16::try_from(size.width), u16::try_from(size.height)) {
         (Ok(w), Ok(h)) if w <= 1920 && h <= 1080 && even(size.width) && even(size.height) => Ok((w, h)),
@@ -92,7 +120,7 @@ fn video_size(size: crate::cli::Size) -> Result<(u16, u16), Error> {
     }
 }
 
-async fn serve(addr: SocketAddr, state: Arc<State>) -> Result<u8, Error> {
+async fn serve(addr: SocketAddr, state: Arc<State>) -> Result<(), Error> {
     let listener =
         TcpListener::bind(addr).await.map_err(|e| Error::new(Kind::Other, format!("cannot listen on {addr}: {e}")))?;
     let bound = listener.local_addr().map_err(|e| Error::io("cannot read the bound address", &e))?;
@@ -124,7 +152,7 @@ async fn serve(addr: SocketAddr, state: Arc<State>) -> Result<u8, Error> {
         }
     }
     eprintln!("wan emulator: stopped");
-    Ok(0)
+    Ok(())
 }
 
 /// Ctrl-C or SIGTERM. The handlers are installed by this call, not when the future

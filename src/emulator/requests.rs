@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use super::multipart;
 use super::reply::{Errors, Reply};
+use crate::catalogue::size::{Size, parse_size};
 use crate::catalogue::{self, Model, Price, SizeRule};
-use crate::cli::{Size, parse_size};
 
 /// The largest side the emulator draws.
 pub const MAX_SIDE: u32 = 4096;

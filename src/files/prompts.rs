@@ -6,8 +6,38 @@ use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Kind};
-use crate::image::settings::MAX_PROMPT_BYTES;
 use crate::shard::Shard;
+
+/// The longest prompt taken, in bytes: far past what any model reads, and a bound on
+/// what a prompt from a pipe or a batch line can make `wan` hold.
+pub const MAX_PROMPT_BYTES: usize = 64 * 1024;
+
+pub fn read_prompt_from_stdin(stdin: &mut dyn Read) -> Result<String, Error> {
+    let mut bytes = Vec::new();
+    stdin
+        .take(MAX_PROMPT_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::usage(format!("cannot read the prompt from standard input: {e}")))?;
+    if bytes.len() > MAX_PROMPT_BYTES {
+        return Err(too_long_prompt());
+    }
+    let text = String::from_utf8(bytes).map_err(|_| Error::usage("the prompt on standard input is not UTF-8 text"))?;
+    Ok(strip_bom(text.trim_end_matches(['\n', '\r'])).to_string())
+}
+
+fn too_long_prompt() -> Error {
+    Error::usage(format!("the prompt is longer than {} KiB", MAX_PROMPT_BYTES / 1024))
+}
+
+pub fn checked_prompt(prompt: String) -> Result<String, Error> {
+    if prompt.trim().is_empty() {
+        return Err(Error::usage("the prompt is empty"));
+    }
+    if prompt.len() > MAX_PROMPT_BYTES {
+        return Err(too_long_prompt());
+    }
+    Ok(prompt)
+}
 
 /// The prompts of a run. A batch is never held: its prompts are checked as the file is
 /// read, those of this shard are written to an unnamed temporary file (gone with the
@@ -340,5 +370,29 @@ mod tests {
         assert!(second.is_empty());
         assert!(second.iter().next().is_none());
         assert_eq!(all(&Prompts::one("x".into(), None)).unwrap(), ["x"]);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_no_part_of_a_piped_prompt() {
+        let mut stdin = std::io::Cursor::new("\u{feff}a lighthouse\n");
+        assert_eq!(read_prompt_from_stdin(&mut stdin).unwrap(), "a lighthouse");
+    }
+
+    #[test]
+    fn endless_standard_input_is_refused_not_held() {
+        let err = read_prompt_from_stdin(&mut std::io::repeat(0)).unwrap_err();
+        assert!(err.to_string().contains("longer than 64 KiB"), "{err}");
+    }
+
+    #[test]
+    fn empty_prompts_are_refused() {
+        assert!(checked_prompt("  \n\t".into()).is_err());
+        assert!(checked_prompt("x".into()).is_ok());
+    }
+
+    #[test]
+    fn stdin_prompts_lose_only_the_trailing_newline() {
+        let mut stdin = std::io::Cursor::new("  a red panda \n");
+        assert_eq!(read_prompt_from_stdin(&mut stdin).unwrap(), "  a red panda ");
     }
 }

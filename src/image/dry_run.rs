@@ -4,7 +4,6 @@ use crate::api::request;
 use crate::api::route::RouteState;
 use crate::catalogue::money::Bill;
 use crate::error::Error;
-use crate::image::plan;
 use crate::image::queue::Dispatch;
 use crate::image::settings::Settings;
 use crate::outcome::Outcome;
@@ -33,7 +32,7 @@ pub fn print(settings: &Settings) -> Result<Outcome, Error> {
     let dispatch = Dispatch::new(&plan, &settings.prompts);
     for i in 0..plan.len().min(MAX_SHOWN) {
         let Some(request) = dispatch.next() else { break };
-        let job = plan::job(settings, request.planned, &request.prompt.text);
+        let job = settings.job(request.planned, &request.prompt.text);
         url = adapter.url(&settings.api, &job);
         ui.verbose(&format!("request {} of {}: POST {url}", i + 1, plan.len()));
         let shown = serde_json::to_string_pretty(&request::abbreviated(&adapter.preview(&job)))

@@ -4,8 +4,8 @@
 use serde_json::{Map, Value};
 
 use crate::api::route::Route;
+use crate::catalogue::size::{Size, parse_size};
 use crate::catalogue::{self, SizeRule};
-use crate::cli::{Size, parse_size};
 use crate::error::Error;
 
 /// The hint for a size on the Gemini route: what it takes instead.

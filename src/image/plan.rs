@@ -2,9 +2,6 @@
 //! asks for it, so `-n 4000000000` costs no memory (used by the run and the dry run);
 //! the prompts themselves are read as they are needed (`dispatch`).
 
-use crate::api::request::Job;
-use crate::image::settings::Settings;
-
 /// One API request of the run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Planned {
@@ -62,11 +59,6 @@ impl Plan {
         };
         Some(Planned { prompt, chunk, n })
     }
-}
-
-/// The job of one planned request, for its prompt (read by the dispatch).
-pub fn job<'a>(settings: &'a Settings, request: Planned, prompt: &'a str) -> Job<'a> {
-    Job { model: &settings.model, prompt, references: &settings.references, n: request.n, extra: &settings.extra }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! sent again (it may have been billed) unless `--resend-unknown`.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::SyncSender;
 use std::time::Duration;
 
@@ -14,7 +14,7 @@ use crate::api::response::ImageData;
 use crate::api::route::Route;
 use crate::api::{Answer, ApiSettings};
 use crate::catalogue::money::Bill;
-use crate::cli::ResumeArgs;
+use crate::config::env::Env;
 use crate::error::{Error, Kind, Tag};
 use crate::files::digest::sha256_hex;
 use crate::files::prompts::{Prompts, Spool};
@@ -27,10 +27,10 @@ use crate::image::report::Unsaved;
 use crate::image::run::{self, Event};
 use crate::image::save::{self, Batch};
 use crate::image::session::Session;
-use crate::image::settings::{self, Env, Settings};
+use crate::image::settings::Settings;
+use crate::journal::Journal;
 use crate::journal::queries::{self, PendingImage, RequestRow, RunRow};
 use crate::journal::recorder::Recorder;
-use crate::journal::{self, Journal};
 use crate::outcome::Outcome;
 use crate::term::text::plural;
 use crate::term::ui::{Display, Ui};
@@ -129,35 +129,36 @@ fn may_pass(request: &RequestRow) -> bool {
     transient && !permanent
 }
 
-pub fn run(args: ResumeArgs, env: &Env) -> Result<Outcome, Error> {
-    let journal_error = |e: journal::JournalError| Error::new(Kind::Other, format!("cannot read the journal: {e}"));
-    let Some(dir) = env.state_dir.clone() else {
-        return Err(Error::new(Kind::Other, "no state folder: set WAN_STATE_DIR, XDG_STATE_HOME or HOME"));
-    };
-    let conn = journal::open(&dir).map_err(journal_error)?;
-    let run = match &args.run {
-        Some(prefix) => queries::find_run(&conn, prefix).map_err(Error::usage)?.ok_or_else(|| {
-            Error::usage(format!("no run {prefix:?} in the journal")).with_hint("`wan history` lists the runs")
-        })?,
-        None => match queries::latest_unfinished(&conn).map_err(journal_error)? {
-            Some(run) => run,
-            None => {
-                eprintln!("wan: nothing to resume: every run in the journal finished");
-                return Ok(Outcome::Success);
-            }
-        },
-    };
-    if run.state == "running" {
-        return Err(Error::usage(format!("run {} is still running in another wan process", run.id)));
-    }
-    if run.command == "video" {
-        return crate::video::resume(&run, &args, env);
-    }
-    let recorded = queries::recorded(&conn, &run.id).map_err(journal_error)?;
+/// What `wan resume` was asked, as a run of images reads it.
+#[derive(Debug)]
+pub struct Options {
+    /// Send again the requests whose outcome is unknown (they may be paid twice).
+    pub resend_unknown: bool,
+    pub dry_run: bool,
+    pub json: bool,
+    pub display: Display,
+    pub jobs: usize,
+    pub rpm: Option<u32>,
+    pub retries: u32,
+    pub timeout: Duration,
+    pub download_timeout: Duration,
+    /// `--base-url` (else `AISA_BASE_URL`), over the one the run recorded.
+    pub base_url: Option<String>,
+}
+
+/// Finishes `run`, read from the journal in `dir` (open as `conn`).
+pub fn resume(
+    conn: rusqlite::Connection,
+    dir: &Path,
+    run: RunRow,
+    args: &Options,
+    env: &Env,
+) -> Result<Outcome, Error> {
+    let recorded = queries::recorded(&conn, &run.id)?;
     let mut sorting = Sorting::new(&run, recorded.unsaved, args.resend_unknown);
-    queries::each_request(&conn, &run.id, |request| sorting.request(request)).map_err(journal_error)?;
+    queries::each_request(&conn, &run.id, |request| sorting.request(request))?;
     let left = sorting.finish();
-    let ui = Ui::new(display(&args, env), 0);
+    let ui = Ui::new(args.display, 0);
     if left.is_empty() {
         eprintln!("wan: run {}: nothing left to do", run.id);
         return Ok(Outcome::Success);
@@ -177,9 +178,9 @@ pub fn run(args: ResumeArgs, env: &Env) -> Result<Outcome, Error> {
     }
     let prompts = recorded_prompts(&conn, &run)?;
     drop(conn);
-    let settings = settings_of(&run, prompts, &recorded.references, &args, env, !left.to_send.is_empty())?;
-    let journal = Journal::start(&dir).map_err(journal_error)?;
-    journal.run_resumed(&run.id).map_err(journal_error)?;
+    let settings = settings_of(&run, prompts, &recorded.references, args, env, !left.to_send.is_empty())?;
+    let journal = Journal::start(dir)?;
+    journal.run_resumed(&run.id)?;
     let run_id = run.id.clone();
     let session =
         Session::recording(&settings, move |_, _, _| Recorder::of(journal, recorder::WITHOUT).for_run(run_id))?;
@@ -196,16 +197,6 @@ pub fn run(args: ResumeArgs, env: &Env) -> Result<Outcome, Error> {
         Outcome::Success => Outcome::Failed(Kind::Partial),
         other => other,
     })
-}
-
-fn display(args: &ResumeArgs, env: &Env) -> Display {
-    let terminal = env.stderr_is_terminal;
-    Display {
-        quiet: args.quiet,
-        verbose: args.verbose,
-        progress: terminal && !args.quiet,
-        color: terminal && !env.no_color,
-    }
 }
 
 /// What finishing the run would do and cost; nothing is done.
@@ -262,7 +253,7 @@ fn settings_of(
     run: &RunRow,
     prompts: Prompts,
     references: &[(String, Option<String>)],
-    args: &ResumeArgs,
+    args: &Options,
     env: &Env,
     sending: bool,
 ) -> Result<Settings, Error> {
@@ -270,7 +261,7 @@ fn settings_of(
     let key = if sending { Some(crate::config::api_key::for_command(env)?) } else { None };
     let base = match args.base_url.clone().or_else(|| env.base_url.clone()) {
         Some(given) => crate::config::api_key::base_url_for_command(Some(given), env)?,
-        None => settings::base_url(&run.base_url)?,
+        None => crate::config::base_url::base_url(&run.base_url)?,
     };
     if run.out_dir == "-" && args.json {
         return Err(Error::usage("this run wrote its image to standard output (-o -); --json cannot go there too"));
@@ -291,7 +282,7 @@ fn settings_of(
         api: ApiSettings {
             base,
             key,
-            timeout: Duration::from_secs(args.timeout),
+            timeout: args.timeout,
             retries: args.retries,
             route: match run.route.as_str() {
                 "chat" => Route::Chat,
@@ -300,12 +291,12 @@ fn settings_of(
                 _ => Route::Auto,
             },
         },
-        download_timeout: Duration::from_secs(args.download_timeout),
+        download_timeout: args.download_timeout,
         jobs: args.jobs,
         rpm: args.rpm,
         json: args.json,
         dry_run: false,
-        display: display(args, env),
+        display: args.display,
         state_dir: env.state_dir.clone(),
         journal: true,
         metadata: true,

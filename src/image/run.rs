@@ -8,7 +8,6 @@ use std::thread;
 
 use crate::api::classify::stops_the_run;
 use crate::error::{Error, Tag};
-use crate::image::plan;
 use crate::image::printer::{Answered, Expected, Failed, Printer};
 use crate::image::queue::{Dispatch, Prompt, Request, Requests};
 use crate::image::report::SavedImage;
@@ -142,7 +141,7 @@ fn perform(session: &Session, request: Request, events: &SyncSender<Event>) -> R
         let row = session
             .journal
             .write_run(ui, |journal, run| journal.request_sent(run, request.prompt, request.chunk, request.n));
-        (row, api.generate(&plan::job(settings, request, prompt_text)))
+        (row, api.generate(&settings.job(request, prompt_text)))
     });
     let mut answer = match answer {
         Ok(answer) => answer,

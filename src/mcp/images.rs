@@ -11,8 +11,9 @@ use clap::Parser;
 use serde_json::Value;
 
 use crate::cli::{Cli, Command};
+use crate::commands::generate;
 use crate::error::Error;
-use crate::image::settings::{self, Settings};
+use crate::image::settings::Settings;
 use crate::outcome::Outcome;
 use crate::term::stdout::{Capture, Stdout};
 
@@ -99,8 +100,8 @@ fn parse(context: &Context, argv: Vec<OsString>) -> Result<Settings, Error> {
     // Nothing is read from standard input: it is the protocol's.
     let stdin = &mut std::io::empty();
     match cli.command {
-        Command::Generate(args) => settings::generate(args, &context.env, stdin),
-        Command::Edit(args) => settings::edit(args, &context.env, stdin),
+        Command::Generate(args) => generate::generate_settings(args, &context.env, stdin),
+        Command::Edit(args) => generate::edit_settings(args, &context.env, stdin),
         _ => unreachable!("only generate and edit are built here"),
     }
 }

@@ -12,8 +12,8 @@ mod video;
 use rmcp::ServiceExt;
 
 use crate::cli::McpArgs;
+use crate::config::env::Env;
 use crate::error::{Error, Kind};
-use crate::image::settings::Env;
 use crate::outcome::Outcome;
 use crate::term::ui::Ui;
 

@@ -4,7 +4,7 @@ use rmcp::schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::catalogue::MOST_REFERENCES as MAX_REFERENCES;
-use crate::image::settings::MAX_PROMPT_BYTES;
+use crate::files::prompts::MAX_PROMPT_BYTES;
 
 fn one() -> u32 {
     1

@@ -7,35 +7,19 @@ pub mod client;
 pub mod download;
 pub mod follow;
 pub mod media;
+pub mod recorded;
 pub mod report;
 pub mod resume;
 pub mod route;
 pub mod settings;
 pub mod task;
 
-use std::io::Read;
-
 use reqwest::blocking::Client as Http;
 
-use crate::cli::video::VideoCommand;
-use crate::error::Error;
-use crate::image::settings::Env;
 use crate::journal::recorder::Recorder;
-use crate::outcome::Outcome;
 use crate::term::ui::Ui;
 use client::Client;
 use settings::Follow;
-
-pub use resume::resume;
-
-pub fn run(command: VideoCommand, env: &Env, stdin: &mut dyn Read) -> Result<Outcome, Error> {
-    match command {
-        VideoCommand::Create(args) => crate::commands::video::create::run(args, env, stdin),
-        VideoCommand::Wait(args) => crate::commands::video::wait::wait(args, env),
-        VideoCommand::Status(args) => crate::commands::video::wait::status(args, env),
-        VideoCommand::List { json, limit } => crate::commands::video::wait::list(env, json, limit),
-    }
-}
 
 /// What following tasks needs, shared by every task of a command.
 pub struct Ctx<'a> {

@@ -11,12 +11,11 @@ use super::follow::{self, Tracked};
 use super::report::{self, Ended, Printer};
 use super::route::RouteKind;
 use super::settings::{Follow, Service};
-use crate::cli::ResumeArgs;
+use crate::config::env::Env;
 use crate::error::{Error, Kind};
 use crate::files::output;
-use crate::image::settings::Env;
 use crate::journal::queries::{self, RunRow};
-use crate::journal::{self, JournalError, video as records};
+use crate::journal::{self, video as records};
 use crate::outcome::Outcome;
 use crate::term::text::plural;
 use crate::term::ui::{Display, Ui};
@@ -25,12 +24,24 @@ use crate::term::ui::{Display, Ui};
 const POLL: Duration = Duration::from_secs(5);
 const WAIT: Duration = Duration::from_secs(1800);
 
-pub fn resume(run: &RunRow, args: &ResumeArgs, env: &Env) -> Result<Outcome, Error> {
-    let journal_error = |e: JournalError| Error::new(Kind::Other, format!("cannot read the journal: {e}"));
+/// What `wan resume` was asked, as a video run reads it.
+#[derive(Debug)]
+pub struct Options {
+    pub dry_run: bool,
+    pub json: bool,
+    pub display: Display,
+    pub timeout: Duration,
+    pub retries: u32,
+    pub download_timeout: Duration,
+    /// `--base-url` (else `AISA_BASE_URL`), over the one the run recorded.
+    pub base_url: Option<String>,
+}
+
+pub fn resume(run: &RunRow, args: &Options, env: &Env) -> Result<Outcome, Error> {
     let dir = env.state_dir.clone().ok_or_else(|| Error::new(Kind::Other, "no state folder"))?;
-    let conn = journal::open(&dir).map_err(journal_error)?;
-    let tasks = records::tasks_of_run(&conn, &run.id).map_err(journal_error)?;
-    let requests = queries::requests(&conn, &run.id).map_err(journal_error)?;
+    let conn = journal::open(&dir)?;
+    let tasks = records::tasks_of_run(&conn, &run.id)?;
+    let requests = queries::requests(&conn, &run.id)?;
     drop(conn);
     let open: Vec<_> = tasks.iter().filter(|t| !t.is_over()).cloned().collect();
     if open.is_empty() {
@@ -72,29 +83,23 @@ pub fn resume(run: &RunRow, args: &ResumeArgs, env: &Env) -> Result<Outcome, Err
     }
     let base = match args.base_url.clone().or_else(|| env.base_url.clone()) {
         Some(given) => crate::config::api_key::base_url_for_command(Some(given), env)?,
-        None => crate::image::settings::base_url(&run.base_url)?,
+        None => crate::config::base_url::base_url(&run.base_url)?,
     };
     let service = Service {
         base,
         key: Some(crate::config::api_key::for_command(env)?),
-        timeout: Duration::from_secs(args.timeout),
+        timeout: args.timeout,
         retries: args.retries,
-        verbose: args.verbose,
+        verbose: args.display.verbose,
     };
-    let terminal = env.stderr_is_terminal;
-    let display = Display {
-        quiet: args.quiet,
-        verbose: args.verbose,
-        progress: terminal && !args.quiet,
-        color: terminal && !env.no_color,
-    };
+    let display = args.display;
     let follow = Follow {
         out: None,
         out_given: false,
         name: None,
         poll: POLL,
         wait_timeout: WAIT,
-        download_timeout: Duration::from_secs(args.download_timeout),
+        download_timeout: args.download_timeout,
         json: args.json,
         display,
         state_dir: Some(dir),

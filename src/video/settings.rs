@@ -1,24 +1,19 @@
-//! `wan video` arguments to checked settings: every usage error is found here, before
-//! anything is sent (an image-to-video model without a first frame above all).
+//! `wan video`'s settings: the service to talk to, how to follow a task, and what a create
+//! sends; plain values, checked before anything is sent (by `commands/video/settings.rs`).
 
-use std::io::Read;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use reqwest::Url;
 use serde_json::{Map, Value};
 
-use super::body::{self, RESERVED_PARAMS};
-use super::media::{self, Media, MediaType};
+use super::body::{self};
+use super::media::Media;
 use crate::api::ApiKey;
 use crate::catalogue::money;
-use crate::catalogue::video::{self, Family};
-use crate::cli::video::{CreateArgs, ServiceArgs, WaitOptions};
-use crate::config;
-use crate::config::precedence::{self, Flags, Resolved, Source};
+use crate::catalogue::video::{self};
 use crate::error::Error;
-use crate::files::output::{self, OutputDir};
-use crate::image::settings::{self as run_settings, Env};
+use crate::files::output::{self};
 use crate::term::ui::Display;
 
 /// A clip is larger than an image and the link dies in hours, not days: a download may
@@ -88,173 +83,9 @@ impl Create {
     }
 }
 
-pub fn create(args: CreateArgs, env: &Env, stdin: &mut dyn Read) -> Result<Create, Error> {
-    let prompt_from_stdin = matches!(args.prompt.as_deref(), None | Some("-"));
-    let prompt = match args.prompt.as_deref() {
-        Some(p) if p != "-" => run_settings::checked_prompt(p.to_string())?,
-        _ if env.stdin_is_terminal => {
-            return Err(Error::usage("no prompt given")
-                .with_hint("wan video create \"a red panda rolls down a hill\", or pipe the prompt in"));
-        }
-        _ => run_settings::checked_prompt(run_settings::read_prompt_from_stdin(stdin)?)?,
-    };
-    let dash = args.image.as_deref() == Some("-")
-        || args.last_frame.as_deref() == Some("-")
-        || args.media.iter().any(|m| m.ends_with("=-"));
-    if dash && (prompt_from_stdin || env.stdin_is_terminal) {
-        return Err(Error::usage("standard input cannot hold both the prompt and a media item").with_hint(
-            "give the prompt as an argument, and pipe the file in: cat face.png | wan video create \"…\" --image -",
-        ));
-    }
-    let media = media::load(args.image.as_deref(), args.last_frame.as_deref(), &args.media, stdin)?;
-    let first_frame = media.iter().any(|m| m.kind == MediaType::FirstFrame);
-    let model = match args.model {
-        Some(model) if model.trim().is_empty() => return Err(Error::usage("--model is empty")),
-        Some(model) => model,
-        None if first_frame => video::IMAGE_TO_VIDEO.to_string(),
-        None => video::TEXT_TO_VIDEO.to_string(),
-    };
-    if video::needs_first_frame(&model) && !first_frame {
-        return Err(Error::usage(format!("{model} makes a video from a first frame, and none was given")).with_hint(
-            "add --image FILE|URL (or --media first_frame=…); without it the service takes the task, \
-                        fails it a minute later, and may bill it",
-        ));
-    }
-    if let Some(kind) = body::unsupported(&model, &media) {
-        return Err(Error::usage(format!("{model} takes images only; its body has no place for a {}", kind.name())));
-    }
-    let (resolution, duration) = match video::family(&model) {
-        Family::Wan => (
-            Some(args.resolution.map_or(DEFAULT_RESOLUTION, |r| r.name())),
-            Some(args.duration.unwrap_or(DEFAULT_DURATION)),
-        ),
-        Family::Seedance if args.resolution.is_some() || args.duration.is_some() => {
-            return Err(Error::usage(format!(
-                "{model}'s body (content parts) has no resolution or duration of its own"
-            ))
-            .with_hint("send them as the vendor names them, e.g. --param resolution=720p --param duration=5"));
-        }
-        Family::Seedance => (None, None),
-    };
-    let params = params(&args.params)?;
-    let (chosen, config_path) = resolved(&args.service, &args.wait, args.max_cost.clone(), env)?;
-    if let Some(limit) = &chosen.max_cost.value {
-        let name = if chosen.max_cost.source == Source::Flag { "--max-cost" } else { "the config file's max_cost" };
-        check_max_cost(limit, name, &model)?;
-    }
-    let follow = follow(&args.wait, &chosen, env, args.dry_run)?;
-    if let Some(out) = &follow.out {
-        OutputDir::new(Some(out.clone())).check()?;
-    }
-    let key = if args.dry_run {
-        None
-    } else {
-        Some(crate::config::api_key::obtain(&chosen.key, env, config_path.as_deref())?)
-    };
-    Ok(Create {
-        prompt,
-        model,
-        media,
-        resolution,
-        duration,
-        params,
-        no_wait: args.no_wait,
-        dry_run: args.dry_run,
-        service: service(&args.service, &chosen, key),
-        follow,
-    })
-}
-
-/// `wan video wait` and `status`: the key is always needed.
-pub fn following(service_args: &ServiceArgs, wait: &WaitOptions, env: &Env) -> Result<(Service, Follow), Error> {
-    let (chosen, config_path) = resolved(service_args, wait, None, env)?;
-    let follow = follow(wait, &chosen, env, false)?;
-    let key = crate::config::api_key::obtain(&chosen.key, env, config_path.as_deref())?;
-    Ok((service(service_args, &chosen, Some(key)), follow))
-}
-
-fn resolved(
-    service: &ServiceArgs,
-    wait: &WaitOptions,
-    max_cost: Option<String>,
-    env: &Env,
-) -> Result<(Resolved, Option<PathBuf>), Error> {
-    let config = config::load(&env.dirs)?;
-    // The image settings (model, route, jobs) are no video's: only these are taken.
-    let flags = Flags {
-        out: wait.out.clone(),
-        retries: service.retries,
-        timeout: service.timeout,
-        download_timeout: wait.download_timeout,
-        max_cost,
-        base_url: service.base_url.clone(),
-        ..Flags::default()
-    };
-    Ok((precedence::resolve(&flags, env, &config.values)?, config.path))
-}
-
-fn service(args: &ServiceArgs, chosen: &Resolved, key: Option<ApiKey>) -> Service {
-    Service {
-        base: chosen.base_url.value.clone(),
-        key,
-        timeout: Duration::from_secs(chosen.timeout.value),
-        retries: chosen.retries.value,
-        verbose: args.verbose,
-    }
-}
-
-fn follow(wait: &WaitOptions, chosen: &Resolved, env: &Env, dry_run: bool) -> Result<Follow, Error> {
-    if let Some(name) = &wait.name {
-        output::validate_stem(name)?;
-    }
-    if chosen.out.value.as_deref() == Some(std::path::Path::new("-")) {
-        return Err(Error::usage("-o - is for one image; a video is saved in a folder"));
-    }
-    let download_timeout = match chosen.download_timeout.source {
-        Source::Default => DEFAULT_DOWNLOAD_TIMEOUT,
-        _ => chosen.download_timeout.value,
-    };
-    let terminal = env.stderr_is_terminal;
-    Ok(Follow {
-        out: chosen.out.value.clone(),
-        out_given: wait.out.is_some(),
-        name: wait.name.clone(),
-        poll: Duration::from_secs(wait.poll),
-        wait_timeout: Duration::from_secs(wait.wait_timeout),
-        download_timeout: Duration::from_secs(download_timeout),
-        json: wait.json,
-        display: Display {
-            quiet: wait.quiet,
-            verbose: false,
-            progress: terminal && !wait.quiet && !dry_run,
-            color: terminal && !env.no_color,
-        },
-        state_dir: env.state_dir.clone(),
-        journal: !wait.no_journal && !env.journal_off,
-    })
-}
-
-/// `--param KEY=VALUE`: VALUE as JSON where it parses, else a string.
-fn params(params: &[String]) -> Result<Map<String, Value>, Error> {
-    let mut fields = Map::new();
-    for param in params {
-        let Some((key, value)) = param.split_once('=').filter(|(k, _)| !k.trim().is_empty()) else {
-            return Err(Error::usage(format!("--param {param:?} is not KEY=VALUE")));
-        };
-        let key = key.trim();
-        if RESERVED_PARAMS.contains(&key) {
-            return Err(Error::usage(format!("--param {key}=… would replace a field wan sets itself"))
-                .with_hint("use --resolution, --duration, --image or --media for those"));
-        }
-        let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_string()));
-        fields.insert(key.to_string(), value);
-    }
-    Ok(fields)
-}
-
 /// A video of unknown price cannot be held to a limit: refused, as images of unknown
 /// price are. `name` says where the limit was set.
-fn check_max_cost(limit: &str, name: &str, model: &str) -> Result<(), Error> {
+pub fn check_max_cost(limit: &str, name: &str, model: &str) -> Result<(), Error> {
     let micros = money::parse_limit_usd(limit)
         .ok_or_else(|| Error::usage(format!("{name} {limit:?} is not an amount in US dollars")))?;
     let Some(price) = video::list_price(model) else {
@@ -291,15 +122,6 @@ pub fn check_task_id(id: &str) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn params_go_as_json_and_reserved_keys_are_refused() {
-        let fields = params(&["seed=42".into(), "watermark=false".into(), "shot_type=multi".into()]).unwrap();
-        assert_eq!(Value::Object(fields), serde_json::json!({"seed": 42, "watermark": false, "shot_type": "multi"}));
-        for bad in ["duration=10", "resolution=1080P", "input={}", "novalue", "=1"] {
-            assert!(params(&[bad.into()]).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn a_video_of_unknown_price_is_refused_under_a_cost_limit() {

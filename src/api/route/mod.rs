@@ -74,6 +74,14 @@ impl Route {
 }
 
 impl Route {
+    /// Every route `--route` takes, in the order the help lists them.
+    pub const ALL: [Self; 4] = [Self::Auto, Self::Chat, Self::Images, Self::Gemini];
+
+    /// The route of a name as `--route`, `WAN_ROUTE` and the config file give it.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|route| route.name() == name)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Self::Auto => "auto",

@@ -6,12 +6,13 @@ use std::io::Read;
 
 use serde_json::{Value, json};
 
+use super::settings;
 use crate::api::request::abbreviated;
 use crate::catalogue::video;
 use crate::cli::video::CreateArgs;
+use crate::config::env::Env;
 use crate::error::{Error, Tag};
 use crate::files::output::OutputDir;
-use crate::image::settings::Env;
 use crate::journal::video::NewTask;
 use crate::journal::{Ended as RequestEnded, RunRecord};
 use crate::outcome::Outcome;
@@ -22,7 +23,7 @@ use crate::video::client::Client;
 use crate::video::follow::{self, Tracked};
 use crate::video::report::{self, Ended, Printer};
 use crate::video::route::RouteKind;
-use crate::video::settings::{self, Create};
+use crate::video::settings::Create;
 
 pub fn run(args: CreateArgs, env: &Env, stdin: &mut dyn Read) -> Result<Outcome, Error> {
     let settings = settings::create(args, env, stdin)?;

@@ -1,0 +1,205 @@
+//! The interface of a run: `generate` and `edit` with the options they share, and `resume`.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use super::values::{SizeArg, Suggested, at_least_one};
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// The prompt; with none, or `-`, it is read from standard input
+    #[arg(value_name = "PROMPT")]
+    pub prompt: Option<String>,
+
+    /// A batch: one prompt per line (`-` for standard input); blank and `#` lines skipped
+    #[arg(short, long, value_name = "FILE", conflicts_with = "prompt")]
+    pub file: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// Reference images: paths, `-` for standard input, or http(s) URLs (as many as the model
+    /// takes: 9 for Wan, 16 for gpt-image, 14 for Gemini; PNG, JPEG, WebP or BMP, at most 20 MB
+    /// and 240 to 8000 px a side)
+    #[arg(value_name = "IMAGE", required = true, num_args = 1..)]
+    pub images: Vec<String>,
+
+    /// What to do with them
+    #[arg(value_name = "PROMPT")]
+    pub prompt: String,
+
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RouteArg {
+    /// Chat first; the images route where the service has moved the model
+    Auto,
+    /// Only POST /chat/completions
+    Chat,
+    /// Only POST /images/generations and /images/edits
+    Images,
+    /// Only POST /models/{model}:generateContent (or /v1beta/…), one image per request
+    Gemini,
+}
+
+/// Options shared by `generate` and `edit`. Those the config file may set have no clap
+/// default, so that settings can tell a flag from a default (`[default: …]` is in the
+/// help text instead).
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// How many images (split into requests of at most the model's images per request)
+    #[arg(short = 'n', long = "count", value_name = "N", default_value_t = 1, value_parser = at_least_one::<u32>)]
+    pub count: u32,
+
+    /// Only the prompts numbered K modulo N, counting the prompts kept from 1: this
+    /// machine's share of a batch spread over N (one prompt alone is shard 1/N's)
+    #[arg(long, value_name = "K/N", value_parser = crate::shard::Shard::parse)]
+    pub shard: Option<crate::shard::Shard>,
+
+    /// The model to use [env: WAN_MODEL] [default: wan2.7-image]
+    #[arg(short, long, value_name = "NAME", value_parser = Suggested::models(), hide_possible_values = true)]
+    pub model: Option<String>,
+
+    /// Use wan2.7-image-pro ($0.075 per image instead of $0.030)
+    #[arg(long)]
+    pub pro: bool,
+
+    /// Folder for the images, created if missing; `-` writes the one image to standard
+    /// output [default: the current folder]
+    #[arg(short, long = "out", value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    pub out: Option<PathBuf>,
+
+    /// File name stem, instead of one made from the prompt
+    #[arg(long, value_name = "STEM")]
+    pub name: Option<String>,
+
+    /// Print one JSON object per prompt on standard output instead of paths
+    #[arg(long)]
+    pub json: bool,
+
+    /// No progress, retry notices or summary line; errors and warnings still print
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Print each request and answer (method, URL, status, request id, timings)
+    #[arg(short, long)]
+    pub verbose: bool,
+
+    /// The API base URL [env: AISA_BASE_URL] [default: https://api.aisa.one/v1]
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+
+    /// Seconds to wait for one API answer [default: 300]
+    #[arg(long, value_name = "SECS", value_parser = at_least_one::<u64>)]
+    pub timeout: Option<u64>,
+
+    /// Seconds to wait for one image download [default: 120]
+    #[arg(long, value_name = "SECS", value_parser = at_least_one::<u64>)]
+    pub download_timeout: Option<u64>,
+
+    /// Where to send requests: the model's own route (auto; for Wan, chat first and the images
+    /// route where the model moved), or only one of them [env: WAN_ROUTE] [default: auto]
+    #[arg(long, value_enum, value_name = "ROUTE")]
+    pub route: Option<RouteArg>,
+
+    /// Retries of a request that never connected or that the service answered with
+    /// 408, 429 or 5xx (0 disables); never of one that may have been carried out [default: 2]
+    #[arg(long, value_name = "N")]
+    pub retries: Option<u32>,
+
+    /// Requests in flight at once, across the whole run [default: 4]
+    #[arg(short, long, value_name = "N", value_parser = at_least_one::<usize>)]
+    pub jobs: Option<usize>,
+
+    /// Start at most N requests a minute, across all jobs (the key's rate limit); without
+    /// it, the service's rate-limit headers and 429s pace the run
+    #[arg(long, value_name = "N", value_parser = at_least_one::<u32>)]
+    pub rpm: Option<u32>,
+
+    /// Image size, sent as the `size` field (`auto` for gpt-image); checked against the
+    /// model's rule (see `wan models`)
+    #[arg(long, value_name = "WxH", value_parser = Suggested::sizes(), hide_possible_values = true)]
+    pub size: Option<SizeArg>,
+
+    /// Another field for the request body; VALUE is JSON where it parses, else a string
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+
+    /// Print the request body (or bodies) and the cost; send nothing; no key needed
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Refuse to send anything if the run would cost more than this many US dollars
+    #[arg(long, value_name = "USD")]
+    pub max_cost: Option<String>,
+
+    /// Keep no record of this run in the journal (also WAN_JOURNAL=off); it cannot be resumed
+    #[arg(long)]
+    pub no_journal: bool,
+
+    /// Write the bytes exactly as served: no provenance chunk in PNGs
+    #[arg(long)]
+    pub no_metadata: bool,
+
+    /// Open the saved files in the system's image viewer when the run ends
+    #[arg(long)]
+    pub open: bool,
+}
+
+/// `wan resume`: which run, and how.
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    /// The run's id, or a unique start of it [default: the latest run that did not finish]
+    #[arg(value_name = "RUN")]
+    pub run: Option<String>,
+
+    /// Also send requests that were sent and never answered (they may have been billed)
+    #[arg(long)]
+    pub resend_unknown: bool,
+
+    /// Say what would be done and what it would cost; do nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Print one JSON object per prompt on standard output instead of paths
+    #[arg(long)]
+    pub json: bool,
+
+    /// No progress, retry notices or summary line; errors and warnings still print
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Print each request and answer
+    #[arg(short, long)]
+    pub verbose: bool,
+
+    /// Requests in flight at once
+    #[arg(short, long, value_name = "N", default_value_t = 4, value_parser = at_least_one::<usize>)]
+    pub jobs: usize,
+
+    /// Start at most N requests a minute, across all jobs (the key's rate limit)
+    #[arg(long, value_name = "N", value_parser = at_least_one::<u32>)]
+    pub rpm: Option<u32>,
+
+    /// Retries of a request that never connected or that the service answered with 408, 429 or 5xx
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub retries: u32,
+
+    /// Seconds to wait for one API answer
+    #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = at_least_one::<u64>)]
+    pub timeout: u64,
+
+    /// Seconds to wait for one image download
+    #[arg(long, value_name = "SECS", default_value_t = 120, value_parser = at_least_one::<u64>)]
+    pub download_timeout: u64,
+
+    /// The API base URL [env: AISA_BASE_URL] [default: the run's own]
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+}

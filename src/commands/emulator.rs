@@ -1,0 +1,60 @@
+//! `wan emulator`: its arguments handed to the offline service, which checks them and serves.
+
+use crate::cli::emulator::EmulatorArgs;
+use crate::emulator::{self, Options};
+use crate::error::Error;
+use crate::outcome::Outcome;
+
+pub fn run(args: EmulatorArgs) -> Result<Outcome, Error> {
+    let EmulatorArgs {
+        host,
+        port,
+        api_key,
+        moved_to_images,
+        base64,
+        noise,
+        size,
+        balance,
+        url_ttl,
+        latency,
+        download_latency,
+        error_429,
+        retry_after,
+        error_5xx,
+        drop,
+        cut_downloads,
+        slow_downloads,
+        seed,
+        video_ms,
+        video_fail,
+        video_size,
+        no_video_gateway,
+        rpm,
+    } = args;
+    emulator::run(Options {
+        host,
+        port,
+        api_key,
+        moved_to_images,
+        base64,
+        noise,
+        size,
+        balance,
+        url_ttl,
+        latency,
+        download_latency,
+        error_429,
+        retry_after,
+        error_5xx,
+        drop,
+        cut_downloads,
+        slow_downloads,
+        seed,
+        video_ms,
+        video_fail,
+        video_size,
+        no_video_gateway,
+        rpm,
+    })?;
+    Ok(Outcome::Success)
+}

@@ -1,0 +1,252 @@
+//! `wan generate` and `wan edit`: the arguments read into checked settings (every usage
+//! error found here, before anything is sent), then the run, or its dry run.
+
+use std::fs;
+use std::io::{BufReader, Read};
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use crate::api::ApiSettings;
+use crate::api::request::RESERVED_FIELDS;
+use crate::api::route::Route;
+use crate::cli::run::{EditArgs, GenerateArgs, RouteArg, RunArgs};
+use crate::cli::values::SizeArg;
+use crate::config;
+use crate::config::api_key;
+use crate::config::env::Env;
+use crate::config::precedence::{self, Flags, Source};
+use crate::error::Error;
+use crate::files::output::{self, OutputDir};
+use crate::files::prompts::{Prompts, checked_prompt, read_prompt_from_stdin};
+use crate::files::reference;
+use crate::image::plan::Plan;
+use crate::image::settings::{Settings, check_max_cost};
+use crate::image::{dry_run, run};
+use crate::outcome::Outcome;
+use crate::shard::Shard;
+use crate::term::ui::Display;
+
+/// `wan generate`: the settings, then the dry run or the run.
+pub fn generate(args: GenerateArgs, env: &Env) -> Result<Outcome, Error> {
+    let settings = generate_settings(args, env, &mut std::io::stdin().lock())?;
+    run_or_preview(&settings)
+}
+
+/// `wan edit`: the settings, then the dry run or the run.
+pub fn edit(args: EditArgs, env: &Env) -> Result<Outcome, Error> {
+    let settings = edit_settings(args, env, &mut std::io::stdin().lock())?;
+    run_or_preview(&settings)
+}
+
+fn run_or_preview(settings: &Settings) -> Result<Outcome, Error> {
+    if settings.dry_run {
+        return dry_run::print(settings);
+    }
+    crate::interrupt::install();
+    run::run(settings)
+}
+
+pub fn generate_settings(args: GenerateArgs, env: &Env, stdin: &mut dyn Read) -> Result<Settings, Error> {
+    let shard = args.run.shard;
+    let prompts = match (&args.file, args.prompt.as_deref()) {
+        (Some(file), _) => read_batch(file, stdin, shard)?,
+        (None, Some(p)) if p != "-" => Prompts::one(checked_prompt(p.to_string())?, shard),
+        (None, _) if env.stdin_is_terminal => {
+            return Err(
+                Error::usage("no prompt given").with_hint("wan generate \"a red panda\", or pipe the prompt in")
+            );
+        }
+        (None, _) => Prompts::one(checked_prompt(read_prompt_from_stdin(stdin)?)?, shard),
+    };
+    resolve(args.run, prompts, Vec::new(), env, stdin)
+}
+
+/// A batch from a file or standard input, checked whole before anything is sent and
+/// read back as requests need it (see `prompts`).
+fn read_batch(file: &Path, stdin: &mut dyn Read, shard: Option<Shard>) -> Result<Prompts, Error> {
+    let name = file.display().to_string();
+    if file == Path::new("-") {
+        return Prompts::batch(BufReader::new(stdin), "standard input", shard);
+    }
+    let opened = fs::File::open(file).map_err(|e| Error::usage(format!("cannot read prompts from {name}: {e}")))?;
+    if opened.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(Error::usage(format!("cannot read prompts from {name}: it is a directory")));
+    }
+    Prompts::batch(BufReader::new(opened), &name, shard)
+}
+
+pub fn edit_settings(args: EditArgs, env: &Env, stdin: &mut dyn Read) -> Result<Settings, Error> {
+    if env.stdin_is_terminal && args.images.iter().any(|image| image == "-") {
+        return Err(Error::usage("standard input is a terminal, not an image")
+            .with_hint("pipe the image in: cat photo.png | wan edit - \"make it blue\""));
+    }
+    // `wan edit "make it blue" ref.png`: the prompt named a file, an image did not.
+    let swapped = Path::new(&args.prompt).is_file() || args.images.iter().any(|i| i.contains(char::is_whitespace));
+    let prompt = checked_prompt(args.prompt)?;
+    let shard = args.run.shard;
+    resolve(args.run, Prompts::one(prompt, shard), args.images, env, stdin).map_err(|error| {
+        if swapped && error.message.ends_with("no such file") {
+            error.with_hint("the prompt comes last: wan edit IMAGE... PROMPT")
+        } else {
+            error
+        }
+    })
+}
+
+fn resolve(
+    run: RunArgs,
+    prompts: Prompts,
+    reference_args: Vec<String>,
+    env: &Env,
+    stdin: &mut dyn Read,
+) -> Result<Settings, Error> {
+    let config = config::load(&env.dirs)?;
+    let chosen = precedence::resolve(&flags(&run), env, &config.values)?;
+    let model = chosen.model.value;
+    if let Some(name) = &run.name {
+        output::validate_stem(name)?;
+    }
+    let out = chosen.out.value;
+    let to_stdout = out.as_deref() == Some(Path::new("-"));
+    if to_stdout {
+        check_stdout_output(&run, prompts.len())?;
+    } else {
+        OutputDir::new(out.clone()).check()?;
+    }
+    let route = chosen.route.value;
+    let mut extra = body_fields(run.size, &run.params)?;
+    let per_request = crate::image::limits::apply(&model, route, reference_args.len(), &mut extra)?;
+    let references = reference::load_all(&reference_args, stdin)?;
+    if let Some(limit) = &chosen.max_cost.value {
+        let plan = Plan::new(prompts.len(), run.count, per_request);
+        let name = if chosen.max_cost.source == Source::Flag { "--max-cost" } else { "the config file's max_cost" };
+        check_max_cost(limit, name, &model, plan)?;
+    }
+    // Last, and only when something will be sent: `api_key_command` may ask for a passphrase.
+    let key = if run.dry_run { None } else { Some(api_key::obtain(&chosen.key, env, config.path.as_deref())?) };
+    let terminal = env.stderr_is_terminal;
+    Ok(Settings {
+        prompts,
+        references,
+        model,
+        count: run.count,
+        per_request,
+        out: out.filter(|_| !to_stdout),
+        to_stdout,
+        name: run.name,
+        extra,
+        api: ApiSettings {
+            base: chosen.base_url.value,
+            key,
+            timeout: Duration::from_secs(chosen.timeout.value),
+            retries: chosen.retries.value,
+            route,
+        },
+        download_timeout: Duration::from_secs(chosen.download_timeout.value),
+        jobs: chosen.jobs.value,
+        rpm: run.rpm,
+        json: run.json,
+        dry_run: run.dry_run,
+        metadata: chosen.metadata.value,
+        open: run.open,
+        display: Display {
+            quiet: run.quiet,
+            verbose: run.verbose,
+            progress: terminal && !run.quiet && !run.dry_run,
+            color: terminal && !env.no_color,
+        },
+        state_dir: env.state_dir.clone(),
+        journal: !run.no_journal && !env.journal_off,
+    })
+}
+
+/// `-o -` writes one image's bytes to standard output, as `curl -o -` does: more than
+/// one image, or `--json` (which also wants standard output), cannot go there.
+fn check_stdout_output(run: &RunArgs, prompts: usize) -> Result<(), Error> {
+    if run.json {
+        return Err(Error::usage("-o - and --json both write to standard output; give one"));
+    }
+    let images = (prompts as u64).saturating_mul(u64::from(run.count));
+    if images > 1 {
+        return Err(Error::usage(format!("-o - writes one image to standard output; this run asks for {images}"))
+            .with_hint("use -n 1 with one prompt, or -o DIR for more"));
+    }
+    Ok(())
+}
+
+/// `--size WxH` and `--param KEY=VALUE`, as fields for the body.
+fn body_fields(size: Option<SizeArg>, params: &[String]) -> Result<Map<String, Value>, Error> {
+    let mut fields = Map::new();
+    if let Some(size) = size {
+        fields.insert("size".into(), Value::String(size.to_string()));
+    }
+    for param in params {
+        let Some((key, value)) = param.split_once('=').filter(|(k, _)| !k.trim().is_empty()) else {
+            return Err(Error::usage(format!("--param {param:?} is not KEY=VALUE")));
+        };
+        let key = key.trim();
+        if RESERVED_FIELDS.contains(&key) {
+            return Err(Error::usage(format!("--param {key}=… would replace a field wan sets itself")));
+        }
+        if key == "size" && size.is_some() {
+            return Err(Error::usage("--size and --param size=… both set the size; give one"));
+        }
+        let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_string()));
+        fields.insert(key.to_string(), value);
+    }
+    Ok(fields)
+}
+
+/// The flags of a run that have a config key, for `precedence` to weigh against the rest.
+fn flags(run: &RunArgs) -> Flags {
+    Flags {
+        model: run.model.clone(),
+        pro: run.pro,
+        out: run.out.clone(),
+        route: run.route.map(route),
+        jobs: run.jobs,
+        retries: run.retries,
+        timeout: run.timeout,
+        download_timeout: run.download_timeout,
+        max_cost: run.max_cost.clone(),
+        base_url: run.base_url.clone(),
+        metadata: run.no_metadata.then_some(false),
+    }
+}
+
+/// `--route` as the client takes it.
+fn route(arg: RouteArg) -> Route {
+    match arg {
+        RouteArg::Auto => Route::Auto,
+        RouteArg::Chat => Route::Chat,
+        RouteArg::Images => Route::Images,
+        RouteArg::Gemini => Route::Gemini,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn size_and_params_become_body_fields() {
+        let fields = body_fields(
+            Some(SizeArg::Exact(crate::catalogue::size::parse_size("1024X768").unwrap())),
+            &["seed=42".into(), "watermark=false".into(), "style=oil paint".into(), "x={\"a\":1}".into()],
+        )
+        .unwrap();
+        assert_eq!(
+            Value::Object(fields),
+            serde_json::json!({"size": "1024x768", "seed": 42, "watermark": false, "style": "oil paint", "x": {"a": 1}})
+        );
+        for bad in ["big", "0x10", "10x", "-1x5", "+1x5"] {
+            assert!(crate::catalogue::size::parse_size(bad).is_err(), "{bad:?}");
+        }
+        for bad in ["novalue", "=1", "n=3", "model=x", "messages=[]"] {
+            assert!(body_fields(None, &[bad.into()]).is_err(), "{bad}");
+        }
+        assert!(body_fields(Some(SizeArg::Auto), &["size=1x1".into()]).is_err());
+    }
+}

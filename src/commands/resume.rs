@@ -1,0 +1,73 @@
+//! `wan resume`: the run to finish found in the journal, then handed to the engine that
+//! made it (images, or a video task).
+
+use std::time::Duration;
+
+use crate::cli::run::ResumeArgs;
+use crate::config::env::Env;
+use crate::error::{Error, Kind};
+use crate::image;
+use crate::journal::{self, queries};
+use crate::outcome::Outcome;
+use crate::term::ui::Display;
+use crate::video;
+
+pub fn run(args: ResumeArgs, env: &Env) -> Result<Outcome, Error> {
+    crate::interrupt::install();
+    let Some(dir) = env.state_dir.clone() else {
+        return Err(Error::new(Kind::Other, "no state folder: set WAN_STATE_DIR, XDG_STATE_HOME or HOME"));
+    };
+    let conn = journal::open(&dir)?;
+    let run = match &args.run {
+        Some(prefix) => queries::find_run(&conn, prefix).map_err(Error::usage)?.ok_or_else(|| {
+            Error::usage(format!("no run {prefix:?} in the journal")).with_hint("`wan history` lists the runs")
+        })?,
+        None => match queries::latest_unfinished(&conn)? {
+            Some(run) => run,
+            None => {
+                eprintln!("wan: nothing to resume: every run in the journal finished");
+                return Ok(Outcome::Success);
+            }
+        },
+    };
+    if run.state == "running" {
+        return Err(Error::usage(format!("run {} is still running in another wan process", run.id)));
+    }
+    let display = display(&args, env);
+    if run.command == "video" {
+        drop(conn);
+        let options = video::resume::Options {
+            dry_run: args.dry_run,
+            json: args.json,
+            display,
+            timeout: Duration::from_secs(args.timeout),
+            retries: args.retries,
+            download_timeout: Duration::from_secs(args.download_timeout),
+            base_url: args.base_url,
+        };
+        return video::resume::resume(&run, &options, env);
+    }
+    let options = image::resume::Options {
+        resend_unknown: args.resend_unknown,
+        dry_run: args.dry_run,
+        json: args.json,
+        display,
+        jobs: args.jobs,
+        rpm: args.rpm,
+        retries: args.retries,
+        timeout: Duration::from_secs(args.timeout),
+        download_timeout: Duration::from_secs(args.download_timeout),
+        base_url: args.base_url,
+    };
+    image::resume::resume(conn, &dir, run, &options, env)
+}
+
+fn display(args: &ResumeArgs, env: &Env) -> Display {
+    let terminal = env.stderr_is_terminal;
+    Display {
+        quiet: args.quiet,
+        verbose: args.verbose,
+        progress: terminal && !args.quiet,
+        color: terminal && !env.no_color,
+    }
+}
