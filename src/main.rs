@@ -11,6 +11,8 @@ mod files;
 mod image;
 mod interrupt;
 mod journal;
+#[cfg(test)]
+mod layers;
 mod mcp;
 mod outcome;
 mod retry;

@@ -6,6 +6,7 @@
 //! vendors' contracts where AIsa documents none (OpenAI's for gpt-image). A price the
 //! service reports on an answer (`x-aisa-price-usd`) wins over the table.
 
+pub mod bill;
 pub mod money;
 pub mod size;
 pub mod suggest;

@@ -97,6 +97,11 @@ pub fn url_folder(family: Family) -> &'static str {
     }
 }
 
+/// The time an answer is made, in UNIX seconds (its `created`, a task's `completed_at`).
+pub fn now_secs() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

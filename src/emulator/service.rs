@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -79,10 +79,6 @@ impl std::fmt::Display for Dropped {
 }
 
 impl std::error::Error for Dropped {}
-
-pub fn now_secs() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
 
 impl State {
     pub fn new(config: Config, url_ttl: Duration) -> Self {
@@ -417,7 +413,7 @@ impl State {
                 }
             })
             .collect();
-        let answer = answers::body(&job, &images, delivery, seq, now_secs());
+        let answer = answers::body(&job, &images, delivery, seq, answers::now_secs());
         let mut reply = Reply::json(StatusCode::OK, &answer);
         reply.note = format!("model {} · n {} · {}x{} · {cached} cached", job.model, job.n, job.size.0, job.size.1);
         reply

@@ -222,7 +222,7 @@ impl Videos {
         } else {
             format!("video_task_{bits:016x}")
         };
-        let created_unix = super::service::now_secs();
+        let created_unix = super::answers::now_secs();
         let note = format!("model {} · task {id}", asked.model);
         let model = asked.model.clone();
         tasks.insert(
@@ -293,7 +293,7 @@ impl Videos {
         let mut body = json!({"id": id, "object": "video", "status": status, "model": model, "created_at": created,
                               "progress": format!("{progress}%")});
         if url.is_some() {
-            body["completed_at"] = json!(super::service::now_secs());
+            body["completed_at"] = json!(super::answers::now_secs());
             body["result"] = json!({"output": output, "usage": {"duration": seconds, "video_count": 1}});
         }
         if let Phase::Failed { code, message } = &phase {

@@ -2,7 +2,7 @@
 
 use crate::api::request;
 use crate::api::route::RouteState;
-use crate::catalogue::money::Bill;
+use crate::catalogue::bill::Bill;
 use crate::error::Error;
 use crate::image::queue::Dispatch;
 use crate::image::settings::Settings;

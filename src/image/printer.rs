@@ -6,7 +6,8 @@
 use std::collections::HashMap;
 
 use crate::api::Answer;
-use crate::catalogue::money::{self, Bill};
+use crate::catalogue::bill::Bill;
+use crate::catalogue::money;
 use crate::error::{Error, Kind, clean};
 use crate::image::queue::Prompt;
 use crate::image::report::{self, PromptResult, SavedImage, Unsaved};

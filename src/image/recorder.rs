@@ -5,8 +5,8 @@ use serde_json::Value;
 use crate::files::digest::sha256_hex;
 use crate::files::reference::Reference;
 use crate::image::settings::Settings;
-use crate::journal::RunRecord;
 use crate::journal::recorder::Recorder;
+use crate::journal::{PromptsRecord, RunRecord};
 use crate::term::ui::Ui;
 
 /// Opens the journal (unless `--no-journal`) and records the run; after one warning,
@@ -30,7 +30,13 @@ fn run_record(settings: &Settings, out_dir: &str) -> RunRecord {
         stem: settings.name.clone(),
         count: settings.count,
         per_request: plan.per_request(),
-        prompts: settings.prompts.clone(),
+        prompts: PromptsRecord {
+            len: settings.prompts.len(),
+            shard: settings.prompts.shard,
+            each: Box::new(
+                settings.prompts.iter().map(|prompt| prompt.map(|text| text.to_string()).map_err(|e| e.message)),
+            ),
+        },
         extra: Value::Object(settings.extra.clone()).to_string(),
         // Per image; a model priced per request records its price on each request instead.
         price: crate::catalogue::profile(&settings.model).price.per_image(),

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use serde_json::{Value, json};
 
 use crate::catalogue::Price;
-use crate::catalogue::money::{self, Bill};
+use crate::catalogue::bill::Bill;
+use crate::catalogue::money;
 use crate::error::{Error, Kind};
 use crate::files::format::ImageFormat;
 use crate::term::text::plural;

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use crate::api::response::ImageData;
 use crate::api::route::Route;
 use crate::api::{Answer, ApiSettings};
-use crate::catalogue::money::Bill;
+use crate::catalogue::bill::Bill;
 use crate::config::env::Env;
 use crate::error::{Error, Kind, Tag};
 use crate::files::digest::sha256_hex;

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction};
 
-pub use record::{Ended, ImageSaved, RunRecord, now};
+pub use record::{Ended, ImageSaved, PromptsRecord, RunRecord, now};
 
 /// Forward migrations, in order: the schema of version N is `MIGRATIONS[..N]` applied.
 const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("schema_v2.sql"), include_str!("schema_v3.sql")];

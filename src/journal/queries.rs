@@ -327,7 +327,7 @@ mod tests {
                 stem: None,
                 count: 4,
                 per_request: 4,
-                prompts: crate::files::prompts::Prompts::one("red panda".into(), None),
+                prompts: super::super::PromptsRecord::one("red panda".into()),
                 extra: "{}".into(),
                 price,
                 references: vec![("/a.png".into(), Some("aa".into()))],

@@ -8,10 +8,10 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{Journal, JournalError};
 use crate::error::redact;
-use crate::files::prompts::Prompts;
+use crate::shard::Shard;
 
 /// A run as it starts.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct RunRecord {
     pub command: &'static str,
     pub model: String,
@@ -22,14 +22,33 @@ pub struct RunRecord {
     pub stem: Option<String>,
     pub count: u32,
     pub per_request: u32,
-    /// Read into the journal as they are recorded, never all held; with `--shard`, this
-    /// shard's, and the shard is recorded with them.
-    pub prompts: Prompts,
+    pub prompts: PromptsRecord,
     /// The size and `--param` fields, as JSON.
     pub extra: String,
     pub price: Option<u64>,
     /// `(source, sha256)` of each reference.
     pub references: Vec<(String, Option<String>)>,
+}
+
+/// A run's prompts as the journal takes them: how many, the shard they are (with
+/// `--shard`), and each read as it is written, so that a batch is never held whole.
+pub struct PromptsRecord {
+    pub len: usize,
+    pub shard: Option<Shard>,
+    pub each: Box<dyn Iterator<Item = Result<String, String>> + Send>,
+}
+
+impl PromptsRecord {
+    /// A run of one prompt.
+    pub fn one(prompt: String) -> Self {
+        Self { len: 1, shard: None, each: Box::new(std::iter::once(Ok(prompt))) }
+    }
+}
+
+impl std::fmt::Debug for PromptsRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PromptsRecord").field("len", &self.len).field("shard", &self.shard).finish_non_exhaustive()
+    }
 }
 
 /// A file in place.
@@ -86,17 +105,17 @@ impl Journal {
                     run.stem,
                     run.count,
                     run.per_request,
-                    run.prompts.len() as i64,
+                    run.prompts.len as i64,
                     redact(&run.extra),
                     run.price.map(|p| p as i64),
                     run.prompts.shard.map(|shard| shard.to_string()),
                 ],
             )?;
             let mut prompt = tx.prepare("INSERT INTO prompts (run_id, position, prompt) VALUES (?1, ?2, ?3)")?;
-            for (position, text) in run.prompts.iter().enumerate() {
+            for (position, text) in run.prompts.each.enumerate() {
                 // A prompt that cannot be read back fails the record, and the journal
                 // goes off with one warning; the run itself then meets the same failure.
-                let text = text.map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.message.into()))?;
+                let text = text.map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
                 prompt.execute(params![key, position as i64, redact(&text)])?;
             }
             let mut reference =
@@ -254,7 +273,11 @@ mod tests {
             stem: None,
             count: 2,
             per_request: 4,
-            prompts: Prompts::batch(&b"red panda\nsea otter\n"[..], "p", None).unwrap(),
+            prompts: PromptsRecord {
+                len: 2,
+                shard: None,
+                each: Box::new(["red panda", "sea otter"].into_iter().map(|p| Ok(p.to_string()))),
+            },
             extra: "{}".into(),
             price: Some(30_000),
             references: vec![("/tmp/a.png".into(), Some("ab".repeat(32)))],
@@ -298,10 +321,10 @@ mod tests {
     fn a_shard_s_prompts_are_streamed_in_with_the_shard() {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::start(dir.path()).unwrap();
-        let text: String = (1..=10_000).map(|i| format!("p{i}\n")).collect();
-        let shard = crate::shard::Shard { k: 2, n: 5 };
-        let prompts = Prompts::batch(text.as_bytes(), "p", Some(shard)).unwrap();
-        let id = journal.begin_run(RunRecord { prompts, ..run() }).unwrap();
+        // Shard 2/5 of a batch of 10,000 (`files::prompts` picks them), read as written.
+        let shard = Some(crate::shard::Shard { k: 2, n: 5 });
+        let each = Box::new((0..2_000).map(|i| Ok(format!("p{}", 5 * i + 2))));
+        let id = journal.begin_run(RunRecord { prompts: PromptsRecord { len: 2_000, shard, each }, ..run() }).unwrap();
         let conn = super::super::open(dir.path()).unwrap();
         let (count, recorded): (i64, String) = conn
             .query_row("SELECT prompts, shard FROM runs WHERE id = ?1", [&id], |r| Ok((r.get(0)?, r.get(1)?)))

@@ -272,7 +272,7 @@ mod tests {
                 stem: None,
                 count: 1,
                 per_request: 1,
-                prompts: crate::files::prompts::Prompts::one("a fox".into(), None),
+                prompts: super::super::PromptsRecord::one("a fox".into()),
                 extra: "{}".into(),
                 price: None,
                 references: Vec::new(),

@@ -14,7 +14,7 @@ use crate::config::env::Env;
 use crate::error::{Error, Tag};
 use crate::files::output::OutputDir;
 use crate::journal::video::NewTask;
-use crate::journal::{Ended as RequestEnded, RunRecord};
+use crate::journal::{Ended as RequestEnded, PromptsRecord, RunRecord};
 use crate::outcome::Outcome;
 use crate::term::stdout::Stdout;
 use crate::term::ui::{Display, Ui};
@@ -147,7 +147,7 @@ fn run_record(settings: &Create, out: &OutputDir) -> RunRecord {
         stem: settings.follow.name.clone(),
         count: 1,
         per_request: 1,
-        prompts: crate::files::prompts::Prompts::one(settings.prompt.clone(), None),
+        prompts: PromptsRecord::one(settings.prompt.clone()),
         extra: extra.to_string(),
         price: video::list_price(&settings.model),
         references: settings.media.iter().map(|m| (m.source.clone(), m.sha256.clone())).collect(),

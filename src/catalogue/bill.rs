@@ -1,0 +1,187 @@
+//! What a run costs, counted from what the service returned, at the catalogue's prices.
+
+use super::money::{Micros, cost_of, format_usd};
+use super::{Price, profile};
+use crate::term::text::plural;
+
+/// What a run (or one prompt of it) costs: counted from the images (or, for a model
+/// priced per request, the answered requests) the service returned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bill {
+    pub price: Price,
+    /// Images the service returned, and so billed.
+    pub count: u64,
+    /// Requests answered with images.
+    pub answers: u64,
+    priced_answers: u64,
+    reported_sum: Micros,
+}
+
+impl Bill {
+    pub fn new(model: &str) -> Self {
+        Self { price: profile(model).price, count: 0, answers: 0, priced_answers: 0, reported_sum: 0 }
+    }
+
+    /// What a plan of `requests` requests for `images` images would cost at list price.
+    pub fn estimate(model: &str, images: u64, requests: u64) -> Self {
+        Self { count: images, answers: requests, ..Self::new(model) }
+    }
+
+    /// Adds one answer's images and the price the service reported for it, if any.
+    ///
+    /// Every sum saturates: the reported price is the service's text, and a hostile or
+    /// broken one (`9223372036854.775807` twice) must not wrap to a small figure.
+    pub fn add_answer(&mut self, images: u64, reported: Option<Micros>) {
+        self.count = self.count.saturating_add(images);
+        self.answers = self.answers.saturating_add(1);
+        if let Some(price) = reported {
+            self.priced_answers = self.priced_answers.saturating_add(1);
+            self.reported_sum = self.reported_sum.saturating_add(price);
+        }
+    }
+
+    pub fn absorb(&mut self, other: &Bill) {
+        self.count = self.count.saturating_add(other.count);
+        self.answers = self.answers.saturating_add(other.answers);
+        self.priced_answers = self.priced_answers.saturating_add(other.priced_answers);
+        self.reported_sum = self.reported_sum.saturating_add(other.reported_sum);
+    }
+
+    /// The service's own figure, when every answer carried one.
+    pub fn reported(&self) -> Option<Micros> {
+        (self.answers > 0 && self.priced_answers == self.answers).then_some(self.reported_sum)
+    }
+
+    /// What the catalogue's list price makes of it: per image or per request.
+    pub fn listed(&self) -> Option<Micros> {
+        match self.price {
+            Price::PerImage(price) => Some(cost_of(price, self.count)),
+            Price::PerRequest(price) => Some(cost_of(price, self.answers)),
+            Price::ByTokens | Price::Unknown => None,
+        }
+    }
+
+    /// The total: the service's own figure where it gave one, else the list price's.
+    pub fn total(&self) -> Option<Micros> {
+        self.reported().or_else(|| self.listed())
+    }
+
+    /// How the list price makes the total: `4 × $0.030`, `2 requests × $0.035`.
+    pub fn formula(&self) -> Option<String> {
+        match self.price {
+            Price::PerImage(price) => Some(format!("{} × {}", self.count, format_usd(price))),
+            Price::PerRequest(price) => {
+                Some(format!("{} request{} × {}", self.answers, plural(self.answers), format_usd(price)))
+            }
+            Price::ByTokens | Price::Unknown => None,
+        }
+    }
+
+    /// `4 × $0.030 = $0.120`, or the service's figure, or why the cost is unknown.
+    pub fn describe(&self) -> String {
+        match (self.reported(), self.formula(), self.listed()) {
+            (Some(total), ..) => format!("{} (as reported by the service)", format_usd(total)),
+            (None, Some(formula), Some(total)) => format!("{formula} = {}", format_usd(total)),
+            _ if self.price == Price::ByTokens => "cost unknown (billed by tokens)".to_string(),
+            _ => format!("{} × unknown price (cost unknown)", self.count),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::money::parse_usd;
+
+    #[test]
+    fn prices_come_from_the_catalogue() {
+        assert_eq!(Bill::new("wan2.7-image").price, Price::PerImage(30_000));
+        assert_eq!(Bill::new("wan2.7-image-pro").price, Price::PerImage(75_000));
+        assert_eq!(Bill::new("something-else").price, Price::Unknown);
+    }
+
+    #[test]
+    fn a_price_per_request_counts_requests_not_images() {
+        let mut bill = Bill::new("seedream-5-0-260128");
+        bill.add_answer(1, None);
+        bill.add_answer(1, None);
+        assert_eq!(bill.total(), Some(70_000));
+        assert_eq!(bill.describe(), "2 requests × $0.035 = $0.070");
+        // a request that returned more images than asked still costs one request
+        bill.add_answer(3, None);
+        assert_eq!(bill.describe(), "3 requests × $0.035 = $0.105");
+        let mut one = Bill::new("seedream-5-0-260128");
+        one.add_answer(1, None);
+        assert_eq!(one.describe(), "1 request × $0.035 = $0.035");
+        let per_image = Bill::estimate("seedream-4-5-251128", 3, 3);
+        assert_eq!(per_image.describe(), "3 × $0.040 = $0.120");
+    }
+
+    #[test]
+    fn a_model_billed_by_tokens_says_so() {
+        let mut bill = Bill::new("gpt-image-2.5-flare");
+        bill.add_answer(2, None);
+        assert_eq!(bill.total(), None);
+        assert_eq!(bill.describe(), "cost unknown (billed by tokens)");
+        bill.add_answer(1, parse_usd("0.2"));
+        assert_eq!(bill.total(), None, "not every answer was priced");
+        let mut reported = Bill::new("gpt-image-2.5-flare");
+        reported.add_answer(2, parse_usd("0.2"));
+        assert_eq!(reported.describe(), "$0.200 (as reported by the service)");
+    }
+
+    #[test]
+    fn describes_count_times_price() {
+        let mut bill = Bill::new("wan2.7-image");
+        bill.add_answer(4, None);
+        assert_eq!(bill.describe(), "4 × $0.030 = $0.120");
+        assert_eq!(bill.total(), Some(120_000));
+    }
+
+    #[test]
+    fn an_unknown_model_has_an_unknown_cost() {
+        let mut bill = Bill::new("my-model");
+        bill.add_answer(2, None);
+        assert_eq!(bill.total(), None);
+        assert_eq!(bill.describe(), "2 × unknown price (cost unknown)");
+    }
+
+    #[test]
+    fn reported_prices_are_used_only_when_every_answer_has_one() {
+        let mut bill = Bill::new("wan2.7-image");
+        bill.add_answer(4, parse_usd("0.12"));
+        bill.add_answer(1, parse_usd("0.03"));
+        assert_eq!(bill.total(), Some(150_000));
+        assert_eq!(bill.describe(), "$0.150 (as reported by the service)");
+        bill.add_answer(1, None);
+        assert_eq!(bill.reported(), None);
+        assert_eq!(bill.total(), Some(180_000));
+    }
+
+    #[test]
+    fn hostile_reported_prices_saturate_instead_of_wrapping() {
+        let mut bill = Bill::new("wan2.7-image");
+        let hostile = parse_usd("9223372036854.775807");
+        bill.add_answer(1, hostile);
+        bill.add_answer(1, hostile);
+        // read as a float, each was 2^63 and the two wrapped to $0.000
+        assert_eq!(bill.total(), Some(Micros::MAX - 1));
+        bill.add_answer(1, hostile);
+        assert_eq!(bill.total(), Some(Micros::MAX));
+        assert_eq!(bill.describe(), "$18446744073709.551615 (as reported by the service)");
+        let mut run = Bill::new("wan2.7-image");
+        run.absorb(&bill);
+        run.absorb(&bill);
+        assert_eq!(run.total(), Some(Micros::MAX));
+    }
+
+    #[test]
+    fn count_times_price_saturates() {
+        let mut bill = Bill::new("wan2.7-image-pro");
+        bill.add_answer(u64::MAX, None);
+        bill.add_answer(5, None);
+        assert_eq!(bill.count, u64::MAX);
+        assert_eq!(bill.total(), Some(Micros::MAX));
+        assert!(bill.describe().ends_with("= $18446744073709.551615"), "{}", bill.describe());
+    }
+}
