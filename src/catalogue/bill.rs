@@ -1,7 +1,7 @@
 //! What a run costs, counted from what the service returned, at the catalogue's prices.
 
+use super::Price;
 use super::money::{Micros, cost_of, format_usd};
-use super::{Price, profile};
 use crate::term::text::plural;
 
 /// What a run (or one prompt of it) costs: counted from the images (or, for a model
@@ -18,13 +18,13 @@ pub struct Bill {
 }
 
 impl Bill {
-    pub fn new(model: &str) -> Self {
-        Self { price: profile(model).price, count: 0, answers: 0, priced_answers: 0, reported_sum: 0 }
+    pub fn new(price: Price) -> Self {
+        Self { price, count: 0, answers: 0, priced_answers: 0, reported_sum: 0 }
     }
 
     /// What a plan of `requests` requests for `images` images would cost at list price.
-    pub fn estimate(model: &str, images: u64, requests: u64) -> Self {
-        Self { count: images, answers: requests, ..Self::new(model) }
+    pub fn estimate(price: Price, images: u64, requests: u64) -> Self {
+        Self { count: images, answers: requests, ..Self::new(price) }
     }
 
     /// Adds one answer's images and the price the service reported for it, if any.
@@ -92,17 +92,18 @@ impl Bill {
 mod tests {
     use super::*;
     use crate::catalogue::money::parse_usd;
+    use crate::catalogue::profile;
 
     #[test]
     fn prices_come_from_the_catalogue() {
-        assert_eq!(Bill::new("wan2.7-image").price, Price::PerImage(30_000));
-        assert_eq!(Bill::new("wan2.7-image-pro").price, Price::PerImage(75_000));
-        assert_eq!(Bill::new("something-else").price, Price::Unknown);
+        assert_eq!(Bill::new(profile("wan2.7-image").price).price, Price::PerImage(30_000));
+        assert_eq!(Bill::new(profile("wan2.7-image-pro").price).price, Price::PerImage(75_000));
+        assert_eq!(Bill::new(profile("something-else").price).price, Price::Unknown);
     }
 
     #[test]
     fn a_price_per_request_counts_requests_not_images() {
-        let mut bill = Bill::new("seedream-5-0-260128");
+        let mut bill = Bill::new(profile("seedream-5-0-260128").price);
         bill.add_answer(1, None);
         bill.add_answer(1, None);
         assert_eq!(bill.total(), Some(70_000));
@@ -110,29 +111,29 @@ mod tests {
         // a request that returned more images than asked still costs one request
         bill.add_answer(3, None);
         assert_eq!(bill.describe(), "3 requests × $0.035 = $0.105");
-        let mut one = Bill::new("seedream-5-0-260128");
+        let mut one = Bill::new(profile("seedream-5-0-260128").price);
         one.add_answer(1, None);
         assert_eq!(one.describe(), "1 request × $0.035 = $0.035");
-        let per_image = Bill::estimate("seedream-4-5-251128", 3, 3);
+        let per_image = Bill::estimate(profile("seedream-4-5-251128").price, 3, 3);
         assert_eq!(per_image.describe(), "3 × $0.040 = $0.120");
     }
 
     #[test]
     fn a_model_billed_by_tokens_says_so() {
-        let mut bill = Bill::new("gpt-image-2.5-flare");
+        let mut bill = Bill::new(profile("gpt-image-2.5-flare").price);
         bill.add_answer(2, None);
         assert_eq!(bill.total(), None);
         assert_eq!(bill.describe(), "cost unknown (billed by tokens)");
         bill.add_answer(1, parse_usd("0.2"));
         assert_eq!(bill.total(), None, "not every answer was priced");
-        let mut reported = Bill::new("gpt-image-2.5-flare");
+        let mut reported = Bill::new(profile("gpt-image-2.5-flare").price);
         reported.add_answer(2, parse_usd("0.2"));
         assert_eq!(reported.describe(), "$0.200 (as reported by the service)");
     }
 
     #[test]
     fn describes_count_times_price() {
-        let mut bill = Bill::new("wan2.7-image");
+        let mut bill = Bill::new(profile("wan2.7-image").price);
         bill.add_answer(4, None);
         assert_eq!(bill.describe(), "4 × $0.030 = $0.120");
         assert_eq!(bill.total(), Some(120_000));
@@ -140,7 +141,7 @@ mod tests {
 
     #[test]
     fn an_unknown_model_has_an_unknown_cost() {
-        let mut bill = Bill::new("my-model");
+        let mut bill = Bill::new(profile("my-model").price);
         bill.add_answer(2, None);
         assert_eq!(bill.total(), None);
         assert_eq!(bill.describe(), "2 × unknown price (cost unknown)");
@@ -148,7 +149,7 @@ mod tests {
 
     #[test]
     fn reported_prices_are_used_only_when_every_answer_has_one() {
-        let mut bill = Bill::new("wan2.7-image");
+        let mut bill = Bill::new(profile("wan2.7-image").price);
         bill.add_answer(4, parse_usd("0.12"));
         bill.add_answer(1, parse_usd("0.03"));
         assert_eq!(bill.total(), Some(150_000));
@@ -160,7 +161,7 @@ mod tests {
 
     #[test]
     fn hostile_reported_prices_saturate_instead_of_wrapping() {
-        let mut bill = Bill::new("wan2.7-image");
+        let mut bill = Bill::new(profile("wan2.7-image").price);
         let hostile = parse_usd("9223372036854.775807");
         bill.add_answer(1, hostile);
         bill.add_answer(1, hostile);
@@ -169,7 +170,7 @@ mod tests {
         bill.add_answer(1, hostile);
         assert_eq!(bill.total(), Some(Micros::MAX));
         assert_eq!(bill.describe(), "$18446744073709.551615 (as reported by the service)");
-        let mut run = Bill::new("wan2.7-image");
+        let mut run = Bill::new(profile("wan2.7-image").price);
         run.absorb(&bill);
         run.absorb(&bill);
         assert_eq!(run.total(), Some(Micros::MAX));
@@ -177,7 +178,7 @@ mod tests {
 
     #[test]
     fn count_times_price_saturates() {
-        let mut bill = Bill::new("wan2.7-image-pro");
+        let mut bill = Bill::new(profile("wan2.7-image-pro").price);
         bill.add_answer(u64::MAX, None);
         bill.add_answer(5, None);
         assert_eq!(bill.count, u64::MAX);

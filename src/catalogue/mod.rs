@@ -342,6 +342,27 @@ pub fn find(name: &str) -> Option<&'static Model> {
     MODELS.iter().find(|m| m.name == name)
 }
 
+/// A model as a run names it: the name sent on the wire, and the catalogue's row for it
+/// (the row of its family for a name the table does not hold), looked up once.
+#[derive(Clone, Debug)]
+pub struct ImageModel {
+    pub name: String,
+    pub row: &'static Model,
+}
+
+impl ImageModel {
+    pub fn named(name: String) -> Self {
+        let row = profile(&name);
+        Self { name, row }
+    }
+}
+
+impl std::fmt::Display for ImageModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
 /// What `wan` knows of `name`: its row, or the family its name suggests.
 pub fn profile(name: &str) -> &'static Model {
     find(name).unwrap_or(if name.starts_with("gemini-") {

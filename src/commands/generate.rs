@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use crate::api::ApiSettings;
 use crate::api::request::RESERVED_FIELDS;
 use crate::api::route::Route;
+use crate::catalogue::ImageModel;
 use crate::cli::run::{EditArgs, GenerateArgs, RouteArg, RunArgs};
 use crate::cli::values::SizeArg;
 use crate::config;
@@ -104,7 +105,7 @@ fn resolve(
 ) -> Result<Settings, Error> {
     let config = config::load(&env.dirs)?;
     let chosen = precedence::resolve(&flags(&run), env, &config.values)?;
-    let model = chosen.model.value;
+    let model = ImageModel::named(chosen.model.value);
     if let Some(name) = &run.name {
         output::validate_stem(name)?;
     }

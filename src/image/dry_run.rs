@@ -24,7 +24,7 @@ pub fn print(settings: &Settings) -> Result<Outcome, Error> {
     let plan = settings.plan();
     // What the first request would meet: with `auto`, the catalogue's route for the
     // model (the chat route of the seeds for Wan).
-    let routes = crate::catalogue::profile(&settings.model).routes;
+    let routes = settings.model.row.routes;
     let adapter = RouteState::new(settings.api.route, routes).first().adapter();
     let mut stdout = Stdout::default();
     let mut url = String::new();
@@ -46,7 +46,7 @@ pub fn print(settings: &Settings) -> Result<Outcome, Error> {
     if n > MAX_SHOWN {
         ui.warn(&format!("(the first {MAX_SHOWN} of {n} request bodies are shown; the others are built the same way)"));
     }
-    let bill = Bill::estimate(&settings.model, plan.images(), n);
+    let bill = Bill::estimate(settings.model.row.price, plan.images(), n);
     let prompts = &settings.prompts;
     let share = match prompts.shard {
         Some(shard) => format!(" (shard {shard}: {} of the {} prompts)", prompts.len(), prompts.total),

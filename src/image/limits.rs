@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use crate::api::route::Route;
 use crate::catalogue::size::{Size, parse_size};
-use crate::catalogue::{self, SizeRule};
+use crate::catalogue::{self, ImageModel, SizeRule};
 use crate::error::Error;
 
 /// The hint for a size on the Gemini route: what it takes instead.
@@ -15,8 +15,13 @@ pub const IMAGE_CONFIG_HINT: &str =
 /// Checks a run for `model` on `route` with `references` reference images and the body
 /// fields `extra`, adding the `size` the model always needs; returns the images one
 /// request may ask for.
-pub fn apply(model: &str, route: Route, references: usize, extra: &mut Map<String, Value>) -> Result<u32, Error> {
-    let profile = catalogue::profile(model);
+pub fn apply(
+    model: &ImageModel,
+    route: Route,
+    references: usize,
+    extra: &mut Map<String, Value>,
+) -> Result<u32, Error> {
+    let (profile, model) = (model.row, model.name.as_str());
     let gemini = route.is_gemini(profile.routes);
     check_references(model, profile.max_references, references)?;
     let rule = if gemini { SizeRule::NoSize } else { profile.size };
@@ -87,7 +92,7 @@ mod tests {
         if let Some(size) = size {
             extra.insert("size".into(), json!(size));
         }
-        apply(model, route, refs, &mut extra)
+        apply(&ImageModel::named(model.to_string()), route, refs, &mut extra)
             .map(|n| (n, extra.get("size").cloned()))
             .map_err(|e| format!("{e} / {}", e.hint.clone().unwrap_or_default()))
     }

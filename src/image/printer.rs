@@ -83,7 +83,7 @@ impl<'a> Printer<'a> {
             to_open: Vec::new(),
             images_so_far: 0,
             asked_so_far: 0,
-            bill_so_far: Bill::new(&settings.model),
+            bill_so_far: Bill::new(settings.model.row.price),
             first_failure: None,
         }
     }
@@ -93,7 +93,7 @@ impl<'a> Printer<'a> {
         let (expected, model) = (&self.expected, &self.session.settings.model);
         self.open.entry(prompt.index).or_insert_with(|| {
             let Expected { images, requests } = expected(prompt.index);
-            (PromptResult::new(prompt.text.to_string(), images, model), requests)
+            (PromptResult::new(prompt.text.to_string(), images, model.row.price), requests)
         })
     }
 
@@ -220,7 +220,7 @@ impl<'a> Printer<'a> {
             ));
         }
         if session.settings.json {
-            let line = result.to_json(&session.settings.model, session.journal.run_id()).to_string();
+            let line = result.to_json(&session.settings.model.name, session.journal.run_id()).to_string();
             self.emit(&line)?;
         }
         if let Some(failure) = result.failure()
@@ -261,7 +261,7 @@ impl<'a> Printer<'a> {
                 false => self.session.out.describe(),
             };
             let (saved, asked) = (self.images_so_far, self.asked_so_far);
-            ui.summary(&report::summary_line(saved, asked, &self.bill_so_far, &folder, &settings.model));
+            ui.summary(&report::summary_line(saved, asked, &self.bill_so_far, &folder, &settings.model.name));
         } else if let Some(progress) = ui.progress() {
             progress.clear();
         }

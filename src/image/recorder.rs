@@ -23,7 +23,7 @@ fn run_record(settings: &Settings, out_dir: &str) -> RunRecord {
     let plan = settings.plan();
     RunRecord {
         command: if settings.references.is_empty() { "generate" } else { "edit" },
-        model: settings.model.clone(),
+        model: settings.model.name.clone(),
         route: settings.api.route.name(),
         base_url: settings.api.base.to_string(),
         out_dir: out_dir.to_string(),
@@ -39,7 +39,7 @@ fn run_record(settings: &Settings, out_dir: &str) -> RunRecord {
         },
         extra: Value::Object(settings.extra.clone()).to_string(),
         // Per image; a model priced per request records its price on each request instead.
-        price: crate::catalogue::profile(&settings.model).price.per_image(),
+        price: settings.model.row.price.per_image(),
         references: settings.references.iter().map(reference_record).collect(),
     }
 }

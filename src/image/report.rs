@@ -50,11 +50,11 @@ pub struct PromptResult {
 }
 
 impl PromptResult {
-    pub fn new(prompt: String, asked: u64, model: &str) -> Self {
+    pub fn new(prompt: String, asked: u64, price: Price) -> Self {
         Self {
             prompt,
             asked,
-            bill: Bill::new(model),
+            bill: Bill::new(price),
             images: Vec::new(),
             unsaved: Vec::new(),
             request_ids: Vec::new(),
@@ -195,7 +195,7 @@ mod tests {
 
     #[test]
     fn summary_counts_saved_and_billed_images() {
-        let mut bill = Bill::new("wan2.7-image");
+        let mut bill = Bill::new(crate::catalogue::profile("wan2.7-image").price);
         bill.add_answer(4, None);
         assert_eq!(
             summary_line(4, 4, &bill, "out/", "wan2.7-image"),
@@ -205,7 +205,7 @@ mod tests {
             summary_line(3, 4, &bill, "out/", "wan2.7-image"),
             "saved 3 of 4 images to out/ · wan2.7-image · 4 × $0.030 = $0.120"
         );
-        let mut one = Bill::new("wan2.7-image-pro");
+        let mut one = Bill::new(crate::catalogue::profile("wan2.7-image-pro").price);
         one.add_answer(1, None);
         assert_eq!(
             summary_line(1, 1, &one, "./", "wan2.7-image-pro"),
@@ -215,7 +215,7 @@ mod tests {
 
     #[test]
     fn summary_tells_the_shortfall_of_a_request_that_failed_outright() {
-        let mut bill = Bill::new("wan2.7-image");
+        let mut bill = Bill::new(crate::catalogue::profile("wan2.7-image").price);
         bill.add_answer(4, None);
         assert_eq!(
             summary_line(4, 8, &bill, "out/", "wan2.7-image"),
@@ -225,7 +225,7 @@ mod tests {
 
     #[test]
     fn usage_is_summed_across_requests() {
-        let mut result = PromptResult::new("p".into(), 5, "wan2.7-image");
+        let mut result = PromptResult::new("p".into(), 5, crate::catalogue::profile("wan2.7-image").price);
         result.add_usage(&json!({"prompt_tokens": 100, "total_tokens": 110}));
         result.add_usage(&json!({"prompt_tokens": 1, "total_tokens": 2}));
         assert_eq!(result.usage, Some(json!({"prompt_tokens": 101, "total_tokens": 112})));
@@ -233,7 +233,7 @@ mod tests {
 
     #[test]
     fn a_prompt_missing_images_is_partial() {
-        let mut result = PromptResult::new("p".into(), 2, "wan2.7-image");
+        let mut result = PromptResult::new("p".into(), 2, crate::catalogue::profile("wan2.7-image").price);
         result.images.push(saved("a-001.png"));
         assert_eq!(result.failure().unwrap().kind, Kind::Partial);
         result.images.push(saved("a-002.png"));
@@ -242,7 +242,7 @@ mod tests {
 
     #[test]
     fn json_has_every_contract_field() {
-        let mut result = PromptResult::new("red panda".into(), 1, "wan2.7-image");
+        let mut result = PromptResult::new("red panda".into(), 1, crate::catalogue::profile("wan2.7-image").price);
         result.images.push(saved("out/red-panda-001.png"));
         result.bill.add_answer(1, None);
         result.request_ids.push("req_1".into());

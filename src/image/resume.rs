@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 use crate::api::response::ImageData;
 use crate::api::route::Route;
 use crate::api::{Answer, ApiSettings};
+use crate::catalogue::ImageModel;
 use crate::catalogue::bill::Bill;
 use crate::config::env::Env;
 use crate::error::{Error, Kind, Tag};
@@ -217,7 +218,7 @@ fn dry_run(run: &RunRow, left: &Leftovers) -> Result<Outcome, Error> {
     if !left.to_send.is_empty() {
         let images: u64 = left.to_send.iter().map(|r| u64::from(r.n)).sum();
         let n = left.to_send.len() as u64;
-        let mut bill = Bill::estimate(&run.model, images, n);
+        let mut bill = Bill::estimate(crate::catalogue::profile(&run.model).price, images, n);
         // The price per image the run was recorded with wins over today's table.
         if let Some(price) = run.price {
             bill.price = crate::catalogue::Price::PerImage(price);
@@ -271,7 +272,7 @@ fn settings_of(
     Ok(Settings {
         prompts,
         references,
-        model: run.model.clone(),
+        model: ImageModel::named(run.model.clone()),
         count: run.count,
         per_request: run.per_request,
         // A run made with `-o -` wrote to standard output: its resume does too.
@@ -395,7 +396,7 @@ fn fetch_request(session: &Session, images: Vec<PendingImage>, events: &SyncSend
     let rows = Some(images.iter().map(|i| i.id).collect());
     let batch = Batch { stem: &stem, prompt: &prompt.text, request_id: request_id.as_deref(), rows };
     let data = images.into_iter().map(|i| ImageData::Url(i.source)).collect::<Vec<_>>();
-    let mut task = session.ui.task(None, &settings.model, data.len() as u32);
+    let mut task = session.ui.task(None, &settings.model.name, data.len() as u32);
     task.downloading(data.len());
     let on_saved = |image| {
         let _ = events.send(Event::Saved { prompt: prompt.clone(), image });

@@ -134,7 +134,7 @@ fn perform(session: &Session, request: Request, events: &SyncSender<Event>) -> R
     let Request { planned: request, prompt } = request;
     let prompt_text = &*prompt.text;
     let shown = settings.prompts.several().then_some(prompt_text);
-    let mut task = session.ui.task(shown, &settings.model, request.n);
+    let mut task = session.ui.task(shown, &settings.model.name, request.n);
     let ui = &session.ui;
     let (row, answer) = session.with_api(|api| {
         api.take_turn();
@@ -158,7 +158,7 @@ fn perform(session: &Session, request: Request, events: &SyncSender<Event>) -> R
         // The journal counts a request's own price where it has one, else the images it
         // returned × the run's price per image; a model priced per request (Seedream 5.0)
         // has its list price recorded on each request for that.
-        let per_request = crate::catalogue::profile(&settings.model).price.per_request();
+        let per_request = settings.model.row.price.per_request();
         let (id, price) = (answer.request_id.clone(), answer.reported_price.or(per_request));
         session.journal.write(ui, |journal| journal.request_answered(row, id, price, sources))
     });

@@ -170,7 +170,7 @@ fn provenance_of(session: &Session, batch: &Batch) -> Option<Vec<u8>> {
     settings.metadata.then(|| {
         provenance::chunk(&json!({
             "prompt": batch.prompt,
-            "model": settings.model,
+            "model": settings.model.name,
             "run": session.journal.run_id(),
             "request_id": batch.request_id,
             "created": crate::journal::now(),

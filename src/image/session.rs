@@ -80,11 +80,11 @@ impl<'a> Session<'a> {
             _stdout_stage: stage,
             routes: RouteState::remembering(
                 settings.api.route,
-                crate::catalogue::profile(&settings.model).routes,
+                settings.model.row.routes,
                 settings
                     .state_dir
                     .clone()
-                    .map(|dir| RouteMemory::new(dir, settings.api.base.as_str(), &settings.model)),
+                    .map(|dir| RouteMemory::new(dir, settings.api.base.as_str(), &settings.model.name)),
             ),
             downloads: Slots::new(budget.downloads),
             jobs: budget.jobs,

@@ -7,9 +7,9 @@ use serde_json::{Map, Value};
 
 use crate::api::ApiSettings;
 use crate::api::request::Job;
-use crate::catalogue::Price;
 use crate::catalogue::bill::Bill;
 use crate::catalogue::money;
+use crate::catalogue::{ImageModel, Price};
 use crate::error::Error;
 use crate::files::output;
 use crate::files::prompts::Prompts;
@@ -24,7 +24,7 @@ pub struct Settings {
     /// Read as they are needed: a batch is never held whole.
     pub prompts: Prompts,
     pub references: Vec<Reference>,
-    pub model: String,
+    pub model: ImageModel,
     /// Images per prompt.
     pub count: u32,
     /// Images one request may ask for, from the catalogue (and the route).
@@ -69,7 +69,7 @@ impl Settings {
 
     /// The job of one planned request, for its prompt.
     pub fn job<'a>(&'a self, request: Planned, prompt: &'a str) -> Job<'a> {
-        Job { model: &self.model, prompt, references: &self.references, n: request.n, extra: &self.extra }
+        Job { model: &self.model.name, prompt, references: &self.references, n: request.n, extra: &self.extra }
     }
 
     /// Refuses a run that could cost more than `limit` (USD, as `--max-cost` takes it),
@@ -83,10 +83,10 @@ impl Settings {
 /// Refuses, before anything is sent, a run whose list price is over the limit or unknown:
 /// per image or per request, as the catalogue prices the model. `name` says where the
 /// limit was set: `--max-cost`, or the config file.
-pub fn check_max_cost(limit: &str, name: &str, model: &str, plan: Plan) -> Result<(), Error> {
+pub fn check_max_cost(limit: &str, name: &str, model: &ImageModel, plan: Plan) -> Result<(), Error> {
     let micros = money::parse_limit_usd(limit)
         .ok_or_else(|| Error::usage(format!("{name} {limit:?} is not an amount in US dollars")))?;
-    let bill = Bill::estimate(model, plan.images(), plan.len());
+    let bill = Bill::estimate(model.row.price, plan.images(), plan.len());
     let (Some(total), Some(formula)) = (bill.listed(), bill.formula()) else {
         let why = if bill.price == Price::ByTokens { "not fixed (it is billed by tokens)" } else { "unknown" };
         return Err(Error::usage(format!("{name} cannot be checked: the price of {model} is {why}")));
@@ -107,27 +107,32 @@ pub fn check_max_cost(limit: &str, name: &str, model: &str, plan: Plan) -> Resul
 mod tests {
     use super::*;
 
+    fn model(name: &str) -> ImageModel {
+        ImageModel::named(name.to_string())
+    }
+
     #[test]
     fn max_cost_refuses_runs_over_the_limit_or_of_unknown_price() {
         let wan = |images| Plan::new(1, images, 4);
-        assert!(check_max_cost("0.12", "--max-cost", "wan2.7-image", wan(4)).is_ok());
-        assert!(check_max_cost("$0.12", "--max-cost", "wan2.7-image", wan(4)).is_ok());
-        let over = check_max_cost("0.10", "--max-cost", "wan2.7-image", wan(4)).unwrap_err();
+        assert!(check_max_cost("0.12", "--max-cost", &model("wan2.7-image"), wan(4)).is_ok());
+        assert!(check_max_cost("$0.12", "--max-cost", &model("wan2.7-image"), wan(4)).is_ok());
+        let over = check_max_cost("0.10", "--max-cost", &model("wan2.7-image"), wan(4)).unwrap_err();
         assert_eq!(over.to_string(), "this run would cost $0.120 (4 × $0.030), more than --max-cost $0.100");
-        assert!(check_max_cost("1", "--max-cost", "mystery-model", wan(1)).is_err());
-        assert!(check_max_cost("lots", "--max-cost", "wan2.7-image", wan(1)).is_err());
+        assert!(check_max_cost("1", "--max-cost", &model("mystery-model"), wan(1)).is_err());
+        assert!(check_max_cost("lots", "--max-cost", &model("wan2.7-image"), wan(1)).is_err());
         // 4,294,967,295 images of many prompts at the pro price: past what a u64 of micro-dollars holds
         let huge = Plan::new(usize::MAX, u32::MAX, 4);
-        assert!(check_max_cost("18446744073709", "--max-cost", "wan2.7-image-pro", huge).is_err());
+        assert!(check_max_cost("18446744073709", "--max-cost", &model("wan2.7-image-pro"), huge).is_err());
     }
 
     #[test]
     fn max_cost_counts_requests_for_a_model_priced_per_request() {
         let seedream = Plan::new(1, 3, 1);
-        let over = check_max_cost("0.10", "--max-cost", "seedream-5-0-260128", seedream).unwrap_err();
+        let over = check_max_cost("0.10", "--max-cost", &model("seedream-5-0-260128"), seedream).unwrap_err();
         assert_eq!(over.to_string(), "this run would cost $0.105 (3 requests × $0.035), more than --max-cost $0.100");
-        assert!(check_max_cost("0.105", "--max-cost", "seedream-5-0-260128", seedream).is_ok());
-        let tokens = check_max_cost("100", "--max-cost", "gpt-image-2.5-sunburst", Plan::new(1, 1, 10)).unwrap_err();
+        assert!(check_max_cost("0.105", "--max-cost", &model("seedream-5-0-260128"), seedream).is_ok());
+        let tokens =
+            check_max_cost("100", "--max-cost", &model("gpt-image-2.5-sunburst"), Plan::new(1, 1, 10)).unwrap_err();
         assert!(tokens.to_string().contains("billed by tokens"), "{tokens}");
     }
 }
