@@ -6,6 +6,31 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use super::{Journal, JournalError, now};
 use crate::error::redact;
 
+/// The route a task was created on, and is looked at on: the gateway's
+/// `/video/generations`, or the DashScope route of the service's April docs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RouteKind {
+    /// The route tried first.
+    #[default]
+    Gateway,
+    DashScope,
+}
+
+impl RouteKind {
+    /// Its name in the journal and in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Gateway => "gateway",
+            Self::DashScope => "dashscope",
+        }
+    }
+
+    /// The route of a stored name; `None` for a name no route has.
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::Gateway, Self::DashScope].into_iter().find(|route| route.name() == name)
+    }
+}
+
 /// A task as it is first recorded.
 #[derive(Clone, Debug, Default)]
 pub struct NewTask {
@@ -14,7 +39,7 @@ pub struct NewTask {
     /// The create's request row, to mark answered in the same transaction.
     pub request: Option<i64>,
     pub request_id: Option<String>,
-    pub route: &'static str,
+    pub route: RouteKind,
     pub base_url: String,
     pub model: Option<String>,
     pub prompt: Option<String>,
@@ -29,7 +54,7 @@ pub struct NewTask {
 pub struct TaskRow {
     pub id: String,
     pub run_id: Option<String>,
-    pub route: String,
+    pub route: RouteKind,
     pub base_url: String,
     pub model: Option<String>,
     pub prompt: Option<String>,
@@ -61,7 +86,14 @@ fn task_row(row: &Row) -> rusqlite::Result<TaskRow> {
     Ok(TaskRow {
         id: row.get(0)?,
         run_id: row.get(1)?,
-        route: row.get(2)?,
+        route: {
+            // A route no version of wan wrote is a damaged record, not the gateway's.
+            let name: String = row.get(2)?;
+            RouteKind::parse(&name).ok_or_else(|| {
+                let why = format!("video task with an unknown route {:?}", crate::error::clean(&name));
+                rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, why.into())
+            })?
+        },
         base_url: row.get(3)?,
         model: row.get(4)?,
         prompt: row.get(5)?,
@@ -97,7 +129,7 @@ impl Journal {
                 return tx
                     .execute(
                         "UPDATE video_tasks SET route = ?2, updated = ?3 WHERE id = ?1",
-                        params![task.id, task.route, at],
+                        params![task.id, task.route.name(), at],
                     )
                     .map(|_| ());
             }
@@ -109,7 +141,7 @@ impl Journal {
                     task.id,
                     task.run_id,
                     task.request,
-                    task.route,
+                    task.route.name(),
                     redact(&task.base_url),
                     task.model,
                     clean(task.prompt),
@@ -291,7 +323,7 @@ mod tests {
             run_id: Some(run.clone()),
             request: Some(request),
             request_id: Some("req_1".into()),
-            route: "gateway",
+            route: RouteKind::Gateway,
             base_url: "http://h/v1".into(),
             model: Some("wan2.7-t2v".into()),
             prompt: Some("a fox".into()),
@@ -334,8 +366,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::start(dir.path()).unwrap();
         for id in ["a", "b"] {
-            let new =
-                NewTask { id: id.into(), route: "dashscope", base_url: "http://h/v1".into(), ..NewTask::default() };
+            let new = NewTask {
+                id: id.into(),
+                route: RouteKind::DashScope,
+                base_url: "http://h/v1".into(),
+                ..NewTask::default()
+            };
             journal.video_task_created(new).unwrap();
         }
         journal.video_ended("a", "failed", Some("FAILED".into()), "InvalidParameter: Field required".into());
@@ -347,5 +383,19 @@ mod tests {
         assert_eq!((failed.state.as_str(), failed.status.as_deref()), ("failed", Some("FAILED")));
         assert!(failed.is_over() && !all[0].is_over());
         assert_eq!(task(&conn, "zzz").unwrap(), None);
+    }
+
+    #[test]
+    fn a_stored_route_no_wan_wrote_is_an_error_not_the_gateway() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::start(dir.path()).unwrap();
+        let new = NewTask { id: "t".into(), route: RouteKind::DashScope, ..NewTask::default() };
+        journal.video_task_created(new).unwrap();
+        journal.flush().unwrap();
+        let conn = open(dir.path()).unwrap();
+        assert_eq!(task(&conn, "t").unwrap().map(|t| t.route), Some(RouteKind::DashScope));
+        conn.execute("UPDATE video_tasks SET route = 'carrier-pigeon' WHERE id = 't'", []).unwrap();
+        let error = task(&conn, "t").unwrap_err().to_string();
+        assert!(error.contains("unknown route \"carrier-pigeon\""), "{error}");
     }
 }

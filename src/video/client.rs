@@ -12,13 +12,13 @@ use reqwest::header::{self, HeaderMap};
 use serde_json::Value;
 
 use super::body::Job;
-use super::route::RouteKind;
 use super::settings::Service;
 use super::task::{State, Task};
 use crate::api::classify::{self, Failure, MAX_ERROR_BODY, text_at};
 use crate::api::{ApiKey, header_text};
 use crate::catalogue::money::{self, Micros};
 use crate::error::{ApiDetail, Error, Kind, Tag, root_cause};
+use crate::journal::video::RouteKind;
 use crate::retry::{self, Policy, Verdict};
 use crate::term::ui::Ui;
 

@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 use super::client::{LookFailed, not_known};
 use super::download;
 use super::report::Ended;
-use super::route::RouteKind;
 use super::task::{State, Task};
 use super::{Ctx, short_id};
 use crate::catalogue::money::Micros;
@@ -17,6 +16,7 @@ use crate::error::{ApiCode, ApiDetail, Error, Kind, Tag, clean};
 use crate::files::output::OutputDir;
 use crate::interrupt;
 use crate::journal::ImageSaved;
+use crate::journal::video::RouteKind;
 use crate::retry::{self, Policy};
 use crate::term::progress::VideoLine;
 

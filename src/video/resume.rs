@@ -9,7 +9,6 @@ use super::Ctx;
 use super::client::Client;
 use super::follow::{self, Tracked};
 use super::report::{self, Ended, Printer};
-use super::route::RouteKind;
 use super::settings::{Follow, Service};
 use crate::config::env::Env;
 use crate::error::{Error, Kind};
@@ -120,7 +119,7 @@ pub fn resume(run: &RunRow, args: &Options, env: &Env) -> Result<Outcome, Error>
                 let stem = task.stem.clone().unwrap_or_else(|| output::slug(task.prompt.as_deref().unwrap_or("video")));
                 let tracked = Tracked {
                     id: task.id.clone(),
-                    route: RouteKind::parse(&task.route),
+                    route: task.route,
                     model: task.model.clone(),
                     out: Some(PathBuf::from(task.out_dir.clone().unwrap_or_else(|| run.out_dir.clone()))),
                     stem,

@@ -8,11 +8,10 @@ use serde_json::Value;
 
 use super::body::{self, Job};
 use super::task::{self, Task};
+use crate::journal::video::RouteKind;
 
 /// One task route's side of the exchange.
 pub trait TaskRoute: Sync {
-    /// Its name in the journal and in messages: `gateway` or `dashscope`.
-    fn name(&self) -> &'static str;
     fn create_url(&self, base: &Url) -> String;
     fn create_body(&self, job: &Job) -> Value;
     /// Headers the create needs beside the key and JSON.
@@ -31,10 +30,6 @@ pub struct Gateway;
 pub struct DashScope;
 
 impl TaskRoute for Gateway {
-    fn name(&self) -> &'static str {
-        "gateway"
-    }
-
     fn create_url(&self, base: &Url) -> String {
         format!("{}/video/generations", trimmed(base))
     }
@@ -57,10 +52,6 @@ impl TaskRoute for Gateway {
 }
 
 impl TaskRoute for DashScope {
-    fn name(&self) -> &'static str {
-        "dashscope"
-    }
-
     fn create_url(&self, base: &Url) -> String {
         format!("{}/apis/v1/services/aigc/video-generation/video-synthesis", root(base))
     }
@@ -82,27 +73,13 @@ impl TaskRoute for DashScope {
     }
 }
 
-/// A route by the name the journal keeps.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RouteKind {
-    Gateway,
-    DashScope,
-}
-
+/// Each route kind the journal records, as the adapter that speaks it.
 impl RouteKind {
     pub fn adapter(self) -> &'static dyn TaskRoute {
         match self {
             Self::Gateway => &Gateway,
             Self::DashScope => &DashScope,
         }
-    }
-
-    pub fn name(self) -> &'static str {
-        self.adapter().name()
-    }
-
-    pub fn parse(name: &str) -> Self {
-        if name == "dashscope" { Self::DashScope } else { Self::Gateway }
     }
 }
 
@@ -133,7 +110,5 @@ mod tests {
         assert_eq!(DashScope.create_headers(), &[("X-DashScope-Async", "enable")]);
         let proxy = Url::parse("http://127.0.0.1:8787/aisa").unwrap();
         assert_eq!(root(&proxy), "http://127.0.0.1:8787/aisa");
-        assert_eq!(RouteKind::parse("dashscope"), RouteKind::DashScope);
-        assert_eq!(RouteKind::DashScope.name(), "dashscope");
     }
 }

@@ -14,6 +14,7 @@ use crate::config::env::Env;
 use crate::error::{Error, Tag};
 use crate::files::output::OutputDir;
 use crate::journal::video::NewTask;
+use crate::journal::video::RouteKind;
 use crate::journal::{Ended as RequestEnded, PromptsRecord, RunRecord};
 use crate::outcome::Outcome;
 use crate::term::stdout::Stdout;
@@ -22,7 +23,6 @@ use crate::video::Ctx;
 use crate::video::client::Client;
 use crate::video::follow::{self, Tracked};
 use crate::video::report::{self, Ended, Printer};
-use crate::video::route::RouteKind;
 use crate::video::settings::Create;
 
 pub fn run(args: CreateArgs, env: &Env, stdin: &mut dyn Read) -> Result<Outcome, Error> {
@@ -78,7 +78,7 @@ pub fn run(args: CreateArgs, env: &Env, stdin: &mut dyn Read) -> Result<Outcome,
             run_id: run_id.clone(),
             request,
             request_id: created.request_id.clone(),
-            route: created.route.name(),
+            route: created.route,
             base_url: settings.service.base.to_string(),
             model: Some(settings.model.clone()),
             prompt: Some(settings.prompt.clone()),

@@ -29,7 +29,7 @@ pub fn run(env: &Env, json: bool, limit: u64) -> Result<Outcome, Error> {
                 "updated": row.updated,
                 "model": row.model,
                 "prompt": row.prompt,
-                "route": row.route,
+                "route": row.route.name(),
                 "state": row.state,
                 "status": row.status,
                 "progress": row.progress,

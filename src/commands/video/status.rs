@@ -14,7 +14,6 @@ use crate::term::ui::{Display, Ui};
 use crate::video::client::{Client, LookFailed};
 use crate::video::recorded::{read_journal, recorded};
 use crate::video::report::Ended;
-use crate::video::route::RouteKind;
 use crate::video::settings::{Follow, Service, check_task_id};
 use crate::video::task::State;
 
@@ -45,7 +44,7 @@ pub fn run(args: StatusArgs, env: &Env) -> Result<Outcome, Error> {
         let row = recorded(conn.as_ref(), id);
         let looked = match &row {
             Some(row) => {
-                let route = RouteKind::parse(&row.route);
+                let route = row.route;
                 client.look_patiently(route, id).map(|look| (route, look)).map_err(|failed| match failed {
                     LookFailed::NotFound { error, .. } => crate::video::client::not_known(id, Some(error)),
                     other => other.into_error(),

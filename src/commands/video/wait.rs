@@ -18,7 +18,6 @@ use crate::video::client::Client;
 use crate::video::follow::{self, Tracked};
 use crate::video::recorded::{read_journal, recorded};
 use crate::video::report::{self, Ended, Printer};
-use crate::video::route::RouteKind;
 use crate::video::settings::{Service, check_task_id};
 
 /// `wan video wait TASK...`: follows each task to its end, all at once, and saves their
@@ -117,7 +116,7 @@ fn taken_up(ctx: &Ctx, service: &Service, conn: Option<&Connection>, id: &str) -
         }
     }
     let (route, first) = match &row {
-        Some(row) => (RouteKind::parse(&row.route), None),
+        Some(row) => (row.route, None),
         None => match ctx.client.lookup(id) {
             Ok((route, look)) => (route, Some(look)),
             Err(error) => return TakenUp::Done(Ended::new(id, None).failed("unknown", error)),
@@ -142,7 +141,7 @@ fn taken_up(ctx: &Ctx, service: &Service, conn: Option<&Connection>, id: &str) -
         ctx.journal.write(ctx.ui, |j| {
             j.video_task_created(NewTask {
                 id: id.to_string(),
-                route: route.name(),
+                route,
                 base_url: service.base.to_string(),
                 out_dir: Some(absolute),
                 stem: Some(stem.clone()),
