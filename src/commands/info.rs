@@ -5,13 +5,13 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
 
-use crate::files::digest::Sha256Hex;
 use serde_json::{Value, json};
 
 use crate::catalogue::money::format_usd;
 use crate::commands::history::open_journal;
 use crate::config::env::Env;
 use crate::error::{Error, Kind};
+use crate::files::digest::Sha256Hex;
 use crate::journal::queries::{self, Origin};
 use crate::outcome::Outcome;
 use crate::term::stdout::Stdout;

@@ -36,67 +36,89 @@ pub struct Destination<'a> {
     pub provenance: Option<Vec<u8>>,
 }
 
-type Failed = Verdict<Error>;
+/// What a failed try means: try again, or give up.
+pub type Failed = Verdict<Error>;
 
 /// A failure worth another try: the link may still answer.
-fn transient(message: String) -> Failed {
+pub fn transient(message: String) -> Failed {
     Verdict::Retry { error: Error::new(Kind::Service, message), server_delay: None }
 }
 
-fn permanent(message: String) -> Failed {
+pub fn permanent(message: String) -> Failed {
     Verdict::Fail(Error::new(Kind::Other, message))
 }
 
 /// A link that answers as expired links do: the image cannot be had any more.
-fn expired(status: u16) -> Failed {
-    Verdict::Fail(
-        Error::new(
-            Kind::Other,
-            format!("download failed: HTTP {status}: the link has expired; this paid image cannot be fetched any more"),
-        )
-        .with_hint("the link was")
-        .tagged(Tag::LinkExpired),
+fn expired(status: u16) -> Error {
+    Error::new(
+        Kind::Other,
+        format!("download failed: HTTP {status}: the link has expired; this paid image cannot be fetched any more"),
     )
+    .with_hint("the link was")
+}
+
+/// Tries a download under the downloads' retry policy: `attempt(true)` first, then
+/// `attempt(false)` for each retry, which starts `part` again before it writes.
+pub fn retrying_download<T>(
+    part: &mut PartFile,
+    mut attempt: impl FnMut(&mut PartFile, bool) -> Result<T, Failed>,
+) -> Result<T, Error> {
+    let mut first = true;
+    let mut once = || {
+        if !first {
+            part.rewind().map_err(|e| Verdict::Fail(Error::io("cannot restart the download", &e)))?;
+        }
+        let result = attempt(part, first);
+        first = false;
+        result
+    };
+    retry::retrying(Policy::DOWNLOADS, &mut once, |_, _, _| Ok(()))
+}
+
+/// One GET of a short-lived link, never with the key: the response when it answers 2xx,
+/// else what its status means for another try. `expired` is the error of a link that
+/// answers as expired ones do (403, 404, 410): the bytes cannot be had any more.
+pub fn get_link(
+    http: &Client,
+    url: &str,
+    timeout: Duration,
+    expired: impl FnOnce(u16) -> Error,
+) -> Result<reqwest::blocking::Response, Failed> {
+    let response =
+        http.get(url).timeout(timeout).send().map_err(|e| transient(format!("download failed: {}", root_cause(&e))))?;
+    let status = response.status().as_u16();
+    match status {
+        200..=299 => Ok(response),
+        408 | 429 | 500..=599 => Err(transient(format!("download failed: HTTP {status}"))),
+        403 | 404 | 410 => Err(Verdict::Fail(expired(status).tagged(Tag::LinkExpired))),
+        _ => Err(permanent(format!("download failed: HTTP {status}"))),
+    }
 }
 
 /// Streams `url` into `out`, checking it is an image as it arrives. Carries no
 /// credentials: image hosts never see the API key.
 /// `on_tick` hears of the expected size and every chunk written, for progress.
 pub fn download(http: &Client, url: &str, timeout: Duration, to: &mut Destination) -> Result<Fetched, Error> {
-    let mut attempts = 0;
-    let mut attempt = || {
-        attempts += 1;
-        if attempts > 1 {
-            to.out.rewind().map_err(|e| Verdict::Fail(Error::io("cannot restart the download", &e)))?;
-        }
-        download_once(http, url, timeout, to, attempts == 1)
-    };
-    retry::retrying(Policy::DOWNLOADS, &mut attempt, |_, _, _| Ok(()))
+    let Destination { out, on_tick, provenance } = to;
+    retrying_download(out, |out, first| download_once(http, url, timeout, out, *on_tick, provenance, first))
 }
 
-/// One try; only the first tells progress the expected size.
 /// One try; only the first tells progress the expected size.
 fn download_once(
     http: &Client,
     url: &str,
     timeout: Duration,
-    to: &mut Destination,
+    out: &mut PartFile,
+    on_tick: &dyn Fn(Tick),
+    provenance: &mut Option<Vec<u8>>,
     first: bool,
 ) -> Result<Fetched, Failed> {
-    let mut response =
-        http.get(url).timeout(timeout).send().map_err(|e| transient(format!("download failed: {}", root_cause(&e))))?;
-    let status = response.status().as_u16();
-    match status {
-        200..=299 => {}
-        408 | 429 | 500..=599 => return Err(transient(format!("download failed: HTTP {status}"))),
-        403 | 404 | 410 => return Err(expired(status)),
-        _ => return Err(permanent(format!("download failed: HTTP {status}"))),
-    }
+    let mut response = get_link(http, url, timeout, expired)?;
     if let Some(size) = response.content_length().filter(|_| first) {
-        (to.on_tick)(Tick::Expected(size));
+        on_tick(Tick::Expected(size));
     }
     let source = "the image URL returned";
-    let mut sink = Sink::new(&mut *to.out, MAX_IMAGE_BYTES);
+    let mut sink = Sink::new(&mut *out, MAX_IMAGE_BYTES);
     let mut buf = vec![0u8; CHUNK];
     loop {
         let n = match response.read(&mut buf) {
@@ -105,10 +127,10 @@ fn download_once(
             Err(e) => return Err(transient(format!("the download was cut short: {}", root_cause(&e)))),
         };
         sink.write(&buf[..n]).map_err(|e| e.into_failed(source))?;
-        (to.on_tick)(Tick::Written(n as u64));
+        on_tick(Tick::Written(n as u64));
     }
     let whole = sink.finish().map_err(|e| e.into_failed(source))?;
-    whole.seal(to.provenance.take()).map(|(_, fetched)| fetched).map_err(|e| Refused::Write(e).into_failed(source))
+    whole.seal(provenance.take()).map(|(_, fetched)| fetched).map_err(|e| Refused::Write(e).into_failed(source))
 }
 
 /// Where image bytes go as they arrive: checked to be an image from the first bytes,

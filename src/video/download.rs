@@ -6,14 +6,15 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::files::digest::Sha256Hex;
 use reqwest::blocking::Client;
 
-use crate::error::{Error, Kind, Tag, root_cause};
+use crate::error::{Error, Kind, root_cause};
+use crate::files::digest::Sha256Hex;
+use crate::files::fetch::{Failed, get_link, permanent, retrying_download, transient};
 use crate::files::format::describe_non_image;
 use crate::files::output::{OutputDir, PartFile};
 use crate::files::video_format::{SNIFF_LEN, VideoFormat, Wholeness};
-use crate::retry::{self, Policy, Verdict};
+use crate::retry::Verdict;
 use crate::term::progress::Tick;
 
 /// No clip the service makes comes near this (a 1080P clip of 10 s is tens of MB); a
@@ -44,18 +45,7 @@ pub fn save(
 ) -> Result<SavedClip, Error> {
     let number = out.reserve(stem, 1)?;
     let mut part = out.begin()?;
-    let mut attempts = 0;
-    let fetched = retry::retrying(
-        Policy::DOWNLOADS,
-        || {
-            attempts += 1;
-            if attempts > 1 {
-                part.rewind().map_err(|e| Verdict::Fail(Error::io("cannot restart the download", &e)))?;
-            }
-            once(http, url, timeout, &mut part, on_tick, attempts == 1)
-        },
-        |_, _, _| Ok(()),
-    )?;
+    let fetched = retrying_download(&mut part, |part, first| once(http, url, timeout, part, on_tick, first))?;
     let (path, absolute) = out.commit(part, stem, number, fetched.format)?;
     Ok(SavedClip { path, absolute, format: fetched.format, bytes: fetched.bytes, sha256: fetched.sha256 })
 }
@@ -66,14 +56,6 @@ struct Fetched {
     sha256: String,
 }
 
-fn transient(message: String) -> Verdict<Error> {
-    Verdict::Retry { error: Error::new(Kind::Service, message), server_delay: None }
-}
-
-fn permanent(message: String) -> Verdict<Error> {
-    Verdict::Fail(Error::new(Kind::Other, message))
-}
-
 fn once(
     http: &Client,
     url: &str,
@@ -81,21 +63,10 @@ fn once(
     part: &mut PartFile,
     on_tick: &dyn Fn(Tick),
     first: bool,
-) -> Result<Fetched, Verdict<Error>> {
-    let mut response =
-        http.get(url).timeout(timeout).send().map_err(|e| transient(format!("download failed: {}", root_cause(&e))))?;
-    let status = response.status().as_u16();
-    match status {
-        200..=299 => {}
-        408 | 429 | 500..=599 => return Err(transient(format!("download failed: HTTP {status}"))),
-        403 | 404 | 410 => {
-            return Err(Verdict::Fail(
-                Error::new(Kind::Other, format!("download failed: HTTP {status}: the video's link has expired"))
-                    .tagged(Tag::LinkExpired),
-            ));
-        }
-        _ => return Err(permanent(format!("download failed: HTTP {status}"))),
-    }
+) -> Result<Fetched, Failed> {
+    let expired =
+        |status| Error::new(Kind::Other, format!("download failed: HTTP {status}: the video's link has expired"));
+    let mut response = get_link(http, url, timeout, expired)?;
     if let Some(size) = response.content_length().filter(|_| first) {
         on_tick(Tick::Expected(size));
     }
@@ -140,7 +111,7 @@ fn once(
     Ok(Fetched { format, bytes: written, sha256: sha256.finish() })
 }
 
-fn sniffed(head: &[u8]) -> Result<VideoFormat, Verdict<Error>> {
+fn sniffed(head: &[u8]) -> Result<VideoFormat, Failed> {
     VideoFormat::sniff(head).ok_or_else(|| {
         let what = match describe_non_image(head) {
             "bytes of no known image format" => "bytes of no known video format",
