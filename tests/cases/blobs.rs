@@ -12,26 +12,6 @@ use serde_json::{Value, json};
 use crate::support::raw::{Fault, RawServer};
 use crate::support::*;
 
-const GEMINI_PATH: &str = "/v1/models/gemini-3-pro-image-preview:generateContent";
-
-/// PNG-shaped bytes of about `size` bytes, unique per `tag`: far more base64 than the
-/// first bytes of an answer's string that are looked at before it is streamed to a file.
-fn big_png(size: usize, tag: u8) -> Vec<u8> {
-    let mut bytes = png(tag);
-    let end = bytes.len() - 12;
-    let mut state = u32::from(tag) | 0x9E37_0000;
-    bytes.splice(
-        end..end,
-        (0..size).map(|_| {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            state as u8
-        }),
-    );
-    bytes
-}
-
 /// A real PNG of `side`×`side` noisy pixels, which a decoder reads whole.
 fn real_png(side: u32, tag: u8) -> Vec<u8> {
     let mut bytes = Vec::new();
@@ -42,14 +22,6 @@ fn real_png(side: u32, tag: u8) -> Vec<u8> {
     writer.write_image_data(&pixels).unwrap();
     writer.finish().unwrap();
     bytes
-}
-
-fn part_files(sb: &Sandbox, rel: &str) -> Vec<String> {
-    sb.files(rel).into_iter().filter(|name| name.ends_with(".part")).collect()
-}
-
-fn json_line(out: &std::process::Output) -> Value {
-    serde_json::from_str(stdout_of(out).trim()).unwrap_or_else(|e| panic!("{e}: {}", stdout_of(out)))
 }
 
 #[test]

@@ -10,14 +10,6 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-/// `wan` with `WAN_CONFIG` pointing at a file of the sandbox holding `text`.
-fn with_config(sb: &Sandbox, text: &str) -> Command {
-    fs::write(sb.path("config.toml"), text).unwrap();
-    let mut cmd = sb.wan();
-    cmd.env("WAN_CONFIG", sb.path("config.toml"));
-    cmd
-}
-
 /// The model a `--dry-run` would send.
 fn dry_run_model(cmd: &mut Command) -> String {
     let out = cmd.args(["generate", "red panda", "--dry-run"]).output().unwrap();

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use reqwest::blocking::{Client, Response};
 use serde_json::{Value, json};
 
-use crate::support::emulator::Emulator;
+use crate::support::emulator::{Emulator, with_emulator};
 use crate::support::*;
 
 fn post(emulator: &Emulator, path: &str, key: Option<&str>, body: &Value) -> Response {
@@ -44,12 +44,6 @@ fn assert_common_headers(response: &Response) {
     assert!(headers.get("x-request-id").unwrap().to_str().unwrap().starts_with("req_"));
     // Without --rpm nothing is limited, and no limit is claimed (see cases::pace).
     assert!(!headers.contains_key("x-ratelimit-remaining-requests"));
-}
-
-fn with_emulator(sb: &Sandbox, emulator: &Emulator) -> assert_cmd::Command {
-    let mut cmd = sb.wan();
-    cmd.env("AISA_BASE_URL", &emulator.base);
-    cmd
 }
 
 #[test]

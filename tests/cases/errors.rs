@@ -2,25 +2,9 @@
 
 use std::fs;
 
-use mockito::Mock;
 use serde_json::json;
 
 use crate::support::*;
-
-/// A chat route that must not be called.
-fn never_called(sb: &mut Sandbox) -> Mock {
-    sb.server.mock("POST", "/v1/chat/completions").expect(0).create()
-}
-
-fn assert_usage_error(sb: &mut Sandbox, args: &[&str], needle: &str) {
-    let api = never_called(sb);
-    let out = sb.wan().args(args).output().unwrap();
-    let stderr = stderr_of(&out);
-    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-    assert!(stderr.contains(needle), "{args:?}: expected {needle:?} in {stderr}");
-    assert!(stdout_of(&out).is_empty());
-    api.assert();
-}
 
 #[test]
 fn bad_arguments_are_usage_errors_and_send_nothing() {

@@ -8,16 +8,10 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use mockito::Mock;
 use serde_json::Value;
 
 use crate::support::emulator::Emulator;
 use crate::support::*;
-
-/// A chat route that must not be called.
-fn never_called(sb: &mut Sandbox) -> Mock {
-    sb.server.mock("POST", "/v1/chat/completions").expect(0).create()
-}
 
 #[test]
 fn an_absurd_reported_price_is_shown_as_reported_never_wrapped() {

@@ -11,13 +11,8 @@ use mockito::{Matcher, Mock};
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
 
-use crate::support::emulator::Emulator;
+use crate::support::emulator::{Emulator, balance, with_emulator};
 use crate::support::*;
-
-const SEEDREAM: &str = "seedream-5-0-260128";
-const GEMINI: &str = "gemini-3-pro-image-preview";
-const GEMINI_PATH: &str = "/v1/models/gemini-3-pro-image-preview:generateContent";
-const GEMINI_BETA_PATH: &str = "/v1beta/models/gemini-3-pro-image-preview:generateContent";
 
 /// Mocks that fail the test if any request at all reaches the server.
 fn nothing_sent(sb: &mut Sandbox) -> [Mock; 2] {
@@ -29,22 +24,6 @@ fn b64_answer(tags: &[u8]) -> String {
     let data: Vec<Value> = tags.iter().map(|&t| json!({"b64_json": STANDARD.encode(png(t))})).collect();
     json!({"created": 1, "data": data, "usage": {"input_tokens": 10, "output_tokens": 1056, "total_tokens": 1066}})
         .to_string()
-}
-
-/// A Gemini answer whose parts are `parts`.
-fn gemini_answer(parts: Value) -> String {
-    json!({"candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],
-           "usageMetadata": {"promptTokenCount": 8, "candidatesTokenCount": 1290, "totalTokenCount": 1298},
-           "modelVersion": GEMINI})
-    .to_string()
-}
-
-fn gemini_image(tag: u8) -> Value {
-    json!({"inlineData": {"mimeType": "image/png", "data": STANDARD.encode(png(tag))}})
-}
-
-fn summary(out: &std::process::Output) -> String {
-    stderr_of(out).lines().last().unwrap_or_default().to_string()
 }
 
 #[test]
@@ -438,12 +417,6 @@ fn auto_takes_the_route_the_name_suggests_and_the_split_the_catalogue_gives() {
 
 // ---- end to end against `wan emulator` ----
 
-fn with_emulator(sb: &Sandbox, emulator: &Emulator) -> assert_cmd::Command {
-    let mut cmd = sb.wan();
-    cmd.env("AISA_BASE_URL", &emulator.base);
-    cmd
-}
-
 /// A PNG's width and height, from its IHDR.
 fn dimensions(png: &[u8]) -> (u32, u32) {
     let side = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
@@ -489,17 +462,6 @@ fn comes_from_red_and_blue(png: &[u8]) -> bool {
     let red = rows.clone().filter(|&y| at(width / 8, y)[0] as u32 > at(width / 8, y)[2] as u32 + 60).count();
     let blue = rows.clone().filter(|&y| at(width * 7 / 8, y)[2] as u32 > at(width * 7 / 8, y)[0] as u32 + 60).count();
     red > rows.len() / 2 && blue > rows.len() / 2
-}
-
-fn balance(emulator: &Emulator) -> u64 {
-    let answer: Value = Client::new()
-        .get(format!("{}/credits/balance", emulator.base))
-        .header("authorization", "Bearer test")
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    answer["available_balance_micros_usd"].as_u64().unwrap()
 }
 
 #[test]
@@ -609,16 +571,6 @@ fn wan_end_to_end_edits_come_from_the_reference_and_sizes_follow_the_request() {
     fs::write(sb.path("ref.jpg"), jpeg_sized(300, 300)).unwrap();
     let out = with_emulator(&sb, &emulator).args(["edit", "ref.jpg", "x", "-o", "jpeg"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-}
-
-/// A JPEG header claiming `width`×`height`: enough for the client's checks; no real
-/// pixels, so the emulator cannot read it.
-fn jpeg_sized(width: u16, height: u16) -> Vec<u8> {
-    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xC0, 0, 17, 8];
-    bytes.extend_from_slice(&height.to_be_bytes());
-    bytes.extend_from_slice(&width.to_be_bytes());
-    bytes.extend_from_slice(&[3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1, 0xFF, 0xD9]);
-    bytes
 }
 
 #[test]

@@ -11,24 +11,6 @@ use crate::support::emulator::Emulator;
 use crate::support::raw::{Fault, RawServer};
 use crate::support::*;
 
-/// `wan` in the sandbox with its journal in `state/`.
-fn journaled(sb: &Sandbox) -> assert_cmd::Command {
-    let mut cmd = sb.wan();
-    cmd.env("WAN_STATE_DIR", sb.path("state"));
-    cmd
-}
-
-fn spawn_journaled(sb: &Sandbox, base: &str, args: &[&str]) -> Child {
-    sb.wan_process()
-        .env("WAN_STATE_DIR", sb.path("state"))
-        .env("AISA_BASE_URL", base)
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
 fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while !done() {

@@ -28,10 +28,6 @@ fn numbered(n: usize) -> impl Iterator<Item = String> {
     (1..=n).map(|i| format!("prompt {i}"))
 }
 
-fn json_lines(out: &std::process::Output) -> Vec<Value> {
-    stdout_of(out).lines().map(|line| serde_json::from_str(line).unwrap()).collect()
-}
-
 fn prompts_of(out: &std::process::Output) -> Vec<String> {
     let mut prompts: Vec<String> =
         json_lines(out).iter().map(|line| line["prompt"].as_str().unwrap().to_string()).collect();

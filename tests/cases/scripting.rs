@@ -10,10 +10,6 @@ use serde_json::{Value, json};
 use crate::support::raw::GateServer;
 use crate::support::*;
 
-fn json_lines(out: &std::process::Output) -> Vec<Value> {
-    stdout_of(out).lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}"))).collect()
-}
-
 #[test]
 fn json_gives_one_object_per_prompt_with_every_field() {
     let mut sb = Sandbox::new();
