@@ -4,6 +4,7 @@ mod attacks;
 mod bench;
 mod blobs;
 mod config;
+mod doctor;
 mod edit;
 mod emulator;
 mod errors;

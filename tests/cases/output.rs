@@ -1,6 +1,7 @@
-//! Output files: the folder, the stem, numbering after existing files, never overwriting.
+//! Output files: the folder, the stem, numbering, never overwriting, and `--open` handing them over.
 
 use std::fs;
+use std::path::PathBuf;
 
 use crate::support::*;
 
@@ -59,4 +60,70 @@ fn a_long_prompt_gives_a_short_slug() {
         .code(0)
         // "a-cute-red-panda-ultra-detailed-cinematic" would be 41 characters: cut at a dash
         .stdout("a-cute-red-panda-ultra-detailed-001.png\n");
+}
+
+/// A stand-in for the system's viewer: it writes its arguments, one a line, to `opened`,
+/// and prints on stdout, which must not reach `wan`'s.
+fn stand_in_viewer(sb: &Sandbox, exit: u8) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = sb.path("bin");
+    fs::create_dir_all(&bin).unwrap();
+    let name = if cfg!(target_os = "macos") { "open" } else { "xdg-open" };
+    let script = bin.join(name);
+    let log = sb.path("opened");
+    fs::write(
+        &script,
+        format!("#!/bin/sh\nprintf '%s\\n' \"$@\" >> '{}'\necho VIEWER-NOISE\nexit {exit}\n", log.display()),
+    )
+    .unwrap();
+    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
+fn two_images(sb: &mut Sandbox) {
+    sb.chat(&chat_answer(&[sb.url("/1.png"), sb.url("/2.png")]));
+    sb.image("/1.png", &png(1));
+    sb.image("/2.png", &png(2));
+}
+
+#[test]
+fn open_hands_the_saved_files_to_the_viewer() {
+    let mut sb = Sandbox::new();
+    two_images(&mut sb);
+    let bin = stand_in_viewer(&sb, 0);
+    let out =
+        sb.wan().env("PATH", &bin).args(["generate", "red panda", "-n", "2", "-o", "out", "--open"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(stdout_of(&out).lines().count(), 2, "{}", stdout_of(&out));
+    let mut opened: Vec<String> = fs::read_to_string(sb.path("opened")).unwrap().lines().map(String::from).collect();
+    opened.sort();
+    assert_eq!(opened, ["out/red-panda-001.png", "out/red-panda-002.png"]);
+    // with --json too, since --open was asked for; and never without it
+    fs::remove_file(sb.path("opened")).unwrap();
+    let out = sb.wan().env("PATH", &bin).args(["generate", "red panda", "-n", "2", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!sb.path("opened").exists());
+    let out =
+        sb.wan().env("PATH", &bin).args(["generate", "red panda", "-n", "2", "--json", "--open"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(fs::read_to_string(sb.path("opened")).unwrap().lines().count(), 2);
+    assert!(!stdout_of(&out).contains("VIEWER-NOISE"));
+}
+
+#[test]
+fn a_missing_or_failing_viewer_is_a_warning_not_a_failure() {
+    let mut sb = Sandbox::new();
+    two_images(&mut sb);
+    fs::create_dir(sb.path("empty")).unwrap();
+    let out = sb.wan().env("PATH", sb.path("empty")).args(["generate", "x", "-n", "2", "--open"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("was not found, so nothing was opened; the files are saved"),
+        "{}",
+        stderr_of(&out)
+    );
+    let bin = stand_in_viewer(&sb, 3);
+    let out = sb.wan().env("PATH", &bin).args(["generate", "x", "-n", "2", "--open"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("could not open x-00"), "{}", stderr_of(&out));
 }
