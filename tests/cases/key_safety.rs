@@ -1,6 +1,7 @@
-//! The key goes to the API host only and never shows; server text is cleaned before printing.
+//! The API key goes to the API host only and never shows: not in output, errors, help or the journal.
 
 use mockito::Matcher;
+use serde_json::json;
 
 use crate::support::*;
 
@@ -54,6 +55,33 @@ fn the_key_never_shows_in_verbose_output_errors_or_help() {
         assert!(!stdout_of(out).contains("5ecret"));
     }
     assert!(stdout_of(&help).contains("AISA_API_KEY"));
+}
+
+#[test]
+fn the_journal_never_holds_the_key_even_when_the_server_echoes_it() {
+    let mut sb = Sandbox::new();
+    sb.server
+        .mock("POST", "/v1/chat/completions")
+        .match_body(mockito::Matcher::PartialJson(json!({"n": 1})))
+        .with_status(400)
+        .with_header("x-request-id", KEY)
+        .with_body(
+            json!({"error": {"code": "bad", "message": format!("key {KEY} refused"), "request_id": KEY}}).to_string(),
+        )
+        .create();
+    sb.chat_when(json!({"n": 2}), &chat_answer(&[sb.url(&format!("/1.png?k={KEY}")), sb.url("/2.png")]), 1);
+    sb.server.mock("GET", "/1.png").match_query(mockito::Matcher::Any).with_body(png(1)).create();
+    sb.image("/2.png", &png(2));
+    journaled(&sb).args(["generate", "x"]).assert().code(4);
+    journaled(&sb).args(["generate", "x", "-n", "2"]).assert().code(0);
+    let mut seen = 0;
+    for name in ["wan.db", "wan.db-wal", "wan.db-shm"] {
+        let Ok(bytes) = std::fs::read(sb.path("state").join(name)) else { continue };
+        seen += 1;
+        assert!(!bytes.windows(KEY.len()).any(|w| w == KEY.as_bytes()), "{name} holds the key");
+        assert!(!bytes.windows(6).any(|w| w == b"5ecret"), "{name} holds part of the key");
+    }
+    assert!(seen >= 1);
 }
 
 #[test]

@@ -1,9 +1,11 @@
 //! The test cases, one module per area of the contract.
 
 mod attacks;
+mod balance;
 mod bench;
 mod blobs;
 mod config;
+mod cost;
 mod doctor;
 mod edit;
 mod emulator;
@@ -12,6 +14,8 @@ mod faults;
 mod first_hour;
 mod generate;
 mod hardening;
+mod history;
+mod info;
 mod key_safety;
 mod mcp;
 mod models;
