@@ -2,6 +2,7 @@
 
 use serde_json::{Value, json};
 
+use crate::support::emulator::{Emulator, with_emulator};
 use crate::support::*;
 
 #[test]
@@ -39,4 +40,30 @@ fn history_and_cost_add_up_to_what_the_runs_printed() {
     assert_eq!(backwards.status.code(), Some(2), "the span ends before it starts");
     let bad = journaled(&sb).args(["cost", "--since", "last tuesday"]).output().unwrap();
     assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn the_journal_and_wan_balance_count_a_per_request_price_as_the_run_did() {
+    let emulator = Emulator::start(&[]);
+    let sb = Sandbox::new();
+    let journaled = || {
+        let mut cmd = with_emulator(&sb, &emulator);
+        cmd.env("WAN_STATE_DIR", sb.path("state"));
+        cmd
+    };
+    let run = journaled().args(["generate", "harbour", "-m", SEEDREAM, "-n", "2", "--json"]).output().unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    let line: Value = serde_json::from_str(stdout_of(&run).trim()).unwrap();
+    assert_eq!(line["cost"]["total"], json!(0.07));
+    let cost: Value =
+        serde_json::from_str(stdout_of(&journaled().args(["cost", "--json"]).output().unwrap()).trim()).unwrap();
+    assert_eq!((cost["cost"].clone(), cost["unpriced_images"].clone()), (json!(0.07), json!(0)), "{cost}");
+    let history: Value = serde_json::from_str(
+        stdout_of(&journaled().args(["history", "--json"]).output().unwrap()).lines().next().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(history["cost"], json!(0.07), "{history}");
+    let balance: Value =
+        serde_json::from_str(stdout_of(&journaled().args(["balance", "--json"]).output().unwrap()).trim()).unwrap();
+    assert_eq!(balance["available_micros_usd"], json!(100_000_000 - 70_000), "{balance}");
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use reqwest::blocking::{Client, Response};
 use serde_json::{Value, json};
 
-use crate::support::emulator::{Emulator, with_emulator};
+use crate::support::emulator::{Emulator, balance, with_emulator};
 use crate::support::*;
 
 fn post(emulator: &Emulator, path: &str, key: Option<&str>, body: &Value) -> Response {
@@ -295,4 +295,84 @@ fn it_stops_cleanly_on_ctrl_c() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn the_balance_goes_down_by_what_was_made_and_a_spent_one_refuses() {
+    let emulator = Emulator::start(&["--balance", "0.10"]);
+    let sb = Sandbox::new();
+    assert_eq!(balance(&emulator), 100_000);
+    let out = with_emulator(&sb, &emulator).args(["generate", "x", "-n", "2"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(balance(&emulator), 40_000, "two Wan images at $0.030");
+    let out = with_emulator(&sb, &emulator).args(["generate", "x", "-n", "2"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("quota_exceeded"), "{}", stderr_of(&out));
+    assert_eq!(balance(&emulator), 40_000, "nothing taken for what was refused");
+    let keyless = Client::new().get(format!("{}/credits/balance", emulator.base)).send().unwrap();
+    assert_eq!(keyless.status().as_u16(), 401);
+    assert_eq!(keyless.json::<Value>().unwrap(), json!({"error": "balance unavailable"}));
+}
+
+#[test]
+fn the_emulator_sends_each_model_to_its_own_route() {
+    let emulator = Emulator::start(&[]);
+    let post = |path: &str, body: Value| {
+        let response = Client::new()
+            .post(format!("{}{path}", emulator.base))
+            .header("authorization", "Bearer test")
+            .body(body.to_string())
+            .send()
+            .unwrap();
+        (response.status().as_u16(), response.json::<Value>().unwrap())
+    };
+    let chat =
+        json!({"model": "gpt-image-2", "messages": [{"role": "user", "content": [{"type": "text", "text": "x"}]}]});
+    let (status, body) = post("/chat/completions", chat);
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("model_route_not_supported")), "{body}");
+    let (status, body) = post("/images/generations", json!({"model": GEMINI, "prompt": "x"}));
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("model_route_not_supported")), "{body}");
+    let (status, body) =
+        post("/images/generations", json!({"model": "gpt-image-2", "prompt": "x", "size": "1000x1000"}));
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_value")), "{body}");
+    let (status, body) = post(&GEMINI_PATH.replace("/v1", ""), json!({"contents": []}));
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["status"], "INVALID_ARGUMENT", "Google's shape: {body}");
+    assert!(body["error"]["code"].is_u64(), "{body}");
+    let (status, body) = post(&GEMINI_PATH.replace("/v1", ""), json!({"contents": [{"parts": [{"text": "x"}]}]}));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["candidates"][0]["content"]["parts"][1]["inlineData"]["mimeType"], "image/png");
+    let beta = Client::new()
+        .post(format!("{}{GEMINI_BETA_PATH}", emulator.base.trim_end_matches("/v1")))
+        .header("authorization", "Bearer test")
+        .body(json!({"contents": [{"parts": [{"text": "x"}]}]}).to_string())
+        .send()
+        .unwrap();
+    assert_eq!(beta.status().as_u16(), 200, "/v1beta too");
+    let keyless =
+        Client::new().post(format!("{}{}", emulator.base, GEMINI_PATH.replace("/v1", ""))).body("{}").send().unwrap();
+    assert_eq!(keyless.status().as_u16(), 401);
+    assert_eq!(keyless.json::<Value>().unwrap()["error"]["status"], "UNAUTHENTICATED");
+}
+
+#[test]
+fn the_emulator_lists_the_catalogue_with_each_model_s_routes() {
+    let emulator = Emulator::start(&[]);
+    let list = |key: Option<&str>| {
+        let mut request = Client::new().get(format!("{}/models", emulator.base));
+        if let Some(key) = key {
+            request = request.header("authorization", format!("Bearer {key}"));
+        }
+        let response = request.send().unwrap();
+        (response.status().as_u16(), response.json::<Value>().unwrap())
+    };
+    let (status, body) = list(Some("test"));
+    assert_eq!(status, 200);
+    let data = body["data"].as_array().unwrap();
+    assert_eq!(data.len(), 8, "{body}");
+    let types = |id: &str| data.iter().find(|m| m["id"] == id).unwrap()["supported_endpoint_types"].clone();
+    assert_eq!(types(GEMINI), json!(["generateContent"]));
+    assert_eq!(types(SEEDREAM), json!(["images/generations"]));
+    assert_eq!(types("wan2.7-image"), json!(["chat/completions"]));
+    assert_eq!(list(None).0, 401);
 }
