@@ -191,3 +191,20 @@ fn html_in_place_of_an_image_is_refused_and_nothing_partial_is_left() {
     assert!(stderr_of(&out).contains("returned an HTML page instead of an image"), "{}", stderr_of(&out));
     assert!(sb.files("out").is_empty(), "{:?}", sb.files("out"));
 }
+
+#[test]
+fn a_refused_key_or_a_spent_quota_stops_the_run() {
+    for (status, code) in [(401, "invalid_api_key"), (429, "quota_exceeded")] {
+        let mut sb = Sandbox::new();
+        let refused = sb
+            .server
+            .mock("POST", "/v1/chat/completions")
+            .with_status(status)
+            .with_body(json!({"error": {"code": code, "message": "no"}}).to_string())
+            .expect(1)
+            .create();
+        let out = sb.wan().args(["generate", "x", "-n", "12", "-j", "1"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(if status == 401 { 3 } else { 5 }));
+        refused.assert();
+    }
+}

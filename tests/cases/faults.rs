@@ -1,12 +1,15 @@
-//! Retries that never bill twice, faults that lose nothing, interrupts that leave nothing partial.
+//! Faults at the service or on the machine: retries that never bill twice, cut connections, interrupts.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use mockito::Matcher;
 use serde_json::json;
 
+use crate::support::emulator::Emulator;
 use crate::support::raw::{Fault, RawServer};
 use crate::support::*;
 
@@ -84,6 +87,27 @@ fn a_wait_over_sixty_seconds_is_not_taken_and_says_when_to_try_again() {
     assert!(stderr.contains("HTTP 429 rate_limit_exceeded: slow down"), "{stderr}");
     assert!(stderr.contains("the service asks to wait 120 s, longer than wan waits; try again after"), "{stderr}");
     assert!(stderr.contains(" GMT"), "{stderr}");
+}
+
+#[test]
+fn absurd_retry_after_values_end_the_run_cleanly_with_exit_5() {
+    for (header, value) in [("retry-after", "1e20"), ("retry-after-ms", "1e300"), ("retry-after", "inf")] {
+        let mut sb = Sandbox::new();
+        let limited = sb
+            .server
+            .mock("POST", "/v1/chat/completions")
+            .with_status(429)
+            .with_header(header, value)
+            .with_body(r#"{"error":{"code":"rate_limit_exceeded","message":"slow down"}}"#)
+            .expect(2)
+            .create();
+        std::fs::write(sb.path("prompts.txt"), "one\ntwo\n").unwrap();
+        let out = sb.wan().args(["generate", "-f", "prompts.txt", "-j", "1"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(5), "{header}: {value}: {}", stderr_of(&out));
+        assert!(stderr_of(&out).contains("try again later"), "{}", stderr_of(&out));
+        // both prompts were tried: the first one's absurd delay did not end the batch
+        limited.assert();
+    }
 }
 
 #[test]
@@ -192,6 +216,20 @@ fn a_connection_dropped_after_sending_is_not_retried() {
 }
 
 #[test]
+fn an_error_body_is_read_no_further_than_64_kib() {
+    let sb = Sandbox::new();
+    let (padded, told) = mpsc::channel();
+    let head = br#"{"error":{"code":"boom","message":""#.to_vec();
+    let tail = br#""}}"#.to_vec();
+    let server = RawServer::start(vec![Fault::Padded { status: 500, head, pad: 500 << 20, tail, padded }]);
+    let out =
+        sb.wan().env("AISA_BASE_URL", server.url("/v1")).args(["generate", "x", "--retries", "0"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(6), "{}", stderr_of(&out));
+    let taken = told.recv_timeout(Duration::from_secs(30)).unwrap();
+    assert!(taken < 64 << 20, "wan went on reading a 500 MB error body: {taken} bytes taken");
+}
+
+#[test]
 fn downloads_are_retried_on_their_own_transient_failures() {
     let mut sb = Sandbox::new();
     let flaky = sb.server.mock("GET", "/1.png").with_status(503).expect(1).create();
@@ -227,6 +265,18 @@ fn a_failed_image_does_not_stop_the_others() {
 }
 
 #[test]
+fn a_long_signed_url_is_printed_whole_for_the_user_to_fetch() {
+    let mut sb = Sandbox::new();
+    let signed = format!("/img.png?X-Amz-Signature={}&X-Amz-Expires=3600", "0123456789abcdef".repeat(32));
+    sb.chat(&chat_answer(&[sb.url(&signed)]));
+    sb.server.mock("GET", "/img.png").match_query(Matcher::Any).with_status(500).create();
+    let out = sb.wan().args(["generate", "x"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(7));
+    let stderr = stderr_of(&out);
+    assert!(stderr.contains(&sb.url(&signed)), "the URL must be whole: {stderr}");
+}
+
+#[test]
 fn an_endless_download_is_capped_and_leaves_nothing() {
     let mut sb = Sandbox::new();
     let endless = RawServer::start(vec![Fault::Endless { head: png(1)[..16].to_vec() }]);
@@ -235,6 +285,20 @@ fn an_endless_download_is_capped_and_leaves_nothing() {
     assert_eq!(out.status.code(), Some(7));
     assert!(stderr_of(&out).contains("returned over 100 MB; not an image"), "{}", stderr_of(&out));
     assert!(sb.files("o").is_empty(), "{:?}", sb.files("o"));
+}
+
+#[test]
+fn a_stalled_download_gives_up_after_the_download_timeout() {
+    let mut sb = Sandbox::new();
+    let stall = RawServer::start(vec![Fault::Stall { body: png(2), sent: 30, for_: Duration::from_secs(120) }]);
+    sb.chat(&chat_answer(&[stall.url("/2.png")]));
+    let started = std::time::Instant::now();
+    let out = sb.wan().args(["generate", "x", "--download-timeout", "1"]).timeout(Duration::from_secs(60)).output();
+    let out = out.unwrap();
+    assert_eq!(out.status.code(), Some(7), "{}", stderr_of(&out));
+    // four tries of 1 s and the backoff between them, far below the default 120 s
+    assert!(started.elapsed() < Duration::from_secs(40), "{:?}", started.elapsed());
+    assert!(stderr_of(&out).contains(&stall.url("/2.png")));
 }
 
 #[test]
@@ -381,4 +445,23 @@ fn an_interrupt_while_waiting_for_the_service_warns_of_billing() {
         stderr_of(&output)
             .contains("1 request had been sent and not answered; its images may have been made and billed")
     );
+}
+
+#[test]
+fn a_low_open_file_limit_loses_no_paid_image() {
+    let emulator = Emulator::start(&["--download-latency", "300"]);
+    let sb = Sandbox::new();
+    let prompts: String = (0..32).map(|i| format!("prompt {i}\n")).collect();
+    std::fs::write(sb.path("prompts.txt"), prompts).unwrap();
+    let wan = assert_cmd::cargo::cargo_bin!("wan");
+    let out = std::process::Command::new("sh")
+        .env_clear()
+        .current_dir(sb.dir.path())
+        .env("AISA_API_KEY", KEY)
+        .env("AISA_BASE_URL", &emulator.base)
+        .args(["-c", &format!("ulimit -n 256 && exec {} generate -f prompts.txt -n 8 -j 32 -o out", wan.display())])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(sb.files("out").len(), 256);
 }

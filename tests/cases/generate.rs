@@ -1,4 +1,4 @@
-//! `wan generate` end to end: the request on the wire, the files on disk, stdout and the cost line.
+//! `wan generate` end to end: the request on the wire, prompts and batch files, the files, stdout, the cost line.
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
@@ -199,4 +199,19 @@ fn a_trailing_slash_on_the_base_url_is_fine() {
     let base = format!("{}/", sb.api_base());
     sb.wan().args(["generate", "x", "--base-url", &base]).assert().code(0);
     api.assert();
+}
+
+#[test]
+fn a_byte_order_mark_and_a_first_line_comment_are_never_sent() {
+    let mut sb = Sandbox::new();
+    let only = sb.chat_when(
+        json!({"messages": [{"content": [{"type": "text", "text": "red panda"}]}]}),
+        &chat_answer(&[sb.url("/1.png")]),
+        1,
+    );
+    sb.image("/1.png", &png(1));
+    std::fs::write(sb.path("prompts.txt"), "\u{feff}# my prompts\r\nred panda\r\n").unwrap();
+    let out = sb.wan().args(["generate", "-f", "prompts.txt"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    only.assert();
 }

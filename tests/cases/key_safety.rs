@@ -1,9 +1,14 @@
-//! The API key goes to the API host only and never shows: not in output, errors, help or the journal.
+//! The API key: checked before it is sent, sent to the API host only, never shown nor written down.
 
 use mockito::Matcher;
 use serde_json::json;
 
 use crate::support::*;
+
+fn assert_no_key(out: &std::process::Output) {
+    let all = format!("{}{}", stdout_of(out), stderr_of(out));
+    assert!(!all.contains(KEY) && !all.contains("5ecret"), "the key leaked: {all}");
+}
 
 #[test]
 fn a_redirect_to_another_host_does_not_carry_the_key() {
@@ -58,6 +63,41 @@ fn the_key_never_shows_in_verbose_output_errors_or_help() {
 }
 
 #[test]
+fn a_key_echoed_by_the_server_is_never_shown_or_written() {
+    let mut sb = Sandbox::new();
+    let echo = json!({"error": {"code": "invalid_api_key",
+        "message": format!("Incorrect API key provided: {KEY}. Sent Authorization: Bearer {KEY}"),
+        "request_id": KEY}});
+    sb.server
+        .mock("POST", "/v1/chat/completions")
+        .with_status(401)
+        .with_header("x-request-id", KEY)
+        .with_body(echo.to_string())
+        .create();
+    for extra in [&[][..], &["-q"], &["--json"], &["-v"]] {
+        let out = sb.wan().args(["generate", "x"]).args(extra).output().unwrap();
+        assert_eq!(out.status.code(), Some(3), "{extra:?}");
+        assert!(stderr_of(&out).contains("Incorrect API key provided: [redacted]"), "{}", stderr_of(&out));
+        assert_no_key(&out);
+    }
+}
+
+#[test]
+fn a_bearer_token_in_a_rejection_is_redacted() {
+    let mut sb = Sandbox::new();
+    sb.server
+        .mock("POST", "/v1/chat/completions")
+        .with_status(400)
+        .with_body(r#"{"error":{"code":"bad","message":"header was 'Bearer sk-other-TOKEN-123'"}}"#)
+        .create();
+    let out = sb.wan().args(["generate", "x", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let all = format!("{}{}", stdout_of(&out), stderr_of(&out));
+    assert!(!all.contains("TOKEN-123"), "{all}");
+    assert!(all.contains("Bearer [redacted]"), "{all}");
+}
+
+#[test]
 fn the_journal_never_holds_the_key_even_when_the_server_echoes_it() {
     let mut sb = Sandbox::new();
     sb.server
@@ -92,5 +132,35 @@ fn an_output_folder_that_cannot_be_created_is_a_usage_error() {
     let out = sb.wan().args(["generate", "x", "-o", "file/sub"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr_of(&out).contains("cannot create output folder file/sub"), "{}", stderr_of(&out));
+    api.assert();
+}
+
+#[test]
+fn keys_that_cannot_be_keys_are_refused_before_sending() {
+    let mut sb = Sandbox::new();
+    let api = sb.server.mock("POST", "/v1/chat/completions").expect(0).create();
+    for bad in ["sk-aisa-…", "sk-aisa-ab\rcd", "sk-aisa ab"] {
+        let out = sb.wan().env("AISA_API_KEY", bad).args(["generate", "x"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(3), "{bad:?}");
+        let stderr = stderr_of(&out);
+        assert!(stderr.contains("the API key in AISA_API_KEY holds"), "{stderr}");
+        assert!(!stderr.contains("connection"), "{stderr}");
+    }
+    api.assert();
+}
+
+#[test]
+fn whitespace_around_the_key_is_trimmed() {
+    let mut sb = Sandbox::new();
+    let api = sb
+        .server
+        .mock("POST", "/v1/chat/completions")
+        .match_header("authorization", format!("Bearer {KEY}").as_str())
+        .with_body(chat_answer(&[sb.url("/1.png")]).to_string())
+        .expect(1)
+        .create();
+    sb.image("/1.png", &png(1));
+    let out = sb.wan().env("AISA_API_KEY", format!("  {KEY}\r\n")).args(["generate", "x"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     api.assert();
 }

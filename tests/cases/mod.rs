@@ -1,8 +1,8 @@
 //! The test cases, one module per area of the contract.
 
-mod attacks;
 mod balance;
 mod bench;
+mod billing;
 mod blobs;
 mod config;
 mod cost;

@@ -1,8 +1,11 @@
-//! Output files: the folder, the stem, numbering, never overwriting, and `--open` handing them over.
+//! What a run leaves and prints: files (folder, names, never overwriting, `--open`), stdout and stderr.
 
 use std::fs;
 use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
 
+use crate::support::raw::{Fault, RawServer};
 use crate::support::*;
 
 #[test]
@@ -126,4 +129,81 @@ fn a_missing_or_failing_viewer_is_a_warning_not_a_failure() {
     let out = sb.wan().env("PATH", &bin).args(["generate", "x", "-n", "2", "--open"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert!(stderr_of(&out).contains("could not open x-00"), "{}", stderr_of(&out));
+}
+
+#[test]
+fn a_closed_stdout_is_no_failure_and_every_image_is_still_saved() {
+    let mut sb = Sandbox::new();
+    sb.chat(&chat_answer(&[sb.url("/1.png"), sb.url("/2.png")]));
+    sb.image("/1.png", &png(1));
+    sb.image("/2.png", &png(2));
+    let mut child = sb.wan_process().args(["generate", "x", "-n", "2"]).stdout(Stdio::piped()).spawn().unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(sb.files("."), ["x-001.png", "x-002.png"]);
+}
+
+#[test]
+fn urls_printed_on_interrupt_carry_no_escape_sequences() {
+    let mut sb = Sandbox::new();
+    let stall = RawServer::start(vec![Fault::Stall { body: png(2), sent: 30, for_: Duration::from_secs(60) }]);
+    let hostile = format!("{}?x=\u{1b}[2J\u{1b}]0;pwned\u{7}", stall.url("/2.png"));
+    sb.chat(&chat_answer(&[hostile]));
+    let mut child = sb
+        .wan_process()
+        .args(["generate", "x", "-o", "out"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out_dir = sb.path("out");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while stall.requests() == 0 || !out_dir.exists() {
+        assert!(std::time::Instant::now() < deadline, "the download never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let _ = child.stdin.take();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let stderr = stderr_of(&out);
+    assert!(stderr.contains(&stall.url("/2.png")), "{stderr}");
+    assert!(!stderr.contains('\u{1b}') && !stderr.contains('\u{7}'), "{stderr:?}");
+}
+
+/// Runs `command` under a pseudo-terminal made by `script`, so stderr is a terminal.
+fn in_a_terminal(sb: &Sandbox, env: &[(&str, &str)], command: &str) -> Option<String> {
+    let script = std::process::Command::new("script").arg("--version").output().ok()?;
+    if !script.status.success() {
+        return None;
+    }
+    let wan = assert_cmd::cargo::cargo_bin!("wan");
+    let mut cmd = std::process::Command::new("script");
+    cmd.env_clear()
+        .current_dir(sb.dir.path())
+        .env("AISA_API_KEY", KEY)
+        .env("AISA_BASE_URL", sb.api_base())
+        .env("TERM", "xterm")
+        .envs(env.iter().copied())
+        .args(["-qec", &format!("{} {command}", wan.display()), "/dev/null"]);
+    let out = cmd.output().ok()?;
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn colour_only_on_a_terminal_and_never_with_no_color_or_a_dumb_terminal() {
+    let mut sb = Sandbox::new();
+    sb.server.mock("POST", "/v1/chat/completions").with_status(400).with_body("{}").create();
+    let Some(coloured) = in_a_terminal(&sb, &[], "generate x") else {
+        eprintln!("skipped: no `script` to make a terminal with");
+        return;
+    };
+    assert!(coloured.contains("\u{1b}[1;31merror"), "{coloured:?}");
+    for env in [("NO_COLOR", "1"), ("TERM", "dumb")] {
+        let plain = in_a_terminal(&sb, &[env], "generate x").unwrap();
+        assert!(plain.contains("error:") && !plain.contains("\u{1b}[1;31m"), "{env:?}: {plain:?}");
+    }
+    let piped = sb.wan().args(["generate", "x"]).output().unwrap();
+    assert!(!stderr_of(&piped).contains('\u{1b}'));
 }

@@ -1,9 +1,9 @@
-//! Scale: batches read as they are needed and results printed as they come, `--shard`
-//! (its selection, errors, dry run, journal and resume).
+//! Scale: batches read as needed, endless inputs refused, results printed as they come, `--shard`, memory.
 
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -60,6 +60,26 @@ fn a_batch_whose_last_line_is_bad_sends_nothing() {
     assert!(stderr_of(&out).contains("line 5001 of prompts.txt is longer than a prompt can be"), "{}", stderr_of(&out));
     api.assert();
     assert!(!sb.path("out").exists(), "nothing was made");
+}
+
+#[test]
+fn endless_inputs_are_refused_before_anything_is_sent() {
+    let sb = Sandbox::new();
+    let cases: [&[&str]; 3] = [&["generate", "-f", "/dev/zero"], &["edit", "/dev/zero", "x"], &["generate", "-"]];
+    for args in cases {
+        let zero = std::fs::File::open("/dev/zero").unwrap();
+        let mut child = sb.wan_process().args(args).stdin(zero).stderr(Stdio::piped()).spawn().unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while child.try_wait().unwrap().is_none() {
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("{args:?}: still reading after 30 s");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr_of(&out));
+    }
 }
 
 #[test]
@@ -271,4 +291,39 @@ fn a_sharded_batch_killed_mid_way_is_finished_by_resume() {
     let mut all: Vec<String> = (0..100).filter(|i| *i != 40).map(|i| format!("prompt-{}-001.png", 3 * i + 2)).collect();
     all.sort();
     assert_eq!(names, all);
+}
+
+/// Peak resident memory of a running process, in bytes (Linux only).
+fn peak_rss(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|kb| kb * 1024)
+}
+
+#[test]
+fn padding_in_an_answer_is_skipped_not_held() {
+    let mut sb = Sandbox::new();
+    sb.image("/1.png", &png(1));
+    let (padded, told) = mpsc::channel();
+    let head = br#"{"padding":""#.to_vec();
+    let choices = json!([{"index": 0, "message": {"content": [{"type": "image", "image": sb.url("/1.png")}]}}]);
+    let tail = format!(r#"","choices":{choices}}}"#).into_bytes();
+    let server = RawServer::start(vec![Fault::Padded { status: 200, head, pad: 300 << 20, tail, padded }]);
+    let child = sb
+        .wan_process()
+        .env("AISA_BASE_URL", server.url("/v1"))
+        .args(["generate", "x"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let sent = told.recv_timeout(Duration::from_secs(60)).unwrap();
+    assert_eq!(sent, 300 << 20, "the client stopped reading");
+    let peak = peak_rss(child.id());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(read(&sb.path("x-001.png")), png(1));
+    if let Some(peak) = peak {
+        assert!(peak < 100 << 20, "a 300 MB answer of padding took {} MB", peak >> 20);
+    }
 }
