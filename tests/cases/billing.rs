@@ -40,3 +40,38 @@ fn extra_images_are_saved_with_a_warning_since_they_were_billed() {
     assert!(stderr.contains("the service returned 3 images for the 1 asked for (2 extra)"), "{stderr}");
     assert!(stderr.contains("3 × $0.030 = $0.090"), "{stderr}");
 }
+
+#[test]
+fn an_absurd_reported_price_is_shown_as_reported_never_wrapped() {
+    let mut sb = Sandbox::new();
+    // Read as a float, each answer's price was 2^63 micro-dollars; two of them wrapped to $0.000.
+    let urls: Vec<String> = (1..=4).map(|i| sb.url(&format!("/{i}.png"))).collect();
+    let api = sb
+        .server
+        .mock("POST", "/v1/chat/completions")
+        .with_header("x-aisa-price-usd", "9223372036854.775807")
+        .with_body(chat_answer(&urls).to_string())
+        .expect(2)
+        .create();
+    for i in 1..=4u8 {
+        sb.image(&format!("/{i}.png"), &png(i));
+    }
+    let out = sb.wan().args(["generate", "x", "-n", "8"]).output().unwrap();
+    api.assert();
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("· $18446744073709.551614 (as reported by the service)"), "{stderr}");
+}
+
+#[test]
+fn a_limit_a_hair_under_the_price_refuses_the_run() {
+    let mut sb = Sandbox::new();
+    let api = never_called(&mut sb);
+    let out = sb.wan().args(["generate", "x", "--max-cost", "0.0299999"]).output().unwrap();
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("more than --max-cost $0.029999"), "{stderr}");
+    api.assert();
+    // the price itself is within the limit
+    sb.wan().args(["generate", "x", "--max-cost", "0.03", "--dry-run"]).assert().code(0);
+}

@@ -2,6 +2,8 @@
 //! emulator's fidelity to the service, and the client's fault paths against it.
 
 use std::fs;
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use reqwest::blocking::{Client, Response};
@@ -120,6 +122,78 @@ fn it_refuses_what_the_service_refuses() {
         &chat_body(json!([{"type": "text", "text": "x"}]), Some(1)),
     );
     assert_eq!(right.status().as_u16(), 200);
+}
+
+/// Sends the head of a chat request that announces `length` body bytes (and `key`, if
+/// any), then only `sent` of them, and keeps the connection open for writing. Returns
+/// the status and the JSON body of the answer, and how long it took; fails the test if
+/// no whole answer came within 10 s, as when the emulator waits for the rest of the body.
+fn announce_body(emulator: &Emulator, key: Option<&str>, length: u64, sent: &[u8]) -> (u16, Value, Duration) {
+    let host = emulator.base.trim_start_matches("http://").trim_end_matches("/v1");
+    let mut stream = TcpStream::connect(host).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let auth = key.map(|k| format!("Authorization: Bearer {k}\r\n")).unwrap_or_default();
+    let head = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: {host}\r\n{auth}Content-Type: application/json\r\n\
+         Content-Length: {length}\r\n\r\n"
+    );
+    let started = Instant::now();
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(sent).unwrap();
+    let mut answer = Vec::new();
+    let mut chunk = [0; 4096];
+    let whole = loop {
+        match stream.read(&mut chunk) {
+            Ok(0) => break answer.clone(),
+            Ok(n) => answer.extend_from_slice(&chunk[..n]),
+            Err(e) => {
+                panic!("no whole answer in {:?}: {e}; got {:?}", started.elapsed(), String::from_utf8_lossy(&answer))
+            }
+        }
+        // The answer is whole once its own Content-Length of body has arrived.
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let announced = head
+                .lines()
+                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string()))
+                .and_then(|v| v.parse::<usize>().ok());
+            if announced.is_some_and(|n| body.len() >= n) {
+                break answer.clone();
+            }
+        }
+    };
+    let elapsed = started.elapsed();
+    let text = String::from_utf8(whole).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}")), elapsed)
+}
+
+#[test]
+fn the_emulator_refuses_a_bad_key_without_reading_the_body() {
+    let emulator = Emulator::start(&["--api-key", "sk-right"]);
+    // 1 GB announced, a few bytes sent: an emulator reading first would wait for ever
+    for (key, code) in [(Some("sk-wrong"), "invalid_api_key"), (None, "missing_api_key")] {
+        let (status, body, elapsed) = announce_body(&emulator, key, 1_000_000_000, b"{\"model\":");
+        assert_eq!(status, 401, "{body}");
+        assert_eq!(body["error"]["code"], code, "{body}");
+        assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+    }
+}
+
+#[test]
+fn the_emulator_answers_413_past_its_body_cap() {
+    let emulator = Emulator::start(&["--api-key", "sk-right"]);
+    // 500 MiB announced: over the 400 MiB cap, refused before any of it is read
+    let (status, body, _) = announce_body(&emulator, Some("sk-right"), 500 << 20, b"{\"model\":");
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(body["error"]["code"], "request_too_large", "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("400 MiB"), "{body}");
+    for field in ["type", "request_id"] {
+        assert!(body["error"][field].is_string(), "{field} in {body}");
+    }
+    let logged = emulator.requests_to("/v1/chat/completions", 1);
+    assert!(logged.len() == 1 && logged[0].contains(" 413 "), "{logged:?}");
 }
 
 #[test]

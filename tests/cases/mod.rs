@@ -13,7 +13,6 @@ mod errors;
 mod faults;
 mod first_hour;
 mod generate;
-mod hardening;
 mod history;
 mod info;
 mod key_safety;

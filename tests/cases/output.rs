@@ -1,8 +1,8 @@
 //! What a run leaves and prints: files (folder, names, never overwriting, `--open`), stdout and stderr.
 
 use std::fs;
-use std::path::PathBuf;
-use std::process::Stdio;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use crate::support::raw::{Fault, RawServer};
@@ -63,6 +63,138 @@ fn a_long_prompt_gives_a_short_slug() {
         .code(0)
         // "a-cute-red-panda-ultra-detailed-cinematic" would be 41 characters: cut at a dash
         .stdout("a-cute-red-panda-ultra-detailed-001.png\n");
+}
+
+#[test]
+fn a_file_number_past_the_last_one_is_an_error_not_000() {
+    let mut sb = Sandbox::new();
+    let top = format!("cat-{}.png", u64::MAX);
+    fs::write(sb.path(&top), b"the last one").unwrap();
+    sb.chat(&chat_answer(&[sb.url("/1.png")]));
+    sb.image("/1.png", &png(1));
+    let out = sb.wan().args(["generate", "x", "--name", "cat"]).output().unwrap();
+    let stderr = stderr_of(&out);
+    // the image was paid for, and is reported with its URL
+    assert_eq!(out.status.code(), Some(7), "{stderr}");
+    assert!(stderr.contains("no file number is left for \"cat\" in ./"), "{stderr}");
+    assert!(stderr.contains("another --name"), "{stderr}");
+    assert!(stderr.contains(&sb.url("/1.png")), "{stderr}");
+    assert_eq!(sb.files("."), [top]);
+}
+
+#[test]
+fn a_name_too_long_for_a_file_is_refused_before_anything_is_sent() {
+    let mut sb = Sandbox::new();
+    let api = never_called(&mut sb);
+    let long = "a".repeat(250);
+    for extra in [&[][..], &["--dry-run"]] {
+        let out = sb.wan().args(["generate", "x", "--name", &long]).args(extra).output().unwrap();
+        let stderr = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(stderr.contains("255-byte limit"), "{stderr}");
+        assert!(stdout_of(&out).is_empty());
+    }
+    api.assert();
+    assert!(sb.files(".").is_empty());
+}
+
+/// Runs `wan ARGS` in the sandbox through `/bin/sh -c SCRIPT sh SCRIPT_ARGS… WAN ARGS…`,
+/// behind `launcher` (such as `unshare -m`), with the sandbox's scrubbed environment;
+/// SCRIPT ends with `exec "$@"`.
+#[cfg(unix)]
+fn wan_through_sh(sb: &Sandbox, launcher: &[&str], script: &str, script_args: &[&str], args: &[&str]) -> Output {
+    let wan = sb.wan_process();
+    let (program, rest) = match launcher.split_first() {
+        Some((first, rest)) => (*first, rest),
+        None => ("/bin/sh", &[][..]),
+    };
+    let mut cmd = Command::new(program);
+    cmd.env_clear().current_dir(sb.dir.path()).args(rest);
+    if !launcher.is_empty() {
+        cmd.arg("/bin/sh");
+    }
+    cmd.args(["-c", script, "sh"]).args(script_args).arg(wan.get_program()).args(args);
+    for (name, value) in wan.get_envs() {
+        if let Some(value) = value {
+            cmd.env(name, value);
+        }
+    }
+    cmd.output().unwrap()
+}
+
+#[cfg(unix)]
+fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[cfg(unix)]
+#[test]
+fn saved_files_get_the_mode_the_umask_gives() {
+    for (umask, mode) in [("022", 0o644), ("077", 0o600), ("002", 0o664)] {
+        let mut sb = Sandbox::new();
+        sb.chat(&chat_answer(&[sb.url("/1.png")]));
+        sb.image("/1.png", &png(1));
+        let out = wan_through_sh(&sb, &[], &format!("umask {umask}; exec \"$@\""), &[], &["generate", "x"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        assert_eq!(stdout_of(&out), "x-001.png\n");
+        assert_eq!(mode_of(&sb.path("x-001.png")), mode, "under umask {umask}");
+    }
+}
+
+/// Runs `wan ARGS -o locked` where `locked` exists and cannot be written, and returns
+/// its output; `None` (the test is skipped) where no such folder can be made. A 0555
+/// folder stops only users without CAP_DAC_OVERRIDE; for root, `locked` is a read-only
+/// tmpfs, mounted in a mount namespace of the wan process alone (`unshare -m` makes
+/// mounts private), so nothing outlives the test.
+#[cfg(unix)]
+fn wan_with_unwritable_folder(sb: &Sandbox, args: &[&str]) -> Option<Output> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = sb.path("locked");
+    fs::create_dir(&dir).unwrap();
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o555)).unwrap();
+    let args: Vec<&str> = args.iter().copied().chain(["-o", "locked"]).collect();
+    if fs::write(dir.join("try"), b"").is_err() {
+        let out = sb.wan().args(&args).output().unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+        return Some(out);
+    }
+    fs::remove_file(dir.join("try")).unwrap();
+    let Some(unshare) = ["/usr/bin/unshare", "/bin/unshare"].into_iter().find(|p| Path::new(p).exists()) else {
+        eprintln!("skipped: this user can write in a 0555 folder, and there is no unshare to mount a read-only one");
+        return None;
+    };
+    let mount = "PATH=/usr/sbin:/usr/bin:/sbin:/bin mount -t tmpfs -o ro tmpfs \"$1\"";
+    let check = Command::new(unshare)
+        .args(["-m", "/bin/sh", "-c", &format!("{mount} && ! (: > \"$1\"/try) 2>/dev/null"), "sh", "locked"])
+        .current_dir(sb.dir.path())
+        .output()
+        .unwrap();
+    if !check.status.success() {
+        eprintln!(
+            "skipped: this user can write in a 0555 folder, and no read-only tmpfs could be mounted \
+             (unshare -m, mount -t tmpfs -o ro): {}",
+            stderr_of(&check).trim()
+        );
+        return None;
+    }
+    Some(wan_through_sh(sb, &[unshare, "-m"], &format!("{mount} && shift && exec \"$@\""), &["locked"], &args))
+}
+
+#[cfg(unix)]
+#[test]
+fn an_output_folder_that_cannot_be_written_is_refused_before_anything_is_sent() {
+    for extra in [&[][..], &["--dry-run"]] {
+        let mut sb = Sandbox::new();
+        let api = never_called(&mut sb);
+        let args: Vec<&str> = ["generate", "x"].into_iter().chain(extra.iter().copied()).collect();
+        let Some(out) = wan_with_unwritable_folder(&sb, &args) else { return };
+        let stderr = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(stderr.contains("output folder locked is not writable"), "{stderr}");
+        assert!(stdout_of(&out).is_empty(), "{extra:?}");
+        api.assert();
+    }
 }
 
 /// A stand-in for the system's viewer: it writes its arguments, one a line, to `opened`,
