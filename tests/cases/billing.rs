@@ -75,3 +75,22 @@ fn a_limit_a_hair_under_the_price_refuses_the_run() {
     // the price itself is within the limit
     sb.wan().args(["generate", "x", "--max-cost", "0.03", "--dry-run"]).assert().code(0);
 }
+
+#[test]
+fn the_summary_counts_the_images_of_a_request_that_failed_outright() {
+    let mut sb = Sandbox::new();
+    let urls: Vec<String> = (1..=4).map(|i| sb.url(&format!("/{i}.png"))).collect();
+    for i in 1..=4u8 {
+        sb.image(&format!("/{i}.png"), &png(i));
+    }
+    sb.server.mock("POST", "/v1/chat/completions").with_body(chat_answer(&urls).to_string()).expect(1).create();
+    sb.server
+        .mock("POST", "/v1/chat/completions")
+        .with_status(422)
+        .with_body(r#"{"error":{"code":"content_policy","message":"no"}}"#)
+        .create();
+    let out = sb.wan().args(["generate", "x", "-n", "8", "-j", "1"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(7));
+    let stderr = stderr_of(&out);
+    assert!(stderr.ends_with("saved 4 of 8 images to ./ · wan2.7-image · 4 × $0.030 = $0.120\n"), "{stderr}");
+}

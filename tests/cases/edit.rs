@@ -1,4 +1,4 @@
-//! `wan edit`: reference images on the wire, in order, as data URIs or unchanged URLs.
+//! `wan edit`: references on the wire, in order, as data URIs or unchanged URLs, and the references it refuses.
 
 use std::fs;
 
@@ -62,6 +62,44 @@ fn a_reference_can_come_from_standard_input() {
     sb.image("/o.png", &png(1));
     sb.wan().args(["edit", "-", "sharpen"]).write_stdin(png(4)).assert().code(0).stdout("sharpen-001.png\n");
     api.assert();
+}
+
+#[test]
+fn edit_with_the_prompt_first_says_the_prompt_comes_last() {
+    let sb = Sandbox::new();
+    std::fs::write(sb.path("ref.png"), png_sized(300, 300, 1)).unwrap();
+    let out = sb.wan().args(["edit", "make it blue", "ref.png"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = stderr_of(&out);
+    assert!(stderr.contains("reference image make it blue: no such file"), "{stderr}");
+    assert!(stderr.contains("the prompt comes last"), "{stderr}");
+}
+
+#[test]
+fn edit_from_a_terminal_on_standard_input_is_refused_at_once() {
+    let sb = Sandbox::new();
+    let Some(script) = which_script() else {
+        eprintln!("skipped: no `script` to make a terminal with");
+        return;
+    };
+    let wan = assert_cmd::cargo::cargo_bin!("wan");
+    let out = std::process::Command::new(script)
+        .env_clear()
+        .current_dir(sb.dir.path())
+        .env("AISA_API_KEY", KEY)
+        .env("AISA_BASE_URL", sb.api_base())
+        .args(["-qec", &format!("{} edit - 'make it blue' </dev/tty", wan.display()), "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("standard input is a terminal"), "{text}");
+    assert_eq!(out.status.code(), Some(2), "{text}");
+}
+
+fn which_script() -> Option<&'static str> {
+    let found = std::process::Command::new("script").arg("--version").output().ok()?;
+    found.status.success().then_some("script")
 }
 
 fn b64(bytes: &[u8]) -> String {

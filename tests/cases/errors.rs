@@ -1,9 +1,10 @@
-//! Exit codes and error messages: every failure names what failed, and bad input sends nothing.
+//! Errors: each failure's exit code and message, said once with a hint; bad input and doomed requests send nothing.
 
 use std::fs;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
+use crate::support::raw::GateServer;
 use crate::support::*;
 
 #[test]
@@ -207,4 +208,101 @@ fn a_refused_key_or_a_spent_quota_stops_the_run() {
         assert_eq!(out.status.code(), Some(if status == 401 { 3 } else { 5 }));
         refused.assert();
     }
+}
+
+fn refusing(sb: &mut Sandbox, status: usize, body: serde_json::Value) -> mockito::Mock {
+    sb.server.mock("POST", "/v1/chat/completions").with_status(status).with_body(body.to_string()).create()
+}
+
+#[test]
+fn a_refused_key_is_said_once_with_how_many_requests_it_stopped() {
+    // -n 16 is four requests of four; the gate holds each until all four are in flight
+    let refusal = json!({"error": {"code": "invalid_api_key", "message": "bad key"}}).to_string().into_bytes();
+    let gate = GateServer::start_with_status(4, 4, 401, refusal);
+    let sb = Sandbox::new();
+    let out = sb.wan().env("AISA_BASE_URL", gate.base()).args(["generate", "x", "-n", "16"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = stderr_of(&out);
+    assert_eq!(stderr.matches("the API refused the key").count(), 1, "{stderr}");
+    assert_eq!(stderr.matches("hint:").count(), 1, "{stderr}");
+    assert!(stderr.ends_with("wan: the same error met 3 more requests\n"), "{stderr}");
+    assert_eq!(gate.observed(), (4, 4));
+}
+
+#[test]
+fn requests_after_a_refused_key_are_not_sent_and_counted_after_the_cause() {
+    let mut sb = Sandbox::new();
+    let api = refusing(&mut sb, 401, json!({"error": {"code": "invalid_api_key", "message": "bad key"}}));
+    let out = sb.wan().args(["generate", "x", "-n", "64", "-j", "1"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = stderr_of(&out);
+    assert_eq!(stderr.matches("the API refused the key").count(), 1, "{stderr}");
+    assert!(stderr.ends_with("wan: 15 requests not sent after it\n"), "{stderr}");
+    assert!(stderr.find("the API refused the key").unwrap() < stderr.find("not sent").unwrap());
+    api.expect(1).assert();
+}
+
+#[test]
+fn a_batch_stopped_by_a_refused_key_says_so_once_not_once_a_prompt() {
+    let mut sb = Sandbox::new();
+    let api = refusing(&mut sb, 401, json!({"error": {"code": "invalid_api_key", "message": "bad key"}}));
+    let prompts: String = (1..=40).map(|i| format!("prompt {i}\n")).collect();
+    std::fs::write(sb.path("prompts.txt"), prompts).unwrap();
+    let out = sb.wan().args(["generate", "-f", "prompts.txt", "-j", "1", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = stderr_of(&out);
+    assert_eq!(stderr.lines().count(), 3, "the error, its hint, the count: {stderr}");
+    assert!(stderr.ends_with("wan: 39 requests not sent after it\n"), "{stderr}");
+    // Scripts still get a line for every prompt, each saying why.
+    let lines: Vec<Value> = stdout_of(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 40);
+    assert!(lines[39]["error"]["message"].as_str().unwrap().starts_with("not sent, after another request failed"));
+    // -v names each prompt not sent.
+    let verbose = sb.wan().args(["generate", "-f", "prompts.txt", "-j", "1", "-v"]).output().unwrap();
+    assert_eq!(stderr_of(&verbose).matches("not sent, after another request failed").count(), 39);
+    api.expect(2).assert();
+}
+
+#[test]
+fn a_batch_stopped_by_a_refused_key_reports_every_prompt_with_its_kind() {
+    let mut sb = Sandbox::new();
+    refusing(&mut sb, 401, json!({"error": {"code": "invalid_api_key", "message": "bad key"}}));
+    std::fs::write(sb.path("p.txt"), "one\ntwo\nthree\n").unwrap();
+    let out = sb.wan().args(["generate", "-f", "p.txt", "-j", "1", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let lines: Vec<serde_json::Value> = stdout_of(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 3);
+    for line in &lines {
+        assert_eq!(line["error"]["kind"], "auth", "{line}");
+    }
+    assert!(lines[1]["error"]["message"].as_str().unwrap().starts_with("not sent, after another request failed"));
+}
+
+#[test]
+fn an_unknown_model_stops_the_run_and_names_the_nearest_model() {
+    let mut sb = Sandbox::new();
+    let api = refusing(&mut sb, 500, json!({"error": {"code": "model_not_found", "message": "model not found"}}));
+    let out = sb.wan().args(["generate", "x", "-n", "40", "-m", "wan2.7-imag", "-j", "1"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let stderr = stderr_of(&out);
+    assert_eq!(stderr.matches("does not serve the model wan2.7-imag").count(), 1, "{stderr}");
+    assert!(stderr.contains("hint: did you mean wan2.7-image? `wan models` lists the models"), "{stderr}");
+    assert!(!stderr.contains("ask AIsa support"), "{stderr}");
+    assert!(stderr.contains("9 requests not sent after it"), "{stderr}");
+    api.expect(1).assert();
+}
+
+#[test]
+fn a_base_url_without_v1_hints_at_it() {
+    let mut sb = Sandbox::new();
+    sb.server.mock("POST", "/chat/completions").with_status(404).with_body("404 page not found").create();
+    let out = sb.wan().env("AISA_BASE_URL", sb.server.url()).args(["generate", "x"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let stderr = stderr_of(&out);
+    assert!(stderr.contains("HTTP 404: 404 page not found"), "{stderr}");
+    assert!(stderr.contains("does not end in /v1"), "{stderr}");
+    // with /v1, a 404 is not blamed on the base URL
+    sb.server.mock("POST", "/v1/chat/completions").with_status(404).with_body("404 page not found").create();
+    let with_v1 = sb.wan().args(["generate", "x"]).output().unwrap();
+    assert!(!stderr_of(&with_v1).contains("does not end in /v1"));
 }

@@ -277,6 +277,30 @@ fn a_closed_stdout_is_no_failure_and_every_image_is_still_saved() {
 }
 
 #[test]
+fn dash_o_dash_writes_the_image_bytes_to_standard_output() {
+    let mut sb = Sandbox::new();
+    sb.chat(&chat_answer(&[sb.url("/1.png")]));
+    sb.image("/1.png", &png(7));
+    let out = sb.wan().args(["generate", "logo", "-o", "-"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(strip_provenance(out.stdout.clone()), png(7));
+    assert!(stderr_of(&out).ends_with("saved 1 image to standard output · wan2.7-image · 1 × $0.030 = $0.030\n"));
+    assert!(sb.files(".").is_empty(), "nothing is left on disk: {:?}", sb.files("."));
+}
+
+#[test]
+fn dash_o_dash_refuses_more_than_one_image_and_json() {
+    let mut sb = Sandbox::new();
+    let api = sb.server.mock("POST", "/v1/chat/completions").expect(0).create();
+    for args in [&["-n", "2"][..], &["--json"]] {
+        let out = sb.wan().args(["generate", "logo", "-o", "-"]).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty());
+    }
+    api.assert();
+}
+
+#[test]
 fn urls_printed_on_interrupt_carry_no_escape_sequences() {
     let mut sb = Sandbox::new();
     let stall = RawServer::start(vec![Fault::Stall { body: png(2), sent: 30, for_: Duration::from_secs(60) }]);
