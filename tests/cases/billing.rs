@@ -1,8 +1,58 @@
 //! What a run costs: the cost line, reported and unknown prices, `--max-cost` and the `--dry-run` preview.
 
+use std::fs;
 use std::time::Duration;
 
+use serde_json::{Value, json};
+
 use crate::support::*;
+
+#[test]
+fn max_cost_refuses_before_sending_and_lets_cheaper_runs_through() {
+    let mut sb = Sandbox::new();
+    let never = sb.server.mock("POST", "/v1/chat/completions").expect(0).create();
+    let out = sb.wan().args(["generate", "x", "-n", "5", "--max-cost", "0.10"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("this run would cost $0.150 (5 × $0.030), more than --max-cost $0.100"));
+    let pro = sb.wan().args(["generate", "x", "--pro", "-n", "2", "--max-cost", "0.10"]).output().unwrap();
+    assert_eq!(pro.status.code(), Some(2));
+    never.assert();
+
+    let mut sb = Sandbox::new();
+    sb.chat(&chat_answer(&[sb.url("/1.png")]));
+    sb.image("/1.png", &png(1));
+    sb.wan().args(["generate", "x", "--max-cost", "$0.03"]).assert().code(0);
+}
+
+#[test]
+fn dry_run_prints_the_bodies_and_cost_sends_nothing_and_needs_no_key() {
+    let mut sb = Sandbox::new();
+    fs::write(sb.path("ref.png"), png(3)).unwrap();
+    let api = sb.server.mock("POST", "/v1/chat/completions").expect(0).create();
+    let out = sb
+        .wan()
+        .env_remove("AISA_API_KEY")
+        .args(["edit", "ref.png", "make it blue", "-n", "6", "--dry-run", "--size", "1024x1024"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    api.assert();
+    let stdout = stdout_of(&out);
+    let bodies: Vec<Value> = serde_json::Deserializer::from_str(&stdout).into_iter().map(Result::unwrap).collect();
+    assert_eq!(bodies.len(), 2);
+    assert_eq!(bodies[0]["n"], 4);
+    assert_eq!(bodies[1]["n"], 2);
+    assert_eq!(bodies[0]["size"], "1024x1024");
+    let content = &bodies[0]["messages"][0]["content"];
+    let url = content[0]["image_url"]["url"].as_str().unwrap();
+    assert!(url.starts_with("data:image/png;base64,iVBORw0KGgo") && url.ends_with("base64 characters)"), "{url}");
+    assert_eq!(content[1], json!({"type": "text", "text": "make it blue"}));
+    assert!(stdout.contains("\n  \"model\": \"wan2.7-image\""), "pretty JSON: {stdout}");
+    let stderr = stderr_of(&out);
+    assert!(stderr.contains("would send 2 requests"), "{stderr}");
+    assert!(stderr.contains("6 × $0.030 = $0.180 · nothing was sent"), "{stderr}");
+    assert!(sb.files(".") == ["ref.png"], "nothing written: {:?}", sb.files("."));
+}
 
 #[test]
 fn a_huge_count_is_refused_by_max_cost_at_once_and_previewed_by_dry_run() {

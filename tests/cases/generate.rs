@@ -1,5 +1,7 @@
 //! `wan generate` end to end: the request on the wire, prompts and batch files, the files, stdout, the cost line.
 
+use std::fs;
+
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use mockito::Matcher;
@@ -138,6 +140,39 @@ fn a_model_from_the_environment_is_sent_and_an_unknown_price_says_so() {
 }
 
 #[test]
+fn size_and_params_are_added_to_the_body() {
+    let mut sb = Sandbox::new();
+    let api = sb
+        .server
+        .mock("POST", "/v1/chat/completions")
+        .match_body(Matcher::PartialJson(
+            json!({"size": "2048x2048", "seed": 7, "watermark": false, "style": "ink wash"}),
+        ))
+        .with_body(chat_answer(&[sb.url("/1.png")]).to_string())
+        .expect(1)
+        .create();
+    sb.image("/1.png", &png(1));
+    sb.wan()
+        .args([
+            "generate",
+            "x",
+            "--size",
+            "2048x2048",
+            "--param",
+            "seed=7",
+            "--param",
+            "watermark=false",
+            "--param",
+            "style=ink wash",
+        ])
+        .assert()
+        .code(0);
+    api.assert();
+    sb.wan().args(["generate", "x", "--param", "n=4"]).assert().code(2);
+    sb.wan().args(["generate", "x", "--size", "large"]).assert().code(2);
+}
+
+#[test]
 fn cost_is_counted_from_the_images_returned_not_asked() {
     let mut sb = Sandbox::new();
     sb.chat(&chat_answer(&[sb.url("/1.png"), sb.url("/2.png")]));
@@ -199,6 +234,71 @@ fn a_trailing_slash_on_the_base_url_is_fine() {
     let base = format!("{}/", sb.api_base());
     sb.wan().args(["generate", "x", "--base-url", &base]).assert().code(0);
     api.assert();
+}
+
+/// A chat route that answers each prompt of a batch by its text.
+fn answer_prompt(sb: &mut Sandbox, prompt: &str, image_path: &str) -> mockito::Mock {
+    let answer = chat_answer(&[sb.url(image_path)]);
+    sb.chat_when(json!({"messages": [{"content": [{"type": "text", "text": prompt}]}]}), &answer, 1)
+}
+
+#[test]
+fn a_batch_skips_comments_and_blanks_and_a_failed_prompt_does_not_stop_the_others() {
+    let mut sb = Sandbox::new();
+    fs::write(sb.path("prompts.txt"), "# my batch\nred panda\n\n   \n  # skipped too\nbad one\nsea otter\n").unwrap();
+    let panda = answer_prompt(&mut sb, "red panda", "/panda.png");
+    let otter = answer_prompt(&mut sb, "sea otter", "/otter.png");
+    let bad = sb
+        .server
+        .mock("POST", "/v1/chat/completions")
+        .match_body(Matcher::PartialJson(json!({"messages": [{"content": [{"type": "text", "text": "bad one"}]}]})))
+        .with_status(422)
+        .with_body(json!({"error": {"code": "content_policy_violation", "message": "no"}}).to_string())
+        .expect(1)
+        .create();
+    sb.image("/panda.png", &png(1));
+    sb.image("/otter.png", &png(2));
+
+    let out = sb.wan().args(["generate", "-f", "prompts.txt", "--json", "-o", "out"]).output().unwrap();
+
+    assert_eq!(out.status.code(), Some(7), "{}", stderr_of(&out));
+    panda.assert();
+    otter.assert();
+    bad.assert();
+    let mut lines = json_lines(&out);
+    lines.sort_by_key(|l| l["prompt"].as_str().unwrap().to_string());
+    let prompts: Vec<&str> = lines.iter().map(|l| l["prompt"].as_str().unwrap()).collect();
+    assert_eq!(prompts, ["bad one", "red panda", "sea otter"]);
+    assert_eq!(lines[0]["error"]["code"], "content_policy_violation");
+    assert_eq!(lines[1]["images"][0]["path"], "out/red-panda-001.png");
+    assert_eq!(lines[2]["images"][0]["path"], "out/sea-otter-001.png");
+    assert_eq!(sb.files("out"), ["red-panda-001.png", "sea-otter-001.png"]);
+    let stderr = stderr_of(&out);
+    assert!(stderr.contains("prompt 2 (\"bad one\"): the API rejected the request: HTTP 422"), "{stderr}");
+    assert!(stderr.ends_with("saved 2 of 3 images to out/ · wan2.7-image · 2 × $0.030 = $0.060\n"), "{stderr}");
+}
+
+#[test]
+fn a_batch_can_come_from_standard_input_and_n_applies_to_each_prompt() {
+    let mut sb = Sandbox::new();
+    let answer = chat_answer(&[sb.url("/a.png"), sb.url("/b.png")]);
+    let api = sb.chat_when(json!({"n": 2}), &answer, 2);
+    sb.image("/a.png", &png(1));
+    sb.image("/b.png", &png(2));
+    let out = sb.wan().args(["generate", "-f", "-", "-n", "2"]).write_stdin("cat\ndog\n").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    api.assert();
+    assert_eq!(sorted_lines(&out), ["cat-001.png", "cat-002.png", "dog-001.png", "dog-002.png"]);
+}
+
+#[test]
+fn a_prompt_and_a_batch_file_together_or_an_empty_batch_are_usage_errors() {
+    let sb = Sandbox::new();
+    fs::write(sb.path("empty.txt"), "# nothing\n\n").unwrap();
+    sb.wan().args(["generate", "cat", "-f", "empty.txt"]).assert().code(2);
+    let out = sb.wan().args(["generate", "-f", "empty.txt"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("empty.txt holds no prompts"));
 }
 
 #[test]

@@ -23,6 +23,5 @@ mod pace;
 mod resume;
 mod routes;
 mod scale;
-mod scripting;
 mod skill;
 mod video;

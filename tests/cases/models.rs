@@ -1,4 +1,4 @@
-//! Each model family of the catalogue: its request, answers, price and limits, and end to end against the emulator.
+//! `wan models` and each family of the catalogue it lists: request, answers, price, limits, and against the emulator.
 
 use std::fs;
 
@@ -21,6 +21,25 @@ fn b64_answer(tags: &[u8]) -> String {
     let data: Vec<Value> = tags.iter().map(|&t| json!({"b64_json": STANDARD.encode(png(t))})).collect();
     json!({"created": 1, "data": data, "usage": {"input_tokens": 10, "output_tokens": 1056, "total_tokens": 1066}})
         .to_string()
+}
+
+#[test]
+fn models_lists_names_prices_and_purposes() {
+    let sb = Sandbox::new();
+    let table = sb.wan().arg("models").output().unwrap();
+    let text = stdout_of(&table);
+    assert!(text.lines().any(|l| l.starts_with("wan2.7-image ") && l.contains("$0.030")), "{text}");
+    assert!(
+        text.lines().any(|l| l.starts_with("wan2.7-image-pro") && l.contains("--pro") && l.contains("$0.075")),
+        "{text}"
+    );
+    let lines = json_lines(&sb.wan().args(["models", "--json"]).output().unwrap());
+    assert_eq!(lines.len(), 8, "the whole catalogue");
+    assert_eq!(lines[1]["model"], "wan2.7-image-pro");
+    assert_eq!(lines[1]["price_per_image"], 0.075);
+    assert_eq!(lines[1]["price_unit"], "image");
+    assert_eq!(lines[0]["currency"], "USD");
+    assert!(lines[0]["purpose"].as_str().unwrap().contains("general-purpose"));
 }
 
 #[test]

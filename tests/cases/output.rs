@@ -5,6 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+use base64::Engine;
+use serde_json::{Value, json};
+
 use crate::support::raw::{Fault, RawServer};
 use crate::support::*;
 
@@ -298,6 +301,101 @@ fn dash_o_dash_refuses_more_than_one_image_and_json() {
         assert!(out.stdout.is_empty());
     }
     api.assert();
+}
+
+#[test]
+fn json_gives_one_object_per_prompt_with_every_field() {
+    let mut sb = Sandbox::new();
+    sb.chat(&chat_answer(&[
+        sb.url("/1.png"),
+        format!("data:image/jpeg;base64,{}", base64::engine::general_purpose::STANDARD.encode(jpeg(2))),
+    ]));
+    sb.image("/1.png", &png(1));
+
+    let out = sb.wan().args(["generate", "red panda", "-n", "2", "-o", "out", "--json"]).output().unwrap();
+
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 1);
+    let line = &lines[0];
+    assert_eq!(line["prompt"], "red panda");
+    assert_eq!(line["model"], "wan2.7-image");
+    assert_eq!(line["run"], serde_json::Value::Null, "no journal in the sandbox");
+    let mut images = line["images"].as_array().unwrap().clone();
+    images.sort_by_key(|i| i["path"].as_str().unwrap().to_string());
+    assert_eq!(
+        images,
+        vec![
+            json!({"path": "out/red-panda-001.png", "bytes": read_raw(&sb.path("out/red-panda-001.png")).len(),
+                "format": "png", "source": "url", "url": sb.url("/1.png")}),
+            json!({"path": "out/red-panda-002.jpg", "bytes": jpeg(2).len(), "format": "jpeg", "source": "base64", "url": null}),
+        ]
+    );
+    assert_eq!(
+        line["cost"],
+        json!({"per_image": 0.03, "per_request": null, "unit": "image", "count": 2, "requests": 1, "total": 0.06, "currency": "USD"})
+    );
+    assert_eq!(line["request_ids"], json!(["req_hdr_1"]));
+    assert_eq!(line["usage"], json!({"prompt_tokens": 104, "completion_tokens": 8, "total_tokens": 112}));
+    assert_eq!(line["error"], Value::Null);
+    // files are written exactly as without --json
+    assert_eq!(read(&sb.path("out/red-panda-001.png")), png(1));
+    assert_eq!(read(&sb.path("out/red-panda-002.jpg")), jpeg(2));
+}
+
+#[test]
+fn json_reports_an_error_as_an_object() {
+    let mut sb = Sandbox::new();
+    sb.server
+        .mock("POST", "/v1/chat/completions")
+        .with_status(400)
+        .with_body(json!({"error": {"type": "invalid_request_error", "code": "invalid_parameter_error", "message": "bad", "request_id": "req_9"}}).to_string())
+        .create();
+    let out = sb.wan().args(["generate", "x", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let line = &json_lines(&out)[0];
+    assert_eq!(line["images"], json!([]));
+    assert_eq!(line["cost"]["count"], 0);
+    let error = &line["error"];
+    assert_eq!(error["kind"], "rejected");
+    assert_eq!(error["status"], 400);
+    assert_eq!(error["code"], "invalid_parameter_error");
+    assert_eq!(error["request_id"], "req_9");
+    assert!(error["message"].as_str().unwrap().contains("HTTP 400 invalid_parameter_error: bad"));
+}
+
+#[test]
+fn stderr_holds_only_the_summary_when_it_is_not_a_terminal_and_nothing_under_quiet() {
+    let mut sb = Sandbox::new();
+    sb.chat(&chat_answer(&[sb.url("/1.png")]));
+    sb.image("/1.png", &png(1));
+    let out = sb.wan().args(["generate", "x"]).output().unwrap();
+    assert_eq!(stderr_of(&out), "saved 1 image to ./ · wan2.7-image · 1 × $0.030 = $0.030\n");
+    let quiet = sb.wan().args(["generate", "x", "-q"]).output().unwrap();
+    assert_eq!(quiet.status.code(), Some(0));
+    assert_eq!(stderr_of(&quiet), "");
+    assert_eq!(stdout_of(&quiet), "x-002.png\n");
+}
+
+#[test]
+fn quiet_still_prints_errors() {
+    let mut sb = Sandbox::new();
+    sb.server.mock("POST", "/v1/chat/completions").with_status(401).with_body("{}").create();
+    let out = sb.wan().args(["generate", "x", "-q"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr_of(&out).starts_with("wan: error: the API refused the key: HTTP 401"));
+}
+
+#[test]
+fn verbose_shows_each_request_and_answer() {
+    let mut sb = Sandbox::new();
+    sb.chat(&chat_answer(&[sb.url("/1.png")]));
+    sb.image("/1.png", &png(1));
+    let out = sb.wan().args(["generate", "x", "-v", "-n", "1"]).output().unwrap();
+    let stderr = stderr_of(&out);
+    let sent = format!("wan: → POST {}/chat/completions · model wan2.7-image · n 1 · ", sb.api_base());
+    assert!(stderr.contains(&sent), "{stderr}");
+    assert!(stderr.contains("wan: ← HTTP 200 · request id req_hdr_1 · "), "{stderr}");
 }
 
 #[test]

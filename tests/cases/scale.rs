@@ -10,7 +10,7 @@ use base64::Engine;
 use mockito::Matcher;
 use serde_json::{Value, json};
 
-use crate::support::raw::{Fault, RawServer};
+use crate::support::raw::{Fault, GateServer, RawServer};
 use crate::support::*;
 
 /// A chat answer holding one small base64 PNG: nothing to download.
@@ -212,6 +212,33 @@ fn an_early_prompt_s_result_is_printed_while_a_later_one_is_still_out() {
     assert_eq!(line["images"].as_array().unwrap().len(), 1, "{line}");
     assert_eq!(line["error"], Value::Null);
     kill_9(&mut child);
+}
+
+fn base64_answer(n: usize) -> Vec<u8> {
+    let image = base64::engine::general_purpose::STANDARD.encode(png(1));
+    chat_answer(&vec![image; n]).to_string().into_bytes()
+}
+
+#[test]
+fn jobs_bounds_the_requests_in_flight_and_uses_all_of_them() {
+    // 3 prompts × 8 images = 6 requests of 4, with -j 3
+    let gate = GateServer::start(3, 6, base64_answer(4));
+    let sb = Sandbox::new();
+    let out = sb
+        .wan()
+        .args(["generate", "-f", "-", "-n", "8", "-j", "3", "-q", "--base-url", &gate.base()])
+        .write_stdin("a\nb\nc\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(gate.observed(), (3, 6));
+    assert_eq!(stdout_of(&out).lines().count(), 24);
+
+    // the default is 4: 16 images in one prompt are 4 requests, all at once
+    let gate = GateServer::start(4, 4, base64_answer(4));
+    let sb = Sandbox::new();
+    sb.wan().args(["generate", "x", "-n", "16", "-q", "--base-url", &gate.base()]).assert().code(0);
+    assert_eq!(gate.observed(), (4, 4));
 }
 
 #[test]
