@@ -1,11 +1,12 @@
 //! Faults at the service or on the machine: retries that never bill twice, cut connections, interrupts.
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use mockito::Matcher;
 use serde_json::json;
 
@@ -303,7 +304,6 @@ fn a_stalled_download_gives_up_after_the_download_timeout() {
 
 #[test]
 fn invalid_or_cut_base64_is_a_clear_error() {
-    use base64::Engine;
     let whole = base64::engine::general_purpose::STANDARD.encode(png(1));
     for (image, needle) in [("@@not base64@@".to_string(), "not valid base64"), (whole[..40].to_string(), "cut short")]
     {
@@ -314,6 +314,25 @@ fn invalid_or_cut_base64_is_a_clear_error() {
         assert!(stderr_of(&out).contains(needle), "{}", stderr_of(&out));
         assert!(sb.files(".").is_empty());
     }
+}
+
+#[test]
+fn a_broken_streamed_image_is_reported_and_the_others_are_saved() {
+    let mut sb = Sandbox::new();
+    let good = big_png(200_000, 4);
+    let mut broken = STANDARD.encode(big_png(200_000, 5));
+    broken.insert_str(100_000, "@@");
+    let huge_text = STANDARD.encode(big_png(100_000, 6));
+    let cut_short = huge_text[..huge_text.len() / 8 * 4].to_string();
+    sb.chat(&chat_answer(&[STANDARD.encode(&good), broken, cut_short]));
+    let out = sb.wan().args(["generate", "half", "-n", "3"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(7), "{}", stderr_of(&out));
+    let stderr = stderr_of(&out);
+    assert!(stderr.contains("not valid base64"), "{stderr}");
+    assert!(stderr.contains("cut short"), "{stderr}");
+    assert_eq!(stdout_of(&out), "half-001.png\n");
+    assert_eq!(read(&sb.path("half-001.png")), good);
+    assert_eq!(sb.files("."), ["half-001.png"], "the broken images' part files are gone");
 }
 
 /// Reads a child's stdout lines on a thread, so the test can wait for one.
@@ -338,14 +357,6 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-fn part_files(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".part"))
-        .collect()
-}
-
 #[test]
 fn an_interrupt_stops_at_once_keeps_whole_files_and_leaves_no_partial_one() {
     for signal in ["-INT", "-TERM"] {
@@ -362,7 +373,7 @@ fn an_interrupt_stops_at_once_keeps_whole_files_and_leaves_no_partial_one() {
             .unwrap();
         let lines = lines_of(&mut child);
         let out_dir = sb.path("out");
-        wait_for("the stalled download's part file", || out_dir.exists() && !part_files(&out_dir).is_empty());
+        wait_for("the stalled download's part file", || out_dir.exists() && !part_files(&sb, "out").is_empty());
         assert_eq!(lines.recv_timeout(Duration::from_secs(20)).unwrap(), "out/x-001.png");
 
         let sent = Instant::now();
@@ -379,6 +390,47 @@ fn an_interrupt_stops_at_once_keeps_whole_files_and_leaves_no_partial_one() {
         assert!(stderr.contains("interrupted"), "{stderr}");
         assert!(stderr.contains(&stall.url("/2.png")), "the unsaved paid image's URL is printed: {stderr}");
     }
+}
+
+#[test]
+fn an_interrupt_saves_an_image_decoded_before_it_was_numbered() {
+    let sb = Sandbox::new();
+    let first = big_png(300_000, 7);
+    let second = STANDARD.encode(big_png(300_000, 8));
+    let answer = chat_answer(&[STANDARD.encode(&first), second.clone()]).to_string();
+    // The answer stops partway through the second image and hangs there.
+    let sent = answer.find(&second).unwrap() + second.len() / 2;
+    let stall = RawServer::start(vec![Fault::Stall { body: answer.into_bytes(), sent, for_: Duration::from_secs(60) }]);
+    let mut child = sb
+        .wan_process()
+        .env("AISA_BASE_URL", stall.url("/v1"))
+        .args(["generate", "x", "-n", "2", "-o", "out"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The second image's part file is made once the first is whole in its own.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !(sb.path("out").exists() && part_files(&sb, "out").len() == 2) {
+        assert!(Instant::now() < deadline, "no part files: {:?}", sb.path("out").exists().then(|| sb.files("out")));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "wan did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130));
+    let files = sb.files("out");
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(files[0].starts_with("interrupted-") && files[0].ends_with(".png"), "{files:?}");
+    assert_eq!(read_raw(&sb.path("out").join(&files[0])), first, "whole, as the service sent it");
+    let stderr = stderr_of(&output);
+    let saved = sb.path("out").join(&files[0]);
+    assert!(stderr.contains(&format!("paid for, saved before it was numbered: {}", saved.display())), "{stderr}");
+    assert!(stderr.contains("1 request had been sent and not answered"), "{stderr}");
 }
 
 #[test]

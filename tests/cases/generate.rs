@@ -1,9 +1,9 @@
-//! `wan generate` end to end: the request on the wire, prompts and batch files, the files, stdout, the cost line.
+//! `wan generate` end to end: the request, every form of answer, prompts and batch files, the files, stdout, the cost line.
 
 use std::fs;
 
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use mockito::Matcher;
 use serde_json::json;
 
@@ -110,6 +110,86 @@ fn base64_images_are_decoded_and_named_by_their_real_format() {
     assert_eq!(read(&sb.path("b64-001.png")), png(5));
     assert_eq!(read(&sb.path("b64-002.jpg")), jpeg(6));
     assert_eq!(read(&sb.path("b64-003.png")), png(7));
+}
+
+#[test]
+fn the_chat_route_streams_data_uris_and_bare_base64_whatever_the_encoding() {
+    let mut sb = Sandbox::new();
+    let images: Vec<Vec<u8>> = (1..=5).map(|tag| big_png(40_000 + usize::from(tag) * 1_001, tag)).collect();
+    // A data URI with every `/` escaped (as PHP writes JSON); padded base64 wrapped in
+    // escaped CRLF line breaks; unpadded URL-safe base64; an `image_url` part's data URI
+    // with a \u escape; a data URI as the whole content, with a line break at its end.
+    let strings = [
+        format!("data:image/png;base64,{}", STANDARD.encode(&images[0]).replace('/', "\\/")),
+        STANDARD
+            .encode(&images[1])
+            .as_bytes()
+            .chunks(76)
+            .map(|l| format!("{}\\r\\n", String::from_utf8_lossy(l)))
+            .collect(),
+        URL_SAFE_NO_PAD.encode(&images[2]),
+        format!("data:image/png;base64,{}", STANDARD_NO_PAD.encode(&images[3]).replacen('A', "\\u0041", 2)),
+        format!("data:image/png;base64,{}\\n", STANDARD.encode(&images[4])),
+    ];
+    let choice =
+        |index: usize, content: String| format!(r#"{{"index": {index}, "message": {{"content": {content}}}}}"#);
+    let choices = [
+        choice(0, format!(r#"[{{"type": "text", "text": "here"}}, {{"type": "image", "image": "{}"}}]"#, strings[0])),
+        choice(1, format!(r#"[{{"type": "image", "image": "{}"}}]"#, strings[1])),
+        choice(2, format!(r#"[{{"type": "image", "image": "{}"}}]"#, strings[2])),
+        choice(3, format!(r#"[{{"type": "image_url", "image_url": {{"url": "{}"}}}}]"#, strings[3])),
+        choice(4, format!(r#""{}""#, strings[4])),
+    ];
+    let body = format!(r#"{{"choices": [{}], "usage": {{"total_tokens": 9}}}}"#, choices.join(", "));
+    sb.server.mock("POST", "/v1/chat/completions").with_body(body).create();
+    // Four asked for (one request), five returned: all saved, with a warning.
+    let out = sb.wan().args(["generate", "big", "-n", "4", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("returned 5 images for the 4 asked for"), "{}", stderr_of(&out));
+    let line = json_line(&out);
+    assert!(line["images"].as_array().unwrap().iter().all(|i| i["source"] == "base64"), "{line}");
+    assert_eq!(line["usage"]["total_tokens"], 9);
+    for (i, image) in images.iter().enumerate() {
+        assert_eq!(&read(&sb.path(&format!("big-00{}.png", i + 1))), image, "image {}", i + 1);
+    }
+    assert!(part_files(&sb, ".").is_empty(), "{:?}", sb.files("."));
+}
+
+#[test]
+fn the_images_route_streams_b64_json() {
+    let mut sb = Sandbox::new();
+    let (one, two) = (big_png(300_000, 1), big_png(200_000, 2));
+    let body = json!({"created": 1, "data": [{"b64_json": STANDARD.encode(&one)}, {"b64_json": STANDARD.encode(&two)}],
+                      "usage": {"total_tokens": 7}});
+    sb.server.mock("POST", "/v1/images/generations").with_body(body.to_string()).create();
+    let out = sb.wan().args(["generate", "harbour", "-n", "2", "--route", "images", "-o", "out"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(read(&sb.path("out/harbour-001.png")), one);
+    assert_eq!(read(&sb.path("out/harbour-002.png")), two);
+    assert_eq!(sb.files("out"), ["harbour-001.png", "harbour-002.png"]);
+}
+
+#[test]
+fn the_gemini_route_streams_inline_data_in_either_spelling_and_data_uris_in_text() {
+    let mut sb = Sandbox::new();
+    let images: Vec<Vec<u8>> = (1..=3).map(|tag| big_png(50_000, tag)).collect();
+    let parts = json!([
+        {"text": "Here is your harbour."},
+        {"inlineData": {"mimeType": "image/png", "data": STANDARD.encode(&images[0])}},
+        {"inline_data": {"mime_type": "image/png", "data": STANDARD_NO_PAD.encode(&images[1])}},
+        {"text": format!("and another: ![harbour](data:image/png;base64,{}) enjoy", STANDARD.encode(&images[2]))},
+    ]);
+    let body = json!({"candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP"}],
+                      "usageMetadata": {"totalTokenCount": 1298}});
+    sb.server.mock("POST", GEMINI_PATH).with_body(body.to_string()).create();
+    let out = sb.wan().args(["generate", "harbour", "-m", "gemini-3-pro-image-preview"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    // One image asked for, three returned: all saved, with a warning.
+    assert!(stderr_of(&out).contains("returned 3 images for the 1 asked for"), "{}", stderr_of(&out));
+    for (i, image) in images.iter().enumerate() {
+        assert_eq!(&read(&sb.path(&format!("harbour-00{}.png", i + 1))), image, "image {}", i + 1);
+    }
+    assert!(part_files(&sb, ".").is_empty(), "{:?}", sb.files("."));
 }
 
 #[test]

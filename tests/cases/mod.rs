@@ -3,7 +3,6 @@
 mod balance;
 mod bench;
 mod billing;
-mod blobs;
 mod completions;
 mod config;
 mod cost;

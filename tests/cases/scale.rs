@@ -7,6 +7,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use mockito::Matcher;
 use serde_json::{Value, json};
 
@@ -353,4 +354,38 @@ fn padding_in_an_answer_is_skipped_not_held() {
     if let Some(peak) = peak {
         assert!(peak < 100 << 20, "a 300 MB answer of padding took {} MB", peak >> 20);
     }
+}
+
+/// Peak resident memory of a process that has ended, in bytes, from `/usr/bin/time`.
+fn peak_rss_of(command: std::process::Command) -> Option<(std::process::Output, u64)> {
+    let program = command.get_program().to_owned();
+    let timed = std::path::Path::new("/usr/bin/time");
+    if !timed.exists() || !cfg!(target_os = "linux") {
+        return None;
+    }
+    let mut time = std::process::Command::new(timed);
+    time.args(["-f", "peak %M"]).arg(program).args(command.get_args());
+    time.env_clear().envs(command.get_envs().filter_map(|(k, v)| Some((k, v?))));
+    if let Some(dir) = command.get_current_dir() {
+        time.current_dir(dir);
+    }
+    let out = time.output().unwrap();
+    let peak = stderr_of(&out).lines().rev().find_map(|l| l.strip_prefix("peak ")?.trim().parse::<u64>().ok())?;
+    Some((out, peak * 1024))
+}
+
+#[test]
+fn a_large_base64_answer_costs_no_more_memory_than_its_images_need() {
+    let mut sb = Sandbox::new();
+    // Two 12 MB images: a 32 MB answer, which held whole would take more than that
+    // on top of what `wan` needs anyway.
+    let images: Vec<Vec<u8>> = (1..=2).map(|tag| big_png(12 << 20, tag)).collect();
+    sb.chat(&chat_answer(&images.iter().map(|i| STANDARD.encode(i)).collect::<Vec<_>>()));
+    let mut command = sb.wan_process();
+    command.args(["generate", "big", "-n", "2", "--no-metadata"]);
+    let Some((out, peak)) = peak_rss_of(command) else { return };
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(read_raw(&sb.path("big-001.png")), images[0]);
+    assert_eq!(read_raw(&sb.path("big-002.png")), images[1]);
+    assert!(peak < 40 << 20, "a 32 MB answer took {} MB", peak >> 20);
 }
