@@ -1,10 +1,9 @@
-//! End-to-end runs of `wan` against `wan emulator` over real loopback HTTP: the
-//! emulator's fidelity to the service, and the client's fault paths against it.
+//! `wan emulator` over loopback: its fidelity to the service (routes, errors, limits, `--rpm`, faults), and `wan` on it.
 
 use std::fs;
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use reqwest::blocking::{Client, Response};
 use serde_json::{Value, json};
@@ -44,7 +43,7 @@ fn assert_error(response: Response, status: u16, code: &str) -> Value {
 fn assert_common_headers(response: &Response) {
     let headers = response.headers();
     assert!(headers.get("x-request-id").unwrap().to_str().unwrap().starts_with("req_"));
-    // Without --rpm nothing is limited, and no limit is claimed (see cases::pace).
+    // Without --rpm nothing is limited, and no limit is claimed (see the `--rpm` tests below).
     assert!(!headers.contains_key("x-ratelimit-remaining-requests"));
 }
 
@@ -449,4 +448,93 @@ fn the_emulator_lists_the_catalogue_with_each_model_s_routes() {
     assert_eq!(types(SEEDREAM), json!(["images/generations"]));
     assert_eq!(types("wan2.7-image"), json!(["chat/completions"]));
     assert_eq!(list(None).0, 401);
+}
+
+#[test]
+fn the_emulator_enforces_rpm_and_says_so_in_its_headers() {
+    let emulator = Emulator::start(&["--rpm", "120"]);
+    let client = Client::new();
+    let body = json!({"model": "wan2.7-image", "n": 1,
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "x"}]}]});
+    let send = || {
+        client
+            .post(format!("{}/chat/completions", emulator.base))
+            .bearer_auth("test")
+            .body(body.to_string())
+            .send()
+            .unwrap()
+    };
+    let header =
+        |response: &Response, name: &str| response.headers().get(name).map(|v| v.to_str().unwrap().to_string());
+    // 120 a minute is two a second, two at once: the third request at once is refused.
+    let (first, second, third) = (send(), send(), send());
+    assert_eq!(first.status().as_u16(), 200);
+    assert_eq!(header(&first, "x-ratelimit-limit-requests").as_deref(), Some("120"));
+    assert_eq!(header(&first, "x-ratelimit-remaining-requests").as_deref(), Some("1"));
+    assert_eq!(header(&second, "x-ratelimit-remaining-requests").as_deref(), Some("0"));
+    let reset: u64 = header(&second, "x-ratelimit-reset-requests").unwrap().parse().unwrap();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    assert!((now..=now + 2).contains(&reset), "reset {reset}, now {now}");
+    assert_eq!(third.status().as_u16(), 429);
+    assert_eq!(header(&third, "x-ratelimit-remaining-requests").as_deref(), Some("0"));
+    assert_eq!(header(&third, "retry-after").as_deref(), Some("1"));
+    let wait: u64 = header(&third, "retry-after-ms").unwrap().parse().unwrap();
+    assert!((1..=500).contains(&wait), "{wait}");
+    let error = &third.json::<serde_json::Value>().unwrap()["error"];
+    assert_eq!(
+        (error["type"].as_str(), error["code"].as_str()),
+        (Some("rate_limit_error"), Some("rate_limit_exceeded"))
+    );
+    assert!(error["request_id"].as_str().unwrap().starts_with("req_"));
+}
+
+#[test]
+fn without_rpm_the_emulator_claims_no_limit() {
+    let emulator = Emulator::start(&[]);
+    let body = json!({"model": "wan2.7-image", "n": 1,
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "x"}]}]});
+    let client = Client::new();
+    for _ in 0..20 {
+        let response = client
+            .post(format!("{}/chat/completions", emulator.base))
+            .bearer_auth("test")
+            .body(body.to_string())
+            .send()
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        // A client trusting a budget that is not enforced would only slow itself down.
+        assert!(response.headers().keys().all(|name| !name.as_str().starts_with("x-ratelimit")));
+    }
+}
+
+#[test]
+fn a_request_over_the_emulator_s_budget_is_read_to_its_end_before_the_429() {
+    let emulator = Emulator::start(&["--rpm", "60"]);
+    let url = reqwest::Url::parse(&emulator.base).unwrap();
+    let chat = |content: &str| {
+        json!({"model": "wan2.7-image", "n": 1,
+        "messages": [{"role": "user", "content": [{"type": "text", "text": content}]}]})
+    };
+    // The budget holds one request at a time: this one spends it.
+    let first = Client::new().post(format!("{}/chat/completions", emulator.base)).bearer_auth("test");
+    assert_eq!(first.body(chat("x").to_string()).send().unwrap().status().as_u16(), 200);
+    // The next is still being uploaded when it is refused. Answered at once and closed,
+    // the rest of the upload would meet a reset connection (a client cannot tell that
+    // from a request lost after it was sent); read to its end, it hears the 429.
+    let body = chat(&"y".repeat(1 << 20)).to_string();
+    let (head, tail) = body.as_bytes().split_at(body.len() / 2);
+    let mut stream = std::net::TcpStream::connect((url.host_str().unwrap(), url.port().unwrap())).unwrap();
+    let request = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer test\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    stream.write_all(head).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    stream.write_all(tail).unwrap();
+    stream.flush().unwrap();
+    let mut answer = String::new();
+    BufReader::new(&stream).read_line(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 429"), "{answer:?}");
 }

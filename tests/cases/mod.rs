@@ -18,7 +18,6 @@ mod key_safety;
 mod mcp;
 mod models;
 mod output;
-mod pace;
 mod resume;
 mod routes;
 mod scale;
