@@ -1,7 +1,6 @@
 //! The test cases, one module per area of the contract.
 
 mod balance;
-mod bench;
 mod billing;
 mod completions;
 mod config;

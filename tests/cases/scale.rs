@@ -1,8 +1,9 @@
-//! Scale: batches read as needed, results as they come, `-j`, `--shard`, one rate-limit budget (`--rpm`), memory.
+//! Scale: batches read as needed, results as they come, `-j`, `--shard`, one `--rpm` budget, memory, the benchmark.
 
 use std::fs;
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -606,4 +607,15 @@ fn a_large_base64_answer_costs_no_more_memory_than_its_images_need() {
     assert_eq!(read_raw(&sb.path("big-001.png")), images[0]);
     assert_eq!(read_raw(&sb.path("big-002.png")), images[1]);
     assert!(peak < 40 << 20, "a 32 MB answer took {} MB", peak >> 20);
+}
+
+/// The benchmark (`bench/`, which measures these cases) is not run by the tests: it is slow
+/// and noisy. But its scripts must parse.
+#[test]
+fn the_benchmark_scripts_parse() {
+    let bench = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench");
+    for script in ["run.sh", "pipeline.sh", "emulator.sh"] {
+        let status = Command::new("bash").arg("-n").arg(bench.join(script)).status().unwrap();
+        assert!(status.success(), "bash -n bench/{script}");
+    }
 }
