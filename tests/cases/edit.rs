@@ -65,6 +65,41 @@ fn a_reference_can_come_from_standard_input() {
 }
 
 #[test]
+fn bad_reference_images_are_usage_errors_naming_the_file() {
+    let mut sb = Sandbox::new();
+    fs::create_dir(sb.path("folder")).unwrap();
+    fs::write(sb.path("empty.png"), b"").unwrap();
+    fs::write(sb.path("notes.txt"), b"hello, this is text").unwrap();
+    fs::write(sb.path("tiny.png"), png_sized(100, 300, 0)).unwrap();
+    fs::write(sb.path("huge.png"), png_sized(9000, 300, 0)).unwrap();
+    fs::write(sb.path("anim.gif"), b"GIF89a\x2c\x01\x2c\x01\x00\x00\x00").unwrap();
+    fs::write(sb.path("ok.png"), png(0)).unwrap();
+    let big = fs::File::create(sb.path("big.png")).unwrap();
+    big.set_len(21 * 1024 * 1024).unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (&["edit", "missing.png", "p"], "missing.png: no such file"),
+        (&["edit", "folder", "p"], "folder: is a directory"),
+        (&["edit", "empty.png", "p"], "empty.png: is empty"),
+        (&["edit", "notes.txt", "p"], "notes.txt: is not a PNG, JPEG, WebP or BMP image"),
+        (&["edit", "anim.gif", "p"], "anim.gif: is not a PNG, JPEG, WebP or BMP image"),
+        (&["edit", "tiny.png", "p"], "tiny.png: is 100×300 px"),
+        (&["edit", "huge.png", "p"], "huge.png: is 9000×300 px"),
+        (&["edit", "big.png", "p"], "big.png: is 21.0 MB; the limit is 20 MB"),
+        (
+            &[
+                "edit", "ok.png", "ok.png", "ok.png", "ok.png", "ok.png", "ok.png", "ok.png", "ok.png", "ok.png",
+                "ok.png", "p",
+            ],
+            "10 reference images given",
+        ),
+        (&["edit", "ok.png", ""], "the prompt is empty"),
+    ];
+    for (args, needle) in cases {
+        assert_usage_error(&mut sb, args, needle);
+    }
+}
+
+#[test]
 fn edit_with_the_prompt_first_says_the_prompt_comes_last() {
     let sb = Sandbox::new();
     std::fs::write(sb.path("ref.png"), png_sized(300, 300, 1)).unwrap();

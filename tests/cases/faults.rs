@@ -289,6 +289,17 @@ fn an_endless_download_is_capped_and_leaves_nothing() {
 }
 
 #[test]
+fn html_in_place_of_an_image_is_refused_and_nothing_partial_is_left() {
+    let mut sb = Sandbox::new();
+    sb.chat(&chat_answer(&[sb.url("/expired.png")]));
+    sb.server.mock("GET", "/expired.png").with_body("<!DOCTYPE html><html>Link expired</html>").create();
+    let out = sb.wan().args(["generate", "x", "-o", "out"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(7));
+    assert!(stderr_of(&out).contains("returned an HTML page instead of an image"), "{}", stderr_of(&out));
+    assert!(sb.files("out").is_empty(), "{:?}", sb.files("out"));
+}
+
+#[test]
 fn a_stalled_download_gives_up_after_the_download_timeout() {
     let mut sb = Sandbox::new();
     let stall = RawServer::start(vec![Fault::Stall { body: png(2), sent: 30, for_: Duration::from_secs(120) }]);
