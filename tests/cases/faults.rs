@@ -445,50 +445,6 @@ fn an_interrupt_saves_an_image_decoded_before_it_was_numbered() {
 }
 
 #[test]
-fn two_runs_into_one_folder_keep_all_their_images_and_touch_nothing_else() {
-    let mut sb = Sandbox::new();
-    std::fs::write(sb.path("cat-002.png"), b"mine, from before").unwrap();
-    let urls: Vec<String> = (1..=8).map(|i| sb.url(&format!("/{i}.png"))).collect();
-    for (run, half) in urls.chunks(4).enumerate() {
-        sb.chat_when(json!({"messages": [{"content": [{"text": format!("cat {run}")}]}]}), &chat_answer(half), 1);
-    }
-    for i in 1..=8u8 {
-        let bytes = png(i);
-        // a slow body, so the two runs write at the same time
-        sb.server
-            .mock("GET", format!("/{i}.png").as_str())
-            .with_chunked_body(move |w| {
-                std::thread::sleep(Duration::from_millis(150));
-                w.write_all(&bytes)
-            })
-            .create();
-    }
-    let spawn = |run: usize| {
-        sb.wan_process()
-            .args(["generate", &format!("cat {run}"), "-n", "4", "--name", "cat"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
-    let (a, b) = (spawn(0), spawn(1));
-    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
-    assert_eq!(a.status.code(), Some(0), "{}", stderr_of(&a));
-    assert_eq!(b.status.code(), Some(0), "{}", stderr_of(&b));
-
-    let names = sb.files(".");
-    assert_eq!(names.len(), 9, "{names:?}");
-    assert_eq!(read(&sb.path("cat-002.png")), b"mine, from before");
-    let mut contents: Vec<Vec<u8>> = names.iter().filter(|n| *n != "cat-002.png").map(|n| read(&sb.path(n))).collect();
-    contents.sort();
-    let mut expected: Vec<Vec<u8>> = (1..=8).map(png).collect();
-    expected.sort();
-    assert_eq!(contents, expected, "every image of both runs is on disk, once");
-    let printed = stdout_of(&a).lines().count() + stdout_of(&b).lines().count();
-    assert_eq!(printed, 8);
-}
-
-#[test]
 fn an_interrupt_while_waiting_for_the_service_warns_of_billing() {
     let server = RawServer::start(vec![Fault::Silence(Duration::from_secs(60))]);
     let sb = Sandbox::new();

@@ -125,17 +125,6 @@ fn the_journal_never_holds_the_key_even_when_the_server_echoes_it() {
 }
 
 #[test]
-fn an_output_folder_that_cannot_be_created_is_a_usage_error() {
-    let mut sb = Sandbox::new();
-    std::fs::write(sb.path("file"), b"x").unwrap();
-    let api = sb.server.mock("POST", "/v1/chat/completions").expect(0).create();
-    let out = sb.wan().args(["generate", "x", "-o", "file/sub"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr_of(&out).contains("cannot create output folder file/sub"), "{}", stderr_of(&out));
-    api.assert();
-}
-
-#[test]
 fn keys_that_cannot_be_keys_are_refused_before_sending() {
     let mut sb = Sandbox::new();
     let api = sb.server.mock("POST", "/v1/chat/completions").expect(0).create();

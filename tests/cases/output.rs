@@ -44,6 +44,50 @@ fn numbering_continues_after_existing_files_and_leaves_them_alone() {
 }
 
 #[test]
+fn two_runs_into_one_folder_keep_all_their_images_and_touch_nothing_else() {
+    let mut sb = Sandbox::new();
+    std::fs::write(sb.path("cat-002.png"), b"mine, from before").unwrap();
+    let urls: Vec<String> = (1..=8).map(|i| sb.url(&format!("/{i}.png"))).collect();
+    for (run, half) in urls.chunks(4).enumerate() {
+        sb.chat_when(json!({"messages": [{"content": [{"text": format!("cat {run}")}]}]}), &chat_answer(half), 1);
+    }
+    for i in 1..=8u8 {
+        let bytes = png(i);
+        // a slow body, so the two runs write at the same time
+        sb.server
+            .mock("GET", format!("/{i}.png").as_str())
+            .with_chunked_body(move |w| {
+                std::thread::sleep(Duration::from_millis(150));
+                w.write_all(&bytes)
+            })
+            .create();
+    }
+    let spawn = |run: usize| {
+        sb.wan_process()
+            .args(["generate", &format!("cat {run}"), "-n", "4", "--name", "cat"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(0), spawn(1));
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert_eq!(a.status.code(), Some(0), "{}", stderr_of(&a));
+    assert_eq!(b.status.code(), Some(0), "{}", stderr_of(&b));
+
+    let names = sb.files(".");
+    assert_eq!(names.len(), 9, "{names:?}");
+    assert_eq!(read(&sb.path("cat-002.png")), b"mine, from before");
+    let mut contents: Vec<Vec<u8>> = names.iter().filter(|n| *n != "cat-002.png").map(|n| read(&sb.path(n))).collect();
+    contents.sort();
+    let mut expected: Vec<Vec<u8>> = (1..=8).map(png).collect();
+    expected.sort();
+    assert_eq!(contents, expected, "every image of both runs is on disk, once");
+    let printed = stdout_of(&a).lines().count() + stdout_of(&b).lines().count();
+    assert_eq!(printed, 8);
+}
+
+#[test]
 fn name_sets_the_stem() {
     let mut sb = Sandbox::new();
     sb.chat(&chat_answer(&[sb.url("/1.png")]));
@@ -182,6 +226,17 @@ fn wan_with_unwritable_folder(sb: &Sandbox, args: &[&str]) -> Option<Output> {
         return None;
     }
     Some(wan_through_sh(sb, &[unshare, "-m"], &format!("{mount} && shift && exec \"$@\""), &["locked"], &args))
+}
+
+#[test]
+fn an_output_folder_that_cannot_be_created_is_a_usage_error() {
+    let mut sb = Sandbox::new();
+    std::fs::write(sb.path("file"), b"x").unwrap();
+    let api = sb.server.mock("POST", "/v1/chat/completions").expect(0).create();
+    let out = sb.wan().args(["generate", "x", "-o", "file/sub"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("cannot create output folder file/sub"), "{}", stderr_of(&out));
+    api.assert();
 }
 
 #[cfg(unix)]
