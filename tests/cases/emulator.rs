@@ -1,4 +1,4 @@
-//! `wan emulator` over loopback: its fidelity to the service (routes, errors, limits, `--rpm`, faults), and `wan` on it.
+//! `wan emulator` over loopback: its fidelity to the service (routes, errors, limits, `--rpm`, faults), `wan` on it.
 
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};

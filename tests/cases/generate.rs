@@ -1,4 +1,4 @@
-//! `wan generate` end to end: the request, every form of answer, prompts and batch files, the files, stdout, the cost line.
+//! `wan generate` end to end: the request, every form of answer, prompts and batch files, files, stdout, cost line.
 
 use std::fs;
 

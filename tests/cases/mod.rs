@@ -1,24 +1,28 @@
-//! The test cases, one module per area of the contract.
+//! The test cases: a module per command, then a module per promise that holds across them.
 
+// The commands, one module each, named as on the command line (`models` holds the catalogue it lists).
 mod balance;
-mod billing;
 mod completions;
 mod config;
 mod cost;
 mod doctor;
 mod edit;
 mod emulator;
-mod errors;
-mod faults;
 mod generate;
 mod history;
 mod info;
-mod key_safety;
 mod mcp;
 mod models;
-mod output;
 mod resume;
-mod routes;
-mod scale;
 mod skill;
 mod video;
+
+// The promises that hold across the commands: what a run costs, how it fails and recovers, the
+// key kept safe, the files and output it leaves, the route it takes, and how it scales.
+mod billing;
+mod errors;
+mod faults;
+mod key_safety;
+mod output;
+mod routes;
+mod scale;

@@ -239,6 +239,85 @@ fn an_early_prompt_s_result_is_printed_while_a_later_one_is_still_out() {
     kill_9(&mut child);
 }
 
+#[test]
+fn the_journal_holds_every_prompt_of_a_large_shard_in_order() {
+    let mut sb = Sandbox::new();
+    prompt_file(&sb, numbered(30_000));
+    // A bad key stops the run at its first request: the prompts were recorded before it.
+    let _api = sb.server.mock("POST", "/v1/chat/completions").with_status(401).with_body("{}").create();
+    let state = sb.path("state");
+    let out = sb
+        .wan()
+        .env("WAN_STATE_DIR", &state)
+        .args(["generate", "-f", "prompts.txt", "--shard", "3/4", "-j", "1", "-q", "-o", "out"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
+    let conn = rusqlite::Connection::open(state.join("wan.db")).unwrap();
+    let (run, count, shard): (String, i64, String) =
+        conn.query_row("SELECT id, prompts, shard FROM runs", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap();
+    assert_eq!((count, shard.as_str()), (7_500, "3/4"));
+    let mut statement =
+        conn.prepare("SELECT position, prompt FROM prompts WHERE run_id = ?1 ORDER BY position").unwrap();
+    let recorded: Vec<(i64, String)> =
+        statement.query_map([&run], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
+    let expected: Vec<(i64, String)> = (0..7_500).map(|i| (i, format!("prompt {}", 4 * i + 3))).collect();
+    assert!(recorded == expected, "the shard's prompts, in order, from position 0");
+    let history = sb.wan().env("WAN_STATE_DIR", &state).args(["history", "--json"]).output().unwrap();
+    let line: Value = serde_json::from_str(stdout_of(&history).trim()).unwrap();
+    assert_eq!((line["shard"].as_str(), line["prompts"].as_u64()), (Some("3/4"), Some(7_500)));
+}
+
+#[test]
+fn a_sharded_batch_killed_mid_way_is_finished_by_resume() {
+    let sb = Sandbox::new();
+    prompt_file(&sb, numbered(300));
+    // Shard 2/3 has prompts 2, 5, …, 299: 100. The first 40 are answered, the 41st is
+    // held and the run killed then.
+    let mut faults = vec![Fault::Serve(one_image().to_string().into_bytes()); 40];
+    faults.push(Fault::Silence(Duration::from_secs(60)));
+    let api = RawServer::start(faults);
+    let state = sb.path("state");
+    let mut child = sb
+        .wan_process()
+        .env("WAN_STATE_DIR", &state)
+        .env("AISA_BASE_URL", api.url("/v1"))
+        .args(["generate", "-f", "prompts.txt", "--shard", "2/3", "-j", "1", "-o", "out"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("the 41st request", || api.requests() == 41);
+    let saved = || {
+        fs::read_dir(sb.path("out"))
+            .map_or(0, |d| d.filter(|e| !e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".part")).count())
+    };
+    wait_for("the 40 answered prompts' images", || saved() == 40);
+    kill_9(&mut child);
+
+    let rest = RawServer::start(vec![Fault::Serve(one_image().to_string().into_bytes())]);
+    let resumed = sb
+        .wan()
+        .env("WAN_STATE_DIR", &state)
+        .env("AISA_BASE_URL", rest.url("/v1"))
+        .args(["resume", "--json", "-j", "4"])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&resumed);
+    // The held request was sent and never answered: it is named as in the file (the
+    // 41st of the shard is prompt 122) and not sent again.
+    assert!(stderr.contains("request 1 of prompt 122 (request id unknown) was sent and never answered"), "{stderr}");
+    assert_eq!(resumed.status.code(), Some(7), "{stderr}");
+    assert_eq!(rest.requests(), 59);
+    let expected: Vec<String> = (41..100).map(|i| format!("prompt {}", 3 * i + 2)).collect();
+    assert_eq!(prompts_of(&resumed), expected);
+    let mut names = sb.files("out");
+    names.sort();
+    let mut all: Vec<String> = (0..100).filter(|i| *i != 40).map(|i| format!("prompt-{}-001.png", 3 * i + 2)).collect();
+    all.sort();
+    assert_eq!(names, all);
+}
+
 fn base64_answer(n: usize) -> Vec<u8> {
     let image = base64::engine::general_purpose::STANDARD.encode(png(1));
     chat_answer(&vec![image; n]).to_string().into_bytes()
@@ -459,85 +538,6 @@ fn rpm_must_be_a_whole_number_of_one_or_more_and_nothing_is_sent_otherwise() {
     let out = sb.wan().env("AISA_BASE_URL", server.base()).args(["generate", "x", "--rpm", "1", "--dry-run"]).output();
     assert_eq!(out.unwrap().status.code(), Some(0));
     assert!(server.arrivals().is_empty());
-}
-
-#[test]
-fn the_journal_holds_every_prompt_of_a_large_shard_in_order() {
-    let mut sb = Sandbox::new();
-    prompt_file(&sb, numbered(30_000));
-    // A bad key stops the run at its first request: the prompts were recorded before it.
-    let _api = sb.server.mock("POST", "/v1/chat/completions").with_status(401).with_body("{}").create();
-    let state = sb.path("state");
-    let out = sb
-        .wan()
-        .env("WAN_STATE_DIR", &state)
-        .args(["generate", "-f", "prompts.txt", "--shard", "3/4", "-j", "1", "-q", "-o", "out"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
-    let conn = rusqlite::Connection::open(state.join("wan.db")).unwrap();
-    let (run, count, shard): (String, i64, String) =
-        conn.query_row("SELECT id, prompts, shard FROM runs", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap();
-    assert_eq!((count, shard.as_str()), (7_500, "3/4"));
-    let mut statement =
-        conn.prepare("SELECT position, prompt FROM prompts WHERE run_id = ?1 ORDER BY position").unwrap();
-    let recorded: Vec<(i64, String)> =
-        statement.query_map([&run], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
-    let expected: Vec<(i64, String)> = (0..7_500).map(|i| (i, format!("prompt {}", 4 * i + 3))).collect();
-    assert!(recorded == expected, "the shard's prompts, in order, from position 0");
-    let history = sb.wan().env("WAN_STATE_DIR", &state).args(["history", "--json"]).output().unwrap();
-    let line: Value = serde_json::from_str(stdout_of(&history).trim()).unwrap();
-    assert_eq!((line["shard"].as_str(), line["prompts"].as_u64()), (Some("3/4"), Some(7_500)));
-}
-
-#[test]
-fn a_sharded_batch_killed_mid_way_is_finished_by_resume() {
-    let sb = Sandbox::new();
-    prompt_file(&sb, numbered(300));
-    // Shard 2/3 has prompts 2, 5, …, 299: 100. The first 40 are answered, the 41st is
-    // held and the run killed then.
-    let mut faults = vec![Fault::Serve(one_image().to_string().into_bytes()); 40];
-    faults.push(Fault::Silence(Duration::from_secs(60)));
-    let api = RawServer::start(faults);
-    let state = sb.path("state");
-    let mut child = sb
-        .wan_process()
-        .env("WAN_STATE_DIR", &state)
-        .env("AISA_BASE_URL", api.url("/v1"))
-        .args(["generate", "-f", "prompts.txt", "--shard", "2/3", "-j", "1", "-o", "out"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for("the 41st request", || api.requests() == 41);
-    let saved = || {
-        fs::read_dir(sb.path("out"))
-            .map_or(0, |d| d.filter(|e| !e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".part")).count())
-    };
-    wait_for("the 40 answered prompts' images", || saved() == 40);
-    kill_9(&mut child);
-
-    let rest = RawServer::start(vec![Fault::Serve(one_image().to_string().into_bytes())]);
-    let resumed = sb
-        .wan()
-        .env("WAN_STATE_DIR", &state)
-        .env("AISA_BASE_URL", rest.url("/v1"))
-        .args(["resume", "--json", "-j", "4"])
-        .output()
-        .unwrap();
-    let stderr = stderr_of(&resumed);
-    // The held request was sent and never answered: it is named as in the file (the
-    // 41st of the shard is prompt 122) and not sent again.
-    assert!(stderr.contains("request 1 of prompt 122 (request id unknown) was sent and never answered"), "{stderr}");
-    assert_eq!(resumed.status.code(), Some(7), "{stderr}");
-    assert_eq!(rest.requests(), 59);
-    let expected: Vec<String> = (41..100).map(|i| format!("prompt {}", 3 * i + 2)).collect();
-    assert_eq!(prompts_of(&resumed), expected);
-    let mut names = sb.files("out");
-    names.sort();
-    let mut all: Vec<String> = (0..100).filter(|i| *i != 40).map(|i| format!("prompt-{}-001.png", 3 * i + 2)).collect();
-    all.sort();
-    assert_eq!(names, all);
 }
 
 /// Peak resident memory of a running process, in bytes (Linux only).

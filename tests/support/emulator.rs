@@ -1,5 +1,4 @@
-//! `wan emulator` as a test fixture: started on a free port, its log collected, stopped on
-//! drop; `wan` pointed at it, and the balance it keeps.
+//! `wan emulator` as a fixture: started on a free port, its log collected, stopped on drop; `wan` aimed at it.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

@@ -1,5 +1,4 @@
-//! A sandbox per test (a scrubbed environment, a temp folder, a local mockito server), and
-//! the helpers that several case modules share.
+//! A sandbox per test (scrubbed environment, temp folder, local mockito server), and the helpers cases share.
 
 pub mod emulator;
 pub mod raw;
