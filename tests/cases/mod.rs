@@ -26,3 +26,32 @@ mod key_safety;
 mod output;
 mod routes;
 mod scale;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::Path;
+
+/// A file or folder in `tests/cases/` that no `mod` line above names is not compiled: its
+/// tests would silently never run (jj's `test_no_forgotten_test_files` keeps the same watch).
+#[test]
+fn every_file_in_cases_is_a_module_of_the_binary() {
+    let cases = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases");
+    let list = fs::read_to_string(cases.join("mod.rs")).unwrap();
+    let declared: BTreeSet<&str> =
+        list.lines().filter_map(|line| line.strip_prefix("mod ")?.strip_suffix(';')).collect();
+    let mut forgotten = Vec::new();
+    for entry in fs::read_dir(&cases).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let module = if entry.path().is_dir() { Some(name.as_str()) } else { name.strip_suffix(".rs") };
+        if module.is_some_and(|module| module != "mod" && !declared.contains(module)) {
+            forgotten.push(name);
+        }
+    }
+    forgotten.sort();
+    assert!(
+        forgotten.is_empty(),
+        "tests/cases/ holds {forgotten:?}, which tests/cases/mod.rs does not declare, so its tests never run: \
+         add `mod NAME;` to the list there"
+    );
+}
