@@ -1,4 +1,4 @@
-//! `wan edit`: reference images on the wire, in order, as data URIs or unchanged URLs.
+//! `wan edit`: references on the wire, in order, as data URIs or unchanged URLs, and the references it refuses.
 
 use std::fs;
 
@@ -64,16 +64,80 @@ fn a_reference_can_come_from_standard_input() {
     api.assert();
 }
 
+#[test]
+fn bad_reference_images_are_usage_errors_naming_the_file() {
+    let mut sb = Sandbox::new();
+    fs::create_dir(sb.path("folder")).unwrap();
+    fs::write(sb.path("empty.png"), b"").unwrap();
+    fs::write(sb.path("notes.txt"), b"hello, this is text").unwrap();
+    fs::write(sb.path("tiny.png"), png_sized(100, 300, 0)).unwrap();
+    fs::write(sb.path("huge.png"), png_sized(9000, 300, 0)).unwrap();
+    fs::write(sb.path("anim.gif"), b"GIF89a\x2c\x01\x2c\x01\x00\x00\x00").unwrap();
+    fs::write(sb.path("ok.png"), png(0)).unwrap();
+    let big = fs::File::create(sb.path("big.png")).unwrap();
+    big.set_len(21 * 1024 * 1024).unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (&["edit", "missing.png", "p"], "missing.png: no such file"),
+        (&["edit", "folder", "p"], "folder: is a directory"),
+        (&["edit", "empty.png", "p"], "empty.png: is empty"),
+        (&["edit", "notes.txt", "p"], "notes.txt: is not a PNG, JPEG, WebP or BMP image"),
+        (&["edit", "anim.gif", "p"], "anim.gif: is not a PNG, JPEG, WebP or BMP image"),
+        (&["edit", "tiny.png", "p"], "tiny.png: is 100×300 px"),
+        (&["edit", "huge.png", "p"], "huge.png: is 9000×300 px"),
+        (&["edit", "big.png", "p"], "big.png: is 21.0 MB; the limit is 20 MB"),
+        (
+            &[
+                "edit", "ok.png", "ok.png", "ok.png", "ok.png", "ok.png", "ok.png", "ok.png", "ok.png", "ok.png",
+                "ok.png", "p",
+            ],
+            "10 reference images given",
+        ),
+        (&["edit", "ok.png", ""], "the prompt is empty"),
+    ];
+    for (args, needle) in cases {
+        assert_usage_error(&mut sb, args, needle);
+    }
+}
+
+#[test]
+fn edit_with_the_prompt_first_says_the_prompt_comes_last() {
+    let sb = Sandbox::new();
+    std::fs::write(sb.path("ref.png"), png_sized(300, 300, 1)).unwrap();
+    let out = sb.wan().args(["edit", "make it blue", "ref.png"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = stderr_of(&out);
+    assert!(stderr.contains("reference image make it blue: no such file"), "{stderr}");
+    assert!(stderr.contains("the prompt comes last"), "{stderr}");
+}
+
+#[test]
+fn edit_from_a_terminal_on_standard_input_is_refused_at_once() {
+    let sb = Sandbox::new();
+    let Some(script) = which_script() else {
+        eprintln!("skipped: no `script` to make a terminal with");
+        return;
+    };
+    let wan = assert_cmd::cargo::cargo_bin!("wan");
+    let out = std::process::Command::new(script)
+        .env_clear()
+        .current_dir(sb.dir.path())
+        .env("AISA_API_KEY", KEY)
+        .env("AISA_BASE_URL", sb.api_base())
+        .args(["-qec", &format!("{} edit - 'make it blue' </dev/tty", wan.display()), "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("standard input is a terminal"), "{text}");
+    assert_eq!(out.status.code(), Some(2), "{text}");
+}
+
+fn which_script() -> Option<&'static str> {
+    let found = std::process::Command::new("script").arg("--version").output().ok()?;
+    found.status.success().then_some("script")
+}
+
 fn b64(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
-/// A JPEG's first bytes up to a baseline SOF0 frame header giving its size.
-fn jpeg_sized(width: u16, height: u16) -> Vec<u8> {
-    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x11, 0x08];
-    bytes.extend_from_slice(&height.to_be_bytes());
-    bytes.extend_from_slice(&width.to_be_bytes());
-    bytes.extend_from_slice(&[3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1, 0xFF, 0xD9]);
-    bytes
 }

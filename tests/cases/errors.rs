@@ -1,26 +1,11 @@
-//! Exit codes and error messages: every failure names what failed, and bad input sends nothing.
+//! Errors: each failure's exit code and message, said once with a hint; bad input and doomed requests send nothing.
 
 use std::fs;
 
-use mockito::Mock;
-use serde_json::json;
+use serde_json::{Value, json};
 
+use crate::support::raw::GateServer;
 use crate::support::*;
-
-/// A chat route that must not be called.
-fn never_called(sb: &mut Sandbox) -> Mock {
-    sb.server.mock("POST", "/v1/chat/completions").expect(0).create()
-}
-
-fn assert_usage_error(sb: &mut Sandbox, args: &[&str], needle: &str) {
-    let api = never_called(sb);
-    let out = sb.wan().args(args).output().unwrap();
-    let stderr = stderr_of(&out);
-    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-    assert!(stderr.contains(needle), "{args:?}: expected {needle:?} in {stderr}");
-    assert!(stdout_of(&out).is_empty());
-    api.assert();
-}
 
 #[test]
 fn bad_arguments_are_usage_errors_and_send_nothing() {
@@ -36,41 +21,6 @@ fn bad_arguments_are_usage_errors_and_send_nothing() {
         (&["generate", "x", "--base-url", "api.aisa.one/v1"], "is not a URL"),
         (&["generate", "x", "--base-url", "ftp://h/v1"], "not an http or https URL"),
         (&["generate", "x", "--frobnicate"], "--frobnicate"),
-    ];
-    for (args, needle) in cases {
-        assert_usage_error(&mut sb, args, needle);
-    }
-}
-
-#[test]
-fn bad_reference_images_are_usage_errors_naming_the_file() {
-    let mut sb = Sandbox::new();
-    fs::create_dir(sb.path("folder")).unwrap();
-    fs::write(sb.path("empty.png"), b"").unwrap();
-    fs::write(sb.path("notes.txt"), b"hello, this is text").unwrap();
-    fs::write(sb.path("tiny.png"), png_sized(100, 300, 0)).unwrap();
-    fs::write(sb.path("huge.png"), png_sized(9000, 300, 0)).unwrap();
-    fs::write(sb.path("anim.gif"), b"GIF89a\x2c\x01\x2c\x01\x00\x00\x00").unwrap();
-    fs::write(sb.path("ok.png"), png(0)).unwrap();
-    let big = fs::File::create(sb.path("big.png")).unwrap();
-    big.set_len(21 * 1024 * 1024).unwrap();
-    let cases: &[(&[&str], &str)] = &[
-        (&["edit", "missing.png", "p"], "missing.png: no such file"),
-        (&["edit", "folder", "p"], "folder: is a directory"),
-        (&["edit", "empty.png", "p"], "empty.png: is empty"),
-        (&["edit", "notes.txt", "p"], "notes.txt: is not a PNG, JPEG, WebP or BMP image"),
-        (&["edit", "anim.gif", "p"], "anim.gif: is not a PNG, JPEG, WebP or BMP image"),
-        (&["edit", "tiny.png", "p"], "tiny.png: is 100×300 px"),
-        (&["edit", "huge.png", "p"], "huge.png: is 9000×300 px"),
-        (&["edit", "big.png", "p"], "big.png: is 21.0 MB; the limit is 20 MB"),
-        (
-            &[
-                "edit", "ok.png", "ok.png", "ok.png", "ok.png", "ok.png", "ok.png", "ok.png", "ok.png", "ok.png",
-                "ok.png", "p",
-            ],
-            "10 reference images given",
-        ),
-        (&["edit", "ok.png", ""], "the prompt is empty"),
     ];
     for (args, needle) in cases {
         assert_usage_error(&mut sb, args, needle);
@@ -198,12 +148,115 @@ fn an_image_that_cannot_be_downloaded_exits_7_and_prints_its_url() {
 }
 
 #[test]
-fn html_in_place_of_an_image_is_refused_and_nothing_partial_is_left() {
+fn a_refused_key_or_a_spent_quota_stops_the_run() {
+    for (status, code) in [(401, "invalid_api_key"), (429, "quota_exceeded")] {
+        let mut sb = Sandbox::new();
+        let refused = sb
+            .server
+            .mock("POST", "/v1/chat/completions")
+            .with_status(status)
+            .with_body(json!({"error": {"code": code, "message": "no"}}).to_string())
+            .expect(1)
+            .create();
+        let out = sb.wan().args(["generate", "x", "-n", "12", "-j", "1"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(if status == 401 { 3 } else { 5 }));
+        refused.assert();
+    }
+}
+
+fn refusing(sb: &mut Sandbox, status: usize, body: serde_json::Value) -> mockito::Mock {
+    sb.server.mock("POST", "/v1/chat/completions").with_status(status).with_body(body.to_string()).create()
+}
+
+#[test]
+fn a_refused_key_is_said_once_with_how_many_requests_it_stopped() {
+    // -n 16 is four requests of four; the gate holds each until all four are in flight
+    let refusal = json!({"error": {"code": "invalid_api_key", "message": "bad key"}}).to_string().into_bytes();
+    let gate = GateServer::start_with_status(4, 4, 401, refusal);
+    let sb = Sandbox::new();
+    let out = sb.wan().env("AISA_BASE_URL", gate.base()).args(["generate", "x", "-n", "16"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = stderr_of(&out);
+    assert_eq!(stderr.matches("the API refused the key").count(), 1, "{stderr}");
+    assert_eq!(stderr.matches("hint:").count(), 1, "{stderr}");
+    assert!(stderr.ends_with("wan: the same error met 3 more requests\n"), "{stderr}");
+    assert_eq!(gate.observed(), (4, 4));
+}
+
+#[test]
+fn requests_after_a_refused_key_are_not_sent_and_counted_after_the_cause() {
     let mut sb = Sandbox::new();
-    sb.chat(&chat_answer(&[sb.url("/expired.png")]));
-    sb.server.mock("GET", "/expired.png").with_body("<!DOCTYPE html><html>Link expired</html>").create();
-    let out = sb.wan().args(["generate", "x", "-o", "out"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(7));
-    assert!(stderr_of(&out).contains("returned an HTML page instead of an image"), "{}", stderr_of(&out));
-    assert!(sb.files("out").is_empty(), "{:?}", sb.files("out"));
+    let api = refusing(&mut sb, 401, json!({"error": {"code": "invalid_api_key", "message": "bad key"}}));
+    let out = sb.wan().args(["generate", "x", "-n", "64", "-j", "1"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = stderr_of(&out);
+    assert_eq!(stderr.matches("the API refused the key").count(), 1, "{stderr}");
+    assert!(stderr.ends_with("wan: 15 requests not sent after it\n"), "{stderr}");
+    assert!(stderr.find("the API refused the key").unwrap() < stderr.find("not sent").unwrap());
+    api.expect(1).assert();
+}
+
+#[test]
+fn a_batch_stopped_by_a_refused_key_says_so_once_not_once_a_prompt() {
+    let mut sb = Sandbox::new();
+    let api = refusing(&mut sb, 401, json!({"error": {"code": "invalid_api_key", "message": "bad key"}}));
+    let prompts: String = (1..=40).map(|i| format!("prompt {i}\n")).collect();
+    std::fs::write(sb.path("prompts.txt"), prompts).unwrap();
+    let out = sb.wan().args(["generate", "-f", "prompts.txt", "-j", "1", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = stderr_of(&out);
+    assert_eq!(stderr.lines().count(), 3, "the error, its hint, the count: {stderr}");
+    assert!(stderr.ends_with("wan: 39 requests not sent after it\n"), "{stderr}");
+    // Scripts still get a line for every prompt, each saying why.
+    let lines: Vec<Value> = stdout_of(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 40);
+    assert!(lines[39]["error"]["message"].as_str().unwrap().starts_with("not sent, after another request failed"));
+    // -v names each prompt not sent.
+    let verbose = sb.wan().args(["generate", "-f", "prompts.txt", "-j", "1", "-v"]).output().unwrap();
+    assert_eq!(stderr_of(&verbose).matches("not sent, after another request failed").count(), 39);
+    api.expect(2).assert();
+}
+
+#[test]
+fn a_batch_stopped_by_a_refused_key_reports_every_prompt_with_its_kind() {
+    let mut sb = Sandbox::new();
+    refusing(&mut sb, 401, json!({"error": {"code": "invalid_api_key", "message": "bad key"}}));
+    std::fs::write(sb.path("p.txt"), "one\ntwo\nthree\n").unwrap();
+    let out = sb.wan().args(["generate", "-f", "p.txt", "-j", "1", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let lines: Vec<serde_json::Value> = stdout_of(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 3);
+    for line in &lines {
+        assert_eq!(line["error"]["kind"], "auth", "{line}");
+    }
+    assert!(lines[1]["error"]["message"].as_str().unwrap().starts_with("not sent, after another request failed"));
+}
+
+#[test]
+fn an_unknown_model_stops_the_run_and_names_the_nearest_model() {
+    let mut sb = Sandbox::new();
+    let api = refusing(&mut sb, 500, json!({"error": {"code": "model_not_found", "message": "model not found"}}));
+    let out = sb.wan().args(["generate", "x", "-n", "40", "-m", "wan2.7-imag", "-j", "1"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let stderr = stderr_of(&out);
+    assert_eq!(stderr.matches("does not serve the model wan2.7-imag").count(), 1, "{stderr}");
+    assert!(stderr.contains("hint: did you mean wan2.7-image? `wan models` lists the models"), "{stderr}");
+    assert!(!stderr.contains("ask AIsa support"), "{stderr}");
+    assert!(stderr.contains("9 requests not sent after it"), "{stderr}");
+    api.expect(1).assert();
+}
+
+#[test]
+fn a_base_url_without_v1_hints_at_it() {
+    let mut sb = Sandbox::new();
+    sb.server.mock("POST", "/chat/completions").with_status(404).with_body("404 page not found").create();
+    let out = sb.wan().env("AISA_BASE_URL", sb.server.url()).args(["generate", "x"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let stderr = stderr_of(&out);
+    assert!(stderr.contains("HTTP 404: 404 page not found"), "{stderr}");
+    assert!(stderr.contains("does not end in /v1"), "{stderr}");
+    // with /v1, a 404 is not blamed on the base URL
+    sb.server.mock("POST", "/v1/chat/completions").with_status(404).with_body("404 page not found").create();
+    let with_v1 = sb.wan().args(["generate", "x"]).output().unwrap();
+    assert!(!stderr_of(&with_v1).contains("does not end in /v1"));
 }

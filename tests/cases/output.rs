@@ -1,7 +1,14 @@
-//! Output files: the folder, the stem, numbering after existing files, never overwriting.
+//! What a run leaves and prints: files (folder, names, never overwriting, `--open`), stdout and stderr.
 
 use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
+use base64::Engine;
+use serde_json::{Value, json};
+
+use crate::support::raw::{Fault, RawServer};
 use crate::support::*;
 
 #[test]
@@ -37,6 +44,50 @@ fn numbering_continues_after_existing_files_and_leaves_them_alone() {
 }
 
 #[test]
+fn two_runs_into_one_folder_keep_all_their_images_and_touch_nothing_else() {
+    let mut sb = Sandbox::new();
+    std::fs::write(sb.path("cat-002.png"), b"mine, from before").unwrap();
+    let urls: Vec<String> = (1..=8).map(|i| sb.url(&format!("/{i}.png"))).collect();
+    for (run, half) in urls.chunks(4).enumerate() {
+        sb.chat_when(json!({"messages": [{"content": [{"text": format!("cat {run}")}]}]}), &chat_answer(half), 1);
+    }
+    for i in 1..=8u8 {
+        let bytes = png(i);
+        // a slow body, so the two runs write at the same time
+        sb.server
+            .mock("GET", format!("/{i}.png").as_str())
+            .with_chunked_body(move |w| {
+                std::thread::sleep(Duration::from_millis(150));
+                w.write_all(&bytes)
+            })
+            .create();
+    }
+    let spawn = |run: usize| {
+        sb.wan_process()
+            .args(["generate", &format!("cat {run}"), "-n", "4", "--name", "cat"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(0), spawn(1));
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert_eq!(a.status.code(), Some(0), "{}", stderr_of(&a));
+    assert_eq!(b.status.code(), Some(0), "{}", stderr_of(&b));
+
+    let names = sb.files(".");
+    assert_eq!(names.len(), 9, "{names:?}");
+    assert_eq!(read(&sb.path("cat-002.png")), b"mine, from before");
+    let mut contents: Vec<Vec<u8>> = names.iter().filter(|n| *n != "cat-002.png").map(|n| read(&sb.path(n))).collect();
+    contents.sort();
+    let mut expected: Vec<Vec<u8>> = (1..=8).map(png).collect();
+    expected.sort();
+    assert_eq!(contents, expected, "every image of both runs is on disk, once");
+    let printed = stdout_of(&a).lines().count() + stdout_of(&b).lines().count();
+    assert_eq!(printed, 8);
+}
+
+#[test]
 fn name_sets_the_stem() {
     let mut sb = Sandbox::new();
     sb.chat(&chat_answer(&[sb.url("/1.png")]));
@@ -59,4 +110,409 @@ fn a_long_prompt_gives_a_short_slug() {
         .code(0)
         // "a-cute-red-panda-ultra-detailed-cinematic" would be 41 characters: cut at a dash
         .stdout("a-cute-red-panda-ultra-detailed-001.png\n");
+}
+
+#[test]
+fn a_file_number_past_the_last_one_is_an_error_not_000() {
+    let mut sb = Sandbox::new();
+    let top = format!("cat-{}.png", u64::MAX);
+    fs::write(sb.path(&top), b"the last one").unwrap();
+    sb.chat(&chat_answer(&[sb.url("/1.png")]));
+    sb.image("/1.png", &png(1));
+    let out = sb.wan().args(["generate", "x", "--name", "cat"]).output().unwrap();
+    let stderr = stderr_of(&out);
+    // the image was paid for, and is reported with its URL
+    assert_eq!(out.status.code(), Some(7), "{stderr}");
+    assert!(stderr.contains("no file number is left for \"cat\" in ./"), "{stderr}");
+    assert!(stderr.contains("another --name"), "{stderr}");
+    assert!(stderr.contains(&sb.url("/1.png")), "{stderr}");
+    assert_eq!(sb.files("."), [top]);
+}
+
+#[test]
+fn a_name_too_long_for_a_file_is_refused_before_anything_is_sent() {
+    let mut sb = Sandbox::new();
+    let api = never_called(&mut sb);
+    let long = "a".repeat(250);
+    for extra in [&[][..], &["--dry-run"]] {
+        let out = sb.wan().args(["generate", "x", "--name", &long]).args(extra).output().unwrap();
+        let stderr = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(stderr.contains("255-byte limit"), "{stderr}");
+        assert!(stdout_of(&out).is_empty());
+    }
+    api.assert();
+    assert!(sb.files(".").is_empty());
+}
+
+/// Runs `wan ARGS` in the sandbox through `/bin/sh -c SCRIPT sh SCRIPT_ARGS… WAN ARGS…`,
+/// behind `launcher` (such as `unshare -m`), with the sandbox's scrubbed environment;
+/// SCRIPT ends with `exec "$@"`.
+#[cfg(unix)]
+fn wan_through_sh(sb: &Sandbox, launcher: &[&str], script: &str, script_args: &[&str], args: &[&str]) -> Output {
+    let wan = sb.wan_process();
+    let (program, rest) = match launcher.split_first() {
+        Some((first, rest)) => (*first, rest),
+        None => ("/bin/sh", &[][..]),
+    };
+    let mut cmd = Command::new(program);
+    cmd.env_clear().current_dir(sb.dir.path()).args(rest);
+    if !launcher.is_empty() {
+        cmd.arg("/bin/sh");
+    }
+    cmd.args(["-c", script, "sh"]).args(script_args).arg(wan.get_program()).args(args);
+    for (name, value) in wan.get_envs() {
+        if let Some(value) = value {
+            cmd.env(name, value);
+        }
+    }
+    cmd.output().unwrap()
+}
+
+#[cfg(unix)]
+fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[cfg(unix)]
+#[test]
+fn saved_files_get_the_mode_the_umask_gives() {
+    for (umask, mode) in [("022", 0o644), ("077", 0o600), ("002", 0o664)] {
+        let mut sb = Sandbox::new();
+        sb.chat(&chat_answer(&[sb.url("/1.png")]));
+        sb.image("/1.png", &png(1));
+        let out = wan_through_sh(&sb, &[], &format!("umask {umask}; exec \"$@\""), &[], &["generate", "x"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        assert_eq!(stdout_of(&out), "x-001.png\n");
+        assert_eq!(mode_of(&sb.path("x-001.png")), mode, "under umask {umask}");
+    }
+}
+
+/// Runs `wan ARGS -o locked` where `locked` exists and cannot be written, and returns
+/// its output; `None` (the test is skipped) where no such folder can be made. A 0555
+/// folder stops only users without CAP_DAC_OVERRIDE; for root, `locked` is a read-only
+/// tmpfs, mounted in a mount namespace of the wan process alone (`unshare -m` makes
+/// mounts private), so nothing outlives the test.
+#[cfg(unix)]
+fn wan_with_unwritable_folder(sb: &Sandbox, args: &[&str]) -> Option<Output> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = sb.path("locked");
+    fs::create_dir(&dir).unwrap();
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o555)).unwrap();
+    let args: Vec<&str> = args.iter().copied().chain(["-o", "locked"]).collect();
+    if fs::write(dir.join("try"), b"").is_err() {
+        let out = sb.wan().args(&args).output().unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+        return Some(out);
+    }
+    fs::remove_file(dir.join("try")).unwrap();
+    let Some(unshare) = ["/usr/bin/unshare", "/bin/unshare"].into_iter().find(|p| Path::new(p).exists()) else {
+        eprintln!("skipped: this user can write in a 0555 folder, and there is no unshare to mount a read-only one");
+        return None;
+    };
+    let mount = "PATH=/usr/sbin:/usr/bin:/sbin:/bin mount -t tmpfs -o ro tmpfs \"$1\"";
+    let check = Command::new(unshare)
+        .args(["-m", "/bin/sh", "-c", &format!("{mount} && ! (: > \"$1\"/try) 2>/dev/null"), "sh", "locked"])
+        .current_dir(sb.dir.path())
+        .output()
+        .unwrap();
+    if !check.status.success() {
+        eprintln!(
+            "skipped: this user can write in a 0555 folder, and no read-only tmpfs could be mounted \
+             (unshare -m, mount -t tmpfs -o ro): {}",
+            stderr_of(&check).trim()
+        );
+        return None;
+    }
+    Some(wan_through_sh(sb, &[unshare, "-m"], &format!("{mount} && shift && exec \"$@\""), &["locked"], &args))
+}
+
+#[test]
+fn an_output_folder_that_cannot_be_created_is_a_usage_error() {
+    let mut sb = Sandbox::new();
+    std::fs::write(sb.path("file"), b"x").unwrap();
+    let api = sb.server.mock("POST", "/v1/chat/completions").expect(0).create();
+    let out = sb.wan().args(["generate", "x", "-o", "file/sub"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("cannot create output folder file/sub"), "{}", stderr_of(&out));
+    api.assert();
+}
+
+#[cfg(unix)]
+#[test]
+fn an_output_folder_that_cannot_be_written_is_refused_before_anything_is_sent() {
+    for extra in [&[][..], &["--dry-run"]] {
+        let mut sb = Sandbox::new();
+        let api = never_called(&mut sb);
+        let args: Vec<&str> = ["generate", "x"].into_iter().chain(extra.iter().copied()).collect();
+        let Some(out) = wan_with_unwritable_folder(&sb, &args) else { return };
+        let stderr = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(stderr.contains("output folder locked is not writable"), "{stderr}");
+        assert!(stdout_of(&out).is_empty(), "{extra:?}");
+        api.assert();
+    }
+}
+
+/// A stand-in for the system's viewer: it writes its arguments, one a line, to `opened`,
+/// and prints on stdout, which must not reach `wan`'s.
+fn stand_in_viewer(sb: &Sandbox, exit: u8) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = sb.path("bin");
+    fs::create_dir_all(&bin).unwrap();
+    let name = if cfg!(target_os = "macos") { "open" } else { "xdg-open" };
+    let script = bin.join(name);
+    let log = sb.path("opened");
+    fs::write(
+        &script,
+        format!("#!/bin/sh\nprintf '%s\\n' \"$@\" >> '{}'\necho VIEWER-NOISE\nexit {exit}\n", log.display()),
+    )
+    .unwrap();
+    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
+fn two_images(sb: &mut Sandbox) {
+    sb.chat(&chat_answer(&[sb.url("/1.png"), sb.url("/2.png")]));
+    sb.image("/1.png", &png(1));
+    sb.image("/2.png", &png(2));
+}
+
+#[test]
+fn open_hands_the_saved_files_to_the_viewer() {
+    let mut sb = Sandbox::new();
+    two_images(&mut sb);
+    let bin = stand_in_viewer(&sb, 0);
+    let out =
+        sb.wan().env("PATH", &bin).args(["generate", "red panda", "-n", "2", "-o", "out", "--open"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(stdout_of(&out).lines().count(), 2, "{}", stdout_of(&out));
+    let mut opened: Vec<String> = fs::read_to_string(sb.path("opened")).unwrap().lines().map(String::from).collect();
+    opened.sort();
+    assert_eq!(opened, ["out/red-panda-001.png", "out/red-panda-002.png"]);
+    // with --json too, since --open was asked for; and never without it
+    fs::remove_file(sb.path("opened")).unwrap();
+    let out = sb.wan().env("PATH", &bin).args(["generate", "red panda", "-n", "2", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!sb.path("opened").exists());
+    let out =
+        sb.wan().env("PATH", &bin).args(["generate", "red panda", "-n", "2", "--json", "--open"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(fs::read_to_string(sb.path("opened")).unwrap().lines().count(), 2);
+    assert!(!stdout_of(&out).contains("VIEWER-NOISE"));
+}
+
+#[test]
+fn a_missing_or_failing_viewer_is_a_warning_not_a_failure() {
+    let mut sb = Sandbox::new();
+    two_images(&mut sb);
+    fs::create_dir(sb.path("empty")).unwrap();
+    let out = sb.wan().env("PATH", sb.path("empty")).args(["generate", "x", "-n", "2", "--open"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("was not found, so nothing was opened; the files are saved"),
+        "{}",
+        stderr_of(&out)
+    );
+    let bin = stand_in_viewer(&sb, 3);
+    let out = sb.wan().env("PATH", &bin).args(["generate", "x", "-n", "2", "--open"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("could not open x-00"), "{}", stderr_of(&out));
+}
+
+#[test]
+fn a_closed_stdout_is_no_failure_and_every_image_is_still_saved() {
+    let mut sb = Sandbox::new();
+    sb.chat(&chat_answer(&[sb.url("/1.png"), sb.url("/2.png")]));
+    sb.image("/1.png", &png(1));
+    sb.image("/2.png", &png(2));
+    let mut child = sb.wan_process().args(["generate", "x", "-n", "2"]).stdout(Stdio::piped()).spawn().unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(sb.files("."), ["x-001.png", "x-002.png"]);
+}
+
+#[test]
+fn dash_o_dash_writes_the_image_bytes_to_standard_output() {
+    let mut sb = Sandbox::new();
+    sb.chat(&chat_answer(&[sb.url("/1.png")]));
+    sb.image("/1.png", &png(7));
+    let out = sb.wan().args(["generate", "logo", "-o", "-"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(strip_provenance(out.stdout.clone()), png(7));
+    assert!(stderr_of(&out).ends_with("saved 1 image to standard output · wan2.7-image · 1 × $0.030 = $0.030\n"));
+    assert!(sb.files(".").is_empty(), "nothing is left on disk: {:?}", sb.files("."));
+}
+
+#[test]
+fn dash_o_dash_refuses_more_than_one_image_and_json() {
+    let mut sb = Sandbox::new();
+    let api = sb.server.mock("POST", "/v1/chat/completions").expect(0).create();
+    for args in [&["-n", "2"][..], &["--json"]] {
+        let out = sb.wan().args(["generate", "logo", "-o", "-"]).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty());
+    }
+    api.assert();
+}
+
+#[test]
+fn json_gives_one_object_per_prompt_with_every_field() {
+    let mut sb = Sandbox::new();
+    sb.chat(&chat_answer(&[
+        sb.url("/1.png"),
+        format!("data:image/jpeg;base64,{}", base64::engine::general_purpose::STANDARD.encode(jpeg(2))),
+    ]));
+    sb.image("/1.png", &png(1));
+
+    let out = sb.wan().args(["generate", "red panda", "-n", "2", "-o", "out", "--json"]).output().unwrap();
+
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 1);
+    let line = &lines[0];
+    assert_eq!(line["prompt"], "red panda");
+    assert_eq!(line["model"], "wan2.7-image");
+    assert_eq!(line["run"], serde_json::Value::Null, "no journal in the sandbox");
+    let mut images = line["images"].as_array().unwrap().clone();
+    images.sort_by_key(|i| i["path"].as_str().unwrap().to_string());
+    assert_eq!(
+        images,
+        vec![
+            json!({"path": "out/red-panda-001.png", "bytes": read_raw(&sb.path("out/red-panda-001.png")).len(),
+                "format": "png", "source": "url", "url": sb.url("/1.png")}),
+            json!({"path": "out/red-panda-002.jpg", "bytes": jpeg(2).len(), "format": "jpeg", "source": "base64", "url": null}),
+        ]
+    );
+    assert_eq!(
+        line["cost"],
+        json!({"per_image": 0.03, "per_request": null, "unit": "image", "count": 2, "requests": 1, "total": 0.06, "currency": "USD"})
+    );
+    assert_eq!(line["request_ids"], json!(["req_hdr_1"]));
+    assert_eq!(line["usage"], json!({"prompt_tokens": 104, "completion_tokens": 8, "total_tokens": 112}));
+    assert_eq!(line["error"], Value::Null);
+    // files are written exactly as without --json
+    assert_eq!(read(&sb.path("out/red-panda-001.png")), png(1));
+    assert_eq!(read(&sb.path("out/red-panda-002.jpg")), jpeg(2));
+}
+
+#[test]
+fn json_reports_an_error_as_an_object() {
+    let mut sb = Sandbox::new();
+    sb.server
+        .mock("POST", "/v1/chat/completions")
+        .with_status(400)
+        .with_body(json!({"error": {"type": "invalid_request_error", "code": "invalid_parameter_error", "message": "bad", "request_id": "req_9"}}).to_string())
+        .create();
+    let out = sb.wan().args(["generate", "x", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let line = &json_lines(&out)[0];
+    assert_eq!(line["images"], json!([]));
+    assert_eq!(line["cost"]["count"], 0);
+    let error = &line["error"];
+    assert_eq!(error["kind"], "rejected");
+    assert_eq!(error["status"], 400);
+    assert_eq!(error["code"], "invalid_parameter_error");
+    assert_eq!(error["request_id"], "req_9");
+    assert!(error["message"].as_str().unwrap().contains("HTTP 400 invalid_parameter_error: bad"));
+}
+
+#[test]
+fn stderr_holds_only_the_summary_when_it_is_not_a_terminal_and_nothing_under_quiet() {
+    let mut sb = Sandbox::new();
+    sb.chat(&chat_answer(&[sb.url("/1.png")]));
+    sb.image("/1.png", &png(1));
+    let out = sb.wan().args(["generate", "x"]).output().unwrap();
+    assert_eq!(stderr_of(&out), "saved 1 image to ./ · wan2.7-image · 1 × $0.030 = $0.030\n");
+    let quiet = sb.wan().args(["generate", "x", "-q"]).output().unwrap();
+    assert_eq!(quiet.status.code(), Some(0));
+    assert_eq!(stderr_of(&quiet), "");
+    assert_eq!(stdout_of(&quiet), "x-002.png\n");
+}
+
+#[test]
+fn quiet_still_prints_errors() {
+    let mut sb = Sandbox::new();
+    sb.server.mock("POST", "/v1/chat/completions").with_status(401).with_body("{}").create();
+    let out = sb.wan().args(["generate", "x", "-q"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr_of(&out).starts_with("wan: error: the API refused the key: HTTP 401"));
+}
+
+#[test]
+fn verbose_shows_each_request_and_answer() {
+    let mut sb = Sandbox::new();
+    sb.chat(&chat_answer(&[sb.url("/1.png")]));
+    sb.image("/1.png", &png(1));
+    let out = sb.wan().args(["generate", "x", "-v", "-n", "1"]).output().unwrap();
+    let stderr = stderr_of(&out);
+    let sent = format!("wan: → POST {}/chat/completions · model wan2.7-image · n 1 · ", sb.api_base());
+    assert!(stderr.contains(&sent), "{stderr}");
+    assert!(stderr.contains("wan: ← HTTP 200 · request id req_hdr_1 · "), "{stderr}");
+}
+
+#[test]
+fn urls_printed_on_interrupt_carry_no_escape_sequences() {
+    let mut sb = Sandbox::new();
+    let stall = RawServer::start(vec![Fault::Stall { body: png(2), sent: 30, for_: Duration::from_secs(60) }]);
+    let hostile = format!("{}?x=\u{1b}[2J\u{1b}]0;pwned\u{7}", stall.url("/2.png"));
+    sb.chat(&chat_answer(&[hostile]));
+    let mut child = sb
+        .wan_process()
+        .args(["generate", "x", "-o", "out"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out_dir = sb.path("out");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while stall.requests() == 0 || !out_dir.exists() {
+        assert!(std::time::Instant::now() < deadline, "the download never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let _ = child.stdin.take();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let stderr = stderr_of(&out);
+    assert!(stderr.contains(&stall.url("/2.png")), "{stderr}");
+    assert!(!stderr.contains('\u{1b}') && !stderr.contains('\u{7}'), "{stderr:?}");
+}
+
+/// Runs `command` under a pseudo-terminal made by `script`, so stderr is a terminal.
+fn in_a_terminal(sb: &Sandbox, env: &[(&str, &str)], command: &str) -> Option<String> {
+    let script = std::process::Command::new("script").arg("--version").output().ok()?;
+    if !script.status.success() {
+        return None;
+    }
+    let wan = assert_cmd::cargo::cargo_bin!("wan");
+    let mut cmd = std::process::Command::new("script");
+    cmd.env_clear()
+        .current_dir(sb.dir.path())
+        .env("AISA_API_KEY", KEY)
+        .env("AISA_BASE_URL", sb.api_base())
+        .env("TERM", "xterm")
+        .envs(env.iter().copied())
+        .args(["-qec", &format!("{} {command}", wan.display()), "/dev/null"]);
+    let out = cmd.output().ok()?;
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn colour_only_on_a_terminal_and_never_with_no_color_or_a_dumb_terminal() {
+    let mut sb = Sandbox::new();
+    sb.server.mock("POST", "/v1/chat/completions").with_status(400).with_body("{}").create();
+    let Some(coloured) = in_a_terminal(&sb, &[], "generate x") else {
+        eprintln!("skipped: no `script` to make a terminal with");
+        return;
+    };
+    assert!(coloured.contains("\u{1b}[1;31merror"), "{coloured:?}");
+    for env in [("NO_COLOR", "1"), ("TERM", "dumb")] {
+        let plain = in_a_terminal(&sb, &[env], "generate x").unwrap();
+        assert!(plain.contains("error:") && !plain.contains("\u{1b}[1;31m"), "{env:?}: {plain:?}");
+    }
+    let piped = sb.wan().args(["generate", "x"]).output().unwrap();
+    assert!(!stderr_of(&piped).contains('\u{1b}'));
 }

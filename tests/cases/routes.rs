@@ -1,10 +1,9 @@
-//! Both routes: the seeds' chat route, and the images route where the service has moved
-//! the Wan models, with `--route auto` falling back once and remembering it.
+//! Which route a request takes: by model or `--route`, chat falling back to images (remembered), Gemini's `/v1beta`.
 
 use std::fs;
 
 use mockito::{Matcher, Mock};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::support::*;
 
@@ -217,6 +216,47 @@ fn dry_run_shows_the_route_it_would_use() {
     assert!(stderr_of(&out).contains("/v1/images/edits"));
 }
 
+/// The URL `--dry-run -v` says the first request would go to, and how many there are.
+fn dry_run(sb: &Sandbox, args: &[&str]) -> (String, Vec<Value>) {
+    let out = sb.wan().args(["generate", "x", "--dry-run"]).args(args).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let stderr = stderr_of(&out);
+    let url = stderr.split(" to ").nth(1).and_then(|rest| rest.split(' ').next()).unwrap().to_string();
+    let stdout = stdout_of(&out);
+    let bodies = serde_json::Deserializer::from_str(&stdout).into_iter::<Value>().map(Result::unwrap).collect();
+    (url, bodies)
+}
+
+#[test]
+fn auto_takes_the_route_the_name_suggests_and_the_split_the_catalogue_gives() {
+    let sb = Sandbox::new();
+    let base = sb.api_base();
+    let (url, bodies) = dry_run(&sb, &["-m", "gpt-image-2", "-n", "23"]);
+    assert_eq!(url, format!("{base}/images/generations"));
+    assert_eq!(bodies.iter().map(|b| b["n"].as_u64().unwrap()).collect::<Vec<_>>(), [10, 10, 3]);
+    let (_, bodies) = dry_run(&sb, &["-m", SEEDREAM, "-n", "3"]);
+    assert_eq!(bodies.iter().map(|b| b["n"].as_u64().unwrap()).collect::<Vec<_>>(), [1, 1, 1]);
+    let (url, bodies) = dry_run(&sb, &["-m", GEMINI, "-n", "2"]);
+    assert_eq!(url, format!("{base}/models/gemini-3-pro-image-preview:generateContent"));
+    assert_eq!(bodies.len(), 2);
+    for (model, path) in [
+        ("gemini-9-ultra-image", "/models/gemini-9-ultra-image:generateContent"),
+        ("seedream-6-0-270101", "/images/generations"),
+        ("gpt-image-3", "/images/generations"),
+        ("my-model", "/chat/completions"),
+    ] {
+        let (url, bodies) = dry_run(&sb, &["-m", model]);
+        assert_eq!(url, format!("{base}{path}"), "{model}");
+        if model.starts_with("seedream") {
+            assert_eq!(bodies[0]["size"], "2048x2048", "the family's size for an unknown Seedream");
+        }
+    }
+    let (url, _) = dry_run(&sb, &["--route", "gemini"]);
+    assert_eq!(url, format!("{base}/models/wan2.7-image:generateContent"), "--route gemini for any model");
+    let out = sb.wan().args(["generate", "x", "--dry-run", "-m", "my-model"]).output().unwrap();
+    assert!(summary(&out).contains("1 × unknown price (cost unknown)"), "{}", summary(&out));
+}
+
 #[test]
 fn the_route_auto_learned_is_remembered_for_the_next_runs() {
     let mut sb = Sandbox::new();
@@ -276,4 +316,46 @@ fn a_remembered_route_is_checked_again_after_seven_days_or_when_it_refuses() {
     images.assert();
     let left: serde_json::Value = serde_json::from_slice(&read(&state.join("routes.json"))).unwrap();
     assert_eq!(left, json!({}));
+}
+
+#[test]
+fn a_missing_gemini_path_moves_once_to_v1beta_for_the_rest_of_the_run() {
+    let mut sb = Sandbox::new();
+    let missing = sb
+        .server
+        .mock("POST", GEMINI_PATH)
+        .with_status(404)
+        .with_header("content-type", "text/plain")
+        .with_body("404 page not found")
+        .expect(1)
+        .create();
+    let beta =
+        sb.server.mock("POST", GEMINI_BETA_PATH).with_body(gemini_answer(json!([gemini_image(8)]))).expect(3).create();
+
+    let out = sb.wan().args(["generate", "x", "-m", GEMINI, "-n", "3", "-j", "1"]).output().unwrap();
+
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    missing.assert();
+    beta.assert();
+    let stderr = stderr_of(&out);
+    let notices = stderr.lines().filter(|l| l.contains("does not exist here")).count();
+    assert_eq!(notices, 1, "{stderr}");
+    assert!(stderr.contains(&sb.url(GEMINI_BETA_PATH)), "{stderr}");
+    assert_eq!(sb.files(".").len(), 3);
+}
+
+#[test]
+fn a_404_about_the_model_is_no_reason_to_move() {
+    let mut sb = Sandbox::new();
+    let message = "models/gemini-3-pro-image-preview is not found for API version v1, or is not supported";
+    sb.server
+        .mock("POST", GEMINI_PATH)
+        .with_status(404)
+        .with_body(json!({"error": {"code": 404, "message": message, "status": "NOT_FOUND"}}).to_string())
+        .expect(1)
+        .create();
+    let beta = sb.server.mock("POST", GEMINI_BETA_PATH).expect(0).create();
+    let out = sb.wan().args(["generate", "x", "-m", GEMINI]).output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr_of(&out));
+    beta.assert();
 }

@@ -1,4 +1,4 @@
-//! `wan emulator` as a test fixture: started on a free port, its log collected, stopped on drop.
+//! `wan emulator` as a fixture: started on a free port, its log collected, stopped on drop; `wan` aimed at it.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -6,6 +6,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use assert_cmd::cargo::cargo_bin;
+use reqwest::blocking::Client;
+use serde_json::Value;
+
+use super::Sandbox;
 
 pub struct Emulator {
     child: Child,
@@ -74,4 +78,23 @@ impl Drop for Emulator {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `wan` in the sandbox, against the emulator.
+pub fn with_emulator(sb: &Sandbox, emulator: &Emulator) -> assert_cmd::Command {
+    let mut cmd = sb.wan();
+    cmd.env("AISA_BASE_URL", &emulator.base);
+    cmd
+}
+
+/// The emulator's balance in micro-dollars, as `GET /credits/balance` gives it.
+pub fn balance(emulator: &Emulator) -> u64 {
+    let answer: Value = Client::new()
+        .get(format!("{}/credits/balance", emulator.base))
+        .header("authorization", "Bearer test")
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    answer["available_balance_micros_usd"].as_u64().unwrap()
 }

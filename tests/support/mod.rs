@@ -1,4 +1,4 @@
-//! A sandbox per test: a scrubbed environment, a temp folder, and a local mockito server.
+//! A sandbox per test (scrubbed environment, temp folder, local mockito server), and the helpers cases share.
 
 pub mod emulator;
 pub mod raw;
@@ -6,15 +6,24 @@ pub mod recording;
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
 
 use assert_cmd::Command;
 use assert_cmd::cargo::cargo_bin;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use mockito::{Matcher, Mock, ServerGuard};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
 /// A made-up key; tests check that it never shows up anywhere.
 pub const KEY: &str = "sk-aisa-test-5ecret-0123456789";
+
+/// Models of the catalogue, and the paths of the Gemini route, that several modules ask for.
+pub const SEEDREAM: &str = "seedream-5-0-260128";
+pub const GEMINI: &str = "gemini-3-pro-image-preview";
+pub const GEMINI_PATH: &str = "/v1/models/gemini-3-pro-image-preview:generateContent";
+pub const GEMINI_BETA_PATH: &str = "/v1beta/models/gemini-3-pro-image-preview:generateContent";
 
 pub struct Sandbox {
     pub dir: TempDir,
@@ -93,6 +102,49 @@ impl Sandbox {
     }
 }
 
+/// `wan` with `WAN_CONFIG` pointing at a file of the sandbox holding `text`.
+pub fn with_config(sb: &Sandbox, text: &str) -> Command {
+    fs::write(sb.path("config.toml"), text).unwrap();
+    let mut cmd = sb.wan();
+    cmd.env("WAN_CONFIG", sb.path("config.toml"));
+    cmd
+}
+
+/// `wan` in the sandbox with its journal in `state/`.
+pub fn journaled(sb: &Sandbox) -> assert_cmd::Command {
+    let mut cmd = sb.wan();
+    cmd.env("WAN_STATE_DIR", sb.path("state"));
+    cmd
+}
+
+/// `wan ARGS` started against `base`, its journal in `state/`, its output dropped.
+pub fn spawn_journaled(sb: &Sandbox, base: &str, args: &[&str]) -> Child {
+    sb.wan_process()
+        .env("WAN_STATE_DIR", sb.path("state"))
+        .env("AISA_BASE_URL", base)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// A chat route that must not be called.
+pub fn never_called(sb: &mut Sandbox) -> Mock {
+    sb.server.mock("POST", "/v1/chat/completions").expect(0).create()
+}
+
+/// `wan ARGS` is a usage error (exit 2) whose message holds `needle`, and sends nothing.
+pub fn assert_usage_error(sb: &mut Sandbox, args: &[&str], needle: &str) {
+    let api = never_called(sb);
+    let out = sb.wan().args(args).output().unwrap();
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(stderr.contains(needle), "{args:?}: expected {needle:?} in {stderr}");
+    assert!(stdout_of(&out).is_empty());
+    api.assert();
+}
+
 /// Bytes shaped like a PNG of `width`×`height` px: magic number, IHDR, `tag` bytes where
 /// the image data would be, and the IEND chunk that ends every PNG. Enough for format
 /// sniffing, size and completeness checks, and unique per tag so files can be compared.
@@ -110,11 +162,39 @@ pub fn png_sized(width: u32, height: u32, tag: u8) -> Vec<u8> {
     bytes
 }
 
+/// PNG-shaped bytes of about `size` bytes, unique per `tag`: far more base64 than the
+/// first bytes of an answer's string that are looked at before it is streamed to a file.
+pub fn big_png(size: usize, tag: u8) -> Vec<u8> {
+    let mut bytes = png(tag);
+    let end = bytes.len() - 12;
+    let mut state = u32::from(tag) | 0x9E37_0000;
+    bytes.splice(
+        end..end,
+        (0..size).map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state as u8
+        }),
+    );
+    bytes
+}
+
 /// A JPEG's shape: SOI and a JFIF APP0 segment, `tag` bytes, and the EOI marker.
 pub fn jpeg(tag: u8) -> Vec<u8> {
     let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0];
     bytes.extend_from_slice(&[tag; 32]);
     bytes.extend_from_slice(&[0xFF, 0xD9]);
+    bytes
+}
+
+/// A JPEG's first bytes up to a baseline SOF0 frame header claiming `width`×`height`:
+/// enough for the client's checks; no real pixels, so the emulator cannot read it.
+pub fn jpeg_sized(width: u16, height: u16) -> Vec<u8> {
+    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xC0, 0, 17, 8];
+    bytes.extend_from_slice(&height.to_be_bytes());
+    bytes.extend_from_slice(&width.to_be_bytes());
+    bytes.extend_from_slice(&[3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1, 0xFF, 0xD9]);
     bytes
 }
 
@@ -135,12 +215,40 @@ pub fn chat_answer(images: &[String]) -> Value {
     })
 }
 
+/// A Gemini answer whose parts are `parts`.
+pub fn gemini_answer(parts: Value) -> String {
+    json!({"candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],
+           "usageMetadata": {"promptTokenCount": 8, "candidatesTokenCount": 1290, "totalTokenCount": 1298},
+           "modelVersion": GEMINI})
+    .to_string()
+}
+
+/// A Gemini answer's part holding `png(tag)` as inline data.
+pub fn gemini_image(tag: u8) -> Value {
+    json!({"inlineData": {"mimeType": "image/png", "data": STANDARD.encode(png(tag))}})
+}
+
 pub fn stdout_of(output: &std::process::Output) -> String {
     String::from_utf8(output.stdout.clone()).unwrap()
 }
 
 pub fn stderr_of(output: &std::process::Output) -> String {
     String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+/// Stdout as one JSON object.
+pub fn json_line(out: &std::process::Output) -> Value {
+    serde_json::from_str(stdout_of(out).trim()).unwrap_or_else(|e| panic!("{e}: {}", stdout_of(out)))
+}
+
+/// Stdout as JSON Lines, one object a line.
+pub fn json_lines(out: &std::process::Output) -> Vec<Value> {
+    stdout_of(out).lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}"))).collect()
+}
+
+/// The last line of stderr: the run's summary.
+pub fn summary(out: &std::process::Output) -> String {
+    stderr_of(out).lines().last().unwrap_or_default().to_string()
 }
 
 /// A saved file's bytes as the service served them: a PNG's `wan` provenance chunk,
@@ -168,4 +276,9 @@ pub fn sorted_lines(output: &std::process::Output) -> Vec<String> {
     let mut lines: Vec<String> = stdout_of(output).lines().map(String::from).collect();
     lines.sort();
     lines
+}
+
+/// The `.part` files in a folder of the sandbox: downloads not yet whole.
+pub fn part_files(sb: &Sandbox, rel: &str) -> Vec<String> {
+    sb.files(rel).into_iter().filter(|name| name.ends_with(".part")).collect()
 }

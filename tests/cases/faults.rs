@@ -1,12 +1,16 @@
-//! Retries that never bill twice, faults that lose nothing, interrupts that leave nothing partial.
+//! Faults at the service or on the machine: retries that never bill twice, cut connections, interrupts.
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::{Child, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use mockito::Matcher;
 use serde_json::json;
 
+use crate::support::emulator::Emulator;
 use crate::support::raw::{Fault, RawServer};
 use crate::support::*;
 
@@ -84,6 +88,27 @@ fn a_wait_over_sixty_seconds_is_not_taken_and_says_when_to_try_again() {
     assert!(stderr.contains("HTTP 429 rate_limit_exceeded: slow down"), "{stderr}");
     assert!(stderr.contains("the service asks to wait 120 s, longer than wan waits; try again after"), "{stderr}");
     assert!(stderr.contains(" GMT"), "{stderr}");
+}
+
+#[test]
+fn absurd_retry_after_values_end_the_run_cleanly_with_exit_5() {
+    for (header, value) in [("retry-after", "1e20"), ("retry-after-ms", "1e300"), ("retry-after", "inf")] {
+        let mut sb = Sandbox::new();
+        let limited = sb
+            .server
+            .mock("POST", "/v1/chat/completions")
+            .with_status(429)
+            .with_header(header, value)
+            .with_body(r#"{"error":{"code":"rate_limit_exceeded","message":"slow down"}}"#)
+            .expect(2)
+            .create();
+        std::fs::write(sb.path("prompts.txt"), "one\ntwo\n").unwrap();
+        let out = sb.wan().args(["generate", "-f", "prompts.txt", "-j", "1"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(5), "{header}: {value}: {}", stderr_of(&out));
+        assert!(stderr_of(&out).contains("try again later"), "{}", stderr_of(&out));
+        // both prompts were tried: the first one's absurd delay did not end the batch
+        limited.assert();
+    }
 }
 
 #[test]
@@ -192,6 +217,20 @@ fn a_connection_dropped_after_sending_is_not_retried() {
 }
 
 #[test]
+fn an_error_body_is_read_no_further_than_64_kib() {
+    let sb = Sandbox::new();
+    let (padded, told) = mpsc::channel();
+    let head = br#"{"error":{"code":"boom","message":""#.to_vec();
+    let tail = br#""}}"#.to_vec();
+    let server = RawServer::start(vec![Fault::Padded { status: 500, head, pad: 500 << 20, tail, padded }]);
+    let out =
+        sb.wan().env("AISA_BASE_URL", server.url("/v1")).args(["generate", "x", "--retries", "0"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(6), "{}", stderr_of(&out));
+    let taken = told.recv_timeout(Duration::from_secs(30)).unwrap();
+    assert!(taken < 64 << 20, "wan went on reading a 500 MB error body: {taken} bytes taken");
+}
+
+#[test]
 fn downloads_are_retried_on_their_own_transient_failures() {
     let mut sb = Sandbox::new();
     let flaky = sb.server.mock("GET", "/1.png").with_status(503).expect(1).create();
@@ -227,6 +266,18 @@ fn a_failed_image_does_not_stop_the_others() {
 }
 
 #[test]
+fn a_long_signed_url_is_printed_whole_for_the_user_to_fetch() {
+    let mut sb = Sandbox::new();
+    let signed = format!("/img.png?X-Amz-Signature={}&X-Amz-Expires=3600", "0123456789abcdef".repeat(32));
+    sb.chat(&chat_answer(&[sb.url(&signed)]));
+    sb.server.mock("GET", "/img.png").match_query(Matcher::Any).with_status(500).create();
+    let out = sb.wan().args(["generate", "x"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(7));
+    let stderr = stderr_of(&out);
+    assert!(stderr.contains(&sb.url(&signed)), "the URL must be whole: {stderr}");
+}
+
+#[test]
 fn an_endless_download_is_capped_and_leaves_nothing() {
     let mut sb = Sandbox::new();
     let endless = RawServer::start(vec![Fault::Endless { head: png(1)[..16].to_vec() }]);
@@ -238,8 +289,32 @@ fn an_endless_download_is_capped_and_leaves_nothing() {
 }
 
 #[test]
+fn html_in_place_of_an_image_is_refused_and_nothing_partial_is_left() {
+    let mut sb = Sandbox::new();
+    sb.chat(&chat_answer(&[sb.url("/expired.png")]));
+    sb.server.mock("GET", "/expired.png").with_body("<!DOCTYPE html><html>Link expired</html>").create();
+    let out = sb.wan().args(["generate", "x", "-o", "out"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(7));
+    assert!(stderr_of(&out).contains("returned an HTML page instead of an image"), "{}", stderr_of(&out));
+    assert!(sb.files("out").is_empty(), "{:?}", sb.files("out"));
+}
+
+#[test]
+fn a_stalled_download_gives_up_after_the_download_timeout() {
+    let mut sb = Sandbox::new();
+    let stall = RawServer::start(vec![Fault::Stall { body: png(2), sent: 30, for_: Duration::from_secs(120) }]);
+    sb.chat(&chat_answer(&[stall.url("/2.png")]));
+    let started = std::time::Instant::now();
+    let out = sb.wan().args(["generate", "x", "--download-timeout", "1"]).timeout(Duration::from_secs(60)).output();
+    let out = out.unwrap();
+    assert_eq!(out.status.code(), Some(7), "{}", stderr_of(&out));
+    // four tries of 1 s and the backoff between them, far below the default 120 s
+    assert!(started.elapsed() < Duration::from_secs(40), "{:?}", started.elapsed());
+    assert!(stderr_of(&out).contains(&stall.url("/2.png")));
+}
+
+#[test]
 fn invalid_or_cut_base64_is_a_clear_error() {
-    use base64::Engine;
     let whole = base64::engine::general_purpose::STANDARD.encode(png(1));
     for (image, needle) in [("@@not base64@@".to_string(), "not valid base64"), (whole[..40].to_string(), "cut short")]
     {
@@ -250,6 +325,25 @@ fn invalid_or_cut_base64_is_a_clear_error() {
         assert!(stderr_of(&out).contains(needle), "{}", stderr_of(&out));
         assert!(sb.files(".").is_empty());
     }
+}
+
+#[test]
+fn a_broken_streamed_image_is_reported_and_the_others_are_saved() {
+    let mut sb = Sandbox::new();
+    let good = big_png(200_000, 4);
+    let mut broken = STANDARD.encode(big_png(200_000, 5));
+    broken.insert_str(100_000, "@@");
+    let huge_text = STANDARD.encode(big_png(100_000, 6));
+    let cut_short = huge_text[..huge_text.len() / 8 * 4].to_string();
+    sb.chat(&chat_answer(&[STANDARD.encode(&good), broken, cut_short]));
+    let out = sb.wan().args(["generate", "half", "-n", "3"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(7), "{}", stderr_of(&out));
+    let stderr = stderr_of(&out);
+    assert!(stderr.contains("not valid base64"), "{stderr}");
+    assert!(stderr.contains("cut short"), "{stderr}");
+    assert_eq!(stdout_of(&out), "half-001.png\n");
+    assert_eq!(read(&sb.path("half-001.png")), good);
+    assert_eq!(sb.files("."), ["half-001.png"], "the broken images' part files are gone");
 }
 
 /// Reads a child's stdout lines on a thread, so the test can wait for one.
@@ -274,14 +368,6 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-fn part_files(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".part"))
-        .collect()
-}
-
 #[test]
 fn an_interrupt_stops_at_once_keeps_whole_files_and_leaves_no_partial_one() {
     for signal in ["-INT", "-TERM"] {
@@ -298,7 +384,7 @@ fn an_interrupt_stops_at_once_keeps_whole_files_and_leaves_no_partial_one() {
             .unwrap();
         let lines = lines_of(&mut child);
         let out_dir = sb.path("out");
-        wait_for("the stalled download's part file", || out_dir.exists() && !part_files(&out_dir).is_empty());
+        wait_for("the stalled download's part file", || out_dir.exists() && !part_files(&sb, "out").is_empty());
         assert_eq!(lines.recv_timeout(Duration::from_secs(20)).unwrap(), "out/x-001.png");
 
         let sent = Instant::now();
@@ -318,47 +404,44 @@ fn an_interrupt_stops_at_once_keeps_whole_files_and_leaves_no_partial_one() {
 }
 
 #[test]
-fn two_runs_into_one_folder_keep_all_their_images_and_touch_nothing_else() {
-    let mut sb = Sandbox::new();
-    std::fs::write(sb.path("cat-002.png"), b"mine, from before").unwrap();
-    let urls: Vec<String> = (1..=8).map(|i| sb.url(&format!("/{i}.png"))).collect();
-    for (run, half) in urls.chunks(4).enumerate() {
-        sb.chat_when(json!({"messages": [{"content": [{"text": format!("cat {run}")}]}]}), &chat_answer(half), 1);
+fn an_interrupt_saves_an_image_decoded_before_it_was_numbered() {
+    let sb = Sandbox::new();
+    let first = big_png(300_000, 7);
+    let second = STANDARD.encode(big_png(300_000, 8));
+    let answer = chat_answer(&[STANDARD.encode(&first), second.clone()]).to_string();
+    // The answer stops partway through the second image and hangs there.
+    let sent = answer.find(&second).unwrap() + second.len() / 2;
+    let stall = RawServer::start(vec![Fault::Stall { body: answer.into_bytes(), sent, for_: Duration::from_secs(60) }]);
+    let mut child = sb
+        .wan_process()
+        .env("AISA_BASE_URL", stall.url("/v1"))
+        .args(["generate", "x", "-n", "2", "-o", "out"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The second image's part file is made once the first is whole in its own.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !(sb.path("out").exists() && part_files(&sb, "out").len() == 2) {
+        assert!(Instant::now() < deadline, "no part files: {:?}", sb.path("out").exists().then(|| sb.files("out")));
+        std::thread::sleep(Duration::from_millis(20));
     }
-    for i in 1..=8u8 {
-        let bytes = png(i);
-        // a slow body, so the two runs write at the same time
-        sb.server
-            .mock("GET", format!("/{i}.png").as_str())
-            .with_chunked_body(move |w| {
-                std::thread::sleep(Duration::from_millis(150));
-                w.write_all(&bytes)
-            })
-            .create();
+    std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "wan did not stop");
+        std::thread::sleep(Duration::from_millis(20));
     }
-    let spawn = |run: usize| {
-        sb.wan_process()
-            .args(["generate", &format!("cat {run}"), "-n", "4", "--name", "cat"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
-    let (a, b) = (spawn(0), spawn(1));
-    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
-    assert_eq!(a.status.code(), Some(0), "{}", stderr_of(&a));
-    assert_eq!(b.status.code(), Some(0), "{}", stderr_of(&b));
-
-    let names = sb.files(".");
-    assert_eq!(names.len(), 9, "{names:?}");
-    assert_eq!(read(&sb.path("cat-002.png")), b"mine, from before");
-    let mut contents: Vec<Vec<u8>> = names.iter().filter(|n| *n != "cat-002.png").map(|n| read(&sb.path(n))).collect();
-    contents.sort();
-    let mut expected: Vec<Vec<u8>> = (1..=8).map(png).collect();
-    expected.sort();
-    assert_eq!(contents, expected, "every image of both runs is on disk, once");
-    let printed = stdout_of(&a).lines().count() + stdout_of(&b).lines().count();
-    assert_eq!(printed, 8);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130));
+    let files = sb.files("out");
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(files[0].starts_with("interrupted-") && files[0].ends_with(".png"), "{files:?}");
+    assert_eq!(read_raw(&sb.path("out").join(&files[0])), first, "whole, as the service sent it");
+    let stderr = stderr_of(&output);
+    let saved = sb.path("out").join(&files[0]);
+    assert!(stderr.contains(&format!("paid for, saved before it was numbered: {}", saved.display())), "{stderr}");
+    assert!(stderr.contains("1 request had been sent and not answered"), "{stderr}");
 }
 
 #[test]
@@ -381,4 +464,23 @@ fn an_interrupt_while_waiting_for_the_service_warns_of_billing() {
         stderr_of(&output)
             .contains("1 request had been sent and not answered; its images may have been made and billed")
     );
+}
+
+#[test]
+fn a_low_open_file_limit_loses_no_paid_image() {
+    let emulator = Emulator::start(&["--download-latency", "300"]);
+    let sb = Sandbox::new();
+    let prompts: String = (0..32).map(|i| format!("prompt {i}\n")).collect();
+    std::fs::write(sb.path("prompts.txt"), prompts).unwrap();
+    let wan = assert_cmd::cargo::cargo_bin!("wan");
+    let out = std::process::Command::new("sh")
+        .env_clear()
+        .current_dir(sb.dir.path())
+        .env("AISA_API_KEY", KEY)
+        .env("AISA_BASE_URL", &emulator.base)
+        .args(["-c", &format!("ulimit -n 256 && exec {} generate -f prompts.txt -n 8 -j 32 -o out", wan.display())])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(sb.files("out").len(), 256);
 }

@@ -1,7 +1,4 @@
-//! Every model family of the catalogue on its route: the request on the wire, every form
-//! of answer, the cost line per unit, the split of `-n`, the size and edit refusals with
-//! nothing sent, the Gemini route's `/v1beta` move; and each family end to end against
-//! `wan emulator`.
+//! `wan models` and each family of the catalogue it lists: request, answers, price, limits, and against the emulator.
 
 use std::fs;
 
@@ -11,13 +8,8 @@ use mockito::{Matcher, Mock};
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
 
-use crate::support::emulator::Emulator;
+use crate::support::emulator::{Emulator, balance, with_emulator};
 use crate::support::*;
-
-const SEEDREAM: &str = "seedream-5-0-260128";
-const GEMINI: &str = "gemini-3-pro-image-preview";
-const GEMINI_PATH: &str = "/v1/models/gemini-3-pro-image-preview:generateContent";
-const GEMINI_BETA_PATH: &str = "/v1beta/models/gemini-3-pro-image-preview:generateContent";
 
 /// Mocks that fail the test if any request at all reaches the server.
 fn nothing_sent(sb: &mut Sandbox) -> [Mock; 2] {
@@ -31,20 +23,23 @@ fn b64_answer(tags: &[u8]) -> String {
         .to_string()
 }
 
-/// A Gemini answer whose parts are `parts`.
-fn gemini_answer(parts: Value) -> String {
-    json!({"candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],
-           "usageMetadata": {"promptTokenCount": 8, "candidatesTokenCount": 1290, "totalTokenCount": 1298},
-           "modelVersion": GEMINI})
-    .to_string()
-}
-
-fn gemini_image(tag: u8) -> Value {
-    json!({"inlineData": {"mimeType": "image/png", "data": STANDARD.encode(png(tag))}})
-}
-
-fn summary(out: &std::process::Output) -> String {
-    stderr_of(out).lines().last().unwrap_or_default().to_string()
+#[test]
+fn models_lists_names_prices_and_purposes() {
+    let sb = Sandbox::new();
+    let table = sb.wan().arg("models").output().unwrap();
+    let text = stdout_of(&table);
+    assert!(text.lines().any(|l| l.starts_with("wan2.7-image ") && l.contains("$0.030")), "{text}");
+    assert!(
+        text.lines().any(|l| l.starts_with("wan2.7-image-pro") && l.contains("--pro") && l.contains("$0.075")),
+        "{text}"
+    );
+    let lines = json_lines(&sb.wan().args(["models", "--json"]).output().unwrap());
+    assert_eq!(lines.len(), 8, "the whole catalogue");
+    assert_eq!(lines[1]["model"], "wan2.7-image-pro");
+    assert_eq!(lines[1]["price_per_image"], 0.075);
+    assert_eq!(lines[1]["price_unit"], "image");
+    assert_eq!(lines[0]["currency"], "USD");
+    assert!(lines[0]["purpose"].as_str().unwrap().contains("general-purpose"));
 }
 
 #[test]
@@ -308,48 +303,6 @@ fn gemini_edits_send_references_as_inline_data_first_in_order() {
 }
 
 #[test]
-fn a_missing_gemini_path_moves_once_to_v1beta_for_the_rest_of_the_run() {
-    let mut sb = Sandbox::new();
-    let missing = sb
-        .server
-        .mock("POST", GEMINI_PATH)
-        .with_status(404)
-        .with_header("content-type", "text/plain")
-        .with_body("404 page not found")
-        .expect(1)
-        .create();
-    let beta =
-        sb.server.mock("POST", GEMINI_BETA_PATH).with_body(gemini_answer(json!([gemini_image(8)]))).expect(3).create();
-
-    let out = sb.wan().args(["generate", "x", "-m", GEMINI, "-n", "3", "-j", "1"]).output().unwrap();
-
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-    missing.assert();
-    beta.assert();
-    let stderr = stderr_of(&out);
-    let notices = stderr.lines().filter(|l| l.contains("does not exist here")).count();
-    assert_eq!(notices, 1, "{stderr}");
-    assert!(stderr.contains(&sb.url(GEMINI_BETA_PATH)), "{stderr}");
-    assert_eq!(sb.files(".").len(), 3);
-}
-
-#[test]
-fn a_404_about_the_model_is_no_reason_to_move() {
-    let mut sb = Sandbox::new();
-    let message = "models/gemini-3-pro-image-preview is not found for API version v1, or is not supported";
-    sb.server
-        .mock("POST", GEMINI_PATH)
-        .with_status(404)
-        .with_body(json!({"error": {"code": 404, "message": message, "status": "NOT_FOUND"}}).to_string())
-        .expect(1)
-        .create();
-    let beta = sb.server.mock("POST", GEMINI_BETA_PATH).expect(0).create();
-    let out = sb.wan().args(["generate", "x", "-m", GEMINI]).output().unwrap();
-    assert_eq!(out.status.code(), Some(4), "{}", stderr_of(&out));
-    beta.assert();
-}
-
-#[test]
 fn impossible_requests_are_refused_before_anything_is_sent() {
     let mut sb = Sandbox::new();
     fs::write(sb.path("ref.png"), png(1)).unwrap();
@@ -395,54 +348,7 @@ fn impossible_requests_are_refused_before_anything_is_sent() {
     }
 }
 
-/// The URL `--dry-run -v` says the first request would go to, and how many there are.
-fn dry_run(sb: &Sandbox, args: &[&str]) -> (String, Vec<Value>) {
-    let out = sb.wan().args(["generate", "x", "--dry-run"]).args(args).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-    let stderr = stderr_of(&out);
-    let url = stderr.split(" to ").nth(1).and_then(|rest| rest.split(' ').next()).unwrap().to_string();
-    let stdout = stdout_of(&out);
-    let bodies = serde_json::Deserializer::from_str(&stdout).into_iter::<Value>().map(Result::unwrap).collect();
-    (url, bodies)
-}
-
-#[test]
-fn auto_takes_the_route_the_name_suggests_and_the_split_the_catalogue_gives() {
-    let sb = Sandbox::new();
-    let base = sb.api_base();
-    let (url, bodies) = dry_run(&sb, &["-m", "gpt-image-2", "-n", "23"]);
-    assert_eq!(url, format!("{base}/images/generations"));
-    assert_eq!(bodies.iter().map(|b| b["n"].as_u64().unwrap()).collect::<Vec<_>>(), [10, 10, 3]);
-    let (_, bodies) = dry_run(&sb, &["-m", SEEDREAM, "-n", "3"]);
-    assert_eq!(bodies.iter().map(|b| b["n"].as_u64().unwrap()).collect::<Vec<_>>(), [1, 1, 1]);
-    let (url, bodies) = dry_run(&sb, &["-m", GEMINI, "-n", "2"]);
-    assert_eq!(url, format!("{base}/models/gemini-3-pro-image-preview:generateContent"));
-    assert_eq!(bodies.len(), 2);
-    for (model, path) in [
-        ("gemini-9-ultra-image", "/models/gemini-9-ultra-image:generateContent"),
-        ("seedream-6-0-270101", "/images/generations"),
-        ("gpt-image-3", "/images/generations"),
-        ("my-model", "/chat/completions"),
-    ] {
-        let (url, bodies) = dry_run(&sb, &["-m", model]);
-        assert_eq!(url, format!("{base}{path}"), "{model}");
-        if model.starts_with("seedream") {
-            assert_eq!(bodies[0]["size"], "2048x2048", "the family's size for an unknown Seedream");
-        }
-    }
-    let (url, _) = dry_run(&sb, &["--route", "gemini"]);
-    assert_eq!(url, format!("{base}/models/wan2.7-image:generateContent"), "--route gemini for any model");
-    let out = sb.wan().args(["generate", "x", "--dry-run", "-m", "my-model"]).output().unwrap();
-    assert!(summary(&out).contains("1 × unknown price (cost unknown)"), "{}", summary(&out));
-}
-
 // ---- end to end against `wan emulator` ----
-
-fn with_emulator(sb: &Sandbox, emulator: &Emulator) -> assert_cmd::Command {
-    let mut cmd = sb.wan();
-    cmd.env("AISA_BASE_URL", &emulator.base);
-    cmd
-}
 
 /// A PNG's width and height, from its IHDR.
 fn dimensions(png: &[u8]) -> (u32, u32) {
@@ -489,17 +395,6 @@ fn comes_from_red_and_blue(png: &[u8]) -> bool {
     let red = rows.clone().filter(|&y| at(width / 8, y)[0] as u32 > at(width / 8, y)[2] as u32 + 60).count();
     let blue = rows.clone().filter(|&y| at(width * 7 / 8, y)[2] as u32 > at(width * 7 / 8, y)[0] as u32 + 60).count();
     red > rows.len() / 2 && blue > rows.len() / 2
-}
-
-fn balance(emulator: &Emulator) -> u64 {
-    let answer: Value = Client::new()
-        .get(format!("{}/credits/balance", emulator.base))
-        .header("authorization", "Bearer test")
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    answer["available_balance_micros_usd"].as_u64().unwrap()
 }
 
 #[test]
@@ -609,120 +504,4 @@ fn wan_end_to_end_edits_come_from_the_reference_and_sizes_follow_the_request() {
     fs::write(sb.path("ref.jpg"), jpeg_sized(300, 300)).unwrap();
     let out = with_emulator(&sb, &emulator).args(["edit", "ref.jpg", "x", "-o", "jpeg"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-}
-
-/// A JPEG header claiming `width`×`height`: enough for the client's checks; no real
-/// pixels, so the emulator cannot read it.
-fn jpeg_sized(width: u16, height: u16) -> Vec<u8> {
-    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xC0, 0, 17, 8];
-    bytes.extend_from_slice(&height.to_be_bytes());
-    bytes.extend_from_slice(&width.to_be_bytes());
-    bytes.extend_from_slice(&[3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1, 0xFF, 0xD9]);
-    bytes
-}
-
-#[test]
-fn the_balance_goes_down_by_what_was_made_and_a_spent_one_refuses() {
-    let emulator = Emulator::start(&["--balance", "0.10"]);
-    let sb = Sandbox::new();
-    assert_eq!(balance(&emulator), 100_000);
-    let out = with_emulator(&sb, &emulator).args(["generate", "x", "-n", "2"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-    assert_eq!(balance(&emulator), 40_000, "two Wan images at $0.030");
-    let out = with_emulator(&sb, &emulator).args(["generate", "x", "-n", "2"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(5), "{}", stderr_of(&out));
-    assert!(stderr_of(&out).contains("quota_exceeded"), "{}", stderr_of(&out));
-    assert_eq!(balance(&emulator), 40_000, "nothing taken for what was refused");
-    let keyless = Client::new().get(format!("{}/credits/balance", emulator.base)).send().unwrap();
-    assert_eq!(keyless.status().as_u16(), 401);
-    assert_eq!(keyless.json::<Value>().unwrap(), json!({"error": "balance unavailable"}));
-}
-
-#[test]
-fn the_emulator_sends_each_model_to_its_own_route() {
-    let emulator = Emulator::start(&[]);
-    let post = |path: &str, body: Value| {
-        let response = Client::new()
-            .post(format!("{}{path}", emulator.base))
-            .header("authorization", "Bearer test")
-            .body(body.to_string())
-            .send()
-            .unwrap();
-        (response.status().as_u16(), response.json::<Value>().unwrap())
-    };
-    let chat =
-        json!({"model": "gpt-image-2", "messages": [{"role": "user", "content": [{"type": "text", "text": "x"}]}]});
-    let (status, body) = post("/chat/completions", chat);
-    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("model_route_not_supported")), "{body}");
-    let (status, body) = post("/images/generations", json!({"model": GEMINI, "prompt": "x"}));
-    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("model_route_not_supported")), "{body}");
-    let (status, body) =
-        post("/images/generations", json!({"model": "gpt-image-2", "prompt": "x", "size": "1000x1000"}));
-    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_value")), "{body}");
-    let (status, body) = post(&GEMINI_PATH.replace("/v1", ""), json!({"contents": []}));
-    assert_eq!(status, 400);
-    assert_eq!(body["error"]["status"], "INVALID_ARGUMENT", "Google's shape: {body}");
-    assert!(body["error"]["code"].is_u64(), "{body}");
-    let (status, body) = post(&GEMINI_PATH.replace("/v1", ""), json!({"contents": [{"parts": [{"text": "x"}]}]}));
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["candidates"][0]["content"]["parts"][1]["inlineData"]["mimeType"], "image/png");
-    let beta = Client::new()
-        .post(format!("{}{GEMINI_BETA_PATH}", emulator.base.trim_end_matches("/v1")))
-        .header("authorization", "Bearer test")
-        .body(json!({"contents": [{"parts": [{"text": "x"}]}]}).to_string())
-        .send()
-        .unwrap();
-    assert_eq!(beta.status().as_u16(), 200, "/v1beta too");
-    let keyless =
-        Client::new().post(format!("{}{}", emulator.base, GEMINI_PATH.replace("/v1", ""))).body("{}").send().unwrap();
-    assert_eq!(keyless.status().as_u16(), 401);
-    assert_eq!(keyless.json::<Value>().unwrap()["error"]["status"], "UNAUTHENTICATED");
-}
-
-#[test]
-fn the_journal_and_wan_balance_count_a_per_request_price_as_the_run_did() {
-    let emulator = Emulator::start(&[]);
-    let sb = Sandbox::new();
-    let journaled = || {
-        let mut cmd = with_emulator(&sb, &emulator);
-        cmd.env("WAN_STATE_DIR", sb.path("state"));
-        cmd
-    };
-    let run = journaled().args(["generate", "harbour", "-m", SEEDREAM, "-n", "2", "--json"]).output().unwrap();
-    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
-    let line: Value = serde_json::from_str(stdout_of(&run).trim()).unwrap();
-    assert_eq!(line["cost"]["total"], json!(0.07));
-    let cost: Value =
-        serde_json::from_str(stdout_of(&journaled().args(["cost", "--json"]).output().unwrap()).trim()).unwrap();
-    assert_eq!((cost["cost"].clone(), cost["unpriced_images"].clone()), (json!(0.07), json!(0)), "{cost}");
-    let history: Value = serde_json::from_str(
-        stdout_of(&journaled().args(["history", "--json"]).output().unwrap()).lines().next().unwrap(),
-    )
-    .unwrap();
-    assert_eq!(history["cost"], json!(0.07), "{history}");
-    let balance: Value =
-        serde_json::from_str(stdout_of(&journaled().args(["balance", "--json"]).output().unwrap()).trim()).unwrap();
-    assert_eq!(balance["available_micros_usd"], json!(100_000_000 - 70_000), "{balance}");
-}
-
-#[test]
-fn the_emulator_lists_the_catalogue_with_each_model_s_routes() {
-    let emulator = Emulator::start(&[]);
-    let list = |key: Option<&str>| {
-        let mut request = Client::new().get(format!("{}/models", emulator.base));
-        if let Some(key) = key {
-            request = request.header("authorization", format!("Bearer {key}"));
-        }
-        let response = request.send().unwrap();
-        (response.status().as_u16(), response.json::<Value>().unwrap())
-    };
-    let (status, body) = list(Some("test"));
-    assert_eq!(status, 200);
-    let data = body["data"].as_array().unwrap();
-    assert_eq!(data.len(), 8, "{body}");
-    let types = |id: &str| data.iter().find(|m| m["id"] == id).unwrap()["supported_endpoint_types"].clone();
-    assert_eq!(types(GEMINI), json!(["generateContent"]));
-    assert_eq!(types(SEEDREAM), json!(["images/generations"]));
-    assert_eq!(types("wan2.7-image"), json!(["chat/completions"]));
-    assert_eq!(list(None).0, 401);
 }

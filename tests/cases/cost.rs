@@ -1,0 +1,69 @@
+//! `wan cost`: what the journal's runs cost, by model and over a span, as the runs printed it.
+
+use serde_json::{Value, json};
+
+use crate::support::emulator::{Emulator, with_emulator};
+use crate::support::*;
+
+#[test]
+fn history_and_cost_add_up_to_what_the_runs_printed() {
+    let mut sb = Sandbox::new();
+    sb.chat(&chat_answer(&[sb.url("/1.png"), sb.url("/2.png")]));
+    sb.image("/1.png", &png(1));
+    sb.image("/2.png", &png(2));
+    let first = journaled(&sb).args(["generate", "red panda", "-n", "2", "--json"]).output().unwrap();
+    let second = journaled(&sb).args(["generate", "sea otter", "-n", "2", "--pro"]).output().unwrap();
+    assert!(stderr_of(&second).contains("2 × $0.075 = $0.150"));
+    let line: Value = serde_json::from_str(stdout_of(&first).trim()).unwrap();
+    let run = line["run"].as_str().unwrap().to_string();
+    assert_eq!(run.len(), 12);
+
+    let history = journaled(&sb).args(["history", "--json"]).output().unwrap();
+    let runs: Vec<Value> = stdout_of(&history).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[1]["id"], run.as_str(), "newest first");
+    assert_eq!((runs[1]["saved"].as_u64(), runs[1]["asked"].as_u64()), (Some(2), Some(2)));
+    assert_eq!(runs[1]["cost"], line["cost"]["total"]);
+    assert_eq!(runs[0]["cost"], json!(0.15));
+    assert_eq!(runs[0]["state"], "done");
+
+    let cost = journaled(&sb).args(["cost", "--json", "--by", "model"]).output().unwrap();
+    let cost: Value = serde_json::from_str(stdout_of(&cost).trim()).unwrap();
+    assert_eq!(cost["cost"], json!(0.21));
+    assert_eq!(cost["images"], 4);
+    assert_eq!(cost["by"][0], json!({"model": "wan2.7-image", "images": 2, "cost": 0.06, "unpriced_images": 0}));
+    let text = journaled(&sb).args(["cost", "--since", "today"]).output().unwrap();
+    assert!(stdout_of(&text).contains("$0.210 on 4 images · from this machine's journal only"), "{}", stdout_of(&text));
+    let later = journaled(&sb).args(["cost", "--since", "2099-01-01", "--until", "2099-02-01"]).output().unwrap();
+    assert!(stdout_of(&later).starts_with("$0.000 on 0 images"), "{}", stderr_of(&later));
+    let backwards = journaled(&sb).args(["cost", "--since", "2099-01-01"]).output().unwrap();
+    assert_eq!(backwards.status.code(), Some(2), "the span ends before it starts");
+    let bad = journaled(&sb).args(["cost", "--since", "last tuesday"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn the_journal_and_wan_balance_count_a_per_request_price_as_the_run_did() {
+    let emulator = Emulator::start(&[]);
+    let sb = Sandbox::new();
+    let journaled = || {
+        let mut cmd = with_emulator(&sb, &emulator);
+        cmd.env("WAN_STATE_DIR", sb.path("state"));
+        cmd
+    };
+    let run = journaled().args(["generate", "harbour", "-m", SEEDREAM, "-n", "2", "--json"]).output().unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    let line: Value = serde_json::from_str(stdout_of(&run).trim()).unwrap();
+    assert_eq!(line["cost"]["total"], json!(0.07));
+    let cost: Value =
+        serde_json::from_str(stdout_of(&journaled().args(["cost", "--json"]).output().unwrap()).trim()).unwrap();
+    assert_eq!((cost["cost"].clone(), cost["unpriced_images"].clone()), (json!(0.07), json!(0)), "{cost}");
+    let history: Value = serde_json::from_str(
+        stdout_of(&journaled().args(["history", "--json"]).output().unwrap()).lines().next().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(history["cost"], json!(0.07), "{history}");
+    let balance: Value =
+        serde_json::from_str(stdout_of(&journaled().args(["balance", "--json"]).output().unwrap()).trim()).unwrap();
+    assert_eq!(balance["available_micros_usd"], json!(100_000_000 - 70_000), "{balance}");
+}

@@ -1,0 +1,174 @@
+//! `wan resume`: paid work picked up after a `kill -9` or a failure, from the journal, never paid twice.
+
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::emulator::Emulator;
+use crate::support::raw::{Fault, RawServer};
+use crate::support::*;
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn part_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .map_or(0, |d| d.filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".part")).count())
+}
+
+fn kill_9(child: &mut Child) {
+    std::process::Command::new("kill").args(["-KILL", &child.id().to_string()]).status().unwrap();
+    child.wait().unwrap();
+}
+
+fn images_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".png"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_run_killed_while_downloading_is_finished_by_resume_without_a_new_request() {
+    let emulator = Emulator::start(&["--download-latency", "2000"]);
+    let sb = Sandbox::new();
+    let mut child = spawn_journaled(&sb, &emulator.base, &["generate", "red panda", "-n", "4", "-o", "out"]);
+    let out = sb.path("out");
+    wait_for("the downloads to start", || part_files(&out) == 4);
+    kill_9(&mut child);
+    assert!(images_in(&out).is_empty());
+
+    let resumed = journaled(&sb).env("AISA_BASE_URL", &emulator.base).arg("resume").output().unwrap();
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+    assert_eq!(images_in(&out), ["red-panda-001.png", "red-panda-002.png", "red-panda-003.png", "red-panda-004.png"]);
+    let stderr = stderr_of(&resumed);
+    assert!(stderr.contains("/out/ · wan2.7-image · nothing billed by this run"), "{stderr}");
+    assert_eq!(emulator.requests_to("/v1/chat", 1).len(), 1, "resume sent no new API request");
+    let again = journaled(&sb).arg("resume").output().unwrap();
+    assert!(stderr_of(&again).contains("nothing to resume"), "{}", stderr_of(&again));
+}
+
+#[test]
+fn a_batch_killed_mid_way_resumes_only_the_prompts_never_sent() {
+    let mut sb = Sandbox::new();
+    sb.image("/1.png", &png(1));
+    sb.image("/3.png", &png(3));
+    sb.image("/4.png", &png(4));
+    let answer = |path: &str| Fault::Serve(chat_answer(&[sb.url(path)]).to_string().into_bytes());
+    // prompt 1 is answered, prompt 2 is held unanswered: the run is killed then
+    let api = RawServer::start(vec![answer("/1.png"), Fault::Silence(Duration::from_secs(60))]);
+    std::fs::write(sb.path("prompts.txt"), "one\ntwo\nthree\nfour\n").unwrap();
+    let mut child = spawn_journaled(&sb, &api.url("/v1"), &["generate", "-f", "prompts.txt", "-j", "1", "-o", "out"]);
+    wait_for("prompt 2 to be sent", || api.requests() == 2);
+    wait_for("prompt 1's image", || images_in(&sb.path("out")).len() == 1);
+    kill_9(&mut child);
+
+    let rest = RawServer::start(vec![answer("/3.png"), answer("/4.png")]);
+    let dry = journaled(&sb).env("AISA_BASE_URL", rest.url("/v1")).args(["resume", "--dry-run"]).output().unwrap();
+    let plan = stdout_of(&dry);
+    assert!(plan.contains("would send 2 requests · wan2.7-image · 2 × $0.030 = $0.060"), "{plan}");
+    assert!(plan.contains("would not send again 1 request of unknown outcome"), "{plan}");
+    assert_eq!(rest.requests(), 0);
+
+    let resumed = journaled(&sb).env("AISA_BASE_URL", rest.url("/v1")).args(["resume", "-j", "1"]).output().unwrap();
+    assert_eq!(rest.requests(), 2, "only prompts 3 and 4 are sent: {}", stderr_of(&resumed));
+    assert_eq!(images_in(&sb.path("out")), ["four-001.png", "one-001.png", "three-001.png"]);
+    let stderr = stderr_of(&resumed);
+    assert!(stderr.contains("request 1 of prompt 2") && stderr.contains("may have been billed"), "{stderr}");
+    assert_eq!(resumed.status.code(), Some(7), "prompt 2's outcome is unknown: {stderr}");
+}
+
+#[test]
+fn an_expired_link_at_resume_time_is_reported_with_its_url() {
+    let emulator = Emulator::start(&["--download-latency", "1500", "--url-ttl", "1"]);
+    let sb = Sandbox::new();
+    let mut child = spawn_journaled(&sb, &emulator.base, &["generate", "x", "-o", "out"]);
+    wait_for("the download to start", || part_files(&sb.path("out")) == 1);
+    kill_9(&mut child);
+    std::thread::sleep(Duration::from_millis(1100));
+    let resumed = journaled(&sb).env("AISA_BASE_URL", &emulator.base).arg("resume").output().unwrap();
+    assert_eq!(resumed.status.code(), Some(7));
+    let stderr = stderr_of(&resumed);
+    assert!(stderr.contains("the link has expired; this paid image cannot be fetched any more"), "{stderr}");
+    assert!(stderr.contains(&format!("{}/images/", emulator.base.trim_end_matches("/v1"))), "{stderr}");
+    let history = journaled(&sb).args(["history", "--json"]).output().unwrap();
+    let run: Value = serde_json::from_str(stdout_of(&history).lines().next().unwrap()).unwrap();
+    assert_eq!((run["state"].as_str(), run["saved"].as_u64()), (Some("partial"), Some(0)));
+}
+
+#[test]
+fn a_run_to_standard_output_resumes_to_standard_output() {
+    let emulator = Emulator::start(&["--download-latency", "2000"]);
+    let sb = Sandbox::new();
+    let mut child = sb
+        .wan_process()
+        .env("WAN_STATE_DIR", sb.path("state"))
+        .env("AISA_BASE_URL", &emulator.base)
+        .args(["generate", "logo", "-o", "-"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("the download to start", || emulator.requests_to("/images/", 1).len() == 1);
+    kill_9(&mut child);
+    let resumed = journaled(&sb).env("AISA_BASE_URL", &emulator.base).arg("resume").output().unwrap();
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+    assert!(resumed.stdout.starts_with(b"\x89PNG"), "the image's bytes on stdout");
+    assert!(stderr_of(&resumed).contains("saved 1 image to standard output"));
+    assert!(!sb.path("-").exists(), "no folder named -");
+}
+
+#[test]
+fn resume_sends_again_what_the_service_failed_and_keeps_unknowns_partial() {
+    let mut sb = Sandbox::new();
+    sb.image("/1.png", &png(1));
+    sb.image("/2.png", &png(2));
+    // prompt 1 is answered; prompt 2 meets a 503 (nothing made, nothing billed)
+    let api = RawServer::start(vec![
+        Fault::Serve(chat_answer(&[sb.url("/1.png")]).to_string().into_bytes()),
+        Fault::Status(503),
+    ]);
+    std::fs::write(sb.path("p.txt"), "one\ntwo\n").unwrap();
+    let first = journaled(&sb)
+        .env("AISA_BASE_URL", api.url("/v1"))
+        .args(["generate", "-f", "p.txt", "-j", "1", "--retries", "0", "-o", "out"])
+        .output()
+        .unwrap();
+    assert_eq!(first.status.code(), Some(7));
+    let again = RawServer::start(vec![Fault::Serve(chat_answer(&[sb.url("/2.png")]).to_string().into_bytes())]);
+    let resumed = journaled(&sb).env("AISA_BASE_URL", again.url("/v1")).arg("resume").output().unwrap();
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+    assert_eq!(again.requests(), 1, "the failed request is sent again");
+    assert_eq!(images_in(&sb.path("out")), ["one-001.png", "two-001.png"]);
+}
+
+#[test]
+fn a_resume_that_leaves_unknown_requests_keeps_the_run_partial_and_names_it() {
+    let mut sb = Sandbox::new();
+    sb.image("/1.png", &png(1));
+    let api = RawServer::start(vec![
+        Fault::Serve(chat_answer(&[sb.url("/1.png")]).to_string().into_bytes()),
+        Fault::Silence(Duration::from_secs(60)),
+    ]);
+    std::fs::write(sb.path("p.txt"), "one\ntwo\n").unwrap();
+    let mut child = spawn_journaled(&sb, &api.url("/v1"), &["generate", "-f", "p.txt", "-j", "1", "-o", "out"]);
+    wait_for("prompt 2 to be sent", || api.requests() == 2);
+    kill_9(&mut child);
+    let resumed = journaled(&sb).env("AISA_BASE_URL", api.url("/v1")).arg("resume").output().unwrap();
+    assert_eq!(resumed.status.code(), Some(7));
+    let history = journaled(&sb).args(["history", "--json"]).output().unwrap();
+    let run: Value = serde_json::from_str(stdout_of(&history).lines().next().unwrap()).unwrap();
+    assert_eq!(run["state"], "partial");
+    let id = run["id"].as_str().unwrap();
+    assert!(stderr_of(&resumed).contains(&format!("`wan resume {id} --resend-unknown`")), "{}", stderr_of(&resumed));
+}
