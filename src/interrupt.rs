@@ -101,6 +101,17 @@ pub fn install() {
     });
 }
 
+/// Makes a file-size limit (`ulimit -f`) fail the write that passes it (EFBIG), as a full
+/// disk does, instead of ending the process by SIGXFSZ with nothing said and paid images
+/// lost. The handler does nothing but exist.
+pub fn survive_file_size_limit() {
+    #[cfg(unix)]
+    {
+        let seen = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let _ = signal_hook::flag::register(signal_hook::consts::SIGXFSZ, seen);
+    }
+}
+
 /// What the run's journal registered: written to disk within a second on an interrupt.
 /// Registered from above, so that this module knows nothing of the journal.
 static FLUSH_JOURNAL: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>> = std::sync::OnceLock::new();

@@ -31,6 +31,7 @@ use outcome::Outcome;
 use term::ui::Ui;
 
 fn main() -> ExitCode {
+    interrupt::survive_file_size_limit();
     let cli = Cli::parse();
     let outcome = run(cli).unwrap_or_else(|error| {
         Ui::default().error(&error);

@@ -7,7 +7,7 @@ use crate::cli::run::ResumeArgs;
 use crate::config::env::Env;
 use crate::error::{Error, Kind};
 use crate::image;
-use crate::journal::{self, queries};
+use crate::journal::{self, lock, queries};
 use crate::outcome::Outcome;
 use crate::term::ui::Display;
 use crate::video;
@@ -30,6 +30,18 @@ pub fn run(args: ResumeArgs, env: &Env) -> Result<Outcome, Error> {
             }
         },
     };
+    // Taken before anything else (the key, a look at the service): of two `wan resume`
+    // of one run, one does the work and the other is told at once.
+    let _claim = match lock::try_take(&lock::path(&dir, "run", &run.id), queries::RESUMING) {
+        Ok(Ok(held)) => Some(held),
+        Ok(Err(holder)) => {
+            return Err(Error::usage(format!("run {} is being worked on by {holder}", run.id))
+                .with_hint("wait for it to end; `wan history` shows how the run stands"));
+        }
+        // A lock that cannot be made (a read-only state folder) leaves the PID check.
+        Err(_) => None,
+    };
+    // Free, and still `running`: a run recorded before locks, whose process is there.
     if run.state == "running" {
         return Err(Error::usage(format!("run {} is still running in another wan process", run.id)));
     }

@@ -73,16 +73,17 @@ pub fn run(command: &str, timeout: Duration) -> Result<String, Error> {
         Error::new(Kind::Auth, format!("api_key_command `{}` {why}", shown(command)))
             .with_hint("run it yourself to see what is wrong; it must print the key on standard output")
     };
-    let mut child = Command::new("sh")
+    let mut shell = Command::new("sh");
+    shell
         .arg("-c")
         .arg(command)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         // Piped and copied rather than inherited: a process the command leaves behind
         // (`sh -c` forks) would otherwise hold `wan`'s standard error open after `wan` ends.
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| failed(format!("could not be started with sh -c: {e}")))?;
+        .stderr(Stdio::piped());
+    let group = Group::for_command(&mut shell);
+    let mut child = shell.spawn().map_err(|e| failed(format!("could not be started with sh -c: {e}")))?;
     let mut stdout = child.stdout.take().expect("stdout is piped");
     let mut stderr = child.stderr.take().expect("stderr is piped");
     let (copied, stderr_done) = mpsc::channel();
@@ -100,24 +101,27 @@ pub fn run(command: &str, timeout: Duration) -> Result<String, Error> {
         let read = stdout.by_ref().take(MAX_OUTPUT + 1).read_to_end(&mut bytes);
         let _ = sent.send(read.map(|_| bytes));
     });
+    // One deadline for all of it: the command's end, then its output, then its last words.
     let deadline = Instant::now() + timeout;
+    let left = || deadline.saturating_duration_since(Instant::now());
     let status = loop {
         if let Some(status) = child.try_wait().map_err(|e| failed(format!("could not be waited for: {e}")))? {
             break status;
         }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
+        if left().is_zero() {
+            group.stop(&mut child);
             return Err(failed(format!("did not finish within {} s", timeout.as_secs())));
         }
         // Polling, not a SIGCHLD handler: a few wake-ups for a command that takes seconds,
         // and no signal handling to share with the Ctrl-C handler.
         thread::sleep(Duration::from_millis(10));
     };
-    let left = deadline.saturating_duration_since(Instant::now()).max(Duration::from_secs(1));
+    let read = output.recv_timeout(left());
+    // Whatever the command left behind ends with it (where it has a group of its own).
+    group.stop(&mut child);
     // Its last words on stderr before `wan`'s own, where they can be waited for.
-    let _ = stderr_done.recv_timeout(left);
-    let bytes = match output.recv_timeout(left) {
+    let _ = stderr_done.recv_timeout(left().max(Duration::from_millis(100)));
+    let bytes = match read {
         Ok(Ok(bytes)) => bytes,
         _ if !status.success() => return Err(failed(format!("failed ({status})"))),
         Ok(Err(e)) => return Err(failed(format!("could not be read: {e}"))),
@@ -136,6 +140,44 @@ pub fn run(command: &str, timeout: Duration) -> Result<String, Error> {
         return Err(failed("printed nothing".to_string()));
     }
     Ok(key.to_string())
+}
+
+/// The command's processes, to be stopped together. Off a terminal the command gets a
+/// process group of its own, so that a process it starts in the background (and leaves
+/// holding its output) is stopped with it. On a terminal it stays in `wan`'s group, which
+/// the terminal lets read: a password manager may ask for a passphrase there, and a
+/// process group of its own would be stopped (SIGTTIN) as it read.
+#[derive(Clone, Copy)]
+enum Group {
+    Own,
+    Shared,
+}
+
+impl Group {
+    fn for_command(shell: &mut Command) -> Self {
+        #[cfg(unix)]
+        if std::fs::File::open("/dev/tty").is_err() {
+            std::os::unix::process::CommandExt::process_group(shell, 0);
+            return Self::Own;
+        }
+        let _ = shell;
+        Self::Shared
+    }
+
+    /// Stops the command, and what it left behind where it has a group of its own.
+    fn stop(self, child: &mut std::process::Child) {
+        match self {
+            #[cfg(unix)]
+            Self::Own => {
+                let group = nix::unistd::Pid::from_raw(child.id() as i32);
+                let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+            }
+            _ => {
+                let _ = child.kill();
+            }
+        }
+        let _ = child.wait();
+    }
 }
 
 #[cfg(test)]
@@ -164,6 +206,30 @@ mod tests {
         let error = run("sleep 30", Duration::from_millis(300)).unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
         assert!(error.to_string().contains("did not finish within"), "{error}");
+    }
+
+    #[test]
+    fn a_process_left_behind_is_stopped_at_the_deadline_with_the_command() {
+        if std::fs::File::open("/dev/tty").is_ok() {
+            eprintln!("skipped: on a terminal the command shares wan's process group");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("pid");
+        let command = format!("sleep 60 & echo $! > {}; echo sk-aisa-key", pid_file.display());
+        let started = Instant::now();
+        let error = run(&command, Duration::from_millis(800)).unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(3), "one deadline, not two: {:?}", started.elapsed());
+        assert!(error.to_string().contains("left a process behind"), "{error}");
+        let pid = std::fs::read_to_string(&pid_file).unwrap().trim().to_string();
+        // Killed, it is gone from /proc once reaped (by init, its parent now) or a zombie at most.
+        let gone = (0..100).any(|_| {
+            let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let dead = state.is_empty() || state.split(") ").nth(1).is_some_and(|s| s.starts_with('Z'));
+            thread::sleep(Duration::from_millis(20));
+            dead
+        });
+        assert!(gone, "the background sleep {pid} still runs");
     }
 
     #[test]

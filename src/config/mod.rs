@@ -99,6 +99,7 @@ fn read(path: &Path) -> Result<Option<String>, Error> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         opened => opened.map_err(cannot)?,
     };
+    warn_if_others_can_write(path, &file);
     let mut bytes = Vec::new();
     file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(cannot)?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
@@ -108,6 +109,49 @@ fn read(path: &Path) -> Result<Option<String>, Error> {
         .map_err(|_| Error::usage(format!("config file {} is not UTF-8 text", path.display())))?;
     // Editors on Windows start a file with a byte-order mark; TOML does not allow one.
     Ok(Some(text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text)))
+}
+
+/// Warns, as ssh does of its own files, where someone else could write the file or put
+/// another in its place: the file can make `wan` run a command (`api_key_command`) and
+/// send the key where it says (`base_url`). Once a process, however often it is read.
+fn warn_if_others_can_write(path: &Path, file: &fs::File) {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    if let Some(why) = writable_by_others(path, file) {
+        WARNED.call_once(|| {
+            eprintln!(
+                "wan: warning: {why}: whoever can write it can make wan run a command (api_key_command) \
+                 or send the key elsewhere (base_url); run chmod o-w on it"
+            );
+        });
+    }
+}
+
+/// Why others could change the config file: it, or its folder (unless sticky, as /tmp
+/// is), is writable by anyone.
+fn writable_by_others(path: &Path, file: &fs::File) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = file.metadata().ok()?.permissions().mode();
+        if mode & 0o002 != 0 {
+            return Some(format!(
+                "the config file {} is writable by anyone (mode {:04o})",
+                path.display(),
+                mode & 0o7777
+            ));
+        }
+        let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let mode = fs::metadata(folder).ok()?.permissions().mode();
+        if mode & 0o002 != 0 && mode & 0o1000 == 0 {
+            let folder = folder.display();
+            return Some(format!(
+                "the config file's folder {folder} is writable by anyone (mode {:04o})",
+                mode & 0o7777
+            ));
+        }
+    }
+    let _ = (path, file);
+    None
 }
 
 /// What is wrong with the file, and where; the file's path is added by `into_error`.

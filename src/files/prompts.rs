@@ -33,6 +33,9 @@ pub fn checked_prompt(prompt: String) -> Result<String, Error> {
     if prompt.trim().is_empty() {
         return Err(Error::usage("the prompt is empty"));
     }
+    if !has_text(&prompt) {
+        return Err(Error::usage("the prompt holds no text, only control characters"));
+    }
     if prompt.len() > MAX_PROMPT_BYTES {
         return Err(too_long_prompt());
     }
@@ -237,11 +240,21 @@ fn each_prompt(
             .map_err(|_| Error::usage(format!("line {number} of {source} is not UTF-8 text")))?;
         let text = if number == 1 { strip_bom(text) } else { text };
         let prompt = text.trim();
-        if !prompt.is_empty() && !prompt.starts_with('#') {
-            keep(prompt)?;
+        if prompt.is_empty() || prompt.starts_with('#') {
+            continue;
         }
+        if !has_text(prompt) {
+            return Err(Error::usage(format!("line {number} of {source} holds no text, only control characters")));
+        }
+        keep(prompt)?;
     }
     Ok(())
+}
+
+/// Whether a prompt has something to read: a NUL or an escape alone is no prompt, and
+/// would be sent (and billed) for nothing.
+fn has_text(prompt: &str) -> bool {
+    prompt.chars().any(|c| !c.is_whitespace() && !c.is_control())
 }
 
 /// Editors on Windows start UTF-8 files with a byte-order mark; it is no part of a prompt.
@@ -388,6 +401,13 @@ mod tests {
     fn empty_prompts_are_refused() {
         assert!(checked_prompt("  \n\t".into()).is_err());
         assert!(checked_prompt("x".into()).is_ok());
+        for nothing in ["\0", "\u{1b}", " \0\u{7f} ", "\u{1b}[2J"] {
+            let refused = checked_prompt(nothing.into());
+            // `\u{1b}[2J` holds `[2J`: text, if odd; only a prompt of nothing but controls is refused.
+            assert_eq!(refused.is_err(), nothing != "\u{1b}[2J", "{nothing:?}");
+        }
+        let batch = batch("a fox\n\0\nan owl\n").unwrap_err().to_string();
+        assert_eq!(batch, "line 2 of prompts.txt holds no text, only control characters");
     }
 
     #[test]

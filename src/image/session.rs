@@ -2,6 +2,8 @@
 //! the progress display, the numbering of the output folder, the route state, the
 //! reference uploads, the slots that bound open downloads, and the pacing of requests.
 
+use std::path::Path;
+
 use reqwest::blocking::Client;
 
 use crate::api::pace::Pacer;
@@ -13,6 +15,7 @@ use crate::files::open_files::{Budget, Slots};
 use crate::files::output::OutputDir;
 use crate::files::reference::{self, LocalImage};
 use crate::image::settings::Settings;
+use crate::journal::lock::{self, Held};
 use crate::journal::recorder::Recorder;
 use crate::term::ui::Ui;
 
@@ -22,7 +25,7 @@ pub struct Session<'a> {
     pub ui: Ui,
     pub out: OutputDir,
     /// With `-o -`, the private folder the image is checked in before it goes to stdout.
-    _stdout_stage: Option<tempfile::TempDir>,
+    _stdout_stage: Option<StdoutStage>,
     pub routes: RouteState,
     /// One per open download (a connection and a file).
     pub downloads: Slots,
@@ -50,15 +53,10 @@ impl<'a> Session<'a> {
     ) -> Result<Self, Error> {
         let ui = Ui::new(settings.display, settings.prompts.len() as u64);
         let stage = match settings.to_stdout {
-            true => Some(
-                tempfile::Builder::new()
-                    .prefix("wan-")
-                    .tempdir()
-                    .map_err(|e| Error::io("cannot make a temporary folder", &e))?,
-            ),
+            true => Some(StdoutStage::make()?),
             false => None,
         };
-        let out = OutputDir::new(stage.as_ref().map(|s| s.path().to_path_buf()).or_else(|| settings.out.clone()));
+        let out = OutputDir::new(stage.as_ref().map(|s| s.dir.path().to_path_buf()).or_else(|| settings.out.clone()));
         out.create()?;
         let out_dir = match settings.to_stdout {
             true => "-".to_string(),
@@ -121,5 +119,45 @@ impl<'a> Session<'a> {
             out: &self.out,
         };
         call(&api)
+    }
+}
+
+/// Where `-o -` saves its image before copying it to standard output: a folder of its
+/// own in `$TMPDIR`, locked for the run's life. A run killed with `kill -9` cannot remove
+/// it; the next `-o -` run removes every such folder whose lock no process holds.
+#[derive(Debug)]
+pub struct StdoutStage {
+    dir: tempfile::TempDir,
+    _lock: Option<Held>,
+}
+
+const STAGE_PREFIX: &str = "wan-stdout-";
+
+impl StdoutStage {
+    fn make() -> Result<Self, Error> {
+        let temp = std::env::temp_dir();
+        remove_dead_stages(&temp);
+        let dir = tempfile::Builder::new()
+            .prefix(STAGE_PREFIX)
+            .tempdir_in(&temp)
+            .map_err(|e| Error::io("cannot make a temporary folder", &e))?;
+        let lock = lock::try_take(&dir.path().join(".lock"), "writing to standard output").ok().and_then(Result::ok);
+        Ok(Self { dir, _lock: lock })
+    }
+}
+
+/// Removes the stage folders of `-o -` runs that ended without removing them.
+fn remove_dead_stages(temp: &Path) {
+    let Ok(entries) = std::fs::read_dir(temp) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let ours = name.to_str().is_some_and(|n| n.starts_with(STAGE_PREFIX));
+        // Not followed: a link of that name is not ours to remove.
+        if ours
+            && entry.file_type().is_ok_and(|t| t.is_dir())
+            && lock::is_held(&entry.path().join(".lock")) == Some(false)
+        {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
     }
 }

@@ -4,6 +4,7 @@
 //! writes that must be on disk before the run goes on wait for their commit, the others
 //! are batched into the same transactions.
 
+pub mod lock;
 pub mod queries;
 mod record;
 pub mod recorder;

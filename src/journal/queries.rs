@@ -43,11 +43,21 @@ const RUN_COLUMNS: &str = "r.id, r.started, r.command, r.model, r.route, r.base_
     (SELECT coalesce(sum(q.returned), 0) FROM requests q WHERE q.run_id = r.id AND q.price IS NULL AND r.price IS NULL),
     r.shard";
 
-fn run_row(row: &Row) -> rusqlite::Result<RunRow> {
-    let state: String = row.get(13)?;
-    let pid: i64 = row.get(14)?;
+/// A run row read from `conn`, whose locks are beside it.
+fn run_row(conn: &Connection) -> impl Fn(&Row) -> rusqlite::Result<RunRow> + '_ {
+    move |row| {
+        let id: String = row.get(0)?;
+        let state: String = row.get(13)?;
+        let pid: i64 = row.get(14)?;
+        let alive = state == "running" && is_alive(conn, &id, pid);
+        let state = if state == "running" && !alive { "interrupted".into() } else { state };
+        read_run(row, id, state)
+    }
+}
+
+fn read_run(row: &Row, id: String, state: String) -> rusqlite::Result<RunRow> {
     Ok(RunRow {
-        id: row.get(0)?,
+        id,
         started: row.get(1)?,
         command: row.get(2)?,
         model: row.get(3)?,
@@ -60,7 +70,7 @@ fn run_row(row: &Row) -> rusqlite::Result<RunRow> {
         prompts: row.get::<_, i64>(10)? as u64,
         extra: row.get(11)?,
         price: row.get::<_, Option<i64>>(12)?.map(|p| p as u64),
-        state: if state == "running" && !is_alive(pid) { "interrupted".into() } else { state },
+        state,
         saved: row.get::<_, i64>(15)? as u64,
         returned: row.get::<_, i64>(16)? as u64,
         cost: row.get::<_, i64>(17)? as u64,
@@ -69,26 +79,43 @@ fn run_row(row: &Row) -> rusqlite::Result<RunRow> {
     })
 }
 
-/// Whether the process that wrote a `running` run is still there. Where that cannot be
-/// told (no /proc), it is taken as alive, so a run is never called interrupted wrongly.
-fn is_alive(pid: i64) -> bool {
+/// Whether a `running` run is still worked on: its lock is held (the kernel lets it go
+/// when the process ends, whatever its PID). A run recorded before locks has none: then
+/// whether its PID is there, and where that cannot be told (no /proc), alive, so that a
+/// run is never called interrupted wrongly.
+fn is_alive(conn: &Connection, id: &str, pid: i64) -> bool {
+    let state_dir = conn.path().and_then(|db| std::path::Path::new(db).parent().map(std::path::Path::to_path_buf));
+    if let Some(held) = state_dir.and_then(|dir| super::lock::is_held(&super::lock::path(&dir, "run", id))) {
+        return held;
+    }
     let proc = std::path::Path::new("/proc");
     !proc.exists() || proc.join(pid.to_string()).exists()
 }
+
+/// Whether a `wan resume` holds the run's lock.
+fn being_resumed(conn: &Connection, id: &str) -> bool {
+    let dir = conn.path().and_then(|db| std::path::Path::new(db).parent().map(std::path::Path::to_path_buf));
+    dir.and_then(|dir| super::lock::holder(&super::lock::path(&dir, "run", id))).is_some_and(|h| h.doing == RESUMING)
+}
+
+/// What a `wan resume` writes in the lock of the run it works on.
+pub const RESUMING: &str = "resuming it";
 
 /// The newest runs first, at most `limit`.
 pub fn runs(conn: &Connection, limit: u64) -> Result<Vec<RunRow>, JournalError> {
     let sql = format!("SELECT {RUN_COLUMNS} FROM runs r ORDER BY r.started DESC, r.rowid DESC LIMIT ?1");
     let mut statement = conn.prepare(&sql)?;
-    let rows = statement.query_map([limit as i64], run_row)?;
+    let rows = statement.query_map([limit as i64], run_row(conn))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// The run with this id or unique id prefix.
 pub fn find_run(conn: &Connection, prefix: &str) -> Result<Option<RunRow>, String> {
     let sql = format!("SELECT {RUN_COLUMNS} FROM runs r WHERE r.id LIKE ?1 || '%' ORDER BY r.started DESC LIMIT 2");
-    let found: Vec<RunRow> =
-        conn.prepare(&sql).and_then(|mut s| s.query_map([prefix], run_row)?.collect()).map_err(|e| e.to_string())?;
+    let found: Vec<RunRow> = conn
+        .prepare(&sql)
+        .and_then(|mut s| s.query_map([prefix], run_row(conn))?.collect())
+        .map_err(|e| e.to_string())?;
     match found.len() {
         0 => Ok(None),
         1 => Ok(found.into_iter().next()),
@@ -96,14 +123,15 @@ pub fn find_run(conn: &Connection, prefix: &str) -> Result<Option<RunRow>, Strin
     }
 }
 
-/// The latest run that did not finish: interrupted, partial, or running no more.
+/// The latest run that did not finish: interrupted, partial, or running no more; or
+/// being resumed by another process (which the caller then says, rather than pass it by).
 pub fn latest_unfinished(conn: &Connection) -> Result<Option<RunRow>, JournalError> {
     let sql = format!("SELECT {RUN_COLUMNS} FROM runs r WHERE r.state != 'done' ORDER BY r.started DESC, r.rowid DESC");
     let mut statement = conn.prepare(&sql)?;
-    let mut rows = statement.query_map([], run_row)?;
+    let mut rows = statement.query_map([], run_row(conn))?;
     for row in rows.by_ref() {
         let row = row?;
-        if row.state != "running" {
+        if row.state != "running" || being_resumed(conn, &row.id) {
             return Ok(Some(row));
         }
     }

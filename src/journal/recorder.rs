@@ -1,17 +1,22 @@
 //! The journal as a command uses it: opened once, flushed on an interrupt, and any failure
 //! one warning, after which the command goes on without it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use super::lock::{self, Held};
 use super::{Journal, JournalError, RunRecord};
 use crate::term::ui::Ui;
 
 #[derive(Debug, Default)]
 pub struct Recorder {
     journal: Option<Journal>,
+    /// Where the journal and the runs' locks are.
+    state_dir: Option<PathBuf>,
     run: Option<String>,
+    /// The run's lock, held for its life: while it is, no `wan resume` takes the run up.
+    _lock: Option<Held>,
     off: AtomicBool,
     /// What is lost without the journal, said in the warning.
     without: &'static str,
@@ -23,7 +28,7 @@ impl Recorder {
     pub fn open(state_dir: Option<&Path>, without: &'static str, ui: &Ui) -> Self {
         let Some(dir) = state_dir else { return Self::default() };
         match Journal::start(dir) {
-            Ok(journal) => Self::of(journal, without),
+            Ok(journal) => Self { state_dir: Some(dir.to_path_buf()), ..Self::of(journal, without) },
             Err(error) => {
                 warn(ui, &error, without);
                 Self { without, ..Self::default() }
@@ -37,12 +42,17 @@ impl Recorder {
         crate::interrupt::flush_journal_on_interrupt(move || {
             flushed.flush_within(Duration::from_secs(1));
         });
-        Self { journal: Some(journal), run: None, off: AtomicBool::new(false), without }
+        Self { journal: Some(journal), state_dir: None, run: None, _lock: None, off: AtomicBool::new(false), without }
     }
 
-    /// Records a new run; without it, writes that need the run's id do nothing.
+    /// Records a new run and takes its lock; without the record, writes that need the
+    /// run's id do nothing.
     pub fn begin_run(mut self, record: RunRecord, ui: &Ui) -> Self {
         self.run = self.write(ui, |journal| journal.begin_run(record));
+        if let (Some(dir), Some(run)) = (&self.state_dir, &self.run) {
+            // A lock that cannot be made leaves the run to the PID check, as before locks.
+            self._lock = lock::try_take(&lock::path(dir, "run", run), "running it").ok().and_then(Result::ok);
+        }
         self
     }
 

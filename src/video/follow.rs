@@ -10,12 +10,13 @@ use super::client::{LookFailed, not_known};
 use super::download;
 use super::report::Ended;
 use super::task::{State, Task};
-use super::{Ctx, short_id};
+use super::{Ctx, recorded, short_id};
 use crate::catalogue::money::Micros;
 use crate::error::{ApiCode, ApiDetail, Error, Kind, Tag, clean};
 use crate::files::output::OutputDir;
 use crate::interrupt;
 use crate::journal::ImageSaved;
+use crate::journal::lock::{self, Held};
 use crate::journal::video::RouteKind;
 use crate::retry::{self, Policy};
 use crate::term::progress::VideoLine;
@@ -51,6 +52,11 @@ pub fn follow(ctx: &Ctx, tracked: Tracked) -> Ended {
     let mut ended = Ended::new(&id, tracked.model.clone());
     ended.reported = tracked.price;
     let deadline = Instant::now() + ctx.follow.wait_timeout;
+    // One process follows a task at a time; another waits, then finds it saved.
+    let _claim = match claim(ctx, &id, &line, deadline) {
+        Ok(claim) => claim,
+        Err(over) => return *over,
+    };
     let mut status = "queued".to_string();
     let mut next = match &tracked.first {
         Some(task) => {
@@ -114,6 +120,48 @@ pub fn follow(ctx: &Ctx, tracked: Tracked) -> Ended {
             return ended.failed("running", error);
         }
     }
+}
+
+/// The task's lock, taken before anything is looked at or saved: two `wan video wait`
+/// (or an agent's `video_status` while the user waits) would otherwise both save the clip.
+/// While another process holds it, this one waits; when it is let go, the journal says
+/// whether the clip was saved meanwhile (then that is the end), or the task is followed
+/// here. `None` without a state folder to keep locks in.
+fn claim(ctx: &Ctx, id: &str, line: &VideoLine, deadline: Instant) -> Result<Option<Held>, Box<Ended>> {
+    let Some(dir) = ctx.follow.state_dir.as_deref() else { return Ok(None) };
+    let path = lock::path(dir, "task", id);
+    let mut told = false;
+    loop {
+        match lock::try_take(&path, "following it") {
+            Ok(Ok(held)) if told => return saved_meanwhile(ctx, id).map_or(Ok(Some(held)), |e| Err(Box::new(e))),
+            Ok(Ok(held)) => return Ok(Some(held)),
+            // A lock that cannot be kept (a read-only state folder) does not stop the wait.
+            Err(_) => return Ok(None),
+            Ok(Err(holder)) => {
+                if !told {
+                    ctx.ui.note(&format!("video task {id} is taken by {holder}; waiting for it"));
+                    line.state("followed by another wan", None);
+                    told = true;
+                }
+                if Instant::now() >= deadline {
+                    let error = Error::new(Kind::Pending, format!("video task {id} is being followed by another wan"))
+                        .with_hint(format!("it saves the clip; `wan video wait {id}` afterwards prints where"));
+                    return Err(Box::new(Ended::new(id, None).failed("running", error)));
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
+    }
+}
+
+/// The task as another process left it, where that process saved its clip.
+fn saved_meanwhile(ctx: &Ctx, id: &str) -> Option<Ended> {
+    let conn = recorded::read_journal(ctx.follow.state_dir.as_ref());
+    let row = recorded::recorded(conn.as_ref(), id)?;
+    let path = row.path.as_deref().filter(|p| row.state == "saved" && std::path::Path::new(p).exists())?;
+    ctx.ui.note(&format!("video task {id} was saved by the other wan"));
+    let ended = Ended { reported: row.price, url: row.url.clone(), ..Ended::new(id, row.model.clone()) };
+    Some(Ended { state: "saved", path: Some(PathBuf::from(path)), ..ended })
 }
 
 /// A task that is no longer running: saved, or said why not.

@@ -241,3 +241,25 @@ fn the_command_runs_only_when_a_key_is_needed() {
     assert_eq!(run(&["generate", "x"]).status.code(), Some(0));
     assert!(sb.path("ran").exists());
 }
+
+#[test]
+fn a_config_file_anyone_can_write_is_warned_of_as_ssh_does() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = Sandbox::new();
+    let show = |mode: u32| {
+        fs::write(sb.path("config.toml"), "jobs = 2\n").unwrap();
+        fs::set_permissions(sb.path("config.toml"), fs::Permissions::from_mode(mode)).unwrap();
+        let out = sb.wan().env("WAN_CONFIG", sb.path("config.toml")).args(["config", "show"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        stderr_of(&out)
+    };
+    let warned = show(0o666);
+    assert_eq!(warned.matches("is writable by anyone (mode 0666)").count(), 1, "once: {warned}");
+    assert!(warned.contains("api_key_command"), "{warned}");
+    assert_eq!(show(0o644), "", "a file only its owner writes is taken quietly");
+    fs::create_dir(sb.path("open")).unwrap();
+    fs::set_permissions(sb.path("open"), fs::Permissions::from_mode(0o777)).unwrap();
+    fs::write(sb.path("open/config.toml"), "jobs = 2\n").unwrap();
+    let out = sb.wan().env("WAN_CONFIG", sb.path("open/config.toml")).args(["config", "show"]).output().unwrap();
+    assert!(stderr_of(&out).contains("folder") && stderr_of(&out).contains("(mode 0777)"), "{}", stderr_of(&out));
+}

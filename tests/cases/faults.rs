@@ -484,3 +484,45 @@ fn a_low_open_file_limit_loses_no_paid_image() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert_eq!(sb.files("out").len(), 256);
 }
+
+#[test]
+fn a_file_size_limit_is_an_io_failure_that_prints_the_urls_not_a_silent_death() {
+    let emulator = Emulator::start(&["--size", "256x256", "--noise"]);
+    let sb = Sandbox::new();
+    // `ulimit -f 8`: 4 KiB (512-byte blocks), less than one noisy 256×256 PNG.
+    for journal in [&["--no-journal"][..], &[][..]] {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg("ulimit -f 8; exec \"$@\"")
+            .arg("sh")
+            .arg(assert_cmd::cargo::cargo_bin!("wan"))
+            .args(["generate", "red panda", "-n", "2", "-o", "out"])
+            .args(journal)
+            .env_clear()
+            .env("AISA_API_KEY", KEY)
+            .env("AISA_BASE_URL", &emulator.base)
+            .env("WAN_STATE_DIR", sb.path("state"))
+            .current_dir(sb.dir.path())
+            .output()
+            .unwrap();
+        let stderr = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(7), "partial, not killed by SIGXFSZ: {:?} {stderr}", out.status);
+        assert_eq!(stderr.matches("it is paid for; fetch it while the link lives: http://").count(), 2, "{stderr}");
+        assert!(stderr.contains("File too large"), "{stderr}");
+        assert!(part_files(&sb, "out").is_empty(), "nothing half-written is left: {:?}", sb.files("out"));
+    }
+}
+
+#[test]
+fn a_prompt_of_control_characters_alone_is_refused_before_sending() {
+    let mut sb = Sandbox::new();
+    let api = never_called(&mut sb);
+    let out = sb.wan().args(["generate", "-"]).write_stdin("\0\u{1b}\n").output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("only control characters"), "{}", stderr_of(&out));
+    std::fs::write(sb.path("prompts.txt"), "a fox\n\0\nan owl\n").unwrap();
+    let batch = sb.wan().args(["generate", "-f", "prompts.txt"]).output().unwrap();
+    assert_eq!(batch.status.code(), Some(2));
+    assert!(stderr_of(&batch).contains("line 2 of prompts.txt holds no text"), "{}", stderr_of(&batch));
+    api.assert();
+}

@@ -516,3 +516,38 @@ fn colour_only_on_a_terminal_and_never_with_no_color_or_a_dumb_terminal() {
     let piped = sb.wan().args(["generate", "x"]).output().unwrap();
     assert!(!stderr_of(&piped).contains('\u{1b}'));
 }
+
+#[test]
+fn a_standard_output_run_killed_leaves_a_folder_the_next_one_removes() {
+    let emulator = crate::support::emulator::Emulator::start(&["--download-latency", "3000"]);
+    let sb = Sandbox::new();
+    fs::create_dir(sb.path("tmp")).unwrap();
+    let mut child = sb
+        .wan_process()
+        .env("TMPDIR", sb.path("tmp"))
+        .env("AISA_BASE_URL", &emulator.base)
+        .args(["generate", "logo", "-o", "-", "--no-journal"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stages = || fs::read_dir(sb.path("tmp")).unwrap().flatten().filter(|e| e.path().is_dir()).count();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while stages() == 0 {
+        assert!(std::time::Instant::now() < deadline, "no stage folder appeared");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Command::new("kill").args(["-KILL", &child.id().to_string()]).status().unwrap();
+    child.wait().unwrap();
+    assert_eq!(stages(), 1, "kill -9 leaves it");
+    let quick = crate::support::emulator::Emulator::start(&[]);
+    let out = sb
+        .wan()
+        .env("TMPDIR", sb.path("tmp"))
+        .env("AISA_BASE_URL", &quick.base)
+        .args(["generate", "logo", "-o", "-", "--no-journal"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(stages(), 0, "the dead run's folder, and its own, are gone");
+}

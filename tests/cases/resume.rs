@@ -172,3 +172,82 @@ fn a_resume_that_leaves_unknown_requests_keeps_the_run_partial_and_names_it() {
     let id = run["id"].as_str().unwrap();
     assert!(stderr_of(&resumed).contains(&format!("`wan resume {id} --resend-unknown`")), "{}", stderr_of(&resumed));
 }
+
+/// A batch of four prompts killed once prompt 2 was sent (and perhaps answered): prompt 1
+/// saved, 3 and 4 never sent. The emulator answers slowly, so that a second `wan resume`
+/// starts while the first still works.
+fn a_batch_killed_while_prompt_2_is_in_flight(sb: &Sandbox, emulator: &Emulator) {
+    std::fs::write(sb.path("prompts.txt"), "one\ntwo\nthree\nfour\n").unwrap();
+    let mut child = spawn_journaled(sb, &emulator.base, &["generate", "-f", "prompts.txt", "-j", "1", "-o", "out"]);
+    wait_for("prompt 1's image", || sb.path("out").exists() && images_in(&sb.path("out")).len() == 1);
+    wait_for("prompt 2 to be sent", || emulator.requests_to("/v1/chat", 2).len() == 2);
+    kill_9(&mut child);
+}
+
+#[test]
+fn two_resumes_at_once_do_the_work_once_and_the_second_is_told_why() {
+    let emulator = Emulator::start(&["--latency", "1500"]);
+    let sb = Sandbox::new();
+    a_batch_killed_while_prompt_2_is_in_flight(&sb, &emulator);
+    let first = spawn_journaled(&sb, &emulator.base, &["resume", "-j", "1"]);
+    let lock_taken = || {
+        std::fs::read_dir(sb.path("state/locks")).is_ok_and(|d| {
+            d.flatten().any(|e| std::fs::read_to_string(e.path()).unwrap_or_default().contains("resuming"))
+        })
+    };
+    wait_for("the first resume to take the run", lock_taken);
+    let second = journaled(&sb).env("AISA_BASE_URL", &emulator.base).arg("resume").output().unwrap();
+    assert_eq!(second.status.code(), Some(2), "{}", stderr_of(&second));
+    let said = stderr_of(&second);
+    assert!(said.contains("is being worked on by process") && said.contains("resuming it"), "{said}");
+    let first = first.wait_with_output().unwrap();
+    // 0, or 7 where prompt 2's answer had not come before the kill (its outcome unknown).
+    assert!(matches!(first.status.code(), Some(0 | 7)), "{:?}", first.status);
+    // 2 requests before the kill, prompts 3 and 4 once each: never 6 for 4 prompts.
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(emulator.requests_to("/v1/chat", 5).len(), 4);
+    let saved = images_in(&sb.path("out"));
+    assert!(
+        saved.iter().filter(|n| ["one-001.png", "three-001.png", "four-001.png"].contains(&n.as_str())).count() == 3
+    );
+}
+
+#[test]
+fn a_dead_run_is_known_dead_whatever_its_pid_was() {
+    let emulator = Emulator::start(&["--download-latency", "2000"]);
+    let sb = Sandbox::new();
+    let mut child = spawn_journaled(&sb, &emulator.base, &["generate", "red panda", "-n", "2", "-o", "out"]);
+    wait_for("the downloads to start", || part_files(&sb.path("out")) == 2);
+    kill_9(&mut child);
+    // As the Kubernetes recipe records it (wan exec'd as PID 1), and as a PID reused by a
+    // live process (this test's own) would look.
+    for pid in [1, std::process::id() as i64] {
+        let db = rusqlite::Connection::open(sb.path("state/wan.db")).unwrap();
+        db.execute("UPDATE runs SET pid = ?1", [pid]).unwrap();
+        let history = journaled(&sb).args(["history", "--json"]).output().unwrap();
+        let run: Value = serde_json::from_str(stdout_of(&history).lines().next().unwrap()).unwrap();
+        assert_eq!(run["state"], "interrupted", "pid {pid}");
+    }
+    let resumed = journaled(&sb).env("AISA_BASE_URL", &emulator.base).arg("resume").output().unwrap();
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+    assert_eq!(images_in(&sb.path("out")), ["red-panda-001.png", "red-panda-002.png"]);
+    assert_eq!(emulator.requests_to("/v1/chat", 2).len(), 1, "nothing was sent again");
+}
+
+#[test]
+fn a_live_run_is_not_resumed_under_it() {
+    let emulator = Emulator::start(&["--download-latency", "3000"]);
+    let sb = Sandbox::new();
+    let mut child = spawn_journaled(&sb, &emulator.base, &["generate", "red panda", "-o", "out"]);
+    wait_for("the download to start", || part_files(&sb.path("out")) == 1);
+    let run = journaled(&sb).args(["history", "--json"]).output().unwrap();
+    let run: Value = serde_json::from_str(stdout_of(&run).lines().next().unwrap()).unwrap();
+    assert_eq!(run["state"], "running");
+    let id = run["id"].as_str().unwrap();
+    let resumed = journaled(&sb).env("AISA_BASE_URL", &emulator.base).args(["resume", id]).output().unwrap();
+    assert_eq!(resumed.status.code(), Some(2));
+    assert!(stderr_of(&resumed).contains("running it"), "{}", stderr_of(&resumed));
+    let nothing = journaled(&sb).env("AISA_BASE_URL", &emulator.base).arg("resume").output().unwrap();
+    assert!(stderr_of(&nothing).contains("nothing to resume"), "{}", stderr_of(&nothing));
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}

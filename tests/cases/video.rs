@@ -666,3 +666,27 @@ fn video_help_has_examples_and_the_exit_codes() {
     let top = stdout_of(&sb.wan().args(["video", "--help"]).output().unwrap());
     assert!(top.contains("wan video wait video_task_1a2b3c"), "{top}");
 }
+
+#[test]
+fn two_waits_on_one_task_save_its_clip_once() {
+    let emulator = Emulator::start(&["--video-ms", "2500", "--video-size", "32x18"]);
+    let sb = Sandbox::new();
+    let created = sb
+        .wan()
+        .env("WAN_STATE_DIR", sb.path("state"))
+        .env("AISA_BASE_URL", &emulator.base)
+        .args(["video", "create", "one fox", "--no-wait", "-o", "out"])
+        .output()
+        .unwrap();
+    let id = stdout_of(&created).trim().to_string();
+    let waits: Vec<Child> = (0..2).map(|_| spawn_video(&sb, &emulator.base, &["wait", &id, "--poll", "2"])).collect();
+    let ended: Vec<std::process::Output> = waits.into_iter().map(|w| w.wait_with_output().unwrap()).collect();
+    let clips: Vec<String> = sb.files("out").into_iter().filter(|f| !f.starts_with('.')).collect();
+    assert_eq!(clips.len(), 1, "the clip is saved once: {clips:?}");
+    for out in &ended {
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(out));
+        assert!(stdout_of(out).trim().ends_with(&clips[0]), "each prints the one clip: {}", stdout_of(out));
+    }
+    let said: String = ended.iter().map(stderr_of).collect();
+    assert!(said.contains("is taken by process") && said.contains("was saved by the other wan"), "{said}");
+}

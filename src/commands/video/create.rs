@@ -37,8 +37,8 @@ pub fn run(args: CreateArgs, env: &Env, stdin: &mut dyn Read) -> Result<Outcome,
     let out = OutputDir::new(follow.out.clone());
     out.create()?;
     let http = crate::api::http_client()?;
-    let journal = crate::video::journal(follow, &ui);
-    let run_id = journal.write(&ui, |j| j.begin_run(run_record(&settings, &out)));
+    let journal = crate::video::journal(follow, &ui).begin_run(run_record(&settings, &out), &ui);
+    let run_id = journal.run_id().map(str::to_string);
     let request = run_id.as_deref().and_then(|run| journal.write(&ui, |j| j.request_sent(run, 0, 0, 1)));
     let client = Client::new(&http, &settings.service, &ui);
     let end_run = |state| {
