@@ -12,6 +12,8 @@ use serde_json::Value;
 #[derive(Debug)]
 pub enum ImageData {
     Url(String),
+    /// A URL of another scheme (`file:`, `ftp:`, `javascript:`): paid for, and never fetched.
+    Unfetchable(String),
     /// A base64 payload too short to have been streamed to a file, without any `data:` prefix.
     Base64(String),
     /// Where the answer's reader took a base64 image out to a file as it streamed
@@ -29,7 +31,9 @@ impl PartialEq for ImageData {
     /// The same URL, payload or placeholder; each decoded image is a file of its own.
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
-            (Self::Url(a), Self::Url(b)) | (Self::Base64(a), Self::Base64(b)) => a == b,
+            (Self::Url(a), Self::Url(b))
+            | (Self::Unfetchable(a), Self::Unfetchable(b))
+            | (Self::Base64(a), Self::Base64(b)) => a == b,
             (Self::Streamed { nonce, id }, Self::Streamed { nonce: other_nonce, id: other_id }) => {
                 (nonce, id) == (other_nonce, other_id)
             }
@@ -42,14 +46,14 @@ impl ImageData {
     /// `url` or `base64`, as `--json` reports the source.
     pub fn source(&self) -> &'static str {
         match self {
-            Self::Url(_) => "url",
+            Self::Url(_) | Self::Unfetchable(_) => "url",
             Self::Base64(_) | Self::Streamed { .. } | Self::Decoded(_) => "base64",
         }
     }
 
     pub fn url(&self) -> Option<&str> {
         match self {
-            Self::Url(url) => Some(url),
+            Self::Url(url) | Self::Unfetchable(url) => Some(url),
             Self::Base64(_) | Self::Streamed { .. } | Self::Decoded(_) => None,
         }
     }
@@ -71,6 +75,8 @@ impl ImageData {
             }
             text.drain(..=comma);
             Some(Self::placeholder(&text).unwrap_or(Self::Base64(text)))
+        } else if has_scheme(text.trim_start()) {
+            Some(Self::Unfetchable(text.trim().to_string()))
         } else if !text.trim().is_empty() {
             // Whitespace inside is skipped when decoding; no need to copy to trim it.
             Some(Self::Base64(text))
@@ -79,11 +85,27 @@ impl ImageData {
         }
     }
 
+    /// The error of an image `wan` will not fetch.
+    pub fn unfetchable(url: &str) -> crate::error::Error {
+        crate::error::Error::new(
+            crate::error::Kind::Other,
+            format!("the answer gave a URL wan will not fetch (only http and https are): {}", crate::error::clean(url)),
+        )
+    }
+
     /// The image `text` stands for, if it is just a placeholder.
     fn placeholder(text: &str) -> Option<Self> {
         let (nonce, id, len) = super::blobs::parse_placeholder(text)?;
         (len == text.len()).then_some(Self::Streamed { nonce, id })
     }
+}
+
+/// Whether `text` starts with a URL scheme (`file:`, `ftp:`): base64 has no `:`.
+fn has_scheme(text: &str) -> bool {
+    let scheme = text.split(':').next().unwrap_or_default();
+    text.len() > scheme.len()
+        && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
 }
 
 pub use super::blobs::Streamed;

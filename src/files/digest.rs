@@ -1,5 +1,9 @@
 //! SHA-256 as `wan` records it, in lowercase hex: of bytes in memory, or of bytes as they stream.
 
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
 use sha2::{Digest as _, Sha256};
 
 /// The SHA-256 of bytes in memory, in hex.
@@ -19,6 +23,19 @@ impl Sha256Hex {
     /// The hex digest of everything fed.
     pub fn finish(self) -> String {
         hex(&self.0.finalize())
+    }
+}
+
+/// The SHA-256 of a file, read a chunk at a time (never whole in memory).
+pub fn sha256_of_file(path: &Path) -> io::Result<String> {
+    let mut file = File::open(path)?;
+    let mut digest = Sha256Hex::default();
+    let mut chunk = vec![0u8; 1 << 16];
+    loop {
+        match file.read(&mut chunk)? {
+            0 => return Ok(digest.finish()),
+            n => digest.update(&chunk[..n]),
+        }
     }
 }
 

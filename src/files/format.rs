@@ -44,6 +44,11 @@ impl ImageFormat {
         }
     }
 
+    /// The format of a file `wan` wrote with this extension.
+    pub fn from_extension(extension: &str) -> Option<Self> {
+        [Self::Png, Self::Jpeg, Self::Webp, Self::Gif, Self::Bmp].into_iter().find(|f| f.extension() == extension)
+    }
+
     pub fn mime(self) -> &'static str {
         match self {
             Self::Png => "image/png",

@@ -298,14 +298,16 @@ impl OutputDir {
     }
 
     /// Moves a finished file to `STEM-NNN.EXT`; if another process took that name
-    /// meanwhile, takes the next free number instead. Never overwrites.
-    /// Returns the path as printed and as an absolute path.
+    /// meanwhile, takes the next free number instead. Never overwrites. Before each move,
+    /// `announce` hears where it goes (absolute) and where the file is now, so that the
+    /// journal has both on disk first. Returns the path as printed and as an absolute path.
     pub fn commit(
         &self,
         part: PartFile,
         stem: &str,
         mut number: u64,
         format: impl FileKind,
+        announce: &mut dyn FnMut(&Path, &Path),
     ) -> Result<(PathBuf, PathBuf), Error> {
         let mut file = part.file;
         file.as_file_mut()
@@ -313,6 +315,7 @@ impl OutputDir {
             .map_err(|e| Error::io(format_args!("cannot write in {}", self.dir.display()), &e))?;
         loop {
             let name = file_name(stem, number, format);
+            announce(&self.absolute().join(&name), file.path());
             match interrupt::persist_temp(file, &self.dir.join(&name)) {
                 Ok(()) => return Ok((self.shown_path(&name), self.absolute().join(&name))),
                 Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => {
@@ -577,7 +580,10 @@ mod tests {
         // ...and bird-001 does not clash with it, so nothing is overwritten either way.
         let mut part = out.begin().unwrap();
         part.write_all(b"ours").unwrap();
-        assert_eq!(out.commit(part, "bird", 1, ImageFormat::Png).unwrap().0, dir.path().join("bird-001.png"));
+        assert_eq!(
+            out.commit(part, "bird", 1, ImageFormat::Png, &mut |_, _| {}).unwrap().0,
+            dir.path().join("bird-001.png")
+        );
     }
 
     #[test]
@@ -593,7 +599,7 @@ mod tests {
         }
         let mut part = out.begin().unwrap();
         part.write_all(b"ours").unwrap();
-        let (saved, _) = out.commit(part, "cat", cat, ImageFormat::Png).unwrap();
+        let (saved, _) = out.commit(part, "cat", cat, ImageFormat::Png, &mut |_, _| {}).unwrap();
         assert_eq!(saved, dir.path().join("cat-005.png"), "the next number after theirs");
         assert_eq!(fs::read(dir.path().join("cat-001.png")).unwrap(), b"theirs");
         assert_eq!(out.reserve("cat", 1).unwrap(), 6, "the index moved past the rescanned stem");
@@ -609,7 +615,7 @@ mod tests {
         fs::write(dir.path().join("cat-001.png"), b"theirs").unwrap();
         let mut part = out.begin().unwrap();
         part.write_all(b"ours").unwrap();
-        let (path, _) = out.commit(part, "cat", first, ImageFormat::Png).unwrap();
+        let (path, _) = out.commit(part, "cat", first, ImageFormat::Png, &mut |_, _| {}).unwrap();
         assert_eq!(path, dir.path().join("cat-002.png"));
         assert_eq!(fs::read(dir.path().join("cat-001.png")).unwrap(), b"theirs");
         assert_eq!(fs::read(&path).unwrap(), b"ours");

@@ -16,8 +16,6 @@ use crate::term::text::plural;
 pub struct SavedImage {
     /// As printed: `DIR/NAME` with `DIR` as the user gave it.
     pub path: PathBuf,
-    pub absolute: PathBuf,
-    pub sha256: String,
     pub bytes: u64,
     pub format: ImageFormat,
     /// `url` or `base64`.
@@ -184,8 +182,6 @@ mod tests {
     fn saved(name: &str) -> SavedImage {
         SavedImage {
             path: PathBuf::from(name),
-            absolute: PathBuf::from("/").join(name),
-            sha256: "00".repeat(32),
             bytes: 10,
             format: ImageFormat::Png,
             source: "url",

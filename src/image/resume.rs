@@ -17,20 +17,21 @@ use crate::catalogue::ImageModel;
 use crate::catalogue::bill::Bill;
 use crate::config::env::Env;
 use crate::error::{Error, Kind, Tag};
-use crate::files::digest::sha256_hex;
+use crate::files::digest::{sha256_hex, sha256_of_file};
+use crate::files::format::ImageFormat;
 use crate::files::prompts::{Prompts, Spool};
 use crate::files::reference::{self, Reference};
 use crate::image::plan::{Plan, Planned};
 use crate::image::printer::{Answered, Expected, Printer};
 use crate::image::queue::Prompt;
 use crate::image::recorder;
-use crate::image::report::Unsaved;
+use crate::image::report::{SavedImage, Unsaved};
 use crate::image::run::{self, Event};
 use crate::image::save::{self, Batch};
 use crate::image::session::Session;
 use crate::image::settings::Settings;
 use crate::journal::Journal;
-use crate::journal::queries::{self, PendingImage, RequestRow, RunRow};
+use crate::journal::queries::{self, PendingImage, Placing, RequestRow, RunRow};
 use crate::journal::recorder::Recorder;
 use crate::outcome::Outcome;
 use crate::term::text::plural;
@@ -69,7 +70,13 @@ impl Sorting {
     pub fn new(run: &RunRow, unsaved: Vec<PendingImage>, resend_unknown: bool) -> Self {
         let mut left = Leftovers::default();
         for image in unsaved {
-            if image.source == "base64" || image.state == "expired" {
+            // A link that answered as expired once is tried again: links come back (a
+            // CDN's hiccup); only one that fails at a resume too is lost (`gone`).
+            // One being moved into place when the run ended is looked for first, whatever
+            // its source.
+            if image.state == "placing" {
+                left.to_fetch.entry(image.request).or_default().push(image);
+            } else if image.source == "base64" || image.state == "gone" {
                 left.lost.push(image);
             } else {
                 left.to_fetch.entry(image.request).or_default().push(image);
@@ -369,7 +376,7 @@ fn fetch_all(
     for image in lost {
         let prompt = Prompt { index: image.prompt as usize, text: image.prompt_text.into() };
         let error = match image.source.as_str() {
-            "base64" => Error::new(Kind::Other, "paid for, but its base64 data was lost with the process that had it"),
+            "base64" => base64_lost(),
             _ => Error::new(Kind::Other, "the link has expired; this paid image cannot be fetched any more")
                 .with_hint("the link was")
                 .tagged(Tag::LinkExpired),
@@ -387,22 +394,83 @@ fn fetch_all(
     });
 }
 
-/// Fetches the images of one request, as a run would have saved them.
+/// Fetches the images of one request, as a run would have saved them; an image the run
+/// was moving into place when it ended is taken where it is, not fetched again.
 fn fetch_request(session: &Session, images: Vec<PendingImage>, events: &SyncSender<Event>) {
     let settings = session.settings;
     let prompt = Prompt { index: images[0].prompt as usize, text: images[0].prompt_text.as_str().into() };
-    let stem = settings.stem_for(&prompt.text);
     let request_id = images[0].request_id.clone();
+    let mut lost = Vec::new();
+    let images: Vec<PendingImage> = images
+        .into_iter()
+        .filter(|image| {
+            let Some(placing) = &image.placing else { return true };
+            if let Some(saved) = in_place(placing, &image.source) {
+                session.journal.write(&session.ui, |journal| journal.image_saved(image.id, placing.saved.clone()));
+                let _ = events.send(Event::Saved { prompt: prompt.clone(), image: saved });
+                return false;
+            }
+            if image.source == "base64" {
+                lost.push(Unsaved { url: None, error: base64_lost() });
+                return false;
+            }
+            true
+        })
+        .collect();
+    if images.is_empty() {
+        let _ = events.send(Event::Finished { prompt, result: Ok(nothing_billed(request_id, lost)) });
+        return;
+    }
+    let stem = settings.stem_for(&prompt.text);
     let rows = Some(images.iter().map(|i| i.id).collect());
     let batch = Batch { stem: &stem, prompt: &prompt.text, request_id: request_id.as_deref(), rows };
-    let data = images.into_iter().map(|i| ImageData::Url(i.source)).collect::<Vec<_>>();
+    // Taken as the answer gave it: a link of a scheme wan does not fetch stays unfetched.
+    let data = images
+        .into_iter()
+        .map(|i| match ImageData::classify(i.source.clone()) {
+            Some(ImageData::Unfetchable(url)) => ImageData::Unfetchable(url),
+            _ => ImageData::Url(i.source),
+        })
+        .collect::<Vec<_>>();
     let mut task = session.ui.task(None, &settings.model.name, data.len() as u32);
     task.downloading(data.len());
     let on_saved = |image| {
         let _ = events.send(Event::Saved { prompt: prompt.clone(), image });
     };
-    let unsaved = save::save_all(session, &batch, data, &task, &on_saved);
+    let mut unsaved = save::save_all(session, &batch, data, &task, &on_saved);
+    unsaved.extend(lost);
     let _ = events.send(Event::Finished { prompt, result: Ok(nothing_billed(request_id, unsaved)) });
+}
+
+/// The image a run was moving into place: the file where it was to go, if it is whole
+/// there (the size and SHA-256 recorded before the move), else its temporary file, moved
+/// there now (never over another file).
+fn in_place(placing: &Placing, source: &str) -> Option<SavedImage> {
+    let saved = &placing.saved;
+    let (path, format) = (Path::new(&saved.path), ImageFormat::from_extension(saved.format)?);
+    let whole = |file: &Path| {
+        std::fs::metadata(file).is_ok_and(|m| m.len() == saved.bytes)
+            && sha256_of_file(file).is_ok_and(|sha| sha == saved.sha256)
+    };
+    if !whole(path) {
+        let part = Path::new(placing.part.as_deref()?);
+        if !whole(part) || std::fs::hard_link(part, path).is_err() {
+            return None;
+        }
+        let _ = std::fs::remove_file(part);
+    }
+    let url = (source != "base64").then(|| source.to_string());
+    Some(SavedImage {
+        path: path.to_path_buf(),
+        bytes: saved.bytes,
+        format,
+        source: if url.is_some() { "url" } else { "base64" },
+        url,
+    })
+}
+
+fn base64_lost() -> Error {
+    Error::new(Kind::Other, "paid for, but its base64 data was lost with the process that had it")
 }
 
 /// A resumed download: its images were billed by the run that asked for them, not now.
@@ -478,6 +546,7 @@ mod tests {
             source: source.into(),
             state: state.into(),
             request_id: Some(format!("req_{request}")),
+            placing: None,
         }
     }
 
@@ -488,7 +557,8 @@ mod tests {
             vec![
                 image(10, 0, "https://h/1.png", "pending", 1),
                 image(11, 0, "base64", "pending", 2),
-                image(12, 0, "https://h/3.png", "expired", 2),
+                image(12, 0, "https://h/3.png", "gone", 2),
+                image(13, 0, "https://h/4.png", "expired", 2),
             ]
         };
         // -n 5: two requests a prompt (4 and 1)
@@ -496,7 +566,7 @@ mod tests {
         let sent: Vec<(usize, u64, u32)> = left.to_send.iter().map(|r| (r.prompt, r.chunk, r.n)).collect();
         assert_eq!(sent, [(1, 1, 1), (2, 0, 4), (2, 1, 1)]);
         assert_eq!(left.unknown.len(), 1);
-        assert_eq!(left.to_fetch.values().flatten().count(), 1);
+        assert_eq!(left.to_fetch.values().flatten().count(), 2, "expired once is tried again");
         assert_eq!(left.lost.len(), 2);
         let resend = leftovers(&run_row(5), requests(), unsaved(), true);
         assert!(resend.unknown.is_empty());

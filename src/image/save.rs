@@ -2,6 +2,7 @@
 //! the output folder, reported the moment it lands and recorded in the journal; the
 //! failures returned with their URLs.
 
+use std::path::Path;
 use std::thread;
 
 use serde_json::json;
@@ -62,7 +63,7 @@ pub fn save_all(
         let saving = |position: usize, image: ImageData, number: u64| {
             let row = batch.rows.as_ref().and_then(|rows| rows.get(position).copied());
             move || {
-                let result = save_one(session, batch, image, number, task);
+                let result = save_one(session, batch, image, number, task, row);
                 record(session, row, &result);
                 result.map(on_saved)
             }
@@ -86,19 +87,17 @@ pub fn save_all(
     })
 }
 
-/// The journal hears of each image: saved (before the run reports it), or why not.
+/// The journal hears of each image: in place (its record was on disk before the move,
+/// see `save_one`), or why not.
 fn record(session: &Session, row: Option<i64>, result: &Result<SavedImage, Error>) {
     let Some(row) = row else { return };
     let ui = &session.ui;
     match result {
-        Ok(image) => {
-            let saved = ImageSaved {
-                path: image.absolute.display().to_string(),
-                bytes: image.bytes,
-                format: image.format.extension(),
-                sha256: image.sha256.clone(),
-            };
-            session.journal.write(ui, |journal| journal.image_saved(row, saved));
+        Ok(_) => {
+            session.journal.write(ui, |journal| {
+                journal.image_placed(row);
+                Ok(())
+            });
         }
         Err(error) => {
             let expired = error.tag == Tag::LinkExpired;
@@ -110,7 +109,14 @@ fn record(session: &Session, row: Option<i64>, result: &Result<SavedImage, Error
     }
 }
 
-fn save_one(session: &Session, batch: &Batch, image: ImageData, number: u64, task: &Task) -> Result<SavedImage, Error> {
+fn save_one(
+    session: &Session,
+    batch: &Batch,
+    image: ImageData,
+    number: u64,
+    task: &Task,
+    row: Option<i64>,
+) -> Result<SavedImage, Error> {
     // Waits for a free slot: the connection and the file of this download (or the file
     // a decoded image is opened again in) must fit within the open-file limit, or images
     // would be lost to "too many open files".
@@ -131,6 +137,7 @@ fn save_one(session: &Session, batch: &Batch, image: ImageData, number: u64, tas
         ImageData::Streamed { .. } => {
             return Err(Error::new(Kind::Other, "an image in the answer is not valid base64"));
         }
+        ImageData::Unfetchable(url) => return Err(ImageData::unfetchable(&url)),
         ImageData::Url(url) => {
             let timeout = session.settings.download_timeout;
             let (part, fetched) =
@@ -144,11 +151,24 @@ fn save_one(session: &Session, batch: &Batch, image: ImageData, number: u64, tas
             (part, fetched, None, None)
         }
     };
-    let (path, absolute) = session.out.commit(part, batch.stem, number, fetched.format)?;
+    // Where it goes and what it is are on disk before it moves: a run killed between the
+    // move and its record leaves an image a resume finds, not one it fetches again.
+    let mut announce = |path: &Path, part: &Path| {
+        let Some(row) = row else { return };
+        let saved = ImageSaved {
+            path: path.display().to_string(),
+            bytes: fetched.bytes,
+            format: fetched.format.extension(),
+            sha256: fetched.sha256.clone(),
+        };
+        let part = part.display().to_string();
+        session.journal.write(&session.ui, |journal| journal.image_placing(row, saved, part));
+    };
+    let (path, _) = session.out.commit(part, batch.stem, number, fetched.format, &mut announce)?;
     if let Some(url) = &url {
         interrupt::settled(url);
     }
-    Ok(SavedImage { path, absolute, bytes: fetched.bytes, format: fetched.format, source, url, sha256: fetched.sha256 })
+    Ok(SavedImage { path, bytes: fetched.bytes, format: fetched.format, source, url })
 }
 
 /// A new part file, and what `fill` wrote into it.

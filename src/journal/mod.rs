@@ -21,7 +21,12 @@ use rusqlite::{Connection, OpenFlags, Transaction};
 pub use record::{Ended, ImageSaved, PromptsRecord, RunRecord, now};
 
 /// Forward migrations, in order: the schema of version N is `MIGRATIONS[..N]` applied.
-const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("schema_v2.sql"), include_str!("schema_v3.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema.sql"),
+    include_str!("schema_v2.sql"),
+    include_str!("schema_v3.sql"),
+    include_str!("schema_v4.sql"),
+];
 /// How long a write waits for another `wan` holding the database.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Ops committed in one transaction at most.

@@ -3,7 +3,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::JournalError;
+use super::{ImageSaved, JournalError};
 use crate::shard::Shard;
 
 /// A run as `wan history` and `wan resume` see it.
@@ -251,6 +251,16 @@ pub struct PendingImage {
     pub source: String,
     pub state: String,
     pub request_id: Option<String>,
+    /// Where it was being moved, while `placing`.
+    pub placing: Option<Placing>,
+}
+
+/// An image that was being moved into place when its run ended: the file it was to be,
+/// and the temporary file it was in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Placing {
+    pub saved: ImageSaved,
+    pub part: Option<String>,
 }
 
 /// What a run has on record for `wan resume`, apart from its prompts and requests,
@@ -269,7 +279,8 @@ pub fn recorded(conn: &Connection, run: &str) -> Result<Recorded, JournalError> 
         .collect::<rusqlite::Result<_>>()?;
     let unsaved = conn
         .prepare(
-            "SELECT i.id, i.request, q.prompt, i.position, p.prompt, i.source, i.state, q.request_id
+            "SELECT i.id, i.request, q.prompt, i.position, p.prompt, i.source, i.state, q.request_id,
+                i.path, i.bytes, i.format, i.sha256, i.part
              FROM images i JOIN requests q ON i.request = q.id
              JOIN prompts p ON p.run_id = q.run_id AND p.position = q.prompt
              WHERE q.run_id = ?1 AND i.state != 'saved' ORDER BY q.prompt, q.chunk, i.position",
@@ -284,10 +295,29 @@ pub fn recorded(conn: &Connection, run: &str) -> Result<Recorded, JournalError> 
                 source: row.get(5)?,
                 state: row.get(6)?,
                 request_id: row.get(7)?,
+                placing: placing(row)?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
     Ok(Recorded { references, unsaved })
+}
+
+/// The columns 8 to 12 of an image being placed: its path, bytes, format, SHA-256, part file.
+fn placing(row: &Row) -> rusqlite::Result<Option<Placing>> {
+    let (Some(path), Some(bytes), Some(format), Some(sha256)) = (
+        row.get::<_, Option<String>>(8)?,
+        row.get::<_, Option<i64>>(9)?,
+        row.get::<_, Option<String>>(10)?,
+        row.get(11)?,
+    ) else {
+        return Ok(None);
+    };
+    // The format as written (`png`, `jpg`…), kept as the static text ImageSaved holds.
+    let format = ["png", "jpg", "webp", "gif", "bmp", "mp4", "mov", "webm"].into_iter().find(|f| *f == format);
+    Ok(format.map(|format| Placing {
+        saved: ImageSaved { path, bytes: bytes as u64, format, sha256 },
+        part: row.get(12).ok().flatten(),
+    }))
 }
 
 /// Calls `each` with the run's prompts in order, one row at a time: a resume of a batch of

@@ -52,7 +52,7 @@ impl std::fmt::Debug for PromptsRecord {
 }
 
 /// A file in place.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImageSaved {
     /// Absolute.
     pub path: String,
@@ -225,12 +225,42 @@ impl Journal {
         })
     }
 
-    /// An image that could not be saved; `expired` when its link is dead for good.
+    /// An image about to be moved into place: where it goes, what it is, and the
+    /// temporary file it is in now. On disk before the move, so that a run killed between
+    /// the move and [`Journal::image_placed`] leaves an image `wan resume` finds.
+    pub fn image_placing(&self, image: i64, saved: ImageSaved, part: String) -> Result<(), JournalError> {
+        self.now(move |tx| {
+            tx.execute(
+                "UPDATE images SET state = 'placing', path = ?2, bytes = ?3, format = ?4, sha256 = ?5, part = ?6
+                 WHERE id = ?1",
+                params![image, saved.path, saved.bytes as i64, saved.format, saved.sha256, part],
+            )
+            .map(|_| ())
+        })
+    }
+
+    /// The image [`Journal::image_placing`] announced is in place. Batched with the next
+    /// commit: lost to a crash, it leaves `placing`, which a resume settles.
+    pub fn image_placed(&self, image: i64) {
+        self.later(move |tx| {
+            tx.execute(
+                "UPDATE images SET state = 'saved', part = NULL, saved_at = ?2, message = NULL WHERE id = ?1",
+                params![image, now()],
+            )
+            .map(|_| ())
+        });
+    }
+
+    /// An image that could not be saved; `expired` when its link answered as expired
+    /// ones do. A link that expires twice (at the run, then at a resume) is `gone`: no
+    /// resume tries it again.
     pub fn image_failed(&self, image: i64, expired: bool, message: String) {
         let state = if expired { "expired" } else { "failed" };
         self.later(move |tx| {
             tx.execute(
-                "UPDATE images SET state = ?2, message = ?3 WHERE id = ?1",
+                "UPDATE images SET message = ?3,
+                    state = CASE WHEN ?2 = 'expired' AND state IN ('expired', 'gone') THEN 'gone' ELSE ?2 END
+                 WHERE id = ?1",
                 params![image, state, redact(&message)],
             )
             .map(|_| ())
@@ -339,6 +369,30 @@ mod tests {
             .collect();
         assert_eq!(prompts.len(), 2_000);
         assert!(prompts.iter().enumerate().all(|(i, p)| *p == format!("p{}", 5 * i + 2)));
+    }
+
+    #[test]
+    fn a_link_expired_twice_is_gone_and_a_placed_image_is_saved() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::start(dir.path()).unwrap();
+        let id = journal.begin_run(run()).unwrap();
+        let request = journal.request_sent(&id, 0, 0, 2).unwrap();
+        let images = journal.request_answered(request, None, None, vec!["https://h/1".into(), "https://h/2".into()]);
+        let images = images.unwrap();
+        let states = || -> Vec<String> {
+            journal.flush().unwrap();
+            let conn = super::super::open(dir.path()).unwrap();
+            let mut query = conn.prepare("SELECT state FROM images ORDER BY position").unwrap();
+            query.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+        };
+        journal.image_failed(images[0], true, "HTTP 404".into());
+        let saved = ImageSaved { path: "/o/a-001.png".into(), bytes: 1, format: "png", sha256: "ab".repeat(32) };
+        journal.image_placing(images[1], saved, "/o/.wan-x.part".into()).unwrap();
+        assert_eq!(states(), ["expired", "placing"]);
+        // At a resume: the link expired again; the image is in place.
+        journal.image_failed(images[0], true, "HTTP 404".into());
+        journal.image_placed(images[1]);
+        assert_eq!(states(), ["gone", "saved"]);
     }
 
     #[test]

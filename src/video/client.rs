@@ -12,7 +12,7 @@ use reqwest::header::{self, HeaderMap};
 use serde_json::Value;
 
 use super::body::Job;
-use super::settings::Service;
+use super::settings::{Service, is_task_id};
 use super::task::{State, Task};
 use crate::api::classify::{self, Failure, MAX_ERROR_BODY, text_at};
 use crate::api::{ApiKey, header_text};
@@ -197,6 +197,22 @@ impl<'a> Client<'a> {
             .tagged(Tag::MaybeBilled);
             return Err(Verdict::Fail(error.into()));
         };
+        // The id goes into URLs, the journal and the terminal: one that is not what the
+        // service issues (letters, digits, `_-.:`) is refused, shown escaped.
+        if !is_task_id(&task.id) {
+            let error = Error::new(
+                Kind::Other,
+                format!(
+                    "the service named its task {:?}, which is no task id wan will use; a task may have been created \
+                     and billed",
+                    crate::error::clean(&task.id)
+                ),
+            )
+            .with_api(ApiDetail { status: Some(status), request_id: request_id.or(header_id), ..ApiDetail::default() })
+            .with_hint("not sent again, to avoid paying twice; check your usage in the AIsa console")
+            .tagged(Tag::MaybeBilled);
+            return Err(Verdict::Fail(error.into()));
+        }
         Ok(Created {
             task,
             route,

@@ -46,7 +46,7 @@ pub fn save(
     let number = out.reserve(stem, 1)?;
     let mut part = out.begin()?;
     let fetched = retrying_download(&mut part, |part, first| once(http, url, timeout, part, on_tick, first))?;
-    let (path, absolute) = out.commit(part, stem, number, fetched.format)?;
+    let (path, absolute) = out.commit(part, stem, number, fetched.format, &mut |_, _| {})?;
     Ok(SavedClip { path, absolute, format: fetched.format, bytes: fetched.bytes, sha256: fetched.sha256 })
 }
 

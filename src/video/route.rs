@@ -43,7 +43,7 @@ impl TaskRoute for Gateway {
     }
 
     fn poll_url(&self, base: &Url, id: &str) -> String {
-        format!("{}/video/generations/{id}", trimmed(base))
+        format!("{}/video/generations/{}", trimmed(base), segment(id))
     }
 
     fn read_task(&self, answer: &Value) -> Option<Task> {
@@ -65,7 +65,7 @@ impl TaskRoute for DashScope {
     }
 
     fn poll_url(&self, base: &Url, id: &str) -> String {
-        format!("{}/apis/v1/services/aigc/tasks/{id}", root(base))
+        format!("{}/apis/v1/services/aigc/tasks/{}", root(base), segment(id))
     }
 
     fn read_task(&self, answer: &Value) -> Option<Task> {
@@ -81,6 +81,22 @@ impl RouteKind {
             Self::DashScope => &DashScope,
         }
     }
+}
+
+/// An id as one path segment: every byte but the unreserved ones (and `:`) escaped, so
+/// that an id from a journal or a server can never reach another path (`../credits`).
+fn segment(id: &str) -> String {
+    let mut out = String::with_capacity(id.len());
+    for byte in id.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'~' | b':') {
+            out.push(byte as char);
+        } else if byte == b'.' && !id.bytes().all(|b| b == b'.') {
+            out.push('.');
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 fn trimmed(base: &Url) -> &str {
@@ -108,6 +124,11 @@ mod tests {
         );
         assert_eq!(DashScope.poll_url(&base, "abc"), "https://api.aisa.one/apis/v1/services/aigc/tasks/abc");
         assert_eq!(DashScope.create_headers(), &[("X-DashScope-Async", "enable")]);
+        assert_eq!(
+            Gateway.poll_url(&base, "../../credits/balance?x=1"),
+            "https://api.aisa.one/v1/video/generations/..%2F..%2Fcredits%2Fbalance%3Fx%3D1"
+        );
+        assert_eq!(DashScope.poll_url(&base, ".."), "https://api.aisa.one/apis/v1/services/aigc/tasks/%2E%2E");
         let proxy = Url::parse("http://127.0.0.1:8787/aisa").unwrap();
         assert_eq!(root(&proxy), "http://127.0.0.1:8787/aisa");
     }

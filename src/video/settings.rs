@@ -105,14 +105,18 @@ pub fn check_max_cost(limit: &str, name: &str, model: &str) -> Result<(), Error>
     Ok(())
 }
 
-/// A task id as the service makes them: letters, digits, `_`, `-`, `.`, `:`. Anything else
-/// would change the URL it is put in.
-pub fn check_task_id(id: &str) -> Result<(), Error> {
-    let fine = !id.is_empty()
+/// Whether `id` is a task id as the service makes them: letters, digits, `_`, `-`, `.`,
+/// `:`, at most 200. Anything else would change the URL it is put in, or the terminal.
+pub fn is_task_id(id: &str) -> bool {
+    !id.is_empty()
         && id.len() <= 200
         && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'))
-        && !id.chars().all(|c| c == '.');
-    if fine {
+        && !id.chars().all(|c| c == '.')
+}
+
+/// A task id given by the user, checked as [`is_task_id`] says.
+pub fn check_task_id(id: &str) -> Result<(), Error> {
+    if is_task_id(id) {
         return Ok(());
     }
     Err(Error::usage(format!("{:?} is not a video task id", crate::error::clean(id)))

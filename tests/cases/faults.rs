@@ -526,3 +526,34 @@ fn a_prompt_of_control_characters_alone_is_refused_before_sending() {
     assert!(stderr_of(&batch).contains("line 2 of prompts.txt holds no text"), "{}", stderr_of(&batch));
     api.assert();
 }
+
+#[test]
+fn a_url_wan_will_not_fetch_is_printed_and_journaled_not_called_bad_base64() {
+    let mut sb = Sandbox::new();
+    let urls = ["file:///etc/passwd", "ftp://h/x.png", "javascript:alert(1)"];
+    let data: Vec<_> = urls.iter().map(|u| json!({"url": u})).collect();
+    let api = sb
+        .server
+        .mock("POST", "/v1/images/generations")
+        .with_header("content-type", "application/json")
+        .with_body(json!({"created": 1, "data": data}).to_string())
+        .create();
+    let out = journaled(&sb).args(["generate", "x", "-m", "gpt-image-2", "-n", "3", "-o", "out"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(7), "{}", stderr_of(&out));
+    let stderr = stderr_of(&out);
+    assert_eq!(stderr.matches("the answer gave a URL wan will not fetch").count(), 3, "{stderr}");
+    assert!(!stderr.contains("base64"), "{stderr}");
+    for url in urls {
+        assert!(stderr.contains(url), "{url} printed: {stderr}");
+    }
+    let db = rusqlite::Connection::open(sb.path("state/wan.db")).unwrap();
+    let kept: Vec<String> = db
+        .prepare("SELECT source FROM images ORDER BY position")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(kept, urls);
+    api.assert();
+}

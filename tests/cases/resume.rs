@@ -251,3 +251,64 @@ fn a_live_run_is_not_resumed_under_it() {
     assert!(stderr_of(&nothing).contains("nothing to resume"), "{}", stderr_of(&nothing));
     assert_eq!(child.wait().unwrap().code(), Some(0));
 }
+
+/// A journaled run of one image from `/1.png` into `out/`, done; then its journal set back
+/// to what a `kill -9` between the image's move into place and its record leaves.
+fn killed_between_the_move_and_the_record(sb: &mut Sandbox) -> mockito::Mock {
+    let image = sb.server.mock("GET", "/1.png").with_body(png(1)).expect(1).create();
+    let answer = chat_answer(&[sb.url("/1.png")]);
+    let api = sb.chat(&answer);
+    let run = journaled(sb).args(["generate", "red panda", "-o", "out"]).output().unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    api.assert();
+    let db = rusqlite::Connection::open(sb.path("state/wan.db")).unwrap();
+    db.execute("UPDATE images SET state = 'placing'", []).unwrap();
+    db.execute("UPDATE runs SET state = 'running', finished = NULL", []).unwrap();
+    image
+}
+
+#[test]
+fn an_image_moved_into_place_before_its_record_is_found_not_fetched_again() {
+    let mut sb = Sandbox::new();
+    let image = killed_between_the_move_and_the_record(&mut sb);
+    let resumed = journaled(&sb).arg("resume").output().unwrap();
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+    assert_eq!(images_in(&sb.path("out")), ["red-panda-001.png"], "no second copy under the next number");
+    assert!(stdout_of(&resumed).contains("red-panda-001.png"), "{}", stdout_of(&resumed));
+    image.assert(); // fetched once, by the run
+    let again = journaled(&sb).arg("resume").output().unwrap();
+    assert!(stderr_of(&again).contains("nothing to resume"), "{}", stderr_of(&again));
+}
+
+#[test]
+fn an_image_still_in_its_temporary_file_is_moved_into_place_by_resume() {
+    let mut sb = Sandbox::new();
+    let image = killed_between_the_move_and_the_record(&mut sb);
+    let part = sb.path("out/.wan-killed.part");
+    std::fs::rename(sb.path("out/red-panda-001.png"), &part).unwrap();
+    let db = rusqlite::Connection::open(sb.path("state/wan.db")).unwrap();
+    db.execute("UPDATE images SET part = ?1", [part.display().to_string()]).unwrap();
+    let resumed = journaled(&sb).arg("resume").output().unwrap();
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+    assert_eq!(images_in(&sb.path("out")), ["red-panda-001.png"]);
+    assert_eq!(read(&sb.path("out/red-panda-001.png")), png(1));
+    assert!(!part.exists());
+    image.assert();
+}
+
+#[test]
+fn a_link_that_answered_expired_once_is_tried_again_by_resume() {
+    let mut sb = Sandbox::new();
+    let gone = sb.server.mock("GET", "/1.png").with_status(404).expect(1).create();
+    let api = sb.chat(&chat_answer(&[sb.url("/1.png")]));
+    let run = journaled(&sb).args(["generate", "red panda", "-o", "out"]).output().unwrap();
+    assert_eq!(run.status.code(), Some(7), "{}", stderr_of(&run));
+    gone.assert();
+    gone.remove();
+    api.assert();
+    let back = sb.server.mock("GET", "/1.png").with_body(png(1)).expect(1).create();
+    let resumed = journaled(&sb).arg("resume").output().unwrap();
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+    assert_eq!(images_in(&sb.path("out")), ["red-panda-001.png"]);
+    back.assert();
+}

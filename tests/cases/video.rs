@@ -690,3 +690,22 @@ fn two_waits_on_one_task_save_its_clip_once() {
     let said: String = ended.iter().map(stderr_of).collect();
     assert!(said.contains("is taken by process") && said.contains("was saved by the other wan"), "{said}");
 }
+
+#[test]
+fn a_task_id_no_service_issues_is_refused_shown_escaped_and_never_put_in_a_url() {
+    let mut sb = Sandbox::new();
+    let hostile = "../../credits/balance?x=\u{1b}[2J\nnext";
+    let create = create_answers(&mut sb, &task(hostile, "queued"), 1);
+    let elsewhere = sb.server.mock("GET", Matcher::Any).expect(0).create();
+    let out = video(&sb, &["create", "a fox", "-o", "out"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    let (stdout, stderr) = (stdout_of(&out), stderr_of(&out));
+    assert!(!stdout.contains('\u{1b}') && !stderr.contains('\u{1b}'), "{stderr}");
+    assert!(
+        stderr.contains("no task id wan will use") && stderr.contains("may have been created and billed"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(r"credits/balance?x="), "shown, escaped: {stderr}");
+    create.assert();
+    elsewhere.assert();
+}
