@@ -23,7 +23,7 @@ use crate::files::output::{self, OutputDir};
 use crate::files::prompts::{Prompts, checked_prompt, read_prompt_from_stdin};
 use crate::files::reference;
 use crate::image::plan::Plan;
-use crate::image::settings::{Settings, check_max_cost};
+use crate::image::settings::{Settings, check_max_cost, names_used};
 use crate::image::{dry_run, run};
 use crate::outcome::Outcome;
 use crate::shard::Shard;
@@ -114,7 +114,9 @@ fn resolve(
     if to_stdout {
         check_stdout_output(&run, prompts.len())?;
     } else {
-        OutputDir::new(out.clone()).check()?;
+        let folder = OutputDir::new(out.clone());
+        folder.check()?;
+        folder.check_names(names_used(&prompts, run.name.as_deref(), run.count))?;
     }
     let route = chosen.route.value;
     let mut extra = body_fields(run.size, &run.params)?;

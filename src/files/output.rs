@@ -18,6 +18,10 @@ const MAX_SLUG: usize = 40;
 const NAME_MAX: usize = 255;
 /// What `file_name` adds to a stem at least: `-NNN.webp` (`webp` and `webm` are the longest extensions).
 const NAME_TAIL: usize = "-001.webp".len();
+/// The widest extension a saved file gets, with its dot.
+const WIDEST_EXTENSION: usize = ".webp".len();
+/// The longest path the system takes (PATH_MAX on Linux; macOS's is 1024, checked there).
+const PATH_MAX: usize = if cfg!(target_os = "macos") { 1024 } else { 4096 };
 /// Files older than this named `.wan-*.part` were left by a run that was killed
 /// (SIGKILL leaves no chance to clean up); no live download sits this long.
 const STALE_PART: Duration = Duration::from_secs(24 * 60 * 60);
@@ -187,6 +191,52 @@ impl OutputDir {
             Ok(_) => self.probe(),
             Err(_) => Ok(()),
         }
+    }
+
+    /// Refuses, before anything is sent, a run whose files could not be named in this
+    /// folder as it is now: each `(stem, count)` use needs `count` numbers after the highest
+    /// there, a name within NAME_MAX with the digits those numbers take (and the widest
+    /// extension), and a path within PATH_MAX. Judged on the folder, not on assumptions:
+    /// otherwise the images are made and billed, and then cannot be saved.
+    pub fn check_names(&self, uses: impl IntoIterator<Item = Result<(String, u64), Error>>) -> Result<(), Error> {
+        let mut numbering = Numbering::default();
+        if self.dir.is_dir() {
+            self.scan(&mut numbering, false).map_err(|e| self.cannot_list(&e))?;
+        }
+        let folder = self.absolute().as_os_str().len();
+        for used in uses {
+            let (stem, count) = used?;
+            let stem = stem.as_str();
+            let next = numbering.next(stem);
+            let last = next.checked_add(count.saturating_sub(1)).filter(|_| next < u64::MAX);
+            let Some(last) = last else {
+                return Err(Error::usage(format!(
+                    "no file number is left for {stem:?} in {}: a file there holds the highest one",
+                    self.describe()
+                ))
+                .with_hint("use another --name or output folder"));
+            };
+            let name = stem.len() + 1 + last.to_string().len().max(3) + WIDEST_EXTENSION;
+            if name > NAME_MAX {
+                return Err(Error::usage(format!(
+                    "the files of {stem:?} would take {} digits in {} ({}): {name} bytes, over the {NAME_MAX}-byte limit of a file name",
+                    last.to_string().len(),
+                    self.describe(),
+                    file_name("STEM", last, ImageFormat::Webp),
+                ))
+                .with_hint("use a shorter --name, or another output folder"));
+            }
+            if folder + 1 + name > PATH_MAX {
+                return Err(Error::usage(format!(
+                    "the output folder's path and a file name in it would be {} bytes, over the {PATH_MAX}-byte limit of a path",
+                    folder + 1 + name
+                ))
+                .with_hint("use an output folder with a shorter path"));
+            }
+            // The next use of the same stem (a --name over a batch) takes the numbers after.
+            numbering.taken(stem, last);
+        }
+        Ok(())
     }
 
     /// Creates the folder and its parents if missing, makes sure files can be written

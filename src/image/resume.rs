@@ -19,6 +19,7 @@ use crate::config::env::Env;
 use crate::error::{Error, Kind, Tag};
 use crate::files::digest::{sha256_hex, sha256_of_file};
 use crate::files::format::ImageFormat;
+use crate::files::output::OutputDir;
 use crate::files::prompts::{Prompts, Spool};
 use crate::files::reference::{self, Reference};
 use crate::image::plan::{Plan, Planned};
@@ -29,7 +30,7 @@ use crate::image::report::{SavedImage, Unsaved};
 use crate::image::run::{self, Event};
 use crate::image::save::{self, Batch};
 use crate::image::session::Session;
-use crate::image::settings::Settings;
+use crate::image::settings::{Settings, names_used};
 use crate::journal::Journal;
 use crate::journal::queries::{self, PendingImage, Placing, RequestRow, RunRow};
 use crate::journal::recorder::Recorder;
@@ -187,6 +188,11 @@ pub fn resume(
     let prompts = recorded_prompts(&conn, &run)?;
     drop(conn);
     let settings = settings_of(&run, prompts, &recorded.references, args, env, !left.to_send.is_empty())?;
+    if !left.to_send.is_empty() && !settings.to_stdout {
+        // What a run could not name, its resume cannot either: said before sending.
+        let uses = names_used(&settings.prompts, settings.name.as_deref(), settings.count);
+        OutputDir::new(settings.out.clone()).check_names(uses)?;
+    }
     let journal = Journal::start(dir)?;
     journal.run_resumed(&run.id)?;
     let run_id = run.id.clone();

@@ -80,6 +80,19 @@ impl Settings {
     }
 }
 
+/// The stems a run will number files under, and how many each: `--name` for all of
+/// them, else each prompt's slug (read as the run will read them).
+pub fn names_used<'a>(
+    prompts: &'a Prompts,
+    name: Option<&'a str>,
+    count: u32,
+) -> Box<dyn Iterator<Item = Result<(String, u64), Error>> + 'a> {
+    match name {
+        Some(name) => Box::new(std::iter::once(Ok((name.to_string(), prompts.len() as u64 * u64::from(count))))),
+        None => Box::new(prompts.iter().map(move |prompt| Ok((output::slug(&prompt?), u64::from(count))))),
+    }
+}
+
 /// Refuses, before anything is sent, a run whose list price is over the limit or unknown:
 /// per image or per request, as the catalogue prices the model. `name` says where the
 /// limit was set: `--max-cost`, or the config file.

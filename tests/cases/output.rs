@@ -117,16 +117,16 @@ fn a_file_number_past_the_last_one_is_an_error_not_000() {
     let mut sb = Sandbox::new();
     let top = format!("cat-{}.png", u64::MAX);
     fs::write(sb.path(&top), b"the last one").unwrap();
-    sb.chat(&chat_answer(&[sb.url("/1.png")]));
-    sb.image("/1.png", &png(1));
+    // Judged on the folder before anything is sent (issue 24): nothing is billed. (It
+    // was refused after the image was paid for, with its URL, exit 7.)
+    let api = never_called(&mut sb);
     let out = sb.wan().args(["generate", "x", "--name", "cat"]).output().unwrap();
     let stderr = stderr_of(&out);
-    // the image was paid for, and is reported with its URL
-    assert_eq!(out.status.code(), Some(7), "{stderr}");
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("no file number is left for \"cat\" in ./"), "{stderr}");
     assert!(stderr.contains("another --name"), "{stderr}");
-    assert!(stderr.contains(&sb.url("/1.png")), "{stderr}");
     assert_eq!(sb.files("."), [top]);
+    api.assert();
 }
 
 #[test]
@@ -550,4 +550,35 @@ fn a_standard_output_run_killed_leaves_a_folder_the_next_one_removes() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     assert_eq!(stages(), 0, "the dead run's folder, and its own, are gone");
+}
+
+#[test]
+fn names_that_cannot_be_made_in_the_folder_as_it_is_are_refused_before_sending() {
+    let mut sb = Sandbox::new();
+    let api = never_called(&mut sb);
+    fs::create_dir(sb.path("out")).unwrap();
+    // A stem whose numbers have run out.
+    fs::write(sb.path("out/maxed-18446744073709551615.png"), b"x").unwrap();
+    let out = sb.wan().args(["generate", "x", "--name", "maxed", "-o", "out"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("no file number is left for \"maxed\""), "{}", stderr_of(&out));
+    // The longest --name a 3-digit number allows, in a folder already at 9999: 5 digits.
+    let long = "a".repeat(246);
+    fs::write(sb.path(&format!("out/{long}-9999.png")), b"x").unwrap();
+    let out = sb.wan().args(["generate", "x", "--name", &long, "-o", "out"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("would take 5 digits"), "{}", stderr_of(&out));
+    // A folder whose path leaves room for wan's probe file but not for the image's name
+    // under PATH_MAX: 4066 bytes, then `/a-red-panda-photographed-in-the-golden-001.webp`.
+    let mut deep = sb.path("out");
+    while deep.as_os_str().len() < 4066 {
+        let room = 4066 - deep.as_os_str().len() - 1;
+        deep.push("d".repeat(room.clamp(1, 200)));
+    }
+    fs::create_dir_all(&deep).unwrap();
+    let prompt = "a red panda photographed in the golden light of dusk";
+    let out = sb.wan().args(["generate", prompt]).arg("-o").arg(&deep).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("over the 4096-byte limit of a path"), "{}", stderr_of(&out));
+    api.assert();
 }
