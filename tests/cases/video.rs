@@ -536,7 +536,7 @@ fn resume_and_wait_pick_a_task_up_after_a_kill_9() {
         .output()
         .unwrap();
     assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
-    assert!(sb.path("out/first-fox-001.mov").exists(), "{:?}", sb.files("out"));
+    assert!(sb.path("out/first-fox-001.mp4").exists(), "{:?}", sb.files("out"));
     assert_eq!(creates(), 1, "resume asked for no new task");
 
     killed_while_waiting(&sb, &emulator, "second fox");
