@@ -139,17 +139,23 @@ fn run(argv: Vec<OsString>) -> Result<Ran, Error> {
     // Standard error is read beside standard output, so that neither pipe fills and stalls the child.
     let stderr = child.stderr.take().map(|stderr| {
         std::thread::spawn(move || {
+            // Read to the end, whatever its length, so the child never blocks on a full
+            // pipe; only the first MAX_OUTPUT bytes are kept.
             let mut text = String::new();
-            for line in BufReader::new(stderr.take(MAX_OUTPUT)).lines().map_while(Result::ok) {
-                text.push_str(&line);
-                text.push('\n');
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if text.len() < MAX_OUTPUT as usize {
+                    text.push_str(&line);
+                    text.push('\n');
+                }
             }
             text
         })
     });
     let mut printed = Vec::new();
-    if let Some(stdout) = child.stdout.take() {
-        stdout.take(MAX_OUTPUT).read_to_end(&mut printed).map_err(|e| Error::io("cannot read wan video", &e))?;
+    if let Some(mut stdout) = child.stdout.take() {
+        (&mut stdout).take(MAX_OUTPUT).read_to_end(&mut printed).map_err(|e| Error::io("cannot read wan video", &e))?;
+        // Past the limit, the rest is read and dropped, so the child is not left blocked.
+        let _ = std::io::copy(&mut stdout, &mut std::io::sink());
     }
     let status = child.wait().map_err(|e| Error::io("wan video did not end", &e))?;
     let said = Said::read(&stderr.and_then(|t| t.join().ok()).unwrap_or_default());
