@@ -465,7 +465,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__emulator)
-            opts="-p -h -V --host --port --api-key --moved-to-images --base64 --noise --size --balance --url-ttl --latency --download-latency --error-429 --retry-after --error-5xx --drop --cut-downloads --slow-downloads --seed --video-ms --video-fail --video-size --no-video-gateway --rpm --help --version"
+            opts="-p -h -V --host --port --api-key --moved-to-images --gemini-v1beta-only --gemini-snake-case --goog-api-key --bill-per-request --idempotency --base64 --noise --size --balance --url-ttl --latency --download-latency --error-429 --retry-after --error-5xx --drop --cut-downloads --slow-downloads --seed --video-ms --video-fail --video-size --no-video-gateway --rpm --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -485,6 +485,10 @@ _wan() {
                     ;;
                 --api-key)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idempotency)
+                    COMPREPLY=($(compgen -W "on off" -- "${cur}"))
                     return 0
                     ;;
                 --size)
@@ -1152,11 +1156,11 @@ _wan() {
                     return 0
                     ;;
                 --model)
-                    COMPREPLY=($(compgen -W "wan2.7-t2v wan2.7-i2v wan2.7-r2v happyhorse-1.1-t2v happyhorse-1.1-i2v happyhorse-1.1-r2v dreamina-seedance-2-0-260128 dreamina-seedance-2-0-fast-260128 dreamina-seedance-2-5" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "wan2.7-t2v wan2.7-i2v wan2.7-r2v wan2.6-t2v wan2.6-i2v happyhorse-1.1-t2v happyhorse-1.1-i2v happyhorse-1.1-r2v dreamina-seedance-2-0-260128 dreamina-seedance-2-0-fast-260128 dreamina-seedance-2-5" -- "${cur}"))
                     return 0
                     ;;
                 -m)
-                    COMPREPLY=($(compgen -W "wan2.7-t2v wan2.7-i2v wan2.7-r2v happyhorse-1.1-t2v happyhorse-1.1-i2v happyhorse-1.1-r2v dreamina-seedance-2-0-260128 dreamina-seedance-2-0-fast-260128 dreamina-seedance-2-5" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "wan2.7-t2v wan2.7-i2v wan2.7-r2v wan2.6-t2v wan2.6-i2v happyhorse-1.1-t2v happyhorse-1.1-i2v happyhorse-1.1-r2v dreamina-seedance-2-0-260128 dreamina-seedance-2-0-fast-260128 dreamina-seedance-2-5" -- "${cur}"))
                     return 0
                     ;;
                 --resolution)

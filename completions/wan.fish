@@ -170,6 +170,8 @@ complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcomman
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -s m -l model -d 'The model [default: wan2.7-t2v, or wan2.7-i2v when a first frame is given]' -r -f -a "wan2.7-t2v\t''
 wan2.7-i2v\t''
 wan2.7-r2v\t''
+wan2.6-t2v\t''
+wan2.6-i2v\t''
 happyhorse-1.1-t2v\t''
 happyhorse-1.1-i2v\t''
 happyhorse-1.1-r2v\t''
@@ -230,6 +232,8 @@ complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcomman
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l host -d 'Address to listen on' -r
 complete -c wan -n "__fish_wan_using_subcommand emulator" -s p -l port -d 'Port to listen on; 0 picks a free one' -r
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l api-key -d 'Refuse any bearer key but this one (by default any key is taken; a missing one is a 401)' -r
+complete -c wan -n "__fish_wan_using_subcommand emulator" -l idempotency -d 'Remember each Idempotency-Key for the emulator\'s run (a repeat of a completed request is a 409, not billed); off plays a service that ignores the header' -r -f -a "on\t''
+off\t''"
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l size -d 'Size of the images drawn, unless a request asks for one (within the model\'s limits)' -r
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l balance -d 'The account\'s balance at start, in US dollars: `GET /v1/credits/balance` shows it going down by the list price of what is made' -r
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l url-ttl -d 'Seconds an image URL lives; then it answers 403 as an expired CDN link does' -r
@@ -247,6 +251,10 @@ complete -c wan -n "__fish_wan_using_subcommand emulator" -l video-fail -d 'Shar
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l video-size -d 'Size of the clips drawn (small: the frames are encoded as the task completes)' -r
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l rpm -d 'Allow N image requests a minute, a second\'s worth at once; past that, 429 with Retry-After. The x-ratelimit-* headers then say what is left (without it nothing is limited and they are not sent)' -r
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l moved-to-images -d 'Play the service after 2026-07-28: Wan on /v1/images/*, chat answers model_route_not_supported'
+complete -c wan -n "__fish_wan_using_subcommand emulator" -l gemini-v1beta-only -d 'Serve Gemini on /v1beta/models/… only: /v1/models/{model}:generateContent answers a plain 404, to exercise a client\'s move to /v1beta'
+complete -c wan -n "__fish_wan_using_subcommand emulator" -l gemini-snake-case -d 'Answer Gemini in snake_case (inline_data, mime_type), as AIsa\'s OpenAPI file names the fields, instead of Google\'s camelCase (inlineData, mimeType)'
+complete -c wan -n "__fish_wan_using_subcommand emulator" -l goog-api-key -d 'Also take the key from x-goog-api-key, as Google\'s SDKs send it (AIsa documents only Authorization: Bearer)'
+complete -c wan -n "__fish_wan_using_subcommand emulator" -l bill-per-request -d 'Charge the Wan models their list price per request instead of per image (the catalogue page has said both), in the balance, the usage and x-aisa-customer-cost-micros-usd'
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l base64 -d 'Answer the Wan models with base64 images instead of URLs (the others answer in their own form: Seedream URLs, gpt-image and Gemini base64)'
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l noise -d 'Scramble every pixel, so images hardly compress (large answers, for size tests)'
 complete -c wan -n "__fish_wan_using_subcommand emulator" -l no-video-gateway -d 'Answer /v1/video/generations with a plain 404, as the April service did: only the DashScope task route serves video'

@@ -22,6 +22,17 @@ pub struct VideoModel {
     pub price: Option<Micros>,
 }
 
+/// Where a Wan-shaped body carries its media.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MediaFields {
+    /// `input.media`: `[{type, url}]` on the gateway, a list of URLs on DashScope (Wan 2.7,
+    /// HappyHorse).
+    List,
+    /// Wan 2.6: the first frame in `input.img_url`, the audio in `input.audio_url`; no
+    /// last frame or first clip (aisa-api.md §14 A, §19).
+    Named,
+}
+
 pub const TEXT_TO_VIDEO: &str = "wan2.7-t2v";
 pub const IMAGE_TO_VIDEO: &str = "wan2.7-i2v";
 
@@ -33,6 +44,10 @@ pub const MODELS: &[VideoModel] = &[
     VideoModel { name: IMAGE_TO_VIDEO, price: None },
     // Wan 2.7 reference to video
     VideoModel { name: "wan2.7-r2v", price: None },
+    // Wan 2.6 text to video (the April docs' DashScope route; AIsa's own skill)
+    VideoModel { name: "wan2.6-t2v", price: None },
+    // Wan 2.6 image to video: needs a first frame, sent as input.img_url
+    VideoModel { name: "wan2.6-i2v", price: None },
     // HappyHorse text to video
     VideoModel { name: "happyhorse-1.1-t2v", price: None },
     // HappyHorse image to video: needs a first frame
@@ -52,6 +67,8 @@ pub const MODEL_NAMES: &[&str] = &[
     TEXT_TO_VIDEO,
     IMAGE_TO_VIDEO,
     "wan2.7-r2v",
+    "wan2.6-t2v",
+    "wan2.6-i2v",
     "happyhorse-1.1-t2v",
     "happyhorse-1.1-i2v",
     "happyhorse-1.1-r2v",
@@ -62,6 +79,12 @@ pub const MODEL_NAMES: &[&str] = &[
 
 pub fn family(model: &str) -> Family {
     if model.starts_with("dreamina-seedance-") { Family::Seedance } else { Family::Wan }
+}
+
+/// Where a Wan-shaped model's body puts its media: `input.img_url` for Wan 2.6, whose API
+/// predates `input.media`; `input.media` for the rest.
+pub fn media_fields(model: &str) -> MediaFields {
+    if model.starts_with("wan2.6-") { MediaFields::Named } else { MediaFields::List }
 }
 
 /// An image-to-video model: the service takes such a task without a first frame and
@@ -89,6 +112,11 @@ mod tests {
         assert!(needs_first_frame("happyhorse-1.1-i2v"));
         assert!(!needs_first_frame("wan2.7-t2v"));
         assert!(!needs_first_frame("wan2.7-r2v"));
+        assert!(needs_first_frame("wan2.6-i2v"));
+        assert_eq!(family("wan2.6-i2v"), Family::Wan);
+        assert_eq!(media_fields("wan2.6-i2v"), MediaFields::Named);
+        assert_eq!(media_fields("wan2.6-t2v"), MediaFields::Named);
+        assert_eq!(media_fields("wan2.7-i2v"), MediaFields::List);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `wan emulator`'s interface: where to listen, which service to play, which faults to inject.
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 
 use super::values::at_least_one;
 use crate::catalogue::size::{Size, parse_size};
@@ -23,6 +23,32 @@ pub struct EmulatorArgs {
     /// Play the service after 2026-07-28: Wan on /v1/images/*, chat answers model_route_not_supported
     #[arg(long)]
     pub moved_to_images: bool,
+
+    /// Serve Gemini on /v1beta/models/… only: /v1/models/{model}:generateContent answers a
+    /// plain 404, to exercise a client's move to /v1beta
+    #[arg(long)]
+    pub gemini_v1beta_only: bool,
+
+    /// Answer Gemini in snake_case (inline_data, mime_type), as AIsa's OpenAPI file names
+    /// the fields, instead of Google's camelCase (inlineData, mimeType)
+    #[arg(long)]
+    pub gemini_snake_case: bool,
+
+    /// Also take the key from x-goog-api-key, as Google's SDKs send it (AIsa documents only
+    /// Authorization: Bearer)
+    #[arg(long)]
+    pub goog_api_key: bool,
+
+    /// Charge the Wan models their list price per request instead of per image (the
+    /// catalogue page has said both), in the balance, the usage and
+    /// x-aisa-customer-cost-micros-usd
+    #[arg(long)]
+    pub bill_per_request: bool,
+
+    /// Remember each Idempotency-Key for the emulator's run (a repeat of a completed
+    /// request is a 409, not billed); off plays a service that ignores the header
+    #[arg(long, value_name = "on|off", default_value = "on")]
+    pub idempotency: Switch,
 
     /// Answer the Wan models with base64 images instead of URLs (the others answer in
     /// their own form: Seedream URLs, gpt-image and Gemini base64)
@@ -104,4 +130,11 @@ pub struct EmulatorArgs {
     /// is limited and they are not sent)
     #[arg(long, value_name = "N", value_parser = at_least_one::<u64>)]
     pub rpm: Option<u64>,
+}
+
+/// A feature of the emulated service, played or not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
 }

@@ -1,6 +1,6 @@
 //! `wan emulator`: its arguments handed to the offline service, which checks them and serves.
 
-use crate::cli::emulator::EmulatorArgs;
+use crate::cli::emulator::{EmulatorArgs, Switch};
 use crate::emulator::{self, Options};
 use crate::error::Error;
 use crate::outcome::Outcome;
@@ -11,6 +11,11 @@ pub fn run(args: EmulatorArgs) -> Result<Outcome, Error> {
         port,
         api_key,
         moved_to_images,
+        gemini_v1beta_only,
+        gemini_snake_case,
+        goog_api_key,
+        bill_per_request,
+        idempotency,
         base64,
         noise,
         size,
@@ -36,6 +41,11 @@ pub fn run(args: EmulatorArgs) -> Result<Outcome, Error> {
         port,
         api_key,
         moved_to_images,
+        gemini_v1beta_only,
+        gemini_snake_case,
+        goog_api_key,
+        bill_per_request,
+        idempotency: idempotency == Switch::On,
         base64,
         noise,
         size,

@@ -1,4 +1,5 @@
-//! `wan models`: the catalogue as a table or JSON Lines: routes, prices, limits, size rules.
+//! `wan models`: the catalogue as a table or JSON Lines: routes, prices, limits, size rules;
+//! the table is followed by the video models `wan video create -m` takes.
 
 use serde_json::{Value, json};
 
@@ -36,12 +37,39 @@ pub fn run(as_json: bool) -> Result<Outcome, Error> {
                 ]
             }))
             .collect();
-    let widths: Vec<usize> = (0..7).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
-    for row in &rows {
+    table(&mut out, &rows)?;
+    out.line("")?;
+    table(&mut out, &video_rows())?;
+    Ok(Outcome::Success)
+}
+
+fn table<const N: usize>(out: &mut Stdout, rows: &[[String; N]]) -> Result<(), Error> {
+    let widths: Vec<usize> = (0..N).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    for row in rows {
         let cells: Vec<String> = row.iter().zip(&widths).map(|(cell, &w)| pad(cell, w)).collect();
         out.line(cells.join("  ").trim_end())?;
     }
-    Ok(Outcome::Success)
+    Ok(())
+}
+
+/// The video models (`wan video create -m`): the body each takes, whether it needs a
+/// first frame, and its price, which no source states for certain.
+fn video_rows() -> Vec<[String; 4]> {
+    use crate::catalogue::video::{self, Family, MediaFields};
+    let head = ["VIDEO MODEL", "BODY", "FIRST FRAME", "LIST PRICE"].map(String::from);
+    std::iter::once(head)
+        .chain(video::MODELS.iter().map(|m| {
+            let body = match (video::family(m.name), video::media_fields(m.name)) {
+                (Family::Seedance, _) => "content parts (text, image_url)",
+                (Family::Wan, MediaFields::Named) => "input {prompt, img_url, audio_url}, parameters",
+                (Family::Wan, MediaFields::List) => "input {prompt, media}, parameters",
+            };
+            let frame = if video::needs_first_frame(m.name) { "needed" } else { "optional" };
+            let price =
+                m.price.map_or_else(|| "unknown".to_string(), |p| format!("{} per video", money::format_usd(p)));
+            [m.name.to_string(), body.to_string(), frame.to_string(), price]
+        }))
+        .collect()
 }
 
 /// Every model as `wan models --json` prints it, one object each (`wan mcp`'s `list_models`).

@@ -5,6 +5,7 @@
 
 mod account;
 mod answers;
+mod billing;
 mod body;
 mod clip;
 mod draw;
@@ -40,6 +41,11 @@ pub struct Options {
     pub port: u16,
     pub api_key: Option<String>,
     pub moved_to_images: bool,
+    pub gemini_v1beta_only: bool,
+    pub gemini_snake_case: bool,
+    pub goog_api_key: bool,
+    pub bill_per_request: bool,
+    pub idempotency: bool,
     pub base64: bool,
     pub noise: bool,
     pub size: Size,
@@ -87,6 +93,11 @@ pub fn run(args: Options) -> Result<(), Error> {
         .ok_or_else(|| Error::usage(format!("--balance {:?} is not an amount in US dollars", args.balance)))?;
     let config = Config {
         moved_to_images: args.moved_to_images,
+        gemini_v1beta_only: args.gemini_v1beta_only,
+        gemini_snake_case: args.gemini_snake_case,
+        goog_api_key: args.goog_api_key,
+        bill_per_request: args.bill_per_request,
+        idempotency: args.idempotency,
         base64: args.base64,
         noise: args.noise,
         size: (args.size.width, args.size.height),

@@ -26,23 +26,29 @@ pub enum Route {
     Generations,
     /// `POST /v1/images/edits`, a multipart form.
     Edits,
-    /// `POST /v1/models/{model}:generateContent` or `/v1beta/…`.
-    Gemini { model: String },
+    /// `POST /v1/models/{model}:generateContent` or `/v1beta/…`; `stream` for
+    /// `:streamGenerateContent`.
+    Gemini { model: String, stream: bool },
 }
 
 impl Route {
     /// The route of a `POST` to `path`, if the emulated service has it. With
-    /// `moved`, `/v1/models/…` does not exist: the later docs have only `/v1beta/…`.
-    pub fn of(path: &str, moved: bool) -> Option<Self> {
+    /// `v1beta_only` (`--gemini-v1beta-only`), `/v1/models/…` does not exist, as on a
+    /// gateway that serves only `/v1beta/…`.
+    pub fn of(path: &str, v1beta_only: bool) -> Option<Self> {
         match path {
             "/v1/chat/completions" => return Some(Self::Chat),
             "/v1/images/generations" => return Some(Self::Generations),
             "/v1/images/edits" => return Some(Self::Edits),
             _ => {}
         }
-        let rest = path.strip_prefix("/v1beta/models/").or(path.strip_prefix("/v1/models/").filter(|_| !moved))?;
-        let model = rest.strip_suffix(":generateContent")?;
-        (!model.is_empty() && !model.contains('/')).then(|| Self::Gemini { model: percent_decode(model) })
+        let rest =
+            path.strip_prefix("/v1beta/models/").or(path.strip_prefix("/v1/models/").filter(|_| !v1beta_only))?;
+        let (model, stream) = match rest.strip_suffix(":generateContent") {
+            Some(model) => (model, false),
+            None => (rest.strip_suffix(":streamGenerateContent")?, true),
+        };
+        (!model.is_empty() && !model.contains('/')).then(|| Self::Gemini { model: percent_decode(model), stream })
     }
 
     pub fn is_gemini(&self) -> bool {
@@ -85,6 +91,10 @@ pub struct Job {
     /// The first reference image of an edit, as sent.
     pub reference: Option<Vec<u8>>,
     pub price: Price,
+    /// Answered as server-sent events: chat's `stream: true`, Gemini's `:streamGenerateContent`.
+    pub stream: bool,
+    /// Chat's `stream_options.include_usage`: a last chunk with the usage.
+    pub include_usage: bool,
 }
 
 /// What reading a request needs to know of the emulator.
@@ -99,7 +109,7 @@ pub struct Context<'a> {
 /// Reads a request to `route`, or the error the service answers.
 pub fn read(route: Route, body: &[u8], content_type: Option<&str>, cx: &Context) -> Result<Job, Box<Reply>> {
     match &route {
-        Route::Gemini { model } => gemini(model.clone(), body, cx),
+        Route::Gemini { model, stream } => gemini(model.clone(), *stream, body, cx),
         Route::Edits => edits(body, content_type, cx),
         Route::Chat | Route::Generations => {
             let request: Value = serde_json::from_slice(body)
@@ -142,7 +152,25 @@ fn chat(request: &Value, cx: &Context) -> Result<Job, Box<Reply>> {
         .find_map(data_uri_bytes);
     let n = count(request.get("n"), 4, row.per_request).map_err(|m| bad("invalid_parameter_error", &m))?;
     let size = size(family, row, request.get("size"), cx)?;
-    Ok(job(Route::Chat, row, family, text.join("\n"), n, size, reference))
+    let mut job = job(Route::Chat, row, family, text.join("\n"), n, size, reference);
+    job.stream = match request.get("stream") {
+        None | Some(Value::Null) => false,
+        Some(stream) => stream.as_bool().ok_or_else(|| bad("invalid_parameter_error", "stream must be a boolean"))?,
+    };
+    job.include_usage = request.pointer("/stream_options/include_usage").and_then(Value::as_bool) == Some(true);
+    Ok(job)
+}
+
+/// `stream: true` on the images routes: OpenAI's partial-image events are not played, so
+/// it is refused out loud rather than answered as if it had not been asked.
+fn no_stream(stream: Option<&Value>, cx: &Context) -> Result<(), Box<Reply>> {
+    match stream {
+        None | Some(Value::Null | Value::Bool(false)) => Ok(()),
+        Some(_) => Err(cx.errors.bad_request(
+            "invalid_parameter_error",
+            "stream is not supported on /v1/images/*: send the request without it",
+        )),
+    }
 }
 
 /// `/v1/images/generations`: JSON `{model, prompt, n, size?}`.
@@ -151,6 +179,7 @@ fn generations(request: &Value, cx: &Context) -> Result<Job, Box<Reply>> {
     let bad = |code: &str, message: &str| cx.errors.bad_request(code, message);
     let prompt = request.get("prompt").and_then(Value::as_str).filter(|p| !p.trim().is_empty());
     let prompt = prompt.ok_or_else(|| bad("missing_parameter", "prompt is required"))?.to_string();
+    no_stream(request.get("stream"), cx)?;
     let n = count(request.get("n"), 1, row.per_request).map_err(|m| bad("invalid_parameter_error", &m))?;
     let size = size(family, row, request.get("size"), cx)?;
     Ok(job(Route::Generations, row, family, prompt, n, size, None))
@@ -174,6 +203,7 @@ fn edits(body: &[u8], content_type: Option<&str>, cx: &Context) -> Result<Job, B
     let prompt = field("prompt")
         .filter(|p| !p.trim().is_empty())
         .ok_or_else(|| bad("missing_parameter", "prompt is required"))?;
+    no_stream(field("stream").filter(|s| s != "false").map(Value::String).as_ref(), cx)?;
     let n = field("n").map(|n| n.parse::<u64>().map_or(Value::String(n), Value::from));
     let n = count(n.as_ref(), 1, row.per_request).map_err(|m| bad("invalid_parameter_error", &m))?;
     let size = size(family, row, field("size").map(Value::String).as_ref(), cx)?;
@@ -182,8 +212,8 @@ fn edits(body: &[u8], content_type: Option<&str>, cx: &Context) -> Result<Job, B
 
 /// Google's `generateContent`: `contents[].parts[]` of text and `inlineData` (or
 /// `inline_data`) references; `generationConfig.imageConfig` sets the size. One picture.
-fn gemini(model: String, body: &[u8], cx: &Context) -> Result<Job, Box<Reply>> {
-    let (row, family) = served(&Route::Gemini { model: model.clone() }, Some(&model), cx)?;
+fn gemini(model: String, stream: bool, body: &[u8], cx: &Context) -> Result<Job, Box<Reply>> {
+    let (row, family) = served(&Route::Gemini { model: model.clone(), stream }, Some(&model), cx)?;
     let bad = |message: &str| cx.errors.bad_request("invalid_argument", message);
     let request: Value = serde_json::from_slice(body).map_err(|_| bad("Invalid JSON payload received."))?;
     let contents = request.get("contents").and_then(Value::as_array).filter(|c| !c.is_empty());
@@ -201,7 +231,9 @@ fn gemini(model: String, body: &[u8], cx: &Context) -> Result<Job, Box<Reply>> {
         .find_map(|data| STANDARD.decode(data.trim()).ok());
     let image_config = request.get("generationConfig").and_then(|g| g.get("imageConfig"));
     let size = gemini_size(image_config, cx.default_size).map_err(|m| bad(&m))?;
-    Ok(job(Route::Gemini { model }, row, family, text.join("\n"), 1, size, reference))
+    let mut job = job(Route::Gemini { model, stream }, row, family, text.join("\n"), 1, size, reference);
+    job.stream = stream;
+    Ok(job)
 }
 
 fn job(
@@ -213,7 +245,18 @@ fn job(
     size: (u32, u32),
     reference: Option<Vec<u8>>,
 ) -> Job {
-    Job { route, family, model: row.name.to_string(), prompt, n, size, reference, price: row.price }
+    Job {
+        route,
+        family,
+        model: row.name.to_string(),
+        prompt,
+        n,
+        size,
+        reference,
+        price: row.price,
+        stream: false,
+        include_usage: false,
+    }
 }
 
 /// The catalogue's row for the model, if this route serves it; else the service's
@@ -364,7 +407,7 @@ fn data_uri_bytes(url: &str) -> Option<Vec<u8>> {
 }
 
 /// `%2F` and the like, as a client escapes a model name in the path.
-fn percent_decode(text: &str) -> String {
+pub fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -401,16 +444,21 @@ mod tests {
     #[test]
     fn routes_are_found_by_path() {
         assert_eq!(Route::of("/v1/chat/completions", false), Some(Route::Chat));
-        let gemini = Some(Route::Gemini { model: "gemini-3-pro-image-preview".into() });
+        let gemini = Some(Route::Gemini { model: "gemini-3-pro-image-preview".into(), stream: false });
         assert_eq!(Route::of("/v1/models/gemini-3-pro-image-preview:generateContent", false), gemini);
         assert_eq!(Route::of("/v1beta/models/gemini-3-pro-image-preview:generateContent", true), gemini);
         assert_eq!(
             Route::of("/v1/models/gemini-3-pro-image-preview:generateContent", true),
             None,
-            "moved: v1beta only"
+            "--gemini-v1beta-only"
         );
-        assert_eq!(Route::of("/v1/models/a%2Fb:generateContent", false), Some(Route::Gemini { model: "a/b".into() }));
-        assert_eq!(Route::of("/v1/models/x:streamGenerateContent", false), None);
+        let a_b = Some(Route::Gemini { model: "a/b".into(), stream: false });
+        assert_eq!(Route::of("/v1/models/a%2Fb:generateContent", false), a_b);
+        assert_eq!(
+            Route::of("/v1/models/x:streamGenerateContent", false),
+            Some(Route::Gemini { model: "x".into(), stream: true })
+        );
+        assert_eq!(Route::of("/v1/models/x:countTokens", false), None);
         assert_eq!(Route::of("/v1/nowhere", false), None);
     }
 
@@ -466,13 +514,13 @@ mod tests {
         let body = json!({"contents": [{"role": "user", "parts": [
             {"inline_data": {"mime_type": "image/png", "data": png}}, {"text": "at night"}]}],
             "generationConfig": {"responseModalities": ["TEXT", "IMAGE"], "imageConfig": {"aspectRatio": "16:9", "imageSize": "2K"}}});
-        let route = Route::Gemini { model: "gemini-3-pro-image-preview".into() };
+        let route = Route::Gemini { model: "gemini-3-pro-image-preview".into(), stream: false };
         let job = read(route.clone(), body.to_string().as_bytes(), None, &cx(false)).unwrap();
         assert_eq!((job.prompt.as_str(), job.n, job.size), ("at night", 1, (2048, 1152)));
         assert_eq!(job.reference.as_deref(), Some(&b"\x89PNG..."[..]));
         assert_eq!(gemini_size(Some(&json!({"aspectRatio": "9:16"})), (64, 64)), Ok((576, 1024)));
         assert!(gemini_size(Some(&json!({"aspectRatio": "7:3"})), (64, 64)).is_err());
-        let unknown = Route::Gemini { model: "gemini-9".into() };
+        let unknown = Route::Gemini { model: "gemini-9".into(), stream: false };
         assert_eq!(read(unknown, body.to_string().as_bytes(), None, &cx(false)).unwrap_err().note, "not_found");
         let empty = json!({"contents": []});
         assert_eq!(read(route, empty.to_string().as_bytes(), None, &cx(false)).unwrap_err().note, "invalid_argument");

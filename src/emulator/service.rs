@@ -14,19 +14,21 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper::header;
 use hyper::{Method, Request, Response, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::account::Account;
 use super::answers::{self, Delivery};
+use super::billing::{self, Asked, Keys};
 use super::body::Paced;
 use super::draw::{self, mix};
 use super::faults::{ApiFault, Faults};
 use super::limit::{Decision, Limiter};
 use super::pictures::Pictures;
 use super::reply::{Errors, Reply, Shape};
-use super::requests::{self, Context, Job, Route};
+use super::requests::{self, Context, Family, Job, Route};
 use super::store::{Lookup, Store};
 use super::video::{self, Videos};
+use crate::catalogue::Price;
 use crate::catalogue::money::Micros;
 
 /// The largest request body read; past it, 413. The biggest legal request is a Gemini
@@ -37,9 +39,18 @@ pub const MAX_REQUEST_BODY: usize = 400 * 1024 * 1024;
 
 #[derive(Debug)]
 pub struct Config {
-    /// Plays the service after 2026-07-28: Wan on `/v1/images/*`, not chat, and the
-    /// Gemini route at `/v1beta` only.
+    /// Plays the service after 2026-07-28: Wan on `/v1/images/*`, not chat.
     pub moved_to_images: bool,
+    /// `/v1/models/{m}:generateContent` is a plain 404: only `/v1beta/…` serves Gemini.
+    pub gemini_v1beta_only: bool,
+    /// Gemini answers in snake_case (`inline_data`, `mime_type`), as AIsa's OpenAPI file names them.
+    pub gemini_snake_case: bool,
+    /// `x-goog-api-key` is taken as the key too (Google's SDKs send it); Bearer stays the documented way.
+    pub goog_api_key: bool,
+    /// The Wan models charge their list price per request, not per image.
+    pub bill_per_request: bool,
+    /// `Idempotency-Key` is remembered; off plays a service that ignores it.
+    pub idempotency: bool,
     /// Wan answers base64 instead of URLs.
     pub base64: bool,
     /// Draw incompressible pictures (large answers, for memory benchmarks).
@@ -66,6 +77,11 @@ pub struct State {
     seq: AtomicU64,
     /// With `--rpm`: the budget image requests draw on, and the headers that tell it.
     limiter: Option<Limiter>,
+    /// The `Idempotency-Key`s of this run.
+    keys: Keys,
+    /// Random bits of this run, so that answer ids differ run by run while the pictures
+    /// and the faults follow `--seed`.
+    nonce: (u64, u64),
 }
 
 /// The connection is to be dropped without an answer.
@@ -88,8 +104,10 @@ impl State {
             limiter: config.rpm.map(Limiter::new),
             pictures: Arc::new(Pictures::new(config.noise)),
             account: Account::new(config.balance),
+            keys: Keys::new(config.idempotency),
             config,
             seq: AtomicU64::new(0),
+            nonce: (random_bits(), random_bits()),
         }
     }
 
@@ -99,18 +117,17 @@ impl State {
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
         let request_id = format!("req_{:016x}", mix(self.config.faults.seed ^ seq.wrapping_mul(31)));
         let (method, path) = (request.method().clone(), request.uri().path().to_string());
+        let query = request.uri().query().unwrap_or_default().to_string();
         let origin = match request.headers().get(header::HOST).and_then(|h| h.to_str().ok()) {
             Some(host) => format!("http://{host}"),
             None => "http://127.0.0.1".to_string(),
         };
-        let route = (method == Method::POST).then(|| Route::of(&path, self.config.moved_to_images)).flatten();
+        let route = (method == Method::POST).then(|| Route::of(&path, self.config.gemini_v1beta_only)).flatten();
         // Counted as it arrives, as a gateway does, before any work.
         let budget = route.as_ref().and(self.limiter.as_ref()).map(|limiter| limiter.check(Instant::now()));
         let reply = match (&method, path.as_str(), route) {
             (&Method::GET, p, _) if p.starts_with("/images/") => self.download(p, seq),
-            (&Method::GET, p, _) if p.starts_with("/videos/") => {
-                self.serve(self.videos.clip(p), "video/quicktime", seq)
-            }
+            (&Method::GET, p, _) if p.starts_with("/videos/") => self.serve(self.videos.clip(p), "video/mp4", seq),
             (m, p, _) if video::is_api(m, p) => match self.video_api(request, seq, &request_id, &origin).await {
                 Ok(reply) => reply,
                 Err(Dropped) => {
@@ -119,14 +136,18 @@ impl State {
                 }
             },
             (&Method::GET, "/v1/credits/balance", _) => self.balance(&request),
+            (&Method::GET, "/v1/usage", _) => self.usage(&request, &query, &request_id),
             (&Method::GET, "/v1/models", _) => self.models(&request, &request_id),
+            (&Method::GET, p, _) if p.strip_prefix("/v1/models/").is_some_and(|id| !id.is_empty()) => {
+                self.model(&request, &p["/v1/models/".len()..], &request_id)
+            }
             (_, _, Some(route)) if budget.is_some_and(|b| !b.allowed) => {
                 // Read to its end all the same (at most the cap), so that a client still
                 // uploading hears the 429 rather than a connection closed under it.
                 let _ = read_body(request.into_body(), MAX_REQUEST_BODY).await;
                 rate_limited(&route, &request_id)
             }
-            (_, _, Some(route)) => match self.api(request, route, seq, &request_id, &origin).await {
+            (_, _, Some(route)) => match self.api(request, route, seq, &request_id, &origin, &query).await {
                 Ok(reply) => reply,
                 Err(Dropped) => {
                     log(&method, &path, "dropped", &request_id, "fault: connection dropped", started);
@@ -194,20 +215,22 @@ impl State {
         }
     }
 
-    /// The key of a request, if it carries one, and whether it is refused.
-    fn refused_key(&self, request: &Request<Incoming>) -> Option<(&'static str, &'static str)> {
-        let bearer = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|k| !k.is_empty());
-        match (bearer, &self.config.api_key) {
-            (None, _) => Some(("missing_api_key", "Missing API key: send Authorization: Bearer <key>")),
-            (Some(given), Some(wanted)) if given != wanted => Some(("invalid_api_key", "Invalid API key")),
-            _ => None,
+    /// The key of a request (its bearer key; with `--goog-api-key` also its
+    /// `x-goog-api-key`), or why it is refused: missing, or not the `--api-key`.
+    fn key(&self, request: &Request<Incoming>) -> Result<String, (&'static str, &'static str)> {
+        let header = |name| request.headers().get(name).and_then(|v| v.to_str().ok());
+        let bearer = header(header::AUTHORIZATION.as_str()).and_then(|v| v.strip_prefix("Bearer "));
+        let google = header("x-goog-api-key").filter(|_| self.config.goog_api_key);
+        let given = bearer.or(google).map(str::trim).filter(|k| !k.is_empty());
+        match (given, &self.config.api_key) {
+            (None, _) => Err(("missing_api_key", "Missing API key: send Authorization: Bearer <key>")),
+            (Some(given), Some(wanted)) if given != wanted => Err(("invalid_api_key", "Invalid API key")),
+            (Some(given), _) => Ok(given.to_string()),
         }
+    }
+
+    fn refused_key(&self, request: &Request<Incoming>) -> Option<(&'static str, &'static str)> {
+        self.key(request).err()
     }
 
     /// `GET /v1/credits/balance`; its errors are a bare string, as the service's are.
@@ -219,20 +242,76 @@ impl State {
         Reply::json(StatusCode::OK, &self.account.to_json())
     }
 
-    /// `GET /v1/models`: the catalogue, as the service lists its models (no prices).
+    /// `GET /v1/usage?start_time=&end_time=` (UNIX seconds): what the emulator billed in
+    /// that window. Its 401 is the gateway's flat one (aisa-api.md §18).
+    fn usage(&self, request: &Request<Incoming>, query: &str, id: &str) -> Reply {
+        if let Some((code, message)) = self.refused_key(request) {
+            let reply =
+                Reply::json(StatusCode::UNAUTHORIZED, &json!({"code": code, "error": message, "request_id": id}));
+            return Reply { note: code.to_string(), ..reply };
+        }
+        let field = |name: &str| {
+            query.split('&').filter_map(|pair| pair.split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| v)
+        };
+        let window = (
+            field("start_time").and_then(|v| v.parse::<u64>().ok()),
+            field("end_time").and_then(|v| v.parse::<u64>().ok()),
+        );
+        match window {
+            (Some(start), Some(end)) if start < end => Reply::json(StatusCode::OK, &self.account.usage(start, end)),
+            _ => Errors { shape: Shape::Aisa, request_id: id }.reply(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                "invalid_parameter_error",
+                "start_time and end_time are required, in UNIX seconds, start_time before end_time",
+            ),
+        }
+    }
+
+    /// One model as OpenAI's `GET /v1/models` and `/v1/models/{id}` give it, with the
+    /// routes that serve it; image or video.
+    fn model_object(&self, name: &str) -> Option<Value> {
+        let types = match crate::catalogue::find(name).filter(|m| m.name == name) {
+            Some(model) => answers::endpoint_types(model, self.config.moved_to_images),
+            None if crate::catalogue::video::MODEL_NAMES.contains(&name) => {
+                answers::video_endpoint_types(name, self.config.video.gateway)
+            }
+            None => return None,
+        };
+        Some(json!({"id": name, "object": "model", "created": 1_775_000_000, "owned_by": "aisa",
+                    "supported_endpoint_types": types}))
+    }
+
+    /// `GET /v1/models`: the catalogue, image and video models, as the service lists its
+    /// models (no prices).
     fn models(&self, request: &Request<Incoming>, id: &str) -> Reply {
         if let Some((code, message)) = self.refused_key(request) {
             let errors = Errors { shape: Shape::Aisa, request_id: id };
             return errors.reply(StatusCode::UNAUTHORIZED, "authentication_error", code, message);
         }
-        let data: Vec<_> = crate::catalogue::MODELS
-            .iter()
-            .map(|m| {
-                json!({"id": m.name, "object": "model", "created": 1_775_000_000, "owned_by": "aisa",
-                "supported_endpoint_types": answers::endpoint_types(m, self.config.moved_to_images)})
-            })
-            .collect();
+        let names =
+            crate::catalogue::MODELS.iter().map(|m| m.name).chain(crate::catalogue::video::MODEL_NAMES.iter().copied());
+        let data: Vec<Value> = names.filter_map(|name| self.model_object(name)).collect();
         Reply::json(StatusCode::OK, &json!({"object": "list", "data": data}))
+    }
+
+    /// `GET /v1/models/{id}` (the OpenAI SDK's `models.retrieve`, `aisa models show`): the
+    /// model object, or a 404 `model_not_found` in the documented error shape.
+    fn model(&self, request: &Request<Incoming>, name: &str, id: &str) -> Reply {
+        let errors = Errors { shape: Shape::Aisa, request_id: id };
+        if let Some((code, message)) = self.refused_key(request) {
+            return errors.reply(StatusCode::UNAUTHORIZED, "authentication_error", code, message);
+        }
+        let name = requests::percent_decode(name);
+        match self.model_object(&name) {
+            Some(model) => Reply::json(StatusCode::OK, &model),
+            None => errors.reply(
+                StatusCode::NOT_FOUND,
+                "invalid_request_error",
+                "model_not_found",
+                &format!("The model {} does not exist", name.chars().take(200).collect::<String>()),
+            ),
+        }
     }
 
     /// The fault, if any, this request meets (`--error-429`, `--error-5xx`, `--drop`).
@@ -266,25 +345,23 @@ impl State {
     }
 
     /// The video task routes: the key, the faults and the body cap as for images, then
-    /// the task store (src/emulator/video.rs).
+    /// the task store (src/emulator/video.rs). A create's `Idempotency-Key` is played as
+    /// on the image routes; the emulator bills no video, so no price is capped or quoted.
     async fn video_api(&self, request: Request<Incoming>, seq: u64, id: &str, origin: &str) -> Result<Reply, Dropped> {
         let errors = Errors { shape: Shape::Aisa, request_id: id };
         let (method, path) = (request.method().clone(), request.uri().path().to_string());
         let dashscope_async = request.headers().get("x-dashscope-async").is_some_and(|v| v.as_bytes() == b"enable");
+        let asked = Asked::from(request.headers());
         let faults = &self.config.faults;
         if !faults.latency.is_zero() {
             tokio::time::sleep(faults.latency).await;
         }
-        if let Some((code, message)) = self.refused_key(&request) {
-            return Ok(errors.reply(StatusCode::UNAUTHORIZED, "authentication_error", code, message));
-        }
-        let key = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(|k| k.trim().to_string())
-            .unwrap_or_default();
+        let key = match self.key(&request) {
+            Ok(key) => key,
+            Err((code, message)) => {
+                return Ok(errors.reply(StatusCode::UNAUTHORIZED, "authentication_error", code, message));
+            }
+        };
         let body = match read_body(request.into_body(), MAX_REQUEST_BODY).await {
             Ok(body) => body,
             Err(BodyError::TooLarge) => {
@@ -301,6 +378,13 @@ impl State {
         if let Some(faulted) = self.fault(seq, &errors) {
             return faulted;
         }
+        let claim = match method {
+            Method::POST => match self.keys.claim(&key, asked.idempotency_key.as_deref()) {
+                Ok(claim) => Some(claim),
+                Err(conflict) => return Ok(conflicted(conflict, id)),
+            },
+            _ => None,
+        };
         let call = video::Call {
             method: &method,
             path: &path,
@@ -313,6 +397,9 @@ impl State {
         Ok(match self.videos.answer(call).await {
             video::Answer::NotFound => Reply::no_such_path(),
             video::Answer::Json { status, body, retry_after, note } => {
+                if let Some(claim) = claim.filter(|_| status.is_success()) {
+                    claim.complete();
+                }
                 let mut reply = Reply::json(status, &body);
                 reply.note = note;
                 if let Some(secs) = retry_after {
@@ -323,6 +410,8 @@ impl State {
         })
     }
 
+    /// A paid POST on an image route: the key, then the request itself, counted in the
+    /// usage as billed or failed (a quote is neither).
     async fn api(
         &self,
         request: Request<Incoming>,
@@ -330,58 +419,121 @@ impl State {
         seq: u64,
         id: &str,
         origin: &str,
+        query: &str,
     ) -> Result<Reply, Dropped> {
         let errors = Errors { shape: if route.is_gemini() { Shape::Google } else { Shape::Aisa }, request_id: id };
-        let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(String::from);
-        let declared = request
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
         let faults = &self.config.faults;
         if !faults.latency.is_zero() {
             tokio::time::sleep(faults.latency).await;
         }
         // The key is checked from the headers alone, before a byte of the body is read:
         // a stranger must not make the emulator take in (and hold) what it sends.
-        if let Some((code, message)) = self.refused_key(&request) {
-            return Ok(errors.reply(StatusCode::UNAUTHORIZED, "authentication_error", code, message));
+        let key = match self.key(&request) {
+            Ok(key) => key,
+            Err((code, message)) => {
+                return Ok(errors.reply(StatusCode::UNAUTHORIZED, "authentication_error", code, message));
+            }
+        };
+        let (reply, billed) = self.paid(request, route, seq, &errors, origin, query, &key).await?;
+        match billed {
+            Billed::Charged(micros) => self.account.record(Some(micros)),
+            Billed::Failed => self.account.record(None),
+            Billed::NotCounted => {}
         }
+        Ok(reply)
+    }
+
+    /// A paid request whose key was taken: its body, the faults, the request as the
+    /// route reads it, then the billing controls (a quote, a repeated `Idempotency-Key`,
+    /// the price cap), the balance, and the pictures.
+    #[allow(clippy::too_many_arguments)]
+    async fn paid(
+        &self,
+        request: Request<Incoming>,
+        route: Route,
+        seq: u64,
+        errors: &Errors<'_>,
+        origin: &str,
+        query: &str,
+        key: &str,
+    ) -> Result<(Reply, Billed), Dropped> {
+        let failed = |reply: Reply| Ok((reply, Billed::Failed));
+        let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(String::from);
+        let asked = Asked::from(request.headers());
+        let declared = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
         let too_large = || {
             let message = format!("The request body is over the limit of {} MiB", MAX_REQUEST_BODY >> 20);
-            Ok(errors.reply(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request_error", "request_too_large", &message))
+            errors.reply(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request_error", "request_too_large", &message)
         };
         // A declared length over the cap is refused unread; a body without one (or one
         // that lies) is cut off at the cap while it streams.
         if declared.is_some_and(|len| len > MAX_REQUEST_BODY as u64) {
-            return too_large();
+            return failed(too_large());
         }
         let body = match read_body(request.into_body(), MAX_REQUEST_BODY).await {
             Ok(body) => body,
-            Err(BodyError::TooLarge) => return too_large(),
+            Err(BodyError::TooLarge) => return failed(too_large()),
             Err(BodyError::Broken) => return Err(Dropped),
         };
-        if let Some(faulted) = self.fault(seq, &errors) {
-            return faulted;
+        if let Some(faulted) = self.fault(seq, errors) {
+            return faulted.map(|reply| (reply, Billed::Failed));
         }
-        let cx = Context { moved: self.config.moved_to_images, default_size: self.config.size, errors };
-        let job = match requests::read(route, &body, content_type.as_deref(), &cx) {
+        let cx = Context { moved: self.config.moved_to_images, default_size: self.config.size, errors: *errors };
+        let mut job = match requests::read(route, &body, content_type.as_deref(), &cx) {
             Ok(job) => job,
-            Err(reply) => return Ok(*reply),
+            Err(reply) => return failed(*reply),
         };
-        if !self.account.charge(job.price, u64::from(job.n)) {
-            return Ok(errors.reply(
+        if self.config.bill_per_request
+            && job.family == Family::Wan
+            && let Price::PerImage(price) = job.price
+        {
+            job.price = Price::PerRequest(price);
+        }
+        let cost = billing::charge(job.price, job.n);
+        if asked.quote {
+            let mut reply = Reply::json(StatusCode::OK, &billing::quote(job.price, job.n));
+            reply.note = format!("quote · model {} · n {} · {cost} micro-USD", job.model, job.n);
+            return Ok((reply, Billed::NotCounted));
+        }
+        let claim = match self.keys.claim(key, asked.idempotency_key.as_deref()) {
+            Ok(claim) => claim,
+            Err(conflict) => return failed(conflicted(conflict, errors.request_id)),
+        };
+        match asked.max_price {
+            Some(Err(text)) => {
+                let message = format!("X-AISA-Max-Price-USD {text:?} is not an amount in US dollars");
+                return failed(*errors.bad_request("invalid_parameter_error", &message));
+            }
+            Some(Ok(cap)) if cost > cap => {
+                let mut reply =
+                    Reply::json(StatusCode::PAYMENT_REQUIRED, &billing::over_cap(cost, cap, errors.request_id));
+                reply.note = "estimated_price_exceeds_max_price".into();
+                return failed(reply);
+            }
+            _ => {}
+        }
+        if !self.account.charge(cost) {
+            return failed(errors.reply(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limit_error",
                 "quota_exceeded",
                 "The balance cannot pay for this request; top up the wallet",
             ));
         }
-        Ok(self.make(job, seq, origin).await)
+        let events = query.split('&').any(|pair| pair == "alt=sse");
+        let mut reply = self.make(job, seq, origin, events).await;
+        claim.complete();
+        reply.extra.push(("x-aisa-customer-cost-micros-usd", cost.to_string()));
+        Ok((reply, Billed::Charged(cost)))
     }
 
     /// Draws (or finds) the pictures and answers in the family's form.
-    async fn make(&self, mut job: Job, seq: u64, origin: &str) -> Reply {
+    /// `events`: a Gemini stream as server-sent events (`alt=sse`), not a JSON array.
+    async fn make(&self, mut job: Job, seq: u64, origin: &str, events: bool) -> Reply {
         let indices = self.pictures.take(&job.prompt, job.n);
         let (pictures, prompt, size, reference) =
             (Arc::clone(&self.pictures), job.prompt.clone(), job.size, job.reference.take());
@@ -413,11 +565,67 @@ impl State {
                 }
             })
             .collect();
-        let answer = answers::body(&job, &images, delivery, seq, answers::now_secs());
-        let mut reply = Reply::json(StatusCode::OK, &answer);
-        reply.note = format!("model {} · n {} · {}x{} · {cached} cached", job.model, job.n, job.size.0, job.size.1);
+        let id = answers::answer_id((mix(self.nonce.0 ^ seq), mix(self.nonce.1 ^ seq.rotate_left(32))));
+        let answer = answers::body(&job, &images, delivery, &id, answers::now_secs());
+        let snake = job.route.is_gemini() && self.config.gemini_snake_case;
+        let mut reply = if job.stream {
+            // Chat streams only as events; Gemini as events with `alt=sse`, else as an array.
+            let events = events || !job.route.is_gemini();
+            let text = answers::stream(&job, &answer, events);
+            let text = if snake { snake_stream(&text, events) } else { text };
+            let content_type = if events { "text/event-stream" } else { "application/json" };
+            Reply {
+                status: StatusCode::OK,
+                body: Paced::full(text),
+                content_type,
+                extra: Vec::new(),
+                note: String::new(),
+            }
+        } else if snake {
+            Reply::json(StatusCode::OK, &answers::snake_case_keys(answer))
+        } else {
+            Reply::json(StatusCode::OK, &answer)
+        };
+        let streamed = if job.stream { " · streamed" } else { "" };
+        reply.note =
+            format!("model {} · n {} · {}x{} · {cached} cached{streamed}", job.model, job.n, job.size.0, job.size.1);
         reply
     }
+}
+
+/// What a paid request leaves in the usage.
+#[derive(Debug, PartialEq, Eq)]
+enum Billed {
+    Charged(Micros),
+    Failed,
+    /// A quote: priced, not run.
+    NotCounted,
+}
+
+/// The 409 of a repeated `Idempotency-Key`: nothing run, nothing billed.
+fn conflicted(conflict: billing::Conflict, request_id: &str) -> Reply {
+    let mut reply = Reply::json(StatusCode::CONFLICT, &conflict.body(request_id));
+    reply.note = conflict.code().to_string();
+    reply
+}
+
+/// A Gemini stream's events (or its JSON array) with every key in snake_case.
+fn snake_stream(text: &str, events: bool) -> String {
+    if !events {
+        let value: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+        return answers::snake_case_keys(value).to_string();
+    }
+    text.split("\r\n\r\n")
+        .filter_map(|event| event.strip_prefix("data: "))
+        .filter_map(|data| serde_json::from_str::<Value>(data).ok())
+        .map(|value| format!("data: {}\r\n\r\n", answers::snake_case_keys(value)))
+        .collect()
+}
+
+/// 64 bits that differ run by run (the standard library's random hasher keys).
+fn random_bits() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    std::collections::hash_map::RandomState::new().build_hasher().finish()
 }
 
 #[derive(Debug, PartialEq, Eq)]

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use super::clip;
 use super::draw::mix;
 use super::store::{Lookup, Store};
+use crate::catalogue::video::{MediaFields, media_fields, needs_first_frame};
 
 /// Tasks in flight per key, past which a create is refused (aisa-api.md §8).
 pub const MAX_IN_FLIGHT: usize = 3;
@@ -189,6 +190,13 @@ impl Videos {
             let message = format!("model {} not found for this workspace", asked.model);
             return self.error(dashscope, StatusCode::INTERNAL_SERVER_ERROR, "model_not_found", &message, call);
         }
+        // Wan 2.6's image to video refuses a create without its `img_url` at once, as the
+        // April docs' create errors say ("input param is required"); only Wan 2.7's
+        // `input.media` is taken and failed later.
+        if media_fields(&asked.model) == MediaFields::Named && needs_first_frame(&asked.model) && !asked.first_frame {
+            let message = "input param is required: input.img_url (the first frame)";
+            return self.error(dashscope, StatusCode::INTERNAL_SERVER_ERROR, "InvalidParameter", message, call);
+        }
         let now = Instant::now();
         let mut tasks = self.tasks.lock().expect("video tasks lock");
         let in_flight: Vec<Instant> =
@@ -207,7 +215,7 @@ impl Videos {
         }
         let n = self.made.fetch_add(1, Ordering::Relaxed);
         let roll = mix(self.config.seed ^ mix(n) ^ 0x000f_1de0) >> 11;
-        let fate = if crate::catalogue::video::needs_first_frame(&asked.model) && !asked.first_frame {
+        let fate = if needs_first_frame(&asked.model) && !asked.first_frame {
             Fate::Fail { code: "InvalidParameter", message: "Field required: input.media".into(), at: EARLY_FAILURE }
         } else if (roll as f64 / (1u64 << 53) as f64) < self.config.fail {
             let message = "The video could not be generated (the emulator's --video-fail)".to_string();
@@ -304,7 +312,7 @@ impl Videos {
     }
 
     fn url(&self, origin: &str, name: &str) -> String {
-        format!("{origin}/videos/{name}.mov")
+        format!("{origin}/videos/{name}.mp4")
     }
 
     /// Draws the clip the first time its task is seen completed; its link lives from then.
@@ -328,7 +336,7 @@ impl Videos {
 
     /// A clip by the path of its link.
     pub fn clip(&self, path: &str) -> Lookup {
-        let name = path.rsplit('/').next().unwrap_or_default().trim_end_matches(".mov");
+        let name = path.rsplit('/').next().unwrap_or_default().trim_end_matches(".mp4");
         self.clips.get(name)
     }
 }
@@ -363,11 +371,17 @@ fn read_create(body: &[u8], dashscope: bool) -> Result<Asked, (&'static str, Str
     if prompt.trim().is_empty() {
         return Err(invalid("prompt must contain words"));
     }
-    let media = input.get("media").and_then(Value::as_array).cloned().unwrap_or_default();
-    let first_frame = media.iter().any(|m| match m {
-        Value::String(url) => !url.is_empty(),
-        item => item.get("type").and_then(Value::as_str) == Some("first_frame"),
-    });
+    // Wan 2.6 takes its first frame as `input.img_url`; the rest as an `input.media` item.
+    let first_frame = match media_fields(&model) {
+        MediaFields::Named => input.get("img_url").and_then(Value::as_str).is_some_and(|url| !url.trim().is_empty()),
+        MediaFields::List => {
+            let media = input.get("media").and_then(Value::as_array).cloned().unwrap_or_default();
+            media.iter().any(|m| match m {
+                Value::String(url) => !url.is_empty(),
+                item => item.get("type").and_then(Value::as_str) == Some("first_frame"),
+            })
+        }
+    };
     let parameters = request.get("parameters").cloned().unwrap_or(json!({}));
     if let Some(resolution) = parameters.get("resolution") {
         let fine = resolution.as_str().is_some_and(|r| matches!(r.to_ascii_uppercase().as_str(), "720P" | "1080P"));
@@ -398,6 +412,10 @@ mod tests {
         assert_eq!((asked.seconds, asked.first_frame), (10, true));
         let dash = br#"{"model":"wan2.7-i2v","input":{"prompt":"a fox","media":["https://h/f.png"]}}"#;
         assert!(read_create(dash, true).unwrap().first_frame);
+        let april = br#"{"model":"wan2.6-i2v","input":{"prompt":"a fox","img_url":"https://h/f.png"}}"#;
+        assert!(read_create(april, true).unwrap().first_frame, "img_url is Wan 2.6's first frame");
+        let media_only = br#"{"model":"wan2.6-i2v","input":{"prompt":"a fox","media":["https://h/f.png"]}}"#;
+        assert!(!read_create(media_only, true).unwrap().first_frame, "Wan 2.6 has no input.media");
         let seedance = br#"{"model":"dreamina-seedance-2-5","content":[{"type":"text","text":"a fox"}]}"#;
         assert!(!read_create(seedance, false).unwrap().first_frame);
         for bad in [

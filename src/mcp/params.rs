@@ -1,7 +1,12 @@
 //! The tools' arguments: each field's name, type, limits and default, as the JSON schema agents read.
+//!
+//! Optional fields are declared by their own type alone (`"type": "integer"`, not
+//! `["integer", "null"]`), and numbers are also taken as numeric strings: clients of the
+//! last year (MCP Inspector 0.15, say) fill a form from the schema, and send `"5"` for a
+//! field whose type is a list (issue 27, item 12). `null` is still taken as "not given".
 
-use rmcp::schemars::JsonSchema;
-use serde::Deserialize;
+use rmcp::schemars::{JsonSchema, Schema};
+use serde::{Deserialize, Deserializer};
 
 use crate::catalogue::MOST_REFERENCES as MAX_REFERENCES;
 use crate::files::prompts::MAX_PROMPT_BYTES;
@@ -10,11 +15,81 @@ fn one() -> u32 {
     1
 }
 
+/// A whole number, given as a JSON number or as a string of digits.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Number {
+    Int(u32),
+    Text(String),
+}
+
+impl Number {
+    fn value<E: serde::de::Error>(self) -> Result<u32, E> {
+        match self {
+            Self::Int(n) => Ok(n),
+            Self::Text(text) => text
+                .trim()
+                .parse()
+                .map_err(|_| E::custom(format!("invalid value {text:?}: expected a whole number, such as 5"))),
+        }
+    }
+}
+
+fn number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    Number::deserialize(deserializer)?.value()
+}
+
+fn optional_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
+    Option::<Number>::deserialize(deserializer)?.map(Number::value).transpose()
+}
+
+/// Each property that is not required is declared by its own type: `null` is left out of
+/// its `type` list, its `enum`, its `anyOf`/`oneOf` choices and its `default`.
+fn without_null(schema: &mut Schema) {
+    let required: Vec<String> = schema
+        .get("required")
+        .and_then(|r| r.as_array())
+        .map(|r| r.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+        .unwrap_or_default();
+    let Some(properties) = schema.get_mut("properties").and_then(|p| p.as_object_mut()) else { return };
+    for (name, property) in properties.iter_mut() {
+        if required.contains(name) {
+            continue;
+        }
+        let Some(property) = property.as_object_mut() else { continue };
+        if let Some(types) = property.get_mut("type").and_then(|t| t.as_array_mut()) {
+            types.retain(|t| t != "null");
+            if types.len() == 1 {
+                let only = types.remove(0);
+                property.insert("type".into(), only);
+            }
+        }
+        if property.get("default").is_some_and(serde_json::Value::is_null) {
+            property.remove("default");
+        }
+        if let Some(values) = property.get_mut("enum").and_then(|e| e.as_array_mut()) {
+            values.retain(|v| !v.is_null());
+        }
+        for key in ["anyOf", "oneOf"] {
+            let Some(choices) = property.get_mut(key).and_then(|c| c.as_array_mut()) else { continue };
+            choices.retain(|c| c.get("type").is_none_or(|t| t != "null"));
+            if choices.len() == 1
+                && let Some(serde_json::Value::Object(only)) = choices.pop()
+            {
+                property.remove(key);
+                for (k, v) in only {
+                    property.entry(k).or_insert(v);
+                }
+            }
+        }
+    }
+}
+
 /// Arguments of `generate_image`. Unknown fields are refused, so a misspelt one is
 /// told rather than silently dropped.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(crate = "rmcp::schemars")]
+#[schemars(crate = "rmcp::schemars", transform = without_null)]
 pub struct GenerateImage {
     /// What to draw, in any language (at most 64 KiB of UTF-8).
     #[schemars(length(min = 1, max = MAX_PROMPT_BYTES))]
@@ -22,7 +97,7 @@ pub struct GenerateImage {
     /// How many images. Each one is billed; more than 4 are sent as several requests.
     /// The call is refused before anything is sent if the images could cost more than the
     /// server's --max-cost-per-call.
-    #[serde(default = "one")]
+    #[serde(default = "one", deserialize_with = "number")]
     #[schemars(range(min = 1), default = "one")]
     pub n: u32,
     /// The model (see list_models). Default: the user's configured model, else wan2.7-image.
@@ -41,7 +116,7 @@ pub struct GenerateImage {
 /// Arguments of `edit_image`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(crate = "rmcp::schemars")]
+#[schemars(crate = "rmcp::schemars", transform = without_null)]
 pub struct EditImage {
     /// Reference images, in order: local paths (relative to the server's working folder)
     /// or http(s) URLs. PNG, JPEG, WebP or BMP, at most 20 MB and 240 to 8000 px a side.
@@ -52,7 +127,7 @@ pub struct EditImage {
     pub prompt: String,
     /// How many images to make. Each one is billed; the call is refused before anything
     /// is sent if they could cost more than the server's --max-cost-per-call.
-    #[serde(default = "one")]
+    #[serde(default = "one", deserialize_with = "number")]
     #[schemars(range(min = 1), default = "one")]
     pub n: u32,
     /// The model (see list_models). Default: the user's configured model, else wan2.7-image.
@@ -77,7 +152,7 @@ pub enum Resolution {
 /// Arguments of `create_video` (only with `wan mcp --allow-video`).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(crate = "rmcp::schemars")]
+#[schemars(crate = "rmcp::schemars", transform = without_null)]
 pub struct CreateVideo {
     /// What the clip shows (at most 64 KiB of UTF-8).
     #[schemars(length(min = 1, max = MAX_PROMPT_BYTES))]
@@ -90,6 +165,7 @@ pub struct CreateVideo {
     /// The video's resolution, 720P or 1080P. Default: 720P.
     pub resolution: Option<Resolution>,
     /// Length in seconds. Default: 5.
+    #[serde(default, deserialize_with = "optional_number")]
     #[schemars(range(min = 1))]
     pub duration: Option<u32>,
 }
@@ -102,4 +178,35 @@ pub struct VideoStatus {
     /// The task id create_video returned.
     #[schemars(length(min = 1))]
     pub task_id: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn numbers_come_as_numbers_or_numeric_strings_and_null_is_not_given() {
+        let video: CreateVideo = serde_json::from_value(json!({"prompt": "x", "duration": "10"})).unwrap();
+        assert_eq!(video.duration, Some(10));
+        let video: CreateVideo = serde_json::from_value(json!({"prompt": "x", "duration": 5})).unwrap();
+        assert_eq!(video.duration, Some(5));
+        let video: CreateVideo = serde_json::from_value(json!({"prompt": "x", "duration": null})).unwrap();
+        assert_eq!(video.duration, None);
+        let image: GenerateImage = serde_json::from_value(json!({"prompt": "x", "n": " 3 "})).unwrap();
+        assert_eq!(image.n, 3);
+        let error = serde_json::from_value::<GenerateImage>(json!({"prompt": "x", "n": "three"})).unwrap_err();
+        assert!(error.to_string().contains("expected a whole number"), "{error}");
+    }
+
+    #[test]
+    fn optional_fields_are_declared_by_their_own_type() {
+        let schema = rmcp::schemars::schema_for!(CreateVideo);
+        let properties = &schema.as_value()["properties"];
+        assert_eq!(properties["duration"]["type"], "integer");
+        assert!(properties["duration"].get("default").is_none(), "{}", properties["duration"]);
+        assert_eq!(properties["model"]["type"], "string");
+        assert!(!properties["resolution"].to_string().contains("null"), "{}", properties["resolution"]);
+        assert_eq!(properties["prompt"]["type"], "string");
+    }
 }

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use crate::catalogue::money;
 use crate::error::{Error, clean};
 use crate::files::format::ImageFormat;
+use crate::files::video_format::VideoFormat;
 use crate::outcome::Outcome;
 
 /// The result of a run of `generate_image` or `edit_image`: its `--json` object (one per
@@ -71,7 +72,13 @@ pub fn of_task(outcome: Outcome, mut results: Vec<Value>) -> CallToolResult {
     let mut links = Vec::new();
     for task in tasks {
         let state = task["state"].as_str().unwrap_or("unknown");
-        lines.push(format!("task {} · {} · {state}", text(&task["id"]), text(&task["model"])));
+        // What is known of the task: a task the service does not know has no model.
+        let known: Vec<String> = [text(&task["id"]), text(&task["model"]), state]
+            .iter()
+            .filter(|part| !part.is_empty())
+            .map(|part| clean(part))
+            .collect();
+        lines.push(format!("task {}", known.join(" · ")));
         if let Some(path) = task["path"].as_str() {
             lines.push(path.to_string());
             links.extend(link(Path::new(path)));
@@ -137,7 +144,8 @@ fn describe_cost(cost: &Value) -> String {
 }
 
 /// A `resource_link` to a saved file: its `file://` URI, name, MIME type (from its first
-/// bytes, as `wan` names files) and size.
+/// bytes, as `wan` names files: an image's, or a video's `video/mp4`, `video/quicktime`,
+/// `video/webm`) and size.
 fn link(path: &Path) -> Option<ContentBlock> {
     let uri = Url::from_file_path(path).ok()?;
     let name = path.file_name()?.to_string_lossy().into_owned();
@@ -145,8 +153,11 @@ fn link(path: &Path) -> Option<ContentBlock> {
     let mut head = [0u8; 64];
     if let Ok(mut file) = std::fs::File::open(path) {
         let read = file.read(&mut head).unwrap_or(0);
-        if let Some(format) = ImageFormat::sniff(&head[..read]) {
-            resource = resource.with_mime_type(format.mime());
+        let head = &head[..read];
+        let mime =
+            ImageFormat::sniff(head).map(ImageFormat::mime).or_else(|| VideoFormat::sniff(head).map(VideoFormat::mime));
+        if let Some(mime) = mime {
+            resource = resource.with_mime_type(mime);
         }
         if let Ok(meta) = file.metadata() {
             resource = resource.with_size(meta.len());
@@ -165,6 +176,31 @@ mod tests {
         assert_eq!(describe_cost(&json!({"per_image": 0.03, "count": 2, "total": 0.06})), "2 × $0.030 = $0.060");
         assert_eq!(describe_cost(&json!({"per_image": null, "count": 1, "total": null})), "1 billed, cost unknown");
         assert_eq!(describe_cost(&json!({"per_image": 0.03, "count": 0, "total": 0.0})), "nothing billed");
+    }
+
+    #[test]
+    fn a_task_line_leaves_out_what_is_not_known() {
+        let result = of_task(
+            Outcome::Failed(Kind::Rejected),
+            vec![json!({"id": "video_task_x", "model": null, "state": "unknown"})],
+        );
+        let text = result.content[0].as_text().unwrap().text.clone();
+        assert_eq!(text.lines().next(), Some("task video_task_x · unknown"));
+    }
+
+    #[test]
+    fn a_saved_video_is_linked_with_its_mime_type() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, head, mime) in [
+            ("a.mp4", &b"\0\0\0\x18ftypisom\0\0\x02\0isommp41"[..], "video/mp4"),
+            ("b.mov", b"\0\0\0\x14ftypqt  \0\0\0\0qt  ", "video/quicktime"),
+            ("c.webm", b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01", "video/webm"),
+        ] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, head).unwrap();
+            let link = link(&path).unwrap();
+            assert_eq!(link.as_resource_link().unwrap().mime_type.as_deref(), Some(mime), "{name}");
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::media::{Media, MediaType};
-use crate::catalogue::video::{Family, family};
+use crate::catalogue::video::{Family, MediaFields, family, media_fields};
 
 /// Everything one create sends.
 #[derive(Clone, Copy, Debug)]
@@ -38,6 +38,7 @@ fn parameters(job: &Job) -> Value {
 /// takes the vendor's shape (aisa-api.md §14 B).
 pub fn gateway(job: &Job) -> Value {
     match family(job.model) {
+        Family::Wan if media_fields(job.model) == MediaFields::Named => named(job),
         Family::Wan => {
             let mut input = json!({"prompt": job.prompt});
             if !job.media.is_empty() {
@@ -70,6 +71,9 @@ pub fn gateway(job: &Job) -> Value {
 /// `POST {root}/apis/v1/services/aigc/video-generation/video-synthesis`, the April
 /// docs' route: `input.media` is a list of URLs (aisa-api.md §14 A).
 pub fn dashscope(job: &Job) -> Value {
+    if media_fields(job.model) == MediaFields::Named {
+        return named(job);
+    }
     let mut input = json!({"prompt": job.prompt});
     if !job.media.is_empty() {
         input["media"] = job.media.iter().map(|m| json!(m.url)).collect::<Value>();
@@ -77,11 +81,30 @@ pub fn dashscope(job: &Job) -> Value {
     json!({"model": job.model, "input": input, "parameters": parameters(job)})
 }
 
-/// Media a family's body has no place for: Seedance takes images only.
+/// Wan 2.6's body, the same on both routes (the gateway forwards the vendor's own):
+/// `{model, input:{prompt, img_url?, audio_url?}, parameters}` (aisa-api.md §14 A).
+fn named(job: &Job) -> Value {
+    let mut input = json!({"prompt": job.prompt});
+    for media in job.media {
+        match media.kind {
+            MediaType::FirstFrame => input["img_url"] = json!(media.url),
+            MediaType::DrivingAudio => input["audio_url"] = json!(media.url),
+            // refused before sending (see `unsupported`)
+            MediaType::LastFrame | MediaType::FirstClip => {}
+        }
+    }
+    json!({"model": job.model, "input": input, "parameters": parameters(job)})
+}
+
+/// Media a model's body has no place for: Seedance takes images only, Wan 2.6 a first
+/// frame and an audio track only.
 pub fn unsupported(model: &str, media: &[Media]) -> Option<MediaType> {
-    match family(model) {
-        Family::Wan => None,
-        Family::Seedance => media.iter().map(|m| m.kind).find(|k| !k.is_frame()),
+    match (family(model), media_fields(model)) {
+        (Family::Wan, MediaFields::List) => None,
+        (Family::Wan, MediaFields::Named) => {
+            media.iter().map(|m| m.kind).find(|k| matches!(k, MediaType::LastFrame | MediaType::FirstClip))
+        }
+        (Family::Seedance, _) => media.iter().map(|m| m.kind).find(|k| !k.is_frame()),
     }
 }
 
@@ -122,6 +145,31 @@ mod tests {
         );
         let text_only = Job { media: &[], model: "wan2.7-t2v", ..job };
         assert_eq!(gateway(&text_only)["input"], json!({"prompt": "a fox runs"}));
+    }
+
+    #[test]
+    fn wan_2_6_bodies_name_the_first_frame_img_url_on_both_routes() {
+        let items =
+            [media(MediaType::FirstFrame, "https://h/f.png"), media(MediaType::DrivingAudio, "https://h/a.mp3")];
+        let none = Map::new();
+        let job = Job {
+            model: "wan2.6-i2v",
+            prompt: "a fox",
+            media: &items,
+            resolution: Some("720P"),
+            duration: Some(5),
+            params: &none,
+        };
+        let expected = json!({"model": "wan2.6-i2v",
+            "input": {"prompt": "a fox", "img_url": "https://h/f.png", "audio_url": "https://h/a.mp3"},
+            "parameters": {"resolution": "720P", "duration": 5}});
+        assert_eq!(gateway(&job), expected);
+        assert_eq!(dashscope(&job), expected);
+        let text = Job { model: "wan2.6-t2v", media: &[], ..job };
+        assert_eq!(dashscope(&text)["input"], json!({"prompt": "a fox"}));
+        assert_eq!(unsupported("wan2.6-i2v", &items), None);
+        let last = [media(MediaType::LastFrame, "https://h/l.png")];
+        assert_eq!(unsupported("wan2.6-i2v", &last), Some(MediaType::LastFrame));
     }
 
     #[test]

@@ -442,11 +442,13 @@ fn the_emulator_lists_the_catalogue_with_each_model_s_routes() {
     let (status, body) = list(Some("test"));
     assert_eq!(status, 200);
     let data = body["data"].as_array().unwrap();
-    assert_eq!(data.len(), 8, "{body}");
+    assert_eq!(data.len(), 8 + 11, "the image and the video models: {body}");
     let types = |id: &str| data.iter().find(|m| m["id"] == id).unwrap()["supported_endpoint_types"].clone();
     assert_eq!(types(GEMINI), json!(["generateContent"]));
     assert_eq!(types(SEEDREAM), json!(["images/generations"]));
     assert_eq!(types("wan2.7-image"), json!(["chat/completions"]));
+    assert_eq!(types("wan2.7-t2v"), json!(["video/generations", "video-synthesis"]));
+    assert_eq!(types("dreamina-seedance-2-5"), json!(["video/generations"]));
     assert_eq!(list(None).0, 401);
 }
 
@@ -537,4 +539,345 @@ fn a_request_over_the_emulator_s_budget_is_read_to_its_end_before_the_429() {
     let mut answer = String::new();
     BufReader::new(&stream).read_line(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 429"), "{answer:?}");
+}
+
+// ---- What other people's clients meet (issue 27) ----
+
+/// A request to the emulator with the test key and `headers`; its status, headers and body.
+fn send(
+    emulator: &Emulator,
+    method: reqwest::Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&Value>,
+) -> (u16, reqwest::header::HeaderMap, String) {
+    let url = if path.starts_with("/v1") {
+        format!("{}{path}", emulator.base.trim_end_matches("/v1"))
+    } else {
+        format!("{}{path}", emulator.base)
+    };
+    let mut request = Client::new().request(method, url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    if let Some(body) = body {
+        request = request.body(body.to_string());
+    }
+    let response = request.send().unwrap();
+    let (status, headers) = (response.status().as_u16(), response.headers().clone());
+    (status, headers, response.text().unwrap())
+}
+
+const BEARER: (&str, &str) = ("authorization", "Bearer test");
+
+fn wan_chat(n: u32) -> Value {
+    json!({"model": "wan2.7-image", "n": n, "messages": [{"role": "user", "content": [{"type": "text", "text": "a fox"}]}]})
+}
+
+#[test]
+fn models_are_served_one_by_one_and_the_list_has_the_video_models() {
+    let emulator = Emulator::start(&[]);
+    // the OpenAI SDK's models.retrieve, AIsa's `aisa models show`
+    let (status, _, body) = send(&emulator, reqwest::Method::GET, "/models/seedream-5-0-260128", &[BEARER], None);
+    assert_eq!(status, 200, "{body}");
+    let model: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((model["id"].as_str(), model["object"].as_str()), (Some(SEEDREAM), Some("model")));
+    assert!(model["created"].is_u64() && model["owned_by"].is_string(), "{model}");
+    let (status, _, body) = send(&emulator, reqwest::Method::GET, "/models/wan2.6-i2v", &[BEARER], None);
+    assert_eq!(status, 200, "{body}");
+    let (status, headers, body) = send(&emulator, reqwest::Method::GET, "/models/dall-e-9", &[BEARER], None);
+    assert_eq!(status, 404);
+    assert!(headers["content-type"].to_str().unwrap().starts_with("application/json"));
+    let error: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(error["error"]["code"], "model_not_found", "{error}");
+    assert!(error["error"]["type"].is_string() && error["error"]["request_id"].is_string(), "{error}");
+    assert_eq!(send(&emulator, reqwest::Method::GET, "/models/wan2.7-image", &[], None).0, 401);
+
+    let (_, _, body) = send(&emulator, reqwest::Method::GET, "/models", &[BEARER], None);
+    let list: Value = serde_json::from_str(&body).unwrap();
+    let ids: Vec<&str> = list["data"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
+    for video in ["wan2.7-t2v", "wan2.7-i2v", "wan2.6-t2v", "wan2.6-i2v", "dreamina-seedance-2-5"] {
+        assert!(ids.contains(&video), "{video} not in {ids:?}");
+    }
+}
+
+#[test]
+fn a_streamed_chat_is_streamed_and_gemini_s_stream_is_served() {
+    let emulator = Emulator::start(&[]);
+    let mut chat = wan_chat(2);
+    chat["stream"] = json!(true);
+    let (status, headers, text) = send(&emulator, reqwest::Method::POST, "/chat/completions", &[BEARER], Some(&chat));
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(headers["content-type"], "text/event-stream");
+    let events: Vec<&str> = text.split("\r\n\r\n").filter(|e| !e.trim().is_empty()).collect();
+    assert_eq!(events.last(), Some(&"data: [DONE]"));
+    let chunks: Vec<Value> = events[..events.len() - 1]
+        .iter()
+        .map(|e| serde_json::from_str(e.strip_prefix("data: ").unwrap()).unwrap())
+        .collect();
+    assert!(chunks.iter().all(|c| c["object"] == "chat.completion.chunk"), "{text}");
+    let images: Vec<&Value> = chunks
+        .iter()
+        .flat_map(|c| c["choices"].as_array().unwrap())
+        .filter_map(|choice| choice["delta"]["content"].as_array())
+        .flatten()
+        .collect();
+    assert_eq!(images.len(), 2, "every image is in the stream: {text}");
+    let url = images[0]["image"].as_str().unwrap();
+    assert!(Client::new().get(url).send().unwrap().bytes().unwrap().starts_with(b"\x89PNG"));
+    // streams are refused out loud where they are not played
+    let image_stream = json!({"model": SEEDREAM, "prompt": "x", "stream": true});
+    let (status, _, body) =
+        send(&emulator, reqwest::Method::POST, "/images/generations", &[BEARER], Some(&image_stream));
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("stream"), "{body}");
+
+    let gemini = json!({"contents": [{"parts": [{"text": "a fox"}]}]});
+    let path = "/v1beta/models/gemini-3-pro-image-preview:streamGenerateContent";
+    let (status, headers, text) =
+        send(&emulator, reqwest::Method::POST, &format!("{path}?alt=sse"), &[BEARER], Some(&gemini));
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(headers["content-type"], "text/event-stream");
+    let parts: Vec<Value> = text
+        .split("\r\n\r\n")
+        .filter_map(|e| e.strip_prefix("data: "))
+        .map(|e| serde_json::from_str::<Value>(e).unwrap())
+        .flat_map(|r| r["candidates"][0]["content"]["parts"].as_array().cloned().unwrap())
+        .collect();
+    assert!(parts.iter().any(|p| p["inlineData"]["mimeType"] == "image/png"), "{text}");
+    let (status, headers, text) = send(&emulator, reqwest::Method::POST, path, &[BEARER], Some(&gemini));
+    assert_eq!((status, headers["content-type"].to_str().unwrap()), (200, "application/json"));
+    assert!(serde_json::from_str::<Value>(&text).unwrap().as_array().is_some_and(|a| a.len() == 2), "{text}");
+}
+
+#[test]
+fn gemini_answers_in_snake_case_on_request_and_wan_reads_both() {
+    let camel = Emulator::start(&[]);
+    let snake = Emulator::start(&["--gemini-snake-case"]);
+    let body = json!({"contents": [{"parts": [{"text": "a fox"}]}]});
+    let (_, _, text) = send(&snake, reqwest::Method::POST, GEMINI_PATH, &[BEARER], Some(&body));
+    let answer: Value = serde_json::from_str(&text).unwrap();
+    let part = &answer["candidates"][0]["content"]["parts"][1];
+    assert_eq!(part["inline_data"]["mime_type"], "image/png", "{answer}");
+    assert!(answer["usage_metadata"].is_object() && answer.get("usageMetadata").is_none(), "{answer}");
+    for (emulator, name) in [(&camel, "camel"), (&snake, "snake")] {
+        let sb = Sandbox::new();
+        let out = with_emulator(&sb, emulator).args(["generate", "a fox", "-m", GEMINI, "-n", "2"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr_of(&out));
+        assert_eq!(sb.files(".").len(), 2, "{name}");
+    }
+}
+
+#[test]
+fn gemini_keeps_v1_when_wan_moved_and_v1beta_only_is_its_own_switch() {
+    let moved = Emulator::start(&["--moved-to-images"]);
+    let body = json!({"contents": [{"parts": [{"text": "a fox"}]}]});
+    assert_eq!(send(&moved, reqwest::Method::POST, GEMINI_PATH, &[BEARER], Some(&body)).0, 200);
+    let beta_only = Emulator::start(&["--gemini-v1beta-only"]);
+    let (status, _, text) = send(&beta_only, reqwest::Method::POST, GEMINI_PATH, &[BEARER], Some(&body));
+    assert_eq!((status, text.as_str()), (404, "404 page not found"));
+    assert_eq!(send(&beta_only, reqwest::Method::POST, GEMINI_BETA_PATH, &[BEARER], Some(&body)).0, 200);
+    // the Wan models did not move with it
+    assert_eq!(send(&beta_only, reqwest::Method::POST, "/chat/completions", &[BEARER], Some(&wan_chat(1))).0, 200);
+}
+
+#[test]
+fn answer_ids_differ_run_by_run_while_pictures_follow_the_seed() {
+    let answer = || {
+        let emulator = Emulator::start(&["--seed", "7"]);
+        let (_, _, text) = send(&emulator, reqwest::Method::POST, "/chat/completions", &[BEARER], Some(&wan_chat(1)));
+        let answer: Value = serde_json::from_str(&text).unwrap();
+        let url = answer["choices"][0]["message"]["content"][0]["image"].as_str().unwrap().to_string();
+        (answer["id"].as_str().unwrap().to_string(), Client::new().get(url).send().unwrap().bytes().unwrap())
+    };
+    let ((first_id, first_png), (second_id, second_png)) = (answer(), answer());
+    assert_ne!(first_id, second_id, "ids are unique per run");
+    assert_eq!(first_png, second_png, "the same prompt gives the same picture");
+    let uuid = first_id.strip_prefix("chatcmpl-").unwrap();
+    let groups: Vec<usize> = uuid.split('-').map(str::len).collect();
+    assert_eq!(groups, [8, 4, 4, 4, 12], "UUID-shaped, as the seeds' ids: {first_id}");
+    assert!(uuid.chars().all(|c| c == '-' || c.is_ascii_hexdigit()));
+}
+
+#[test]
+fn x_goog_api_key_is_taken_only_with_its_switch() {
+    let body = json!({"contents": [{"parts": [{"text": "a fox"}]}]});
+    let google = [("x-goog-api-key", "test")];
+    let strict = Emulator::start(&[]);
+    assert_eq!(send(&strict, reqwest::Method::POST, GEMINI_BETA_PATH, &google, Some(&body)).0, 401);
+    let lenient = Emulator::start(&["--goog-api-key", "--api-key", "test"]);
+    assert_eq!(send(&lenient, reqwest::Method::POST, GEMINI_BETA_PATH, &google, Some(&body)).0, 200);
+    assert_eq!(
+        send(&lenient, reqwest::Method::POST, GEMINI_BETA_PATH, &[("x-goog-api-key", "wrong")], Some(&body)).0,
+        401
+    );
+    assert_eq!(send(&lenient, reqwest::Method::POST, GEMINI_BETA_PATH, &[BEARER], Some(&body)).0, 200, "Bearer still");
+}
+
+#[test]
+fn clips_are_mp4_files_served_as_video_mp4() {
+    let emulator = Emulator::start(&["--video-ms", "200", "--video-size", "64x36"]);
+    let create = json!({"model": "wan2.7-t2v", "input": {"prompt": "a fox"}, "parameters": {"duration": 2}});
+    let (_, _, text) = send(&emulator, reqwest::Method::POST, "/video/generations", &[BEARER], Some(&create));
+    let id = serde_json::from_str::<Value>(&text).unwrap()["id"].as_str().unwrap().to_string();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let url = loop {
+        let (_, _, text) = send(&emulator, reqwest::Method::GET, &format!("/video/generations/{id}"), &[BEARER], None);
+        let task: Value = serde_json::from_str(&text).unwrap();
+        if let Some(url) = task["result"]["output"]["video_url"].as_str() {
+            break url.to_string();
+        }
+        assert!(Instant::now() < deadline, "{task}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(url.ends_with(".mp4"), "{url}");
+    let clip = Client::new().get(&url).send().unwrap();
+    assert_eq!(clip.headers()["content-type"], "video/mp4");
+    crate::support::emulator::assert_mp4(&clip.bytes().unwrap(), 2.0);
+}
+
+// ---- The gateway's billing controls (issue 25): the emulator plays them ----
+
+#[test]
+fn a_repeated_idempotency_key_is_409_not_billed_and_off_ignores_it() {
+    let emulator = Emulator::start(&["--balance", "1"]);
+    let keyed = [BEARER, ("idempotency-key", "run-1/req-1")];
+    let (status, headers, _) = send(&emulator, reqwest::Method::POST, "/chat/completions", &keyed, Some(&wan_chat(2)));
+    assert_eq!(status, 200);
+    assert_eq!(headers["x-aisa-customer-cost-micros-usd"], "60000");
+    assert_eq!(balance(&emulator), 940_000);
+    let (status, _, text) = send(&emulator, reqwest::Method::POST, "/chat/completions", &keyed, Some(&wan_chat(2)));
+    assert_eq!(status, 409, "{text}");
+    let error: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(error["error"]["code"], "request_already_completed");
+    assert_eq!(error["error"]["retryable"], false);
+    assert_eq!(error["error"]["message"], "An identical request is already complete.");
+    assert_eq!(balance(&emulator), 940_000, "not billed");
+    // another key, and a failed request's key, go through
+    let other = [BEARER, ("idempotency-key", "run-1/req-2")];
+    assert_eq!(send(&emulator, reqwest::Method::POST, "/chat/completions", &other, Some(&wan_chat(1))).0, 200);
+    let failing = [BEARER, ("idempotency-key", "run-1/req-3")];
+    assert_eq!(send(&emulator, reqwest::Method::POST, "/chat/completions", &failing, Some(&wan_chat(9))).0, 400);
+    assert_eq!(send(&emulator, reqwest::Method::POST, "/chat/completions", &failing, Some(&wan_chat(1))).0, 200);
+    // and a video create
+    let create = json!({"model": "wan2.7-t2v", "input": {"prompt": "a fox"}});
+    let video = [BEARER, ("idempotency-key", "run-2/task")];
+    assert_eq!(send(&emulator, reqwest::Method::POST, "/video/generations", &video, Some(&create)).0, 200);
+    assert_eq!(send(&emulator, reqwest::Method::POST, "/video/generations", &video, Some(&create)).0, 409);
+
+    let ignoring = Emulator::start(&["--idempotency", "off", "--balance", "1"]);
+    for _ in 0..2 {
+        assert_eq!(send(&ignoring, reqwest::Method::POST, "/chat/completions", &keyed, Some(&wan_chat(1))).0, 200);
+    }
+    assert_eq!(balance(&ignoring), 940_000, "a service that ignores the key bills both");
+}
+
+#[test]
+fn a_price_cap_below_the_list_price_is_402_not_billed() {
+    let emulator = Emulator::start(&["--balance", "1"]);
+    let capped = [BEARER, ("x-aisa-max-price-usd", "0.10")];
+    let (status, _, text) = send(&emulator, reqwest::Method::POST, "/chat/completions", &capped, Some(&wan_chat(4)));
+    assert_eq!(status, 402, "4 × $0.030 is over $0.10: {text}");
+    let error: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        (error["error"]["code"].as_str(), error["error"]["retryable"].as_bool()),
+        (Some("estimated_price_exceeds_max_price"), Some(false))
+    );
+    assert_eq!(balance(&emulator), 1_000_000, "not billed");
+    let (status, headers, _) = send(&emulator, reqwest::Method::POST, "/chat/completions", &capped, Some(&wan_chat(3)));
+    assert_eq!((status, headers["x-aisa-customer-cost-micros-usd"].to_str().unwrap()), (200, "90000"));
+    let seedream = json!({"model": SEEDREAM, "prompt": "x"});
+    let cheap = [BEARER, ("x-aisa-max-price-usd", "0.03")];
+    assert_eq!(send(&emulator, reqwest::Method::POST, "/images/generations", &cheap, Some(&seedream)).0, 402);
+    let bad = [BEARER, ("x-aisa-max-price-usd", "lots")];
+    assert_eq!(send(&emulator, reqwest::Method::POST, "/images/generations", &bad, Some(&seedream)).0, 400);
+}
+
+#[test]
+fn a_quote_prices_the_request_and_runs_nothing() {
+    let emulator = Emulator::start(&["--balance", "1"]);
+    let quote = [BEARER, ("x-aisa-cost-mode", "quote")];
+    let (status, headers, text) =
+        send(&emulator, reqwest::Method::POST, "/chat/completions", &quote, Some(&wan_chat(4)));
+    assert_eq!(status, 200, "{text}");
+    assert!(!headers.contains_key("x-aisa-customer-cost-micros-usd"), "nothing charged");
+    let estimate: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        estimate,
+        json!({"object": "cost_estimate", "currency": "USD", "estimate_kind": "exact",
+               "estimated_cost_micros_usd": 120_000, "may_exceed_estimate": false})
+    );
+    let seedream = json!({"model": SEEDREAM, "prompt": "x"});
+    let (_, _, text) = send(&emulator, reqwest::Method::POST, "/images/generations", &quote, Some(&seedream));
+    assert_eq!(serde_json::from_str::<Value>(&text).unwrap()["estimated_cost_micros_usd"], 35_000);
+    let flare = json!({"model": "gpt-image-2.5-flare", "prompt": "x"});
+    let (_, _, text) = send(&emulator, reqwest::Method::POST, "/images/generations", &quote, Some(&flare));
+    assert_eq!(serde_json::from_str::<Value>(&text).unwrap()["may_exceed_estimate"], true, "billed by tokens");
+    // an invalid request gets the 400 it would get for real
+    assert_eq!(send(&emulator, reqwest::Method::POST, "/chat/completions", &quote, Some(&wan_chat(5))).0, 400);
+    assert_eq!(balance(&emulator), 1_000_000, "nothing billed");
+    assert!(emulator.requests_to("/v1/chat/completions", 2).iter().all(|l| !l.contains("cached")), "nothing drawn");
+}
+
+#[test]
+fn every_paid_answer_says_what_it_charged_and_bill_per_request_charges_wan_per_request() {
+    let emulator = Emulator::start(&[]);
+    let charged = |emulator: &Emulator, path: &str, body: Value| {
+        let (status, headers, text) = send(emulator, reqwest::Method::POST, path, &[BEARER], Some(&body));
+        assert_eq!(status, 200, "{text}");
+        headers["x-aisa-customer-cost-micros-usd"].to_str().unwrap().parse::<u64>().unwrap()
+    };
+    assert_eq!(charged(&emulator, "/chat/completions", wan_chat(4)), 120_000);
+    assert_eq!(charged(&emulator, "/images/generations", json!({"model": SEEDREAM, "prompt": "x"})), 35_000);
+    assert_eq!(
+        charged(&emulator, "/images/generations", json!({"model": "gpt-image-2", "prompt": "x", "n": 2})),
+        100_000
+    );
+    assert_eq!(charged(&emulator, "/images/generations", json!({"model": "gpt-image-2.5-flare", "prompt": "x"})), 0);
+    let gemini = json!({"contents": [{"parts": [{"text": "x"}]}]});
+    assert_eq!(charged(&emulator, GEMINI_PATH, gemini), 100_000);
+
+    let per_request = Emulator::start(&["--bill-per-request", "--balance", "1"]);
+    assert_eq!(charged(&per_request, "/chat/completions", wan_chat(4)), 30_000, "$0.030 for 4 images");
+    assert_eq!(balance(&per_request), 970_000);
+    let pro = json!({"model": "wan2.7-image-pro", "n": 2, "messages": [{"role": "user", "content": [{"type": "text", "text": "x"}]}]});
+    assert_eq!(charged(&per_request, "/chat/completions", pro), 75_000);
+    assert_eq!(
+        charged(&per_request, "/images/generations", json!({"model": "gpt-image-2", "prompt": "x", "n": 2})),
+        100_000,
+        "only Wan"
+    );
+    // wan itself reads the answers as before
+    let sb = Sandbox::new();
+    let out = with_emulator(&sb, &per_request).args(["generate", "x", "-n", "4"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+}
+
+#[test]
+fn usage_answers_from_what_was_billed() {
+    let emulator = Emulator::start(&["--balance", "1"]);
+    let started = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    assert_eq!(send(&emulator, reqwest::Method::POST, "/chat/completions", &[BEARER], Some(&wan_chat(2))).0, 200);
+    assert_eq!(send(&emulator, reqwest::Method::POST, "/chat/completions", &[BEARER], Some(&wan_chat(9))).0, 400);
+    let seedream = json!({"model": SEEDREAM, "prompt": "x"});
+    assert_eq!(send(&emulator, reqwest::Method::POST, "/images/generations", &[BEARER], Some(&seedream)).0, 200);
+    let quote = [BEARER, ("x-aisa-cost-mode", "quote")];
+    assert_eq!(send(&emulator, reqwest::Method::POST, "/chat/completions", &quote, Some(&wan_chat(1))).0, 200);
+    let window = format!("/usage?start_time={}&end_time={}", started - 5, started + 3600);
+    let (status, _, text) = send(&emulator, reqwest::Method::GET, &window, &[BEARER], None);
+    assert_eq!(status, 200, "{text}");
+    let usage: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(usage["totals"], json!({"charged_micros_usd": 95_000, "requests": 3, "failed_requests": 1}));
+    assert_eq!(1_000_000 - balance(&emulator), 95_000, "the usage is what the balance lost");
+    let daily = usage["daily"].as_array().unwrap();
+    assert_eq!(daily.iter().map(|d| d["charged_micros_usd"].as_u64().unwrap()).sum::<u64>(), 95_000);
+    assert!(daily[0]["date"].as_str().unwrap().len() == 10, "{usage}");
+    let before = format!("/usage?start_time=1000&end_time={}", started - 5);
+    let (_, _, text) = send(&emulator, reqwest::Method::GET, &before, &[BEARER], None);
+    assert_eq!(serde_json::from_str::<Value>(&text).unwrap()["totals"]["requests"], 0);
+    assert_eq!(send(&emulator, reqwest::Method::GET, "/usage", &[BEARER], None).0, 400);
+    let (status, _, text) = send(&emulator, reqwest::Method::GET, &window, &[], None);
+    assert_eq!(status, 401);
+    let flat: Value = serde_json::from_str(&text).unwrap();
+    assert!(flat["code"].is_string() && flat["error"].is_string() && flat["request_id"].is_string(), "{flat}");
 }

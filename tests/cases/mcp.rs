@@ -12,6 +12,7 @@ use rmcp::{RoleClient, ServiceExt};
 use serde_json::{Value, json};
 use tokio::io::AsyncReadExt;
 
+use crate::support::jsonrpc::{RawMcp, result_text};
 use crate::support::*;
 
 /// A `wan mcp` child and the client speaking to it; `stop` ends both and returns what
@@ -431,4 +432,129 @@ fn standard_output_carries_nothing_but_json_rpc() {
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
     assert!(!stderr.contains(KEY), "{stderr}");
     assert!(sb.path("a-pier-001.png").exists());
+}
+
+// ---- What other people's MCP clients meet (issue 27) ----
+
+/// `wan mcp --allow-video --out clips` against an emulator, over the raw client.
+fn raw_video_server(sb: &Sandbox, emulator: &crate::support::emulator::Emulator) -> RawMcp {
+    let mut command = sb.wan_process();
+    command.env("WAN_STATE_DIR", sb.path("state")).env("AISA_BASE_URL", &emulator.base).args([
+        "mcp",
+        "--allow-video",
+        "--out",
+        "clips",
+    ]);
+    RawMcp::start(command)
+}
+
+#[test]
+fn a_failed_video_call_carries_the_cli_s_message_kind_and_hint() {
+    let emulator = crate::support::emulator::Emulator::start(&[]);
+    let sb = Sandbox::new();
+    let mut mcp = raw_video_server(&sb, &emulator);
+    let result = mcp.call("create_video", json!({"prompt": "she smiles", "model": "wan2.7-i2v"}));
+    assert_eq!(result["isError"], true, "{result}");
+    let text = result_text(&result);
+    assert!(text.contains("error (usage): wan2.7-i2v makes a video from a first frame"), "{text}");
+    assert!(text.contains("hint: add --image"), "{text}");
+    let structured = &result["structuredContent"];
+    assert_eq!(structured["error"]["kind"], "usage", "{structured}");
+    assert!(structured["hint"].as_str().unwrap().contains("--image"), "{structured}");
+    assert!(!text.contains("see the server's log"), "{text}");
+    // a value clap refuses in the child is told too
+    let result = mcp.call("create_video", json!({"prompt": "waves", "duration": 0}));
+    assert_eq!(result["isError"], true, "{result}");
+    assert!(result_text(&result).contains("duration"), "{}", result_text(&result));
+    mcp.stop();
+    assert!(emulator.requests_to("/v1/video", 0).is_empty(), "nothing sent");
+}
+
+#[test]
+fn a_running_video_is_not_logged_as_an_error_and_a_saved_one_is_linked_as_video_mp4() {
+    let emulator = crate::support::emulator::Emulator::start(&["--video-ms", "2500", "--video-size", "32x18"]);
+    let sb = Sandbox::new();
+    let mut mcp = raw_video_server(&sb, &emulator);
+    let created = mcp.call("create_video", json!({"prompt": "waves at night", "duration": 1}));
+    assert_eq!(created["isError"], false, "{created}");
+    let task = created["structuredContent"]["id"].as_str().unwrap().to_string();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut running = 0;
+    let done = loop {
+        let status = mcp.call("video_status", json!({"task_id": task}));
+        assert_eq!(status["isError"], false, "{status}");
+        if status["structuredContent"]["path"].is_string() {
+            break status;
+        }
+        assert_eq!(status["structuredContent"]["state"], "running", "{status}");
+        running += 1;
+        assert!(std::time::Instant::now() < deadline, "the task never finished");
+    };
+    assert!(running > 0, "the task was seen running");
+    let link = done["content"].as_array().unwrap().iter().find(|c| c["type"] == "resource_link").expect("a link");
+    assert_eq!(link["mimeType"], "video/mp4", "{link}");
+    assert!(link["uri"].as_str().unwrap().ends_with(".mp4"), "{link}");
+    let stderr = mcp.stop();
+    assert!(!stderr.contains("error"), "a running task is no error:\n{stderr}");
+}
+
+#[test]
+fn video_status_of_an_unknown_task_leaves_out_the_model_it_does_not_know() {
+    let emulator = crate::support::emulator::Emulator::start(&[]);
+    let sb = Sandbox::new();
+    let mut mcp = raw_video_server(&sb, &emulator);
+    let result = mcp.call("video_status", json!({"task_id": "video_task_unheard_of"}));
+    assert_eq!(result["isError"], true, "{result}");
+    let text = result_text(&result);
+    assert!(text.starts_with("task video_task_unheard_of · "), "{text}");
+    assert!(!text.contains(" ·  · ") && !text.contains("·  "), "an empty field: {text}");
+    mcp.stop();
+}
+
+/// Optional fields are declared by their own type, and a client that sends numbers as
+/// strings (MCP Inspector 0.15 did) is served as one that sends numbers.
+#[test]
+fn optional_numbers_are_declared_plainly_and_taken_as_numbers_or_numeric_strings() {
+    let emulator = crate::support::emulator::Emulator::start(&["--video-ms", "60000"]);
+    let sb = Sandbox::new();
+    let mut mcp = raw_video_server(&sb, &emulator);
+    let tools = mcp.tools();
+    for tool in &tools {
+        let properties = tool["inputSchema"]["properties"].as_object().unwrap();
+        let required = tool["inputSchema"]["required"].as_array().cloned().unwrap_or_default();
+        for (name, field) in properties {
+            if required.contains(&json!(name)) {
+                continue;
+            }
+            assert!(!field.to_string().contains("null"), "{}.{name} admits null: {field}", tool["name"]);
+            assert!(field["type"].is_string(), "{}.{name} has one type: {field}", tool["name"]);
+        }
+    }
+    let create = tools.iter().find(|t| t["name"] == "create_video").unwrap();
+    assert_eq!(create["inputSchema"]["properties"]["duration"]["type"], "integer");
+    for duration in [json!(2), json!("2")] {
+        let result = mcp.call("create_video", json!({"prompt": "waves", "duration": duration}));
+        assert_eq!(result["isError"], false, "duration {duration}: {result}");
+    }
+    let bad = mcp.call("create_video", json!({"prompt": "waves", "duration": "two"}));
+    assert_eq!(bad["isError"], true, "{bad}");
+    assert!(result_text(&bad).contains("whole number"), "{}", result_text(&bad));
+    mcp.stop();
+    let creates = emulator.requests_to("/v1/video/generations", 2);
+    assert_eq!(creates.len(), 2, "{creates:?}");
+
+    // `n` alike, on the image tools
+    let mut sb = Sandbox::new();
+    let api = sb.chat_when(json!({"n": 2}), &chat_answer(&[sb.url("/a.png"), sb.url("/b.png")]), 2);
+    sb.image("/a.png", &png(1));
+    sb.image("/b.png", &png(2));
+    let mut command = sb.wan_process();
+    command.env("WAN_STATE_DIR", sb.path("state")).arg("mcp");
+    let mut mcp = RawMcp::start(command);
+    for n in [json!(2), json!("2")] {
+        let result = mcp.call("generate_image", json!({"prompt": "two cats", "n": n}));
+        assert_eq!(result["isError"], false, "n {n}: {result}");
+    }
+    mcp.stop();
+    api.assert();
 }

@@ -458,7 +458,7 @@ fn gpt_image_end_to_end_base64_the_split_and_an_edit_from_its_reference() {
 
 #[test]
 fn gemini_end_to_end_inline_data_sizes_edits_and_the_v1beta_move() {
-    let emulator = Emulator::start(&["--moved-to-images"]);
+    let emulator = Emulator::start(&["--gemini-v1beta-only"]);
     let sb = Sandbox::new();
     let out = with_emulator(&sb, &emulator)
         .args(["generate", "skyline", "-m", GEMINI, "-n", "2", "-j", "1", "-o", "gen"])

@@ -536,7 +536,7 @@ fn resume_and_wait_pick_a_task_up_after_a_kill_9() {
         .output()
         .unwrap();
     assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
-    assert!(sb.path("out/first-fox-001.mov").exists(), "{:?}", sb.files("out"));
+    assert!(sb.path("out/first-fox-001.mp4").exists(), "{:?}", sb.files("out"));
     assert_eq!(creates(), 1, "resume asked for no new task");
 
     killed_while_waiting(&sb, &emulator, "second fox");
@@ -553,7 +553,7 @@ fn resume_and_wait_pick_a_task_up_after_a_kill_9() {
         .unwrap();
     assert_eq!(waited.status.code(), Some(0), "{}", stderr_of(&waited));
     // the journal's folder and stem, not the current ones
-    assert!(sb.path("out/second-fox-001.mov").exists(), "{:?}", sb.files("out"));
+    assert!(sb.path("out/second-fox-001.mp4").exists(), "{:?}", sb.files("out"));
     assert_eq!(creates(), 2, "wait asked for no new task");
 }
 
@@ -573,20 +573,9 @@ fn end_to_end_against_the_emulator() {
     std::fs::write(sb.path("face.png"), png_sized(256, 256, 1)).unwrap();
     let out = run(&["create", "a red panda", "--image", "face.png", "--duration", "2", "--poll", "2", "-o", "out"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-    let path = sb.path("out/a-red-panda-001.mov");
-    let clip = read_raw(&path);
-    assert_eq!(&clip[4..12], b"ftypqt  ");
-    if std::process::Command::new("ffprobe").arg("-version").output().is_ok_and(|o| o.status.success()) {
-        let probe = std::process::Command::new("ffprobe")
-            .args(["-v", "error", "-show_entries", "stream=codec_type:format=duration", "-of", "default=nw=1"])
-            .arg(&path)
-            .output()
-            .unwrap();
-        let text = stdout_of(&probe);
-        assert!(text.contains("codec_type=video") && text.contains("duration=2.000000"), "{text}");
-    } else {
-        eprintln!("ffprobe not installed: the clip's duration is checked by the emulator's unit test only");
-    }
+    // the service answers MP4, and so does the emulator: saved as .mp4
+    let path = sb.path("out/a-red-panda-001.mp4");
+    crate::support::emulator::assert_mp4(&read_raw(&path), 2.0);
 
     // a share of failures: every task fails
     let failing = Emulator::start(&["--video-ms", "300", "--video-size", "32x18", "--video-fail", "1"]);
@@ -652,8 +641,74 @@ fn end_to_end_against_the_emulator() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
-    assert!(sb.path("april/april-fox-001.mov").exists());
+    assert!(sb.path("april/april-fox-001.mp4").exists());
     assert_eq!(april.requests_to(DASHSCOPE_CREATE, 1).len(), 1);
+}
+
+/// Wan 2.6, as AIsa's April docs and its own skill offer it: the catalogue knows it, its
+/// body names the first frame `input.img_url`, and the emulator's DashScope route takes
+/// it and makes the clip (issue 27, item 1).
+#[test]
+fn wan_2_6_is_known_its_first_frame_goes_as_img_url_and_the_emulator_makes_it() {
+    let mut sb = Sandbox::new();
+    // on the wire: img_url, not input.media
+    let body = json!({"model": "wan2.6-i2v", "input": {"prompt": "a fox runs", "img_url": "https://h/f.png"},
+                      "parameters": {"resolution": "720P", "duration": 5}});
+    let create = sb
+        .server
+        .mock("POST", "/v1/video/generations")
+        .match_body(mockito::Matcher::Json(body))
+        .with_body(task("video_task_26", "queued").to_string())
+        .expect(1)
+        .create();
+    let out = video(&sb, &["create", "a fox runs", "-m", "wan2.6-i2v", "--image", "https://h/f.png", "--no-wait"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    create.assert();
+    // no place for a last frame in its body; and no first frame is refused before sending
+    let nothing = sb.server.mock("POST", mockito::Matcher::Any).expect(0).create();
+    let last = ["create", "x", "-m", "wan2.6-i2v", "--image", "https://h/f.png", "--last-frame", "https://h/l.png"];
+    let out = video(&sb, &last);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("wan2.6-i2v's body has no place for a last_frame"), "{}", stderr_of(&out));
+    let out = video(&sb, &["create", "x", "-m", "wan2.6-i2v"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    nothing.assert();
+    // completion offers the names
+    let bash = stdout_of(&sb.wan().args(["completions", "bash"]).output().unwrap());
+    assert!(bash.contains("wan2.6-t2v") && bash.contains("wan2.6-i2v"), "the completions name Wan 2.6");
+    // `wan models` lists the video models too
+    let models = stdout_of(&sb.wan().arg("models").output().unwrap());
+    assert!(models.lines().any(|l| l.starts_with("wan2.6-i2v ") && l.contains("img_url")), "{models}");
+
+    // against the emulator's DashScope route, as the April service had it alone
+    let april = Emulator::start(&["--video-ms", "300", "--video-size", "32x18", "--no-video-gateway"]);
+    std::fs::write(sb.path("face.png"), png_sized(256, 256, 1)).unwrap();
+    for (model, image) in [("wan2.6-t2v", None), ("wan2.6-i2v", Some("face.png"))] {
+        let mut args = vec!["video", "create", "april fox", "-m", model, "--poll", "2", "--duration", "1", "-o", model];
+        args.extend(image.iter().flat_map(|i| ["--image", *i]));
+        let out = sb.wan().env("AISA_BASE_URL", &april.base).args(&args).arg("--no-journal").output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{model}: {}", stderr_of(&out));
+        assert_eq!(sb.files(model), ["april-fox-001.mp4"]);
+    }
+    let http = reqwest::blocking::Client::new();
+    let dashscope = |body: Value| {
+        let root = april.base.trim_end_matches("/v1");
+        let answer = http
+            .post(format!("{root}{DASHSCOPE_CREATE}"))
+            .bearer_auth("test")
+            .header("x-dashscope-async", "enable")
+            .json(&body)
+            .send()
+            .unwrap();
+        (answer.status().as_u16(), answer.json::<Value>().unwrap())
+    };
+    // AIsa's skill sends the April body as it is
+    let (status, body) =
+        dashscope(json!({"model": "wan2.6-i2v", "input": {"prompt": "a fox", "img_url": "https://h/f.png"}}));
+    assert_eq!((status, body["output"]["task_status"].as_str()), (200, Some("PENDING")), "{body}");
+    let (status, body) = dashscope(json!({"model": "wan2.6-i2v", "input": {"prompt": "a fox"}}));
+    assert_eq!(status, 500, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("input.img_url"), "{body}");
 }
 
 #[test]

@@ -98,3 +98,52 @@ pub fn balance(emulator: &Emulator) -> u64 {
         .unwrap();
     answer["available_balance_micros_usd"].as_u64().unwrap()
 }
+
+/// The top-level boxes of an ISO base media file (MP4), as (type, size); the test fails
+/// when a box does not fit or the boxes do not end at the last byte.
+pub fn iso_boxes(file: &[u8]) -> Vec<(String, usize)> {
+    let mut at = 0;
+    let mut found = Vec::new();
+    while at + 8 <= file.len() {
+        let size = u32::from_be_bytes(file[at..at + 4].try_into().unwrap()) as usize;
+        assert!(size >= 8 && at + size <= file.len(), "a box that does not fit at byte {at}");
+        found.push((String::from_utf8_lossy(&file[at + 4..at + 8]).into_owned(), size));
+        at += size;
+    }
+    assert_eq!(at, file.len(), "the boxes end at the last byte");
+    found
+}
+
+/// Checks an MP4 as a player would: `ftyp` first with brand `isom` or `mp42` (no
+/// QuickTime `qt  `), a `moov` index and an `mdat`; and, where ffprobe is installed, that
+/// it reads a video stream of `seconds`. Returns whether ffprobe checked it.
+pub fn assert_mp4(file: &[u8], seconds: f64) -> bool {
+    let boxes = iso_boxes(file);
+    assert_eq!(boxes[0].0, "ftyp", "{boxes:?}");
+    assert!(matches!(&file[8..12], b"isom" | b"mp42"), "brand {:?}", String::from_utf8_lossy(&file[8..12]));
+    assert!(!file[8..boxes[0].1].windows(4).any(|w| w == b"qt  "), "no QuickTime brand");
+    for needed in ["moov", "mdat"] {
+        assert!(boxes.iter().any(|(kind, _)| kind == needed), "no {needed} in {boxes:?}");
+    }
+    let ffprobe = Command::new("ffprobe").arg("-version").output();
+    if !ffprobe.is_ok_and(|o| o.status.success()) {
+        eprintln!("ffprobe is not installed (apt-get install ffmpeg): the MP4 was checked by its boxes only");
+        return false;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("clip.mp4");
+    std::fs::write(&path, file).unwrap();
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", "stream=codec_type:format=duration,format_name"])
+        .args(["-of", "default=noprint_wrappers=1"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && out.stderr.is_empty(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.lines().any(|l| l == "codec_type=video"), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("format_name=mov,mp4")), "{text}");
+    let duration: f64 = text.lines().find_map(|l| l.strip_prefix("duration=")).unwrap().parse().unwrap();
+    assert!((duration - seconds).abs() < 0.01, "{duration} s, not {seconds}");
+    true
+}

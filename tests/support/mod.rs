@@ -1,6 +1,7 @@
 //! A sandbox per test (scrubbed environment, temp folder, local mockito server), and the helpers cases share.
 
 pub mod emulator;
+pub mod jsonrpc;
 pub mod raw;
 pub mod recording;
 

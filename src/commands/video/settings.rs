@@ -56,7 +56,7 @@ pub fn create(args: CreateArgs, env: &Env, stdin: &mut dyn Read) -> Result<Creat
         ));
     }
     if let Some(kind) = body::unsupported(&model, &media) {
-        return Err(Error::usage(format!("{model} takes images only; its body has no place for a {}", kind.name())));
+        return Err(Error::usage(format!("{model}'s body has no place for a {}", kind.name())));
     }
     let (resolution, duration) = match video::family(&model) {
         Family::Wan => (
