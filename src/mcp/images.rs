@@ -42,6 +42,7 @@ pub fn edit(context: &Context, params: EditImage) -> Result<Ran, Error> {
     refuse_stdin("prompt", &params.prompt)?;
     for image in &params.images {
         refuse_stdin("image", image)?;
+        refuse_special_file(image)?;
     }
     let out = context.root.inside(params.out_dir.as_deref())?;
     let mut argv = flags("edit", &out, params.n, params.model, params.name);
@@ -60,6 +61,38 @@ fn refuse_stdin(field: &str, value: &str) -> Result<(), Error> {
         }
         _ => Ok(()),
     }
+}
+
+/// A reference a tool call may read is a regular file, and not the server's own standard
+/// input under another name (`/dev/stdin`, `/proc/self/fd/0`, a file `wan mcp` was started
+/// on): reading a pipe, a device or the protocol would hang the call and swallow the
+/// requests after it. URLs are the CLI's to check.
+fn refuse_special_file(image: &str) -> Result<(), Error> {
+    if image.contains("://") {
+        return Ok(());
+    }
+    // A path that is not there is the CLI's to name as missing.
+    let Ok(meta) = std::fs::metadata(image) else { return Ok(()) };
+    let refuse = |what: &str| {
+        Err(Error::usage(format!(
+            "image {:?} is {what}; a tool call reads regular files only",
+            crate::error::clean(image)
+        ))
+        .with_hint("give the path of an image file, or a URL"))
+    };
+    if !meta.is_file() {
+        return refuse("not a regular file (a pipe, a device, a socket or a folder)");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        use std::os::unix::fs::MetadataExt;
+        let stdin = std::io::stdin().as_fd().try_clone_to_owned().map(std::fs::File::from);
+        if stdin.and_then(|file| file.metadata()).is_ok_and(|own| (own.dev(), own.ino()) == (meta.dev(), meta.ino())) {
+            return refuse("the server's own standard input, which carries the MCP protocol");
+        }
+    }
+    Ok(())
 }
 
 /// The flags every image call has: JSON results, no progress or summary (standard error

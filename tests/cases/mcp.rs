@@ -558,3 +558,24 @@ fn optional_numbers_are_declared_plainly_and_taken_as_numbers_or_numeric_strings
     mcp.stop();
     api.assert();
 }
+
+#[test]
+fn a_reference_that_is_the_server_s_own_input_or_no_regular_file_is_refused_and_the_server_goes_on() {
+    let mut sb = Sandbox::new();
+    let api = sb.chat(&chat_answer(&[sb.url("/a.png")]));
+    sb.image("/a.png", &png(1));
+    let mut command = sb.wan_process();
+    command.env("WAN_STATE_DIR", sb.path("state")).arg("mcp");
+    let mut mcp = RawMcp::start(command);
+    for special in ["/dev/stdin", "/proc/self/fd/0", "/dev/zero", "."] {
+        let result = mcp.call("edit_image", json!({"images": [special], "prompt": "make it blue"}));
+        assert_eq!(result["isError"], true, "{special}: {result}");
+        let text = result_text(&result);
+        assert!(text.contains("regular file") || text.contains("standard input"), "{special}: {text}");
+    }
+    // Every request after them is answered, the paid one included.
+    let result = mcp.call("generate_image", json!({"prompt": "a cat"}));
+    assert_eq!(result["isError"], false, "{result}");
+    mcp.stop();
+    api.assert();
+}
