@@ -82,7 +82,31 @@ pub struct Blobs<'a> {
     /// The last string was `text`: a key whose value (a Gemini text part) is read as
     /// text that may hold data URIs, never as an image itself.
     text_key: bool,
+    /// The text of a string value that starts as an `http(s)` URL, as it passes; kept
+    /// when it ends, so that an answer cut short still gives up the links it held whole.
+    url: Option<Vec<u8>>,
+    /// Each image link and each decoded image, in the order the answer gave them.
+    found: Vec<Found>,
+    /// Bytes of links kept so far, bounded by `MAX_KEPT_LINKS`.
+    kept: usize,
 }
+
+/// What the answer gave whole, in order: a link, or the image of a placeholder.
+enum Found {
+    Url(String),
+    Image(usize),
+}
+
+/// An image that arrived whole in an answer cut short: its link, or its decoded bytes.
+#[derive(Debug)]
+pub enum Salvaged {
+    Link(String),
+    Image(Decoded),
+}
+
+/// All the link text kept from one answer: far past any answer's links, and a bound on
+/// what an answer of endless links can make `wan` hold.
+const MAX_KEPT_LINKS: usize = 1 << 20;
 
 enum State {
     /// Between strings.
@@ -133,6 +157,45 @@ impl<'a> Blobs<'a> {
             data_image: Finder::new(DATA_IMAGE),
             colon: false,
             text_key: false,
+            url: None,
+            found: Vec::new(),
+            kept: 0,
+        }
+    }
+
+    /// What arrived whole of an answer cut short: each image link and each image decoded
+    /// to its end, in the order the answer gave them. They were paid for.
+    pub fn salvage(&mut self) -> Vec<Salvaged> {
+        let found = std::mem::take(&mut self.found);
+        found
+            .into_iter()
+            .filter_map(|found| match found {
+                Found::Url(url) => Some(Salvaged::Link(url)),
+                Found::Image(id) => self.images.get_mut(id).and_then(Option::take)?.ok().map(Salvaged::Image),
+            })
+            .collect()
+    }
+
+    /// Passes string text on to the parser, and to the link being kept, if one is.
+    fn pass(&mut self, text: &[u8]) {
+        self.output.extend_from_slice(text);
+        if let Some(url) = &mut self.url {
+            self.kept += text.len();
+            if self.kept > MAX_KEPT_LINKS {
+                self.url = None;
+            } else {
+                url.extend_from_slice(text);
+            }
+        }
+    }
+
+    /// The string being kept as a link ended: it is one, if it reads as a JSON string.
+    fn end_string(&mut self) {
+        if let Some(raw) = self.url.take() {
+            let quoted = [&b"\""[..], &raw, b"\""].concat();
+            if let Ok(url) = serde_json::from_slice::<String>(&quoted) {
+                self.found.push(Found::Url(url));
+            }
         }
     }
 
@@ -206,6 +269,11 @@ impl<'a> Blobs<'a> {
                         Some(at)
                     }
                     _ => {
+                        let link = data.get(..8).is_some_and(|head| {
+                            let head = head.to_ascii_lowercase();
+                            head.starts_with(b"http://") || head.starts_with(b"https://")
+                        });
+                        self.url = (link && !text_value && self.kept < MAX_KEPT_LINKS).then(Vec::new);
                         self.state = State::Text { escaped: false };
                         Some(0)
                     }
@@ -214,33 +282,37 @@ impl<'a> Blobs<'a> {
             State::Text { escaped } => {
                 if *escaped {
                     *escaped = false;
-                    self.output.push(data[0]);
+                    self.pass(&data[..1]);
                     return Some(1);
                 }
                 let special = memchr::memchr2(b'"', b'\\', data);
                 let plain = &data[..special.unwrap_or(data.len())];
                 if let Some(at) = self.data_image.find(plain) {
-                    self.output.extend_from_slice(&data[..at]);
+                    self.pass(&data[..at]);
+                    // A data URI in it: the string is text around an image, not a link.
+                    self.url = None;
                     return if at > 0 { Some(at) } else { self.data_uri(data) };
                 }
                 match special {
                     Some(at) if data[at] == b'"' => {
-                        self.output.extend_from_slice(&data[..=at]);
+                        self.pass(&data[..at]);
+                        self.output.push(b'"');
+                        self.end_string();
                         self.state = State::Outside;
                         Some(at + 1)
                     }
                     Some(at) => {
                         // A backslash: the character it escapes passes with it.
                         let n = (at + 2).min(data.len());
-                        self.output.extend_from_slice(&data[..n]);
                         *escaped = n == at + 1;
+                        self.pass(&data[..n]);
                         Some(n)
                     }
                     None => {
                         // The end may be the start of a data URI: kept until more comes.
                         let keep = if self.eof { 0 } else { (DATA_IMAGE.len() - 1).min(data.len()) };
                         let n = data.len() - keep;
-                        self.output.extend_from_slice(&data[..n]);
+                        self.pass(&data[..n]);
                         (n > 0).then_some(n)
                     }
                 }
@@ -391,6 +463,7 @@ impl<'a> Blobs<'a> {
         };
         let id = self.images.len();
         self.images.push(Some(streamed));
+        self.found.push(Found::Image(id));
         self.output.extend_from_slice(placeholder(self.nonce, id).as_bytes());
     }
 

@@ -124,6 +124,8 @@ pub struct Answer {
     pub request_id: Option<String>,
     /// `x-aisa-price-usd`, where the service reported one.
     pub reported_price: Option<Micros>,
+    /// The answer broke off after `images` arrived whole: why the rest are missing.
+    pub cut: Option<Error>,
 }
 
 pub struct Api<'a> {
@@ -249,6 +251,11 @@ impl Api<'_> {
         let mut body = Counted::new(response, max_answer_bytes(job.n));
         let mut blobs = blobs::Blobs::new(&mut body, self.out);
         let read = endpoint.adapter().read(&mut blobs).map(|images| swap_streamed(images, &mut blobs));
+        // Cut short, the answer still gives up what arrived whole: paid for, and saved.
+        let salvaged = match &read {
+            Err(Unreadable::Lost(_) | Unreadable::Cut) => blobs.salvage().into_iter().filter_map(salvaged).collect(),
+            _ => Vec::new(),
+        };
         drop(blobs);
         log_answer(body.bytes);
         let malformed = |what: String| -> Verdict<Failure> {
@@ -257,12 +264,25 @@ impl Api<'_> {
                 .with_api(detail)
                 .into()
         };
-        let images = match read {
-            Ok(images) => images,
+        let (images, cut) = match read {
+            Ok(images) => (images, None),
             Err(_) if body.over_cap => {
                 return Err(malformed(format!("it is larger than {} MB", body.cap >> 20)));
             }
+            Err(Unreadable::Lost(_) | Unreadable::Cut) if !salvaged.is_empty() => {
+                let whole = salvaged.len();
+                // Every image asked for arrived whole: only the answer's tail is missing.
+                let cut = (whole < job.n as usize).then(|| self.cut_short(whole, job.n, header_id.clone()));
+                if cut.is_none() {
+                    self.ui.warn(&format!("warning: the answer broke off after its {whole} images arrived whole"));
+                }
+                (response::Images { images: salvaged, usage: None, request_id: None }, cut)
+            }
             Err(Unreadable::Lost(e)) => return Err(Verdict::Fail(self.body_lost(&e))),
+            Err(Unreadable::Cut) => {
+                let cut = std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the body ended before its JSON did");
+                return Err(Verdict::Fail(self.body_lost(&cut)));
+            }
             Err(Unreadable::Malformed(what)) if what.is_empty() => return Err(malformed(body.not_json())),
             Err(Unreadable::Malformed(what)) => return Err(malformed(what)),
             Err(Unreadable::Refused(text)) => {
@@ -280,7 +300,26 @@ impl Api<'_> {
             usage: images.usage,
             request_id: images.request_id.map(|id| crate::error::redact(&id)).or(header_id),
             reported_price: header_text(&headers, "x-aisa-price-usd").and_then(|p| money::parse_usd(&p)),
+            cut,
         })
+    }
+
+    /// An answer that broke off after `whole` images arrived whole, of up to `asked`: those
+    /// are saved; the rest may have been made and billed, and are not asked for again.
+    fn cut_short(&self, whole: usize, asked: u32, request_id: Option<String>) -> Error {
+        let host = self.settings.host();
+        let detail = ApiDetail { request_id, ..ApiDetail::default() };
+        Error::new(
+            Kind::Partial,
+            format!(
+                "the answer from {host} broke off after {whole} whole image{} of up to {asked}; the rest may have \
+                 been made and billed",
+                crate::term::text::plural(whole as u64)
+            ),
+        )
+        .with_api(detail)
+        .with_hint("not sent again, to avoid paying twice; check your usage in the AIsa console")
+        .tagged(Tag::MaybeBilled)
     }
 
     /// A bare 404 from a base URL that does not end in `/v1` most likely means the path
@@ -336,6 +375,14 @@ impl Api<'_> {
 
 /// The images the answer's reader took out to files, in the places their placeholders
 /// held; a placeholder it did not write is no image.
+/// An image of an answer cut short, as the images of a whole answer are.
+fn salvaged(whole: blobs::Salvaged) -> Option<ImageData> {
+    match whole {
+        blobs::Salvaged::Link(url) => ImageData::classify(url),
+        blobs::Salvaged::Image(decoded) => Some(ImageData::Decoded(Box::new(Ok(decoded)))),
+    }
+}
+
 fn swap_streamed(mut images: response::Images, blobs: &mut blobs::Blobs) -> response::Images {
     for image in &mut images.images {
         if let ImageData::Streamed { nonce, id } = *image {

@@ -123,6 +123,8 @@ pub struct Images {
 pub enum Unreadable {
     /// The body broke off: the request was carried out, and may have been billed.
     Lost(std::io::Error),
+    /// The body ended before its JSON did (a close-delimited answer cut short): as `Lost`.
+    Cut,
     /// The body is not what the API documents (the text says what is wrong).
     Malformed(String),
     /// The model answered without an image, saying why (a Gemini model's text).
@@ -138,7 +140,9 @@ pub fn read_json<T: DeserializeOwned>(body: &mut dyn Read) -> Result<T, Unreadab
     serde_json::from_reader(buffered).map_err(|e| {
         if e.is_io() {
             Unreadable::Lost(std::io::Error::other(e))
-        } else if e.is_syntax() || e.is_eof() {
+        } else if e.is_eof() {
+            Unreadable::Cut
+        } else if e.is_syntax() {
             Unreadable::Malformed(String::new())
         } else {
             Unreadable::Malformed(format!("{e}"))

@@ -149,6 +149,7 @@ impl<'a> Printer<'a> {
                     result.add_usage(usage);
                 }
                 result.unsaved.extend(unsaved);
+                result.errors.extend(answer.cut);
             }
             Err(Failed::Sent(error)) => result.errors.push(error),
             Err(Failed::NotSent(root)) => {

@@ -482,7 +482,7 @@ fn base64_lost() -> Error {
 /// A resumed download: its images were billed by the run that asked for them, not now.
 fn nothing_billed(request_id: Option<String>, unsaved: Vec<Unsaved>) -> Answered {
     Answered {
-        answer: Answer { images: Vec::new(), usage: None, request_id, reported_price: None },
+        answer: Answer { images: Vec::new(), usage: None, request_id, reported_price: None, cut: None },
         returned: 0,
         unsaved,
     }

@@ -557,3 +557,84 @@ fn a_url_wan_will_not_fetch_is_printed_and_journaled_not_called_bad_base64() {
     assert_eq!(kept, urls);
     api.assert();
 }
+
+/// Where in `body` the first `whole` images end (the quote after the `n`th image string).
+fn after_image(body: &str, needle: &str, whole: usize) -> usize {
+    let mut at = 0;
+    for _ in 0..whole {
+        at += body[at..].find(needle).unwrap() + needle.len();
+        at += body[at..].find('"').unwrap() + 1;
+    }
+    at
+}
+
+#[test]
+fn an_answer_cut_after_a_whole_link_saves_it_and_says_the_rest_may_be_billed() {
+    let mut sb = Sandbox::new();
+    let image = sb.server.mock("GET", "/1.png").with_body(png(1)).expect_at_least(1).create();
+    let urls: Vec<String> = (1..=4).map(|i| sb.url(&format!("/{i}.png"))).collect();
+    let body = chat_answer(&urls).to_string();
+    let whole = after_image(&body, "\"image\":\"", 1);
+    // Cut right after the first link, in the second, and further on; with and without a
+    // Content-Length (a close-delimited body ends as if it were whole).
+    for (cut, delimited) in [(whole, true), (whole + 20, true), (body.find("/2.png").unwrap(), false)] {
+        let fault = if delimited {
+            Fault::CutShort { body: body.clone().into_bytes(), sent: cut }
+        } else {
+            Fault::CutShortUndelimited { body: body.clone().into_bytes(), sent: cut }
+        };
+        let api = RawServer::start(vec![fault]);
+        let dir = format!("out{cut}");
+        let out = journaled(&sb)
+            .env("AISA_BASE_URL", api.url("/v1"))
+            .args(["generate", "x", "-n", "4", "-o", &dir])
+            .output()
+            .unwrap();
+        let stderr = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(7), "cut at {cut}: {stderr}");
+        assert!(stderr.contains("broke off after 1 whole image of up to 4") && stderr.contains("may have"), "{stderr}");
+        assert_eq!(sb.files(&dir), ["x-001.png"], "cut at {cut}");
+        assert_eq!(api.requests(), 1, "never sent again");
+    }
+    image.assert();
+    let db = rusqlite::Connection::open(sb.path("state/wan.db")).unwrap();
+    let saved: i64 = db.query_row("SELECT count(*) FROM images WHERE state = 'saved'", [], |r| r.get(0)).unwrap();
+    assert_eq!(saved, 3, "each run's whole link is in the journal");
+}
+
+#[test]
+fn an_answer_cut_after_two_whole_base64_images_saves_both() {
+    let sb = Sandbox::new();
+    let images: Vec<String> =
+        (1..=4).map(|i| format!("data:image/png;base64,{}", STANDARD.encode(big_png(20_000, i)))).collect();
+    let chat = chat_answer(&images).to_string();
+    let b64_json: Vec<_> = (1..=4).map(|i| json!({"b64_json": STANDARD.encode(big_png(20_000, i))})).collect();
+    let gpt = json!({"created": 1, "data": b64_json}).to_string();
+    for (body, needle, model) in [(chat, "\"image\":\"", "wan2.7-image"), (gpt, "\"b64_json\":\"", "gpt-image-2")] {
+        let cut = after_image(&body, needle, 2) + 100;
+        let api = RawServer::start(vec![Fault::CutShort { body: body.into_bytes(), sent: cut }]);
+        let dir = format!("out-{model}");
+        let out = sb
+            .wan()
+            .env("AISA_BASE_URL", api.url("/v1"))
+            .args(["generate", "x", "-n", "4", "-m", model, "-o", &dir])
+            .output()
+            .unwrap();
+        let stderr = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(7), "{model}: {stderr}");
+        assert!(stderr.contains("broke off after 2 whole images of up to 4"), "{stderr}");
+        assert_eq!(sb.files(&dir), ["x-001.png", "x-002.png"], "{model}");
+        assert_eq!(strip_provenance(read(&sb.path(&format!("{dir}/x-002.png")))), big_png(20_000, 2));
+    }
+}
+
+#[test]
+fn a_close_delimited_answer_cut_before_any_image_says_it_may_have_been_billed() {
+    let sb = Sandbox::new();
+    let body = chat_answer(&[sb.url("/1.png")]).to_string();
+    let api = RawServer::start(vec![Fault::CutShortUndelimited { body: body.clone().into_bytes(), sent: 40 }]);
+    let out = sb.wan().env("AISA_BASE_URL", api.url("/v1")).args(["generate", "x"]).output().unwrap();
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    assert!(stderr.contains("may have been made and billed") && !stderr.contains("not JSON"), "{stderr}");
+}

@@ -181,6 +181,7 @@ mod tests {
         Chat.read(&mut value.to_string().as_bytes()).map_err(|e| match e {
             Unreadable::Malformed(m) | Unreadable::Refused(m) => m,
             Unreadable::Lost(e) => e.to_string(),
+            Unreadable::Cut => "cut".to_string(),
         })
     }
 
