@@ -64,9 +64,12 @@ pub fn run(env: &Env, args: &CostArgs) -> Result<Outcome, Error> {
     if until <= since {
         return Err(Error::usage("--until is not after --since: the span holds no time"));
     }
-    let rows = match open_journal(env)? {
-        Some(conn) => queries::spent(&conn, &when::stamp(since), &when::stamp(until))?,
-        None => Vec::new(),
+    let (rows, incomplete) = match open_journal(env)? {
+        Some(conn) => {
+            let (since, until) = (when::stamp(since), when::stamp(until));
+            (queries::spent(&conn, &since, &until)?, queries::incomplete_runs(&conn, &since, &until)?)
+        }
+        None => (Vec::new(), Vec::new()),
     };
     let (total, groups) = sums(&rows, args.by);
     let mut out = Stdout::default();
@@ -85,6 +88,7 @@ pub fn run(env: &Env, args: &CostArgs) -> Result<Outcome, Error> {
             "currency": "USD",
             "by": args.by.map(|_| by),
             "scope": "this machine's journal",
+            "incomplete_runs": incomplete,
         });
         out.line(&line.to_string())?;
         return Ok(Outcome::Success);
@@ -106,6 +110,18 @@ pub fn run(env: &Env, args: &CostArgs) -> Result<Outcome, Error> {
             n => format!(" ({n} of unknown price, not counted)"),
         }
     ))?;
+    if !incomplete.is_empty() {
+        let n = incomplete.len() as u64;
+        eprintln!(
+            "wan: {n} run{} in this span ha{} an incomplete record (the journal failed while {} went on): \
+             {} may have spent more than is counted ({})",
+            plural(n),
+            if n == 1 { "s" } else { "ve" },
+            if n == 1 { "it" } else { "they" },
+            if n == 1 { "it" } else { "they" },
+            incomplete.join(", ")
+        );
+    }
     Ok(Outcome::Success)
 }
 

@@ -46,10 +46,19 @@ pub fn run(env: &Env, limit: u64, as_json: bool) -> Result<Outcome, Error> {
             run.prompts,
             format!("{}/{}", run.saved, asked(run)),
             cost_text(run),
-            run.state
+            state_text(run)
         ))?;
     }
     Ok(Outcome::Success)
+}
+
+/// The state, and where the journal failed under the run, that its record is incomplete
+/// (it may have sent and spent more than the columns count).
+fn state_text(run: &RunRow) -> String {
+    match run.incomplete {
+        true => format!("{} (record incomplete)", run.state),
+        false => run.state.clone(),
+    }
 }
 
 fn asked(run: &RunRow) -> u64 {
@@ -80,6 +89,7 @@ fn to_json(run: &RunRow) -> serde_json::Value {
         "unpriced_images": run.unpriced,
         "currency": "USD",
         "state": run.state,
+        "record": if run.incomplete { "incomplete" } else { "complete" },
         "out_dir": run.out_dir,
     })
 }

@@ -30,6 +30,10 @@ pub fn run(args: ResumeArgs, env: &Env) -> Result<Outcome, Error> {
             }
         },
     };
+    if run.state == queries::NOT_STARTED {
+        eprintln!("wan: run {} was stopped while its prompts were recorded, before anything was sent", run.id);
+        return Ok(Outcome::Success);
+    }
     // Taken before anything else (the key, a look at the service): of two `wan resume`
     // of one run, one does the work and the other is told at once.
     let _claim = match lock::try_take(&lock::path(&dir, "run", &run.id), queries::RESUMING) {

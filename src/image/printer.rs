@@ -268,7 +268,7 @@ impl<'a> Printer<'a> {
         }
         let outcome = Outcome::of_run(self.images_so_far, self.first_failure.map(|(_, kind)| kind).into_iter());
         let state = if outcome == Outcome::Success { "done" } else { "partial" };
-        self.session.journal.write_run(ui, |journal, run| journal.run_ended(run, state));
+        self.session.journal.end_run(ui, state);
         if !self.to_open.is_empty() {
             crate::image::open::open_all(ui, &self.to_open);
         }

@@ -49,11 +49,18 @@ pub struct Leftovers {
     pub to_send: Vec<Planned>,
     /// Requests sent and never answered: they may have been billed.
     pub unknown: Vec<RequestRow>,
+    /// Requests of a run whose record is incomplete that are not on record: they may
+    /// have been sent, and billed, after the journal failed.
+    pub unrecorded: Vec<Planned>,
 }
 
 impl Leftovers {
     pub fn is_empty(&self) -> bool {
-        self.to_fetch.is_empty() && self.lost.is_empty() && self.to_send.is_empty() && self.unknown.is_empty()
+        self.to_fetch.is_empty()
+            && self.lost.is_empty()
+            && self.to_send.is_empty()
+            && self.unknown.is_empty()
+            && self.unrecorded.is_empty()
     }
 }
 
@@ -64,6 +71,8 @@ pub struct Sorting {
     /// The first request of the plan not yet met.
     next: u64,
     resend_unknown: bool,
+    /// The journal failed while the run went on: what is not on record may have been sent.
+    incomplete: bool,
     left: Leftovers,
 }
 
@@ -84,7 +93,8 @@ impl Sorting {
             }
         }
         let prompts = usize::try_from(run.prompts).unwrap_or(usize::MAX);
-        Self { plan: Plan::new(prompts, run.count, run.per_request), next: 0, resend_unknown, left }
+        let plan = Plan::new(prompts, run.count, run.per_request);
+        Self { plan, next: 0, resend_unknown, incomplete: run.incomplete, left }
     }
 
     /// The planned requests before `key` were never sent.
@@ -92,7 +102,10 @@ impl Sorting {
         while let Some(planned) = self.plan.get(self.next)
             && key.is_none_or(|key| (planned.prompt as u64, planned.chunk) < key)
         {
-            self.left.to_send.push(planned);
+            match self.incomplete && !self.resend_unknown {
+                true => self.left.unrecorded.push(planned),
+                false => self.left.to_send.push(planned),
+            }
             self.next += 1;
         }
     }
@@ -182,6 +195,15 @@ pub fn resume(
             run.id
         ));
     }
+    if !left.unrecorded.is_empty() {
+        let n = left.unrecorded.len() as u64;
+        ui.warn(&format!(
+            "run {id}'s record is incomplete (the journal failed while it ran): {n} planned request{} may have \
+             been sent and billed with no record of it; not sent (`wan resume {id} --resend-unknown` sends them)",
+            plural(n),
+            id = run.id
+        ));
+    }
     if args.dry_run {
         return dry_run(&run, &left);
     }
@@ -198,7 +220,7 @@ pub fn resume(
     let run_id = run.id.clone();
     let session =
         Session::recording(&settings, move |_, _, _| Recorder::of(journal, recorder::WITHOUT).for_run(run_id))?;
-    let unknown_left = !left.unknown.is_empty();
+    let unknown_left = !left.unknown.is_empty() || !left.unrecorded.is_empty();
     let Leftovers { to_fetch, lost, to_send, .. } = left;
     let printer = Printer::new(&session, expected(&to_fetch, &lost, &to_send));
     let outcome = run::send(&session, &to_send, printer, |events| fetch_all(&session, to_fetch, lost, events))?;
@@ -206,7 +228,7 @@ pub fn resume(
         return Ok(outcome);
     }
     // Requests of unknown outcome left alone: the run is not done, whatever was fetched.
-    session.journal.write_run(&session.ui, |journal, run| journal.run_ended(run, "partial"));
+    session.journal.end_run(&session.ui, "partial");
     Ok(match outcome {
         Outcome::Success => Outcome::Failed(Kind::Partial),
         other => other,
@@ -241,6 +263,10 @@ fn dry_run(run: &RunRow, left: &Leftovers) -> Result<Outcome, Error> {
     if !left.unknown.is_empty() {
         let n = left.unknown.len() as u64;
         out.line(&format!("would not send again {n} request{} of unknown outcome (may have been billed)", plural(n)))?;
+    }
+    if !left.unrecorded.is_empty() {
+        let n = left.unrecorded.len() as u64;
+        out.line(&format!("would not send {n} planned request{}: the run's record is incomplete", plural(n)))?;
     }
     Ok(Outcome::Success)
 }
@@ -526,6 +552,7 @@ mod tests {
             cost: 0,
             unpriced: 0,
             shard: None,
+            incomplete: false,
         }
     }
 
@@ -578,6 +605,19 @@ mod tests {
         assert!(resend.unknown.is_empty());
         let sent: Vec<(usize, u64)> = resend.to_send.iter().map(|r| (r.prompt, r.chunk)).collect();
         assert_eq!(sent, [(1, 0), (1, 1), (2, 0), (2, 1)], "in the order of their prompts");
+    }
+
+    #[test]
+    fn a_run_whose_record_is_incomplete_sends_nothing_off_the_record_unless_told() {
+        let mut run = run_row(4);
+        run.incomplete = true;
+        // Prompt 0 on record (answered); prompts 1 and 2 not: they may have been sent.
+        let left = leftovers(&run, [request(1, 0, 0, "answered")], Vec::new(), false);
+        assert!(left.to_send.is_empty());
+        assert_eq!(left.unrecorded.iter().map(|r| r.prompt).collect::<Vec<_>>(), [1, 2]);
+        let told = leftovers(&run, [request(1, 0, 0, "answered")], Vec::new(), true);
+        assert_eq!(told.to_send.iter().map(|r| r.prompt).collect::<Vec<_>>(), [1, 2]);
+        assert!(told.unrecorded.is_empty());
     }
 
     #[test]

@@ -55,6 +55,28 @@ impl From<JournalError> for crate::error::Error {
     }
 }
 
+/// The marker a run leaves beside the journal when the journal fails under it: the run
+/// went on, so requests may have been sent that the journal holds no record of.
+pub fn incomplete_marker(state_dir: &Path, run: &str) -> PathBuf {
+    // Run ids are the journal's own: twelve hex digits.
+    state_dir.join("incomplete").join(run)
+}
+
+/// Records, once the run is over, that its record is incomplete, and how it ended:
+/// with a fresh connection that waits as long as `patience` for another `wan` to let
+/// the database go (the failure mid-run was most likely that). The marker is removed
+/// once the journal says it.
+pub fn mark_incomplete(state_dir: &Path, run: &str, state: &str, patience: Duration) -> Result<(), JournalError> {
+    let conn = open(state_dir)?;
+    conn.busy_timeout(patience)?;
+    conn.execute(
+        "UPDATE runs SET record = 'incomplete', state = ?2, finished = ?3 WHERE id = ?1",
+        rusqlite::params![run, state, now()],
+    )?;
+    let _ = std::fs::remove_file(incomplete_marker(state_dir, run));
+    Ok(())
+}
+
 /// `wan.db` in the state folder.
 pub fn path_in(state_dir: &Path) -> PathBuf {
     state_dir.join("wan.db")

@@ -33,6 +33,9 @@ pub struct RunRow {
     pub unpriced: u64,
     /// `--shard K/N`: the share of its batch the run had.
     pub shard: Option<Shard>,
+    /// The journal failed while the run went on: it may have sent requests that are not
+    /// on record, and spent more than is counted.
+    pub incomplete: bool,
 }
 
 const RUN_COLUMNS: &str = "r.id, r.started, r.command, r.model, r.route, r.base_url, r.out_dir, r.stem, r.count,
@@ -41,7 +44,7 @@ const RUN_COLUMNS: &str = "r.id, r.started, r.command, r.model, r.route, r.base_
     (SELECT coalesce(sum(q.returned), 0) FROM requests q WHERE q.run_id = r.id),
     (SELECT coalesce(sum(coalesce(q.price, r.price * q.returned)), 0) FROM requests q WHERE q.run_id = r.id),
     (SELECT coalesce(sum(q.returned), 0) FROM requests q WHERE q.run_id = r.id AND q.price IS NULL AND r.price IS NULL),
-    r.shard";
+    r.shard, r.record";
 
 /// A run row read from `conn`, whose locks are beside it.
 fn run_row(conn: &Connection) -> impl Fn(&Row) -> rusqlite::Result<RunRow> + '_ {
@@ -49,15 +52,25 @@ fn run_row(conn: &Connection) -> impl Fn(&Row) -> rusqlite::Result<RunRow> + '_ 
         let id: String = row.get(0)?;
         let state: String = row.get(13)?;
         let pid: i64 = row.get(14)?;
-        let alive = state == "running" && is_alive(conn, &id, pid);
-        let state = if state == "running" && !alive { "interrupted".into() } else { state };
-        read_run(row, id, state)
+        // `recording`: its prompts were being written, and nothing had been sent.
+        let incomplete = row.get::<_, Option<String>>(20)?.as_deref() == Some("incomplete")
+            || state_dir(conn).is_some_and(|dir| super::incomplete_marker(&dir, &id).exists());
+        let state = match state.as_str() {
+            "running" | "recording" if is_alive(conn, &id, pid) => "running".to_string(),
+            "running" => "interrupted".to_string(),
+            // Unless the journal failed as it was recorded, and the run went on without it.
+            "recording" if incomplete => "interrupted".to_string(),
+            "recording" => NOT_STARTED.to_string(),
+            _ => state,
+        };
+        read_run(row, id, state, incomplete)
     }
 }
 
-fn read_run(row: &Row, id: String, state: String) -> rusqlite::Result<RunRow> {
+fn read_run(row: &Row, id: String, state: String, incomplete: bool) -> rusqlite::Result<RunRow> {
     Ok(RunRow {
         id,
+        incomplete,
         started: row.get(1)?,
         command: row.get(2)?,
         model: row.get(3)?,
@@ -84,19 +97,27 @@ fn read_run(row: &Row, id: String, state: String) -> rusqlite::Result<RunRow> {
 /// whether its PID is there, and where that cannot be told (no /proc), alive, so that a
 /// run is never called interrupted wrongly.
 fn is_alive(conn: &Connection, id: &str, pid: i64) -> bool {
-    let state_dir = conn.path().and_then(|db| std::path::Path::new(db).parent().map(std::path::Path::to_path_buf));
-    if let Some(held) = state_dir.and_then(|dir| super::lock::is_held(&super::lock::path(&dir, "run", id))) {
+    if let Some(held) = state_dir(conn).and_then(|dir| super::lock::is_held(&super::lock::path(&dir, "run", id))) {
         return held;
     }
     let proc = std::path::Path::new("/proc");
     !proc.exists() || proc.join(pid.to_string()).exists()
 }
 
+/// The state folder the journal `conn` reads is in (beside it are the locks and markers).
+fn state_dir(conn: &Connection) -> Option<std::path::PathBuf> {
+    conn.path().and_then(|db| std::path::Path::new(db).parent().map(std::path::Path::to_path_buf))
+}
+
 /// Whether a `wan resume` holds the run's lock.
 fn being_resumed(conn: &Connection, id: &str) -> bool {
-    let dir = conn.path().and_then(|db| std::path::Path::new(db).parent().map(std::path::Path::to_path_buf));
-    dir.and_then(|dir| super::lock::holder(&super::lock::path(&dir, "run", id))).is_some_and(|h| h.doing == RESUMING)
+    state_dir(conn)
+        .and_then(|dir| super::lock::holder(&super::lock::path(&dir, "run", id)))
+        .is_some_and(|h| h.doing == RESUMING)
 }
+
+/// A run stopped while its prompts were recorded: nothing of it was sent.
+pub const NOT_STARTED: &str = "not started";
 
 /// What a `wan resume` writes in the lock of the run it works on.
 pub const RESUMING: &str = "resuming it";
@@ -131,6 +152,9 @@ pub fn latest_unfinished(conn: &Connection) -> Result<Option<RunRow>, JournalErr
     let mut rows = statement.query_map([], run_row(conn))?;
     for row in rows.by_ref() {
         let row = row?;
+        if row.state == NOT_STARTED {
+            continue;
+        }
         if row.state != "running" || being_resumed(conn, &row.id) {
             return Ok(Some(row));
         }
@@ -165,6 +189,25 @@ pub fn spent(conn: &Connection, since: &str, until: &str) -> Result<Vec<Spent>, 
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The runs started within [since, until) whose record is incomplete: the journal failed
+/// while they went on, so they may have spent more than it counts.
+pub fn incomplete_runs(conn: &Connection, since: &str, until: &str) -> Result<Vec<String>, JournalError> {
+    let dir = state_dir(conn);
+    let mut statement =
+        conn.prepare("SELECT id, record FROM runs WHERE started >= ?1 AND started < ?2 ORDER BY started")?;
+    let rows =
+        statement.query_map([since, until], |row| Ok((row.get::<_, String>(0)?, row.get::<_, Option<String>>(1)?)))?;
+    let mut incomplete = Vec::new();
+    for row in rows {
+        let (id, record) = row?;
+        let marked = dir.as_ref().is_some_and(|dir| super::incomplete_marker(dir, &id).exists());
+        if record.as_deref() == Some("incomplete") || marked {
+            incomplete.push(id);
+        }
+    }
+    Ok(incomplete)
 }
 
 /// Where a saved image came from.

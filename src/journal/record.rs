@@ -68,7 +68,11 @@ pub fn now() -> String {
 
 /// A short id that two runs started at once on one machine will not share: the time
 /// and the process's random keys, in hex.
-fn new_run_id() -> String {
+/// Prompts written in one transaction of `begin_run`: tens of milliseconds of the lock.
+const PROMPTS_A_COMMIT: usize = 10_000;
+
+/// A new run's id: twelve hex digits, random.
+pub fn new_run_id() -> String {
     let random = std::collections::hash_map::RandomState::new().build_hasher().finish();
     let nanos = jiff::Timestamp::now().as_nanosecond() as u64;
     format!("{:012x}", (random ^ nanos.rotate_left(17)) & 0xffff_ffff_ffff)
@@ -83,16 +87,20 @@ pub enum Ended {
 }
 
 impl Journal {
-    /// Records the run and its prompts, streamed from their file in the same transaction;
-    /// returns its id. Nothing is sent before this.
-    pub fn begin_run(&self, run: RunRecord) -> Result<String, JournalError> {
-        let id = new_run_id();
-        let key = id.clone();
+    /// Records the run `id` and its prompts, streamed from their file; nothing is sent
+    /// before this returns. The prompts go in transactions of `PROMPTS_A_COMMIT`, so that
+    /// a batch of millions never holds the write lock for seconds (another `wan` waits on
+    /// it no longer than a commit); meanwhile the run is `recording`, which no resume
+    /// takes up (nothing was sent), and it is `running` once all are in.
+    pub fn record_run(&self, id: &str, run: RunRecord) -> Result<(), JournalError> {
+        let RunRecord { prompts, references, .. } = run;
+        let (len, shard) = (prompts.len, prompts.shard);
+        let key = id.to_string();
         self.now(move |tx| {
             tx.execute(
                 "INSERT INTO runs (id, started, pid, command, model, route, base_url, out_dir, stem, count,
                     per_request, prompts, extra, price, state, shard)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 'running', ?15)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 'recording', ?15)",
                 params![
                     key,
                     now(),
@@ -105,26 +113,51 @@ impl Journal {
                     run.stem,
                     run.count,
                     run.per_request,
-                    run.prompts.len as i64,
+                    len as i64,
                     redact(&run.extra),
                     run.price.map(|p| p as i64),
-                    run.prompts.shard.map(|shard| shard.to_string()),
+                    shard.map(|shard| shard.to_string()),
                 ],
             )?;
-            let mut prompt = tx.prepare("INSERT INTO prompts (run_id, position, prompt) VALUES (?1, ?2, ?3)")?;
-            for (position, text) in run.prompts.each.enumerate() {
-                // A prompt that cannot be read back fails the record, and the journal
-                // goes off with one warning; the run itself then meets the same failure.
-                let text = text.map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
-                prompt.execute(params![key, position as i64, redact(&text)])?;
-            }
             let mut reference =
                 tx.prepare("INSERT INTO refs (run_id, position, source, sha256) VALUES (?1, ?2, ?3, ?4)")?;
-            for (position, (source, sha)) in run.references.iter().enumerate() {
+            for (position, (source, sha)) in references.iter().enumerate() {
                 reference.execute(params![key, position as i64, redact(source), sha])?;
             }
             Ok(())
         })?;
+        let mut each = prompts.each;
+        let mut written = 0;
+        loop {
+            let key = id.to_string();
+            let (rest, count) = self.now(move |tx| {
+                let mut prompt = tx.prepare("INSERT INTO prompts (run_id, position, prompt) VALUES (?1, ?2, ?3)")?;
+                let mut count = 0;
+                for text in each.by_ref().take(PROMPTS_A_COMMIT) {
+                    // A prompt that cannot be read back fails the record, and the journal
+                    // goes off with one warning; the run itself then meets the same failure.
+                    let text = text.map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+                    prompt.execute(params![key, (written + count) as i64, redact(&text)])?;
+                    count += 1;
+                }
+                drop(prompt);
+                Ok((each, count))
+            })?;
+            each = rest;
+            written += count;
+            if count < PROMPTS_A_COMMIT {
+                break;
+            }
+        }
+        let key = id.to_string();
+        self.now(move |tx| tx.execute("UPDATE runs SET state = 'running' WHERE id = ?1", [key]).map(|_| ()))
+    }
+
+    /// Records a new run (see [`Journal::record_run`]); returns its id.
+    #[cfg(test)]
+    pub fn begin_run(&self, run: RunRecord) -> Result<String, JournalError> {
+        let id = new_run_id();
+        self.record_run(&id, run)?;
         Ok(id)
     }
 
@@ -393,6 +426,27 @@ mod tests {
         journal.image_failed(images[0], true, "HTTP 404".into());
         journal.image_placed(images[1]);
         assert_eq!(states(), ["gone", "saved"]);
+    }
+
+    #[test]
+    fn a_long_batch_is_recorded_a_commit_at_a_time_and_is_running_once_all_are_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::start(dir.path()).unwrap();
+        let len = PROMPTS_A_COMMIT * 2 + 5;
+        let each = Box::new((0..len).map(|i| Ok(format!("p{i}"))));
+        let id = journal.begin_run(RunRecord { prompts: PromptsRecord { len, shard: None, each }, ..run() }).unwrap();
+        let conn = super::super::open(dir.path()).unwrap();
+        let state: String = conn.query_row("SELECT state FROM runs WHERE id = ?1", [&id], |r| r.get(0)).unwrap();
+        assert_eq!(state, "running");
+        let (count, last): (i64, String) = conn
+            .query_row(
+                "SELECT count(*), max(position) || ':' || (SELECT prompt FROM prompts WHERE position = ?2)
+                        FROM prompts WHERE run_id = ?1",
+                params![id, (len - 1) as i64],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((count as usize, last), (len, format!("{}:p{}", len - 1, len - 1)));
     }
 
     #[test]

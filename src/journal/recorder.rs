@@ -15,6 +15,8 @@ pub struct Recorder {
     /// Where the journal and the runs' locks are.
     state_dir: Option<PathBuf>,
     run: Option<String>,
+    /// The run this process records (or tried to): marked incomplete if the journal fails.
+    attempted: Option<String>,
     /// The run's lock, held for its life: while it is, no `wan resume` takes the run up.
     _lock: Option<Held>,
     off: AtomicBool,
@@ -42,24 +44,54 @@ impl Recorder {
         crate::interrupt::flush_journal_on_interrupt(move || {
             flushed.flush_within(Duration::from_secs(1));
         });
-        Self { journal: Some(journal), state_dir: None, run: None, _lock: None, off: AtomicBool::new(false), without }
+        Self {
+            journal: Some(journal),
+            state_dir: None,
+            run: None,
+            attempted: None,
+            _lock: None,
+            off: AtomicBool::new(false),
+            without,
+        }
     }
 
-    /// Records a new run and takes its lock; without the record, writes that need the
-    /// run's id do nothing.
+    /// Takes a new run's lock and records the run; without the record, writes that need
+    /// the run's id do nothing. The lock comes first: a run whose many prompts are still
+    /// being recorded is alive to anyone who looks.
     pub fn begin_run(mut self, record: RunRecord, ui: &Ui) -> Self {
-        self.run = self.write(ui, |journal| journal.begin_run(record));
-        if let (Some(dir), Some(run)) = (&self.state_dir, &self.run) {
+        let id = super::record::new_run_id();
+        if let Some(dir) = &self.state_dir {
             // A lock that cannot be made leaves the run to the PID check, as before locks.
-            self._lock = lock::try_take(&lock::path(dir, "run", run), "running it").ok().and_then(Result::ok);
+            self._lock = lock::try_take(&lock::path(dir, "run", &id), "running it").ok().and_then(Result::ok);
         }
+        self.attempted = Some(id.clone());
+        self.run = self.write(ui, |journal| journal.record_run(&id, record)).map(|()| id);
         self
     }
 
     /// Writes for a run already in the journal (`wan resume`).
     pub fn for_run(mut self, run: String) -> Self {
+        self.attempted = Some(run.clone());
         self.run = Some(run);
         self
+    }
+
+    /// The run is over (`done`, `partial`, `interrupted`): said in the journal, or, where
+    /// the journal failed while the run went on, said with the run's record marked
+    /// incomplete, waiting up to a minute for the database.
+    pub fn end_run(&self, ui: &Ui, state: &'static str) {
+        if self.write_run(ui, |journal, run| journal.run_ended(run, state)).is_some() {
+            return;
+        }
+        let (Some(dir), Some(run)) = (&self.state_dir, &self.attempted) else { return };
+        if self.off.load(Ordering::Relaxed)
+            && let Err(error) = super::mark_incomplete(dir, run, state, Duration::from_secs(60))
+        {
+            ui.warn(&format!(
+                "warning: run {run}'s record is incomplete and the journal still cannot say so ({error}); \
+                 `wan resume {run}` will send none of its planned requests without --resend-unknown"
+            ));
+        }
     }
 
     /// The run's id, while the journal is working.
@@ -74,7 +106,19 @@ impl Recorder {
             Ok(value) => Some(value),
             Err(error) => {
                 if !self.off.swap(true, Ordering::Relaxed) {
-                    warn(ui, &error, self.without);
+                    match &self.attempted {
+                        // Mid-run: what is on record stays, and nothing off it is sent again.
+                        Some(run) => warn(
+                            ui,
+                            &error,
+                            &format!(
+                                "run {run}'s record stays incomplete: `wan resume` fetches what it holds and sends \
+                             nothing the run may have sent"
+                            ),
+                        ),
+                        None => warn(ui, &error, self.without),
+                    }
+                    self.mark_incomplete();
                 }
                 None
             }
@@ -85,6 +129,19 @@ impl Recorder {
     pub fn write_run<T>(&self, ui: &Ui, write: impl FnOnce(&Journal, &str) -> Result<T, JournalError>) -> Option<T> {
         let run = self.run_id()?;
         self.write(ui, |journal| write(journal, run))
+    }
+}
+
+impl Recorder {
+    /// The journal failed and the run goes on: a marker beside the journal says, at
+    /// once, that its record is incomplete (a file, which may be made when the database
+    /// cannot be written), so that a resume sends none of its planned requests unasked.
+    fn mark_incomplete(&self) {
+        if let (Some(dir), Some(run)) = (&self.state_dir, &self.attempted) {
+            let marker = super::incomplete_marker(dir, run);
+            let _ = marker.parent().map(std::fs::create_dir_all);
+            let _ = std::fs::write(&marker, b"");
+        }
     }
 }
 

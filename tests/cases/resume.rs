@@ -312,3 +312,89 @@ fn a_link_that_answered_expired_once_is_tried_again_by_resume() {
     assert_eq!(images_in(&sb.path("out")), ["red-panda-001.png"]);
     back.assert();
 }
+
+/// A batch of four prompts whose journal fails after the run is recorded: held by another
+/// process past the busy timeout. The run goes on, saves everything, and says at its end
+/// that its record is incomplete.
+#[test]
+fn a_journal_held_past_its_timeout_mid_run_leaves_a_record_marked_incomplete() {
+    let emulator = Emulator::start(&["--latency", "700"]);
+    let sb = Sandbox::new();
+    std::fs::write(sb.path("prompts.txt"), "one\ntwo\nthree\nfour\n").unwrap();
+    let run = sb
+        .wan_process()
+        .env("WAN_STATE_DIR", sb.path("state"))
+        .env("AISA_BASE_URL", &emulator.base)
+        .args(["generate", "-f", "prompts.txt", "-j", "1", "-o", "out"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for("prompt 1's image", || sb.path("out").exists() && images_in(&sb.path("out")).len() == 1);
+    // Another process holds the journal's write lock for longer than wan waits for it.
+    let db = rusqlite::Connection::open(sb.path("state/wan.db")).unwrap();
+    db.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    std::thread::sleep(Duration::from_secs(12));
+    db.execute_batch("COMMIT").unwrap();
+    let run = run.wait_with_output().unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    assert!(stderr_of(&run).contains("the journal is unavailable"), "{}", stderr_of(&run));
+    assert_eq!(images_in(&sb.path("out")).len(), 4);
+    assert_eq!(emulator.requests_to("/v1/chat", 4).len(), 4);
+
+    let history = journaled(&sb).args(["history", "--json"]).output().unwrap();
+    let row: Value = serde_json::from_str(stdout_of(&history).lines().next().unwrap()).unwrap();
+    assert_eq!((row["state"].as_str(), row["record"].as_str()), (Some("done"), Some("incomplete")), "{row}");
+    let resumed = journaled(&sb).env("AISA_BASE_URL", &emulator.base).arg("resume").output().unwrap();
+    assert_eq!(resumed.status.code(), Some(0));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(emulator.requests_to("/v1/chat", 5).len(), 4, "nothing sent twice: {}", stderr_of(&resumed));
+    let cost = journaled(&sb).arg("cost").output().unwrap();
+    assert!(stderr_of(&cost).contains("incomplete record"), "{}", stderr_of(&cost));
+}
+
+/// A batch whose journal fails mid-run (a file-size limit, as a disk filling up would)
+/// and that is then killed: only the marker beside the journal says its record is
+/// incomplete, and resume heeds it.
+#[test]
+fn a_run_killed_after_its_journal_failed_is_not_sent_again_by_resume() {
+    let emulator = Emulator::start(&["--latency", "150"]);
+    let sb = Sandbox::new();
+    // The journal made and migrated first, as any earlier run leaves it.
+    journaled(&sb).env("AISA_BASE_URL", &emulator.base).args(["generate", "warm up", "-o", "warm"]).assert().code(0);
+    std::fs::write(sb.path("prompts.txt"), (1..=40).map(|i| format!("prompt {i}\n")).collect::<String>()).unwrap();
+    // A file-size limit 24 KiB past the journal's log as the first run left it: the run is
+    // recorded, then the log outgrows the limit at its first request (the images fit).
+    let log = std::fs::metadata(sb.path("state/wan.db-wal")).map_or(0, |m| m.len());
+    let limit = format!("ulimit -f {}; exec \"$@\"", log / 512 + 48);
+    let mut run = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(limit)
+        .arg("sh")
+        .arg(assert_cmd::cargo::cargo_bin!("wan"))
+        .args(["generate", "-f", "prompts.txt", "-j", "1", "-o", "out"])
+        .env_clear()
+        .env("AISA_API_KEY", KEY)
+        .env("AISA_BASE_URL", &emulator.base)
+        .env("WAN_STATE_DIR", sb.path("state"))
+        .current_dir(sb.dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = std::io::BufReader::new(run.stderr.take().unwrap());
+    let failed = std::io::BufRead::lines(stderr).map_while(Result::ok).any(|l| l.contains("journal is unavailable"));
+    assert!(failed, "the journal failed mid-run");
+    let after = emulator.requests_to("/v1/chat", 0).len();
+    wait_for("a request sent with no record", || emulator.requests_to("/v1/chat", 0).len() > after + 1);
+    kill_9(&mut run);
+    let sent = emulator.requests_to("/v1/chat", 0).len();
+    assert!(sent < 41, "killed before the batch ended ({sent} requests)");
+
+    let resumed = journaled(&sb).env("AISA_BASE_URL", &emulator.base).arg("resume").output().unwrap();
+    let said = stderr_of(&resumed);
+    assert!(said.contains("record is incomplete") && said.contains("--resend-unknown"), "{said}");
+    assert_eq!(resumed.status.code(), Some(7), "{said}");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(emulator.requests_to("/v1/chat", sent + 1).len(), sent, "nothing sent twice");
+}

@@ -41,11 +41,7 @@ pub fn run(args: CreateArgs, env: &Env, stdin: &mut dyn Read) -> Result<Outcome,
     let run_id = journal.run_id().map(str::to_string);
     let request = run_id.as_deref().and_then(|run| journal.write(&ui, |j| j.request_sent(run, 0, 0, 1)));
     let client = Client::new(&http, &settings.service, &ui);
-    let end_run = |state| {
-        if let Some(run) = &run_id {
-            journal.write(&ui, |j| j.run_ended(run, state));
-        }
-    };
+    let end_run = |state| journal.end_run(&ui, state);
     let created = match client.create(&settings.job()) {
         Ok(created) => created,
         Err(error) => {
