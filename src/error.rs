@@ -77,6 +77,11 @@ pub enum ApiCode {
     QuotaExceeded,
     /// The model is served on another route (the later docs' images route).
     ModelRouteNotSupported,
+    /// The gateway completed a request with this Idempotency-Key before: billed then,
+    /// not now, and its images are not given again.
+    AlreadyCompleted,
+    /// The gateway estimates the request above `X-AISA-Max-Price-USD`: not run, not billed.
+    PriceOverCap,
     Other(String),
 }
 
@@ -86,6 +91,8 @@ impl ApiCode {
             "model_not_found" => Self::ModelNotFound,
             "quota_exceeded" => Self::QuotaExceeded,
             "model_route_not_supported" => Self::ModelRouteNotSupported,
+            "request_already_completed" => Self::AlreadyCompleted,
+            "estimated_price_exceeds_max_price" => Self::PriceOverCap,
             other => Self::Other(other.to_string()),
         }
     }
@@ -95,6 +102,8 @@ impl ApiCode {
             Self::ModelNotFound => "model_not_found",
             Self::QuotaExceeded => "quota_exceeded",
             Self::ModelRouteNotSupported => "model_route_not_supported",
+            Self::AlreadyCompleted => "request_already_completed",
+            Self::PriceOverCap => "estimated_price_exceeds_max_price",
             Self::Other(code) => code,
         }
     }
@@ -108,6 +117,8 @@ pub struct ApiDetail {
     pub code: Option<ApiCode>,
     pub message: Option<String>,
     pub request_id: Option<String>,
+    /// The body's own `error.retryable`, where it says: `false` is never sent again.
+    pub retryable: Option<bool>,
 }
 
 /// Whether a failure is one request's alone, or one every request of the run would
@@ -313,6 +324,7 @@ mod tests {
             code: Some(ApiCode::parse("invalid_parameter_error")),
             message: Some("Input should be a valid list".into()),
             request_id: Some("req_1".into()),
+            retryable: None,
         });
         assert_eq!(
             err.to_string(),

@@ -40,7 +40,10 @@ impl From<Error> for Verdict<Failure> {
 pub fn status_failure(status: u16, headers: &HeaderMap, body: &[u8], model: &str) -> Verdict<Failure> {
     let detail = parse_error(status, body, header_text(headers, "x-request-id"));
     let meaning = classify(status, &detail, model);
-    let retryable = retry::is_retryable_status(status) && !is_permanent(detail.code.as_ref());
+    // The status says whether the service did the work; a body that says it must not be
+    // sent again (`retryable: false`) is believed even on a 5xx.
+    let retryable =
+        retry::is_retryable_status(status) && !is_permanent(detail.code.as_ref()) && detail.retryable != Some(false);
     let route_moved = says_moved(status, detail.code.as_ref(), body);
     let path_missing = status == 404 && !route_moved && !is_unknown_model(status, &detail, model);
     let mut error = Error::new(meaning.kind, meaning.what).with_api(detail);
@@ -63,7 +66,10 @@ pub fn status_failure(status: u16, headers: &HeaderMap, body: &[u8], model: &str
 /// Codes that no amount of waiting clears, whatever the status they come with
 /// (https://aisa.one/docs/api-reference/errors).
 fn is_permanent(code: Option<&ApiCode>) -> bool {
-    matches!(code, Some(ApiCode::ModelNotFound | ApiCode::QuotaExceeded))
+    matches!(
+        code,
+        Some(ApiCode::ModelNotFound | ApiCode::QuotaExceeded | ApiCode::AlreadyCompleted | ApiCode::PriceOverCap)
+    )
 }
 
 /// A failure every other request of the run would meet too: the run stops sending after it.
@@ -100,6 +106,19 @@ fn classify(status: u16, detail: &ApiDetail, model: &str) -> Meaning {
             hint: Some(unknown_model_hint(model)),
             reach: Reach::Run,
         },
+        (_, Some(ApiCode::AlreadyCompleted)) => mean(
+            Kind::Partial,
+            "already billed at the service: it completed this request (the same Idempotency-Key) before; its \
+             images cannot be fetched again",
+            Some("not sent again; the images of the first answer are the ones paid for"),
+            Reach::Request,
+        ),
+        (_, Some(ApiCode::PriceOverCap)) => mean(
+            Kind::Rejected,
+            "the service estimates this request above its price cap (X-AISA-Max-Price-USD); nothing was billed",
+            Some("raise --max-cost, or ask for fewer images"),
+            Reach::Request,
+        ),
         (_, Some(ApiCode::QuotaExceeded)) => mean(
             Kind::RateLimited,
             "the key's spending cap is reached",
@@ -163,9 +182,11 @@ pub fn parse_error(status: u16, body: &[u8], header_id: Option<String>) -> ApiDe
         let text = String::from_utf8_lossy(body).trim().to_string();
         (!text.is_empty()).then_some(text)
     };
-    let (code, message, request_id) = match serde_json::from_slice::<Value>(body) {
-        Err(_) => (None, raw(), None),
-        Ok(root) => match root.get("error") {
+    let parsed = serde_json::from_slice::<Value>(body).ok();
+    let retryable = parsed.as_ref().and_then(|root| root.pointer("/error/retryable")).and_then(Value::as_bool);
+    let (code, message, request_id) = match parsed {
+        None => (None, raw(), None),
+        Some(root) => match root.get("error") {
             Some(error @ Value::Object(_)) => (
                 google_status(error).or_else(|| text_at(error, "code")).or_else(|| text_at(&root, "code")),
                 text_at(error, "message").or_else(raw),
@@ -183,6 +204,7 @@ pub fn parse_error(status: u16, body: &[u8], header_id: Option<String>) -> ApiDe
         code: redacted(code).map(|c| ApiCode::parse(&c)),
         message: redacted(message),
         request_id: redacted(request_id.or(header_id)),
+        retryable,
     }
 }
 

@@ -124,8 +124,27 @@ pub struct Answer {
     pub request_id: Option<String>,
     /// `x-aisa-price-usd`, where the service reported one.
     pub reported_price: Option<Micros>,
+    /// `x-aisa-customer-cost-micros-usd`: what the service says it charged (absent:
+    /// unknown, not free; `0` is a real zero).
+    pub charged: Option<Micros>,
     /// The answer broke off after `images` arrived whole: why the rest are missing.
     pub cut: Option<Error>,
+}
+
+/// What the service charged for an answer, in whole micro-dollars, where it says.
+pub fn charged(headers: &reqwest::header::HeaderMap) -> Option<Micros> {
+    header_text(headers, "x-aisa-customer-cost-micros-usd").and_then(|text| text.trim().parse().ok())
+}
+
+/// The gateway's billing controls on a paid request: its Idempotency-Key and its price cap.
+pub fn billing_headers(mut request: reqwest::blocking::RequestBuilder, job: &Job) -> reqwest::blocking::RequestBuilder {
+    if let Some(key) = job.idempotency_key {
+        request = request.header("Idempotency-Key", key);
+    }
+    if let Some(cap) = job.max_price {
+        request = request.header("X-AISA-Max-Price-USD", money::decimal_usd(cap));
+    }
+    request
 }
 
 pub struct Api<'a> {
@@ -219,12 +238,19 @@ impl Api<'_> {
         if let Some(ApiKey(key)) = &self.settings.key {
             request = request.bearer_auth(key);
         }
+        request = billing_headers(request, job);
         let request = attach(payload, request)?;
         // Built first: a request that cannot be built must not take a turn it never uses.
         if !self.turn_taken.swap(false, std::sync::atomic::Ordering::Relaxed) {
             self.pacer.wait_turn();
         }
-        self.ui.verbose(&format!("→ POST {url} · model {} · n {} · {} bytes", job.model, job.n, payload_len(payload)));
+        let key = job.idempotency_key.map(|key| format!(" · key {key}")).unwrap_or_default();
+        self.ui.verbose(&format!(
+            "→ POST {url} · model {} · n {} · {} bytes{key}",
+            job.model,
+            job.n,
+            payload_len(payload)
+        ));
         let started = Instant::now();
         let _in_flight = crate::interrupt::request_in_flight();
         let response = request.send().map_err(|e| {
@@ -300,6 +326,7 @@ impl Api<'_> {
             usage: images.usage,
             request_id: images.request_id.map(|id| crate::error::redact(&id)).or(header_id),
             reported_price: header_text(&headers, "x-aisa-price-usd").and_then(|p| money::parse_usd(&p)),
+            charged: charged(&headers),
             cut,
         })
     }

@@ -15,6 +15,11 @@ pub struct Job<'a> {
     pub n: u32,
     /// `size` and `--param` fields, added to the body as given.
     pub extra: &'a Map<String, Value>,
+    /// The gateway's billing controls sent with it (aisa-api.md §18), ignored by a gateway
+    /// that does not know them: `Idempotency-Key`, the same for the same request sent again…
+    pub idempotency_key: Option<&'a str>,
+    /// …and `X-AISA-Max-Price-USD`, in micro-dollars: the request's share of `--max-cost`.
+    pub max_price: Option<u64>,
 }
 
 /// Fields `wan` sets itself, which `--param` may not replace.

@@ -15,11 +15,14 @@ pub struct Bill {
     pub answers: u64,
     priced_answers: u64,
     reported_sum: Micros,
+    /// Answers that said what they charged (`x-aisa-customer-cost-micros-usd`), and its sum.
+    charged_answers: u64,
+    charged_sum: Micros,
 }
 
 impl Bill {
     pub fn new(price: Price) -> Self {
-        Self { price, count: 0, answers: 0, priced_answers: 0, reported_sum: 0 }
+        Self { price, count: 0, answers: 0, priced_answers: 0, reported_sum: 0, charged_answers: 0, charged_sum: 0 }
     }
 
     /// What a plan of `requests` requests for `images` images would cost at list price.
@@ -31,12 +34,18 @@ impl Bill {
     ///
     /// Every sum saturates: the reported price is the service's text, and a hostile or
     /// broken one (`9223372036854.775807` twice) must not wrap to a small figure.
-    pub fn add_answer(&mut self, images: u64, reported: Option<Micros>) {
+    ///
+    /// `charged` is what the service said it charged for the answer, if it did.
+    pub fn add_answer(&mut self, images: u64, reported: Option<Micros>, charged: Option<Micros>) {
         self.count = self.count.saturating_add(images);
         self.answers = self.answers.saturating_add(1);
         if let Some(price) = reported {
             self.priced_answers = self.priced_answers.saturating_add(1);
             self.reported_sum = self.reported_sum.saturating_add(price);
+        }
+        if let Some(charged) = charged {
+            self.charged_answers = self.charged_answers.saturating_add(1);
+            self.charged_sum = self.charged_sum.saturating_add(charged);
         }
     }
 
@@ -45,6 +54,19 @@ impl Bill {
         self.answers = self.answers.saturating_add(other.answers);
         self.priced_answers = self.priced_answers.saturating_add(other.priced_answers);
         self.reported_sum = self.reported_sum.saturating_add(other.reported_sum);
+        self.charged_answers = self.charged_answers.saturating_add(other.charged_answers);
+        self.charged_sum = self.charged_sum.saturating_add(other.charged_sum);
+    }
+
+    /// What the service said it charged, when every answer said.
+    pub fn charged(&self) -> Option<Micros> {
+        (self.answers > 0 && self.charged_answers == self.answers).then_some(self.charged_sum)
+    }
+
+    /// The charge differs from the list price by more than a cent: worth a word (the
+    /// catalogue has said both per image and per request for the Wan models).
+    pub fn charge_differs(&self) -> bool {
+        matches!((self.charged(), self.listed()), (Some(charged), Some(listed)) if charged.abs_diff(listed) > 10_000)
     }
 
     /// The service's own figure, when every answer carried one.
@@ -61,9 +83,10 @@ impl Bill {
         }
     }
 
-    /// The total: the service's own figure where it gave one, else the list price's.
+    /// The total: what the service charged where it said, else the price it reported,
+    /// else the list price's.
     pub fn total(&self) -> Option<Micros> {
-        self.reported().or_else(|| self.listed())
+        self.charged().or_else(|| self.reported()).or_else(|| self.listed())
     }
 
     /// How the list price makes the total: `4 × $0.030`, `2 requests × $0.035`.
@@ -79,6 +102,14 @@ impl Bill {
 
     /// `4 × $0.030 = $0.120`, or the service's figure, or why the cost is unknown.
     pub fn describe(&self) -> String {
+        if let Some(charged) = self.charged() {
+            return match (self.formula(), self.listed()) {
+                (Some(formula), Some(listed)) if listed != charged => {
+                    format!("charged {} (list {formula} = {})", format_usd(charged), format_usd(listed))
+                }
+                _ => format!("charged {}", format_usd(charged)),
+            };
+        }
         match (self.reported(), self.formula(), self.listed()) {
             (Some(total), ..) => format!("{} (as reported by the service)", format_usd(total)),
             (None, Some(formula), Some(total)) => format!("{formula} = {}", format_usd(total)),
@@ -95,6 +126,26 @@ mod tests {
     use crate::catalogue::profile;
 
     #[test]
+    fn what_the_service_charged_wins_and_the_list_price_shows_where_it_differs() {
+        let wan = || Bill::new(profile("wan2.7-image").price);
+        let mut same = wan();
+        same.add_answer(2, None, Some(60_000));
+        assert_eq!((same.describe().as_str(), same.total()), ("charged $0.060", Some(60_000)));
+        assert!(!same.charge_differs());
+        let mut per_request = wan();
+        per_request.add_answer(4, None, Some(30_000));
+        assert_eq!(per_request.describe(), "charged $0.030 (list 4 × $0.030 = $0.120)");
+        assert!(per_request.charge_differs());
+        // One answer that did not say: the charge of the whole is unknown, not partial.
+        per_request.add_answer(1, None, None);
+        assert_eq!(per_request.charged(), None);
+        assert_eq!(per_request.describe(), "5 × $0.030 = $0.150");
+        let mut zero = wan();
+        zero.add_answer(1, None, Some(0));
+        assert_eq!(zero.describe(), "charged $0.000 (list 1 × $0.030 = $0.030)", "0 is a real zero");
+    }
+
+    #[test]
     fn prices_come_from_the_catalogue() {
         assert_eq!(Bill::new(profile("wan2.7-image").price).price, Price::PerImage(30_000));
         assert_eq!(Bill::new(profile("wan2.7-image-pro").price).price, Price::PerImage(75_000));
@@ -104,15 +155,15 @@ mod tests {
     #[test]
     fn a_price_per_request_counts_requests_not_images() {
         let mut bill = Bill::new(profile("seedream-5-0-260128").price);
-        bill.add_answer(1, None);
-        bill.add_answer(1, None);
+        bill.add_answer(1, None, None);
+        bill.add_answer(1, None, None);
         assert_eq!(bill.total(), Some(70_000));
         assert_eq!(bill.describe(), "2 requests × $0.035 = $0.070");
         // a request that returned more images than asked still costs one request
-        bill.add_answer(3, None);
+        bill.add_answer(3, None, None);
         assert_eq!(bill.describe(), "3 requests × $0.035 = $0.105");
         let mut one = Bill::new(profile("seedream-5-0-260128").price);
-        one.add_answer(1, None);
+        one.add_answer(1, None, None);
         assert_eq!(one.describe(), "1 request × $0.035 = $0.035");
         let per_image = Bill::estimate(profile("seedream-4-5-251128").price, 3, 3);
         assert_eq!(per_image.describe(), "3 × $0.040 = $0.120");
@@ -121,20 +172,20 @@ mod tests {
     #[test]
     fn a_model_billed_by_tokens_says_so() {
         let mut bill = Bill::new(profile("gpt-image-2.5-flare").price);
-        bill.add_answer(2, None);
+        bill.add_answer(2, None, None);
         assert_eq!(bill.total(), None);
         assert_eq!(bill.describe(), "cost unknown (billed by tokens)");
-        bill.add_answer(1, parse_usd("0.2"));
+        bill.add_answer(1, parse_usd("0.2"), None);
         assert_eq!(bill.total(), None, "not every answer was priced");
         let mut reported = Bill::new(profile("gpt-image-2.5-flare").price);
-        reported.add_answer(2, parse_usd("0.2"));
+        reported.add_answer(2, parse_usd("0.2"), None);
         assert_eq!(reported.describe(), "$0.200 (as reported by the service)");
     }
 
     #[test]
     fn describes_count_times_price() {
         let mut bill = Bill::new(profile("wan2.7-image").price);
-        bill.add_answer(4, None);
+        bill.add_answer(4, None, None);
         assert_eq!(bill.describe(), "4 × $0.030 = $0.120");
         assert_eq!(bill.total(), Some(120_000));
     }
@@ -142,7 +193,7 @@ mod tests {
     #[test]
     fn an_unknown_model_has_an_unknown_cost() {
         let mut bill = Bill::new(profile("my-model").price);
-        bill.add_answer(2, None);
+        bill.add_answer(2, None, None);
         assert_eq!(bill.total(), None);
         assert_eq!(bill.describe(), "2 × unknown price (cost unknown)");
     }
@@ -150,11 +201,11 @@ mod tests {
     #[test]
     fn reported_prices_are_used_only_when_every_answer_has_one() {
         let mut bill = Bill::new(profile("wan2.7-image").price);
-        bill.add_answer(4, parse_usd("0.12"));
-        bill.add_answer(1, parse_usd("0.03"));
+        bill.add_answer(4, parse_usd("0.12"), None);
+        bill.add_answer(1, parse_usd("0.03"), None);
         assert_eq!(bill.total(), Some(150_000));
         assert_eq!(bill.describe(), "$0.150 (as reported by the service)");
-        bill.add_answer(1, None);
+        bill.add_answer(1, None, None);
         assert_eq!(bill.reported(), None);
         assert_eq!(bill.total(), Some(180_000));
     }
@@ -163,11 +214,11 @@ mod tests {
     fn hostile_reported_prices_saturate_instead_of_wrapping() {
         let mut bill = Bill::new(profile("wan2.7-image").price);
         let hostile = parse_usd("9223372036854.775807");
-        bill.add_answer(1, hostile);
-        bill.add_answer(1, hostile);
+        bill.add_answer(1, hostile, None);
+        bill.add_answer(1, hostile, None);
         // read as a float, each was 2^63 and the two wrapped to $0.000
         assert_eq!(bill.total(), Some(Micros::MAX - 1));
-        bill.add_answer(1, hostile);
+        bill.add_answer(1, hostile, None);
         assert_eq!(bill.total(), Some(Micros::MAX));
         assert_eq!(bill.describe(), "$18446744073709.551615 (as reported by the service)");
         let mut run = Bill::new(profile("wan2.7-image").price);
@@ -179,8 +230,8 @@ mod tests {
     #[test]
     fn count_times_price_saturates() {
         let mut bill = Bill::new(profile("wan2.7-image-pro").price);
-        bill.add_answer(u64::MAX, None);
-        bill.add_answer(5, None);
+        bill.add_answer(u64::MAX, None, None);
+        bill.add_answer(5, None, None);
         assert_eq!(bill.count, u64::MAX);
         assert_eq!(bill.total(), Some(Micros::MAX));
         assert!(bill.describe().ends_with("= $18446744073709.551615"), "{}", bill.describe());

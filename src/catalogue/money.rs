@@ -89,6 +89,11 @@ pub fn format_usd(micros: Micros) -> String {
     format!("${whole}.{shown}")
 }
 
+/// `0.03`, `1.2345`: an amount as a header takes it, a plain decimal of US dollars.
+pub fn decimal_usd(micros: Micros) -> String {
+    format_usd(micros).trim_start_matches('$').trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 /// `count` images at `price` each, saturated at the top rather than wrapped.
 pub fn cost_of(price: Micros, count: u64) -> Micros {
     price.saturating_mul(count)

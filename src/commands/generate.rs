@@ -122,11 +122,14 @@ fn resolve(
     let mut extra = body_fields(run.size, &run.params)?;
     let per_request = crate::image::limits::apply(&model, route, reference_args.len(), &mut extra)?;
     let references = reference::load_all(&reference_args, stdin)?;
-    if let Some(limit) = &chosen.max_cost.value {
-        let plan = Plan::new(prompts.len(), run.count, per_request);
-        let name = if chosen.max_cost.source == Source::Flag { "--max-cost" } else { "the config file's max_cost" };
-        check_max_cost(limit, name, &model, plan)?;
-    }
+    let max_cost = match &chosen.max_cost.value {
+        Some(limit) => {
+            let plan = Plan::new(prompts.len(), run.count, per_request);
+            let name = if chosen.max_cost.source == Source::Flag { "--max-cost" } else { "the config file's max_cost" };
+            Some(check_max_cost(limit, name, &model, plan)?)
+        }
+        None => None,
+    };
     // Last, and only when something will be sent: `api_key_command` may ask for a passphrase.
     let key = if run.dry_run { None } else { Some(api_key::obtain(&chosen.key, env, config.path.as_deref())?) };
     let terminal = env.stderr_is_terminal;
@@ -162,6 +165,7 @@ fn resolve(
         },
         state_dir: env.state_dir.clone(),
         journal: !run.no_journal && !env.journal_off,
+        max_cost,
     })
 }
 

@@ -32,7 +32,7 @@ pub fn print(settings: &Settings) -> Result<Outcome, Error> {
     let dispatch = Dispatch::new(&plan, &settings.prompts);
     for i in 0..plan.len().min(MAX_SHOWN) {
         let Some(request) = dispatch.next() else { break };
-        let job = settings.job(request.planned, &request.prompt.text);
+        let job = settings.job(request.planned, &request.prompt.text, None);
         url = adapter.url(&settings.api, &job);
         ui.verbose(&format!("request {} of {}: POST {url}", i + 1, plan.len()));
         let shown = serde_json::to_string_pretty(&request::abbreviated(&adapter.preview(&job)))

@@ -65,6 +65,8 @@ pub struct Printer<'a> {
     /// The failure of the first prompt (in the batch's order) that did not get every
     /// image: with the totals, it decides the exit code.
     first_failure: Option<(usize, Kind)>,
+    /// A charge unlike the list price was said: once a run is enough.
+    charge_noted: bool,
 }
 
 impl<'a> Printer<'a> {
@@ -85,6 +87,7 @@ impl<'a> Printer<'a> {
             asked_so_far: 0,
             bill_so_far: Bill::new(settings.model.row.price),
             first_failure: None,
+            charge_noted: false,
         }
     }
 
@@ -125,9 +128,33 @@ impl<'a> Printer<'a> {
         Ok(())
     }
 
+    /// Says, once a run, that the service charged a request more than a cent off its list
+    /// price: the catalogue has said both per image and per request for the Wan models,
+    /// and this is how a user finds out which.
+    fn note_an_unlike_charge(&mut self, answered: &Answered) {
+        let mut bill = Bill::new(self.session.settings.model.row.price);
+        bill.add_answer(answered.returned, answered.answer.reported_price, answered.answer.charged);
+        if self.charge_noted || !bill.charge_differs() {
+            return;
+        }
+        self.charge_noted = true;
+        let (Some(charged), Some(listed)) = (bill.charged(), bill.listed()) else { return };
+        let n = answered.returned;
+        let per_request = if charged < listed { ": billed per request?" } else { "" };
+        self.session.ui.warn(&format!(
+            "note: the service charged {} for {n} image{} (list price {}){per_request}",
+            money::format_usd(charged),
+            plural(n),
+            money::format_usd(listed)
+        ));
+    }
+
     /// A request (or a resumed download) of `prompt` is over; after its last one, the
     /// prompt's result is printed and dropped.
     pub fn finished(&mut self, prompt: &Prompt, outcome: Result<Answered, Failed>) -> Result<(), Error> {
+        if let Ok(answered) = &outcome {
+            self.note_an_unlike_charge(answered);
+        }
         let (result, left) = self.result(prompt);
         *left = left.saturating_sub(1);
         let done = *left == 0;
@@ -143,7 +170,7 @@ impl<'a> Printer<'a> {
     fn record(result: &mut PromptResult, outcome: Result<Answered, Failed>) -> u64 {
         match outcome {
             Ok(Answered { answer, returned, unsaved }) => {
-                result.bill.add_answer(returned, answer.reported_price);
+                result.bill.add_answer(returned, answer.reported_price, answer.charged);
                 result.request_ids.extend(answer.request_id.clone());
                 if let Some(usage) = &answer.usage {
                     result.add_usage(usage);

@@ -128,6 +128,8 @@ impl PromptResult {
             "model": model,
             "images": images,
             "cost": self.cost_json(),
+            // What the service said it charged (null: it did not say; not free).
+            "charged": self.bill.charged().map(money::to_usd),
             "request_ids": self.request_ids,
             "usage": self.usage,
             "error": self.failure().map(|e| e.to_json()),
@@ -192,7 +194,7 @@ mod tests {
     #[test]
     fn summary_counts_saved_and_billed_images() {
         let mut bill = Bill::new(crate::catalogue::profile("wan2.7-image").price);
-        bill.add_answer(4, None);
+        bill.add_answer(4, None, None);
         assert_eq!(
             summary_line(4, 4, &bill, "out/", "wan2.7-image"),
             "saved 4 images to out/ · wan2.7-image · 4 × $0.030 = $0.120"
@@ -202,7 +204,7 @@ mod tests {
             "saved 3 of 4 images to out/ · wan2.7-image · 4 × $0.030 = $0.120"
         );
         let mut one = Bill::new(crate::catalogue::profile("wan2.7-image-pro").price);
-        one.add_answer(1, None);
+        one.add_answer(1, None, None);
         assert_eq!(
             summary_line(1, 1, &one, "./", "wan2.7-image-pro"),
             "saved 1 image to ./ · wan2.7-image-pro · 1 × $0.075 = $0.075"
@@ -212,7 +214,7 @@ mod tests {
     #[test]
     fn summary_tells_the_shortfall_of_a_request_that_failed_outright() {
         let mut bill = Bill::new(crate::catalogue::profile("wan2.7-image").price);
-        bill.add_answer(4, None);
+        bill.add_answer(4, None, None);
         assert_eq!(
             summary_line(4, 8, &bill, "out/", "wan2.7-image"),
             "saved 4 of 8 images to out/ · wan2.7-image · 4 × $0.030 = $0.120"
@@ -240,7 +242,7 @@ mod tests {
     fn json_has_every_contract_field() {
         let mut result = PromptResult::new("red panda".into(), 1, crate::catalogue::profile("wan2.7-image").price);
         result.images.push(saved("out/red-panda-001.png"));
-        result.bill.add_answer(1, None);
+        result.bill.add_answer(1, None, None);
         result.request_ids.push("req_1".into());
         let value = result.to_json("wan2.7-image", Some("abc"));
         assert_eq!(value["run"], "abc");

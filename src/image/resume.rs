@@ -341,6 +341,8 @@ fn settings_of(
         journal: true,
         metadata: true,
         open: false,
+        // The run's own limit was checked when it ran; a resume sends within no new one.
+        max_cost: None,
     })
 }
 
@@ -508,7 +510,7 @@ fn base64_lost() -> Error {
 /// A resumed download: its images were billed by the run that asked for them, not now.
 fn nothing_billed(request_id: Option<String>, unsaved: Vec<Unsaved>) -> Answered {
     Answered {
-        answer: Answer { images: Vec::new(), usage: None, request_id, reported_price: None, cut: None },
+        answer: Answer { images: Vec::new(), usage: None, request_id, reported_price: None, charged: None, cut: None },
         returned: 0,
         unsaved,
     }

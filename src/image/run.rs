@@ -14,7 +14,7 @@ use crate::image::report::SavedImage;
 use crate::image::save::{self, Batch};
 use crate::image::session::Session;
 use crate::image::settings::Settings;
-use crate::journal::Ended;
+use crate::journal::{Ended, idempotency_key};
 use crate::outcome::Outcome;
 use crate::term::stdout::Stdout;
 use crate::term::ui::Ui;
@@ -136,12 +136,14 @@ fn perform(session: &Session, request: Request, events: &SyncSender<Event>) -> R
     let shown = settings.prompts.several().then_some(prompt_text);
     let mut task = session.ui.task(shown, &settings.model.name, request.n);
     let ui = &session.ui;
+    // Derived from the run and the request's place in it: the same when it is sent again.
+    let key = idempotency_key(&session.run_key, request.prompt, request.chunk);
     let (row, answer) = session.with_api(|api| {
         api.take_turn();
         let row = session
             .journal
             .write_run(ui, |journal, run| journal.request_sent(run, request.prompt, request.chunk, request.n));
-        (row, api.generate(&settings.job(request, prompt_text)))
+        (row, api.generate(&settings.job(request, prompt_text, Some(&key))))
     });
     let mut answer = match answer {
         Ok(answer) => answer,
@@ -160,7 +162,7 @@ fn perform(session: &Session, request: Request, events: &SyncSender<Event>) -> R
         // has its list price recorded on each request for that.
         let per_request = settings.model.row.price.per_request();
         let (id, price) = (answer.request_id.clone(), answer.reported_price.or(per_request));
-        session.journal.write(ui, |journal| journal.request_answered(row, id, price, sources))
+        session.journal.write(ui, |journal| journal.request_answered(row, id, price, answer.charged, sources))
     });
     let returned = images.len() as u64;
     task.downloading(images.len());

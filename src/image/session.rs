@@ -32,6 +32,9 @@ pub struct Session<'a> {
     /// Requests in flight at once: `--jobs`, lowered where the open-file limit is small.
     pub jobs: usize,
     pub journal: Recorder,
+    /// The run the requests' Idempotency-Keys are derived from: the journal's (the one a
+    /// resume takes up), else one of this process's own.
+    pub run_key: String,
     /// `[{source, sha256}]` of the references, for the provenance of each PNG.
     pub references: serde_json::Value,
     /// The key's rate limit: one budget for every worker.
@@ -86,6 +89,7 @@ impl<'a> Session<'a> {
             ),
             downloads: Slots::new(budget.downloads),
             jobs: budget.jobs,
+            run_key: journal.attempted().map_or_else(crate::journal::new_run_id, str::to_string),
             journal,
             references: settings
                 .references

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use crate::api::ApiSettings;
 use crate::api::request::Job;
 use crate::catalogue::bill::Bill;
-use crate::catalogue::money;
+use crate::catalogue::money::{self, Micros};
 use crate::catalogue::{ImageModel, Price};
 use crate::error::Error;
 use crate::files::output;
@@ -52,6 +52,9 @@ pub struct Settings {
     pub state_dir: Option<PathBuf>,
     /// Record the run in the journal (not with `--no-journal` or `WAN_JOURNAL=off`).
     pub journal: bool,
+    /// `--max-cost` (or the config file's `max_cost`), checked before sending and told
+    /// the service request by request.
+    pub max_cost: Option<Micros>,
     /// A provenance chunk in each PNG (not with `--no-metadata` or `metadata = false`).
     pub metadata: bool,
 }
@@ -67,16 +70,37 @@ impl Settings {
         Plan::new(self.prompts.len(), self.count, self.per_request)
     }
 
-    /// The job of one planned request, for its prompt.
-    pub fn job<'a>(&'a self, request: Planned, prompt: &'a str) -> Job<'a> {
-        Job { model: &self.model.name, prompt, references: &self.references, n: request.n, extra: &self.extra }
+    /// The job of one planned request, for its prompt, sent with `idempotency_key`.
+    pub fn job<'a>(&'a self, request: Planned, prompt: &'a str, idempotency_key: Option<&'a str>) -> Job<'a> {
+        Job {
+            model: &self.model.name,
+            prompt,
+            references: &self.references,
+            n: request.n,
+            extra: &self.extra,
+            idempotency_key,
+            max_price: self.max_price(request),
+        }
+    }
+
+    /// `--max-cost` as the service is told it, a request at a time (`X-AISA-Max-Price-USD`):
+    /// this request's list price and its share of what the plan leaves of the limit, so the
+    /// caps of all requests add up to the limit at most. None without a limit or a price.
+    pub fn max_price(&self, request: Planned) -> Option<Micros> {
+        let limit = self.max_cost?;
+        let plan = self.plan();
+        let price = self.model.row.price;
+        let planned = Bill::estimate(price, plan.images(), plan.len()).listed()?;
+        let own = Bill::estimate(price, u64::from(request.n), 1).listed()?;
+        let share = limit.saturating_sub(planned) / plan.len().max(1);
+        Some(own.saturating_add(share))
     }
 
     /// Refuses a run that could cost more than `limit` (USD, as `--max-cost` takes it),
     /// or whose price is unknown, as `--max-cost` does; `name` says where the limit was
     /// set (`wan mcp`'s `--max-cost-per-call`).
     pub fn check_cost_limit(&self, limit: &str, name: &str) -> Result<(), Error> {
-        check_max_cost(limit, name, &self.model, self.plan())
+        check_max_cost(limit, name, &self.model, self.plan()).map(|_| ())
     }
 }
 
@@ -96,7 +120,7 @@ pub fn names_used<'a>(
 /// Refuses, before anything is sent, a run whose list price is over the limit or unknown:
 /// per image or per request, as the catalogue prices the model. `name` says where the
 /// limit was set: `--max-cost`, or the config file.
-pub fn check_max_cost(limit: &str, name: &str, model: &ImageModel, plan: Plan) -> Result<(), Error> {
+pub fn check_max_cost(limit: &str, name: &str, model: &ImageModel, plan: Plan) -> Result<Micros, Error> {
     let micros = money::parse_limit_usd(limit)
         .ok_or_else(|| Error::usage(format!("{name} {limit:?} is not an amount in US dollars")))?;
     let bill = Bill::estimate(model.row.price, plan.images(), plan.len());
@@ -113,7 +137,7 @@ pub fn check_max_cost(limit: &str, name: &str, model: &ImageModel, plan: Plan) -
         ))
         .with_hint(format!("lower -n, use fewer prompts, or raise {name}")));
     }
-    Ok(())
+    Ok(micros)
 }
 
 #[cfg(test)]

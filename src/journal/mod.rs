@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction};
 
-pub use record::{Ended, ImageSaved, PromptsRecord, RunRecord, now};
+pub use record::{Ended, ImageSaved, PromptsRecord, RunRecord, idempotency_key, new_run_id, now};
 
 /// Forward migrations, in order: the schema of version N is `MIGRATIONS[..N]` applied.
 const MIGRATIONS: &[&str] = &[
@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_v2.sql"),
     include_str!("schema_v3.sql"),
     include_str!("schema_v4.sql"),
+    include_str!("schema_v5.sql"),
 ];
 /// How long a write waits for another `wan` holding the database.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);

@@ -447,6 +447,7 @@ mod tests {
                 request,
                 Some("req_1".into()),
                 None,
+                None,
                 vec!["https://h/1.png".into(), "https://h/2.png".into()],
             )
             .unwrap();
@@ -500,10 +501,10 @@ mod tests {
         let journal = Journal::start(dir.path()).unwrap();
         let priced = record_run(&journal, Some(30_000));
         let request = journal.request_sent(&priced, 0, 0, 4).unwrap();
-        journal.request_answered(request, None, Some(100_000), vec!["base64".into(); 4]).unwrap();
+        journal.request_answered(request, None, Some(100_000), None, vec!["base64".into(); 4]).unwrap();
         let unknown = record_run(&journal, None);
         let request = journal.request_sent(&unknown, 0, 0, 4).unwrap();
-        journal.request_answered(request, None, None, vec!["base64".into(); 3]).unwrap();
+        journal.request_answered(request, None, None, None, vec!["base64".into(); 3]).unwrap();
         let conn = open(dir.path()).unwrap();
         let spent = spent(&conn, "2000", "9999").unwrap();
         let costs: Vec<Option<u64>> = spent.iter().map(|s| s.cost).collect();

@@ -68,6 +68,15 @@ pub fn now() -> String {
 
 /// A short id that two runs started at once on one machine will not share: the time
 /// and the process's random keys, in hex.
+/// The Idempotency-Key of a run's request: derived from the run and the request's place
+/// in it (its prompt and its chunk of that prompt's images), never drawn at random, so
+/// that the same request sent again (`wan resume --resend-unknown`, or a request a failed
+/// journal holds no record of) carries the same key, and a gateway that honours keys
+/// refuses to bill it twice. A video run's create is its request 0 of prompt 0.
+pub fn idempotency_key(run: &str, prompt: usize, chunk: u64) -> String {
+    format!("wan-{run}-{prompt}-{chunk}")
+}
+
 /// Prompts written in one transaction of `begin_run`: tens of milliseconds of the lock.
 const PROMPTS_A_COMMIT: usize = 10_000;
 
@@ -161,9 +170,11 @@ impl Journal {
         Ok(id)
     }
 
-    /// Marks a request `sent` before it is sent; returns its row.
+    /// Marks a request `sent`, with the Idempotency-Key it goes with, before it is sent;
+    /// returns its row.
     pub fn request_sent(&self, run: &str, prompt: usize, chunk: u64, n: u32) -> Result<i64, JournalError> {
         let run = run.to_string();
+        let key = idempotency_key(&run, prompt, chunk);
         self.now(move |tx| {
             // A resumed request keeps its row.
             let existing: Option<i64> = tx
@@ -174,12 +185,16 @@ impl Journal {
                 )
                 .optional()?;
             if let Some(id) = existing {
-                tx.execute("UPDATE requests SET state = 'sent', sent_at = ?2 WHERE id = ?1", params![id, now()])?;
+                tx.execute(
+                    "UPDATE requests SET state = 'sent', sent_at = ?2, idempotency_key = ?3 WHERE id = ?1",
+                    params![id, now(), key],
+                )?;
                 return Ok(id);
             }
             tx.execute(
-                "INSERT INTO requests (run_id, prompt, chunk, n, state, sent_at) VALUES (?1, ?2, ?3, ?4, 'sent', ?5)",
-                params![run, prompt as i64, chunk as i64, n, now()],
+                "INSERT INTO requests (run_id, prompt, chunk, n, state, sent_at, idempotency_key)
+                 VALUES (?1, ?2, ?3, ?4, 'sent', ?5, ?6)",
+                params![run, prompt as i64, chunk as i64, n, now(), key],
             )?;
             Ok(tx.last_insert_rowid())
         })
@@ -192,13 +207,21 @@ impl Journal {
         request: i64,
         request_id: Option<String>,
         price: Option<u64>,
+        charged: Option<u64>,
         sources: Vec<String>,
     ) -> Result<Vec<i64>, JournalError> {
         self.now(move |tx| {
             tx.execute(
-                "UPDATE requests SET state = 'answered', status = 200, request_id = ?2, returned = ?3, price = ?4
+                "UPDATE requests SET state = 'answered', status = 200, request_id = ?2, returned = ?3, price = ?4,
+                    charged = ?5
                  WHERE id = ?1",
-                params![request, request_id.map(|id| redact(&id)), sources.len() as i64, price.map(|p| p as i64)],
+                params![
+                    request,
+                    request_id.map(|id| redact(&id)),
+                    sources.len() as i64,
+                    price.map(|p| p as i64),
+                    charged.map(|c| c.min(i64::MAX as u64) as i64)
+                ],
             )?;
             let mut insert =
                 tx.prepare("INSERT INTO images (request, position, source, state) VALUES (?1, ?2, ?3, 'pending')")?;
@@ -355,7 +378,13 @@ mod tests {
         assert_eq!(id.len(), 12);
         let request = journal.request_sent(&id, 1, 0, 2).unwrap();
         let images = journal
-            .request_answered(request, Some("req_1".into()), None, vec!["https://h/a.png".into(), "base64".into()])
+            .request_answered(
+                request,
+                Some("req_1".into()),
+                None,
+                None,
+                vec!["https://h/a.png".into(), "base64".into()],
+            )
             .unwrap();
         assert_eq!(images.len(), 2);
         let saved =
@@ -410,7 +439,8 @@ mod tests {
         let journal = Journal::start(dir.path()).unwrap();
         let id = journal.begin_run(run()).unwrap();
         let request = journal.request_sent(&id, 0, 0, 2).unwrap();
-        let images = journal.request_answered(request, None, None, vec!["https://h/1".into(), "https://h/2".into()]);
+        let images =
+            journal.request_answered(request, None, None, None, vec!["https://h/1".into(), "https://h/2".into()]);
         let images = images.unwrap();
         let states = || -> Vec<String> {
             journal.flush().unwrap();

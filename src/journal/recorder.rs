@@ -94,6 +94,11 @@ impl Recorder {
         }
     }
 
+    /// The run this process records (or tried to), journal working or not.
+    pub fn attempted(&self) -> Option<&str> {
+        self.attempted.as_deref()
+    }
+
     /// The run's id, while the journal is working.
     pub fn run_id(&self) -> Option<&str> {
         self.run.as_deref().filter(|_| !self.off.load(Ordering::Relaxed))

@@ -17,6 +17,8 @@ pub struct Job<'a> {
     pub duration: Option<u32>,
     /// `--param` fields: into `parameters` (Wan, DashScope), else at the top (Seedance).
     pub params: &'a Map<String, Value>,
+    /// The create's Idempotency-Key: the same if it is ever sent again.
+    pub idempotency_key: Option<&'a str>,
 }
 
 /// `--param` keys that `wan` sets itself: the flags say them.
@@ -129,6 +131,7 @@ mod tests {
             resolution: Some("720P"),
             duration: Some(5),
             params: &params,
+            idempotency_key: None,
         };
         assert_eq!(
             gateway(&job),
@@ -159,6 +162,7 @@ mod tests {
             resolution: Some("720P"),
             duration: Some(5),
             params: &none,
+            idempotency_key: None,
         };
         let expected = json!({"model": "wan2.6-i2v",
             "input": {"prompt": "a fox", "img_url": "https://h/f.png", "audio_url": "https://h/a.mp3"},
@@ -183,6 +187,7 @@ mod tests {
             resolution: None,
             duration: None,
             params: &none,
+            idempotency_key: None,
         };
         assert_eq!(
             gateway(&job),

@@ -170,6 +170,9 @@ impl<'a> Client<'a> {
         for (name, value) in adapter.create_headers() {
             request = request.header(*name, *value);
         }
+        if let Some(key) = job.idempotency_key {
+            request = request.header("Idempotency-Key", key);
+        }
         let response = request.send().map_err(|e| self.create_transport_failure(&e))?;
         let (status, headers) = (response.status().as_u16(), response.headers().clone());
         if !(200..300).contains(&status) {
@@ -217,7 +220,9 @@ impl<'a> Client<'a> {
             task,
             route,
             request_id: request_id.or(header_id),
-            price: header_text(&headers, "x-aisa-price-usd").and_then(|p| money::parse_usd(&p)),
+            // What it charged, where it says, else the price it reported.
+            price: crate::api::charged(&headers)
+                .or_else(|| header_text(&headers, "x-aisa-price-usd").and_then(|p| money::parse_usd(&p))),
         })
     }
 

@@ -179,6 +179,7 @@ fn settle(ctx: &Ctx, tracked: &Tracked, task: Task, ended: Ended, line: &VideoLi
                 code: task.code.as_deref().map(|c| ApiCode::parse(&crate::error::redact(c))),
                 message: task.message.as_deref().map(crate::error::redact),
                 request_id: None,
+                retryable: None,
             };
             let error = Error::new(Kind::Rejected, format!("video task {id} {what} at the service")).with_api(detail);
             ctx.journal.write(ctx.ui, |journal| {

@@ -66,7 +66,8 @@ pub struct Create {
 }
 
 impl Create {
-    pub fn job(&self) -> body::Job<'_> {
+    /// The create's job, sent with `idempotency_key`.
+    pub fn job<'a>(&'a self, idempotency_key: Option<&'a str>) -> body::Job<'a> {
         body::Job {
             model: &self.model,
             prompt: &self.prompt,
@@ -74,6 +75,7 @@ impl Create {
             resolution: self.resolution,
             duration: self.duration,
             params: &self.params,
+            idempotency_key,
         }
     }
 

@@ -111,7 +111,15 @@ mod tests {
     use serde_json::json;
 
     fn job<'a>(refs: &'a [Reference], extra: &'a Map<String, Value>) -> Job<'a> {
-        Job { model: "wan2.7-image", prompt: "red panda", references: refs, n: 1, extra }
+        Job {
+            model: "wan2.7-image",
+            prompt: "red panda",
+            references: refs,
+            n: 1,
+            extra,
+            idempotency_key: None,
+            max_price: None,
+        }
     }
 
     #[test]

@@ -42,7 +42,10 @@ pub fn run(args: CreateArgs, env: &Env, stdin: &mut dyn Read) -> Result<Outcome,
     let request = run_id.as_deref().and_then(|run| journal.write(&ui, |j| j.request_sent(run, 0, 0, 1)));
     let client = Client::new(&http, &settings.service, &ui);
     let end_run = |state| journal.end_run(&ui, state);
-    let created = match client.create(&settings.job()) {
+    // Derived from the run (a process's own without a journal): sent again, the same.
+    let run_key = journal.attempted().map_or_else(crate::journal::new_run_id, str::to_string);
+    let key = crate::journal::idempotency_key(&run_key, 0, 0);
+    let created = match client.create(&settings.job(Some(&key))) {
         Ok(created) => created,
         Err(error) => {
             if let Some(row) = request {
@@ -155,7 +158,7 @@ fn dry_run(settings: &Create, ui: &Ui) -> Result<Outcome, Error> {
     let route = RouteKind::Gateway.adapter();
     let url = route.create_url(&settings.service.base);
     ui.verbose(&format!("request 1 of 1: POST {url}"));
-    let body = abbreviated(&route.create_body(&settings.job()));
+    let body = abbreviated(&route.create_body(&settings.job(None)));
     Stdout::default().line(&serde_json::to_string_pretty(&body).expect("JSON always serialises"))?;
     let cost = match video::list_price(&settings.model) {
         Some(price) => format!("{} a clip", crate::catalogue::money::format_usd(price)),
