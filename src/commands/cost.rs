@@ -25,13 +25,20 @@ pub struct Sum {
     pub cost: Micros,
     /// Images whose price is unknown: counted, not priced.
     pub unpriced: u64,
+    /// Of `cost`, what the service said it charged (the rest is at list or reported price).
+    pub charged: Micros,
 }
 
 impl Sum {
     fn add(&mut self, spent: &Spent) {
         self.images += spent.images;
         match spent.cost {
-            Some(cost) => self.cost = self.cost.saturating_add(cost),
+            Some(cost) => {
+                self.cost = self.cost.saturating_add(cost);
+                if spent.charged {
+                    self.charged = self.charged.saturating_add(cost);
+                }
+            }
             None => self.unpriced += spent.images,
         }
     }
@@ -84,6 +91,8 @@ pub fn run(env: &Env, args: &CostArgs) -> Result<Outcome, Error> {
             "until": when::stamp(until),
             "images": total.images,
             "cost": to_usd(total.cost),
+            "charged": to_usd(total.charged),
+            "at_list_price": to_usd(total.cost.saturating_sub(total.charged)),
             "unpriced_images": total.unpriced,
             "currency": "USD",
             "by": args.by.map(|_| by),
@@ -101,13 +110,18 @@ pub fn run(env: &Env, args: &CostArgs) -> Result<Outcome, Error> {
         }
     }
     out.line(&format!(
-        "{} on {} image{}{} · from this machine's journal only",
+        "{} on {} image{}{}{} · from this machine's journal only",
         format_usd(total.cost),
         total.images,
         plural(total.images),
         match total.unpriced {
             0 => String::new(),
             n => format!(" ({n} of unknown price, not counted)"),
+        },
+        match (total.charged, total.cost) {
+            (0, _) => String::new(),
+            (charged, cost) if charged == cost => " · as the service charged".to_string(),
+            (charged, _) => format!(" · {} as the service charged, the rest at list price", format_usd(charged)),
         }
     ))?;
     if !incomplete.is_empty() {
@@ -137,7 +151,7 @@ mod tests {
     use super::*;
 
     fn spent(at: &str, model: &str, images: u64, cost: Option<u64>) -> Spent {
-        Spent { at: at.into(), model: model.into(), images, cost }
+        Spent { at: at.into(), model: model.into(), images, cost, charged: false }
     }
 
     #[test]
@@ -148,9 +162,9 @@ mod tests {
             spent("2026-11-02T11:00:00.000Z", "mystery", 2, None),
         ];
         let (total, by_model) = sums(&rows, Some(CostGroup::Model));
-        assert_eq!(total, Sum { images: 7, cost: 195_000, unpriced: 2 });
+        assert_eq!(total, Sum { images: 7, cost: 195_000, unpriced: 2, charged: 0 });
         assert_eq!(by_model["wan2.7-image"].cost, 120_000);
-        assert_eq!(by_model["mystery"], Sum { images: 2, cost: 0, unpriced: 2 });
+        assert_eq!(by_model["mystery"], Sum { images: 2, cost: 0, unpriced: 2, charged: 0 });
         let (_, none) = sums(&rows, None);
         assert!(none.is_empty());
     }

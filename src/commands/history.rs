@@ -49,6 +49,9 @@ pub fn run(env: &Env, limit: u64, as_json: bool) -> Result<Outcome, Error> {
             state_text(run)
         ))?;
     }
+    if runs.iter().any(|run| run.charged > 0) {
+        eprintln!("wan: * what the service said it charged; other costs are at list price (or as it reported)");
+    }
     Ok(Outcome::Success)
 }
 
@@ -65,9 +68,12 @@ fn asked(run: &RunRow) -> u64 {
     run.prompts.saturating_mul(u64::from(run.count))
 }
 
+/// The run's cost, marked `*` where every answer said what it was charged (the rest
+/// are at list price; see the line under the table).
 fn cost_text(run: &RunRow) -> String {
+    let mark = if run.cost_source() == "charged" { "*" } else { "" };
     match (run.unpriced, run.cost) {
-        (0, cost) => format_usd(cost),
+        (0, cost) => format!("{}{mark}", format_usd(cost)),
         (_, 0) => "unknown".to_string(),
         (_, cost) => format!("{}+?", format_usd(cost)),
     }
@@ -85,6 +91,7 @@ fn to_json(run: &RunRow) -> serde_json::Value {
         "asked": asked(run),
         "returned": run.returned,
         "cost": (run.unpriced == 0).then(|| to_usd(run.cost)),
+        "cost_source": run.cost_source(),
         "cost_known": to_usd(run.cost),
         "unpriced_images": run.unpriced,
         "currency": "USD",

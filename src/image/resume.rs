@@ -555,6 +555,8 @@ mod tests {
             unpriced: 0,
             shard: None,
             incomplete: false,
+            answered: 0,
+            charged: 0,
         }
     }
 

@@ -28,7 +28,8 @@ pub struct RunRow {
     /// Images saved, images the service returned (billed).
     pub saved: u64,
     pub returned: u64,
-    /// What the billed images cost, where known; and how many are of unknown price.
+    /// What the billed images cost, where known (what the service charged where it said,
+    /// else the list or reported price); and how many are of unknown price.
     pub cost: u64,
     pub unpriced: u64,
     /// `--shard K/N`: the share of its batch the run had.
@@ -36,15 +37,32 @@ pub struct RunRow {
     /// The journal failed while the run went on: it may have sent requests that are not
     /// on record, and spent more than is counted.
     pub incomplete: bool,
+    /// Answered requests, and how many of them said what they charged.
+    pub answered: u64,
+    pub charged: u64,
+}
+
+impl RunRow {
+    /// Where the cost comes from: `charged` (every answer said), `list` (none did), or both.
+    pub fn cost_source(&self) -> &'static str {
+        match (self.charged, self.answered) {
+            (0, _) => "list",
+            (charged, answered) if charged == answered => "charged",
+            _ => "charged and list",
+        }
+    }
 }
 
 const RUN_COLUMNS: &str = "r.id, r.started, r.command, r.model, r.route, r.base_url, r.out_dir, r.stem, r.count,
     r.per_request, r.prompts, r.extra, r.price, r.state, r.pid,
     (SELECT count(*) FROM images i JOIN requests q ON i.request = q.id WHERE q.run_id = r.id AND i.state = 'saved'),
     (SELECT coalesce(sum(q.returned), 0) FROM requests q WHERE q.run_id = r.id),
-    (SELECT coalesce(sum(coalesce(q.price, r.price * q.returned)), 0) FROM requests q WHERE q.run_id = r.id),
-    (SELECT coalesce(sum(q.returned), 0) FROM requests q WHERE q.run_id = r.id AND q.price IS NULL AND r.price IS NULL),
-    r.shard, r.record";
+    (SELECT coalesce(sum(coalesce(q.charged, q.price, r.price * q.returned)), 0) FROM requests q WHERE q.run_id = r.id),
+    (SELECT coalesce(sum(q.returned), 0) FROM requests q
+        WHERE q.run_id = r.id AND q.charged IS NULL AND q.price IS NULL AND r.price IS NULL),
+    r.shard, r.record,
+    (SELECT count(*) FROM requests q WHERE q.run_id = r.id AND q.returned IS NOT NULL AND q.charged IS NOT NULL),
+    (SELECT count(*) FROM requests q WHERE q.run_id = r.id AND q.returned IS NOT NULL)";
 
 /// A run row read from `conn`, whose locks are beside it.
 fn run_row(conn: &Connection) -> impl Fn(&Row) -> rusqlite::Result<RunRow> + '_ {
@@ -89,6 +107,8 @@ fn read_run(row: &Row, id: String, state: String, incomplete: bool) -> rusqlite:
         cost: row.get::<_, i64>(17)? as u64,
         unpriced: row.get::<_, i64>(18)? as u64,
         shard: row.get::<_, Option<String>>(19)?.and_then(|shard| Shard::parse(&shard).ok()),
+        charged: row.get::<_, i64>(21)? as u64,
+        answered: row.get::<_, i64>(22)? as u64,
     })
 }
 
@@ -170,12 +190,14 @@ pub struct Spent {
     pub model: String,
     pub images: u64,
     pub cost: Option<u64>,
+    /// The cost is what the service said it charged (else a list or reported price).
+    pub charged: bool,
 }
 
 /// Every answered request whose run started within [since, until) (RFC 3339 strings).
 pub fn spent(conn: &Connection, since: &str, until: &str) -> Result<Vec<Spent>, JournalError> {
     let mut statement = conn.prepare(
-        "SELECT q.sent_at, r.model, q.returned, coalesce(q.price, r.price * q.returned)
+        "SELECT q.sent_at, r.model, q.returned, coalesce(q.charged, q.price, r.price * q.returned), q.charged IS NOT NULL
          FROM requests q JOIN runs r ON q.run_id = r.id
          WHERE q.returned IS NOT NULL AND q.sent_at >= ?1 AND q.sent_at < ?2
          ORDER BY q.sent_at",
@@ -186,6 +208,7 @@ pub fn spent(conn: &Connection, since: &str, until: &str) -> Result<Vec<Spent>, 
             model: row.get(1)?,
             images: row.get::<_, i64>(2)? as u64,
             cost: row.get::<_, Option<i64>>(3)?.map(|c| c as u64),
+            charged: row.get(4)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -468,7 +491,13 @@ mod tests {
         let spent = spent(&conn, "2000-01-01", "9999-01-01").unwrap();
         assert_eq!(
             spent,
-            vec![Spent { at: spent[0].at.clone(), model: "wan2.7-image".into(), images: 2, cost: Some(60_000) }]
+            vec![Spent {
+                at: spent[0].at.clone(),
+                model: "wan2.7-image".into(),
+                images: 2,
+                cost: Some(60_000),
+                charged: false
+            }]
         );
 
         let found = origin(&conn, "f00d").unwrap().unwrap();

@@ -170,3 +170,155 @@ fn the_summary_counts_the_images_of_a_request_that_failed_outright() {
     let stderr = stderr_of(&out);
     assert!(stderr.ends_with("saved 4 of 8 images to ./ · wan2.7-image · 4 × $0.030 = $0.120\n"), "{stderr}");
 }
+
+use crate::support::emulator::Emulator;
+
+#[test]
+fn every_paid_request_carries_an_idempotency_key_of_its_place_in_the_run() {
+    let mut sb = Sandbox::new();
+    let answer = chat_answer(&[sb.url("/1.png")]);
+    // -n 6: requests of 4 and 2, each with a key of its own: the run's id, prompt 0, chunk 0 and 1.
+    let mut keyed = |chunk: &str| {
+        sb.server
+            .mock("POST", "/v1/chat/completions")
+            .match_header("idempotency-key", mockito::Matcher::Regex(format!("^wan-[0-9a-f]{{12}}-0-{chunk}$")))
+            .with_header("content-type", "application/json")
+            .with_body(answer.to_string())
+            .expect(1)
+            .create()
+    };
+    let (first, second) = (keyed("0"), keyed("1"));
+    sb.image("/1.png", &png(1));
+    let out = journaled(&sb).args(["generate", "x", "-n", "6", "-v"]).output().unwrap();
+    first.assert();
+    second.assert();
+    let db = rusqlite::Connection::open(sb.path("state/wan.db")).unwrap();
+    let keys: Vec<String> = db
+        .prepare("SELECT idempotency_key FROM requests ORDER BY chunk")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let run: String = db.query_row("SELECT id FROM runs", [], |r| r.get(0)).unwrap();
+    assert_eq!(keys, [format!("wan-{run}-0-0"), format!("wan-{run}-0-1")], "on record before they were sent");
+    assert!(stderr_of(&out).contains(&format!("key wan-{run}-0-1")), "-v shows it: {}", stderr_of(&out));
+}
+
+#[test]
+fn a_request_sent_again_carries_its_first_key_and_a_409_says_it_was_billed_once() {
+    // The first answer never comes: the request's outcome is unknown, and it may be billed.
+    let silent =
+        crate::support::raw::RawServer::start(vec![crate::support::raw::Fault::Silence(Duration::from_secs(30))]);
+    let mut sb = Sandbox::new();
+    let run = journaled(&sb)
+        .env("AISA_BASE_URL", silent.url("/v1"))
+        .args(["generate", "x", "--timeout", "1", "--retries", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(6), "{}", stderr_of(&run));
+    let db = rusqlite::Connection::open(sb.path("state/wan.db")).unwrap();
+    let key: String = db.query_row("SELECT idempotency_key FROM requests", [], |r| r.get(0)).unwrap();
+    // The service had completed it: the same key again is its 409, billed once.
+    let repeat = sb
+        .server
+        .mock("POST", "/v1/chat/completions")
+        .match_header("idempotency-key", key.as_str())
+        .with_status(409)
+        .with_body(r#"{"error":{"code":"request_already_completed","message":"An identical request is already complete.","retryable":false}}"#)
+        .expect(1)
+        .create();
+    let resent = journaled(&sb).args(["resume", "--resend-unknown"]).output().unwrap();
+    let said = stderr_of(&resent);
+    assert_eq!(resent.status.code(), Some(7), "{said}");
+    assert!(said.contains("already billed at the service") && said.contains("cannot be fetched again"), "{said}");
+    repeat.assert();
+}
+
+#[test]
+fn max_cost_caps_each_request_at_the_service_and_its_402_is_exit_4() {
+    let mut sb = Sandbox::new();
+    // -n 8 under --max-cost 0.30: two requests of 4 ($0.120 each at list price), and each
+    // its share of the $0.060 left over: $0.150.
+    let capped = sb
+        .server
+        .mock("POST", "/v1/chat/completions")
+        .match_header("x-aisa-max-price-usd", "0.15")
+        .with_status(402)
+        .with_header("content-type", "application/json")
+        .with_body(r#"{"error":{"code":"estimated_price_exceeds_max_price","message":"estimate $0.200 over the cap","retryable":false}}"#)
+        .expect(2)
+        .create();
+    let out = sb.wan().args(["generate", "x", "-n", "8", "--max-cost", "0.30"]).output().unwrap();
+    let said = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(4), "{said}");
+    assert!(said.contains("price cap") && said.contains("nothing was billed") && said.contains("--max-cost"), "{said}");
+    capped.assert();
+}
+
+#[test]
+fn the_charged_cost_wins_and_a_charge_unlike_the_list_price_is_noted_once() {
+    let emulator = Emulator::start(&["--bill-per-request"]);
+    let sb = Sandbox::new();
+    let out = journaled(&sb)
+        .env("AISA_BASE_URL", &emulator.base)
+        .args(["generate", "x", "-n", "8", "--json"])
+        .output()
+        .unwrap();
+    let said = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains("charged $0.060 (list 8 × $0.030 = $0.240)"), "{said}");
+    assert_eq!(said.matches("billed per request?").count(), 1, "once a run: {said}");
+    let line = json_line(&out);
+    assert_eq!((line["charged"].as_f64(), line["cost"]["total"].as_f64()), (Some(0.06), Some(0.06)), "{line}");
+    let history = journaled(&sb).args(["history", "--json"]).output().unwrap();
+    let run: Value = serde_json::from_str(stdout_of(&history).lines().next().unwrap()).unwrap();
+    assert_eq!((run["cost"].as_f64(), run["cost_source"].as_str()), (Some(0.06), Some("charged")), "{run}");
+}
+
+#[test]
+fn an_error_body_that_says_it_is_not_retryable_is_not_sent_again_even_on_a_5xx() {
+    let mut sb = Sandbox::new();
+    let refused = sb
+        .server
+        .mock("POST", "/v1/chat/completions")
+        .with_status(503)
+        .with_body(r#"{"error":{"code":"provider_unavailable","message":"no","retryable":false}}"#)
+        .expect(1)
+        .create();
+    let out = sb.wan().args(["generate", "x"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(6));
+    assert!(stderr_of(&out).contains("provider_unavailable: no"), "{}", stderr_of(&out));
+    refused.assert();
+    let retried = sb
+        .server
+        .mock("POST", "/v1/chat/completions")
+        .with_status(503)
+        .with_body(r#"{"error":{"code":"metered_v2_billing_dependency_timeout","message":"later","retryable":true}}"#)
+        .expect(3)
+        .create();
+    let out = sb.wan().args(["generate", "x", "--retries", "2"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(6));
+    retried.assert();
+    // The gateway's flat 401 and a bare-string error are read as the documented shape is.
+    for (status, body, said, exit) in [
+        (
+            401,
+            r#"{"code":"invalid_api_key","error":"the key is not valid","request_id":"req_9"}"#,
+            "invalid_api_key: the key is not valid (request id req_9)",
+            3,
+        ),
+        (
+            400,
+            r#"{"error":"request does not match the endpoint contract"}"#,
+            "request does not match the endpoint contract",
+            4,
+        ),
+    ] {
+        let shape = sb.server.mock("POST", "/v1/chat/completions").with_status(status).with_body(body).create();
+        let out = sb.wan().args(["generate", "x"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(exit));
+        assert!(stderr_of(&out).contains(said), "{}", stderr_of(&out));
+        shape.remove();
+    }
+}
