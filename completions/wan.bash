@@ -329,7 +329,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__cost)
-            opts="-h -V --since --until --by --json --help --version"
+            opts="-h -V --since --until --by --reconcile --base-url --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -345,6 +345,10 @@ _wan() {
                     ;;
                 --by)
                     COMPREPLY=($(compgen -W "day model" -- "${cur}"))
+                    return 0
+                    ;;
+                --base-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -369,7 +373,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__edit)
-            opts="-n -m -o -q -v -j -h -V --count --shard --model --pro --out --name --json --quiet --verbose --base-url --timeout --download-timeout --route --retries --jobs --rpm --size --param --dry-run --max-cost --no-journal --no-metadata --open --help --version"
+            opts="-n -m -o -q -v -j -h -V --count --shard --model --pro --out --name --json --quiet --verbose --base-url --timeout --download-timeout --route --retries --jobs --rpm --size --param --dry-run --quote --max-cost --no-journal --no-metadata --open --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -563,7 +567,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__generate)
-            opts="-f -n -m -o -q -v -j -h -V --file --count --shard --model --pro --out --name --json --quiet --verbose --base-url --timeout --download-timeout --route --retries --jobs --rpm --size --param --dry-run --max-cost --no-journal --no-metadata --open --help --version"
+            opts="-f -n -m -o -q -v -j -h -V --file --count --shard --model --pro --out --name --json --quiet --verbose --base-url --timeout --download-timeout --route --retries --jobs --rpm --size --param --dry-run --quote --max-cost --no-journal --no-metadata --open --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -78,6 +78,7 @@ complete -c wan -n "__fish_wan_using_subcommand generate" -l json -d 'Print one 
 complete -c wan -n "__fish_wan_using_subcommand generate" -s q -l quiet -d 'No progress, retry notices or summary line; errors and warnings still print'
 complete -c wan -n "__fish_wan_using_subcommand generate" -s v -l verbose -d 'Print each request and answer (method, URL, status, request id, timings)'
 complete -c wan -n "__fish_wan_using_subcommand generate" -l dry-run -d 'Print the request body (or bodies) and the cost; send nothing; no key needed'
+complete -c wan -n "__fish_wan_using_subcommand generate" -l quote -d 'With --dry-run: ask the service to price each distinct request (a quote, not run or billed) and show its estimate beside the list price; needs the key'
 complete -c wan -n "__fish_wan_using_subcommand generate" -l no-journal -d 'Keep no record of this run in the journal (also WAN_JOURNAL=off); it cannot be resumed'
 complete -c wan -n "__fish_wan_using_subcommand generate" -l no-metadata -d 'Write the bytes exactly as served: no provenance chunk in PNGs'
 complete -c wan -n "__fish_wan_using_subcommand generate" -l open -d 'Open the saved files in the system\'s image viewer when the run ends'
@@ -118,6 +119,7 @@ complete -c wan -n "__fish_wan_using_subcommand edit" -l json -d 'Print one JSON
 complete -c wan -n "__fish_wan_using_subcommand edit" -s q -l quiet -d 'No progress, retry notices or summary line; errors and warnings still print'
 complete -c wan -n "__fish_wan_using_subcommand edit" -s v -l verbose -d 'Print each request and answer (method, URL, status, request id, timings)'
 complete -c wan -n "__fish_wan_using_subcommand edit" -l dry-run -d 'Print the request body (or bodies) and the cost; send nothing; no key needed'
+complete -c wan -n "__fish_wan_using_subcommand edit" -l quote -d 'With --dry-run: ask the service to price each distinct request (a quote, not run or billed) and show its estimate beside the list price; needs the key'
 complete -c wan -n "__fish_wan_using_subcommand edit" -l no-journal -d 'Keep no record of this run in the journal (also WAN_JOURNAL=off); it cannot be resumed'
 complete -c wan -n "__fish_wan_using_subcommand edit" -l no-metadata -d 'Write the bytes exactly as served: no provenance chunk in PNGs'
 complete -c wan -n "__fish_wan_using_subcommand edit" -l open -d 'Open the saved files in the system\'s image viewer when the run ends'
@@ -147,6 +149,8 @@ complete -c wan -n "__fish_wan_using_subcommand cost" -l since -d 'From when: a 
 complete -c wan -n "__fish_wan_using_subcommand cost" -l until -d 'Until when (not included), in the same forms [default: now]' -r
 complete -c wan -n "__fish_wan_using_subcommand cost" -l by -d 'Group the sums by day (local time) or by model' -r -f -a "day\t''
 model\t''"
+complete -c wan -n "__fish_wan_using_subcommand cost" -l base-url -d 'The API base URL, as for generate (with --reconcile)' -r
+complete -c wan -n "__fish_wan_using_subcommand cost" -l reconcile -d 'Set the journal\'s total beside what the service says the account was charged over the same span (GET /usage); needs the key'
 complete -c wan -n "__fish_wan_using_subcommand cost" -l json -d 'Print a JSON object instead of text'
 complete -c wan -n "__fish_wan_using_subcommand cost" -s h -l help -d 'Print help'
 complete -c wan -n "__fish_wan_using_subcommand cost" -s V -l version -d 'Print version'

@@ -1,6 +1,7 @@
 //! The AIsa API client: one shared connection pool, the key sent to the API host only,
 //! each failure mapped to its exit code, and retries only where nothing can be billed twice.
 
+pub mod account;
 pub mod blobs;
 pub mod classify;
 pub mod pace;
@@ -14,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::Url;
 use reqwest::blocking::multipart::{Form, Part};
-use reqwest::blocking::{Client, RequestBuilder, Response};
+use reqwest::blocking::{Client, RequestBuilder};
 use reqwest::header::{self, HeaderMap};
 
 use crate::catalogue::money::{self, Micros};
@@ -127,6 +128,8 @@ pub struct Answer {
     /// `x-aisa-customer-cost-micros-usd`: what the service says it charged (absent:
     /// unknown, not free; `0` is a real zero).
     pub charged: Option<Micros>,
+    /// The service priced the request rather than running it (`--quote`).
+    pub quote: Option<Quote>,
     /// The answer broke off after `images` arrived whole: why the rest are missing.
     pub cut: Option<Error>,
 }
@@ -144,7 +147,36 @@ pub fn billing_headers(mut request: reqwest::blocking::RequestBuilder, job: &Job
     if let Some(cap) = job.max_price {
         request = request.header("X-AISA-Max-Price-USD", money::decimal_usd(cap));
     }
+    if job.quote {
+        request = request.header("X-AISA-Cost-Mode", "quote");
+    }
     request
+}
+
+/// The service's price of a request asked for with `X-AISA-Cost-Mode: quote`, not run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Quote {
+    pub estimated: Micros,
+    /// `exact`, `estimate` or `upper_bound`, as the service words it.
+    pub kind: String,
+    /// The service may charge more than its estimate.
+    pub may_exceed: bool,
+}
+
+/// A quote's answer is small: a body longer than this is a real answer, read as one.
+const MAX_QUOTE_BODY: u64 = 64 * 1024;
+
+/// `{"object":"cost_estimate", "estimated_cost_micros_usd", "estimate_kind", "may_exceed_estimate"}`.
+fn read_quote(body: &[u8]) -> Option<Quote> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    if value.get("object")?.as_str()? != "cost_estimate" {
+        return None;
+    }
+    Some(Quote {
+        estimated: value.get("estimated_cost_micros_usd")?.as_u64()?,
+        kind: crate::error::sanitize(value.get("estimate_kind").and_then(|k| k.as_str()).unwrap_or("estimate")),
+        may_exceed: value.get("may_exceed_estimate").and_then(serde_json::Value::as_bool).unwrap_or(true),
+    })
 }
 
 pub struct Api<'a> {
@@ -274,6 +306,33 @@ impl Api<'_> {
             log_answer(body.len() as u64);
             return Err(self.hint_base_url(classify::status_failure(status, &headers, &body, job.model)));
         }
+        // A quote's answer is read whole (it is small); anything longer is the real
+        // answer of a service that ignored the header, read as any answer is.
+        let mut head = Vec::new();
+        let response: Box<dyn Read> = if job.quote {
+            let mut response = response;
+            response
+                .by_ref()
+                .take(MAX_QUOTE_BODY + 1)
+                .read_to_end(&mut head)
+                .map_err(|e| Verdict::Fail(self.body_lost(&e)))?;
+            if let Some(quote) = read_quote(&head) {
+                log_answer(head.len() as u64);
+                let request_id = header_id.clone();
+                return Ok(Answer {
+                    images: Vec::new(),
+                    usage: None,
+                    request_id,
+                    reported_price: None,
+                    charged: None,
+                    quote: Some(quote),
+                    cut: None,
+                });
+            }
+            Box::new(std::io::Cursor::new(head).chain(response))
+        } else {
+            Box::new(response)
+        };
         let mut body = Counted::new(response, max_answer_bytes(job.n));
         let mut blobs = blobs::Blobs::new(&mut body, self.out);
         let read = endpoint.adapter().read(&mut blobs).map(|images| swap_streamed(images, &mut blobs));
@@ -327,6 +386,7 @@ impl Api<'_> {
             request_id: images.request_id.map(|id| crate::error::redact(&id)).or(header_id),
             reported_price: header_text(&headers, "x-aisa-price-usd").and_then(|p| money::parse_usd(&p)),
             charged: charged(&headers),
+            quote: None,
             cut,
         })
     }
@@ -472,7 +532,8 @@ fn max_answer_bytes(n: u32) -> u64 {
 /// A response body that counts what was read, keeps its first bytes for messages, and
 /// stops at a cap.
 struct Counted {
-    inner: Response,
+    /// The body (after what a quote's check read of it, where it read some).
+    inner: Box<dyn Read>,
     bytes: u64,
     cap: u64,
     over_cap: bool,
@@ -480,7 +541,7 @@ struct Counted {
 }
 
 impl Counted {
-    fn new(inner: Response, cap: u64) -> Self {
+    fn new(inner: Box<dyn Read>, cap: u64) -> Self {
         Self { inner, bytes: 0, cap, over_cap: false, head: Vec::new() }
     }
 

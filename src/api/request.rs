@@ -18,8 +18,10 @@ pub struct Job<'a> {
     /// The gateway's billing controls sent with it (aisa-api.md §18), ignored by a gateway
     /// that does not know them: `Idempotency-Key`, the same for the same request sent again…
     pub idempotency_key: Option<&'a str>,
-    /// …and `X-AISA-Max-Price-USD`, in micro-dollars: the request's share of `--max-cost`.
+    /// …and `X-AISA-Max-Price-USD`, in micro-dollars: the request's share of `--max-cost`…
     pub max_price: Option<u64>,
+    /// …and `X-AISA-Cost-Mode: quote`: priced by the service, not run (`--dry-run --quote`).
+    pub quote: bool,
 }
 
 /// Fields `wan` sets itself, which `--param` may not replace.

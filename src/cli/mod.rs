@@ -185,6 +185,15 @@ pub struct CostArgs {
     #[arg(long, value_enum, value_name = "WHAT")]
     pub by: Option<CostGroup>,
 
+    /// Set the journal's total beside what the service says the account was charged over
+    /// the same span (GET /usage); needs the key
+    #[arg(long, conflicts_with = "by")]
+    pub reconcile: bool,
+
+    /// The API base URL, as for generate (with --reconcile)
+    #[arg(long, value_name = "URL", requires = "reconcile")]
+    pub base_url: Option<String>,
+
     /// Print a JSON object instead of text
     #[arg(long)]
     pub json: bool,

@@ -135,6 +135,11 @@ pub struct RunArgs {
     #[arg(long)]
     pub dry_run: bool,
 
+    /// With --dry-run: ask the service to price each distinct request (a quote, not run
+    /// or billed) and show its estimate beside the list price; needs the key
+    #[arg(long, requires = "dry_run")]
+    pub quote: bool,
+
     /// Refuse to send anything if the run would cost more than this many US dollars
     #[arg(long, value_name = "USD")]
     pub max_cost: Option<String>,

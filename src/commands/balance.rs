@@ -1,18 +1,13 @@
 //! `wan balance`: the account's balance from `GET {base}/credits/balance`, in integer
 //! micro-dollars so nothing drifts in the rounding.
 
-use std::io::Read;
-use std::time::Duration;
-
 use serde_json::{Value, json};
 
-use crate::api::classify::{self, MAX_ERROR_BODY};
-use crate::api::{self, ApiKey};
+use crate::api::{ApiKey, account};
 use crate::catalogue::money::{Micros, format_usd, to_usd};
 use crate::config::env::Env;
-use crate::error::{Error, Kind, root_cause};
+use crate::error::{Error, Kind};
 use crate::outcome::Outcome;
-use crate::retry::Verdict;
 use crate::term::stdout::Stdout;
 
 /// What the balance answer says.
@@ -44,9 +39,15 @@ pub fn parse(root: &Value) -> Option<Balance> {
 
 pub fn run(env: &Env, base_url: Option<String>, as_json: bool) -> Result<Outcome, Error> {
     let balance = lookup(env, base_url)?;
+    let spent = spent_lately(env);
     let mut out = Stdout::default();
     if as_json {
-        out.line(&to_json(&balance).to_string())?;
+        let mut value = to_json(&balance);
+        value["this_machine_last_24h"] = spent.as_ref().map_or(
+            Value::Null,
+            |sum| json!({"cost": to_usd(sum.cost), "charged": to_usd(sum.charged), "unpriced_images": sum.unpriced}),
+        );
+        out.line(&value.to_string())?;
         return Ok(Outcome::Success);
     }
     out.line(&format!("available: {} {}", format_usd(balance.available), balance.currency))?;
@@ -59,7 +60,25 @@ pub fn run(env: &Env, base_url: Option<String>, as_json: bool) -> Result<Outcome
         ))?,
         None => {}
     }
+    if let Some(sum) = spent.filter(|sum| sum.images > 0) {
+        let source = match (sum.charged, sum.cost) {
+            (0, _) => "at list price".to_string(),
+            (charged, cost) if charged == cost => "as the service charged".to_string(),
+            (charged, _) => format!("{} of it as the service charged, the rest at list price", format_usd(charged)),
+        };
+        out.line(&format!("this machine, last 24 h: {} ({source})", format_usd(sum.cost)))?;
+    }
     Ok(Outcome::Success)
+}
+
+/// What this machine's journal says was spent in the last 24 hours, where there is one.
+fn spent_lately(env: &Env) -> Option<crate::commands::cost::Sum> {
+    let conn = crate::journal::open_to_read(env.state_dir.as_ref()?).ok()??;
+    let now = jiff::Timestamp::now();
+    let since = now.checked_sub(jiff::Span::new().hours(24)).ok()?;
+    let stamp = crate::journal::when::stamp;
+    let rows = crate::journal::queries::spent(&conn, &stamp(since), &stamp(now)).ok()?;
+    Some(crate::commands::cost::sums(&rows, None).0)
 }
 
 /// The balance from the service, with the base URL and key a command without run
@@ -87,22 +106,8 @@ pub fn to_json(balance: &Balance) -> Value {
 }
 
 fn fetch(url: &str, key: &ApiKey) -> Result<Balance, Error> {
-    let http = api::http_client()?;
-    let response = key
-        .authorize(http.get(url))
-        .timeout(Duration::from_secs(30))
-        .send()
-        .map_err(|e| Error::new(Kind::Service, format!("could not reach {url}: {}", root_cause(&e))))?;
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let mut body = Vec::new();
-    let cap = if status == 200 { 1 << 20 } else { MAX_ERROR_BODY };
-    response.take(cap).read_to_end(&mut body).map_err(|e| Error::io("the balance answer broke off", &e))?;
-    if status != 200 {
-        let (Verdict::Fail(failure) | Verdict::Retry { error: failure, .. }) =
-            classify::status_failure(status, &headers, &body, "");
-        let mut error = failure.error;
-        if status == 404 {
+    let root = account::get_json(url, key, "the balance answer").map_err(|mut error| {
+        if error.api.status == Some(404) {
             error.message = "the service has no balance endpoint here".into();
             error.hint = Some(if url.trim_end_matches("/credits/balance").ends_with("/v1") {
                 "the balance is shown in the console: https://console.aisa.one".into()
@@ -110,10 +115,8 @@ fn fetch(url: &str, key: &ApiKey) -> Result<Balance, Error> {
                 "the base URL usually ends in /v1 (https://api.aisa.one/v1); the console shows the balance too".into()
             });
         }
-        return Err(error);
-    }
-    let root: Value =
-        serde_json::from_slice(&body).map_err(|_| Error::new(Kind::Other, "the balance answer is not JSON"))?;
+        error
+    })?;
     parse(&root).ok_or_else(|| Error::new(Kind::Other, "the balance answer has no available_balance_micros_usd"))
 }
 

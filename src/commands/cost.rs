@@ -5,13 +5,14 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use serde_json::json;
+use serde_json::{Value, json};
 
+use crate::api::account;
 use crate::catalogue::money::{Micros, format_usd, to_usd};
 use crate::cli::{CostArgs, CostGroup};
 use crate::commands::history::open_journal;
 use crate::config::env::Env;
-use crate::error::Error;
+use crate::error::{Error, Kind};
 use crate::journal::queries::{self, Spent};
 use crate::journal::when;
 use crate::outcome::Outcome;
@@ -80,6 +81,9 @@ pub fn run(env: &Env, args: &CostArgs) -> Result<Outcome, Error> {
     };
     let (total, groups) = sums(&rows, args.by);
     let mut out = Stdout::default();
+    if args.reconcile {
+        return reconcile(env, args, (since, until), &total);
+    }
     if args.json {
         let key = if args.by == Some(CostGroup::Day) { "day" } else { "model" };
         let by: Vec<_> = groups
@@ -136,6 +140,71 @@ pub fn run(env: &Env, args: &CostArgs) -> Result<Outcome, Error> {
             incomplete.join(", ")
         );
     }
+    Ok(Outcome::Success)
+}
+
+/// `--reconcile`: the journal's total beside the service's charged total for the same span
+/// (`GET {base}/usage?start_time=&end_time=`, UNIX seconds), and the difference.
+fn reconcile(
+    env: &Env,
+    args: &CostArgs,
+    (since, until): (Timestamp, Timestamp),
+    journal: &Sum,
+) -> Result<Outcome, Error> {
+    let base = crate::config::api_key::base_url_for_command(args.base_url.clone(), env)?;
+    let key = crate::config::api_key::for_command(env)?;
+    let url = format!(
+        "{}/usage?start_time={}&end_time={}",
+        base.as_str().trim_end_matches('/'),
+        since.as_second().max(0),
+        until.as_second()
+    );
+    let usage = account::get_json(&url, &key, "the usage answer").map_err(|mut error| {
+        if error.api.status == Some(404) {
+            error.message = "the service has no usage route here (GET /usage)".into();
+            error.hint = Some("the console shows the account's usage: https://console.aisa.one".into());
+        }
+        error
+    })?;
+    let totals = usage.get("totals");
+    let charged = totals
+        .and_then(|t| t.get("charged_micros_usd"))
+        .and_then(Value::as_u64)
+        .ok_or_else(|| Error::new(Kind::Other, "the usage answer has no totals.charged_micros_usd"))?;
+    let requests = totals.and_then(|t| t.get("requests")).and_then(Value::as_u64);
+    let difference = i128::from(charged) - i128::from(journal.cost);
+    let mut out = Stdout::default();
+    if args.json {
+        let line = json!({
+            "since": args.since.as_ref().map(|_| when::stamp(since)),
+            "until": when::stamp(until),
+            "journal": to_usd(journal.cost),
+            "service": to_usd(charged),
+            "difference": difference as f64 / 1e6,
+            "service_requests": requests,
+            "journal_unpriced_images": journal.unpriced,
+            "currency": "USD",
+        });
+        out.line(&line.to_string())?;
+        return Ok(Outcome::Success);
+    }
+    out.line(&format!(
+        "journal:    {} · this machine's runs ({} image{})",
+        format_usd(journal.cost),
+        journal.images,
+        plural(journal.images)
+    ))?;
+    let requests = requests.map(|n| format!(" ({n} request{})", plural(n))).unwrap_or_default();
+    out.line(&format!("service:    {} · the account, every key and tool{requests}", format_usd(charged)))?;
+    let gap = format_usd(difference.unsigned_abs().min(u128::from(u64::MAX)) as u64);
+    out.line(&match difference.signum() {
+        0 => "difference: none".to_string(),
+        1 => format!("difference: {gap} more at the service"),
+        _ => format!(
+            "difference: {gap} less at the service than the journal counts (at list prices, where it did not say)"
+        ),
+    })?;
+    eprintln!("wan: runs from other machines and other tools are in the service's figure only");
     Ok(Outcome::Success)
 }
 

@@ -43,7 +43,11 @@ pub fn edit(args: EditArgs, env: &Env) -> Result<Outcome, Error> {
 
 fn run_or_preview(settings: &Settings) -> Result<Outcome, Error> {
     if settings.dry_run {
-        return dry_run::print(settings);
+        let outcome = dry_run::print(settings)?;
+        return match settings.quote {
+            true => crate::image::quote::ask(settings),
+            false => Ok(outcome),
+        };
     }
     crate::interrupt::install();
     run::run(settings)
@@ -131,7 +135,10 @@ fn resolve(
         None => None,
     };
     // Last, and only when something will be sent: `api_key_command` may ask for a passphrase.
-    let key = if run.dry_run { None } else { Some(api_key::obtain(&chosen.key, env, config.path.as_deref())?) };
+    let key = match run.dry_run && !run.quote {
+        true => None,
+        false => Some(api_key::obtain(&chosen.key, env, config.path.as_deref())?),
+    };
     let terminal = env.stderr_is_terminal;
     Ok(Settings {
         prompts,
@@ -155,6 +162,7 @@ fn resolve(
         rpm: run.rpm,
         json: run.json,
         dry_run: run.dry_run,
+        quote: run.quote,
         metadata: chosen.metadata.value,
         open: run.open,
         display: Display {

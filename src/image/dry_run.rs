@@ -52,8 +52,9 @@ pub fn print(settings: &Settings) -> Result<Outcome, Error> {
         Some(shard) => format!(" (shard {shard}: {} of the {} prompts)", prompts.len(), prompts.total),
         None => String::new(),
     };
+    let nothing = if settings.quote { "nothing is run: the service prices it" } else { "nothing was sent" };
     ui.summary(&format!(
-        "dry run{share}: would send {n} request{} to {url} · {} · {} · nothing was sent",
+        "dry run{share}: would send {n} request{} to {url} · {} · {} · {nothing}",
         plural(n),
         settings.model,
         bill.describe()

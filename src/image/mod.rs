@@ -6,6 +6,7 @@ pub mod open;
 pub mod plan;
 pub mod printer;
 pub mod queue;
+pub mod quote;
 pub mod recorder;
 pub mod report;
 pub mod resume;

@@ -336,6 +336,7 @@ fn settings_of(
         rpm: args.rpm,
         json: args.json,
         dry_run: false,
+        quote: false,
         display: args.display,
         state_dir: env.state_dir.clone(),
         journal: true,
@@ -417,7 +418,7 @@ fn fetch_all(
         };
         let url = (image.source != "base64").then_some(image.source);
         let unsaved = vec![Unsaved { url, error }];
-        let _ = events.send(Event::Finished { prompt, result: Ok(nothing_billed(None, unsaved)) });
+        let _ = events.send(Event::Finished { prompt, result: Box::new(Ok(nothing_billed(None, unsaved))) });
     }
     // Every request's images at once (the download slots bound them): the links are dying.
     std::thread::scope(|scope| {
@@ -452,7 +453,7 @@ fn fetch_request(session: &Session, images: Vec<PendingImage>, events: &SyncSend
         })
         .collect();
     if images.is_empty() {
-        let _ = events.send(Event::Finished { prompt, result: Ok(nothing_billed(request_id, lost)) });
+        let _ = events.send(Event::Finished { prompt, result: Box::new(Ok(nothing_billed(request_id, lost))) });
         return;
     }
     let stem = settings.stem_for(&prompt.text);
@@ -473,7 +474,7 @@ fn fetch_request(session: &Session, images: Vec<PendingImage>, events: &SyncSend
     };
     let mut unsaved = save::save_all(session, &batch, data, &task, &on_saved);
     unsaved.extend(lost);
-    let _ = events.send(Event::Finished { prompt, result: Ok(nothing_billed(request_id, unsaved)) });
+    let _ = events.send(Event::Finished { prompt, result: Box::new(Ok(nothing_billed(request_id, unsaved))) });
 }
 
 /// The image a run was moving into place: the file where it was to go, if it is whole
@@ -510,7 +511,15 @@ fn base64_lost() -> Error {
 /// A resumed download: its images were billed by the run that asked for them, not now.
 fn nothing_billed(request_id: Option<String>, unsaved: Vec<Unsaved>) -> Answered {
     Answered {
-        answer: Answer { images: Vec::new(), usage: None, request_id, reported_price: None, charged: None, cut: None },
+        answer: Answer {
+            images: Vec::new(),
+            usage: None,
+            request_id,
+            reported_price: None,
+            charged: None,
+            quote: None,
+            cut: None,
+        },
         returned: 0,
         unsaved,
     }

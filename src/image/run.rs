@@ -28,7 +28,7 @@ pub enum Event {
     /// An image is on disk: its path can be printed now.
     Saved { prompt: Prompt, image: SavedImage },
     /// A request is over; every image it saved was reported before this.
-    Finished { prompt: Prompt, result: Result<Answered, Failed> },
+    Finished { prompt: Prompt, result: Box<Result<Answered, Failed>> },
 }
 
 /// Runs every planned request, `--jobs` at a time, and reports as results come in.
@@ -104,7 +104,7 @@ pub fn send(
                     {
                         stopped_by.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(|| error.clone());
                     }
-                    if events.send(Event::Finished { prompt, result }).is_err() {
+                    if events.send(Event::Finished { prompt, result: Box::new(result) }).is_err() {
                         break;
                     }
                 }
@@ -114,7 +114,7 @@ pub fn send(
         for event in received {
             match event {
                 Event::Saved { prompt, image } => printer.saved(&prompt, image)?,
-                Event::Finished { prompt, result } => printer.finished(&prompt, result)?,
+                Event::Finished { prompt, result } => printer.finished(&prompt, *result)?,
             }
         }
         Ok(())

@@ -44,6 +44,8 @@ pub struct Settings {
     pub rpm: Option<u32>,
     pub json: bool,
     pub dry_run: bool,
+    /// `--quote`: a dry run asks the service to price its requests.
+    pub quote: bool,
     /// `--open`: show the saved files in the system's viewer when the run ends.
     pub open: bool,
     pub display: Display,
@@ -80,6 +82,7 @@ impl Settings {
             extra: &self.extra,
             idempotency_key,
             max_price: self.max_price(request),
+            quote: false,
         }
     }
 

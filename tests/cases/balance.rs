@@ -39,3 +39,24 @@ fn balance_reads_micro_dollars_and_says_what_a_401_or_404_means() {
         }
     }
 }
+
+#[test]
+fn balance_says_what_this_machine_spent_lately_as_the_service_charged_it() {
+    let emulator = crate::support::emulator::Emulator::start(&[]);
+    let sb = Sandbox::new();
+    let run = journaled(&sb)
+        .env("AISA_BASE_URL", &emulator.base)
+        .args(["generate", "x", "-n", "3", "-o", "out"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0));
+    let out = journaled(&sb).env("AISA_BASE_URL", &emulator.base).arg("balance").output().unwrap();
+    assert!(
+        stdout_of(&out).contains("this machine, last 24 h: $0.090 (as the service charged)"),
+        "{}",
+        stdout_of(&out)
+    );
+    let json = journaled(&sb).env("AISA_BASE_URL", &emulator.base).args(["balance", "--json"]).output().unwrap();
+    let line = json_line(&json);
+    assert_eq!(line["this_machine_last_24h"]["charged"].as_f64(), Some(0.09), "{line}");
+}

@@ -322,3 +322,58 @@ fn an_error_body_that_says_it_is_not_retryable_is_not_sent_again_even_on_a_5xx()
         shape.remove();
     }
 }
+
+#[test]
+fn a_dry_run_with_quote_asks_one_quote_per_distinct_request_and_bills_nothing() {
+    let emulator = Emulator::start(&[]);
+    let sb = Sandbox::new();
+    fs::write(sb.path("prompts.txt"), (1..=50).map(|i| format!("prompt {i}\n")).collect::<String>()).unwrap();
+    let before = crate::support::emulator::balance(&emulator);
+    let out = sb
+        .wan()
+        .env("AISA_BASE_URL", &emulator.base)
+        .args(["generate", "-f", "prompts.txt", "-n", "6", "--dry-run", "--quote"])
+        .output()
+        .unwrap();
+    let said = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains("asking the service for 2 quotes (one for each distinct request of the 100 planned"),
+        "{said}"
+    );
+    assert!(
+        said.contains("quote: a request of 4 images: $0.120 (exact) · list price $0.120 · 50 such requests"),
+        "{said}"
+    );
+    assert!(
+        said.contains("quote: the whole run, 100 requests: $9.000 by the service's estimates · list price $9.000"),
+        "{said}"
+    );
+    assert_eq!(emulator.requests_to("/v1/chat", 2).len(), 2, "two quotes, for 100 requests");
+    assert_eq!(crate::support::emulator::balance(&emulator), before, "quotes are not billed");
+    // Without --quote a dry run stays offline and needs no key.
+    let offline = sb.wan().env_remove("AISA_API_KEY").args(["generate", "x", "--dry-run"]).output().unwrap();
+    assert_eq!(offline.status.code(), Some(0));
+    let refused = sb.wan().args(["generate", "x", "--quote"]).output().unwrap();
+    assert_eq!(refused.status.code(), Some(2), "--quote is a dry run's");
+}
+
+#[test]
+fn a_service_that_ignores_the_quote_header_has_its_images_saved() {
+    let mut sb = Sandbox::new();
+    let ran = sb
+        .server
+        .mock("POST", "/v1/chat/completions")
+        .match_header("x-aisa-cost-mode", "quote")
+        .with_header("content-type", "application/json")
+        .with_body(chat_answer(&[sb.url("/1.png")]).to_string())
+        .expect(1)
+        .create();
+    sb.image("/1.png", &png(1));
+    let out = sb.wan().args(["generate", "a fox", "--dry-run", "--quote", "-o", "out"]).output().unwrap();
+    let said = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains("the service does not quote") && said.contains("may have billed it"), "{said}");
+    assert_eq!(sb.files("out"), ["a-fox-001.png"]);
+    ran.assert();
+}

@@ -67,3 +67,37 @@ fn the_journal_and_wan_balance_count_a_per_request_price_as_the_run_did() {
         serde_json::from_str(stdout_of(&journaled().args(["balance", "--json"]).output().unwrap()).trim()).unwrap();
     assert_eq!(balance["available_micros_usd"], json!(100_000_000 - 70_000), "{balance}");
 }
+
+#[test]
+fn reconcile_sets_the_journal_beside_the_service_and_says_the_difference() {
+    let emulator = crate::support::emulator::Emulator::start(&[]);
+    let sb = Sandbox::new();
+    let here = |state: &str, args: &[&str]| {
+        sb.wan().env("WAN_STATE_DIR", sb.path(state)).env("AISA_BASE_URL", &emulator.base).args(args).output().unwrap()
+    };
+    assert_eq!(here("a", &["generate", "x", "-n", "3", "-o", "out"]).status.code(), Some(0));
+    let matching = here("a", &["cost", "--reconcile", "--json"]);
+    assert_eq!(matching.status.code(), Some(0), "{}", stderr_of(&matching));
+    let line = json_line(&matching);
+    assert_eq!(
+        (line["journal"].as_f64(), line["service"].as_f64(), line["difference"].as_f64()),
+        (Some(0.09), Some(0.09), Some(0.0))
+    );
+    // Another machine's run (another journal) is in the service's figure only.
+    assert_eq!(here("b", &["generate", "y", "-o", "out"]).status.code(), Some(0));
+    let differing = here("a", &["cost", "--reconcile"]);
+    let text = stdout_of(&differing);
+    assert!(text.contains("journal:    $0.090") && text.contains("service:    $0.120"), "{text}");
+    assert!(text.contains("difference: $0.030 more at the service"), "{text}");
+    assert!(stderr_of(&differing).contains("other machines and other tools"), "{}", stderr_of(&differing));
+}
+
+#[test]
+fn reconcile_against_a_service_without_a_usage_route_is_exit_4_with_a_hint() {
+    let mut sb = Sandbox::new();
+    let missing = sb.server.mock("GET", mockito::Matcher::Regex("^/v1/usage".into())).with_status(404).create();
+    let out = journaled(&sb).args(["cost", "--reconcile"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("no usage route") && stderr_of(&out).contains("console"), "{}", stderr_of(&out));
+    missing.assert();
+}

@@ -182,6 +182,7 @@ mod tests {
             extra,
             idempotency_key: None,
             max_price: None,
+            quote: false,
         }
     }
 

@@ -328,6 +328,7 @@ mod tests {
             extra,
             idempotency_key: None,
             max_price: None,
+            quote: false,
         }
     }
 
