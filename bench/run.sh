@@ -4,8 +4,12 @@
 # latencies, and measures every case side by side in one run. Numbers are medians of
 # repeated runs.
 # Usage: bench/run.sh   (RUNS=N timed runs of cases 2-4, default 10; BATCH_RUNS=N runs of
-#                        cases 5-6, default 5; QUICK=1 leaves out the slow cases 7 and 8)
+#                        cases 5-6, default 5; QUICK=1 leaves out the slow cases 7 and 8;
+#                        WAN=path measures that wan binary, client and emulator, without
+#                        building this one)
 set -euo pipefail
+# WAN=path, if given, is read from where the script was started.
+if [ -n "${WAN:-}" ]; then WAN=$(realpath -m -- "$WAN"); fi
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-10}
 BATCH_RUNS=${BATCH_RUNS:-5}
@@ -23,8 +27,12 @@ install wrk wrk
 SDK=no
 if python3 -c 'import openai' 2>/dev/null || pip install -q openai >/dev/null 2>&1; then SDK=yes; fi
 
-cargo build --release --locked -q
-WAN=$PWD/target/release/wan
+if [ -n "${WAN:-}" ]; then # a prebuilt binary (to compare two builds, say): no build
+  [ -f "$WAN" ] && [ -x "$WAN" ] || { echo "bench/run.sh: WAN=$WAN is not an executable file" >&2; exit 2; }
+else
+  cargo build --release --locked -q
+  WAN=$PWD/target/release/wan
+fi
 work=$(mktemp -d)
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
