@@ -764,3 +764,23 @@ fn a_task_id_no_service_issues_is_refused_shown_escaped_and_never_put_in_a_url()
     create.assert();
     elsewhere.assert();
 }
+
+#[test]
+fn a_video_create_carries_an_idempotency_key_of_its_run_on_record() {
+    let mut sb = Sandbox::new();
+    let create = sb
+        .server
+        .mock("POST", GATEWAY)
+        .match_header("idempotency-key", Matcher::Regex("^wan-[0-9a-f]{12}-0-0$".into()))
+        .with_header("content-type", "application/json")
+        .with_body(task("video_task_k", "queued").to_string())
+        .expect(1)
+        .create();
+    let out = video(&sb, &["create", "a fox", "--no-wait"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    create.assert();
+    let db = rusqlite::Connection::open(sb.path("state/wan.db")).unwrap();
+    let (run, key): (String, String) =
+        db.query_row("SELECT run_id, idempotency_key FROM requests", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    assert_eq!(key, format!("wan-{run}-0-0"));
+}
