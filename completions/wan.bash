@@ -199,7 +199,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__balance)
-            opts="-h -V --json --base-url --help --version"
+            opts="-h -V --json --base-url --offline --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -359,7 +359,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__doctor)
-            opts="-h -V --help --version"
+            opts="-h -V --offline --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -373,7 +373,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__edit)
-            opts="-n -m -o -q -v -j -h -V --count --shard --model --pro --out --name --json --quiet --verbose --base-url --timeout --download-timeout --route --retries --jobs --rpm --size --param --dry-run --quote --max-cost --no-journal --no-metadata --open --help --version"
+            opts="-n -m -o -q -v -j -h -V --count --shard --model --pro --out --name --json --quiet --verbose --base-url --offline --timeout --download-timeout --route --retries --jobs --rpm --size --param --dry-run --quote --max-cost --no-journal --no-metadata --open --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -567,7 +567,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__generate)
-            opts="-f -n -m -o -q -v -j -h -V --file --count --shard --model --pro --out --name --json --quiet --verbose --base-url --timeout --download-timeout --route --retries --jobs --rpm --size --param --dry-run --quote --max-cost --no-journal --no-metadata --open --help --version"
+            opts="-f -n -m -o -q -v -j -h -V --file --count --shard --model --pro --out --name --json --quiet --verbose --base-url --offline --timeout --download-timeout --route --retries --jobs --rpm --size --param --dry-run --quote --max-cost --no-journal --no-metadata --open --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1025,7 +1025,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__mcp)
-            opts="-o -h -V --out --max-cost-per-call --allow-video --help --version"
+            opts="-o -h -V --out --max-cost-per-call --allow-video --offline --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1071,7 +1071,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__resume)
-            opts="-q -v -j -h -V --resend-unknown --dry-run --json --quiet --verbose --jobs --rpm --retries --timeout --download-timeout --base-url --help --version"
+            opts="-q -v -j -h -V --resend-unknown --dry-run --json --quiet --verbose --jobs --rpm --retries --timeout --download-timeout --base-url --offline --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1141,7 +1141,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__video__subcmd__create)
-            opts="-m -o -q -v -h -V --image --last-frame --media --model --resolution --duration --param --no-wait --dry-run --max-cost --out --name --poll --wait-timeout --download-timeout --json --quiet --no-journal --base-url --timeout --retries --verbose --help --version"
+            opts="-m -o -q -v -h -V --image --last-frame --media --model --resolution --duration --param --no-wait --dry-run --max-cost --out --name --poll --wait-timeout --download-timeout --json --quiet --no-journal --base-url --offline --timeout --retries --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1335,7 +1335,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__video__subcmd__status)
-            opts="-v -h -V --json --base-url --timeout --retries --verbose --help --version"
+            opts="-v -h -V --json --base-url --offline --timeout --retries --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1361,7 +1361,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__video__subcmd__wait)
-            opts="-o -q -v -h -V --out --name --poll --wait-timeout --download-timeout --json --quiet --no-journal --base-url --timeout --retries --verbose --help --version"
+            opts="-o -q -v -h -V --out --name --poll --wait-timeout --download-timeout --json --quiet --no-journal --base-url --offline --timeout --retries --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

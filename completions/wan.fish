@@ -77,6 +77,7 @@ complete -c wan -n "__fish_wan_using_subcommand generate" -l pro -d 'Use wan2.7-
 complete -c wan -n "__fish_wan_using_subcommand generate" -l json -d 'Print one JSON object per prompt on standard output instead of paths'
 complete -c wan -n "__fish_wan_using_subcommand generate" -s q -l quiet -d 'No progress, retry notices or summary line; errors and warnings still print'
 complete -c wan -n "__fish_wan_using_subcommand generate" -s v -l verbose -d 'Print each request and answer (method, URL, status, request id, timings)'
+complete -c wan -n "__fish_wan_using_subcommand generate" -l offline -d 'Play the service inside wan: no key needed, nothing sent off this machine, nothing billed; the pictures are drawn locally [env: WAN_OFFLINE]'
 complete -c wan -n "__fish_wan_using_subcommand generate" -l dry-run -d 'Print the request body (or bodies) and the cost; send nothing; no key needed'
 complete -c wan -n "__fish_wan_using_subcommand generate" -l quote -d 'With --dry-run: ask the service to price each distinct request (a quote, not run or billed) and show its estimate beside the list price; needs the key'
 complete -c wan -n "__fish_wan_using_subcommand generate" -l no-journal -d 'Keep no record of this run in the journal (also WAN_JOURNAL=off); it cannot be resumed'
@@ -118,6 +119,7 @@ complete -c wan -n "__fish_wan_using_subcommand edit" -l pro -d 'Use wan2.7-imag
 complete -c wan -n "__fish_wan_using_subcommand edit" -l json -d 'Print one JSON object per prompt on standard output instead of paths'
 complete -c wan -n "__fish_wan_using_subcommand edit" -s q -l quiet -d 'No progress, retry notices or summary line; errors and warnings still print'
 complete -c wan -n "__fish_wan_using_subcommand edit" -s v -l verbose -d 'Print each request and answer (method, URL, status, request id, timings)'
+complete -c wan -n "__fish_wan_using_subcommand edit" -l offline -d 'Play the service inside wan: no key needed, nothing sent off this machine, nothing billed; the pictures are drawn locally [env: WAN_OFFLINE]'
 complete -c wan -n "__fish_wan_using_subcommand edit" -l dry-run -d 'Print the request body (or bodies) and the cost; send nothing; no key needed'
 complete -c wan -n "__fish_wan_using_subcommand edit" -l quote -d 'With --dry-run: ask the service to price each distinct request (a quote, not run or billed) and show its estimate beside the list price; needs the key'
 complete -c wan -n "__fish_wan_using_subcommand edit" -l no-journal -d 'Keep no record of this run in the journal (also WAN_JOURNAL=off); it cannot be resumed'
@@ -139,6 +141,7 @@ complete -c wan -n "__fish_wan_using_subcommand resume" -l dry-run -d 'Say what 
 complete -c wan -n "__fish_wan_using_subcommand resume" -l json -d 'Print one JSON object per prompt on standard output instead of paths'
 complete -c wan -n "__fish_wan_using_subcommand resume" -s q -l quiet -d 'No progress, retry notices or summary line; errors and warnings still print'
 complete -c wan -n "__fish_wan_using_subcommand resume" -s v -l verbose -d 'Print each request and answer'
+complete -c wan -n "__fish_wan_using_subcommand resume" -l offline -d 'Finish a run made with --offline inside wan again (such a run always is; a run made by the service never is) [env: WAN_OFFLINE]'
 complete -c wan -n "__fish_wan_using_subcommand resume" -s h -l help -d 'Print help'
 complete -c wan -n "__fish_wan_using_subcommand resume" -s V -l version -d 'Print version'
 complete -c wan -n "__fish_wan_using_subcommand history" -l limit -d 'How many runs at most' -r
@@ -159,6 +162,7 @@ complete -c wan -n "__fish_wan_using_subcommand info" -s h -l help -d 'Print hel
 complete -c wan -n "__fish_wan_using_subcommand info" -s V -l version -d 'Print version'
 complete -c wan -n "__fish_wan_using_subcommand balance" -l base-url -d 'The API base URL [env: AISA_BASE_URL] [default: the config file\'s, else https://api.aisa.one/v1]' -r
 complete -c wan -n "__fish_wan_using_subcommand balance" -l json -d 'Print a JSON object instead of text'
+complete -c wan -n "__fish_wan_using_subcommand balance" -l offline -d 'Ask the emulator inside wan instead (a play balance) [env: WAN_OFFLINE]'
 complete -c wan -n "__fish_wan_using_subcommand balance" -s h -l help -d 'Print help'
 complete -c wan -n "__fish_wan_using_subcommand balance" -s V -l version -d 'Print version'
 complete -c wan -n "__fish_wan_using_subcommand video; and not __fish_seen_subcommand_from create wait status list help" -s h -l help -d 'Print help'
@@ -200,6 +204,7 @@ complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcomman
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -l json -d 'Print one JSON object per task on standard output instead of paths'
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -s q -l quiet -d 'No progress or summary line; errors and warnings still print'
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -l no-journal -d 'Keep no record in the journal (also WAN_JOURNAL=off); the task cannot be picked up by id then'
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -l offline -d 'Play the service inside wan: no key needed, nothing sent off this machine, nothing billed; the pictures are drawn locally [env: WAN_OFFLINE]'
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Print each request and answer (method, URL, status, request id, timings)'
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
@@ -214,6 +219,7 @@ complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcomman
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -l json -d 'Print one JSON object per task on standard output instead of paths'
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -s q -l quiet -d 'No progress or summary line; errors and warnings still print'
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -l no-journal -d 'Keep no record in the journal (also WAN_JOURNAL=off); the task cannot be picked up by id then'
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -l offline -d 'Play the service inside wan: no key needed, nothing sent off this machine, nothing billed; the pictures are drawn locally [env: WAN_OFFLINE]'
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -s v -l verbose -d 'Print each request and answer (method, URL, status, request id, timings)'
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -s V -l version -d 'Print version'
@@ -221,6 +227,7 @@ complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcomman
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from status" -l timeout -d 'Seconds to wait for one API answer [default: 300]' -r
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from status" -l retries -d 'Retries of a create that never connected or met the cap of tasks per key (429); never of one that may have been carried out [default: 2]' -r
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from status" -l json -d 'Print one JSON object per task instead of a line'
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from status" -l offline -d 'Play the service inside wan: no key needed, nothing sent off this machine, nothing billed; the pictures are drawn locally [env: WAN_OFFLINE]'
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from status" -s v -l verbose -d 'Print each request and answer (method, URL, status, request id, timings)'
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
@@ -276,11 +283,13 @@ complete -c wan -n "__fish_wan_using_subcommand config; and __fish_seen_subcomma
 complete -c wan -n "__fish_wan_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "path" -d 'Print the config file\'s path (it may not exist yet)'
 complete -c wan -n "__fish_wan_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print each setting a run without flags would use, and where it came from (env, file, default)'
 complete -c wan -n "__fish_wan_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c wan -n "__fish_wan_using_subcommand doctor" -l offline -d 'Check the set-up for --offline: the emulator inside wan stands for the service [env: WAN_OFFLINE]'
 complete -c wan -n "__fish_wan_using_subcommand doctor" -s h -l help -d 'Print help'
 complete -c wan -n "__fish_wan_using_subcommand doctor" -s V -l version -d 'Print version'
 complete -c wan -n "__fish_wan_using_subcommand mcp" -s o -l out -d 'Folder every tool writes under, created if missing (a leading `~/` is the home folder); a call\'s `out_dir` is taken inside it and may not leave it [default: the current folder]' -r -f -a "(__fish_complete_directories)"
 complete -c wan -n "__fish_wan_using_subcommand mcp" -l max-cost-per-call -d 'Refuse, before sending, a call that could cost more than this many US dollars (or whose price is unknown)' -r
 complete -c wan -n "__fish_wan_using_subcommand mcp" -l allow-video -d 'Offer the video tools (create_video, video_status): a video\'s price is not known before it is made, so they are off unless asked for'
+complete -c wan -n "__fish_wan_using_subcommand mcp" -l offline -d 'Serve every tool from the emulator inside wan: no key needed, nothing sent off this machine, nothing billed; the pictures are drawn locally [env: WAN_OFFLINE]'
 complete -c wan -n "__fish_wan_using_subcommand mcp" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wan -n "__fish_wan_using_subcommand mcp" -s V -l version -d 'Print version'
 complete -c wan -n "__fish_wan_using_subcommand skill" -s h -l help -d 'Print help'

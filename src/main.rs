@@ -41,22 +41,27 @@ fn main() -> ExitCode {
 }
 
 /// The one routing match: each subcommand to its file in `commands/`, and `wan mcp` to
-/// the MCP server, a front end of its own over the commands and the engines.
+/// the MCP server, a front end of its own over the commands and the engines. A command
+/// that reaches the service meets the emulator inside `wan` instead where `--offline`
+/// (or its variable, or the config file) says so.
 fn run(cli: Cli) -> Result<Outcome, Error> {
-    let env = Env::from_process();
+    let mut env = Env::from_process();
+    if let Some((offline, base_url)) = cli.command.offline_flags() {
+        commands::offline::apply(offline, base_url, &mut env)?;
+    }
     match cli.command {
         Command::Generate(args) => commands::generate::generate(args, &env),
         Command::Edit(args) => commands::generate::edit(args, &env),
         Command::Models { json } => commands::models::run(json),
-        Command::Resume(args) => commands::resume::run(args, &env),
+        Command::Resume(args) => commands::resume::run(args, &mut env),
         Command::History { json, limit } => commands::history::run(&env, limit, json),
         Command::Cost(args) => commands::cost::run(&env, &args),
         Command::Info { files, json } => commands::info::run(&env, &files, json),
-        Command::Balance { json, base_url } => commands::balance::run(&env, base_url, json),
-        Command::Video { command } => commands::video::run(command, &env),
+        Command::Balance { json, base_url, .. } => commands::balance::run(&env, base_url, json),
+        Command::Video { command } => commands::video::run(command, &mut env),
         Command::Emulator(args) => commands::emulator::run(args),
         Command::Config { action } => commands::config::run(action, &env),
-        Command::Doctor => commands::doctor::run(&env),
+        Command::Doctor { .. } => commands::doctor::run(&env),
         Command::Mcp(args) => mcp::serve(args, env),
         Command::Skill => commands::skill::run(),
         Command::Completions { shell } => commands::completions::run(shell),

@@ -95,6 +95,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
 
+    /// Play the service inside wan: no key needed, nothing sent off this machine, nothing
+    /// billed; the pictures are drawn locally [env: WAN_OFFLINE]
+    #[arg(long)]
+    pub offline: bool,
+
     /// Seconds to wait for one API answer [default: 300]
     #[arg(long, value_name = "SECS", value_parser = at_least_one::<u64>)]
     pub timeout: Option<u64>,
@@ -207,4 +212,9 @@ pub struct ResumeArgs {
     /// The API base URL [env: AISA_BASE_URL] [default: the run's own]
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
+
+    /// Finish a run made with --offline inside wan again (such a run always is; a run made
+    /// by the service never is) [env: WAN_OFFLINE]
+    #[arg(long)]
+    pub offline: bool,
 }

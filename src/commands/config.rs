@@ -74,6 +74,7 @@ fn show(config: &Config, chosen: &Resolved) -> Vec<String> {
         ("metadata", text(&chosen.metadata.value, &chosen.metadata.source)),
         ("max_cost", text(&chosen.max_cost.value.as_deref().unwrap_or("none"), &chosen.max_cost.source)),
         ("base_url", text(&chosen.base_url.value, &chosen.base_url.source)),
+        ("offline", text(&chosen.offline.value, &chosen.offline.source)),
         ("api_key_command", command),
         ("api key", key),
     ];

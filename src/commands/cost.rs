@@ -72,12 +72,16 @@ pub fn run(env: &Env, args: &CostArgs) -> Result<Outcome, Error> {
     if until <= since {
         return Err(Error::usage("--until is not after --since: the span holds no time"));
     }
-    let (rows, incomplete) = match open_journal(env)? {
+    let (rows, incomplete, offline) = match open_journal(env)? {
         Some(conn) => {
             let (since, until) = (when::stamp(since), when::stamp(until));
-            (queries::spent(&conn, &since, &until)?, queries::incomplete_runs(&conn, &since, &until)?)
+            (
+                queries::spent(&conn, &since, &until)?,
+                queries::incomplete_runs(&conn, &since, &until)?,
+                queries::offline_runs(&conn, &since, &until)?,
+            )
         }
-        None => (Vec::new(), Vec::new()),
+        None => (Vec::new(), Vec::new(), 0),
     };
     let (total, groups) = sums(&rows, args.by);
     let mut out = Stdout::default();
@@ -102,6 +106,7 @@ pub fn run(env: &Env, args: &CostArgs) -> Result<Outcome, Error> {
             "by": args.by.map(|_| by),
             "scope": "this machine's journal",
             "incomplete_runs": incomplete,
+            "offline_runs": offline,
         });
         out.line(&line.to_string())?;
         return Ok(Outcome::Success);
@@ -128,6 +133,12 @@ pub fn run(env: &Env, args: &CostArgs) -> Result<Outcome, Error> {
             (charged, _) => format!(" · {} as the service charged, the rest at list price", format_usd(charged)),
         }
     ))?;
+    if offline > 0 {
+        eprintln!(
+            "wan: {offline} run{} made offline (--offline) left out: drawn on this machine, billed nothing",
+            plural(offline)
+        );
+    }
     if !incomplete.is_empty() {
         let n = incomplete.len() as u64;
         eprintln!(

@@ -174,6 +174,7 @@ fn resolve(
         state_dir: env.state_dir.clone(),
         journal: !run.no_journal && !env.journal_off,
         max_cost,
+        offline: env.offline,
     })
 }
 
@@ -228,6 +229,7 @@ fn flags(run: &RunArgs) -> Flags {
         max_cost: run.max_cost.clone(),
         base_url: run.base_url.clone(),
         metadata: run.no_metadata.then_some(false),
+        offline: run.offline,
     }
 }
 

@@ -25,6 +25,10 @@ pub struct Env {
     pub state_dir: Option<PathBuf>,
     /// `WAN_JOURNAL=off` (or `0`, `false`, `no`).
     pub journal_off: bool,
+    /// `WAN_OFFLINE` as set; checked where the offline setting is decided.
+    pub offline_var: Option<String>,
+    /// The emulator inside `wan` is running, and `base_url` and `api_key` point at it.
+    pub offline: bool,
 }
 
 impl Env {
@@ -46,6 +50,8 @@ impl Env {
             stderr_is_terminal: std::io::stderr().is_terminal(),
             no_color: var("NO_COLOR").is_some() || std::env::var("TERM").is_ok_and(|t| t == "dumb"),
             journal_off: var("WAN_JOURNAL").is_some_and(|v| matches!(v.trim(), "off" | "0" | "false" | "no")),
+            offline_var: var("WAN_OFFLINE"),
+            offline: false,
         }
     }
 }

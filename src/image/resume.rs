@@ -83,10 +83,11 @@ impl Sorting {
             // A link that answered as expired once is tried again: links come back (a
             // CDN's hiccup); only one that fails at a resume too is lost (`gone`).
             // One being moved into place when the run ended is looked for first, whatever
-            // its source.
+            // its source. The links of a run made offline died with the emulator inside
+            // the process that made it.
             if image.state == "placing" {
                 left.to_fetch.entry(image.request).or_default().push(image);
-            } else if image.source == "base64" || image.state == "gone" {
+            } else if image.source == "base64" || image.state == "gone" || run.offline {
                 left.lost.push(image);
             } else {
                 left.to_fetch.entry(image.request).or_default().push(image);
@@ -94,6 +95,8 @@ impl Sorting {
         }
         let prompts = usize::try_from(run.prompts).unwrap_or(usize::MAX);
         let plan = Plan::new(prompts, run.count, run.per_request);
+        // Offline, nothing is billed: a request of unknown outcome costs nothing to send again.
+        let resend_unknown = resend_unknown || run.offline;
         Self { plan, next: 0, resend_unknown, incomplete: run.incomplete, left }
     }
 
@@ -248,7 +251,12 @@ fn dry_run(run: &RunRow, left: &Leftovers) -> Result<Outcome, Error> {
     }
     if !left.lost.is_empty() {
         let n = left.lost.len() as u64;
-        out.line(&format!("cannot fetch {n} paid image{}: link expired, or base64 lost with its process", plural(n)))?;
+        out.line(&match run.offline {
+            true => {
+                format!("cannot fetch {n} image{} drawn offline by a wan that has ended (none was billed)", plural(n))
+            }
+            false => format!("cannot fetch {n} paid image{}: link expired, or base64 lost with its process", plural(n)),
+        })?;
     }
     if !left.to_send.is_empty() {
         let images: u64 = left.to_send.iter().map(|r| u64::from(r.n)).sum();
@@ -344,6 +352,7 @@ fn settings_of(
         open: false,
         // The run's own limit was checked when it ran; a resume sends within no new one.
         max_cost: None,
+        offline: run.offline,
     })
 }
 
@@ -411,6 +420,11 @@ fn fetch_all(
     for image in lost {
         let prompt = Prompt { index: image.prompt as usize, text: image.prompt_text.into() };
         let error = match image.source.as_str() {
+            _ if session.settings.offline => Error::new(
+                Kind::Other,
+                "drawn offline by the emulator inside a wan that has ended; nothing was billed, nothing to fetch",
+            )
+            .with_hint("make it again: the same prompt with --offline draws the same picture"),
             "base64" => base64_lost(),
             _ => Error::new(Kind::Other, "the link has expired; this paid image cannot be fetched any more")
                 .with_hint("the link was")
@@ -566,6 +580,7 @@ mod tests {
             incomplete: false,
             answered: 0,
             charged: 0,
+            offline: false,
         }
     }
 

@@ -59,6 +59,8 @@ pub struct Settings {
     pub max_cost: Option<Micros>,
     /// A provenance chunk in each PNG (not with `--no-metadata` or `metadata = false`).
     pub metadata: bool,
+    /// Sent to the emulator inside `wan` (`--offline`): the journal marks the run.
+    pub offline: bool,
 }
 
 impl Settings {

@@ -40,6 +40,8 @@ pub struct RunRow {
     /// Answered requests, and how many of them said what they charged.
     pub answered: u64,
     pub charged: u64,
+    /// Made against the emulator inside `wan` (`--offline`): nothing was billed.
+    pub offline: bool,
 }
 
 impl RunRow {
@@ -62,7 +64,8 @@ const RUN_COLUMNS: &str = "r.id, r.started, r.command, r.model, r.route, r.base_
         WHERE q.run_id = r.id AND q.charged IS NULL AND q.price IS NULL AND r.price IS NULL),
     r.shard, r.record,
     (SELECT count(*) FROM requests q WHERE q.run_id = r.id AND q.returned IS NOT NULL AND q.charged IS NOT NULL),
-    (SELECT count(*) FROM requests q WHERE q.run_id = r.id AND q.returned IS NOT NULL)";
+    (SELECT count(*) FROM requests q WHERE q.run_id = r.id AND q.returned IS NOT NULL),
+    r.offline";
 
 /// A run row read from `conn`, whose locks are beside it.
 fn run_row(conn: &Connection) -> impl Fn(&Row) -> rusqlite::Result<RunRow> + '_ {
@@ -109,6 +112,7 @@ fn read_run(row: &Row, id: String, state: String, incomplete: bool) -> rusqlite:
         shard: row.get::<_, Option<String>>(19)?.and_then(|shard| Shard::parse(&shard).ok()),
         charged: row.get::<_, i64>(21)? as u64,
         answered: row.get::<_, i64>(22)? as u64,
+        offline: row.get(23)?,
     })
 }
 
@@ -194,12 +198,13 @@ pub struct Spent {
     pub charged: bool,
 }
 
-/// Every answered request whose run started within [since, until) (RFC 3339 strings).
+/// Every answered request sent within [since, until) (RFC 3339 strings), offline runs
+/// aside: the emulator inside `wan` bills nothing.
 pub fn spent(conn: &Connection, since: &str, until: &str) -> Result<Vec<Spent>, JournalError> {
     let mut statement = conn.prepare(
         "SELECT q.sent_at, r.model, q.returned, coalesce(q.charged, q.price, r.price * q.returned), q.charged IS NOT NULL
          FROM requests q JOIN runs r ON q.run_id = r.id
-         WHERE q.returned IS NOT NULL AND q.sent_at >= ?1 AND q.sent_at < ?2
+         WHERE q.returned IS NOT NULL AND q.sent_at >= ?1 AND q.sent_at < ?2 AND r.offline = 0
          ORDER BY q.sent_at",
     )?;
     let rows = statement.query_map([since, until], |row| {
@@ -212,6 +217,16 @@ pub fn spent(conn: &Connection, since: &str, until: &str) -> Result<Vec<Spent>, 
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// How many runs started within [since, until) were made offline (and left out of costs).
+pub fn offline_runs(conn: &Connection, since: &str, until: &str) -> Result<u64, JournalError> {
+    let count: i64 = conn.query_row(
+        "SELECT count(*) FROM runs WHERE offline = 1 AND started >= ?1 AND started < ?2",
+        [since, until],
+        |row| row.get(0),
+    )?;
+    Ok(count as u64)
 }
 
 /// The runs started within [since, until) whose record is incomplete: the journal failed
@@ -455,6 +470,7 @@ mod tests {
                 extra: "{}".into(),
                 price,
                 references: vec![("/a.png".into(), Some("aa".into()))],
+                offline: false,
             })
             .unwrap()
     }

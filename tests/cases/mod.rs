@@ -13,6 +13,7 @@ mod history;
 mod info;
 mod mcp;
 mod models;
+mod offline;
 mod resume;
 mod skill;
 mod video;

@@ -97,6 +97,7 @@ pub fn create(args: CreateArgs, env: &Env, stdin: &mut dyn Read) -> Result<Creat
         dry_run: args.dry_run,
         service: service(&args.service, &chosen, key),
         follow,
+        offline: env.offline,
     })
 }
 
