@@ -78,7 +78,7 @@ pub enum Command {
     #[command(after_help = "Examples:\n  wan cost\n  wan cost --since 7d --by day\n  \
         wan cost --since 2026-11-01 --until 2026-12-01 --by model --json")]
     Cost(CostArgs),
-    /// Where an image came from: its provenance chunk and the journal's record
+    /// Where an image came from: its label (XMP), its Content Credentials, the journal's record
     #[command(after_help = "Examples:\n  wan info out/red-panda-001.png\n  wan info *.png --json")]
     Info {
         /// Files to look up (found by their SHA-256, so moved or renamed files are known)

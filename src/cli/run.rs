@@ -148,9 +148,13 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_journal: bool,
 
-    /// Write the bytes exactly as served: no provenance chunk in PNGs
+    /// Write the bytes exactly as served: no label (XMP) in the files
     #[arg(long)]
     pub no_metadata: bool,
+
+    /// Leave the prompt out of each file's label (it stays in the journal)
+    #[arg(long)]
+    pub no_prompt_in_file: bool,
 
     /// Open the saved files in the system's image viewer when the run ends
     #[arg(long)]

@@ -164,6 +164,7 @@ fn resolve(
         dry_run: run.dry_run,
         quote: run.quote,
         metadata: chosen.metadata.value,
+        prompt_in_file: chosen.prompt_in_file.value,
         open: run.open,
         display: Display {
             quiet: run.quiet,
@@ -228,6 +229,7 @@ fn flags(run: &RunArgs) -> Flags {
         max_cost: run.max_cost.clone(),
         base_url: run.base_url.clone(),
         metadata: run.no_metadata.then_some(false),
+        prompt_in_file: run.no_prompt_in_file.then_some(false),
     }
 }
 
