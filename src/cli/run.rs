@@ -131,6 +131,12 @@ pub struct RunArgs {
     #[arg(long = "param", value_name = "KEY=VALUE")]
     pub params: Vec<String>,
 
+    /// The seed, for the models whose API takes one (`wan models` says which): sent as the
+    /// body's `seed` (Gemini: in generationConfig) and written into each file's label, so
+    /// that `wan regen` sends it again
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=2_147_483_647))]
+    pub seed: Option<u32>,
+
     /// Print the request body (or bodies) and the cost; send nothing; no key needed
     #[arg(long)]
     pub dry_run: bool,
