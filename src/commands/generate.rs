@@ -41,7 +41,7 @@ pub fn edit(args: EditArgs, env: &Env) -> Result<Outcome, Error> {
     run_or_preview(&settings)
 }
 
-fn run_or_preview(settings: &Settings) -> Result<Outcome, Error> {
+pub fn run_or_preview(settings: &Settings) -> Result<Outcome, Error> {
     if settings.dry_run {
         let outcome = dry_run::print(settings)?;
         return match settings.quote {
@@ -100,7 +100,9 @@ pub fn edit_settings(args: EditArgs, env: &Env, stdin: &mut dyn Read) -> Result<
     })
 }
 
-fn resolve(
+/// A run's arguments (`generate`'s, `edit`'s, or those `regen` rebuilds from a file's
+/// record) read into checked settings, against the config file and the environment.
+pub fn resolve(
     run: RunArgs,
     prompts: Prompts,
     reference_args: Vec<String>,
