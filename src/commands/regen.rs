@@ -35,6 +35,8 @@ struct Recipe {
     params: Map<String, Value>,
     /// Where each reference was read (an absolute path, or a URL) and its SHA-256.
     references: Vec<(String, Option<String>)>,
+    /// The file's label left the prompt out: so do the new files'.
+    private: bool,
 }
 
 pub fn run(args: RegenArgs, env: &Env) -> Result<Outcome, Error> {
@@ -69,10 +71,12 @@ fn recipe(file: &Path, env: &Env, ui: &Ui) -> Result<Recipe, Error> {
             .and_then(|run| serde_json::from_str::<Map<String, Value>>(&run.extra).ok())
             .unwrap_or_default();
         let references = origin.references.clone();
-        Ok(Some(Recipe { model: origin.model, prompt: origin.prompt, route: origin.route, params, references }))
+        let (model, prompt, route) = (origin.model, origin.prompt, origin.route);
+        Ok(Some(Recipe { model, prompt, route, params, references, private: false }))
     };
     let xmp = embedded.xmp.as_deref().and_then(label::read).filter(label::Read::is_wans);
     if let Some(xmp) = xmp {
+        let private = xmp.prompt.is_none();
         let prompt = match xmp.prompt.filter(|_| !xmp.prompt_cut) {
             Some(prompt) => prompt,
             // Left out (`--no-prompt-in-file`) or cut to fit: the journal has it whole.
@@ -95,6 +99,7 @@ fn recipe(file: &Path, env: &Env, ui: &Ui) -> Result<Recipe, Error> {
             route: xmp.route.unwrap_or_else(|| "auto".into()),
             params: xmp.params.unwrap_or_default(),
             references: xmp.references,
+            private,
         });
     }
     if let Some(recorded) = journal()? {
@@ -117,7 +122,7 @@ fn recipe(file: &Path, env: &Env, ui: &Ui) -> Result<Recipe, Error> {
                     Some((source, r.get("sha256").and_then(Value::as_str).map(String::from)))
                 })
                 .collect();
-            return Ok(Recipe { model, prompt, route: "auto".into(), params: Map::new(), references });
+            return Ok(Recipe { model, prompt, route: "auto".into(), params: Map::new(), references, private: false });
         }
     }
     let why = match embedded.c2pa {
@@ -183,7 +188,7 @@ fn settings(file: &Path, recipe: Recipe, args: &RegenArgs, env: &Env) -> Result<
         max_cost: args.max_cost.clone(),
         no_journal: args.no_journal,
         no_metadata: args.no_metadata,
-        no_prompt_in_file: args.no_prompt_in_file,
+        no_prompt_in_file: args.no_prompt_in_file || recipe.private,
         open: args.open,
     };
     let prompt = Prompts::one(checked_prompt(recipe.prompt)?, None);
