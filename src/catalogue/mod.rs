@@ -181,8 +181,9 @@ pub struct Model {
     /// Reference images an edit takes at most; 0 for a model that cannot edit.
     pub max_references: usize,
     pub size: SizeRule,
-    /// The model's API takes a `seed` (`--seed`): Wan's (DashScope's `seed`, 0 to
-    /// 2147483647) and Gemini's (`generationConfig.seed`). Seedream 4.x/5.0 and gpt-image
+    /// The model's API takes a `seed` (`--seed`): Wan's upstream API (DashScope's `seed`, 0
+    /// to 2147483647; AIsa's Wan pages document none, so the gateway passing it on is
+    /// untested) and Gemini's (`generationConfig.seed`). Seedream 4.x/5.0 and gpt-image
     /// document none.
     pub takes_seed: bool,
     pub purpose: &'static str,
