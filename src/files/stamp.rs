@@ -273,7 +273,9 @@ pub fn webp_chunk(packet: &str) -> Vec<u8> {
 /// kilobytes: the tables, Exif, an ICC profile), then written with the label in its place.
 #[derive(Debug)]
 struct Jpeg {
-    segment: Vec<u8>,
+    /// `None` where even a packet without the prompt is too long for one segment (`--param`
+    /// values of 64 KB): the file goes as served.
+    segment: Option<Vec<u8>>,
     /// Where the next marker starts (after SOI).
     next: u64,
     /// The start of the segment being read: marker, length, and enough to tell what it is.
@@ -291,7 +293,8 @@ const JPEG_HEADER: usize = 4 + 35;
 
 impl Jpeg {
     fn new(label: &Label) -> Self {
-        let segment = jpeg_segment(&label.packet(&new_id(), Some(JPEG_MAX_PACKET)));
+        let packet = label.packet(&new_id(), Some(JPEG_MAX_PACKET));
+        let segment = (packet.len() <= JPEG_MAX_PACKET).then(|| jpeg_segment(&packet));
         Self {
             segment,
             next: 2,
@@ -360,14 +363,16 @@ impl Jpeg {
             Stamped::Signed
         } else if self.has_xmp {
             Stamped::HasXmp
+        } else if self.segment.is_none() {
+            Stamped::NotLabelled
         } else {
             Stamped::Labelled
         };
         let held = std::mem::take(&mut self.held);
         let place = self.place.unwrap_or(self.next) as usize;
         out.extend_from_slice(&held[..place]);
-        if outcome == Stamped::Labelled {
-            out.extend_from_slice(&self.segment);
+        if let Some(segment) = self.segment.as_ref().filter(|_| outcome == Stamped::Labelled) {
+            out.extend_from_slice(segment);
         }
         out.extend_from_slice(&held[place..]);
         outcome
@@ -468,7 +473,11 @@ impl Webp {
             return Some(Stamped::NotLabelled);
         };
         let vp8x = vp8x_chunk(WEBP_XMP_FLAG | alpha, width, height);
-        let grown = riff_size + (vp8x.len() + self.chunk.len()) as u32;
+        let Some(grown) = u32::try_from(vp8x.len() + self.chunk.len()).ok().and_then(|n| riff_size.checked_add(n))
+        else {
+            out.extend_from_slice(&head);
+            return Some(Stamped::NotLabelled);
+        };
         out.extend_from_slice(b"RIFF");
         out.extend_from_slice(&grown.to_le_bytes());
         out.extend_from_slice(b"WEBP");
@@ -489,10 +498,14 @@ impl Webp {
                 Stamped::Labelled
             }
             WebpPhase::Extended(mut file) => {
-                let outcome = extended_outcome(&file);
-                if outcome == Stamped::Labelled {
-                    let riff_size = u32::from_le_bytes([file[4], file[5], file[6], file[7]]);
-                    file[4..8].copy_from_slice(&(riff_size + self.chunk.len() as u32).to_le_bytes());
+                let riff_size = u32::from_le_bytes([file[4], file[5], file[6], file[7]]);
+                let grown = u32::try_from(self.chunk.len()).ok().and_then(|n| riff_size.checked_add(n));
+                let outcome = match (extended_outcome(&file), grown) {
+                    (Stamped::Labelled, None) => Stamped::NotLabelled,
+                    (outcome, _) => outcome,
+                };
+                if let (Stamped::Labelled, Some(grown)) = (outcome, grown) {
+                    file[4..8].copy_from_slice(&grown.to_le_bytes());
                     file[20] |= WEBP_XMP_FLAG;
                     file.extend_from_slice(&self.chunk);
                 }
@@ -739,6 +752,13 @@ mod tests {
         assert!(after[1].1.len() <= 2 + 2 + JPEG_XMP_NAMESPACE.len() + JPEG_MAX_PACKET);
         let read = packet_of(&out);
         assert!(read.prompt_cut && read.prompt.unwrap().len() > 60_000);
+        // Fields that fill the segment by themselves: no label rather than a broken file.
+        let mut params = serde_json::Map::new();
+        params.insert("style".into(), serde_json::Value::String("y".repeat(70_000)));
+        let mut stamp = Stamp::new(Some(Arc::new(Label { params, ..(*label()).clone() })));
+        let (served, mut out) = (real_jpeg(), Vec::new());
+        stamp.push(&served, &mut out);
+        assert_eq!((stamp.finish(&mut out), out), (Stamped::NotLabelled, served));
     }
 
     fn riff(chunks: &[u8]) -> Vec<u8> {
