@@ -36,7 +36,8 @@ pub fn run(env: &Env, files: &[std::path::PathBuf], as_json: bool) -> Result<Out
         if as_json {
             let line = json!({
                 "path": file.display().to_string(),
-                "known": origin.is_some() || carried.provenance.is_some(),
+                // Known to wan: in its journal, or labelled by a wan (another tool's label is read, not known).
+                "known": origin.is_some() || carried.xmp.as_ref().is_some_and(label::Read::is_wans) || embedded.wan_chunk.is_some(),
                 "sha256": sha256,
                 "label": carried.xmp.as_ref().and_then(|x| x.source_term()),
                 "c2pa": embedded.c2pa.as_ref().map(|c| json!({"claim_generator": c.claim_generator})),

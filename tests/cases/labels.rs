@@ -349,6 +349,13 @@ fn info_reads_labels_other_tools_wrote_and_older_wan_chunks() {
         "{text}"
     );
     assert!(text.contains("description a lighthouse at dusk"), "{text}");
+    let found = json_line(
+        &sb.wan().env("WAN_STATE_DIR", sb.path("state")).args(["info", "other.png", "--json"]).output().unwrap(),
+    );
+    assert_eq!(
+        (found["label"].clone(), found["known"].clone()),
+        (json!("compositeWithTrainedAlgorithmicMedia"), json!(false))
+    );
     // A PNG an older wan labelled with its `wan` chunk.
     let old = json!({"prompt": "red panda", "model": "wan2.7-image", "run": "abc", "request_id": "req_1",
                      "created": "2026-11-01T10:00:00Z", "wan": "0.1.0", "references": []});
