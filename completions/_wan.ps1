@@ -27,11 +27,12 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Make images from a text prompt')
             [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Make images from reference images and an instruction')
+            [CompletionResult]::new('regen', 'regen', [CompletionResultType]::ParameterValue, 'Make an image again: the request that made FILE (model, prompt, size, seed, fields, references), sent again into its folder')
             [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'List the models: their routes, prices, images per request, edit limits and size rules')
             [CompletionResult]::new('resume', 'resume', [CompletionResultType]::ParameterValue, 'Finish what an interrupted or partial run left: fetch its paid images, send what was never sent')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Past runs from the journal, newest first')
             [CompletionResult]::new('cost', 'cost', [CompletionResultType]::ParameterValue, 'What was spent, from the journal (this machine''s runs only)')
-            [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'Where an image came from: its provenance chunk and the journal''s record')
+            [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'Where an image came from: its label (XMP), its Content Credentials, the journal''s record')
             [CompletionResult]::new('balance', 'balance', [CompletionResultType]::ParameterValue, 'The account''s balance, from the service')
             [CompletionResult]::new('video', 'video', [CompletionResultType]::ParameterValue, 'Make videos through the service''s asynchronous tasks: create, wait, status, list')
             [CompletionResult]::new('emulator', 'emulator', [CompletionResultType]::ParameterValue, 'Run a local, offline stand-in for the AIsa endpoint, with fault injection')
@@ -64,6 +65,7 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('--rpm', '--rpm', [CompletionResultType]::ParameterName, 'Start at most N requests a minute, across all jobs (the key''s rate limit); without it, the service''s rate-limit headers and 429s pace the run')
             [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'Image size, sent as the `size` field (`auto` for gpt-image); checked against the model''s rule (see `wan models`)')
             [CompletionResult]::new('--param', '--param', [CompletionResultType]::ParameterName, 'Another field for the request body; VALUE is JSON where it parses, else a string')
+            [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'The seed, for the models whose API takes one (`wan models` says which): sent as the body''s `seed` (Gemini: in generationConfig) and written into each file''s label, so that `wan regen` sends it again')
             [CompletionResult]::new('--max-cost', '--max-cost', [CompletionResultType]::ParameterName, 'Refuse to send anything if the run would cost more than this many US dollars')
             [CompletionResult]::new('--pro', '--pro', [CompletionResultType]::ParameterName, 'Use wan2.7-image-pro ($0.075 per image instead of $0.030)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object per prompt on standard output instead of paths')
@@ -75,7 +77,8 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the request body (or bodies) and the cost; send nothing; no key needed')
             [CompletionResult]::new('--quote', '--quote', [CompletionResultType]::ParameterName, 'With --dry-run: ask the service to price each distinct request (a quote, not run or billed) and show its estimate beside the list price; needs the key')
             [CompletionResult]::new('--no-journal', '--no-journal', [CompletionResultType]::ParameterName, 'Keep no record of this run in the journal (also WAN_JOURNAL=off); it cannot be resumed')
-            [CompletionResult]::new('--no-metadata', '--no-metadata', [CompletionResultType]::ParameterName, 'Write the bytes exactly as served: no provenance chunk in PNGs')
+            [CompletionResult]::new('--no-metadata', '--no-metadata', [CompletionResultType]::ParameterName, 'Write the bytes exactly as served: no label (XMP) in the files')
+            [CompletionResult]::new('--no-prompt-in-file', '--no-prompt-in-file', [CompletionResultType]::ParameterName, 'Leave the prompt out of each file''s label (it stays in the journal)')
             [CompletionResult]::new('--open', '--open', [CompletionResultType]::ParameterName, 'Open the saved files in the system''s image viewer when the run ends')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -102,6 +105,7 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('--rpm', '--rpm', [CompletionResultType]::ParameterName, 'Start at most N requests a minute, across all jobs (the key''s rate limit); without it, the service''s rate-limit headers and 429s pace the run')
             [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'Image size, sent as the `size` field (`auto` for gpt-image); checked against the model''s rule (see `wan models`)')
             [CompletionResult]::new('--param', '--param', [CompletionResultType]::ParameterName, 'Another field for the request body; VALUE is JSON where it parses, else a string')
+            [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'The seed, for the models whose API takes one (`wan models` says which): sent as the body''s `seed` (Gemini: in generationConfig) and written into each file''s label, so that `wan regen` sends it again')
             [CompletionResult]::new('--max-cost', '--max-cost', [CompletionResultType]::ParameterName, 'Refuse to send anything if the run would cost more than this many US dollars')
             [CompletionResult]::new('--pro', '--pro', [CompletionResultType]::ParameterName, 'Use wan2.7-image-pro ($0.075 per image instead of $0.030)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object per prompt on standard output instead of paths')
@@ -113,10 +117,40 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the request body (or bodies) and the cost; send nothing; no key needed')
             [CompletionResult]::new('--quote', '--quote', [CompletionResultType]::ParameterName, 'With --dry-run: ask the service to price each distinct request (a quote, not run or billed) and show its estimate beside the list price; needs the key')
             [CompletionResult]::new('--no-journal', '--no-journal', [CompletionResultType]::ParameterName, 'Keep no record of this run in the journal (also WAN_JOURNAL=off); it cannot be resumed')
-            [CompletionResult]::new('--no-metadata', '--no-metadata', [CompletionResultType]::ParameterName, 'Write the bytes exactly as served: no provenance chunk in PNGs')
+            [CompletionResult]::new('--no-metadata', '--no-metadata', [CompletionResultType]::ParameterName, 'Write the bytes exactly as served: no label (XMP) in the files')
+            [CompletionResult]::new('--no-prompt-in-file', '--no-prompt-in-file', [CompletionResultType]::ParameterName, 'Leave the prompt out of each file''s label (it stays in the journal)')
             [CompletionResult]::new('--open', '--open', [CompletionResultType]::ParameterName, 'Open the saved files in the system''s image viewer when the run ends')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'wan;regen' {
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'How many images of each (split into requests as for generate)')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'How many images of each (split into requests as for generate)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Folder for the new images, created if missing [default: each FILE''s own folder]')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Folder for the new images, created if missing [default: each FILE''s own folder]')
+            [CompletionResult]::new('--max-cost', '--max-cost', [CompletionResultType]::ParameterName, 'Refuse to send anything if a FILE''s run would cost more than this many US dollars')
+            [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'The API base URL [env: AISA_BASE_URL] [default: https://api.aisa.one/v1]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for one API answer [default: 300]')
+            [CompletionResult]::new('--download-timeout', '--download-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for one image download [default: 120]')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx (0 disables) [default: 2]')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Requests in flight at once [default: 4]')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Requests in flight at once [default: 4]')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the request body (or bodies) and the cost; send nothing; no key needed')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object per FILE on standard output instead of paths')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress, retry notices or summary line; errors and warnings still print')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress, retry notices or summary line; errors and warnings still print')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print each request and answer (method, URL, status, request id, timings)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print each request and answer (method, URL, status, request id, timings)')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Play the service inside wan: no key needed, nothing sent off this machine, nothing billed; the pictures are drawn locally [env: WAN_OFFLINE]')
+            [CompletionResult]::new('--no-journal', '--no-journal', [CompletionResultType]::ParameterName, 'Keep no record of this run in the journal (also WAN_JOURNAL=off)')
+            [CompletionResult]::new('--no-metadata', '--no-metadata', [CompletionResultType]::ParameterName, 'Write the bytes exactly as served: no label (XMP) in the files')
+            [CompletionResult]::new('--no-prompt-in-file', '--no-prompt-in-file', [CompletionResultType]::ParameterName, 'Leave the prompt out of each file''s label (it stays in the journal)')
+            [CompletionResult]::new('--open', '--open', [CompletionResultType]::ParameterName, 'Open the saved files in the system''s image viewer when the run ends')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -418,11 +452,12 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
         'wan;help' {
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Make images from a text prompt')
             [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Make images from reference images and an instruction')
+            [CompletionResult]::new('regen', 'regen', [CompletionResultType]::ParameterValue, 'Make an image again: the request that made FILE (model, prompt, size, seed, fields, references), sent again into its folder')
             [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'List the models: their routes, prices, images per request, edit limits and size rules')
             [CompletionResult]::new('resume', 'resume', [CompletionResultType]::ParameterValue, 'Finish what an interrupted or partial run left: fetch its paid images, send what was never sent')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Past runs from the journal, newest first')
             [CompletionResult]::new('cost', 'cost', [CompletionResultType]::ParameterValue, 'What was spent, from the journal (this machine''s runs only)')
-            [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'Where an image came from: its provenance chunk and the journal''s record')
+            [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'Where an image came from: its label (XMP), its Content Credentials, the journal''s record')
             [CompletionResult]::new('balance', 'balance', [CompletionResultType]::ParameterValue, 'The account''s balance, from the service')
             [CompletionResult]::new('video', 'video', [CompletionResultType]::ParameterValue, 'Make videos through the service''s asynchronous tasks: create, wait, status, list')
             [CompletionResult]::new('emulator', 'emulator', [CompletionResultType]::ParameterValue, 'Run a local, offline stand-in for the AIsa endpoint, with fault injection')
@@ -438,6 +473,9 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             break
         }
         'wan;help;edit' {
+            break
+        }
+        'wan;help;regen' {
             break
         }
         'wan;help;models' {

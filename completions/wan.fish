@@ -28,11 +28,12 @@ complete -c wan -n "__fish_wan_needs_command" -s h -l help -d 'Print help (see m
 complete -c wan -n "__fish_wan_needs_command" -s V -l version -d 'Print version'
 complete -c wan -n "__fish_wan_needs_command" -f -a "generate" -d 'Make images from a text prompt'
 complete -c wan -n "__fish_wan_needs_command" -f -a "edit" -d 'Make images from reference images and an instruction'
+complete -c wan -n "__fish_wan_needs_command" -f -a "regen" -d 'Make an image again: the request that made FILE (model, prompt, size, seed, fields, references), sent again into its folder'
 complete -c wan -n "__fish_wan_needs_command" -f -a "models" -d 'List the models: their routes, prices, images per request, edit limits and size rules'
 complete -c wan -n "__fish_wan_needs_command" -f -a "resume" -d 'Finish what an interrupted or partial run left: fetch its paid images, send what was never sent'
 complete -c wan -n "__fish_wan_needs_command" -f -a "history" -d 'Past runs from the journal, newest first'
 complete -c wan -n "__fish_wan_needs_command" -f -a "cost" -d 'What was spent, from the journal (this machine\'s runs only)'
-complete -c wan -n "__fish_wan_needs_command" -f -a "info" -d 'Where an image came from: its provenance chunk and the journal\'s record'
+complete -c wan -n "__fish_wan_needs_command" -f -a "info" -d 'Where an image came from: its label (XMP), its Content Credentials, the journal\'s record'
 complete -c wan -n "__fish_wan_needs_command" -f -a "balance" -d 'The account\'s balance, from the service'
 complete -c wan -n "__fish_wan_needs_command" -f -a "video" -d 'Make videos through the service\'s asynchronous tasks: create, wait, status, list'
 complete -c wan -n "__fish_wan_needs_command" -f -a "emulator" -d 'Run a local, offline stand-in for the AIsa endpoint, with fault injection'
@@ -72,6 +73,7 @@ complete -c wan -n "__fish_wan_using_subcommand generate" -l size -d 'Image size
 1024x1536\t''
 2048x2048\t''"
 complete -c wan -n "__fish_wan_using_subcommand generate" -l param -d 'Another field for the request body; VALUE is JSON where it parses, else a string' -r
+complete -c wan -n "__fish_wan_using_subcommand generate" -l seed -d 'The seed, for the models whose API takes one (`wan models` says which): sent as the body\'s `seed` (Gemini: in generationConfig) and written into each file\'s label, so that `wan regen` sends it again' -r
 complete -c wan -n "__fish_wan_using_subcommand generate" -l max-cost -d 'Refuse to send anything if the run would cost more than this many US dollars' -r
 complete -c wan -n "__fish_wan_using_subcommand generate" -l pro -d 'Use wan2.7-image-pro ($0.075 per image instead of $0.030)'
 complete -c wan -n "__fish_wan_using_subcommand generate" -l json -d 'Print one JSON object per prompt on standard output instead of paths'
@@ -81,7 +83,8 @@ complete -c wan -n "__fish_wan_using_subcommand generate" -l offline -d 'Play th
 complete -c wan -n "__fish_wan_using_subcommand generate" -l dry-run -d 'Print the request body (or bodies) and the cost; send nothing; no key needed'
 complete -c wan -n "__fish_wan_using_subcommand generate" -l quote -d 'With --dry-run: ask the service to price each distinct request (a quote, not run or billed) and show its estimate beside the list price; needs the key'
 complete -c wan -n "__fish_wan_using_subcommand generate" -l no-journal -d 'Keep no record of this run in the journal (also WAN_JOURNAL=off); it cannot be resumed'
-complete -c wan -n "__fish_wan_using_subcommand generate" -l no-metadata -d 'Write the bytes exactly as served: no provenance chunk in PNGs'
+complete -c wan -n "__fish_wan_using_subcommand generate" -l no-metadata -d 'Write the bytes exactly as served: no label (XMP) in the files'
+complete -c wan -n "__fish_wan_using_subcommand generate" -l no-prompt-in-file -d 'Leave the prompt out of each file\'s label (it stays in the journal)'
 complete -c wan -n "__fish_wan_using_subcommand generate" -l open -d 'Open the saved files in the system\'s image viewer when the run ends'
 complete -c wan -n "__fish_wan_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wan -n "__fish_wan_using_subcommand generate" -s V -l version -d 'Print version'
@@ -114,6 +117,7 @@ complete -c wan -n "__fish_wan_using_subcommand edit" -l size -d 'Image size, se
 1024x1536\t''
 2048x2048\t''"
 complete -c wan -n "__fish_wan_using_subcommand edit" -l param -d 'Another field for the request body; VALUE is JSON where it parses, else a string' -r
+complete -c wan -n "__fish_wan_using_subcommand edit" -l seed -d 'The seed, for the models whose API takes one (`wan models` says which): sent as the body\'s `seed` (Gemini: in generationConfig) and written into each file\'s label, so that `wan regen` sends it again' -r
 complete -c wan -n "__fish_wan_using_subcommand edit" -l max-cost -d 'Refuse to send anything if the run would cost more than this many US dollars' -r
 complete -c wan -n "__fish_wan_using_subcommand edit" -l pro -d 'Use wan2.7-image-pro ($0.075 per image instead of $0.030)'
 complete -c wan -n "__fish_wan_using_subcommand edit" -l json -d 'Print one JSON object per prompt on standard output instead of paths'
@@ -123,10 +127,30 @@ complete -c wan -n "__fish_wan_using_subcommand edit" -l offline -d 'Play the se
 complete -c wan -n "__fish_wan_using_subcommand edit" -l dry-run -d 'Print the request body (or bodies) and the cost; send nothing; no key needed'
 complete -c wan -n "__fish_wan_using_subcommand edit" -l quote -d 'With --dry-run: ask the service to price each distinct request (a quote, not run or billed) and show its estimate beside the list price; needs the key'
 complete -c wan -n "__fish_wan_using_subcommand edit" -l no-journal -d 'Keep no record of this run in the journal (also WAN_JOURNAL=off); it cannot be resumed'
-complete -c wan -n "__fish_wan_using_subcommand edit" -l no-metadata -d 'Write the bytes exactly as served: no provenance chunk in PNGs'
+complete -c wan -n "__fish_wan_using_subcommand edit" -l no-metadata -d 'Write the bytes exactly as served: no label (XMP) in the files'
+complete -c wan -n "__fish_wan_using_subcommand edit" -l no-prompt-in-file -d 'Leave the prompt out of each file\'s label (it stays in the journal)'
 complete -c wan -n "__fish_wan_using_subcommand edit" -l open -d 'Open the saved files in the system\'s image viewer when the run ends'
 complete -c wan -n "__fish_wan_using_subcommand edit" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wan -n "__fish_wan_using_subcommand edit" -s V -l version -d 'Print version'
+complete -c wan -n "__fish_wan_using_subcommand regen" -s n -l count -d 'How many images of each (split into requests as for generate)' -r
+complete -c wan -n "__fish_wan_using_subcommand regen" -s o -l out -d 'Folder for the new images, created if missing [default: each FILE\'s own folder]' -r -f -a "(__fish_complete_directories)"
+complete -c wan -n "__fish_wan_using_subcommand regen" -l max-cost -d 'Refuse to send anything if a FILE\'s run would cost more than this many US dollars' -r
+complete -c wan -n "__fish_wan_using_subcommand regen" -l base-url -d 'The API base URL [env: AISA_BASE_URL] [default: https://api.aisa.one/v1]' -r
+complete -c wan -n "__fish_wan_using_subcommand regen" -l timeout -d 'Seconds to wait for one API answer [default: 300]' -r
+complete -c wan -n "__fish_wan_using_subcommand regen" -l download-timeout -d 'Seconds to wait for one image download [default: 120]' -r
+complete -c wan -n "__fish_wan_using_subcommand regen" -l retries -d 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx (0 disables) [default: 2]' -r
+complete -c wan -n "__fish_wan_using_subcommand regen" -s j -l jobs -d 'Requests in flight at once [default: 4]' -r
+complete -c wan -n "__fish_wan_using_subcommand regen" -l dry-run -d 'Print the request body (or bodies) and the cost; send nothing; no key needed'
+complete -c wan -n "__fish_wan_using_subcommand regen" -l json -d 'Print one JSON object per FILE on standard output instead of paths'
+complete -c wan -n "__fish_wan_using_subcommand regen" -s q -l quiet -d 'No progress, retry notices or summary line; errors and warnings still print'
+complete -c wan -n "__fish_wan_using_subcommand regen" -s v -l verbose -d 'Print each request and answer (method, URL, status, request id, timings)'
+complete -c wan -n "__fish_wan_using_subcommand regen" -l offline -d 'Play the service inside wan: no key needed, nothing sent off this machine, nothing billed; the pictures are drawn locally [env: WAN_OFFLINE]'
+complete -c wan -n "__fish_wan_using_subcommand regen" -l no-journal -d 'Keep no record of this run in the journal (also WAN_JOURNAL=off)'
+complete -c wan -n "__fish_wan_using_subcommand regen" -l no-metadata -d 'Write the bytes exactly as served: no label (XMP) in the files'
+complete -c wan -n "__fish_wan_using_subcommand regen" -l no-prompt-in-file -d 'Leave the prompt out of each file\'s label (it stays in the journal)'
+complete -c wan -n "__fish_wan_using_subcommand regen" -l open -d 'Open the saved files in the system\'s image viewer when the run ends'
+complete -c wan -n "__fish_wan_using_subcommand regen" -s h -l help -d 'Print help'
+complete -c wan -n "__fish_wan_using_subcommand regen" -s V -l version -d 'Print version'
 complete -c wan -n "__fish_wan_using_subcommand models" -l json -d 'Print one JSON object per model instead of a table'
 complete -c wan -n "__fish_wan_using_subcommand models" -s h -l help -d 'Print help'
 complete -c wan -n "__fish_wan_using_subcommand models" -s V -l version -d 'Print version'
@@ -296,22 +320,23 @@ complete -c wan -n "__fish_wan_using_subcommand skill" -s h -l help -d 'Print he
 complete -c wan -n "__fish_wan_using_subcommand skill" -s V -l version -d 'Print version'
 complete -c wan -n "__fish_wan_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c wan -n "__fish_wan_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "generate" -d 'Make images from a text prompt'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "edit" -d 'Make images from reference images and an instruction'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "models" -d 'List the models: their routes, prices, images per request, edit limits and size rules'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "resume" -d 'Finish what an interrupted or partial run left: fetch its paid images, send what was never sent'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "history" -d 'Past runs from the journal, newest first'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "cost" -d 'What was spent, from the journal (this machine\'s runs only)'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "info" -d 'Where an image came from: its provenance chunk and the journal\'s record'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "balance" -d 'The account\'s balance, from the service'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "video" -d 'Make videos through the service\'s asynchronous tasks: create, wait, status, list'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "emulator" -d 'Run a local, offline stand-in for the AIsa endpoint, with fault injection'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "config" -d 'Show where the config file is, or the settings in force and where each came from'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "doctor" -d 'Check the set-up, one line per check: config, key, service, folders'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "mcp" -d 'Serve image tools to coding agents: an MCP server on standard input and output'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "skill" -d 'Print the agent skill (SKILL.md) that teaches coding agents to use wan'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit regen models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "generate" -d 'Make images from a text prompt'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit regen models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "edit" -d 'Make images from reference images and an instruction'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit regen models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "regen" -d 'Make an image again: the request that made FILE (model, prompt, size, seed, fields, references), sent again into its folder'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit regen models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "models" -d 'List the models: their routes, prices, images per request, edit limits and size rules'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit regen models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "resume" -d 'Finish what an interrupted or partial run left: fetch its paid images, send what was never sent'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit regen models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "history" -d 'Past runs from the journal, newest first'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit regen models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "cost" -d 'What was spent, from the journal (this machine\'s runs only)'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit regen models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "info" -d 'Where an image came from: its label (XMP), its Content Credentials, the journal\'s record'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit regen models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "balance" -d 'The account\'s balance, from the service'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit regen models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "video" -d 'Make videos through the service\'s asynchronous tasks: create, wait, status, list'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit regen models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "emulator" -d 'Run a local, offline stand-in for the AIsa endpoint, with fault injection'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit regen models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "config" -d 'Show where the config file is, or the settings in force and where each came from'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit regen models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "doctor" -d 'Check the set-up, one line per check: config, key, service, folders'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit regen models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "mcp" -d 'Serve image tools to coding agents: an MCP server on standard input and output'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit regen models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "skill" -d 'Print the agent skill (SKILL.md) that teaches coding agents to use wan'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit regen models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c wan -n "__fish_wan_using_subcommand help; and not __fish_seen_subcommand_from generate edit regen models resume history cost info balance video emulator config doctor mcp skill completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c wan -n "__fish_wan_using_subcommand help; and __fish_seen_subcommand_from video" -f -a "create" -d 'Start a video task (text or image to video), wait for it and save the clip'
 complete -c wan -n "__fish_wan_using_subcommand help; and __fish_seen_subcommand_from video" -f -a "wait" -d 'Follow tasks to the end and save their videos'
 complete -c wan -n "__fish_wan_using_subcommand help; and __fish_seen_subcommand_from video" -f -a "status" -d 'One look at tasks: their state, progress and clip URL; nothing is saved (exit 0 whatever the state)'

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use emulator::EmulatorArgs;
-use run::{EditArgs, GenerateArgs, ResumeArgs};
+use run::{EditArgs, GenerateArgs, RegenArgs, ResumeArgs};
 use values::{at_least_one, usd_limit};
 
 #[derive(Debug, Parser)]
@@ -51,6 +51,16 @@ pub enum Command {
     #[command(after_help = edit_examples!(),
               after_long_help = concat!(edit_examples!(), "\n\n", env_and_exit!()))]
     Edit(EditArgs),
+    /// Make an image again: the request that made FILE (model, prompt, size, seed, fields,
+    /// references), sent again into its folder
+    #[command(after_help = "Examples:\n  \
+        wan regen out/red-panda-001.png            one more, as out/red-panda-002.png\n  \
+        wan regen out/red-panda-001.png -n 4 --dry-run\n  \
+        wan regen a.png b.jpg -o again/\n\n\
+        The request comes from each FILE's label, else from the journal's record of it (found by\n\
+        its SHA-256). References are found where they were read and must be unchanged (same\n\
+        SHA-256); a changed or missing one is exit 2, naming it, and nothing is sent.")]
+    Regen(RegenArgs),
     /// List the models: their routes, prices, images per request, edit limits and size rules
     #[command(after_help = "Examples:\n  wan models\n  wan models --json | jq -r .model")]
     Models {
@@ -78,7 +88,7 @@ pub enum Command {
     #[command(after_help = "Examples:\n  wan cost\n  wan cost --since 7d --by day\n  \
         wan cost --since 2026-11-01 --until 2026-12-01 --by model --json")]
     Cost(CostArgs),
-    /// Where an image came from: its provenance chunk and the journal's record
+    /// Where an image came from: its label (XMP), its Content Credentials, the journal's record
     #[command(after_help = "Examples:\n  wan info out/red-panda-001.png\n  wan info *.png --json")]
     Info {
         /// Files to look up (found by their SHA-256, so moved or renamed files are known)
@@ -186,6 +196,7 @@ impl Command {
         match self {
             Self::Generate(args) => Some((args.run.offline, args.run.base_url.as_deref())),
             Self::Edit(args) => Some((args.run.offline, args.run.base_url.as_deref())),
+            Self::Regen(args) => Some((args.offline, args.base_url.as_deref())),
             Self::Balance { offline, base_url, .. } => Some((*offline, base_url.as_deref())),
             Self::Doctor { offline } => Some((*offline, None)),
             Self::Mcp(args) => Some((args.offline, None)),

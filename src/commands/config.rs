@@ -72,6 +72,7 @@ fn show(config: &Config, chosen: &Resolved) -> Vec<String> {
         ("timeout", text(&chosen.timeout.value, &chosen.timeout.source)),
         ("download_timeout", text(&chosen.download_timeout.value, &chosen.download_timeout.source)),
         ("metadata", text(&chosen.metadata.value, &chosen.metadata.source)),
+        ("prompt_in_file", text(&chosen.prompt_in_file.value, &chosen.prompt_in_file.source)),
         ("max_cost", text(&chosen.max_cost.value.as_deref().unwrap_or("none"), &chosen.max_cost.source)),
         ("base_url", text(&chosen.base_url.value, &chosen.base_url.source)),
         ("offline", text(&chosen.offline.value, &chosen.offline.source)),

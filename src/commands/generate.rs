@@ -41,7 +41,7 @@ pub fn edit(args: EditArgs, env: &Env) -> Result<Outcome, Error> {
     run_or_preview(&settings)
 }
 
-fn run_or_preview(settings: &Settings) -> Result<Outcome, Error> {
+pub fn run_or_preview(settings: &Settings) -> Result<Outcome, Error> {
     if settings.dry_run {
         let outcome = dry_run::print(settings)?;
         return match settings.quote {
@@ -100,7 +100,9 @@ pub fn edit_settings(args: EditArgs, env: &Env, stdin: &mut dyn Read) -> Result<
     })
 }
 
-fn resolve(
+/// A run's arguments (`generate`'s, `edit`'s, or those `regen` rebuilds from a file's
+/// record) read into checked settings, against the config file and the environment.
+pub fn resolve(
     run: RunArgs,
     prompts: Prompts,
     reference_args: Vec<String>,
@@ -124,6 +126,7 @@ fn resolve(
     }
     let route = chosen.route.value;
     let mut extra = body_fields(run.size, &run.params)?;
+    add_seed(run.seed, &model, &mut extra)?;
     let per_request = crate::image::limits::apply(&model, route, reference_args.len(), &mut extra)?;
     let references = reference::load_all(&reference_args, stdin)?;
     let max_cost = match &chosen.max_cost.value {
@@ -164,6 +167,7 @@ fn resolve(
         dry_run: run.dry_run,
         quote: run.quote,
         metadata: chosen.metadata.value,
+        prompt_in_file: chosen.prompt_in_file.value,
         open: run.open,
         display: Display {
             quiet: run.quiet,
@@ -215,6 +219,20 @@ fn body_fields(size: Option<SizeArg>, params: &[String]) -> Result<Map<String, V
     Ok(fields)
 }
 
+/// `--seed N` as the body's `seed` field, for a model whose API takes one.
+fn add_seed(seed: Option<u32>, model: &ImageModel, extra: &mut Map<String, Value>) -> Result<(), Error> {
+    let Some(seed) = seed else { return Ok(()) };
+    if !model.row.takes_seed {
+        return Err(Error::usage(format!("{model} takes no seed"))
+            .with_hint(format!("--seed is for {} (see `wan models`)", crate::catalogue::seeded().join(", "))));
+    }
+    if extra.contains_key("seed") {
+        return Err(Error::usage("--seed and --param seed=… both set the seed; give one"));
+    }
+    extra.insert("seed".into(), Value::from(seed));
+    Ok(())
+}
+
 /// The flags of a run that have a config key, for `precedence` to weigh against the rest.
 fn flags(run: &RunArgs) -> Flags {
     Flags {
@@ -230,6 +248,7 @@ fn flags(run: &RunArgs) -> Flags {
         base_url: run.base_url.clone(),
         metadata: run.no_metadata.then_some(false),
         offline: run.offline,
+        prompt_in_file: run.no_prompt_in_file.then_some(false),
     }
 }
 
@@ -265,5 +284,19 @@ mod tests {
             assert!(body_fields(None, &[bad.into()]).is_err(), "{bad}");
         }
         assert!(body_fields(Some(SizeArg::Auto), &["size=1x1".into()]).is_err());
+    }
+
+    #[test]
+    fn a_seed_goes_into_the_body_for_the_models_that_take_one() {
+        let model = |name: &str| ImageModel::named(name.to_string());
+        let mut extra = Map::new();
+        add_seed(Some(42), &model("wan2.7-image"), &mut extra).unwrap();
+        assert_eq!(Value::Object(extra.clone()), serde_json::json!({"seed": 42}));
+        let twice = add_seed(Some(1), &model("wan2.7-image"), &mut extra).unwrap_err();
+        assert!(twice.to_string().contains("both set the seed"), "{twice}");
+        let refused = add_seed(Some(1), &model("seedream-5-0-260128"), &mut Map::new()).unwrap_err();
+        assert_eq!(refused.to_string(), "seedream-5-0-260128 takes no seed");
+        assert!(refused.hint.unwrap().contains("gemini-3-pro-image-preview"));
+        add_seed(None, &model("gpt-image-2"), &mut Map::new()).unwrap();
     }
 }

@@ -71,6 +71,8 @@ pub struct Flags {
     pub metadata: Option<bool>,
     /// `--offline`.
     pub offline: bool,
+    /// `--no-prompt-in-file`: `Some(false)`.
+    pub prompt_in_file: Option<bool>,
 }
 
 /// Where the key will come from; nothing is run to find out.
@@ -95,6 +97,7 @@ pub struct Resolved {
     pub timeout: Sourced<u64>,
     pub download_timeout: Sourced<u64>,
     pub metadata: Sourced<bool>,
+    pub prompt_in_file: Sourced<bool>,
     /// As written; the flag's text is checked where the cost is.
     pub max_cost: Sourced<Option<String>>,
     pub base_url: Sourced<Url>,
@@ -118,6 +121,7 @@ pub fn resolve(flags: &Flags, env: &Env, file: &FileValues) -> Result<Resolved, 
             DEFAULT_DOWNLOAD_TIMEOUT,
         ),
         metadata: layered(flags.metadata, None, file.metadata.clone(), true),
+        prompt_in_file: layered(flags.prompt_in_file, None, file.prompt_in_file.clone(), true),
         max_cost: layered(
             flags.max_cost.clone().map(Some),
             None,
@@ -246,6 +250,7 @@ mod tests {
             timeout: Some(Sourced::new(50, at(6))),
             download_timeout: Some(Sourced::new(40, at(7))),
             metadata: Some(Sourced::new(false, at(8))),
+            prompt_in_file: Some(Sourced::new(false, at(12))),
             max_cost: Some(Sourced::new("3".into(), at(9))),
             base_url: Some(Sourced::new(Url::parse("http://file.test/v1").unwrap(), at(10))),
             api_key_command: Some(Sourced::new("pass show aisa".into(), at(11))),
@@ -276,6 +281,7 @@ mod tests {
             base_url: Some("http://flag.test/v1".into()),
             metadata: Some(false),
             offline: false,
+            prompt_in_file: Some(false),
         }
     }
 
@@ -341,6 +347,7 @@ mod tests {
         assert_eq!(r.route.value, Route::Chat);
         assert_eq!((r.jobs.value, r.retries.value, r.timeout.value, r.download_timeout.value), (7, 5, 50, 40));
         assert_eq!(r.metadata, Sourced::new(false, Source::File { line: 8 }));
+        assert_eq!(r.prompt_in_file, Sourced::new(false, Source::File { line: 12 }));
         assert_eq!(r.max_cost.value.as_deref(), Some("3"));
         assert_eq!(r.base_url, Sourced::new(Url::parse("http://file.test/v1").unwrap(), Source::File { line: 10 }));
         assert_eq!(r.key, KeySource::Command(Sourced::new("pass show aisa".into(), Source::File { line: 11 })));
@@ -354,6 +361,7 @@ mod tests {
         assert_eq!(r.route.value, Route::Auto);
         assert_eq!((r.jobs.value, r.retries.value, r.timeout.value, r.download_timeout.value), (4, 2, 300, 120));
         assert_eq!(r.metadata, Sourced::new(true, Source::Default));
+        assert_eq!(r.prompt_in_file, Sourced::new(true, Source::Default));
         assert_eq!(r.max_cost.value, None);
         assert_eq!(r.base_url.value.as_str(), "https://api.aisa.one/v1");
         assert_eq!(r.key, KeySource::Missing);

@@ -349,6 +349,7 @@ fn settings_of(
         state_dir: env.state_dir.clone(),
         journal: true,
         metadata: true,
+        prompt_in_file: true,
         open: false,
         // The run's own limit was checked when it ran; a resume sends within no new one.
         max_cost: None,
@@ -472,7 +473,7 @@ fn fetch_request(session: &Session, images: Vec<PendingImage>, events: &SyncSend
     }
     let stem = settings.stem_for(&prompt.text);
     let rows = Some(images.iter().map(|i| i.id).collect());
-    let batch = Batch { stem: &stem, prompt: &prompt.text, request_id: request_id.as_deref(), rows };
+    let batch = Batch { stem: &stem, prompt: &prompt.text, rows };
     // Taken as the answer gave it: a link of a scheme wan does not fetch stays unfetched.
     let data = images
         .into_iter()
