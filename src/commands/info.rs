@@ -124,7 +124,11 @@ fn origin_json(origin: &Origin) -> Value {
         "route": origin.route,
         "request_id": origin.request_id,
         "saved_at": origin.saved_at,
-        "price_per_image": origin.price.map(crate::catalogue::money::to_usd),
+        "price_per_image": match origin.offline {
+            true => Some(0.0),
+            false => origin.price.map(crate::catalogue::money::to_usd),
+        },
+        "offline": origin.offline,
         "shard": origin.shard.map(|shard| shard.to_string()),
         "prompt_number": origin.prompt_number,
         "references": origin.references.iter().map(|(s, h)| json!({"source": s, "sha256": h})).collect::<Vec<_>>(),
@@ -137,7 +141,12 @@ fn describe(file: &Path, origin: Option<&Origin>, carried: &Carried, embedded: &
     let xmp = carried.xmp.as_ref();
     if let Some(term) = xmp.and_then(label::Read::source_term) {
         let generated = term.contains("TrainedAlgorithmicMedia") || term.starts_with("trainedAlgorithmic");
-        let what = if generated { "AI-generated" } else { "digital source type" };
+        let offline = xmp.and_then(|x| x.provider.as_deref()) == Some(label::OFFLINE_PROVIDER);
+        let what = match (generated, offline) {
+            (_, true) => "drawn offline by wan's emulator, no model",
+            (true, false) => "AI-generated",
+            (false, false) => "digital source type",
+        };
         field("label", format!("{what} (IPTC digital source type {term})"));
     }
     if let Some(c2pa) = &embedded.c2pa {
@@ -157,7 +166,14 @@ fn describe(file: &Path, origin: Option<&Origin>, carried: &Carried, embedded: &
             field("request id", o.request_id.clone().unwrap_or_else(|| "unknown".into()));
             field("saved", o.saved_at.as_deref().map(crate::journal::when::local_minute).unwrap_or_default());
             field("saved as", o.path.clone());
-            field("price", o.price.map_or_else(|| "unknown".into(), |p| format!("{} per image", format_usd(p))));
+            field(
+                "price",
+                match (o.offline, o.price) {
+                    (true, _) => "none: made offline (--offline), nothing billed".into(),
+                    (false, None) => "unknown".into(),
+                    (false, Some(p)) => format!("{} per image", format_usd(p)),
+                },
+            );
             for (source, sha) in &o.references {
                 field("reference", reference(source, sha.as_deref()));
             }

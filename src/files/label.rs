@@ -12,8 +12,13 @@ use serde_json::{Map, Value};
 /// (https://cv.iptc.org/newscodes/digitalsourcetype/), what the EU AI Act's and California's
 /// transparency rules ask generated images to say.
 pub const TRAINED_ALGORITHMIC_MEDIA: &str = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia";
+/// IPTC's term for media made by an algorithm with no training data: what the emulator
+/// inside `wan --offline` draws in a model's place.
+pub const ALGORITHMIC_MEDIA: &str = "http://cv.iptc.org/newscodes/digitalsourcetype/algorithmicMedia";
 /// Who served the model.
 pub const PROVIDER: &str = "AIsa";
+/// Who drew the picture offline.
+pub const OFFLINE_PROVIDER: &str = "wan emulator (offline, no model)";
 
 const RDF: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
 const IPTC_EXT: &str = "http://iptc.org/std/Iptc4xmpExt/2008-02-29/";
@@ -47,6 +52,9 @@ pub struct Label {
     pub references: Vec<(String, Option<String>)>,
     /// RFC 3339, UTC.
     pub created: String,
+    /// Drawn by the emulator inside `wan --offline`, not by the model it names: the label
+    /// says so rather than claim a model made it.
+    pub offline: bool,
 }
 
 impl Label {
@@ -84,7 +92,11 @@ impl Label {
         let mut property = |name: &str, value: &str| {
             let _ = writeln!(x, "   <{name}>{}</{name}>", escape(value));
         };
-        property("Iptc4xmpExt:DigitalSourceType", TRAINED_ALGORITHMIC_MEDIA);
+        let (source, provider) = match self.offline {
+            true => (ALGORITHMIC_MEDIA, OFFLINE_PROVIDER),
+            false => (TRAINED_ALGORITHMIC_MEDIA, PROVIDER),
+        };
+        property("Iptc4xmpExt:DigitalSourceType", source);
         property("Iptc4xmpExt:AISystemUsed", &self.model);
         if let Some(prompt) = prompt {
             property("Iptc4xmpExt:AIPromptInformation", prompt);
@@ -93,7 +105,7 @@ impl Label {
         property("xmp:CreatorTool", concat!("wan ", env!("CARGO_PKG_VERSION")));
         property("xmpMM:DocumentID", &format!("xmp.did:{id}"));
         property("xmpMM:InstanceID", &format!("xmp.iid:{id}"));
-        property("wan:Provider", PROVIDER);
+        property("wan:Provider", provider);
         if let Some(run) = &self.run {
             property("wan:Run", run);
         }
@@ -130,6 +142,8 @@ pub struct RunLabel {
     pub references: Vec<(String, Option<String>)>,
     /// Write the prompt into the file (not with `--no-prompt-in-file`).
     pub prompt_in_file: bool,
+    /// `--offline`: see [`Label::offline`].
+    pub offline: bool,
 }
 
 impl RunLabel {
@@ -143,6 +157,7 @@ impl RunLabel {
             params: self.params.clone(),
             references: self.references.clone(),
             created: now(),
+            offline: self.offline,
         })
     }
 }
@@ -335,6 +350,7 @@ mod tests {
             params: json!({"size": "1024x1024", "seed": 42}).as_object().unwrap().clone(),
             references: vec![("/home/me/a&b.png".into(), Some("ab".repeat(32))), ("https://x/y.png".into(), None)],
             created: "2026-12-07T21:08:23Z".into(),
+            offline: false,
         }
     }
 

@@ -75,6 +75,7 @@ impl<'a> Session<'a> {
             params: settings.extra.clone(),
             references: settings.references.iter().map(crate::image::recorder::reference_record).collect(),
             prompt_in_file: settings.prompt_in_file,
+            offline: settings.offline,
         });
         let budget = Budget::of_process(settings.jobs);
         if budget.jobs < settings.jobs {

@@ -265,6 +265,8 @@ pub struct Origin {
     pub shard: Option<Shard>,
     /// The number of its prompt in the run's batch (from 1), as in the file whatever the shard.
     pub prompt_number: u64,
+    /// Drawn by the emulator inside `wan --offline`: nothing was billed.
+    pub offline: bool,
 }
 
 /// The journal's record of the file whose SHA-256 is `sha256`, if any.
@@ -272,7 +274,7 @@ pub fn origin(conn: &Connection, sha256: &str) -> Result<Option<Origin>, Journal
     let found = conn
         .query_row(
             "SELECT r.id, i.path, p.prompt, r.model, r.route, q.request_id, i.saved_at,
-                    coalesce(q.price / nullif(q.returned, 0), r.price), q.prompt, r.shard
+                    coalesce(q.price / nullif(q.returned, 0), r.price), q.prompt, r.shard, r.offline
              FROM images i JOIN requests q ON i.request = q.id JOIN runs r ON q.run_id = r.id
              JOIN prompts p ON p.run_id = r.id AND p.position = q.prompt
              WHERE i.sha256 = ?1 ORDER BY i.saved_at DESC LIMIT 1",
@@ -292,6 +294,7 @@ pub fn origin(conn: &Connection, sha256: &str) -> Result<Option<Origin>, Journal
                     references: Vec::new(),
                     shard,
                     prompt_number: shard.map_or(position as u64 + 1, |shard| shard.number(position)),
+                    offline: row.get(10)?,
                 })
             },
         )

@@ -34,6 +34,18 @@ fn the_readme_s_first_example_works_with_no_key_and_sends_nothing_off_the_machin
     assert!(stderr.contains("saved 2 images") && stderr.contains("charged $0.000"), "{stderr}");
     assert!(!stderr.contains("billed per request?"), "free by design, no news: {stderr}");
 
+    // the file says what drew it, not that a model did; wan info says it was not billed
+    let info = fresh(&sb).args(["info", "red-panda-001.png", "--json"]).output().unwrap();
+    let info = json_line(&info);
+    assert_eq!(info["label"], "algorithmicMedia", "{info}");
+    assert_eq!(info["provenance"]["provider"], "wan emulator (offline, no model)", "{info}");
+    assert_eq!(
+        (info["journal"]["offline"].as_bool(), info["journal"]["price_per_image"].as_f64()),
+        (Some(true), Some(0.0))
+    );
+    let text = stdout_of(&fresh(&sb).args(["info", "red-panda-001.png"]).output().unwrap());
+    assert!(text.contains("drawn offline by wan's emulator, no model") && text.contains("nothing billed"), "{text}");
+
     // with a base URL and a key in the environment, --offline still sends nothing there
     let service = sb.server.mock("POST", mockito::Matcher::Any).expect(0).create();
     let out = journaled(&sb).args(["generate", "owl", "--offline", "--json", "-n", "1"]).output().unwrap();
