@@ -14,6 +14,14 @@ pub fn run(action: ConfigAction, env: &Env) -> Result<Outcome, Error> {
     match action {
         ConfigAction::Path => {
             let path = env.dirs.config_file().ok_or_else(no_path)?;
+            // Its folder is made (not the file), so that `$EDITOR "$(wan config path)"`
+            // can save on a fresh machine; a folder that cannot be made is only a warning,
+            // since the path is still the answer.
+            if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty())
+                && let Err(e) = std::fs::create_dir_all(folder)
+            {
+                eprintln!("wan: warning: cannot make the config file's folder {}: {e}", folder.display());
+            }
             stdout.line(&path.display().to_string())?;
         }
         ConfigAction::Show => {
