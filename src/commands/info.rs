@@ -8,6 +8,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
+use crate::catalogue::Price;
 use crate::catalogue::money::format_usd;
 use crate::commands::history::open_journal;
 use crate::config::env::Env;
@@ -118,7 +119,8 @@ impl Carried {
 fn origin_json(origin: &Origin) -> Value {
     json!({
         "run": origin.run,
-        "saved_as": origin.path,
+        // `-`, as `-o -` wrote it: the stage it passed through is gone.
+        "saved_as": if origin.to_stdout { "-" } else { origin.path.as_str() },
         "prompt": origin.prompt,
         "model": origin.model,
         "route": origin.route,
@@ -127,6 +129,10 @@ fn origin_json(origin: &Origin) -> Value {
         "price_per_image": match origin.offline {
             true => Some(0.0),
             false => origin.price.map(crate::catalogue::money::to_usd),
+        },
+        "price_per_request": match crate::catalogue::profile(&origin.model).price {
+            Price::PerRequest(price) if !origin.offline => Some(crate::catalogue::money::to_usd(price)),
+            _ => None,
         },
         "offline": origin.offline,
         "shard": origin.shard.map(|shard| shard.to_string()),
@@ -165,13 +171,16 @@ fn describe(file: &Path, origin: Option<&Origin>, carried: &Carried, embedded: &
             }
             field("request id", o.request_id.clone().unwrap_or_else(|| "unknown".into()));
             field("saved", o.saved_at.as_deref().map(crate::journal::when::local_minute).unwrap_or_default());
-            field("saved as", o.path.clone());
+            field("saved as", if o.to_stdout { "standard output (-o -)".into() } else { o.path.clone() });
             field(
                 "price",
-                match (o.offline, o.price) {
-                    (true, _) => "none: made offline (--offline), nothing billed".into(),
-                    (false, None) => "unknown".into(),
-                    (false, Some(p)) => format!("{} per image", format_usd(p)),
+                match (o.offline, crate::catalogue::profile(&o.model).price, o.price) {
+                    (true, ..) => "none: made offline (--offline), nothing billed".into(),
+                    // Billed by the request (Seedream 5.0): the request's price, whatever
+                    // its share per image.
+                    (false, Price::PerRequest(price), _) => format!("{} per request", format_usd(price)),
+                    (false, _, None) => "unknown".into(),
+                    (false, _, Some(p)) => format!("{} per image", format_usd(p)),
                 },
             );
             for (source, sha) in &o.references {

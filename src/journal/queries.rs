@@ -267,6 +267,8 @@ pub struct Origin {
     pub prompt_number: u64,
     /// Drawn by the emulator inside `wan --offline`: nothing was billed.
     pub offline: bool,
+    /// Written to standard output (`-o -`): `path` was a stage that is gone.
+    pub to_stdout: bool,
 }
 
 /// The journal's record of the file whose SHA-256 is `sha256`, if any.
@@ -274,7 +276,7 @@ pub fn origin(conn: &Connection, sha256: &str) -> Result<Option<Origin>, Journal
     let found = conn
         .query_row(
             "SELECT r.id, i.path, p.prompt, r.model, r.route, q.request_id, i.saved_at,
-                    coalesce(q.price / nullif(q.returned, 0), r.price), q.prompt, r.shard, r.offline
+                    coalesce(q.price / nullif(q.returned, 0), r.price), q.prompt, r.shard, r.offline, r.out_dir = '-'
              FROM images i JOIN requests q ON i.request = q.id JOIN runs r ON q.run_id = r.id
              JOIN prompts p ON p.run_id = r.id AND p.position = q.prompt
              WHERE i.sha256 = ?1 ORDER BY i.saved_at DESC LIMIT 1",
@@ -295,6 +297,7 @@ pub fn origin(conn: &Connection, sha256: &str) -> Result<Option<Origin>, Journal
                     shard,
                     prompt_number: shard.map_or(position as u64 + 1, |shard| shard.number(position)),
                     offline: row.get(10)?,
+                    to_stdout: row.get(11)?,
                 })
             },
         )

@@ -25,6 +25,35 @@ fn info_knows_a_moved_file_by_its_contents() {
     assert!(stdout_of(&unknown).contains("wan knows nothing of this file"));
 }
 
+#[test]
+fn info_says_standard_output_for_a_file_written_with_o_dash_and_a_request_price_per_request() {
+    let emulator = crate::support::emulator::Emulator::start(&[]);
+    let sb = Sandbox::new();
+    let run = |args: &[&str]| journaled(&sb).env("AISA_BASE_URL", &emulator.base).args(args).output().unwrap();
+    let piped = run(&["generate", "a logo", "-o", "-"]);
+    assert_eq!(piped.status.code(), Some(0), "{}", stderr_of(&piped));
+    std::fs::write(sb.path("logo.png"), &piped.stdout).unwrap();
+    let text = stdout_of(&journaled(&sb).args(["info", "logo.png"]).output().unwrap());
+    let saved_as = text.lines().find(|l| l.trim_start().starts_with("saved as")).unwrap_or_default();
+    assert!(saved_as.ends_with("standard output (-o -)"), "not the stage it passed through: {text}");
+    let json: Value =
+        serde_json::from_str(stdout_of(&journaled(&sb).args(["info", "logo.png", "--json"]).output().unwrap()).trim())
+            .unwrap();
+    assert_eq!(json["journal"]["saved_as"], "-");
+
+    // Seedream 5.0 is billed by the request, whatever the images in it
+    let seedream = run(&["generate", "a lake", "-m", "seedream-5-0-260128", "-n", "2", "-o", "lake"]);
+    assert_eq!(seedream.status.code(), Some(0), "{}", stderr_of(&seedream));
+    let text = stdout_of(&journaled(&sb).args(["info", "lake/a-lake-001.png"]).output().unwrap());
+    let price = text.lines().find(|l| l.trim_start().starts_with("price")).unwrap_or_default();
+    assert!(price.ends_with("$0.035 per request"), "{text}");
+    let json: Value = serde_json::from_str(
+        stdout_of(&journaled(&sb).args(["info", "lake/a-lake-001.png", "--json"]).output().unwrap()).trim(),
+    )
+    .unwrap();
+    assert_eq!(json["journal"]["price_per_request"], 0.035, "{json}");
+}
+
 fn real_png() -> Vec<u8> {
     let mut bytes = Vec::new();
     let mut encoder = png::Encoder::new(&mut bytes, 4, 4);
