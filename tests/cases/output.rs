@@ -21,6 +21,28 @@ fn the_folder_is_created_with_its_parents() {
 }
 
 #[test]
+fn a_run_that_saves_nothing_leaves_no_empty_folder() {
+    let mut sb = Sandbox::new();
+    let refused = sb
+        .server
+        .mock("POST", "/v1/chat/completions")
+        .with_status(400)
+        .with_body(json!({"error": {"type": "invalid_request_error", "message": "no"}}).to_string())
+        .create();
+    let out = sb.wan().args(["generate", "x", "-o", "new/folder"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr_of(&out));
+    refused.assert();
+    assert!(!sb.path("new").exists(), "nothing was saved, so nothing was made");
+    // one that cannot be made is refused before anything is sent
+    fs::write(sb.path("a-file"), b"x").unwrap();
+    let service = never_called(&mut sb);
+    let out = sb.wan().args(["generate", "x", "-o", "a-file/sub"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("a-file is not a directory"), "{}", stderr_of(&out));
+    service.assert();
+}
+
+#[test]
 fn numbering_continues_after_existing_files_and_leaves_them_alone() {
     let mut sb = Sandbox::new();
     fs::write(sb.path("red-panda-001.png"), b"old one").unwrap();
