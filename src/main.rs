@@ -34,7 +34,10 @@ fn main() -> ExitCode {
     interrupt::survive_file_size_limit();
     let cli = Cli::parse();
     let outcome = run(cli).unwrap_or_else(|error| {
-        Ui::default().error(&error);
+        // Red on a terminal, as every other error is: a usage or config error too.
+        let env = Env::from_process();
+        let color = env.stderr_is_terminal && !env.no_color;
+        Ui::new(term::ui::Display { color, ..Default::default() }, 0).error(&error);
         Outcome::Failed(error.kind)
     });
     outcome.into()

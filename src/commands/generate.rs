@@ -118,7 +118,7 @@ pub fn resolve(
     let out = chosen.out.value;
     let to_stdout = out.as_deref() == Some(Path::new("-"));
     if to_stdout {
-        check_stdout_output(&run, prompts.len())?;
+        check_stdout_output(&run, prompts.len(), env.stdout_is_terminal)?;
     } else {
         let folder = OutputDir::new(out.clone());
         folder.check()?;
@@ -184,9 +184,14 @@ pub fn resolve(
 
 /// `-o -` writes one image's bytes to standard output, as `curl -o -` does: more than
 /// one image, or `--json` (which also wants standard output), cannot go there.
-fn check_stdout_output(run: &RunArgs, prompts: usize) -> Result<(), Error> {
+fn check_stdout_output(run: &RunArgs, prompts: usize, terminal: bool) -> Result<(), Error> {
     if run.json {
         return Err(Error::usage("-o - and --json both write to standard output; give one"));
+    }
+    // Image bytes would garble the terminal, as `curl` warns of binary output.
+    if terminal && !run.dry_run {
+        return Err(Error::usage("-o - writes the image's bytes to standard output, which is a terminal")
+            .with_hint("pipe it (wan generate \"logo\" -o - | convert - logo.jpg) or redirect it (> logo.png)"));
     }
     let images = (prompts as u64).saturating_mul(u64::from(run.count));
     if images > 1 {

@@ -18,6 +18,7 @@ pub struct Env {
     /// Where the config file and the state folder are.
     pub dirs: Dirs,
     pub stdin_is_terminal: bool,
+    pub stdout_is_terminal: bool,
     pub stderr_is_terminal: bool,
     /// `NO_COLOR` set and not empty, or `TERM=dumb`.
     pub no_color: bool,
@@ -47,6 +48,7 @@ impl Env {
             state_dir: dirs.state_dir(),
             dirs,
             stdin_is_terminal: std::io::stdin().is_terminal(),
+            stdout_is_terminal: std::io::stdout().is_terminal(),
             stderr_is_terminal: std::io::stderr().is_terminal(),
             no_color: var("NO_COLOR").is_some() || std::env::var("TERM").is_ok_and(|t| t == "dumb"),
             journal_off: var("WAN_JOURNAL").is_some_and(|v| matches!(v.trim(), "off" | "0" | "false" | "no")),

@@ -314,6 +314,10 @@ fn settings_of(
     if run.out_dir == "-" && args.json {
         return Err(Error::usage("this run wrote its image to standard output (-o -); --json cannot go there too"));
     }
+    if run.out_dir == "-" && env.stdout_is_terminal {
+        return Err(Error::usage("this run wrote its image to standard output (-o -), which is now a terminal")
+            .with_hint(format!("redirect it: wan resume {} > image.png", run.id)));
+    }
     let references = if sending { reload(references)? } else { Vec::new() };
     let extra: Map<String, Value> = serde_json::from_str(&run.extra).unwrap_or_default();
     Ok(Settings {

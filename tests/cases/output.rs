@@ -604,3 +604,26 @@ fn names_that_cannot_be_made_in_the_folder_as_it_is_are_refused_before_sending()
     assert!(stderr_of(&out).contains("over the 4096-byte limit of a path"), "{}", stderr_of(&out));
     api.assert();
 }
+
+#[test]
+fn o_dash_on_a_terminal_is_refused_before_anything_and_errors_there_are_red() {
+    let mut sb = Sandbox::new();
+    let service = never_called(&mut sb);
+    let Some(out) = crate::support::pty::on_terminal(&sb.wan_process(), &["generate", "logo", "-o", "-"]) else {
+        return;
+    };
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{shown}");
+    assert!(shown.contains("-o - writes the image's bytes to standard output, which is a terminal"), "{shown}");
+    assert!(shown.contains("\x1b[1;31merror\x1b[0m"), "red on a terminal: {shown:?}");
+    assert!(!shown.contains("\u{89}PNG") && !shown.contains("PNG\r\n"), "no image bytes on the terminal");
+    service.assert();
+    // a usage error is red too, and never with NO_COLOR
+    let usage = crate::support::pty::on_terminal(&sb.wan_process(), &["generate", "x", "--max-cost", "abc"]).unwrap();
+    assert!(String::from_utf8_lossy(&usage.stdout).contains("\x1b[1;31merror"), "{:?}", usage.stdout);
+    let mut plain = sb.wan_process();
+    plain.env("NO_COLOR", "1");
+    let usage = crate::support::pty::on_terminal(&plain, &["generate", "x", "--max-cost", "abc"]).unwrap();
+    let shown = String::from_utf8_lossy(&usage.stdout);
+    assert!(shown.contains("error") && !shown.contains("\x1b["), "{shown:?}");
+}

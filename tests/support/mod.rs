@@ -2,6 +2,7 @@
 
 pub mod emulator;
 pub mod jsonrpc;
+pub mod pty;
 pub mod raw;
 pub mod recording;
 pub mod tap;
