@@ -32,7 +32,18 @@ use term::ui::Ui;
 
 fn main() -> ExitCode {
     interrupt::survive_file_size_limit();
-    let cli = Cli::parse();
+    let cli = Cli::try_parse().unwrap_or_else(|e| match cli::forgot_the_edit_prompt(&e) {
+        // clap would say the images are missing: it took the one image for the prompt.
+        true => {
+            let env = Env::from_process();
+            let color = env.stderr_is_terminal && !env.no_color;
+            let error = Error::usage("the prompt is missing: wan edit takes the images, then what to do with them")
+                .with_hint("wan edit picture.png \"make it Van Gogh\"");
+            Ui::new(term::ui::Display { color, ..Default::default() }, 0).error(&error);
+            std::process::exit(2)
+        }
+        false => e.exit(),
+    });
     let outcome = run(cli).unwrap_or_else(|error| {
         // Red on a terminal, as every other error is: a usage or config error too.
         let env = Env::from_process();

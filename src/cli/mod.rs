@@ -184,6 +184,18 @@ pub struct McpArgs {
     pub offline: bool,
 }
 
+/// `wan edit picture.png` with the prompt forgotten: clap takes the one value for the prompt
+/// and says the images are missing; the user forgot the prompt.
+pub fn forgot_the_edit_prompt(error: &clap::Error) -> bool {
+    use clap::error::{ContextKind, ContextValue};
+    let missing = match error.get(ContextKind::InvalidArg) {
+        Some(ContextValue::Strings(args)) => args.as_slice() == ["<IMAGE>..."],
+        _ => false,
+    };
+    let usage = error.get(ContextKind::Usage).is_some_and(|u| u.to_string().contains("wan edit"));
+    error.kind() == clap::error::ErrorKind::MissingRequiredArgument && missing && usage
+}
+
 impl Command {
     /// A command that reaches the service, and may play it inside `wan` instead: its
     /// `--offline` and `--base-url`. `None` for the rest, and for `resume`, which goes

@@ -63,9 +63,36 @@ pub fn generate_settings(args: GenerateArgs, env: &Env, stdin: &mut dyn Read) ->
                 Error::usage("no prompt given").with_hint("wan generate \"a red panda\", or pipe the prompt in")
             );
         }
-        (None, _) => Prompts::one(checked_prompt(read_prompt_from_stdin(stdin)?)?, shard),
+        (None, _) => {
+            let prompt = checked_prompt(read_prompt_from_stdin(stdin)?)?;
+            warn_if_a_batch(&prompt, args.run.quiet);
+            Prompts::one(prompt, shard)
+        }
     };
     resolve(args.run, prompts, Vec::new(), env, stdin)
+}
+
+/// A model whose list price is for one size (gpt-image-2's, for 1024×1024) may be charged
+/// more at another: said before sending, so the estimate is not taken for the bill.
+fn note_a_price_for_another_size(model: &ImageModel, size: Option<SizeArg>, quiet: bool) {
+    let priced_at = model.row.price_note;
+    let Some(size) = size.filter(|_| !priced_at.is_empty() && !quiet) else { return };
+    if size.to_string() != priced_at.replace('×', "x") {
+        eprintln!(
+            "wan: note: {model}'s list price is for {priced_at}; at {size} the service may charge more than the estimate"
+        );
+    }
+}
+
+/// `wan generate - < prompts.txt` sends the whole text as one prompt, as asked; a text of
+/// several lines may have been meant as a batch, which `-f -` reads.
+fn warn_if_a_batch(prompt: &str, quiet: bool) {
+    let lines = prompt.lines().filter(|line| !line.trim().is_empty()).count();
+    if lines > 1 && !quiet {
+        eprintln!(
+            "wan: note: standard input's {lines} lines go as one prompt; `-f -` reads them as a batch, one prompt a line"
+        );
+    }
 }
 
 /// A batch from a file or standard input, checked whole before anything is sent and
@@ -125,6 +152,7 @@ pub fn resolve(
         folder.check_names(names_used(&prompts, run.name.as_deref(), run.count))?;
     }
     let route = chosen.route.value;
+    note_a_price_for_another_size(&model, run.size, run.quiet);
     let mut extra = body_fields(run.size, &run.params)?;
     add_seed(run.seed, &model, &mut extra)?;
     let per_request = crate::image::limits::apply(&model, route, reference_args.len(), &mut extra)?;
@@ -213,7 +241,15 @@ fn body_fields(size: Option<SizeArg>, params: &[String]) -> Result<Map<String, V
         };
         let key = key.trim();
         if RESERVED_FIELDS.contains(&key) {
-            return Err(Error::usage(format!("--param {key}=… would replace a field wan sets itself")));
+            let error = Error::usage(format!("--param {key}=… would replace a field wan sets itself"));
+            return Err(match key {
+                "n" => error.with_hint("-n N asks for N images (split into requests as the model takes them)"),
+                "model" => error.with_hint("-m MODEL (or --pro) names the model"),
+                "prompt" | "messages" | "contents" => {
+                    error.with_hint("the prompt is the argument: wan generate \"PROMPT\"")
+                }
+                _ => error,
+            });
         }
         if key == "size" && size.is_some() {
             return Err(Error::usage("--size and --param size=… both set the size; give one"));
