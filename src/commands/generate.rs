@@ -142,7 +142,7 @@ pub fn resolve(
     if let Some(name) = &run.name {
         output::validate_stem(name)?;
     }
-    let out = chosen.out.value;
+    let out = chosen.out.value.map(|dir| env.dirs.expand_home_path(dir)).transpose()?;
     let to_stdout = out.as_deref() == Some(Path::new("-"));
     if to_stdout {
         check_stdout_output(&run, prompts.len(), env.stdout_is_terminal)?;

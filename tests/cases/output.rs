@@ -21,6 +21,17 @@ fn the_folder_is_created_with_its_parents() {
 }
 
 #[test]
+fn a_quoted_tilde_in_o_is_the_home_folder_as_in_the_config_file_and_mcp() {
+    let mut sb = Sandbox::new();
+    sb.chat(&chat_answer(&[sb.url("/1.png")]));
+    sb.image("/1.png", &png(1));
+    let out = sb.wan().env("HOME", sb.path("home")).args(["generate", "x", "-o", "~/pics"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(read(&sb.path("home/pics/x-001.png")), png(1));
+    assert!(!sb.path("~").exists(), "no folder named ~");
+}
+
+#[test]
 fn a_run_that_saves_nothing_leaves_no_empty_folder() {
     let mut sb = Sandbox::new();
     let refused = sb

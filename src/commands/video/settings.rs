@@ -152,7 +152,7 @@ fn follow(wait: &WaitOptions, chosen: &Resolved, env: &Env, dry_run: bool) -> Re
     };
     let terminal = env.stderr_is_terminal;
     Ok(Follow {
-        out: chosen.out.value.clone(),
+        out: chosen.out.value.clone().map(|dir| env.dirs.expand_home_path(dir)).transpose()?,
         out_given: wait.out.is_some(),
         name: wait.name.clone(),
         poll: Duration::from_secs(wait.poll),
