@@ -86,6 +86,7 @@ complete -c wan -n "__fish_wan_using_subcommand generate" -l no-journal -d 'Keep
 complete -c wan -n "__fish_wan_using_subcommand generate" -l no-metadata -d 'Write the bytes exactly as served: no label (XMP) in the files'
 complete -c wan -n "__fish_wan_using_subcommand generate" -l no-prompt-in-file -d 'Leave the prompt out of each file\'s label (it stays in the journal)'
 complete -c wan -n "__fish_wan_using_subcommand generate" -l open -d 'Open the saved files in the system\'s image viewer when the run ends'
+complete -c wan -n "__fish_wan_using_subcommand generate" -l preview -d 'Show each saved image in the terminal as it lands (kitty, iTerm2 or sixel images where the terminal has them, a line otherwise; on standard error, never on a pipe)'
 complete -c wan -n "__fish_wan_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wan -n "__fish_wan_using_subcommand generate" -s V -l version -d 'Print version'
 complete -c wan -n "__fish_wan_using_subcommand edit" -s n -l count -d 'How many images (split into requests of at most the model\'s images per request)' -r
@@ -130,6 +131,7 @@ complete -c wan -n "__fish_wan_using_subcommand edit" -l no-journal -d 'Keep no 
 complete -c wan -n "__fish_wan_using_subcommand edit" -l no-metadata -d 'Write the bytes exactly as served: no label (XMP) in the files'
 complete -c wan -n "__fish_wan_using_subcommand edit" -l no-prompt-in-file -d 'Leave the prompt out of each file\'s label (it stays in the journal)'
 complete -c wan -n "__fish_wan_using_subcommand edit" -l open -d 'Open the saved files in the system\'s image viewer when the run ends'
+complete -c wan -n "__fish_wan_using_subcommand edit" -l preview -d 'Show each saved image in the terminal as it lands (kitty, iTerm2 or sixel images where the terminal has them, a line otherwise; on standard error, never on a pipe)'
 complete -c wan -n "__fish_wan_using_subcommand edit" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wan -n "__fish_wan_using_subcommand edit" -s V -l version -d 'Print version'
 complete -c wan -n "__fish_wan_using_subcommand regen" -s n -l count -d 'How many images of each (split into requests as for generate)' -r

@@ -170,6 +170,11 @@ pub struct RunArgs {
     /// Open the saved files in the system's image viewer when the run ends
     #[arg(long)]
     pub open: bool,
+
+    /// Show each saved image in the terminal as it lands (kitty, iTerm2 or sixel images
+    /// where the terminal has them, a line otherwise; on standard error, never on a pipe)
+    #[arg(long)]
+    pub preview: bool,
 }
 
 /// `wan regen`: the files whose requests to send again, and how.

@@ -84,6 +84,7 @@ fn show(config: &Config, chosen: &Resolved) -> Vec<String> {
         ("max_cost", text(&chosen.max_cost.value.as_deref().unwrap_or("none"), &chosen.max_cost.source)),
         ("base_url", text(&chosen.base_url.value, &chosen.base_url.source)),
         ("offline", text(&chosen.offline.value, &chosen.offline.source)),
+        ("preview", text(&chosen.preview.value, &chosen.preview.source)),
         ("api_key_command", command),
         ("api key", key),
     ];

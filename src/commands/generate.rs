@@ -207,6 +207,8 @@ pub fn resolve(
         journal: !run.no_journal && !env.journal_off,
         max_cost,
         offline: env.offline,
+        // On standard error, and only where it is a terminal: never into a pipe or a log.
+        preview: (chosen.preview.value && terminal).then_some(env.terminal_images),
     })
 }
 
@@ -289,6 +291,7 @@ fn flags(run: &RunArgs) -> Flags {
         base_url: run.base_url.clone(),
         metadata: run.no_metadata.then_some(false),
         offline: run.offline,
+        preview: run.preview.then_some(true),
         prompt_in_file: run.no_prompt_in_file.then_some(false),
     }
 }

@@ -191,6 +191,7 @@ fn settings(file: &Path, recipe: Recipe, args: &RegenArgs, env: &Env) -> Result<
         no_metadata: args.no_metadata,
         no_prompt_in_file: args.no_prompt_in_file || recipe.private,
         open: args.open,
+        preview: false,
     };
     let prompt = Prompts::one(checked_prompt(recipe.prompt)?, None);
     let sources: Vec<String> = recipe.references.iter().map(|(source, _)| source.clone()).collect();

@@ -30,6 +30,8 @@ pub struct Env {
     pub offline_var: Option<String>,
     /// The emulator inside `wan` is running, and `base_url` and `api_key` point at it.
     pub offline: bool,
+    /// How the terminal on standard error shows images (`--preview`), as it says of itself.
+    pub terminal_images: crate::term::preview::Protocol,
 }
 
 impl Env {
@@ -54,6 +56,7 @@ impl Env {
             journal_off: var("WAN_JOURNAL").is_some_and(|v| matches!(v.trim(), "off" | "0" | "false" | "no")),
             offline_var: var("WAN_OFFLINE"),
             offline: false,
+            terminal_images: crate::term::preview::Protocol::detect(|name| std::env::var(name).ok()),
         }
     }
 }

@@ -22,7 +22,7 @@ use crate::error::{Error, sanitize};
 use precedence::{Source, Sourced};
 
 /// Every key the file may set, in the order the README lists them.
-pub const KEYS: [&str; 13] = [
+pub const KEYS: [&str; 14] = [
     "model",
     "out",
     "route",
@@ -36,6 +36,7 @@ pub const KEYS: [&str; 13] = [
     "base_url",
     "api_key_command",
     "offline",
+    "preview",
 ];
 
 /// A config file is a few lines; this bounds what `WAN_CONFIG=/dev/zero` can make `wan` hold.
@@ -60,6 +61,7 @@ struct Raw {
     base_url: Option<Spanned<String>>,
     api_key_command: Option<Spanned<String>>,
     offline: Option<Spanned<bool>>,
+    preview: Option<Spanned<bool>>,
 }
 
 /// The file's values, checked, each with its line.
@@ -81,6 +83,8 @@ pub struct FileValues {
     pub api_key_command: Option<Sourced<String>>,
     /// `offline = true`: every command that would reach the service plays it inside `wan`.
     pub offline: Option<Sourced<bool>>,
+    /// `preview = true`: as `--preview`.
+    pub preview: Option<Sourced<bool>>,
 }
 
 /// Where the config file is, whether it is there, and what it sets.
@@ -208,7 +212,7 @@ fn expected(key: &str) -> String {
         "jobs" => "a whole number, 1 or more".into(),
         "retries" => "a whole number, 0 or more".into(),
         "timeout" | "download_timeout" => "a whole number of seconds, 1 or more".into(),
-        "metadata" | "offline" | "prompt_in_file" => "true or false".into(),
+        "metadata" | "offline" | "prompt_in_file" | "preview" => "true or false".into(),
         "max_cost" => "an amount in US dollars, e.g. 0.50".into(),
         "base_url" => "an http or https URL with a host, e.g. \"https://api.aisa.one/v1\"".into(),
         "api_key_command" => "a command that prints the key, e.g. \"pass show aisa\"".into(),
@@ -236,6 +240,7 @@ fn parse(text: &str, dirs: &Dirs) -> Result<FileValues, Problem> {
         base_url: field(text, "base_url", raw.base_url, |v| base_url::base_url(&v).ok())?,
         api_key_command: field(text, "api_key_command", raw.api_key_command, filled)?,
         offline: field(text, "offline", raw.offline, Some)?,
+        preview: field(text, "preview", raw.preview, Some)?,
     })
     .and_then(|values| match &values.api_key_command {
         // `echo sk-aisa-…` would put the key in the file after all, and `wan config show`

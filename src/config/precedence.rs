@@ -71,6 +71,8 @@ pub struct Flags {
     pub metadata: Option<bool>,
     /// `--offline`.
     pub offline: bool,
+    /// `--preview`: `Some(true)`.
+    pub preview: Option<bool>,
     /// `--no-prompt-in-file`: `Some(false)`.
     pub prompt_in_file: Option<bool>,
 }
@@ -104,6 +106,7 @@ pub struct Resolved {
     pub key: KeySource,
     /// On: the commands that reach the service play it inside `wan` (see `goes_offline`).
     pub offline: Sourced<bool>,
+    pub preview: Sourced<bool>,
 }
 
 pub fn resolve(flags: &Flags, env: &Env, file: &FileValues) -> Result<Resolved, Error> {
@@ -131,6 +134,7 @@ pub fn resolve(flags: &Flags, env: &Env, file: &FileValues) -> Result<Resolved, 
         base_url: base_url(flags, env, file)?,
         key: key_source(env, file),
         offline: offline(flags.offline, env, file)?,
+        preview: layered(flags.preview, None, file.preview.clone(), false),
     })
 }
 
@@ -255,6 +259,7 @@ mod tests {
             base_url: Some(Sourced::new(Url::parse("http://file.test/v1").unwrap(), at(10))),
             api_key_command: Some(Sourced::new("pass show aisa".into(), at(11))),
             offline: Some(Sourced::new(true, at(12))),
+            preview: Some(Sourced::new(true, at(13))),
         }
     }
 
@@ -281,6 +286,7 @@ mod tests {
             base_url: Some("http://flag.test/v1".into()),
             metadata: Some(false),
             offline: false,
+            preview: Some(true),
             prompt_in_file: Some(false),
         }
     }

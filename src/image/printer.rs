@@ -124,6 +124,10 @@ impl<'a> Printer<'a> {
         if settings.open && !settings.to_stdout {
             self.to_open.push(image.path.clone());
         }
+        if let Some(protocol) = settings.preview.filter(|_| !settings.to_stdout) {
+            let shown = image.path.display().to_string();
+            self.session.ui.raw(&crate::term::preview::render(protocol, &image.path, image.format.extension(), &shown));
+        }
         self.result(prompt).0.images.push(image);
         Ok(())
     }

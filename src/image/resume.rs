@@ -358,6 +358,7 @@ fn settings_of(
         // The run's own limit was checked when it ran; a resume sends within no new one.
         max_cost: None,
         offline: run.offline,
+        preview: None,
     })
 }
 

@@ -61,6 +61,8 @@ pub struct Settings {
     pub metadata: bool,
     /// Sent to the emulator inside `wan` (`--offline`): the journal marks the run.
     pub offline: bool,
+    /// `--preview` on a terminal: how it shows each image as it lands.
+    pub preview: Option<crate::term::preview::Protocol>,
     /// The prompt in that label (not with `--no-prompt-in-file` or `prompt_in_file = false`).
     pub prompt_in_file: bool,
 }

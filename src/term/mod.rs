@@ -1,5 +1,6 @@
 //! The terminal: what `wan` says on standard error, and its progress.
 
+pub mod preview;
 pub mod progress;
 pub mod stdout;
 pub mod text;

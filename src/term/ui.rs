@@ -63,6 +63,15 @@ impl Ui {
         }
     }
 
+    /// Text as it is (a preview's escape sequences), in one write, with the bars out of its way.
+    pub fn raw(&self, text: &str) {
+        let write = || crate::term::preview::write(text);
+        match &self.progress {
+            Some(progress) => progress.suspend(write),
+            None => write(),
+        }
+    }
+
     /// A `-v` line: what went over the wire and how long it took.
     pub fn verbose(&self, text: &str) {
         if self.verbose {

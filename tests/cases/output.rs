@@ -638,3 +638,44 @@ fn o_dash_on_a_terminal_is_refused_before_anything_and_errors_there_are_red() {
     let shown = String::from_utf8_lossy(&usage.stdout);
     assert!(shown.contains("error") && !shown.contains("\x1b["), "{shown:?}");
 }
+
+/// `wan generate x -n 2 --preview --offline` (real PNGs, drawn by the emulator inside wan)
+/// on a terminal whose environment says `extra_env`; `None` where no terminal can be made.
+fn previewed(extra_env: &[(&str, &str)]) -> Option<(String, Sandbox)> {
+    let sb = Sandbox::new();
+    let mut wan = sb.wan_process();
+    wan.env_remove("AISA_BASE_URL").envs(extra_env.iter().copied());
+    let out = crate::support::pty::on_terminal(&wan, &["generate", "x", "-n", "2", "--preview", "--offline"])?;
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    Some((String::from_utf8_lossy(&out.stdout).into_owned(), sb))
+}
+
+#[test]
+fn preview_draws_each_image_in_the_terminal_s_own_protocol() {
+    let Some((kitty, _sb)) = previewed(&[("TERM", "xterm-kitty")]) else { return };
+    assert_eq!(kitty.matches("\x1b_Ga=T,f=100").count(), 2, "one kitty image per file: {kitty:?}");
+    let (iterm, _sb) = previewed(&[("TERM_PROGRAM", "iTerm.app")]).unwrap();
+    assert_eq!(iterm.matches("\x1b]1337;File=").count(), 2, "{iterm:?}");
+    let (sixel, _sb) = previewed(&[("TERM", "foot")]).unwrap();
+    assert_eq!(sixel.matches("\x1bPq").count(), 2, "{sixel:?}");
+    let (text, _sb) = previewed(&[("TERM", "xterm-256color")]).unwrap();
+    assert_eq!(text.matches("wan: preview: x-00").count(), 2, "{text:?}");
+    assert!(text.contains("1024×1024 PNG"), "{text:?}");
+    assert!(!text.contains("\x1b_G") && !text.contains("\x1b]1337"), "no image where none is shown");
+}
+
+#[test]
+fn preview_never_reaches_a_pipe_or_standard_output() {
+    let mut sb = Sandbox::new();
+    sb.chat(&chat_answer(&[sb.url("/1.png")]));
+    sb.image("/1.png", &png(1));
+    let out = sb.wan().env("TERM", "xterm-kitty").args(["generate", "x", "--preview"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(stdout_of(&out), "x-001.png\n", "stdout has the paths alone");
+    assert!(!stderr_of(&out).contains("\x1b_G") && !stderr_of(&out).contains("preview"), "{}", stderr_of(&out));
+    // the config file's preview = true is the same
+    let mut cmd = with_config(&sb, "preview = true\n");
+    let out = cmd.env("TERM", "xterm-kitty").args(["generate", "x"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(!stderr_of(&out).contains("\x1b_G"));
+}
