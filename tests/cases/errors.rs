@@ -260,3 +260,17 @@ fn a_base_url_without_v1_hints_at_it() {
     let with_v1 = sb.wan().args(["generate", "x"]).output().unwrap();
     assert!(!stderr_of(&with_v1).contains("does not end in /v1"));
 }
+
+#[test]
+fn a_model_name_with_its_end_left_off_is_suggested_whole() {
+    // Issue 28: `gemini-3-pro-image` (the suffix left off) found no "did you mean".
+    let emulator = crate::support::emulator::Emulator::start(&[]);
+    let sb = Sandbox::new();
+    let out = crate::support::emulator::with_emulator(&sb, &emulator)
+        .args(["generate", "a skyline", "-m", "gemini-3-pro-image"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr_of(&out));
+    let stderr = stderr_of(&out);
+    assert!(stderr.contains("hint: did you mean gemini-3-pro-image-preview?"), "{stderr}");
+}
