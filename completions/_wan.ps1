@@ -206,7 +206,7 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'The model [default: wan2.7-t2v, or wan2.7-i2v when a first frame is given]')
             [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'The model [default: wan2.7-t2v, or wan2.7-i2v when a first frame is given]')
             [CompletionResult]::new('--resolution', '--resolution', [CompletionResultType]::ParameterName, 'The resolution [default: 720P]')
-            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'The clip''s length in seconds [default: 5]')
+            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'The clip''s length in seconds, one the model makes (`wan models` lists them: Wan 2.7 takes 2 to 15) [default: 5]')
             [CompletionResult]::new('--param', '--param', [CompletionResultType]::ParameterName, 'Another field for the body''s `parameters` (Seedance: the body itself); VALUE is JSON where it parses, else a string')
             [CompletionResult]::new('--max-cost', '--max-cost', [CompletionResultType]::ParameterName, 'Refuse to send anything if the video could cost more than this many US dollars (video prices are not in wan''s catalogue, so this refuses unless the catalogue has one)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Folder for the video, created if missing [default: the current folder]')

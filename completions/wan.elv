@@ -193,7 +193,7 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand -m 'The model [default: wan2.7-t2v, or wan2.7-i2v when a first frame is given]'
             cand --model 'The model [default: wan2.7-t2v, or wan2.7-i2v when a first frame is given]'
             cand --resolution 'The resolution [default: 720P]'
-            cand --duration 'The clip''s length in seconds [default: 5]'
+            cand --duration 'The clip''s length in seconds, one the model makes (`wan models` lists them: Wan 2.7 takes 2 to 15) [default: 5]'
             cand --param 'Another field for the body''s `parameters` (Seedance: the body itself); VALUE is JSON where it parses, else a string'
             cand --max-cost 'Refuse to send anything if the video could cost more than this many US dollars (video prices are not in wan''s catalogue, so this refuses unless the catalogue has one)'
             cand -o 'Folder for the video, created if missing [default: the current folder]'

@@ -184,7 +184,7 @@ dreamina-seedance-2-0-fast-260128\t''
 dreamina-seedance-2-5\t''"
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -l resolution -d 'The resolution [default: 720P]' -r -f -a "720P\t''
 1080P\t''"
-complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -l duration -d 'The clip\'s length in seconds [default: 5]' -r
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -l duration -d 'The clip\'s length in seconds, one the model makes (`wan models` lists them: Wan 2.7 takes 2 to 15) [default: 5]' -r
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -l param -d 'Another field for the body\'s `parameters` (Seedance: the body itself); VALUE is JSON where it parses, else a string' -r
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -l max-cost -d 'Refuse to send anything if the video could cost more than this many US dollars (video prices are not in wan\'s catalogue, so this refuses unless the catalogue has one)' -r
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -s o -l out -d 'Folder for the video, created if missing [default: the current folder]' -r -f -a "(__fish_complete_directories)"

@@ -171,7 +171,8 @@ pub struct CreateArgs {
     #[arg(long, value_enum, ignore_case = true, value_name = "RES")]
     pub resolution: Option<Resolution>,
 
-    /// The clip's length in seconds [default: 5]
+    /// The clip's length in seconds, one the model makes (`wan models` lists them: Wan 2.7
+    /// takes 2 to 15) [default: 5]
     #[arg(long, value_name = "SECS", value_parser = at_least_one::<u32>)]
     pub duration: Option<u32>,
 

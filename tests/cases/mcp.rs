@@ -274,7 +274,7 @@ fn video_tools_start_a_task_at_once_and_save_its_clip_when_done() {
     let sb = Sandbox::new();
     let base = std::path::PathBuf::from(&emulator.base);
     let mcp = Mcp::start_with(&sb, &["--allow-video", "--out", "clips"], &[("AISA_BASE_URL", base.as_path())]);
-    let created = mcp.call("create_video", json!({"prompt": "waves at night", "duration": 1}));
+    let created = mcp.call("create_video", json!({"prompt": "waves at night", "duration": 2}));
     assert_eq!(created.is_error, Some(false), "{}", text_of(&created));
     let task = structured(&created)["id"].as_str().expect("the task id, at once").to_string();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
@@ -475,7 +475,7 @@ fn a_running_video_is_not_logged_as_an_error_and_a_saved_one_is_linked_as_video_
     let emulator = crate::support::emulator::Emulator::start(&["--video-ms", "2500", "--video-size", "32x18"]);
     let sb = Sandbox::new();
     let mut mcp = raw_video_server(&sb, &emulator);
-    let created = mcp.call("create_video", json!({"prompt": "waves at night", "duration": 1}));
+    let created = mcp.call("create_video", json!({"prompt": "waves at night", "duration": 2}));
     assert_eq!(created["isError"], false, "{created}");
     let task = created["structuredContent"]["id"].as_str().unwrap().to_string();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);

@@ -197,6 +197,44 @@ fn an_image_to_video_model_without_a_first_frame_is_refused_before_anything_is_s
     mock.assert();
 }
 
+/// Issue 28: `--duration` had no upper bound; the service may take the task, fail it or
+/// cut the clip, and bill it.
+#[test]
+fn duration_is_checked_against_the_model_s_lengths_before_anything_is_sent() {
+    let mut sb = Sandbox::new();
+    let mock = sb.server.mock("POST", Matcher::Any).expect(0).create();
+    for (model, seconds, takes) in [
+        ("wan2.7-t2v", "60", "2 to 15 s"),
+        ("wan2.7-t2v", "16", "2 to 15 s"),
+        ("wan2.7-i2v", "1", "2 to 15 s"),
+        ("wan2.6-t2v", "7", "5, 10 or 15 s"),
+        ("happyhorse-1.1-t2v", "2", "3 to 15 s"),
+    ] {
+        let mut args = vec!["create", "waves", "-m", model, "--duration", seconds];
+        if model.ends_with("-i2v") {
+            args.extend(["--image", "https://h/f.png"]);
+        }
+        let out = video(&sb, &args);
+        assert_eq!(out.status.code(), Some(2), "{model} {seconds}: {}", stderr_of(&out));
+        let stderr = stderr_of(&out);
+        assert!(
+            stderr.contains(&format!("--duration {seconds} is not a length {model} makes: it takes {takes}")),
+            "{stderr}"
+        );
+        assert!(stderr.contains("wan models"), "{stderr}");
+    }
+    // within the range it goes (a dry run shows it); a model the catalogue does not hold is sent as given
+    for (model, seconds) in [("wan2.7-t2v", "15"), ("wan2.6-t2v", "10"), ("wan9-t2v", "60")] {
+        let out = video(&sb, &["create", "waves", "-m", model, "--duration", seconds, "--dry-run"]);
+        assert_eq!(out.status.code(), Some(0), "{model} {seconds}: {}", stderr_of(&out));
+        assert!(stdout_of(&out).contains(&format!("\"duration\": {seconds}")), "{}", stdout_of(&out));
+    }
+    mock.assert();
+    // `wan models` says each model's lengths
+    let models = stdout_of(&sb.wan().arg("models").output().unwrap());
+    assert!(models.lines().any(|l| l.starts_with("wan2.7-t2v ") && l.contains("2 to 15 s")), "{models}");
+}
+
 #[test]
 fn max_cost_refuses_a_video_of_unknown_price_before_sending() {
     let mut sb = Sandbox::new();
@@ -637,7 +675,7 @@ fn end_to_end_against_the_emulator() {
     let out = sb
         .wan()
         .env("AISA_BASE_URL", &april.base)
-        .args(["video", "create", "april fox", "--poll", "2", "--duration", "1", "-o", "april", "--no-journal"])
+        .args(["video", "create", "april fox", "--poll", "2", "--duration", "2", "-o", "april", "--no-journal"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
@@ -684,7 +722,7 @@ fn wan_2_6_is_known_its_first_frame_goes_as_img_url_and_the_emulator_makes_it() 
     let april = Emulator::start(&["--video-ms", "300", "--video-size", "32x18", "--no-video-gateway"]);
     std::fs::write(sb.path("face.png"), png_sized(256, 256, 1)).unwrap();
     for (model, image) in [("wan2.6-t2v", None), ("wan2.6-i2v", Some("face.png"))] {
-        let mut args = vec!["video", "create", "april fox", "-m", model, "--poll", "2", "--duration", "1", "-o", model];
+        let mut args = vec!["video", "create", "april fox", "-m", model, "--poll", "2", "--duration", "5", "-o", model];
         args.extend(image.iter().flat_map(|i| ["--image", *i]));
         let out = sb.wan().env("AISA_BASE_URL", &april.base).args(&args).arg("--no-journal").output().unwrap();
         assert_eq!(out.status.code(), Some(0), "{model}: {}", stderr_of(&out));

@@ -59,10 +59,19 @@ pub fn create(args: CreateArgs, env: &Env, stdin: &mut dyn Read) -> Result<Creat
         return Err(Error::usage(format!("{model}'s body has no place for a {}", kind.name())));
     }
     let (resolution, duration) = match video::family(&model) {
-        Family::Wan => (
-            Some(args.resolution.map_or(DEFAULT_RESOLUTION, |r| r.name())),
-            Some(args.duration.unwrap_or(DEFAULT_DURATION)),
-        ),
+        Family::Wan => {
+            let duration = args.duration.unwrap_or(DEFAULT_DURATION);
+            // Checked here, not left to the service: it may take the task and fail it a
+            // minute later, or cut the clip, and bill it either way.
+            if let Some(lengths) = video::durations(&model).filter(|lengths| !lengths.allows(duration)) {
+                return Err(Error::usage(format!(
+                    "--duration {duration} is not a length {model} makes: it takes {}",
+                    lengths.describe()
+                ))
+                .with_hint("`wan models` lists each video model's lengths"));
+            }
+            (Some(args.resolution.map_or(DEFAULT_RESOLUTION, |r| r.name())), Some(duration))
+        }
         Family::Seedance if args.resolution.is_some() || args.duration.is_some() => {
             return Err(Error::usage(format!(
                 "{model}'s body (content parts) has no resolution or duration of its own"
