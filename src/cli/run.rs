@@ -204,7 +204,8 @@ pub struct ResumeArgs {
     #[arg(long, value_name = "SECS", default_value_t = 120, value_parser = at_least_one::<u64>)]
     pub download_timeout: u64,
 
-    /// The API base URL [env: AISA_BASE_URL] [default: the run's own]
+    /// The API base URL [env: AISA_BASE_URL, not for a video task, which is followed where
+    /// it was made] [default: the run's own]
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
 }

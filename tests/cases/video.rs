@@ -822,3 +822,105 @@ fn a_video_create_carries_an_idempotency_key_of_its_run_on_record() {
         db.query_row("SELECT run_id, idempotency_key FROM requests", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
     assert_eq!(key, format!("wan-{run}-0-0"));
 }
+
+/// Issue 28: one look at the wrong base URL made a video unrecoverable. `wan video wait`
+/// against another host marked the task `unknown`, and `wan resume` then said "nothing
+/// left to do" while the clip was ready. A task is followed where it was made unless
+/// `--base-url` says otherwise (AISA_BASE_URL is for new work), another host's 404 never
+/// closes it, and `resume --dry-run` names the URL it will use.
+#[test]
+fn a_video_task_is_followed_where_it_was_made_and_another_host_s_404_never_closes_it() {
+    let home = Emulator::start(&["--video-ms", "300", "--video-size", "32x18"]);
+    let other = Emulator::start(&[]);
+    let sb = Sandbox::new();
+    let at = |base: &str, args: &[&str]| {
+        sb.wan().env("WAN_STATE_DIR", sb.path("state")).env("AISA_BASE_URL", base).args(args).output().unwrap()
+    };
+    let create = |prompt: &str| {
+        let out = at(&home.base, &["video", "create", prompt, "--duration", "2", "--no-wait", "-o", "clips"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        stdout_of(&out).trim().to_string()
+    };
+    let (first, second) = (create("first fox"), create("second fox"));
+
+    // AISA_BASE_URL now names another host: the task is still followed where it was made
+    let waited = at(&other.base, &["video", "wait", &first, "--poll", "2"]);
+    assert_eq!(waited.status.code(), Some(0), "{}", stderr_of(&waited));
+    assert!(sb.path("clips/first-fox-001.mp4").exists());
+    assert!(other.requests_to("/v1/video", 0).is_empty(), "nothing asked of the other host");
+
+    // told otherwise with --base-url: that host's 404 is said, and closes nothing
+    let elsewhere = at(&home.base, &["video", "wait", &second, "--base-url", &other.base, "--poll", "2"]);
+    assert_eq!(elsewhere.status.code(), Some(4), "{}", stderr_of(&elsewhere));
+    let stderr = stderr_of(&elsewhere);
+    assert!(stderr.contains(&format!("knows no video task {second}; it was made at {}", home.base)), "{stderr}");
+    let listed = at(&home.base, &["video", "list", "--json"]);
+    let task: Value = stdout_of(&listed)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|t| t["id"] == second.as_str())
+        .unwrap();
+    assert_ne!(task["state"], "unknown", "{task}");
+
+    // resume, with AISA_BASE_URL elsewhere, names the URL it will use, then saves the clip there
+    let dry = at(&other.base, &["resume", "--dry-run"]);
+    assert_eq!(dry.status.code(), Some(0), "{}", stderr_of(&dry));
+    let poll = format!("{}/video/generations/{second}", home.base);
+    assert!(stdout_of(&dry).contains(&format!("at GET {poll}")), "{}", stdout_of(&dry));
+    let resumed = at(&other.base, &["resume"]);
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+    assert!(sb.path("clips/second-fox-001.mp4").exists(), "{:?}", sb.files("clips"));
+}
+
+/// Issue 28: `wan video list` showed a stale state after `wan video status`, and `wan video
+/// wait` on a task saved before said `saved 1 video`.
+#[test]
+fn status_updates_the_journal_and_waiting_on_a_saved_task_saves_nothing_again() {
+    let emulator = Emulator::start(&["--video-ms", "300", "--video-size", "32x18"]);
+    let sb = Sandbox::new();
+    let run = |args: &[&str]| {
+        sb.wan()
+            .env("WAN_STATE_DIR", sb.path("state"))
+            .env("AISA_BASE_URL", &emulator.base)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let created = run(&["video", "create", "a fox", "--duration", "2", "--no-wait", "-o", "clips"]);
+    assert_eq!(created.status.code(), Some(0), "{}", stderr_of(&created));
+    let id = stdout_of(&created).trim().to_string();
+    let listed = |field: &str| -> Value {
+        let out = run(&["video", "list", "--json"]);
+        let task: Value = serde_json::from_str(stdout_of(&out).lines().next().unwrap()).unwrap();
+        task[field].clone()
+    };
+    // once the service says it is completed, so does the list
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let status = run(&["video", "status", &id]);
+        assert_eq!(status.status.code(), Some(0), "{}", stderr_of(&status));
+        if stdout_of(&status).contains("completed") {
+            break;
+        }
+        assert_eq!(
+            listed("status"),
+            stdout_of(&status).split_whitespace().nth(1).unwrap(),
+            "the list says what status saw"
+        );
+        assert!(Instant::now() < deadline, "the task never completed");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(listed("state"), "completed");
+    assert!(listed("url").as_str().is_some_and(|url| url.ends_with(".mp4")), "{}", listed("url"));
+
+    let first = run(&["video", "wait", &id]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr_of(&first));
+    assert!(stderr_of(&first).contains("saved 1 video to "), "{}", stderr_of(&first));
+    let again = run(&["video", "wait", &id]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr_of(&again));
+    assert_eq!(stdout_of(&again), stdout_of(&first), "the path, printed again");
+    let stderr = stderr_of(&again);
+    assert!(stderr.contains(&format!("video task {id} was saved before")), "{stderr}");
+    assert!(!stderr.contains("saved 1 video"), "nothing saved now: {stderr}");
+    assert_eq!(sb.files("clips").len(), 1);
+}

@@ -140,6 +140,7 @@ fn resolved(
 fn service(args: &ServiceArgs, chosen: &Resolved, key: Option<ApiKey>) -> Service {
     Service {
         base: chosen.base_url.value.clone(),
+        base_given: args.base_url.is_some(),
         key,
         timeout: Duration::from_secs(chosen.timeout.value),
         retries: chosen.retries.value,
