@@ -566,6 +566,10 @@ mod tests {
             incomplete: false,
             answered: 0,
             charged: 0,
+            first_prompt: None,
+            unanswered: 0,
+            tasks_running: 0,
+            tasks_unpriced: 0,
         }
     }
 

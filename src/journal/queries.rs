@@ -40,6 +40,14 @@ pub struct RunRow {
     /// Answered requests, and how many of them said what they charged.
     pub answered: u64,
     pub charged: u64,
+    /// The first prompt (what a person knows a run by); `None` for a run recorded without one.
+    pub first_prompt: Option<String>,
+    /// Requests sent and never answered: they may have been billed.
+    pub unanswered: u64,
+    /// Video tasks of the run still running at the service, and how many of them have no
+    /// price yet (they will be billed, at a price not known).
+    pub tasks_running: u64,
+    pub tasks_unpriced: u64,
 }
 
 impl RunRow {
@@ -62,7 +70,12 @@ const RUN_COLUMNS: &str = "r.id, r.started, r.command, r.model, r.route, r.base_
         WHERE q.run_id = r.id AND q.charged IS NULL AND q.price IS NULL AND r.price IS NULL),
     r.shard, r.record,
     (SELECT count(*) FROM requests q WHERE q.run_id = r.id AND q.returned IS NOT NULL AND q.charged IS NOT NULL),
-    (SELECT count(*) FROM requests q WHERE q.run_id = r.id AND q.returned IS NOT NULL)";
+    (SELECT count(*) FROM requests q WHERE q.run_id = r.id AND q.returned IS NOT NULL),
+    (SELECT p.prompt FROM prompts p WHERE p.run_id = r.id ORDER BY p.position LIMIT 1),
+    (SELECT count(*) FROM requests q WHERE q.run_id = r.id AND q.state IN ('sent', 'unknown')),
+    (SELECT count(*) FROM video_tasks t WHERE t.run_id = r.id AND t.state = 'running'),
+    (SELECT count(*) FROM video_tasks t WHERE t.run_id = r.id AND t.state = 'running' AND t.price IS NULL
+        AND r.price IS NULL)";
 
 /// A run row read from `conn`, whose locks are beside it.
 fn run_row(conn: &Connection) -> impl Fn(&Row) -> rusqlite::Result<RunRow> + '_ {
@@ -109,6 +122,10 @@ fn read_run(row: &Row, id: String, state: String, incomplete: bool) -> rusqlite:
         shard: row.get::<_, Option<String>>(19)?.and_then(|shard| Shard::parse(&shard).ok()),
         charged: row.get::<_, i64>(21)? as u64,
         answered: row.get::<_, i64>(22)? as u64,
+        first_prompt: row.get(23)?,
+        unanswered: row.get::<_, i64>(24)? as u64,
+        tasks_running: row.get::<_, i64>(25)? as u64,
+        tasks_unpriced: row.get::<_, i64>(26)? as u64,
     })
 }
 
