@@ -8,6 +8,7 @@ use crate::error::{Error, Kind, clean};
 use crate::journal::queries::{self, RunRow};
 use crate::outcome::Outcome;
 use crate::term::stdout::Stdout;
+use crate::term::text::thousands;
 
 /// Opens the journal to read, or says there is none yet (`None`, after printing why).
 pub fn open_journal(env: &Env) -> Result<Option<rusqlite::Connection>, Error> {
@@ -75,19 +76,6 @@ fn prompt_text(run: &RunRow) -> String {
     let text = format!("{first}{more}");
     let pad = PROMPT_WIDTH.saturating_sub(text.chars().count());
     format!("{text}{}", " ".repeat(pad))
-}
-
-/// `1,999`.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }
 
 /// The state as `history` says it: a video run whose task still runs at the service is
@@ -161,16 +149,4 @@ fn to_json(run: &RunRow) -> serde_json::Value {
         "record": if run.incomplete { "incomplete" } else { "complete" },
         "out_dir": run.out_dir,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_prompt_is_cut_to_fit_and_a_batch_says_how_many_more() {
-        assert_eq!(thousands(1_999), "1,999");
-        assert_eq!(thousands(1_234_567), "1,234,567");
-        assert_eq!(thousands(999), "999");
-    }
 }

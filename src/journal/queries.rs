@@ -181,9 +181,13 @@ pub fn find_run(conn: &Connection, prefix: &str) -> Result<Option<RunRow>, Strin
     }
 }
 
-/// The latest run that did not finish: interrupted, partial, or running no more; or
-/// being resumed by another process (which the caller then says, rather than pass it by).
-pub fn latest_unfinished(conn: &Connection) -> Result<Option<RunRow>, JournalError> {
+/// The latest run that did not finish (interrupted, partial, or running no more) and of
+/// which `worth` says a resume has something to do; or one being resumed by another
+/// process (which the caller then says, rather than pass it by).
+pub fn latest_unfinished(
+    conn: &Connection,
+    mut worth: impl FnMut(&RunRow) -> bool,
+) -> Result<Option<RunRow>, JournalError> {
     let sql = format!("SELECT {RUN_COLUMNS} FROM runs r WHERE r.state != 'done' ORDER BY r.started DESC, r.rowid DESC");
     let mut statement = conn.prepare(&sql)?;
     let mut rows = statement.query_map([], run_row(conn))?;
@@ -192,11 +196,22 @@ pub fn latest_unfinished(conn: &Connection) -> Result<Option<RunRow>, JournalErr
         if row.state == NOT_STARTED {
             continue;
         }
-        if row.state != "running" || being_resumed(conn, &row.id) {
+        if being_resumed(conn, &row.id) || (row.state != "running" && worth(&row)) {
             return Ok(Some(row));
         }
     }
     Ok(None)
+}
+
+/// The text of prompt `position` of `run`.
+pub fn prompt_at(conn: &Connection, run: &str, position: u64) -> Result<Option<String>, JournalError> {
+    Ok(conn
+        .query_row(
+            "SELECT prompt FROM prompts WHERE run_id = ?1 AND position = ?2",
+            params![run, position as i64],
+            |row| row.get(0),
+        )
+        .optional()?)
 }
 
 /// What was billed, one row per answered request: when, by which model, how many

@@ -35,6 +35,18 @@ pub struct Options {
     pub base_url: Option<String>,
 }
 
+/// Whether a resume of this video run has anything to do: a task to follow, or a create
+/// of unknown outcome to say again (it is never sent again). A run whose task ended, or
+/// that never asked for one, has nothing.
+pub fn has_work(conn: &rusqlite::Connection, run: &RunRow) -> Result<bool, Error> {
+    let tasks = records::tasks_of_run(conn, &run.id)?;
+    if !tasks.is_empty() {
+        return Ok(tasks.iter().any(|t| !t.is_over()));
+    }
+    let requests = queries::requests(conn, &run.id)?;
+    Ok(requests.iter().any(|r| matches!(r.state.as_str(), "sent" | "unknown")))
+}
+
 pub fn resume(run: &RunRow, args: &Options, env: &Env) -> Result<Outcome, Error> {
     let dir = env.state_dir.clone().ok_or_else(|| Error::new(Kind::Other, "no state folder"))?;
     let conn = journal::open(&dir)?;
