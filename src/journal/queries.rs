@@ -224,12 +224,15 @@ pub struct Spent {
     pub cost: Option<u64>,
     /// The cost is what the service said it charged (else a list or reported price).
     pub charged: bool,
+    /// A video run's clip, not images.
+    pub video: bool,
 }
 
 /// Every answered request whose run started within [since, until) (RFC 3339 strings).
 pub fn spent(conn: &Connection, since: &str, until: &str) -> Result<Vec<Spent>, JournalError> {
     let mut statement = conn.prepare(
-        "SELECT q.sent_at, r.model, q.returned, coalesce(q.charged, q.price, r.price * q.returned), q.charged IS NOT NULL
+        "SELECT q.sent_at, r.model, q.returned, coalesce(q.charged, q.price, r.price * q.returned), q.charged IS NOT NULL,
+                r.command = 'video'
          FROM requests q JOIN runs r ON q.run_id = r.id
          WHERE q.returned IS NOT NULL AND q.sent_at >= ?1 AND q.sent_at < ?2
          ORDER BY q.sent_at",
@@ -241,6 +244,7 @@ pub fn spent(conn: &Connection, since: &str, until: &str) -> Result<Vec<Spent>, 
             images: row.get::<_, i64>(2)? as u64,
             cost: row.get::<_, Option<i64>>(3)?.map(|c| c as u64),
             charged: row.get(4)?,
+            video: row.get(5)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -528,7 +532,8 @@ mod tests {
                 model: "wan2.7-image".into(),
                 images: 2,
                 cost: Some(60_000),
-                charged: false
+                charged: false,
+                video: false
             }]
         );
 
