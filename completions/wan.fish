@@ -45,7 +45,7 @@ complete -c wan -n "__fish_wan_needs_command" -f -a "help" -d 'Print this messag
 complete -c wan -n "__fish_wan_using_subcommand generate" -s f -l file -d 'A batch: one prompt per line (`-` for standard input); blank and `#` lines skipped' -r -F
 complete -c wan -n "__fish_wan_using_subcommand generate" -s n -l count -d 'How many images (split into requests of at most the model\'s images per request)' -r
 complete -c wan -n "__fish_wan_using_subcommand generate" -l shard -d 'Only the prompts numbered K modulo N, counting the prompts kept from 1: this machine\'s share of a batch spread over N (one prompt alone is shard 1/N\'s)' -r
-complete -c wan -n "__fish_wan_using_subcommand generate" -s m -l model -d 'The model to use [env: WAN_MODEL] [default: wan2.7-image]' -r -f -a "wan2.7-image\t''
+complete -c wan -n "__fish_wan_using_subcommand generate" -s m -l model -d 'The model to use [env: WAN_MODEL] [default: the config file\'s `model`, else wan2.7-image]' -r -f -a "wan2.7-image\t''
 wan2.7-image-pro\t''
 seedream-5-0-260128\t''
 seedream-4-5-251128\t''
@@ -86,7 +86,7 @@ complete -c wan -n "__fish_wan_using_subcommand generate" -s h -l help -d 'Print
 complete -c wan -n "__fish_wan_using_subcommand generate" -s V -l version -d 'Print version'
 complete -c wan -n "__fish_wan_using_subcommand edit" -s n -l count -d 'How many images (split into requests of at most the model\'s images per request)' -r
 complete -c wan -n "__fish_wan_using_subcommand edit" -l shard -d 'Only the prompts numbered K modulo N, counting the prompts kept from 1: this machine\'s share of a batch spread over N (one prompt alone is shard 1/N\'s)' -r
-complete -c wan -n "__fish_wan_using_subcommand edit" -s m -l model -d 'The model to use [env: WAN_MODEL] [default: wan2.7-image]' -r -f -a "wan2.7-image\t''
+complete -c wan -n "__fish_wan_using_subcommand edit" -s m -l model -d 'The model to use [env: WAN_MODEL] [default: the config file\'s `model`, else wan2.7-image]' -r -f -a "wan2.7-image\t''
 wan2.7-image-pro\t''
 seedream-5-0-260128\t''
 seedream-4-5-251128\t''

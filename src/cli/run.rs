@@ -62,7 +62,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "K/N", value_parser = crate::shard::Shard::parse)]
     pub shard: Option<crate::shard::Shard>,
 
-    /// The model to use [env: WAN_MODEL] [default: wan2.7-image]
+    /// The model to use [env: WAN_MODEL] [default: the config file's `model`, else wan2.7-image]
     #[arg(short, long, value_name = "NAME", value_parser = Suggested::models(), hide_possible_values = true)]
     pub model: Option<String>,
 
