@@ -55,6 +55,9 @@ _wan() {
             wan,models)
                 cmd="wan__subcmd__models"
                 ;;
+            wan,regen)
+                cmd="wan__subcmd__regen"
+                ;;
             wan,resume)
                 cmd="wan__subcmd__resume"
                 ;;
@@ -121,6 +124,9 @@ _wan() {
             wan__subcmd__help,models)
                 cmd="wan__subcmd__help__subcmd__models"
                 ;;
+            wan__subcmd__help,regen)
+                cmd="wan__subcmd__help__subcmd__regen"
+                ;;
             wan__subcmd__help,resume)
                 cmd="wan__subcmd__help__subcmd__resume"
                 ;;
@@ -185,7 +191,7 @@ _wan() {
 
     case "${cmd}" in
         wan)
-            opts="-h -V --help --version generate edit models resume history cost info balance video emulator config doctor mcp skill completions help"
+            opts="-h -V --help --version generate edit regen models resume history cost info balance video emulator config doctor mcp skill completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -199,7 +205,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__balance)
-            opts="-h -V --json --base-url --help --version"
+            opts="-h -V --json --base-url --offline --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -359,7 +365,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__doctor)
-            opts="-h -V --help --version"
+            opts="-h -V --offline --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -373,7 +379,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__edit)
-            opts="-n -m -o -q -v -j -h -V --count --shard --model --pro --out --name --json --quiet --verbose --base-url --timeout --download-timeout --route --retries --jobs --rpm --size --param --dry-run --quote --max-cost --no-journal --no-metadata --open --help --version"
+            opts="-n -m -o -q -v -j -h -V --count --shard --model --pro --out --name --json --quiet --verbose --base-url --offline --timeout --download-timeout --route --retries --jobs --rpm --size --param --seed --dry-run --quote --max-cost --no-journal --no-metadata --no-prompt-in-file --open --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -454,6 +460,10 @@ _wan() {
                     return 0
                     ;;
                 --param)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --seed)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -567,7 +577,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__generate)
-            opts="-f -n -m -o -q -v -j -h -V --file --count --shard --model --pro --out --name --json --quiet --verbose --base-url --timeout --download-timeout --route --retries --jobs --rpm --size --param --dry-run --quote --max-cost --no-journal --no-metadata --open --help --version"
+            opts="-f -n -m -o -q -v -j -h -V --file --count --shard --model --pro --out --name --json --quiet --verbose --base-url --offline --timeout --download-timeout --route --retries --jobs --rpm --size --param --seed --dry-run --quote --max-cost --no-journal --no-metadata --no-prompt-in-file --open --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -659,6 +669,10 @@ _wan() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --seed)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --max-cost)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -671,7 +685,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__help)
-            opts="generate edit models resume history cost info balance video emulator config doctor mcp skill completions help"
+            opts="generate edit regen models resume history cost info balance video emulator config doctor mcp skill completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -894,6 +908,20 @@ _wan() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        wan__subcmd__help__subcmd__regen)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         wan__subcmd__help__subcmd__resume)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1025,7 +1053,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__mcp)
-            opts="-o -h -V --out --max-cost-per-call --allow-video --help --version"
+            opts="-o -h -V --out --max-cost-per-call --allow-video --offline --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1070,8 +1098,72 @@ _wan() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        wan__subcmd__regen)
+            opts="-n -o -q -v -j -h -V --count --out --dry-run --max-cost --json --quiet --verbose --base-url --offline --timeout --download-timeout --retries --jobs --no-journal --no-metadata --no-prompt-in-file --open --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --max-cost)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --download-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         wan__subcmd__resume)
-            opts="-q -v -j -h -V --resend-unknown --dry-run --json --quiet --verbose --jobs --rpm --retries --timeout --download-timeout --base-url --help --version"
+            opts="-q -v -j -h -V --resend-unknown --dry-run --json --quiet --verbose --jobs --rpm --retries --timeout --download-timeout --base-url --offline --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1141,7 +1233,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__video__subcmd__create)
-            opts="-m -o -q -v -h -V --image --last-frame --media --model --resolution --duration --param --no-wait --dry-run --max-cost --out --name --poll --wait-timeout --download-timeout --json --quiet --no-journal --base-url --timeout --retries --verbose --help --version"
+            opts="-m -o -q -v -h -V --image --last-frame --media --model --resolution --duration --param --no-wait --dry-run --max-cost --out --name --poll --wait-timeout --download-timeout --json --quiet --no-journal --base-url --offline --timeout --retries --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1335,7 +1427,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__video__subcmd__status)
-            opts="-v -h -V --json --timeout --retries --verbose --base-url --help --version"
+            opts="-v -h -V --json --offline --timeout --retries --verbose --base-url --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1361,7 +1453,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__video__subcmd__wait)
-            opts="-q -v -o -h -V --poll --wait-timeout --download-timeout --json --quiet --no-journal --timeout --retries --verbose --out --name --base-url --help --version"
+            opts="-q -v -o -h -V --poll --wait-timeout --download-timeout --json --quiet --no-journal --offline --timeout --retries --verbose --out --name --base-url --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

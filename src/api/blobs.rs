@@ -6,12 +6,14 @@
 //! reading typed answers with serde.
 
 use std::io::{self, Read};
+use std::sync::Arc;
 
 use memchr::memmem::Finder;
 
 use crate::error::{Error, Kind};
 use crate::files::fetch::{Base64Image, Fetched, MAX_IMAGE_BYTES, Whole};
 use crate::files::format::{ImageFormat, SNIFF_LEN};
+use crate::files::label::Label;
 use crate::files::output::{OutputDir, ParkedPart, PartFile};
 use crate::interrupt::{self, KeptDecoded};
 
@@ -38,17 +40,17 @@ pub struct Decoded {
 }
 
 impl Decoded {
-    /// The image's size as decoded (before any provenance chunk).
+    /// The image's size as it will be saved, its label included.
     pub fn bytes(&self) -> u64 {
         self.image.written_out() + self.image.held().len() as u64
     }
 
-    /// Opens the part file again and writes the image's last bytes, after the provenance
-    /// chunk where one goes; what the file holds, and the guard that keeps it from
-    /// being lost to an interrupt until it is moved into place.
-    pub fn seal(self, provenance: Option<Vec<u8>>) -> Result<(PartFile, Fetched, KeptDecoded), Error> {
+    /// Opens the part file again and writes the image's last bytes (its label among them,
+    /// where it goes); what the file holds, and the guard that keeps it from being lost to
+    /// an interrupt until it is moved into place.
+    pub fn seal(self) -> Result<(PartFile, Fetched, KeptDecoded), Error> {
         let Self { image, kept } = self;
-        let sealed = kept.sealing(|| image.try_map(ParkedPart::reopen).and_then(|image| image.seal(provenance)));
+        let sealed = kept.sealing(|| image.try_map(ParkedPart::reopen).and_then(Whole::seal));
         let (part, fetched) = sealed.map_err(|e| Error::io("cannot write the image", &e))?;
         Ok((part, fetched, kept))
     }
@@ -61,6 +63,8 @@ pub type Streamed = Result<Decoded, Error>;
 pub struct Blobs<'a> {
     inner: &'a mut dyn Read,
     out: &'a OutputDir,
+    /// The label each image is written with (none with `--no-metadata`).
+    label: Option<Arc<Label>>,
     /// Made per answer, so a server cannot forge a placeholder.
     nonce: u64,
     /// The most bytes one image may have.
@@ -140,10 +144,11 @@ enum Escape {
 }
 
 impl<'a> Blobs<'a> {
-    pub fn new(inner: &'a mut dyn Read, out: &'a OutputDir) -> Self {
+    pub fn new(inner: &'a mut dyn Read, out: &'a OutputDir, label: Option<Arc<Label>>) -> Self {
         Self {
             inner,
             out,
+            label,
             nonce: crate::retry::jitter().to_bits(),
             cap: MAX_IMAGE_BYTES,
             input: vec![0u8; INPUT].into_boxed_slice(),
@@ -353,7 +358,7 @@ impl<'a> Blobs<'a> {
 
     fn begin_image(&mut self, whole: bool) {
         let (decoder, failed) = match self.out.begin() {
-            Ok(part) => (Some(Base64Image::new(part, self.cap)), None),
+            Ok(part) => (Some(Base64Image::new(part, self.cap, self.label.clone())), None),
             Err(error) => (None, Some(error)),
         };
         self.state = State::Image(Box::new(Image { decoder, failed, escape: Escape::None, whole }));
@@ -593,7 +598,7 @@ fn image_payload(seen: &[u8], whole: bool) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::files::provenance::IEND;
+    use crate::files::stamp::IEND;
     use base64::Engine;
     use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 
@@ -633,7 +638,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = OutputDir::new(Some(dir.path().to_path_buf()));
         let mut body = Trickle { data: json, piece };
-        let mut blobs = Blobs::new(&mut body, &out);
+        let mut blobs = Blobs::new(&mut body, &out, None);
         blobs.cap = cap;
         let mut passed = Vec::new();
         blobs.read_to_end(&mut passed).unwrap();
@@ -647,11 +652,11 @@ mod tests {
         filter_capped(json, piece, MAX_IMAGE_BYTES)
     }
 
-    /// The bytes of a decoded image as they would be saved (no provenance chunk).
+    /// The bytes of a decoded image as they would be saved (no label).
     fn saved(image: Streamed) -> Vec<u8> {
         let decoded = image.unwrap();
         let (size, path) = (decoded.bytes(), decoded.image.out().path().to_path_buf());
-        let (_part, fetched, _kept) = decoded.seal(None).unwrap();
+        let (_part, fetched, _kept) = decoded.seal().unwrap();
         let bytes = std::fs::read(&path).unwrap();
         assert_eq!((fetched.bytes, size), (bytes.len() as u64, bytes.len() as u64));
         bytes
@@ -708,7 +713,7 @@ mod tests {
             let mut body = io::Cursor::new(json.as_bytes()).take(cut as u64).chain(&json.as_bytes()[cut..]);
             let dir = tempfile::tempdir().unwrap();
             let out = OutputDir::new(Some(dir.path().to_path_buf()));
-            let mut blobs = Blobs::new(&mut body, &out);
+            let mut blobs = Blobs::new(&mut body, &out, None);
             let mut passed = Vec::new();
             blobs.read_to_end(&mut passed).unwrap();
             let nonce = blobs.nonce;
@@ -866,7 +871,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = OutputDir::new(Some(dir.path().to_path_buf()));
         let mut body = json.as_bytes();
-        let mut blobs = Blobs::new(&mut body, &out);
+        let mut blobs = Blobs::new(&mut body, &out, None);
         let mut buf = [0u8; 8192];
         let mut total = 0;
         loop {
@@ -890,7 +895,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = OutputDir::new(Some(dir.path().to_path_buf()));
         let mut body: &[u8] = b"{}";
-        let mut blobs = Blobs::new(&mut body, &out);
+        let mut blobs = Blobs::new(&mut body, &out, None);
         let nonce = blobs.nonce;
         assert!(blobs.take_image(nonce ^ 1, 0).is_none() && blobs.take_image(nonce, 0).is_none());
     }

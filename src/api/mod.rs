@@ -192,6 +192,8 @@ pub struct Api<'a> {
     pub turn_taken: std::sync::atomic::AtomicBool,
     /// Where base64 images are decoded as the answer streams in.
     pub out: &'a crate::files::output::OutputDir,
+    /// What they are labelled with as they are written (none with `--no-metadata`).
+    pub label: Option<&'a crate::files::label::RunLabel>,
 }
 
 impl Api<'_> {
@@ -343,7 +345,7 @@ impl Api<'_> {
             Box::new(response)
         };
         let mut body = Counted::new(response, max_answer_bytes(job.n));
-        let mut blobs = blobs::Blobs::new(&mut body, self.out);
+        let mut blobs = blobs::Blobs::new(&mut body, self.out, self.label.map(|label| label.for_prompt(job.prompt)));
         let read = endpoint.adapter().read(&mut blobs).map(|images| swap_streamed(images, &mut blobs));
         // Cut short, the answer still gives up what arrived whole: paid for, and saved.
         let salvaged = match &read {

@@ -24,6 +24,24 @@ pub struct Job<'a> {
     pub quote: bool,
 }
 
+impl<'a> Job<'a> {
+    /// A job of one image of `model` for "red panda", with no billing headers: the route
+    /// adapters' tests build their bodies from it.
+    #[cfg(test)]
+    pub fn sample(model: &'a str, references: &'a [Reference], extra: &'a Map<String, Value>) -> Self {
+        Self {
+            model,
+            prompt: "red panda",
+            references,
+            n: 1,
+            extra,
+            idempotency_key: None,
+            max_price: None,
+            quote: false,
+        }
+    }
+}
+
 /// Fields `wan` sets itself, which `--param` may not replace.
 pub const RESERVED_FIELDS: &[&str] = &["model", "messages", "prompt", "n", "image", "image[]"];
 

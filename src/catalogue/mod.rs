@@ -181,6 +181,11 @@ pub struct Model {
     /// Reference images an edit takes at most; 0 for a model that cannot edit.
     pub max_references: usize,
     pub size: SizeRule,
+    /// The model's API takes a `seed` (`--seed`): Wan's upstream API (DashScope's `seed`, 0
+    /// to 2147483647; AIsa's Wan pages document none, so the gateway passing it on is
+    /// untested) and Gemini's (`generationConfig.seed`). Seedream 4.x/5.0 and gpt-image
+    /// document none.
+    pub takes_seed: bool,
     pub purpose: &'static str,
 }
 
@@ -208,6 +213,7 @@ pub const MODELS: &[Model] = &[
         per_request: 4,
         max_references: 9,
         size: SizeRule::AsGiven,
+        takes_seed: true,
         purpose: "fast, general-purpose image generation and editing",
     },
     Model {
@@ -219,6 +225,7 @@ pub const MODELS: &[Model] = &[
         per_request: 4,
         max_references: 9,
         size: SizeRule::AsGiven,
+        takes_seed: true,
         purpose: "higher fidelity generation and editing",
     },
     Model {
@@ -230,6 +237,7 @@ pub const MODELS: &[Model] = &[
         per_request: 1,
         max_references: 0,
         size: SizeRule::MinPixels { min_pixels: SEEDREAM_MIN_PIXELS, default: SEEDREAM_DEFAULT },
+        takes_seed: false,
         purpose: "large (2K and up) pictures from text, priced per request",
     },
     Model {
@@ -241,6 +249,7 @@ pub const MODELS: &[Model] = &[
         per_request: 1,
         max_references: 0,
         size: SizeRule::MinPixels { min_pixels: SEEDREAM_MIN_PIXELS, default: SEEDREAM_DEFAULT },
+        takes_seed: false,
         purpose: "Seedream 4.5, the one the service's image-generation page names \
                   (https://aisa.one/docs/api-reference/chat/image-generation): large pictures from text",
     },
@@ -253,6 +262,7 @@ pub const MODELS: &[Model] = &[
         per_request: 10,
         max_references: 16,
         size: SizeRule::GptImage,
+        takes_seed: false,
         purpose: "text in pictures, precise instructions, edits with many references",
     },
     Model {
@@ -264,6 +274,7 @@ pub const MODELS: &[Model] = &[
         per_request: 10,
         max_references: 16,
         size: SizeRule::GptImage,
+        takes_seed: false,
         purpose: "gpt-image 2.5 variant; billed by tokens",
     },
     Model {
@@ -275,6 +286,7 @@ pub const MODELS: &[Model] = &[
         per_request: 10,
         max_references: 16,
         size: SizeRule::GptImage,
+        takes_seed: false,
         purpose: "gpt-image 2.5 variant; billed by tokens",
     },
     Model {
@@ -286,6 +298,7 @@ pub const MODELS: &[Model] = &[
         per_request: 1,
         max_references: 14,
         size: SizeRule::NoSize,
+        takes_seed: true,
         purpose: "conversational edits and composition from up to 14 references",
     },
 ];
@@ -301,6 +314,7 @@ const OTHER_GEMINI: Model = Model {
     per_request: 1,
     max_references: 14,
     size: SizeRule::NoSize,
+    takes_seed: true,
     purpose: "",
 };
 const OTHER_SEEDREAM: Model = Model {
@@ -312,6 +326,7 @@ const OTHER_SEEDREAM: Model = Model {
     per_request: 1,
     max_references: 0,
     size: SizeRule::MinPixels { min_pixels: SEEDREAM_MIN_PIXELS, default: SEEDREAM_DEFAULT },
+    takes_seed: false,
     purpose: "",
 };
 const OTHER_GPT_IMAGE: Model = Model {
@@ -323,6 +338,7 @@ const OTHER_GPT_IMAGE: Model = Model {
     per_request: 10,
     max_references: 16,
     size: SizeRule::GptImage,
+    takes_seed: false,
     purpose: "",
 };
 /// Anything else is taken for a Wan-like model: the seeds' chat route and its limits.
@@ -335,6 +351,7 @@ const OTHER: Model = Model {
     per_request: 4,
     max_references: 9,
     size: SizeRule::AsGiven,
+    takes_seed: true,
     purpose: "",
 };
 
@@ -382,6 +399,11 @@ pub fn names() -> Vec<&'static str> {
     MODELS.iter().map(|m| m.name).collect()
 }
 
+/// The models whose API takes a seed, for a hint.
+pub fn seeded() -> Vec<&'static str> {
+    MODELS.iter().filter(|m| m.takes_seed).map(|m| m.name).collect()
+}
+
 /// The models that can edit, for a hint.
 pub fn editors() -> Vec<&'static str> {
     MODELS.iter().filter(|m| m.max_references > 0).map(|m| m.name).collect()
@@ -404,8 +426,8 @@ pub fn thousands(n: u64) -> String {
 #[cfg(test)]
 pub fn readme_table() -> String {
     let mut table = format!(
-        "| model | flag | route(s) `auto` uses | list price (USD, {PRICES_AS_OF}) | images per request | `edit` | `--size` |\n\
-         |---|---|---|---|---|---|---|\n"
+        "| model | flag | route(s) `auto` uses | list price (USD, {PRICES_AS_OF}) | images per request | `edit` | `--size` | `--seed` |\n\
+         |---|---|---|---|---|---|---|---|\n"
     );
     for m in MODELS {
         let price = match m.price_note {
@@ -425,10 +447,11 @@ pub fn readme_table() -> String {
             flag => format!("`{flag}`"),
         };
         table.push_str(&format!(
-            "| `{}` | {flag} | {} | {price} | {per_request} | {edit} | {} |\n",
+            "| `{}` | {flag} | {} | {price} | {per_request} | {edit} | {} | {} |\n",
             m.name,
             m.routes.describe(),
-            m.size.describe()
+            m.size.describe(),
+            if m.takes_seed { "yes" } else { "no" }
         ));
     }
     table
@@ -450,6 +473,8 @@ mod tests {
             assert!(find(name).is_none());
         }
         assert_eq!(profile("gpt-image-2").price, Price::PerImage(50_000));
+        assert!(profile("gemini-9").takes_seed && profile("my-model").takes_seed);
+        assert!(!profile("seedream-9").takes_seed && !profile("gpt-image-9").takes_seed);
     }
 
     #[test]

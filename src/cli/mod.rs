@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use emulator::EmulatorArgs;
-use run::{EditArgs, GenerateArgs, ResumeArgs};
+use run::{EditArgs, GenerateArgs, RegenArgs, ResumeArgs};
 use values::{at_least_one, usd_limit};
 
 #[derive(Debug, Parser)]
@@ -28,10 +28,10 @@ use values::{at_least_one, usd_limit};
         wan generate \"red panda\" -n 2 -o out/\n  \
         wan edit ref.jpg \"make it Van Gogh\" --pro\n  \
         wan models\n\n\
-        No key yet? `wan emulator` plays the service offline, at no cost: see `wan emulator --help`.",
+        No key yet? Add --offline: the service is played inside wan, at no cost (`wan emulator` serves other programs).",
     after_long_help = concat!(
         "Examples:\n  wan generate \"red panda\" -n 2 -o out/\n  wan edit ref.jpg \"make it Van Gogh\" --pro\n  wan models\n\n",
-        "No key yet? `wan emulator` plays the service offline, at no cost: see `wan emulator --help`.\n\n",
+        "No key yet? Add --offline: the service is played inside wan, at no cost (`wan emulator` serves other programs).\n\n",
         env_and_exit!()
     ),
     propagate_version = true
@@ -51,6 +51,16 @@ pub enum Command {
     #[command(after_help = edit_examples!(),
               after_long_help = concat!(edit_examples!(), "\n\n", env_and_exit!()))]
     Edit(EditArgs),
+    /// Make an image again: the request that made FILE (model, prompt, size, seed, fields,
+    /// references), sent again into its folder
+    #[command(after_help = "Examples:\n  \
+        wan regen out/red-panda-001.png            one more, as out/red-panda-002.png\n  \
+        wan regen out/red-panda-001.png -n 4 --dry-run\n  \
+        wan regen a.png b.jpg -o again/\n\n\
+        The request comes from each FILE's label, else from the journal's record of it (found by\n\
+        its SHA-256). References are found where they were read and must be unchanged (same\n\
+        SHA-256); a changed or missing one is exit 2, naming it, and nothing is sent.")]
+    Regen(RegenArgs),
     /// List the models: their routes, prices, images per request, edit limits and size rules
     #[command(after_help = "Examples:\n  wan models\n  wan models --json | jq -r .model")]
     Models {
@@ -78,7 +88,7 @@ pub enum Command {
     #[command(after_help = "Examples:\n  wan cost\n  wan cost --since 7d --by day\n  \
         wan cost --since 2026-11-01 --until 2026-12-01 --by model --json")]
     Cost(CostArgs),
-    /// Where an image came from: its provenance chunk and the journal's record
+    /// Where an image came from: its label (XMP), its Content Credentials, the journal's record
     #[command(after_help = "Examples:\n  wan info out/red-panda-001.png\n  wan info *.png --json")]
     Info {
         /// Files to look up (found by their SHA-256, so moved or renamed files are known)
@@ -97,6 +107,9 @@ pub enum Command {
         /// The API base URL [env: AISA_BASE_URL] [default: the config file's, else https://api.aisa.one/v1]
         #[arg(long, value_name = "URL")]
         base_url: Option<String>,
+        /// Ask the emulator inside wan instead (a play balance) [env: WAN_OFFLINE]
+        #[arg(long)]
+        offline: bool,
     },
     /// Make videos through the service's asynchronous tasks: create, wait, status, list
     #[command(after_help = crate::cli::video::VIDEO_EXAMPLES)]
@@ -121,7 +134,11 @@ pub enum Command {
         wan doctor\n  \
         wan doctor && wan generate \"a red panda\" --open\n\n\
         Exit 0 when every check holds, else the exit code (see wan --help) of the first that fails.")]
-    Doctor,
+    Doctor {
+        /// Check the set-up for --offline: the emulator inside wan stands for the service [env: WAN_OFFLINE]
+        #[arg(long)]
+        offline: bool,
+    },
     /// Serve image tools to coding agents: an MCP server on standard input and output
     #[command(after_help = mcp_examples!(), after_long_help = mcp_examples!())]
     Mcp(McpArgs),
@@ -160,6 +177,58 @@ pub struct McpArgs {
     /// before it is made, so they are off unless asked for
     #[arg(long)]
     pub allow_video: bool,
+
+    /// Serve every tool from the emulator inside wan: no key needed, nothing sent off this
+    /// machine, nothing billed; the pictures are drawn locally [env: WAN_OFFLINE]
+    #[arg(long)]
+    pub offline: bool,
+}
+
+/// `wan edit picture.png` with the prompt forgotten: clap takes the one value for the prompt
+/// and says the images are missing; the user forgot the prompt.
+pub fn forgot_the_edit_prompt(error: &clap::Error) -> bool {
+    use clap::error::{ContextKind, ContextValue};
+    let missing = match error.get(ContextKind::InvalidArg) {
+        Some(ContextValue::Strings(args)) => args.as_slice() == ["<IMAGE>..."],
+        _ => false,
+    };
+    let usage = error.get(ContextKind::Usage).is_some_and(|u| u.to_string().contains("wan edit"));
+    error.kind() == clap::error::ErrorKind::MissingRequiredArgument && missing && usage
+}
+
+impl Command {
+    /// A command that reaches the service, and may play it inside `wan` instead: its
+    /// `--offline` and `--base-url`. `None` for the rest, and for `resume`, which goes
+    /// offline by the run it finishes.
+    pub fn offline_flags(&self) -> Option<(bool, Option<&str>)> {
+        use crate::cli::video::VideoCommand;
+        fn service(s: &crate::cli::video::ServiceArgs) -> Option<(bool, Option<&str>)> {
+            Some((s.offline, s.base_url.as_deref()))
+        }
+        match self {
+            Self::Generate(args) => Some((args.run.offline, args.run.base_url.as_deref())),
+            Self::Edit(args) => Some((args.run.offline, args.run.base_url.as_deref())),
+            Self::Regen(args) => Some((args.offline, args.base_url.as_deref())),
+            Self::Balance { offline, base_url, .. } => Some((*offline, base_url.as_deref())),
+            Self::Doctor { offline } => Some((*offline, None)),
+            Self::Mcp(args) => Some((args.offline, None)),
+            Self::Video { command } => match command {
+                VideoCommand::Create(args) => service(&args.service),
+                VideoCommand::Wait(args) => service(&args.service),
+                VideoCommand::Status(args) => service(&args.service),
+                VideoCommand::List { .. } => None,
+            },
+            Self::Models { .. }
+            | Self::Resume(_)
+            | Self::History { .. }
+            | Self::Cost(_)
+            | Self::Info { .. }
+            | Self::Emulator(_)
+            | Self::Config { .. }
+            | Self::Skill
+            | Self::Completions { .. } => None,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Subcommand)]

@@ -95,6 +95,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
 
+    /// Play the service inside wan: no key needed, nothing sent off this machine, nothing
+    /// billed; the pictures are drawn locally [env: WAN_OFFLINE]
+    #[arg(long)]
+    pub offline: bool,
+
     /// Seconds to wait for one API answer [default: 300]
     #[arg(long, value_name = "SECS", value_parser = at_least_one::<u64>)]
     pub timeout: Option<u64>,
@@ -131,6 +136,12 @@ pub struct RunArgs {
     #[arg(long = "param", value_name = "KEY=VALUE")]
     pub params: Vec<String>,
 
+    /// The seed, for the models whose API takes one (`wan models` says which): sent as the
+    /// body's `seed` (Gemini: in generationConfig) and written into each file's label, so
+    /// that `wan regen` sends it again
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=2_147_483_647))]
+    pub seed: Option<u32>,
+
     /// Print the request body (or bodies) and the cost; send nothing; no key needed
     #[arg(long)]
     pub dry_run: bool,
@@ -148,9 +159,92 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_journal: bool,
 
-    /// Write the bytes exactly as served: no provenance chunk in PNGs
+    /// Write the bytes exactly as served: no label (XMP) in the files
     #[arg(long)]
     pub no_metadata: bool,
+
+    /// Leave the prompt out of each file's label (it stays in the journal)
+    #[arg(long)]
+    pub no_prompt_in_file: bool,
+
+    /// Open the saved files in the system's image viewer when the run ends
+    #[arg(long)]
+    pub open: bool,
+}
+
+/// `wan regen`: the files whose requests to send again, and how.
+#[derive(Debug, Args)]
+pub struct RegenArgs {
+    /// Images wan made: each one's label (else the journal's record, found by its SHA-256)
+    /// says the request that made it
+    #[arg(value_name = "FILE", required = true, num_args = 1..)]
+    pub files: Vec<PathBuf>,
+
+    /// How many images of each (split into requests as for generate)
+    #[arg(short = 'n', long = "count", value_name = "N", default_value_t = 1, value_parser = at_least_one::<u32>)]
+    pub count: u32,
+
+    /// Folder for the new images, created if missing [default: each FILE's own folder]
+    #[arg(short, long = "out", value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    pub out: Option<PathBuf>,
+
+    /// Print the request body (or bodies) and the cost; send nothing; no key needed
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Refuse to send anything if a FILE's run would cost more than this many US dollars
+    #[arg(long, value_name = "USD")]
+    pub max_cost: Option<String>,
+
+    /// Print one JSON object per FILE on standard output instead of paths
+    #[arg(long)]
+    pub json: bool,
+
+    /// No progress, retry notices or summary line; errors and warnings still print
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Print each request and answer (method, URL, status, request id, timings)
+    #[arg(short, long)]
+    pub verbose: bool,
+
+    /// The API base URL [env: AISA_BASE_URL] [default: https://api.aisa.one/v1]
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+
+    /// Play the service inside wan: no key needed, nothing sent off this machine, nothing
+    /// billed; the pictures are drawn locally [env: WAN_OFFLINE]
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Seconds to wait for one API answer [default: 300]
+    #[arg(long, value_name = "SECS", value_parser = at_least_one::<u64>)]
+    pub timeout: Option<u64>,
+
+    /// Seconds to wait for one image download [default: 120]
+    #[arg(long, value_name = "SECS", value_parser = at_least_one::<u64>)]
+    pub download_timeout: Option<u64>,
+
+    /// Retries of a request that never connected or that the service answered with
+    /// 408, 429 or 5xx (0 disables) [default: 2]
+    #[arg(long, value_name = "N")]
+    pub retries: Option<u32>,
+
+    /// Requests in flight at once [default: 4]
+    #[arg(short, long, value_name = "N", value_parser = at_least_one::<usize>)]
+    pub jobs: Option<usize>,
+
+    /// Keep no record of this run in the journal (also WAN_JOURNAL=off)
+    #[arg(long)]
+    pub no_journal: bool,
+
+    /// Write the bytes exactly as served: no label (XMP) in the files
+    #[arg(long)]
+    pub no_metadata: bool,
+
+    /// Leave the prompt out of each file's label (it stays in the journal)
+    #[arg(long)]
+    pub no_prompt_in_file: bool,
 
     /// Open the saved files in the system's image viewer when the run ends
     #[arg(long)]
@@ -208,4 +302,9 @@ pub struct ResumeArgs {
     /// it was made] [default: the run's own]
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
+
+    /// Finish a run made with --offline inside wan again (such a run always is; a run made
+    /// by the service never is) [env: WAN_OFFLINE]
+    #[arg(long)]
+    pub offline: bool,
 }

@@ -105,6 +105,11 @@ pub struct ServiceArgs {
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
 
+    /// Play the service inside wan: no key needed, nothing sent off this machine, nothing
+    /// billed; the pictures are drawn locally [env: WAN_OFFLINE]
+    #[arg(long)]
+    pub offline: bool,
+
     /// Seconds to wait for one API answer [default: 300]
     #[arg(long, value_name = "SECS", value_parser = at_least_one::<u64>)]
     pub timeout: Option<u64>,

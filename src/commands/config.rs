@@ -14,6 +14,14 @@ pub fn run(action: ConfigAction, env: &Env) -> Result<Outcome, Error> {
     match action {
         ConfigAction::Path => {
             let path = env.dirs.config_file().ok_or_else(no_path)?;
+            // Its folder is made (not the file), so that `$EDITOR "$(wan config path)"`
+            // can save on a fresh machine; a folder that cannot be made is only a warning,
+            // since the path is still the answer.
+            if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty())
+                && let Err(e) = std::fs::create_dir_all(folder)
+            {
+                eprintln!("wan: warning: cannot make the config file's folder {}: {e}", folder.display());
+            }
             stdout.line(&path.display().to_string())?;
         }
         ConfigAction::Show => {
@@ -72,8 +80,10 @@ fn show(config: &Config, chosen: &Resolved) -> Vec<String> {
         ("timeout", text(&chosen.timeout.value, &chosen.timeout.source)),
         ("download_timeout", text(&chosen.download_timeout.value, &chosen.download_timeout.source)),
         ("metadata", text(&chosen.metadata.value, &chosen.metadata.source)),
+        ("prompt_in_file", text(&chosen.prompt_in_file.value, &chosen.prompt_in_file.source)),
         ("max_cost", text(&chosen.max_cost.value.as_deref().unwrap_or("none"), &chosen.max_cost.source)),
         ("base_url", text(&chosen.base_url.value, &chosen.base_url.source)),
+        ("offline", text(&chosen.offline.value, &chosen.offline.source)),
         ("api_key_command", command),
         ("api key", key),
     ];

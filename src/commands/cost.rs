@@ -111,12 +111,16 @@ pub fn run(env: &Env, args: &CostArgs) -> Result<Outcome, Error> {
             .with_hint("`--since today` counts from this morning; `--since 7d` the last 7 days"),
         });
     }
-    let (rows, incomplete) = match open_journal(env)? {
+    let (rows, incomplete, offline) = match open_journal(env)? {
         Some(conn) => {
             let (since, until) = (when::stamp(since), when::stamp(until));
-            (queries::spent(&conn, &since, &until)?, queries::incomplete_runs(&conn, &since, &until)?)
+            (
+                queries::spent(&conn, &since, &until)?,
+                queries::incomplete_runs(&conn, &since, &until)?,
+                queries::offline_runs(&conn, &since, &until)?,
+            )
         }
-        None => (Vec::new(), Vec::new()),
+        None => (Vec::new(), Vec::new(), 0),
     };
     let (total, groups) = sums(&rows, args.by);
     let mut out = Stdout::default();
@@ -146,6 +150,7 @@ pub fn run(env: &Env, args: &CostArgs) -> Result<Outcome, Error> {
             "by": args.by.map(|_| by),
             "scope": "this machine's journal",
             "incomplete_runs": incomplete,
+            "offline_runs": offline,
         });
         out.line(&line.to_string())?;
         return Ok(Outcome::Success);
@@ -168,6 +173,12 @@ pub fn run(env: &Env, args: &CostArgs) -> Result<Outcome, Error> {
             (charged, _) => format!(" · {} as the service charged, the rest at list price", format_usd(charged)),
         }
     ))?;
+    if offline > 0 {
+        eprintln!(
+            "wan: {offline} run{} made offline (--offline) left out: drawn on this machine, billed nothing",
+            plural(offline)
+        );
+    }
     if !incomplete.is_empty() {
         let n = incomplete.len() as u64;
         eprintln!(

@@ -6,6 +6,12 @@ use crate::error::Error;
 use crate::outcome::Outcome;
 
 pub fn run(args: EmulatorArgs) -> Result<Outcome, Error> {
+    emulator::run(options(args))?;
+    Ok(Outcome::Success)
+}
+
+/// The options as the emulator takes them.
+pub fn options(args: EmulatorArgs) -> Options {
     let EmulatorArgs {
         host,
         port,
@@ -36,7 +42,7 @@ pub fn run(args: EmulatorArgs) -> Result<Outcome, Error> {
         no_video_gateway,
         rpm,
     } = args;
-    emulator::run(Options {
+    Options {
         host,
         port,
         api_key,
@@ -45,6 +51,7 @@ pub fn run(args: EmulatorArgs) -> Result<Outcome, Error> {
         gemini_snake_case,
         goog_api_key,
         bill_per_request,
+        free: false,
         idempotency: idempotency == Switch::On,
         base64,
         noise,
@@ -65,6 +72,5 @@ pub fn run(args: EmulatorArgs) -> Result<Outcome, Error> {
         video_size,
         no_video_gateway,
         rpm,
-    })?;
-    Ok(Outcome::Success)
+    }
 }

@@ -41,7 +41,7 @@ pub fn edit(args: EditArgs, env: &Env) -> Result<Outcome, Error> {
     run_or_preview(&settings)
 }
 
-fn run_or_preview(settings: &Settings) -> Result<Outcome, Error> {
+pub fn run_or_preview(settings: &Settings) -> Result<Outcome, Error> {
     if settings.dry_run {
         let outcome = dry_run::print(settings)?;
         return match settings.quote {
@@ -63,9 +63,36 @@ pub fn generate_settings(args: GenerateArgs, env: &Env, stdin: &mut dyn Read) ->
                 Error::usage("no prompt given").with_hint("wan generate \"a red panda\", or pipe the prompt in")
             );
         }
-        (None, _) => Prompts::one(checked_prompt(read_prompt_from_stdin(stdin)?)?, shard),
+        (None, _) => {
+            let prompt = checked_prompt(read_prompt_from_stdin(stdin)?)?;
+            warn_if_a_batch(&prompt, args.run.quiet);
+            Prompts::one(prompt, shard)
+        }
     };
     resolve(args.run, prompts, Vec::new(), env, stdin)
+}
+
+/// A model whose list price is for one size (gpt-image-2's, for 1024×1024) may be charged
+/// more at another: said before sending, so the estimate is not taken for the bill.
+fn note_a_price_for_another_size(model: &ImageModel, size: Option<SizeArg>, quiet: bool) {
+    let priced_at = model.row.price_note;
+    let Some(size) = size.filter(|_| !priced_at.is_empty() && !quiet) else { return };
+    if size.to_string() != priced_at.replace('×', "x") {
+        eprintln!(
+            "wan: note: {model}'s list price is for {priced_at}; at {size} the service may charge more than the estimate"
+        );
+    }
+}
+
+/// `wan generate - < prompts.txt` sends the whole text as one prompt, as asked; a text of
+/// several lines may have been meant as a batch, which `-f -` reads.
+fn warn_if_a_batch(prompt: &str, quiet: bool) {
+    let lines = prompt.lines().filter(|line| !line.trim().is_empty()).count();
+    if lines > 1 && !quiet {
+        eprintln!(
+            "wan: note: standard input's {lines} lines go as one prompt; `-f -` reads them as a batch, one prompt a line"
+        );
+    }
 }
 
 /// A batch from a file or standard input, checked whole before anything is sent and
@@ -100,7 +127,9 @@ pub fn edit_settings(args: EditArgs, env: &Env, stdin: &mut dyn Read) -> Result<
     })
 }
 
-fn resolve(
+/// A run's arguments (`generate`'s, `edit`'s, or those `regen` rebuilds from a file's
+/// record) read into checked settings, against the config file and the environment.
+pub fn resolve(
     run: RunArgs,
     prompts: Prompts,
     reference_args: Vec<String>,
@@ -113,17 +142,19 @@ fn resolve(
     if let Some(name) = &run.name {
         output::validate_stem(name)?;
     }
-    let out = chosen.out.value;
+    let out = chosen.out.value.map(|dir| env.dirs.expand_home_path(dir)).transpose()?;
     let to_stdout = out.as_deref() == Some(Path::new("-"));
     if to_stdout {
-        check_stdout_output(&run, prompts.len())?;
+        check_stdout_output(&run, prompts.len(), env.stdout_is_terminal)?;
     } else {
         let folder = OutputDir::new(out.clone());
         folder.check()?;
         folder.check_names(names_used(&prompts, run.name.as_deref(), run.count))?;
     }
     let route = chosen.route.value;
+    note_a_price_for_another_size(&model, run.size, run.quiet);
     let mut extra = body_fields(run.size, &run.params)?;
+    add_seed(run.seed, &model, &mut extra)?;
     let per_request = crate::image::limits::apply(&model, route, reference_args.len(), &mut extra)?;
     let references = reference::load_all(&reference_args, stdin)?;
     let max_cost = match &chosen.max_cost.value {
@@ -164,6 +195,7 @@ fn resolve(
         dry_run: run.dry_run,
         quote: run.quote,
         metadata: chosen.metadata.value,
+        prompt_in_file: chosen.prompt_in_file.value,
         open: run.open,
         display: Display {
             quiet: run.quiet,
@@ -174,14 +206,20 @@ fn resolve(
         state_dir: env.state_dir.clone(),
         journal: !run.no_journal && !env.journal_off,
         max_cost,
+        offline: env.offline,
     })
 }
 
 /// `-o -` writes one image's bytes to standard output, as `curl -o -` does: more than
 /// one image, or `--json` (which also wants standard output), cannot go there.
-fn check_stdout_output(run: &RunArgs, prompts: usize) -> Result<(), Error> {
+fn check_stdout_output(run: &RunArgs, prompts: usize, terminal: bool) -> Result<(), Error> {
     if run.json {
         return Err(Error::usage("-o - and --json both write to standard output; give one"));
+    }
+    // Image bytes would garble the terminal, as `curl` warns of binary output.
+    if terminal && !run.dry_run {
+        return Err(Error::usage("-o - writes the image's bytes to standard output, which is a terminal")
+            .with_hint("pipe it (wan generate \"logo\" -o - | convert - logo.jpg) or redirect it (> logo.png)"));
     }
     let images = (prompts as u64).saturating_mul(u64::from(run.count));
     if images > 1 {
@@ -203,7 +241,15 @@ fn body_fields(size: Option<SizeArg>, params: &[String]) -> Result<Map<String, V
         };
         let key = key.trim();
         if RESERVED_FIELDS.contains(&key) {
-            return Err(Error::usage(format!("--param {key}=… would replace a field wan sets itself")));
+            let error = Error::usage(format!("--param {key}=… would replace a field wan sets itself"));
+            return Err(match key {
+                "n" => error.with_hint("-n N asks for N images (split into requests as the model takes them)"),
+                "model" => error.with_hint("-m MODEL (or --pro) names the model"),
+                "prompt" | "messages" | "contents" => {
+                    error.with_hint("the prompt is the argument: wan generate \"PROMPT\"")
+                }
+                _ => error,
+            });
         }
         if key == "size" && size.is_some() {
             return Err(Error::usage("--size and --param size=… both set the size; give one"));
@@ -212,6 +258,20 @@ fn body_fields(size: Option<SizeArg>, params: &[String]) -> Result<Map<String, V
         fields.insert(key.to_string(), value);
     }
     Ok(fields)
+}
+
+/// `--seed N` as the body's `seed` field, for a model whose API takes one.
+fn add_seed(seed: Option<u32>, model: &ImageModel, extra: &mut Map<String, Value>) -> Result<(), Error> {
+    let Some(seed) = seed else { return Ok(()) };
+    if !model.row.takes_seed {
+        return Err(Error::usage(format!("{model} takes no seed"))
+            .with_hint(format!("--seed is for {} (see `wan models`)", crate::catalogue::seeded().join(", "))));
+    }
+    if extra.contains_key("seed") {
+        return Err(Error::usage("--seed and --param seed=… both set the seed; give one"));
+    }
+    extra.insert("seed".into(), Value::from(seed));
+    Ok(())
 }
 
 /// The flags of a run that have a config key, for `precedence` to weigh against the rest.
@@ -228,6 +288,8 @@ fn flags(run: &RunArgs) -> Flags {
         max_cost: run.max_cost.clone(),
         base_url: run.base_url.clone(),
         metadata: run.no_metadata.then_some(false),
+        offline: run.offline,
+        prompt_in_file: run.no_prompt_in_file.then_some(false),
     }
 }
 
@@ -263,5 +325,19 @@ mod tests {
             assert!(body_fields(None, &[bad.into()]).is_err(), "{bad}");
         }
         assert!(body_fields(Some(SizeArg::Auto), &["size=1x1".into()]).is_err());
+    }
+
+    #[test]
+    fn a_seed_goes_into_the_body_for_the_models_that_take_one() {
+        let model = |name: &str| ImageModel::named(name.to_string());
+        let mut extra = Map::new();
+        add_seed(Some(42), &model("wan2.7-image"), &mut extra).unwrap();
+        assert_eq!(Value::Object(extra.clone()), serde_json::json!({"seed": 42}));
+        let twice = add_seed(Some(1), &model("wan2.7-image"), &mut extra).unwrap_err();
+        assert!(twice.to_string().contains("both set the seed"), "{twice}");
+        let refused = add_seed(Some(1), &model("seedream-5-0-260128"), &mut Map::new()).unwrap_err();
+        assert_eq!(refused.to_string(), "seedream-5-0-260128 takes no seed");
+        assert!(refused.hint.unwrap().contains("gemini-3-pro-image-preview"));
+        add_seed(None, &model("gpt-image-2"), &mut Map::new()).unwrap();
     }
 }

@@ -50,7 +50,7 @@ pub fn run(env: &Env, limit: u64, as_json: bool) -> Result<Outcome, Error> {
             state_text(run)
         ))?;
     }
-    if runs.iter().any(|run| run.charged > 0) {
+    if runs.iter().any(|run| run.charged > 0 && !run.offline) {
         eprintln!("wan: * what the service said it charged; other costs are at list price (or as it reported)");
     }
     Ok(Outcome::Success)
@@ -118,8 +118,12 @@ fn asked(run: &RunRow) -> u64 {
 }
 
 /// The run's cost, marked `*` where every answer said what it was charged (the rest
-/// are at list price; see the line under the table).
+/// are at list price; see the line under the table); `offline` for a run that went to the
+/// emulator inside `wan` and was billed nothing.
 fn cost_text(run: &RunRow) -> String {
+    if run.offline {
+        return "offline".to_string();
+    }
     let mark = if run.cost_source() == "charged" { "*" } else { "" };
     match (unpriced(run), run.cost) {
         (0, cost) => format!("{}{mark}", format_usd(cost)),
@@ -140,8 +144,12 @@ fn to_json(run: &RunRow) -> serde_json::Value {
         "saved": run.saved,
         "asked": asked(run),
         "returned": run.returned,
-        "cost": (unpriced(run) == 0).then(|| to_usd(run.cost)),
-        "cost_source": run.cost_source(),
+        "cost": match run.offline {
+            true => Some(0.0),
+            false => (unpriced(run) == 0).then(|| to_usd(run.cost)),
+        },
+        "cost_source": if run.offline { "offline" } else { run.cost_source() },
+        "offline": run.offline,
         "cost_known": to_usd(run.cost),
         "unpriced_images": unpriced(run),
         "currency": "USD",

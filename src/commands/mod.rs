@@ -10,6 +10,8 @@ pub mod generate;
 pub mod history;
 pub mod info;
 pub mod models;
+pub mod offline;
+pub mod regen;
 pub mod resume;
 pub mod skill;
 pub mod video;

@@ -17,26 +17,28 @@ pub fn run(as_json: bool) -> Result<Outcome, Error> {
         }
         return Ok(Outcome::Success);
     }
-    let rows: Vec<[String; 7]> =
-        std::iter::once(["MODEL", "FLAG", "ROUTE", "LIST PRICE", "PER REQUEST", "EDIT", "SIZE"].map(String::from))
-            .chain(MODELS.iter().map(|m| {
-                [
-                    m.name.to_string(),
-                    m.flag.to_string(),
-                    m.routes.describe().to_string(),
-                    match m.price_note {
-                        "" => m.price.describe(),
-                        note => format!("{} ({note})", m.price.describe()),
-                    },
-                    m.per_request.to_string(),
-                    match m.max_references {
-                        0 => "no".to_string(),
-                        n => format!("≤ {n} refs"),
-                    },
-                    m.size.describe(),
-                ]
-            }))
-            .collect();
+    let rows: Vec<[String; 8]> = std::iter::once(
+        ["MODEL", "FLAG", "ROUTE", "LIST PRICE", "PER REQUEST", "EDIT", "SEED", "SIZE"].map(String::from),
+    )
+    .chain(MODELS.iter().map(|m| {
+        [
+            m.name.to_string(),
+            m.flag.to_string(),
+            m.routes.describe().to_string(),
+            match m.price_note {
+                "" => m.price.describe(),
+                note => format!("{} ({note})", m.price.describe()),
+            },
+            m.per_request.to_string(),
+            match m.max_references {
+                0 => "no".to_string(),
+                n => format!("≤ {n} refs"),
+            },
+            if m.takes_seed { "--seed" } else { "no" }.to_string(),
+            m.size.describe(),
+        ]
+    }))
+    .collect();
     table(&mut out, &rows)?;
     out.line("")?;
     table(&mut out, &video_rows())?;
@@ -111,6 +113,7 @@ fn to_json(model: &Model) -> Value {
         "size_min_pixels": min_pixels,
         "size_default": default_size,
         "takes_size": model.size != SizeRule::NoSize,
+        "takes_seed": model.takes_seed,
         "purpose": model.purpose,
     })
 }
@@ -137,5 +140,10 @@ mod tests {
         assert_eq!(gemini["takes_size"], false);
         assert_eq!(by_name("wan2.7-image")["routes"], json!(["chat", "images"]));
         assert_eq!(by_name("wan2.7-image-pro")["flag"], "--pro");
+        assert_eq!(
+            (by_name("wan2.7-image")["takes_seed"].clone(), seedream["takes_seed"].clone()),
+            (json!(true), json!(false))
+        );
+        assert_eq!(gemini["takes_seed"], true);
     }
 }

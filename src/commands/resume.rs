@@ -7,13 +7,14 @@ use crate::cli::run::ResumeArgs;
 use crate::config::env::Env;
 use crate::error::{Error, Kind};
 use crate::image;
+use crate::journal::queries::RunRow;
 use crate::journal::{self, lock, queries};
 use crate::outcome::Outcome;
 use crate::term::text::plural;
 use crate::term::ui::Display;
 use crate::video;
 
-pub fn run(args: ResumeArgs, env: &Env) -> Result<Outcome, Error> {
+pub fn run(args: ResumeArgs, env: &mut Env) -> Result<Outcome, Error> {
     crate::interrupt::install();
     let Some(dir) = env.state_dir.clone() else {
         return Err(Error::new(Kind::Other, "no state folder: set WAN_STATE_DIR, XDG_STATE_HOME or HOME"));
@@ -72,6 +73,8 @@ pub fn run(args: ResumeArgs, env: &Env) -> Result<Outcome, Error> {
     if run.state == "running" {
         return Err(Error::usage(format!("run {} is still running in another wan process", run.id)));
     }
+    offline(&run, &args, env)?;
+    let env = &*env;
     let display = display(&args, env);
     if run.command == "video" {
         drop(conn);
@@ -99,6 +102,35 @@ pub fn run(args: ResumeArgs, env: &Env) -> Result<Outcome, Error> {
         base_url: args.base_url,
     };
     image::resume::resume(conn, &dir, run, &options, env)
+}
+
+/// A run made offline is finished offline, by the emulator inside this `wan`: its
+/// prompts must not reach the service, to be billed. A run made by the service is never
+/// finished offline: its paid images are there, and its rest is the service's to make.
+fn offline(run: &RunRow, args: &ResumeArgs, env: &mut Env) -> Result<(), Error> {
+    if run.offline {
+        if args.base_url.is_some() {
+            return Err(Error::usage(format!(
+                "run {} was made offline; its prompts are not sent to --base-url",
+                run.id
+            ))
+            .with_hint("`wan resume` finishes it offline, at no cost"));
+        }
+        return crate::commands::offline::start(env);
+    }
+    if crate::commands::offline::asked(args.offline, env)? {
+        return Err(Error::usage(format!(
+            "run {} was made by the service: finishing it offline would fill it with pictures drawn here",
+            run.id
+        ))
+        .with_hint(match args.offline {
+            true => "leave out --offline".to_string(),
+            false => {
+                format!("WAN_OFFLINE=0 wan resume {} (WAN_OFFLINE or the config file's offline asks for it)", run.id)
+            }
+        }));
+    }
+    Ok(())
 }
 
 fn display(args: &ResumeArgs, env: &Env) -> Display {

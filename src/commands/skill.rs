@@ -31,6 +31,9 @@ the price first and always set a ceiling.
 - `--max-cost USD` refuses (exit 2) before anything is sent when the run could cost more
   than USD, or when the model's price is unknown. Put it on every paid command, set to
   what the user agreed to spend.
+- `--offline` runs a command against an emulator inside `wan`: no key, nothing sent or
+  billed, real files of pictures drawn locally. Use it to try a command or a script, never
+  to make what the user asked for (its pictures are placeholders).
 
 Models this `wan` knows (others are sent as given, at an unknown price):
 
@@ -87,7 +90,8 @@ Never print, echo, log or write the key, and never ask the user to paste it into
 conversation: do not run `echo $AISA_API_KEY`, `env` or `printenv`, and do not put the
 key on a command line or in a file. `wan` reads it itself and never prints it. When the
 key is missing (exit 3), tell the user to set AISA_API_KEY in their own shell, or to set
-`api_key_command` in wan's config file (`wan config path` shows where it is).
+`api_key_command` in wan's config file (`wan config path` shows where it is); until then,
+`--offline` shows how a command behaves.
 
 ## As an MCP server
 

@@ -18,6 +18,7 @@ pub struct Env {
     /// Where the config file and the state folder are.
     pub dirs: Dirs,
     pub stdin_is_terminal: bool,
+    pub stdout_is_terminal: bool,
     pub stderr_is_terminal: bool,
     /// `NO_COLOR` set and not empty, or `TERM=dumb`.
     pub no_color: bool,
@@ -25,6 +26,10 @@ pub struct Env {
     pub state_dir: Option<PathBuf>,
     /// `WAN_JOURNAL=off` (or `0`, `false`, `no`).
     pub journal_off: bool,
+    /// `WAN_OFFLINE` as set; checked where the offline setting is decided.
+    pub offline_var: Option<String>,
+    /// The emulator inside `wan` is running, and `base_url` and `api_key` point at it.
+    pub offline: bool,
 }
 
 impl Env {
@@ -43,9 +48,12 @@ impl Env {
             state_dir: dirs.state_dir(),
             dirs,
             stdin_is_terminal: std::io::stdin().is_terminal(),
+            stdout_is_terminal: std::io::stdout().is_terminal(),
             stderr_is_terminal: std::io::stderr().is_terminal(),
             no_color: var("NO_COLOR").is_some() || std::env::var("TERM").is_ok_and(|t| t == "dumb"),
             journal_off: var("WAN_JOURNAL").is_some_and(|v| matches!(v.trim(), "off" | "0" | "false" | "no")),
+            offline_var: var("WAN_OFFLINE"),
+            offline: false,
         }
     }
 }

@@ -22,7 +22,7 @@ use crate::error::{Error, sanitize};
 use precedence::{Source, Sourced};
 
 /// Every key the file may set, in the order the README lists them.
-pub const KEYS: [&str; 11] = [
+pub const KEYS: [&str; 13] = [
     "model",
     "out",
     "route",
@@ -31,9 +31,11 @@ pub const KEYS: [&str; 11] = [
     "timeout",
     "download_timeout",
     "metadata",
+    "prompt_in_file",
     "max_cost",
     "base_url",
     "api_key_command",
+    "offline",
 ];
 
 /// A config file is a few lines; this bounds what `WAN_CONFIG=/dev/zero` can make `wan` hold.
@@ -53,9 +55,11 @@ struct Raw {
     timeout: Option<Spanned<i64>>,
     download_timeout: Option<Spanned<i64>>,
     metadata: Option<Spanned<bool>>,
+    prompt_in_file: Option<Spanned<bool>>,
     max_cost: Option<Spanned<toml::Value>>,
     base_url: Option<Spanned<String>>,
     api_key_command: Option<Spanned<String>>,
+    offline: Option<Spanned<bool>>,
 }
 
 /// The file's values, checked, each with its line.
@@ -70,10 +74,13 @@ pub struct FileValues {
     pub timeout: Option<Sourced<u64>>,
     pub download_timeout: Option<Sourced<u64>>,
     pub metadata: Option<Sourced<bool>>,
+    pub prompt_in_file: Option<Sourced<bool>>,
     /// As written; a valid amount.
     pub max_cost: Option<Sourced<String>>,
     pub base_url: Option<Sourced<Url>>,
     pub api_key_command: Option<Sourced<String>>,
+    /// `offline = true`: every command that would reach the service plays it inside `wan`.
+    pub offline: Option<Sourced<bool>>,
 }
 
 /// Where the config file is, whether it is there, and what it sets.
@@ -201,7 +208,7 @@ fn expected(key: &str) -> String {
         "jobs" => "a whole number, 1 or more".into(),
         "retries" => "a whole number, 0 or more".into(),
         "timeout" | "download_timeout" => "a whole number of seconds, 1 or more".into(),
-        "metadata" => "true or false".into(),
+        "metadata" | "offline" | "prompt_in_file" => "true or false".into(),
         "max_cost" => "an amount in US dollars, e.g. 0.50".into(),
         "base_url" => "an http or https URL with a host, e.g. \"https://api.aisa.one/v1\"".into(),
         "api_key_command" => "a command that prints the key, e.g. \"pass show aisa\"".into(),
@@ -224,9 +231,11 @@ fn parse(text: &str, dirs: &Dirs) -> Result<FileValues, Problem> {
             whole(v, 1).and_then(|n| u64::try_from(n).ok())
         })?,
         metadata: field(text, "metadata", raw.metadata, Some)?,
+        prompt_in_file: field(text, "prompt_in_file", raw.prompt_in_file, Some)?,
         max_cost: field(text, "max_cost", raw.max_cost, |v| amount(&v))?,
         base_url: field(text, "base_url", raw.base_url, |v| base_url::base_url(&v).ok())?,
         api_key_command: field(text, "api_key_command", raw.api_key_command, filled)?,
+        offline: field(text, "offline", raw.offline, Some)?,
     })
     .and_then(|values| match &values.api_key_command {
         // `echo sk-aisa-…` would put the key in the file after all, and `wan config show`
@@ -330,8 +339,8 @@ mod tests {
     #[test]
     fn every_key_is_read_with_its_line() {
         let text = "model = \"wan2.7-image-pro\"\nout = \"~/Pictures/wan\"\nroute = \"images\"\njobs = 8\n\
-            retries = 0\ntimeout = 60\ndownload_timeout = 30\nmetadata = false\nmax_cost = 0.5\n\
-            base_url = \"http://127.0.0.1:8787/v1\"\napi_key_command = \"pass show aisa\"\n";
+            retries = 0\ntimeout = 60\ndownload_timeout = 30\nmetadata = false\nprompt_in_file = false\n\
+            max_cost = 0.5\nbase_url = \"http://127.0.0.1:8787/v1\"\napi_key_command = \"pass show aisa\"\n";
         let v = parse(text, &dirs()).unwrap();
         assert_eq!(v.model.unwrap().value, "wan2.7-image-pro");
         let out = v.out.unwrap();
@@ -343,10 +352,11 @@ mod tests {
         assert_eq!(v.timeout.unwrap().value, 60);
         assert_eq!(v.download_timeout.unwrap().value, 30);
         assert!(!v.metadata.unwrap().value);
+        assert!(!v.prompt_in_file.unwrap().value);
         assert_eq!(v.max_cost.unwrap().value, "0.5");
         assert_eq!(v.base_url.unwrap().value.as_str(), "http://127.0.0.1:8787/v1");
         let command = v.api_key_command.unwrap();
-        assert_eq!((command.value.as_str(), command.source), ("pass show aisa", Source::File { line: 11 }));
+        assert_eq!((command.value.as_str(), command.source), ("pass show aisa", Source::File { line: 12 }));
         assert!(parse("# nothing set\n\n", &dirs()).unwrap().model.is_none());
     }
 
@@ -370,6 +380,7 @@ mod tests {
             ("download_timeout = 0", bad(1, "download_timeout")),
             ("route = \"sideways\"", bad(1, "route")),
             ("metadata = \"no\"", bad(1, "metadata")),
+            ("prompt_in_file = 0", bad(1, "prompt_in_file")),
             ("base_url = \"ftp://x/v1\"", bad(1, "base_url")),
             ("model = \"  \"", bad(1, "model")),
             ("out = \"\"", bad(1, "out")),

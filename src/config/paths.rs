@@ -71,6 +71,15 @@ impl Dirs {
             self.home.as_deref().ok_or_else(|| Error::usage(format!("{text:?} starts with ~ but HOME is not set")))?;
         Ok(if rest.is_empty() { home.to_path_buf() } else { home.join(rest) })
     }
+
+    /// `-o '~/x'` (quoted, so the shell left the `~`) as the config file's `out` and
+    /// `wan mcp --out` take it: the home folder, not a folder named `~`.
+    pub fn expand_home_path(&self, path: PathBuf) -> Result<PathBuf, Error> {
+        match path.to_str() {
+            Some(text) if text.starts_with('~') => self.expand_home(text),
+            _ => Ok(path),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -69,6 +69,10 @@ pub struct Flags {
     pub base_url: Option<String>,
     /// `--no-metadata`: `Some(false)`.
     pub metadata: Option<bool>,
+    /// `--offline`.
+    pub offline: bool,
+    /// `--no-prompt-in-file`: `Some(false)`.
+    pub prompt_in_file: Option<bool>,
 }
 
 /// Where the key will come from; nothing is run to find out.
@@ -93,10 +97,13 @@ pub struct Resolved {
     pub timeout: Sourced<u64>,
     pub download_timeout: Sourced<u64>,
     pub metadata: Sourced<bool>,
+    pub prompt_in_file: Sourced<bool>,
     /// As written; the flag's text is checked where the cost is.
     pub max_cost: Sourced<Option<String>>,
     pub base_url: Sourced<Url>,
     pub key: KeySource,
+    /// On: the commands that reach the service play it inside `wan` (see `goes_offline`).
+    pub offline: Sourced<bool>,
 }
 
 pub fn resolve(flags: &Flags, env: &Env, file: &FileValues) -> Result<Resolved, Error> {
@@ -114,6 +121,7 @@ pub fn resolve(flags: &Flags, env: &Env, file: &FileValues) -> Result<Resolved, 
             DEFAULT_DOWNLOAD_TIMEOUT,
         ),
         metadata: layered(flags.metadata, None, file.metadata.clone(), true),
+        prompt_in_file: layered(flags.prompt_in_file, None, file.prompt_in_file.clone(), true),
         max_cost: layered(
             flags.max_cost.clone().map(Some),
             None,
@@ -122,6 +130,7 @@ pub fn resolve(flags: &Flags, env: &Env, file: &FileValues) -> Result<Resolved, 
         ),
         base_url: base_url(flags, env, file)?,
         key: key_source(env, file),
+        offline: offline(flags.offline, env, file)?,
     })
 }
 
@@ -170,6 +179,41 @@ pub fn base_url(flags: &Flags, env: &Env, file: &FileValues) -> Result<Sourced<U
     Ok(file.base_url.clone().unwrap_or_else(|| Sourced::new(default(), Source::Default)))
 }
 
+/// `--offline`, else `WAN_OFFLINE`, else the file's `offline`, else off.
+pub fn offline(flag: bool, env: &Env, file: &FileValues) -> Result<Sourced<bool>, Error> {
+    let from_env = |value| Some(Sourced::new(value, Source::Env("WAN_OFFLINE")));
+    let env = match env.offline_var.as_deref().map(str::trim) {
+        None => None,
+        Some("1" | "true" | "yes" | "on") => from_env(true),
+        Some("0" | "false" | "no" | "off") => from_env(false),
+        Some(other) => {
+            return Err(Error::usage(format!("WAN_OFFLINE={other:?} is neither on nor off"))
+                .with_hint("WAN_OFFLINE=1 plays the service inside wan; WAN_OFFLINE=0 (or unset) does not"));
+        }
+    };
+    Ok(layered(flag.then_some(true), env, file.offline.clone(), false))
+}
+
+/// Whether a command plays the service inside `wan`: the offline setting is on, and no
+/// base URL was given where it weighs more (`--base-url` beats `offline = true` in the
+/// file, as any flag beats the file). Both flags at once say two things: an error.
+pub fn goes_offline(flags: &Flags, env: &Env, file: &FileValues) -> Result<bool, Error> {
+    let offline = offline(flags.offline, env, file)?;
+    if !offline.value {
+        return Ok(false);
+    }
+    if flags.offline && flags.base_url.is_some() {
+        return Err(Error::usage("--offline and --base-url both say where requests go; give one"));
+    }
+    let weight = |source: &Source| match source {
+        Source::Flag => 3,
+        Source::Env(_) => 2,
+        Source::File { .. } => 1,
+        Source::Default => 0,
+    };
+    Ok(weight(&offline.source) >= weight(&base_url(flags, env, file)?.source))
+}
+
 fn env_route(env: &Env) -> Result<Option<Sourced<Route>>, Error> {
     let Some(text) = &env.route else { return Ok(None) };
     let route = Route::from_name(text.trim())
@@ -206,9 +250,11 @@ mod tests {
             timeout: Some(Sourced::new(50, at(6))),
             download_timeout: Some(Sourced::new(40, at(7))),
             metadata: Some(Sourced::new(false, at(8))),
+            prompt_in_file: Some(Sourced::new(false, at(12))),
             max_cost: Some(Sourced::new("3".into(), at(9))),
             base_url: Some(Sourced::new(Url::parse("http://file.test/v1").unwrap(), at(10))),
             api_key_command: Some(Sourced::new("pass show aisa".into(), at(11))),
+            offline: Some(Sourced::new(true, at(12))),
         }
     }
 
@@ -234,7 +280,37 @@ mod tests {
             max_cost: Some("1".into()),
             base_url: Some("http://flag.test/v1".into()),
             metadata: Some(false),
+            offline: false,
+            prompt_in_file: Some(false),
         }
+    }
+
+    #[test]
+    fn offline_takes_its_place_beside_the_base_url() {
+        let none = FileValues::default();
+        let on_file = FileValues { offline: Some(Sourced::new(true, Source::File { line: 1 })), ..none.clone() };
+        let url_file = FileValues { base_url: file().base_url, ..on_file.clone() };
+        let offline_env = |value: &str| Env { offline_var: Some(value.into()), ..Env::default() };
+        let flag = Flags { offline: true, ..Flags::default() };
+        // off unless asked, on when asked anywhere
+        assert!(!goes_offline(&Flags::default(), &Env::default(), &none).unwrap());
+        assert!(goes_offline(&flag, &Env::default(), &none).unwrap());
+        assert!(goes_offline(&Flags::default(), &offline_env("1"), &none).unwrap());
+        assert!(goes_offline(&Flags::default(), &Env::default(), &on_file).unwrap());
+        // the file's base_url beside its offline = true: offline (the same weight)
+        assert!(goes_offline(&Flags::default(), &Env::default(), &url_file).unwrap());
+        // WAN_OFFLINE=0 turns the file's off; AISA_BASE_URL outweighs the file's
+        assert!(!goes_offline(&Flags::default(), &offline_env("0"), &on_file).unwrap());
+        assert!(!goes_offline(&Flags::default(), &env(), &on_file).unwrap());
+        // --base-url outweighs WAN_OFFLINE; --offline outweighs AISA_BASE_URL
+        let url_flag = Flags { base_url: Some("http://flag.test/v1".into()), ..Flags::default() };
+        assert!(!goes_offline(&url_flag, &offline_env("yes"), &none).unwrap());
+        assert!(goes_offline(&flag, &env(), &url_file).unwrap());
+        // both flags, or a WAN_OFFLINE that says neither: errors
+        let both = Flags { offline: true, ..url_flag };
+        assert!(goes_offline(&both, &Env::default(), &none).unwrap_err().message.contains("--offline and --base-url"));
+        let maybe = goes_offline(&Flags::default(), &offline_env("maybe"), &none).unwrap_err();
+        assert_eq!(maybe.message, "WAN_OFFLINE=\"maybe\" is neither on nor off");
     }
 
     #[test]
@@ -271,6 +347,7 @@ mod tests {
         assert_eq!(r.route.value, Route::Chat);
         assert_eq!((r.jobs.value, r.retries.value, r.timeout.value, r.download_timeout.value), (7, 5, 50, 40));
         assert_eq!(r.metadata, Sourced::new(false, Source::File { line: 8 }));
+        assert_eq!(r.prompt_in_file, Sourced::new(false, Source::File { line: 12 }));
         assert_eq!(r.max_cost.value.as_deref(), Some("3"));
         assert_eq!(r.base_url, Sourced::new(Url::parse("http://file.test/v1").unwrap(), Source::File { line: 10 }));
         assert_eq!(r.key, KeySource::Command(Sourced::new("pass show aisa".into(), Source::File { line: 11 })));
@@ -284,6 +361,7 @@ mod tests {
         assert_eq!(r.route.value, Route::Auto);
         assert_eq!((r.jobs.value, r.retries.value, r.timeout.value, r.download_timeout.value), (4, 2, 300, 120));
         assert_eq!(r.metadata, Sourced::new(true, Source::Default));
+        assert_eq!(r.prompt_in_file, Sourced::new(true, Source::Default));
         assert_eq!(r.max_cost.value, None);
         assert_eq!(r.base_url.value.as_str(), "https://api.aisa.one/v1");
         assert_eq!(r.key, KeySource::Missing);

@@ -21,6 +21,7 @@ mod video;
 
 use std::io::Write;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,7 +33,7 @@ use tokio::net::TcpListener;
 use crate::catalogue::size::Size;
 use crate::error::{Error, Kind};
 use faults::Faults;
-use service::{Config, State};
+use service::{Config, Logs, State};
 
 /// `wan emulator`'s options as given (see `wan emulator --help`), checked by `run`.
 #[derive(Debug)]
@@ -45,6 +46,8 @@ pub struct Options {
     pub gemini_snake_case: bool,
     pub goog_api_key: bool,
     pub bill_per_request: bool,
+    /// Charge nothing (for the emulator inside `wan --offline`; no flag of `wan emulator`).
+    pub free: bool,
     pub idempotency: bool,
     pub base64: bool,
     pub noise: bool,
@@ -68,6 +71,49 @@ pub struct Options {
 }
 
 pub fn run(args: Options) -> Result<(), Error> {
+    let addr = SocketAddr::new(args.host, args.port);
+    let state = Arc::new(state(args, Logs::Stderr, None)?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("cannot start the emulator", &e))?;
+    runtime.block_on(serve(addr, state))
+}
+
+/// The emulator inside `wan` for `--offline`: on a free loopback port, silent, served
+/// by a thread of its own that ends with the process. Its video tasks are kept in
+/// `tasks` (when given), so that a later `wan` can follow a task this one made.
+/// Returns the base URL.
+pub fn start_inside(args: Options, tasks: Option<PathBuf>) -> Result<String, Error> {
+    let state = Arc::new(state(args, Logs::Off, tasks)?);
+    let cannot = |e: std::io::Error| Error::io("cannot start the emulator inside wan", &e);
+    let listener = std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).map_err(cannot)?;
+    listener.set_nonblocking(true).map_err(cannot)?;
+    let bound = listener.local_addr().map_err(cannot)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("wan-offline")
+        .enable_all()
+        .build()
+        .map_err(cannot)?;
+    std::thread::Builder::new()
+        .name("wan-offline".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                // A listener that cannot join the runtime serves nothing: the client then
+                // meets a refused connection and says so.
+                if let Ok(listener) = TcpListener::from_std(listener) {
+                    accept(listener, state, std::future::pending()).await;
+                }
+            });
+        })
+        .map_err(cannot)?;
+    Ok(format!("http://{bound}/v1"))
+}
+
+/// The service's state from the options, checked.
+fn state(args: Options, logs: Logs, tasks: Option<PathBuf>) -> Result<State, Error> {
     let rate = |name: &str, value: f64| {
         if (0.0..=1.0).contains(&value) {
             Ok(value)
@@ -97,6 +143,7 @@ pub fn run(args: Options) -> Result<(), Error> {
         gemini_snake_case: args.gemini_snake_case,
         goog_api_key: args.goog_api_key,
         bill_per_request: args.bill_per_request,
+        free: args.free,
         idempotency: args.idempotency,
         base64: args.base64,
         noise: args.noise,
@@ -109,17 +156,13 @@ pub fn run(args: Options) -> Result<(), Error> {
             gateway: !args.no_video_gateway,
             size: video_size(args.video_size)?,
             seed: faults.seed,
+            kept_in: tasks,
         },
         faults,
         rpm: args.rpm,
+        logs,
     };
-    let state = Arc::new(State::new(config, Duration::from_secs(args.url_ttl)));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("cannot start the emulator", &e))?;
-    runtime.block_on(serve(SocketAddr::new(args.host, args.port), state))
+    Ok(State::new(config, Duration::from_secs(args.url_ttl)))
 }
 
 /// Clip frames are drawn and encoded at every first look at a finished task: kept small.
@@ -152,6 +195,13 @@ async fn serve(addr: SocketAddr, state: Arc<State>) -> Result<(), Error> {
     drop(stdout);
     eprintln!("wan emulator: listening on http://{bound}/v1 (Ctrl-C to stop)");
 
+    accept(listener, state, stop).await;
+    eprintln!("wan emulator: stopped");
+    Ok(())
+}
+
+/// Serves each connection `listener` accepts until `stop` is ready.
+async fn accept(listener: TcpListener, state: Arc<State>, stop: impl Future<Output = ()>) {
     let mut stop = std::pin::pin!(stop);
     loop {
         tokio::select! {
@@ -170,8 +220,6 @@ async fn serve(addr: SocketAddr, state: Arc<State>) -> Result<(), Error> {
             () = &mut stop => break,
         }
     }
-    eprintln!("wan emulator: stopped");
-    Ok(())
 }
 
 /// Ctrl-C or SIGTERM. The handlers are installed by this call, not when the future

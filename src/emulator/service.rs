@@ -49,6 +49,9 @@ pub struct Config {
     pub goog_api_key: bool,
     /// The Wan models charge their list price per request, not per image.
     pub bill_per_request: bool,
+    /// Nothing is charged (quotes and the price cap still go by the list price): the
+    /// emulator inside `wan --offline`, which must not look like spending.
+    pub free: bool,
     /// `Idempotency-Key` is remembered; off plays a service that ignores it.
     pub idempotency: bool,
     /// Wan answers base64 instead of URLs.
@@ -64,6 +67,15 @@ pub struct Config {
     pub video: video::VideoConfig,
     /// `--rpm`: image requests a minute; `None` limits nothing.
     pub rpm: Option<u64>,
+    pub logs: Logs,
+}
+
+/// Where the line of each request goes: stderr for `wan emulator`; nowhere for the
+/// emulator inside `wan --offline`, whose stderr is the user's run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Logs {
+    Stderr,
+    Off,
 }
 
 #[derive(Debug)]
@@ -131,7 +143,7 @@ impl State {
             (m, p, _) if video::is_api(m, p) => match self.video_api(request, seq, &request_id, &origin).await {
                 Ok(reply) => reply,
                 Err(Dropped) => {
-                    log(&method, &path, "dropped", &request_id, "fault: connection dropped", started);
+                    self.log(&method, &path, "dropped", &request_id, "fault: connection dropped", started);
                     return Err(Dropped);
                 }
             },
@@ -150,14 +162,22 @@ impl State {
             (_, _, Some(route)) => match self.api(request, route, seq, &request_id, &origin, &query).await {
                 Ok(reply) => reply,
                 Err(Dropped) => {
-                    log(&method, &path, "dropped", &request_id, "fault: connection dropped", started);
+                    self.log(&method, &path, "dropped", &request_id, "fault: connection dropped", started);
                     return Err(Dropped);
                 }
             },
             _ => Reply::no_such_path(),
         };
-        log(&method, &path, reply.status.as_str(), &request_id, &reply.note, started);
+        self.log(&method, &path, reply.status.as_str(), &request_id, &reply.note, started);
         Ok(self.finish(reply, &request_id, budget))
+    }
+
+    fn log(&self, method: &Method, path: &str, status: &str, request_id: &str, note: &str, started: Instant) {
+        if self.config.logs == Logs::Off {
+            return;
+        }
+        let note = if note.is_empty() { String::new() } else { format!(" · {note}") };
+        eprintln!("{method} {path} {status} · {request_id}{note} · {} ms", started.elapsed().as_millis());
     }
 
     /// Adds what every answer carries: the request id, and with `--rpm` the rate-limit
@@ -516,6 +536,7 @@ impl State {
             }
             _ => {}
         }
+        let cost = if self.config.free { 0 } else { cost };
         if !self.account.charge(cost) {
             return failed(errors.reply(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -661,11 +682,6 @@ fn rate_limited(route: &Route, request_id: &str) -> Reply {
     );
     reply.note = "over --rpm".into();
     reply
-}
-
-fn log(method: &Method, path: &str, status: &str, request_id: &str, note: &str, started: Instant) {
-    let note = if note.is_empty() { String::new() } else { format!(" · {note}") };
-    eprintln!("{method} {path} {status} · {request_id}{note} · {} ms", started.elapsed().as_millis());
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! and clips served from links that expire after `--url-ttl`.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -39,6 +40,9 @@ pub struct VideoConfig {
     pub gateway: bool,
     pub size: (u16, u16),
     pub seed: u64,
+    /// A folder where each task is kept as it is made, so that an emulator started later
+    /// (the next `wan --offline`) can answer for it; `None` keeps tasks in memory only.
+    pub kept_in: Option<PathBuf>,
 }
 
 /// Whether a request is one of the video task routes.
@@ -233,19 +237,20 @@ impl Videos {
         let created_unix = super::answers::now_secs();
         let note = format!("model {} · task {id}", asked.model);
         let model = asked.model.clone();
-        tasks.insert(
-            id.clone(),
-            Task {
-                key: call.key.to_string(),
-                model: asked.model,
-                prompt: asked.prompt,
-                seconds: asked.seconds,
-                created: now,
-                created_unix,
-                fate,
-                clip: None,
-            },
-        );
+        let task = Task {
+            key: call.key.to_string(),
+            model: asked.model,
+            prompt: asked.prompt,
+            seconds: asked.seconds,
+            created: now,
+            created_unix,
+            fate,
+            clip: None,
+        };
+        if let Some(folder) = &self.config.kept_in {
+            kept::keep(folder, &id, &task);
+        }
+        tasks.insert(id.clone(), task);
         let body = if dashscope {
             json!({"output": {"task_id": id, "task_status": "PENDING"}, "request_id": call.request_id})
         } else {
@@ -258,7 +263,12 @@ impl Videos {
     async fn look(&self, id: &str, call: &Call<'_>, dashscope: bool) -> Answer {
         let now = Instant::now();
         let found = {
-            let tasks = self.tasks.lock().expect("video tasks lock");
+            let mut tasks = self.tasks.lock().expect("video tasks lock");
+            if !tasks.contains_key(id)
+                && let Some(task) = self.config.kept_in.as_deref().and_then(|folder| kept::read(folder, id))
+            {
+                tasks.insert(id.to_string(), task);
+            }
             tasks.get(id).map(|t| {
                 (self.phase(t, now), t.model.clone(), t.prompt.clone(), t.seconds, t.created_unix, t.clip.clone())
             })
@@ -338,6 +348,69 @@ impl Videos {
     pub fn clip(&self, path: &str) -> Lookup {
         let name = path.rsplit('/').next().unwrap_or_default().trim_end_matches(".mp4");
         self.clips.get(name)
+    }
+}
+
+/// Tasks kept on disk, one small JSON file each, for the emulator inside `wan --offline`:
+/// one process makes a task (`wan video create --offline --no-wait`), a later one follows
+/// it, and the clip is drawn again from what was kept.
+mod kept {
+    use std::path::Path;
+    use std::time::{Duration, Instant};
+
+    use serde_json::{Value, json};
+
+    use super::{Fate, Task};
+
+    /// A kept task is a few hundred bytes; this bounds what a stray file can make us read.
+    const MAX_BYTES: u64 = 64 * 1024;
+
+    /// Task ids are the emulator's own (hex, `-`, `_`); anything else is no file name.
+    fn file(folder: &Path, id: &str) -> Option<std::path::PathBuf> {
+        let fine =
+            !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        fine.then(|| folder.join(format!("{id}.json")))
+    }
+
+    /// Writes the task; one that cannot be kept is served from memory as before.
+    pub fn keep(folder: &Path, id: &str, task: &Task) {
+        let Some(path) = file(folder, id) else { return };
+        let fate = match &task.fate {
+            Fate::Succeed => json!(null),
+            Fate::Fail { code, message, at } => json!({"code": code, "message": message, "at": at}),
+        };
+        let body = json!({"key": task.key, "model": task.model, "prompt": task.prompt, "seconds": task.seconds,
+                          "created": task.created_unix, "fate": fate});
+        let _ = std::fs::create_dir_all(folder).and_then(|()| std::fs::write(path, body.to_string()));
+    }
+
+    /// The task as kept, its age counted from the time it was made.
+    pub fn read(folder: &Path, id: &str) -> Option<Task> {
+        use std::io::Read;
+        let mut text = String::new();
+        std::fs::File::open(file(folder, id)?).ok()?.take(MAX_BYTES).read_to_string(&mut text).ok()?;
+        let kept: Value = serde_json::from_str(&text).ok()?;
+        let created_unix = kept["created"].as_u64()?;
+        let age = super::super::answers::now_secs().saturating_sub(created_unix);
+        let fate = match &kept["fate"] {
+            Value::Null => Fate::Succeed,
+            fail => Fate::Fail {
+                // The codes are the emulator's own; a file that names another is not ours.
+                code: ["InvalidParameter", "InternalError.Algo"].into_iter().find(|c| fail["code"] == *c)?,
+                message: fail["message"].as_str()?.to_string(),
+                at: fail["at"].as_f64()?,
+            },
+        };
+        Some(Task {
+            key: kept["key"].as_str()?.to_string(),
+            model: kept["model"].as_str()?.to_string(),
+            prompt: kept["prompt"].as_str()?.to_string(),
+            seconds: u32::try_from(kept["seconds"].as_u64()?).ok()?,
+            created: Instant::now().checked_sub(Duration::from_secs(age)).unwrap_or_else(Instant::now),
+            created_unix,
+            fate,
+            clip: None,
+        })
     }
 }
 

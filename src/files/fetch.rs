@@ -1,6 +1,7 @@
 //! Image bytes from where the answer put them: streamed from a short-lived URL, or decoded from base64.
 
 use std::io::{Read, Write};
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
@@ -10,8 +11,9 @@ use reqwest::blocking::Client;
 use crate::error::{Error, Kind, Tag, root_cause};
 use crate::files::digest::Sha256Hex;
 use crate::files::format::{self, ImageFormat, SNIFF_LEN, TAIL_LEN};
+use crate::files::label::Label;
 use crate::files::output::PartFile;
-use crate::files::provenance::IEND;
+use crate::files::stamp::{IEND, Stamp, Stamped};
 use crate::retry::{self, Policy, Verdict};
 use crate::term::progress::Tick;
 
@@ -20,20 +22,21 @@ pub const MAX_IMAGE_BYTES: u64 = 100 * 1024 * 1024;
 const CHUNK: usize = 64 * 1024;
 
 /// What was written: the format found from the first bytes, how many bytes the file
-/// holds, and their SHA-256 (hex).
+/// holds, their SHA-256 (hex), and what became of the label.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fetched {
     pub format: ImageFormat,
     pub bytes: u64,
     pub sha256: String,
+    pub stamped: Stamped,
 }
 
-/// Where an image's bytes go: the part file, progress, and the provenance chunk a PNG
-/// gets before its `IEND` (none with `--no-metadata`).
+/// Where an image's bytes go: the part file, progress, and the label written into them as
+/// they pass (none with `--no-metadata`).
 pub struct Destination<'a> {
     pub out: &'a mut PartFile,
     pub on_tick: &'a dyn Fn(Tick),
-    pub provenance: Option<Vec<u8>>,
+    pub label: Option<Arc<Label>>,
 }
 
 /// What a failed try means: try again, or give up.
@@ -99,8 +102,8 @@ pub fn get_link(
 /// credentials: image hosts never see the API key.
 /// `on_tick` hears of the expected size and every chunk written, for progress.
 pub fn download(http: &Client, url: &str, timeout: Duration, to: &mut Destination) -> Result<Fetched, Error> {
-    let Destination { out, on_tick, provenance } = to;
-    retrying_download(out, |out, first| download_once(http, url, timeout, out, *on_tick, provenance, first))
+    let Destination { out, on_tick, label } = to;
+    retrying_download(out, |out, first| download_once(http, url, timeout, out, *on_tick, label, first))
 }
 
 /// One try; only the first tells progress the expected size.
@@ -110,7 +113,7 @@ fn download_once(
     timeout: Duration,
     out: &mut PartFile,
     on_tick: &dyn Fn(Tick),
-    provenance: &mut Option<Vec<u8>>,
+    label: &Option<Arc<Label>>,
     first: bool,
 ) -> Result<Fetched, Failed> {
     let mut response = get_link(http, url, timeout, expired)?;
@@ -118,7 +121,7 @@ fn download_once(
         on_tick(Tick::Expected(size));
     }
     let source = "the image URL returned";
-    let mut sink = Sink::new(&mut *out, MAX_IMAGE_BYTES);
+    let mut sink = Sink::new(&mut *out, MAX_IMAGE_BYTES, label.clone());
     let mut buf = vec![0u8; CHUNK];
     loop {
         let n = match response.read(&mut buf) {
@@ -130,20 +133,25 @@ fn download_once(
         on_tick(Tick::Written(n as u64));
     }
     let whole = sink.finish().map_err(|e| e.into_failed(source))?;
-    whole.seal(provenance.take()).map(|(_, fetched)| fetched).map_err(|e| Refused::Write(e).into_failed(source))
+    whole.seal().map(|(_, fetched)| fetched).map_err(|e| Refused::Write(e).into_failed(source))
 }
 
 /// Where image bytes go as they arrive: checked to be an image from the first bytes,
-/// capped in size, written to `out` (the part file), and checked to be whole at the end.
+/// capped in size, labelled as they pass, written to `out` (the part file), and checked to
+/// be whole at the end.
 struct Sink<W> {
     out: W,
-    /// The last bytes written, held back: if they are a PNG's IEND, a provenance chunk
-    /// may have to go before them.
+    /// What is not written yet: the last 12 bytes (a PNG's IEND, which its label goes
+    /// before), and what the stamp handed on since.
     held: Vec<u8>,
+    stamp: Stamp,
+    /// Bytes written to `out`.
+    emitted: u64,
     sha256: Sha256Hex,
     head: Vec<u8>,
     tail: Vec<u8>,
     format: Option<ImageFormat>,
+    /// Bytes of the image as served.
     written: u64,
     /// The most bytes an image may have.
     cap: u64,
@@ -180,11 +188,13 @@ impl Refused {
 }
 
 impl<W: Write> Sink<W> {
-    fn new(out: W, cap: u64) -> Self {
+    fn new(out: W, cap: u64, label: Option<Arc<Label>>) -> Self {
         Self {
             out,
             cap,
             held: Vec::with_capacity(CHUNK + IEND.len()),
+            stamp: Stamp::new(label),
+            emitted: 0,
             sha256: Sha256Hex::default(),
             head: Vec::with_capacity(SNIFF_LEN),
             tail: Vec::with_capacity(2 * TAIL_LEN),
@@ -208,12 +218,14 @@ impl<W: Write> Sink<W> {
         if self.written > self.cap {
             return Err(Refused::TooLarge(self.cap));
         }
-        // One write of what was held and the chunk, less its last 12 bytes.
-        self.held.extend_from_slice(chunk);
+        // One write of what was held and the chunk as the stamp hands it on (the label in
+        // its place), less its last 12 bytes.
+        self.stamp.push(chunk, &mut self.held);
         let ready = self.held.len().saturating_sub(IEND.len());
         if ready > 0 {
             self.sha256.update(&self.held[..ready]);
             self.out.write_all(&self.held[..ready]).map_err(Refused::Write)?;
+            self.emitted += ready as u64;
             self.held.drain(..ready);
         }
         Ok(())
@@ -223,7 +235,7 @@ impl<W: Write> Sink<W> {
         ImageFormat::sniff(&self.head).ok_or_else(|| Refused::NotAnImage(format::describe_non_image(&self.head)))
     }
 
-    fn finish(self) -> Result<Whole<W>, Refused> {
+    fn finish(mut self) -> Result<Whole<W>, Refused> {
         let format = match self.format {
             Some(format) => format,
             None => self.sniffed()?,
@@ -231,21 +243,23 @@ impl<W: Write> Sink<W> {
         if !format.is_complete(&self.head, &self.tail, self.written) {
             return Err(Refused::Incomplete(format));
         }
-        Ok(Whole { out: self.out, format, written: self.written, held: self.held, sha256: self.sha256 })
+        let stamped = self.stamp.finish(&mut self.held);
+        Ok(Whole { out: self.out, format, emitted: self.emitted, held: self.held, sha256: self.sha256, stamped })
     }
 }
 
-/// An image checked to be whole, all written to `out` but its last bytes, which wait
-/// for the provenance chunk that may go before them (not known yet while an answer
-/// streams in: its request id may come after its images).
+/// An image checked to be whole, all written to `out` but its last bytes (with the label
+/// where it goes before them), written when the image is sealed: until then an interrupt
+/// can still make the file whole from what is held.
 #[derive(Debug)]
 pub struct Whole<W> {
     out: W,
     format: ImageFormat,
-    /// Bytes of the image, the held ones included.
-    written: u64,
+    /// Bytes in `out` so far.
+    emitted: u64,
     held: Vec<u8>,
     sha256: Sha256Hex,
+    stamped: Stamped,
 }
 
 impl<W> Whole<W> {
@@ -260,7 +274,7 @@ impl<W> Whole<W> {
 
     /// How many bytes are in `out` so far.
     pub fn written_out(&self) -> u64 {
-        self.written - self.held.len() as u64
+        self.emitted
     }
 
     /// The image's last bytes, not written yet.
@@ -270,25 +284,20 @@ impl<W> Whole<W> {
 
     /// The same image, its bytes in `f(out)` (the part file closed, or opened again).
     pub fn try_map<V, E>(self, f: impl FnOnce(W) -> Result<V, E>) -> Result<Whole<V>, E> {
-        let Self { out, format, written, held, sha256 } = self;
-        Ok(Whole { out: f(out)?, format, written, held, sha256 })
+        let Self { out, format, emitted, held, sha256, stamped } = self;
+        Ok(Whole { out: f(out)?, format, emitted, held, sha256, stamped })
     }
 }
 
 impl<W: Write> Whole<W> {
-    /// Writes the last bytes, after the provenance chunk where they are a PNG's IEND;
-    /// `out` is handed back with what it holds: the format, size and SHA-256.
-    pub fn seal(mut self, provenance: Option<Vec<u8>>) -> std::io::Result<(W, Fetched)> {
-        let mut bytes = self.written;
-        if let Some(chunk) = provenance.filter(|_| self.format == ImageFormat::Png && self.held == IEND) {
-            self.sha256.update(&chunk);
-            self.out.write_all(&chunk)?;
-            bytes += chunk.len() as u64;
-        }
+    /// Writes the last bytes (and the label, where it goes among them); `out` is handed
+    /// back with what it holds: the format, size, SHA-256 and label.
+    pub fn seal(mut self) -> std::io::Result<(W, Fetched)> {
         self.sha256.update(&self.held);
         self.out.write_all(&self.held)?;
+        let bytes = self.emitted + self.held.len() as u64;
         let sha256 = self.sha256.finish();
-        Ok((self.out, Fetched { format: self.format, bytes, sha256 }))
+        Ok((self.out, Fetched { format: self.format, bytes, sha256, stamped: self.stamped }))
     }
 }
 
@@ -296,24 +305,25 @@ impl<W: Write> Whole<W> {
 /// the answer streams in: `api::blobs`.)
 pub fn decode(payload: &str, to: &mut Destination) -> Result<Fetched, Error> {
     (to.on_tick)(Tick::Expected(payload.len() as u64 / 4 * 3));
-    let mut image = Base64Image::new(&mut *to.out, MAX_IMAGE_BYTES);
+    let mut image = Base64Image::new(&mut *to.out, MAX_IMAGE_BYTES, to.label.clone());
     image.push(payload.as_bytes())?;
     let whole = image.finish()?;
-    let (_, fetched) = whole.seal(to.provenance.take()).map_err(|e| refused(Refused::Write(e)))?;
+    let (_, fetched) = whole.seal().map_err(|e| refused(Refused::Write(e)))?;
     (to.on_tick)(Tick::Written(fetched.bytes));
     Ok(fetched)
 }
 
 /// A base64 image decoded as its text arrives, in pieces of any size, into `out`:
-/// checked to be an image from its first bytes, at most `cap` bytes, and whole at the end.
+/// checked to be an image from its first bytes, at most `cap` bytes, labelled with `label`,
+/// and whole at the end.
 pub struct Base64Image<W> {
     sink: Sink<W>,
     text: Base64Stream,
 }
 
 impl<W: Write> Base64Image<W> {
-    pub fn new(out: W, cap: u64) -> Self {
-        Self { sink: Sink::new(out, cap), text: Base64Stream::new() }
+    pub fn new(out: W, cap: u64, label: Option<Arc<Label>>) -> Self {
+        Self { sink: Sink::new(out, cap, label), text: Base64Stream::new() }
     }
 
     /// Decodes the next piece of the text.
@@ -491,38 +501,62 @@ mod tests {
         bytes
     }
 
+    /// A real PNG of `side`×`side` noisy pixels (so it hardly compresses).
+    fn real_png(side: u32) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        let mut encoder = png::Encoder::new(&mut bytes, side, side);
+        encoder.set_color(png::ColorType::Rgb);
+        let mut writer = encoder.write_header().unwrap();
+        let pixels: Vec<u8> = (0..side * side * 3).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+        writer.write_image_data(&pixels).unwrap();
+        writer.finish().unwrap();
+        bytes
+    }
+
+    fn label() -> Arc<Label> {
+        Arc::new(Label { model: "wan2.7-image".into(), prompt: Some("red panda".into()), ..Label::default() })
+    }
+
     #[test]
-    fn a_whole_image_waits_for_its_end_and_takes_the_provenance_chunk_before_iend() {
-        let image = png(200_000);
-        let mut decoder = Base64Image::new(Vec::new(), MAX_IMAGE_BYTES);
+    fn a_whole_image_waits_for_its_end_and_takes_its_label_before_iend() {
+        let image = real_png(300);
+        let mut decoder = Base64Image::new(Vec::new(), MAX_IMAGE_BYTES, Some(label()));
         for piece in STANDARD.encode(&image).as_bytes().chunks(999) {
             decoder.push(piece).unwrap();
         }
         let whole = decoder.finish().unwrap();
         assert_eq!(whole.format(), ImageFormat::Png);
-        assert_eq!(whole.held(), IEND);
         assert_eq!(whole.out().as_slice(), &image[..image.len() - IEND.len()]);
         assert_eq!(whole.written_out(), (image.len() - IEND.len()) as u64);
-        let chunk = b"\0\0\0\x01tEXtx\0\0\0\0".to_vec();
-        let (out, fetched) = whole.seal(Some(chunk.clone())).unwrap();
-        let expected = [&image[..image.len() - 12], &chunk, &IEND].concat();
-        assert_eq!(out, expected);
-        assert_eq!(fetched.bytes, expected.len() as u64);
-        assert_eq!(fetched.sha256, sha256_hex(&expected));
-        // Without metadata, or for another format, the bytes as they came.
-        let mut plain = Base64Image::new(Vec::new(), MAX_IMAGE_BYTES);
+        // What is held is the label's chunk, then IEND.
+        let held = whole.held().to_vec();
+        assert!(held.ends_with(&IEND) && held.len() > IEND.len());
+        assert_eq!(&held[4..8], b"iTXt");
+        let (out, fetched) = whole.seal().unwrap();
+        assert_eq!(out, [&image[..image.len() - 12], &held].concat());
+        assert_eq!(fetched.bytes, out.len() as u64);
+        assert_eq!(fetched.sha256, sha256_hex(&out));
+        assert_eq!(fetched.stamped, Stamped::Labelled);
+        // Without a label (`--no-metadata`), the bytes as they came.
+        let mut plain = Base64Image::new(Vec::new(), MAX_IMAGE_BYTES, None);
         plain.push(STANDARD.encode(&image).as_bytes()).unwrap();
-        let (out, fetched) = plain.finish().unwrap().seal(None).unwrap();
+        let (out, fetched) = plain.finish().unwrap().seal().unwrap();
         assert_eq!((out.as_slice(), fetched.sha256), (image.as_slice(), sha256_hex(&image)));
+        assert_eq!(fetched.stamped, Stamped::Off);
+        // A PNG whose chunks cannot be followed to its IEND is written as served.
+        let mut shaped = Base64Image::new(Vec::new(), MAX_IMAGE_BYTES, Some(label()));
+        shaped.push(STANDARD.encode(png(5_000)).as_bytes()).unwrap();
+        let (out, fetched) = shaped.finish().unwrap().seal().unwrap();
+        assert_eq!((out, fetched.stamped), (png(5_000), Stamped::NotLabelled));
     }
 
     #[test]
     fn images_that_are_not_whole_or_too_large_or_no_images_are_refused() {
         let image = STANDARD.encode(png(3_000));
-        let mut cut = Base64Image::new(Vec::new(), MAX_IMAGE_BYTES);
+        let mut cut = Base64Image::new(Vec::new(), MAX_IMAGE_BYTES, None);
         cut.push(&image.as_bytes()[..2000]).unwrap();
         assert!(cut.finish().unwrap_err().to_string().contains("cut short"));
-        let mut text = Base64Image::new(Vec::new(), MAX_IMAGE_BYTES);
+        let mut text = Base64Image::new(Vec::new(), MAX_IMAGE_BYTES, None);
         let refused = text.push(STANDARD.encode(b"{\"json\": \"at all\", \"x\": 1}").as_bytes());
         let message = match refused {
             Err(e) => e.to_string(),
@@ -530,10 +564,10 @@ mod tests {
         };
         assert!(message.contains("JSON text instead of an image"), "{message}");
         let big = STANDARD.encode(png(3 << 20));
-        let mut huge = Base64Image::new(std::io::sink(), 2 << 20);
+        let mut huge = Base64Image::new(std::io::sink(), 2 << 20, None);
         let message = huge.push(big.as_bytes()).unwrap_err().to_string();
         assert!(message.contains("over 2 MB"), "{message}");
-        let mut fits = Base64Image::new(std::io::sink(), 4 << 20);
+        let mut fits = Base64Image::new(std::io::sink(), 4 << 20, None);
         fits.push(big.as_bytes()).unwrap();
         fits.finish().unwrap();
     }

@@ -170,6 +170,8 @@ pub struct OutputDir {
     /// The folder as the user named it, for printed paths; `None` for the default (`.`).
     shown: Option<PathBuf>,
     numbering: Mutex<Numbering>,
+    /// The folder is there (it was, or the first file made it).
+    made: std::sync::atomic::AtomicBool,
 }
 
 impl OutputDir {
@@ -178,6 +180,7 @@ impl OutputDir {
             dir: dir.clone().unwrap_or_else(|| PathBuf::from(".")),
             shown: dir,
             numbering: Mutex::new(Numbering::default()),
+            made: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -242,12 +245,51 @@ impl OutputDir {
     /// Creates the folder and its parents if missing, makes sure files can be written
     /// in it, and reads it once: what killed runs left is cleared, and the numbers
     /// taken are noted; all before anything is sent.
+    /// Readies the folder for a run, before anything is sent: one that is there is proved
+    /// writable and read for its numbers (and its stale temporary files); one that is not
+    /// is left to be made by the first file that lands (a run that saves nothing leaves no
+    /// empty folder), once the folder it would be made in is proved writable.
     pub fn create(&self) -> Result<(), Error> {
-        fs::create_dir_all(&self.dir)
-            .map_err(|e| Error::usage(format!("cannot create output folder {}: {e}", self.dir.display())))?;
+        if !self.dir.is_dir() {
+            return self.check_makeable();
+        }
+        self.made.store(true, std::sync::atomic::Ordering::Relaxed);
         self.probe()?;
         let mut numbering = self.numbering.lock().expect("numbering lock poisoned");
         self.scan(&mut numbering, true).map_err(|e| self.cannot_list(&e))
+    }
+
+    /// The nearest folder above that is there must be one, and writable: the folder is
+    /// made there later, after images were billed.
+    fn check_makeable(&self) -> Result<(), Error> {
+        let absolute = self.absolute();
+        let there = absolute.ancestors().skip(1).find(|a| fs::symlink_metadata(a).is_ok());
+        let Some(there) = there else { return Ok(()) };
+        if !there.is_dir() {
+            return Err(Error::usage(format!(
+                "cannot create output folder {}: {} is not a directory",
+                self.dir.display(),
+                there.display()
+            )));
+        }
+        OutputDir::new(Some(there.to_path_buf())).probe().map_err(|_| {
+            Error::usage(format!(
+                "cannot create output folder {}: {} is not writable",
+                self.dir.display(),
+                there.display()
+            ))
+        })
+    }
+
+    /// Makes the folder, at the first file.
+    fn make(&self) -> Result<(), Error> {
+        if self.made.load(std::sync::atomic::Ordering::Relaxed) {
+            return Ok(());
+        }
+        fs::create_dir_all(&self.dir)
+            .map_err(|e| Error::io(format_args!("cannot create output folder {}", self.dir.display()), &e))?;
+        self.made.store(true, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
     }
 
     /// Creates and removes a file in the folder. Permission bits cannot tell: root
@@ -268,7 +310,15 @@ impl OutputDir {
     /// touched, and a file that cannot be removed is left as it is.
     fn scan(&self, numbering: &mut Numbering, tidy: bool) -> io::Result<()> {
         let now = SystemTime::now();
-        for entry in fs::read_dir(&self.dir)? {
+        let entries = match fs::read_dir(&self.dir) {
+            // Not made yet: no numbers taken.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                numbering.scanned = true;
+                return Ok(());
+            }
+            listed => listed?,
+        };
+        for entry in entries {
             let entry = entry?;
             let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
@@ -334,6 +384,7 @@ impl OutputDir {
 
     /// A new temporary file beside the final ones, hidden and removed if the run stops.
     pub fn begin(&self) -> Result<PartFile, Error> {
+        self.make()?;
         let mut builder = tempfile::Builder::new();
         builder.prefix(".wan-").suffix(".part");
         // The file keeps its mode when moved into place, and tempfile's 0600 is for
@@ -543,8 +594,15 @@ mod tests {
         assert_eq!(missing.probe().unwrap_err().kind, Kind::Usage);
         missing.check().unwrap();
         assert!(!dir.path().join("not-yet").exists());
+        // nor does `create`: the first file does
         missing.create().unwrap();
+        assert!(!dir.path().join("not-yet").exists(), "no folder until a file lands");
+        missing.begin().unwrap();
         assert!(dir.path().join("not-yet").is_dir());
+        // a folder that could not be made is refused before anything is sent
+        fs::write(dir.path().join("a-file"), b"x").unwrap();
+        let under_a_file = OutputDir::new(Some(dir.path().join("a-file/sub")));
+        assert!(under_a_file.create().unwrap_err().message.contains("is not a directory"));
     }
 
     #[test]

@@ -147,7 +147,8 @@ impl<'a> Printer<'a> {
     fn note_an_unlike_charge(&mut self, answered: &Answered) {
         let mut bill = Bill::new(self.session.settings.model.row.price);
         bill.add_answer(answered.returned, answered.answer.reported_price, answered.answer.charged);
-        if self.charge_noted || !bill.charge_differs() {
+        // Offline, nothing is charged by design: no news.
+        if self.charge_noted || !bill.charge_differs() || self.session.settings.offline {
             return;
         }
         self.charge_noted = true;

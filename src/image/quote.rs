@@ -56,8 +56,7 @@ pub fn ask(settings: &Settings) -> Result<Outcome, Error> {
                     plural(u64::from(*n))
                 ));
                 let stem = settings.stem_for(&prompt);
-                let batch =
-                    Batch { stem: &stem, prompt: &prompt, request_id: answer.request_id.as_deref(), rows: None };
+                let batch = Batch { stem: &stem, prompt: &prompt, rows: None };
                 let task = ui.task(None, &settings.model.name, *n);
                 let on_saved = |image: crate::image::report::SavedImage| {
                     ui.warn(&format!("saved {}", image.path.display()));

@@ -41,6 +41,7 @@ fn run_record(settings: &Settings, out_dir: &str) -> RunRecord {
         // Per image; a model priced per request records its price on each request instead.
         price: settings.model.row.price.per_image(),
         references: settings.references.iter().map(reference_record).collect(),
+        offline: settings.offline,
     }
 }
 

@@ -99,10 +99,11 @@ impl Sorting {
             // A link that answered as expired once is tried again: links come back (a
             // CDN's hiccup); only one that fails at a resume too is lost (`gone`).
             // One being moved into place when the run ended is looked for first, whatever
-            // its source.
+            // its source. The links of a run made offline died with the emulator inside
+            // the process that made it.
             if image.state == "placing" {
                 left.to_fetch.entry(image.request).or_default().push(image);
-            } else if image.source == "base64" || image.state == "gone" {
+            } else if image.source == "base64" || image.state == "gone" || run.offline {
                 left.lost.push(image);
             } else {
                 left.to_fetch.entry(image.request).or_default().push(image);
@@ -110,6 +111,8 @@ impl Sorting {
         }
         let prompts = usize::try_from(run.prompts).unwrap_or(usize::MAX);
         let plan = Plan::new(prompts, run.count, run.per_request);
+        // Offline, nothing is billed: a request of unknown outcome costs nothing to send again.
+        let resend_unknown = resend_unknown || run.offline;
         Self { plan, next: 0, resend_unknown, incomplete: run.incomplete, left }
     }
 
@@ -291,7 +294,12 @@ fn dry_run(conn: &rusqlite::Connection, run: &RunRow, left: &Leftovers) -> Resul
     }
     if !left.lost.is_empty() {
         let n = left.lost.len() as u64;
-        out.line(&format!("cannot fetch {n} paid image{}: link expired, or base64 lost with its process", plural(n)))?;
+        out.line(&match run.offline {
+            true => {
+                format!("cannot fetch {n} image{} drawn offline by a wan that has ended (none was billed)", plural(n))
+            }
+            false => format!("cannot fetch {n} paid image{}: link expired, or base64 lost with its process", plural(n)),
+        })?;
     }
     if !left.to_send.is_empty() {
         let images: u64 = left.to_send.iter().map(|r| u64::from(r.n)).sum();
@@ -350,6 +358,10 @@ fn settings_of(
     if run.out_dir == "-" && args.json {
         return Err(Error::usage("this run wrote its image to standard output (-o -); --json cannot go there too"));
     }
+    if run.out_dir == "-" && env.stdout_is_terminal {
+        return Err(Error::usage("this run wrote its image to standard output (-o -), which is now a terminal")
+            .with_hint(format!("redirect it: wan resume {} > image.png", run.id)));
+    }
     let references = if sending { reload(references)? } else { Vec::new() };
     let extra: Map<String, Value> = serde_json::from_str(&run.extra).unwrap_or_default();
     Ok(Settings {
@@ -385,9 +397,11 @@ fn settings_of(
         state_dir: env.state_dir.clone(),
         journal: true,
         metadata: true,
+        prompt_in_file: true,
         open: false,
         // The run's own limit was checked when it ran; a resume sends within no new one.
         max_cost: None,
+        offline: run.offline,
     })
 }
 
@@ -462,6 +476,11 @@ fn fetch_all(
         }
         let prompt = Prompt { index: image.prompt as usize, text: image.prompt_text.into() };
         let error = match image.source.as_str() {
+            _ if session.settings.offline => Error::new(
+                Kind::Other,
+                "drawn offline by the emulator inside a wan that has ended; nothing was billed, nothing to fetch",
+            )
+            .with_hint("make it again: the same prompt with --offline draws the same picture"),
             "base64" => base64_lost(),
             _ => Error::new(Kind::Other, "the link has expired; this paid image cannot be fetched any more")
                 .with_hint("the link was")
@@ -509,7 +528,7 @@ fn fetch_request(session: &Session, images: Vec<PendingImage>, events: &SyncSend
     }
     let stem = settings.stem_for(&prompt.text);
     let rows = Some(images.iter().map(|i| i.id).collect());
-    let batch = Batch { stem: &stem, prompt: &prompt.text, request_id: request_id.as_deref(), rows };
+    let batch = Batch { stem: &stem, prompt: &prompt.text, rows };
     // Taken as the answer gave it: a link of a scheme wan does not fetch stays unfetched.
     let data = images
         .into_iter()
@@ -617,6 +636,7 @@ mod tests {
             incomplete: false,
             answered: 0,
             charged: 0,
+            offline: false,
             first_prompt: None,
             unanswered: 0,
             tasks_running: 0,

@@ -171,7 +171,7 @@ fn perform(session: &Session, request: Request, events: &SyncSender<Event>) -> R
         let _ = events.send(Event::Saved { prompt: prompt.clone(), image });
     };
     let stem = settings.stem_for(prompt_text);
-    let batch = Batch { stem: &stem, prompt: prompt_text, request_id: answer.request_id.as_deref(), rows };
+    let batch = Batch { stem: &stem, prompt: prompt_text, rows };
     let unsaved = save::save_all(session, &batch, images, &task, &on_saved);
     Ok(Answered { answer, returned, unsaved })
 }

@@ -3,15 +3,15 @@
 //! failures returned with their URLs.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::thread;
-
-use serde_json::json;
 
 use crate::api::response::ImageData;
 use crate::error::{Error, Kind, Tag};
 use crate::files::fetch::{self, Destination, Fetched};
+use crate::files::label::Label;
 use crate::files::output::PartFile;
-use crate::files::provenance;
+use crate::files::stamp::Stamped;
 use crate::image::report::{SavedImage, Unsaved};
 use crate::image::session::Session;
 use crate::interrupt;
@@ -24,7 +24,6 @@ use crate::term::progress::Tick;
 pub struct Batch<'a> {
     pub stem: &'a str,
     pub prompt: &'a str,
-    pub request_id: Option<&'a str>,
     /// The images' rows in the journal, in order, when it is recording.
     pub rows: Option<Vec<i64>>,
 }
@@ -122,7 +121,8 @@ fn save_one(
     // would be lost to "too many open files".
     let _slot = session.downloads.take();
     let source = image.source();
-    let provenance = provenance_of(session, batch);
+    // Decoded images were labelled as the answer streamed in; the others are now.
+    let label = session.label.as_ref().map(|label| label.for_prompt(batch.prompt));
     // `_kept` keeps a decoded image from an interrupt until it is moved into place.
     let (part, fetched, url, _kept) = match image {
         ImageData::Decoded(decoded) => {
@@ -130,7 +130,7 @@ fn save_one(
             let decoded = (*decoded)?;
             task.tick(Tick::Expected(decoded.bytes()));
             task.tick(Tick::Written(decoded.bytes()));
-            let (part, fetched, kept) = decoded.seal(provenance)?;
+            let (part, fetched, kept) = decoded.seal()?;
             (part, fetched, None, Some(kept))
         }
         // A placeholder no reader of this answer wrote (`Api::attempt` swaps the real ones).
@@ -141,11 +141,11 @@ fn save_one(
         ImageData::Url(url) => {
             let timeout = session.settings.download_timeout;
             let (part, fetched) =
-                into_part(session, provenance, task, |to| fetch::download(&session.http, &url, timeout, to))?;
+                into_part(session, label, task, |to| fetch::download(&session.http, &url, timeout, to))?;
             (part, fetched, Some(url), None)
         }
         ImageData::Base64(payload) => {
-            let (part, fetched) = into_part(session, provenance, task, |to| fetch::decode(&payload, to))?;
+            let (part, fetched) = into_part(session, label, task, |to| fetch::decode(&payload, to))?;
             // The payload is no longer needed: freed before the file is moved into place.
             drop(payload);
             (part, fetched, None, None)
@@ -165,6 +165,15 @@ fn save_one(
         session.journal.write(&session.ui, |journal| journal.image_placing(row, saved, part));
     };
     let (path, _) = session.out.commit(part, batch.stem, number, fetched.format, &mut announce)?;
+    let kept_as_served = match fetched.stamped {
+        Stamped::Signed => Some("it carries Content Credentials (a C2PA manifest), which a label would break"),
+        Stamped::HasXmp => Some("it carries an XMP packet of its own"),
+        Stamped::NotLabelled => Some("wan labels PNG, JPEG and WebP files whose structure it can follow"),
+        Stamped::Labelled | Stamped::Off => None,
+    };
+    if let Some(why) = kept_as_served {
+        session.ui.verbose(&format!("{} saved as served, without a label: {why}", path.display()));
+    }
     if let Some(url) = &url {
         interrupt::settled(url);
     }
@@ -174,28 +183,12 @@ fn save_one(
 /// A new part file, and what `fill` wrote into it.
 fn into_part(
     session: &Session,
-    provenance: Option<Vec<u8>>,
+    label: Option<Arc<Label>>,
     task: &Task,
     fill: impl FnOnce(&mut Destination) -> Result<Fetched, Error>,
 ) -> Result<(PartFile, Fetched), Error> {
     let mut part = session.out.begin()?;
     let on_tick = |tick| task.tick(tick);
-    let fetched = fill(&mut Destination { out: &mut part, on_tick: &on_tick, provenance })?;
+    let fetched = fill(&mut Destination { out: &mut part, on_tick: &on_tick, label })?;
     Ok((part, fetched))
-}
-
-/// The provenance chunk for a PNG of this batch, unless `--no-metadata`.
-fn provenance_of(session: &Session, batch: &Batch) -> Option<Vec<u8>> {
-    let settings = session.settings;
-    settings.metadata.then(|| {
-        provenance::chunk(&json!({
-            "prompt": batch.prompt,
-            "model": settings.model.name,
-            "run": session.journal.run_id(),
-            "request_id": batch.request_id,
-            "created": crate::journal::now(),
-            "wan": env!("CARGO_PKG_VERSION"),
-            "references": session.references,
-        }))
-    })
 }

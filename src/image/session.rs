@@ -11,6 +11,7 @@ use crate::api::route::RouteState;
 use crate::api::route::memory::RouteMemory;
 use crate::api::{self, Api};
 use crate::error::Error;
+use crate::files::label::RunLabel;
 use crate::files::open_files::{Budget, Slots};
 use crate::files::output::OutputDir;
 use crate::files::reference::{self, LocalImage};
@@ -35,8 +36,9 @@ pub struct Session<'a> {
     /// The run the requests' Idempotency-Keys are derived from: the journal's (the one a
     /// resume takes up), else one of this process's own.
     pub run_key: String,
-    /// `[{source, sha256}]` of the references, for the provenance of each PNG.
-    pub references: serde_json::Value,
+    /// What every image of the run is labelled with but its prompt and time; `None` with
+    /// `--no-metadata`.
+    pub label: Option<RunLabel>,
     /// The key's rate limit: one budget for every worker.
     pub pacer: Pacer,
 }
@@ -66,6 +68,15 @@ impl<'a> Session<'a> {
             false => out.absolute().display().to_string(),
         };
         let journal = journal(settings, &out_dir, &ui);
+        let label = settings.metadata.then(|| RunLabel {
+            model: settings.model.name.clone(),
+            run: journal.run_id().map(String::from),
+            route: settings.api.route.name().to_string(),
+            params: settings.extra.clone(),
+            references: settings.references.iter().map(crate::image::recorder::reference_record).collect(),
+            prompt_in_file: settings.prompt_in_file,
+            offline: settings.offline,
+        });
         let budget = Budget::of_process(settings.jobs);
         if budget.jobs < settings.jobs {
             ui.warn(&format!(
@@ -91,14 +102,7 @@ impl<'a> Session<'a> {
             jobs: budget.jobs,
             run_key: journal.attempted().map_or_else(crate::journal::new_run_id, str::to_string),
             journal,
-            references: settings
-                .references
-                .iter()
-                .map(|r| {
-                    let (source, sha256) = crate::image::recorder::reference_record(r);
-                    serde_json::json!({"source": source, "sha256": sha256})
-                })
-                .collect(),
+            label,
             pacer: Pacer::new(settings.rpm),
         })
     }
@@ -121,6 +125,7 @@ impl<'a> Session<'a> {
             pacer: &self.pacer,
             turn_taken: false.into(),
             out: &self.out,
+            label: self.label.as_ref(),
         };
         call(&api)
     }

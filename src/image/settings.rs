@@ -57,8 +57,12 @@ pub struct Settings {
     /// `--max-cost` (or the config file's `max_cost`), checked before sending and told
     /// the service request by request.
     pub max_cost: Option<Micros>,
-    /// A provenance chunk in each PNG (not with `--no-metadata` or `metadata = false`).
+    /// A label in each image (not with `--no-metadata` or `metadata = false`).
     pub metadata: bool,
+    /// Sent to the emulator inside `wan` (`--offline`): the journal marks the run.
+    pub offline: bool,
+    /// The prompt in that label (not with `--no-prompt-in-file` or `prompt_in_file = false`).
+    pub prompt_in_file: bool,
 }
 
 impl Settings {

@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_v3.sql"),
     include_str!("schema_v4.sql"),
     include_str!("schema_v5.sql"),
+    include_str!("schema_v6.sql"),
 ];
 /// How long a write waits for another `wan` holding the database.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -109,6 +110,13 @@ pub fn open_to_read(state_dir: &Path) -> Result<Option<Connection>, JournalError
     }
     if version == 0 {
         return Ok(None);
+    }
+    if (version as usize) < MIGRATIONS.len() {
+        // Written by an older `wan`: the queries read today's columns, so the file is
+        // brought up to date first, as the first run of this `wan` would.
+        drop(conn);
+        drop(open(state_dir)?);
+        return open_to_read(state_dir);
     }
     Ok(Some(conn))
 }
@@ -273,6 +281,22 @@ mod tests {
         drop(conn);
         // opening again migrates nothing and fails nothing
         open(dir.path()).unwrap();
+    }
+
+    #[test]
+    fn an_older_journal_read_before_any_run_is_brought_up_to_date() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(path_in(dir.path())).unwrap();
+        for sql in &MIGRATIONS[..MIGRATIONS.len() - 1] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", MIGRATIONS.len() as u32 - 1).unwrap();
+        drop(conn);
+        let conn = open_to_read(dir.path()).unwrap().unwrap();
+        let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(version as usize, MIGRATIONS.len());
+        // what the newest migration added is there to read (history reads every column)
+        assert!(queries::runs(&conn, 1).unwrap().is_empty());
     }
 
     #[test]

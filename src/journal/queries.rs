@@ -40,6 +40,8 @@ pub struct RunRow {
     /// Answered requests, and how many of them said what they charged.
     pub answered: u64,
     pub charged: u64,
+    /// Made against the emulator inside `wan` (`--offline`): nothing was billed.
+    pub offline: bool,
     /// The first prompt (what a person knows a run by); `None` for a run recorded without one.
     pub first_prompt: Option<String>,
     /// Requests sent and never answered: they may have been billed.
@@ -71,6 +73,7 @@ const RUN_COLUMNS: &str = "r.id, r.started, r.command, r.model, r.route, r.base_
     r.shard, r.record,
     (SELECT count(*) FROM requests q WHERE q.run_id = r.id AND q.returned IS NOT NULL AND q.charged IS NOT NULL),
     (SELECT count(*) FROM requests q WHERE q.run_id = r.id AND q.returned IS NOT NULL),
+    r.offline,
     (SELECT p.prompt FROM prompts p WHERE p.run_id = r.id ORDER BY p.position LIMIT 1),
     (SELECT count(*) FROM requests q WHERE q.run_id = r.id AND q.state IN ('sent', 'unknown')),
     (SELECT count(*) FROM video_tasks t WHERE t.run_id = r.id AND t.state = 'running'),
@@ -122,10 +125,11 @@ fn read_run(row: &Row, id: String, state: String, incomplete: bool) -> rusqlite:
         shard: row.get::<_, Option<String>>(19)?.and_then(|shard| Shard::parse(&shard).ok()),
         charged: row.get::<_, i64>(21)? as u64,
         answered: row.get::<_, i64>(22)? as u64,
-        first_prompt: row.get(23)?,
-        unanswered: row.get::<_, i64>(24)? as u64,
-        tasks_running: row.get::<_, i64>(25)? as u64,
-        tasks_unpriced: row.get::<_, i64>(26)? as u64,
+        offline: row.get(23)?,
+        first_prompt: row.get(24)?,
+        unanswered: row.get::<_, i64>(25)? as u64,
+        tasks_running: row.get::<_, i64>(26)? as u64,
+        tasks_unpriced: row.get::<_, i64>(27)? as u64,
     })
 }
 
@@ -228,13 +232,14 @@ pub struct Spent {
     pub video: bool,
 }
 
-/// Every answered request whose run started within [since, until) (RFC 3339 strings).
+/// Every answered request sent within [since, until) (RFC 3339 strings), offline runs
+/// aside: the emulator inside `wan` bills nothing.
 pub fn spent(conn: &Connection, since: &str, until: &str) -> Result<Vec<Spent>, JournalError> {
     let mut statement = conn.prepare(
         "SELECT q.sent_at, r.model, q.returned, coalesce(q.charged, q.price, r.price * q.returned), q.charged IS NOT NULL,
                 r.command = 'video'
          FROM requests q JOIN runs r ON q.run_id = r.id
-         WHERE q.returned IS NOT NULL AND q.sent_at >= ?1 AND q.sent_at < ?2
+         WHERE q.returned IS NOT NULL AND q.sent_at >= ?1 AND q.sent_at < ?2 AND r.offline = 0
          ORDER BY q.sent_at",
     )?;
     let rows = statement.query_map([since, until], |row| {
@@ -248,6 +253,16 @@ pub fn spent(conn: &Connection, since: &str, until: &str) -> Result<Vec<Spent>, 
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// How many runs started within [since, until) were made offline (and left out of costs).
+pub fn offline_runs(conn: &Connection, since: &str, until: &str) -> Result<u64, JournalError> {
+    let count: i64 = conn.query_row(
+        "SELECT count(*) FROM runs WHERE offline = 1 AND started >= ?1 AND started < ?2",
+        [since, until],
+        |row| row.get(0),
+    )?;
+    Ok(count as u64)
 }
 
 /// The runs started within [since, until) whose record is incomplete: the journal failed
@@ -286,6 +301,10 @@ pub struct Origin {
     pub shard: Option<Shard>,
     /// The number of its prompt in the run's batch (from 1), as in the file whatever the shard.
     pub prompt_number: u64,
+    /// Drawn by the emulator inside `wan --offline`: nothing was billed.
+    pub offline: bool,
+    /// Written to standard output (`-o -`): `path` was a stage that is gone.
+    pub to_stdout: bool,
 }
 
 /// The journal's record of the file whose SHA-256 is `sha256`, if any.
@@ -293,7 +312,7 @@ pub fn origin(conn: &Connection, sha256: &str) -> Result<Option<Origin>, Journal
     let found = conn
         .query_row(
             "SELECT r.id, i.path, p.prompt, r.model, r.route, q.request_id, i.saved_at,
-                    coalesce(q.price / nullif(q.returned, 0), r.price), q.prompt, r.shard
+                    coalesce(q.price / nullif(q.returned, 0), r.price), q.prompt, r.shard, r.offline, r.out_dir = '-'
              FROM images i JOIN requests q ON i.request = q.id JOIN runs r ON q.run_id = r.id
              JOIN prompts p ON p.run_id = r.id AND p.position = q.prompt
              WHERE i.sha256 = ?1 ORDER BY i.saved_at DESC LIMIT 1",
@@ -313,6 +332,8 @@ pub fn origin(conn: &Connection, sha256: &str) -> Result<Option<Origin>, Journal
                     references: Vec::new(),
                     shard,
                     prompt_number: shard.map_or(position as u64 + 1, |shard| shard.number(position)),
+                    offline: row.get(10)?,
+                    to_stdout: row.get(11)?,
                 })
             },
         )
@@ -491,6 +512,7 @@ mod tests {
                 extra: "{}".into(),
                 price,
                 references: vec![("/a.png".into(), Some("aa".into()))],
+                offline: false,
             })
             .unwrap()
     }

@@ -28,6 +28,8 @@ pub struct RunRecord {
     pub price: Option<u64>,
     /// `(source, sha256)` of each reference.
     pub references: Vec<(String, Option<String>)>,
+    /// Made against the emulator inside `wan` (`--offline`): nothing billed.
+    pub offline: bool,
 }
 
 /// A run's prompts as the journal takes them: how many, the shard they are (with
@@ -66,8 +68,6 @@ pub fn now() -> String {
     crate::journal::when::stamp(jiff::Timestamp::now())
 }
 
-/// A short id that two runs started at once on one machine will not share: the time
-/// and the process's random keys, in hex.
 /// The Idempotency-Key of a run's request: derived from the run and the request's place
 /// in it (its prompt and its chunk of that prompt's images), never drawn at random, so
 /// that the same request sent again (`wan resume --resend-unknown`, or a request a failed
@@ -80,7 +80,8 @@ pub fn idempotency_key(run: &str, prompt: usize, chunk: u64) -> String {
 /// Prompts written in one transaction of `begin_run`: tens of milliseconds of the lock.
 const PROMPTS_A_COMMIT: usize = 10_000;
 
-/// A new run's id: twelve hex digits, random.
+/// A new run's id: twelve hex digits that two runs started at once on one machine will
+/// not share (the time mixed with the process's random keys).
 pub fn new_run_id() -> String {
     let random = std::collections::hash_map::RandomState::new().build_hasher().finish();
     let nanos = jiff::Timestamp::now().as_nanosecond() as u64;
@@ -108,8 +109,8 @@ impl Journal {
         self.now(move |tx| {
             tx.execute(
                 "INSERT INTO runs (id, started, pid, command, model, route, base_url, out_dir, stem, count,
-                    per_request, prompts, extra, price, state, shard)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 'recording', ?15)",
+                    per_request, prompts, extra, price, state, shard, offline)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 'recording', ?15, ?16)",
                 params![
                     key,
                     now(),
@@ -126,6 +127,7 @@ impl Journal {
                     redact(&run.extra),
                     run.price.map(|p| p as i64),
                     shard.map(|shard| shard.to_string()),
+                    run.offline,
                 ],
             )?;
             let mut reference =
@@ -377,6 +379,7 @@ mod tests {
             extra: "{}".into(),
             price: Some(30_000),
             references: vec![("/tmp/a.png".into(), Some("ab".repeat(32)))],
+            offline: false,
         }
     }
 

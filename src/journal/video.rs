@@ -70,6 +70,8 @@ pub struct TaskRow {
     pub error: Option<String>,
     pub created: String,
     pub updated: String,
+    /// Made by a run that went to the emulator inside `wan` (`--offline`).
+    pub offline: bool,
 }
 
 impl TaskRow {
@@ -80,7 +82,8 @@ impl TaskRow {
 }
 
 const COLUMNS: &str = "id, run_id, route, base_url, model, prompt, state, status, progress, url, path, out_dir,
-    stem, price, error, created, updated";
+    stem, price, error, created, updated,
+    coalesce((SELECT offline FROM runs WHERE runs.id = video_tasks.run_id), 0)";
 
 fn task_row(row: &Row) -> rusqlite::Result<TaskRow> {
     Ok(TaskRow {
@@ -108,6 +111,7 @@ fn task_row(row: &Row) -> rusqlite::Result<TaskRow> {
         error: row.get(14)?,
         created: row.get(15)?,
         updated: row.get(16)?,
+        offline: row.get(17)?,
     })
 }
 
@@ -308,6 +312,7 @@ mod tests {
                 extra: "{}".into(),
                 price: None,
                 references: Vec::new(),
+                offline: false,
             })
             .unwrap()
     }

@@ -83,7 +83,8 @@ pub fn resume(run: &RunRow, args: &Options, env: &Env) -> Result<Outcome, Error>
     // A task is followed at the service that made it: `--base-url` moves it, but not
     // AISA_BASE_URL or the config file, which say where new work goes (another host's 404
     // would say nothing of the task).
-    let given = match args.base_url.clone() {
+    // Offline (a run made offline), the emulator inside this `wan` took its tasks up.
+    let given = match args.base_url.clone().or_else(|| env.base_url.clone().filter(|_| env.offline)) {
         Some(given) => Some(crate::config::api_key::base_url_for_command(Some(given), env)?),
         None => None,
     };

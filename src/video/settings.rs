@@ -83,6 +83,8 @@ pub struct Create {
     pub dry_run: bool,
     pub service: Service,
     pub follow: Follow,
+    /// Sent to the emulator inside `wan` (`--offline`): the journal marks the run.
+    pub offline: bool,
 }
 
 impl Create {

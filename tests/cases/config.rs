@@ -76,12 +76,17 @@ fn config_show_never_prints_the_key_nor_runs_the_command() {
 }
 
 #[test]
-fn config_path_follows_wan_config_then_xdg_then_home() {
+fn config_path_follows_wan_config_then_xdg_then_home_and_makes_the_folder() {
     let sb = Sandbox::new();
+    let (home, xdg) = (sb.path("home"), sb.path("xdg"));
     let path = |cmd: &mut Command| stdout_of(&cmd.args(["config", "path"]).output().unwrap());
-    assert_eq!(path(sb.wan().env("HOME", "/home/u")), "/home/u/.config/wan/config.toml\n");
-    assert_eq!(path(sb.wan().env("HOME", "/home/u").env("XDG_CONFIG_HOME", "/xdg")), "/xdg/wan/config.toml\n");
-    assert_eq!(path(sb.wan().env("XDG_CONFIG_HOME", "/xdg").env("WAN_CONFIG", "my.toml")), "my.toml\n");
+    let in_home = home.join(".config/wan/config.toml");
+    assert_eq!(path(sb.wan().env("HOME", &home)), format!("{}\n", in_home.display()));
+    // `$EDITOR "$(wan config path)"` on a fresh machine: the folder is there to save into
+    assert!(in_home.parent().unwrap().is_dir() && !in_home.exists(), "the folder is made, not the file");
+    let in_xdg = xdg.join("wan/config.toml");
+    assert_eq!(path(sb.wan().env("HOME", &home).env("XDG_CONFIG_HOME", &xdg)), format!("{}\n", in_xdg.display()));
+    assert_eq!(path(sb.wan().env("XDG_CONFIG_HOME", &xdg).env("WAN_CONFIG", "my.toml")), "my.toml\n");
     sb.wan().args(["config", "path"]).assert().code(2);
 }
 

@@ -113,28 +113,26 @@ fn edit_with_the_prompt_first_says_the_prompt_comes_last() {
 #[test]
 fn edit_from_a_terminal_on_standard_input_is_refused_at_once() {
     let sb = Sandbox::new();
-    let Some(script) = which_script() else {
-        eprintln!("skipped: no `script` to make a terminal with");
+    let Some(out) = crate::support::pty::on_terminal(&sb.wan_process(), &["edit", "-", "make it blue"]) else {
         return;
     };
-    let wan = assert_cmd::cargo::cargo_bin!("wan");
-    let out = std::process::Command::new(script)
-        .env_clear()
-        .current_dir(sb.dir.path())
-        .env("AISA_API_KEY", KEY)
-        .env("AISA_BASE_URL", sb.api_base())
-        .args(["-qec", &format!("{} edit - 'make it blue' </dev/tty", wan.display()), "/dev/null"])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("standard input is a terminal"), "{text}");
     assert_eq!(out.status.code(), Some(2), "{text}");
 }
 
-fn which_script() -> Option<&'static str> {
-    let found = std::process::Command::new("script").arg("--version").output().ok()?;
-    found.status.success().then_some("script")
+#[test]
+fn edit_with_the_prompt_forgotten_says_the_prompt_is_missing() {
+    let sb = Sandbox::new();
+    let out = sb.wan().args(["edit", "picture.png"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let said = stderr_of(&out);
+    assert!(said.contains("the prompt is missing: wan edit takes the images, then what to do with them"), "{said}");
+    assert!(!said.contains("<IMAGE>"), "not clap's word that the images are missing: {said}");
+    // with nothing at all, clap's own message names both
+    let out = sb.wan().arg("edit").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("<PROMPT>"), "{}", stderr_of(&out));
 }
 
 fn b64(bytes: &[u8]) -> String {

@@ -369,3 +369,43 @@ fn a_byte_order_mark_and_a_first_line_comment_are_never_sent() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     only.assert();
 }
+
+#[test]
+fn words_before_sending_point_to_the_flag_meant() {
+    let mut sb = Sandbox::new();
+    let service = never_called(&mut sb);
+    let out = sb.wan().args(["generate", "x", "--param", "n=3"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("hint: -n N asks for N images"), "{}", stderr_of(&out));
+    service.assert();
+    // several lines on standard input go as one prompt, as asked, with a word about -f -
+    let api =
+        sb.chat_when(json!({"messages": [{"content": [{"text": "a\nb"}]}]}), &chat_answer(&[sb.url("/1.png")]), 1);
+    sb.image("/1.png", &png(1));
+    let out = sb.wan().args(["generate", "-"]).write_stdin("a\nb\n").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    api.assert();
+    assert!(stderr_of(&out).contains("2 lines go as one prompt; `-f -` reads them as a batch"), "{}", stderr_of(&out));
+}
+
+#[test]
+fn a_size_other_than_the_priced_one_is_said_to_cost_perhaps_more() {
+    let emulator = crate::support::emulator::Emulator::start(&[]);
+    let sb = Sandbox::new();
+    let run = |size: &str| {
+        sb.wan()
+            .env("AISA_BASE_URL", &emulator.base)
+            .args(["generate", "x", "-m", "gpt-image-2", "--size", size, "--dry-run"])
+            .output()
+            .unwrap()
+    };
+    let wide = run("1536x1024");
+    assert_eq!(wide.status.code(), Some(0), "{}", stderr_of(&wide));
+    assert!(
+        stderr_of(&wide)
+            .contains("gpt-image-2's list price is for 1024×1024; at 1536x1024 the service may charge more"),
+        "{}",
+        stderr_of(&wide)
+    );
+    assert!(!stderr_of(&run("1024x1024")).contains("may charge more"));
+}

@@ -13,16 +13,20 @@ mod history;
 mod info;
 mod mcp;
 mod models;
+mod offline;
+mod regen;
 mod resume;
 mod skill;
 mod video;
 
 // The promises that hold across the commands: what a run costs, how it fails and recovers, the
-// key kept safe, the files and output it leaves, the route it takes, and how it scales.
+// key kept safe, what each file says of itself, the files and output it leaves, the route it
+// takes, and how it scales.
 mod billing;
 mod errors;
 mod faults;
 mod key_safety;
+mod labels;
 mod output;
 mod routes;
 mod scale;

@@ -21,6 +21,39 @@ fn the_folder_is_created_with_its_parents() {
 }
 
 #[test]
+fn a_quoted_tilde_in_o_is_the_home_folder_as_in_the_config_file_and_mcp() {
+    let mut sb = Sandbox::new();
+    sb.chat(&chat_answer(&[sb.url("/1.png")]));
+    sb.image("/1.png", &png(1));
+    let out = sb.wan().env("HOME", sb.path("home")).args(["generate", "x", "-o", "~/pics"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(read(&sb.path("home/pics/x-001.png")), png(1));
+    assert!(!sb.path("~").exists(), "no folder named ~");
+}
+
+#[test]
+fn a_run_that_saves_nothing_leaves_no_empty_folder() {
+    let mut sb = Sandbox::new();
+    let refused = sb
+        .server
+        .mock("POST", "/v1/chat/completions")
+        .with_status(400)
+        .with_body(json!({"error": {"type": "invalid_request_error", "message": "no"}}).to_string())
+        .create();
+    let out = sb.wan().args(["generate", "x", "-o", "new/folder"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr_of(&out));
+    refused.assert();
+    assert!(!sb.path("new").exists(), "nothing was saved, so nothing was made");
+    // one that cannot be made is refused before anything is sent
+    fs::write(sb.path("a-file"), b"x").unwrap();
+    let service = never_called(&mut sb);
+    let out = sb.wan().args(["generate", "x", "-o", "a-file/sub"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("a-file is not a directory"), "{}", stderr_of(&out));
+    service.assert();
+}
+
+#[test]
 fn numbering_continues_after_existing_files_and_leaves_them_alone() {
     let mut sb = Sandbox::new();
     fs::write(sb.path("red-panda-001.png"), b"old one").unwrap();
@@ -581,4 +614,27 @@ fn names_that_cannot_be_made_in_the_folder_as_it_is_are_refused_before_sending()
     assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
     assert!(stderr_of(&out).contains("over the 4096-byte limit of a path"), "{}", stderr_of(&out));
     api.assert();
+}
+
+#[test]
+fn o_dash_on_a_terminal_is_refused_before_anything_and_errors_there_are_red() {
+    let mut sb = Sandbox::new();
+    let service = never_called(&mut sb);
+    let Some(out) = crate::support::pty::on_terminal(&sb.wan_process(), &["generate", "logo", "-o", "-"]) else {
+        return;
+    };
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{shown}");
+    assert!(shown.contains("-o - writes the image's bytes to standard output, which is a terminal"), "{shown}");
+    assert!(shown.contains("\x1b[1;31merror\x1b[0m"), "red on a terminal: {shown:?}");
+    assert!(!shown.contains("\u{89}PNG") && !shown.contains("PNG\r\n"), "no image bytes on the terminal");
+    service.assert();
+    // a usage error is red too, and never with NO_COLOR
+    let usage = crate::support::pty::on_terminal(&sb.wan_process(), &["generate", "x", "--max-cost", "abc"]).unwrap();
+    assert!(String::from_utf8_lossy(&usage.stdout).contains("\x1b[1;31merror"), "{:?}", usage.stdout);
+    let mut plain = sb.wan_process();
+    plain.env("NO_COLOR", "1");
+    let usage = crate::support::pty::on_terminal(&plain, &["generate", "x", "--max-cost", "abc"]).unwrap();
+    let shown = String::from_utf8_lossy(&usage.stdout);
+    assert!(shown.contains("error") && !shown.contains("\x1b["), "{shown:?}");
 }

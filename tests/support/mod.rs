@@ -2,8 +2,10 @@
 
 pub mod emulator;
 pub mod jsonrpc;
+pub mod pty;
 pub mod raw;
 pub mod recording;
+pub mod tap;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -252,8 +254,8 @@ pub fn summary(out: &std::process::Output) -> String {
     stderr_of(out).lines().last().unwrap_or_default().to_string()
 }
 
-/// A saved file's bytes as the service served them: a PNG's `wan` provenance chunk,
-/// which `wan` inserts before `IEND`, taken out again (see `read_raw` for the file as is).
+/// A saved file's bytes as the service served them: the label `wan` writes into PNG, JPEG
+/// and WebP files taken out again (see `read_raw` for the file as is).
 pub fn read(path: &Path) -> Vec<u8> {
     strip_provenance(read_raw(path))
 }
@@ -262,14 +264,73 @@ pub fn read_raw(path: &Path) -> Vec<u8> {
     fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// `bytes` without the `iTXt` chunk whose keyword is `wan`, if there is one.
+/// `bytes` without the label `wan` wrote, if there is one: a PNG's `iTXt` chunk with keyword
+/// `XML:com.adobe.xmp` (or the `wan` chunk of older versions), a JPEG's XMP APP1 segment, a
+/// WebP's `XMP ` chunk and its flag (and the `VP8X` chunk `wan` put before a simple file's
+/// one bitstream chunk).
 pub fn strip_provenance(bytes: Vec<u8>) -> Vec<u8> {
-    let Some(at) = bytes.windows(8).position(|w| &w[4..] == b"iTXt") else { return bytes };
-    if !bytes[at + 8..].starts_with(b"wan\0") {
-        return bytes;
+    if bytes.starts_with(b"\x89PNG") {
+        return strip_png(bytes);
     }
-    let length = u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
-    [&bytes[..at], &bytes[at + 12 + length..]].concat()
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        return strip_jpeg(bytes);
+    }
+    if bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        return strip_webp(bytes);
+    }
+    bytes
+}
+
+fn strip_png(bytes: Vec<u8>) -> Vec<u8> {
+    let mut at = 8;
+    while at + 8 <= bytes.len() {
+        let length = u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+        let data = &bytes[(at + 8).min(bytes.len())..];
+        if &bytes[at + 4..at + 8] == b"iTXt" && (data.starts_with(b"XML:com.adobe.xmp\0") || data.starts_with(b"wan\0"))
+        {
+            return [&bytes[..at], &bytes[at + 12 + length..]].concat();
+        }
+        at += 12 + length;
+    }
+    bytes
+}
+
+fn strip_jpeg(bytes: Vec<u8>) -> Vec<u8> {
+    let mut at = 2;
+    while at + 4 <= bytes.len() && bytes[at] == 0xFF && bytes[at + 1] != 0xDA {
+        let length = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
+        if bytes[at + 1] == 0xE1 && bytes[at + 4..].starts_with(b"http://ns.adobe.com/xap/1.0/\0") {
+            return [&bytes[..at], &bytes[at + 2 + length..]].concat();
+        }
+        at += 2 + length;
+    }
+    bytes
+}
+
+fn strip_webp(bytes: Vec<u8>) -> Vec<u8> {
+    let mut chunks = Vec::new();
+    let mut at = 12;
+    while at + 8 <= bytes.len() {
+        let size = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
+        let end = (at + 8 + size + size % 2).min(bytes.len());
+        chunks.push(bytes[at..end].to_vec());
+        at = end;
+    }
+    let Some(xmp) = chunks.iter().position(|c| c.starts_with(b"XMP ")) else { return bytes };
+    chunks.remove(xmp);
+    if chunks[0].starts_with(b"VP8X") {
+        chunks[0][8] &= !0x04;
+        // A simple file wan made extended: the VP8X chunk goes again.
+        let only_flags_wan_sets = chunks[0][8] & !0x10 == 0;
+        if chunks.len() == 2
+            && only_flags_wan_sets
+            && (chunks[1].starts_with(b"VP8 ") || chunks[1].starts_with(b"VP8L"))
+        {
+            chunks.remove(0);
+        }
+    }
+    let body: Vec<u8> = chunks.concat();
+    [b"RIFF".as_slice(), &((body.len() + 4) as u32).to_le_bytes(), b"WEBP", &body].concat()
 }
 
 /// Stdout's lines, sorted: paths are printed as each file lands, not in number order.

@@ -174,16 +174,7 @@ mod tests {
     use serde_json::json;
 
     fn job<'a>(refs: &'a [Reference], extra: &'a Map<String, Value>) -> Job<'a> {
-        Job {
-            model: "wan2.7-image",
-            prompt: "red panda",
-            references: refs,
-            n: 1,
-            extra,
-            idempotency_key: None,
-            max_price: None,
-            quote: false,
-        }
+        Job::sample("wan2.7-image", refs, extra)
     }
 
     fn read(value: Value) -> Result<Images, String> {

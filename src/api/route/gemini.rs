@@ -320,16 +320,7 @@ mod tests {
     use crate::files::reference::tests::png_header;
 
     fn job<'a>(refs: &'a [Reference], extra: &'a Map<String, Value>) -> Job<'a> {
-        Job {
-            model: "gemini-3-pro-image-preview",
-            prompt: "red panda",
-            references: refs,
-            n: 1,
-            extra,
-            idempotency_key: None,
-            max_price: None,
-            quote: false,
-        }
+        Job::sample("gemini-3-pro-image-preview", refs, extra)
     }
 
     fn read(value: Value) -> Result<Images, Unreadable> {

@@ -152,6 +152,7 @@ fn run_record(settings: &Create, out: &OutputDir) -> RunRecord {
         extra: extra.to_string(),
         price: video::list_price(&settings.model),
         references: settings.media.iter().map(|m| (m.source.clone(), m.sha256.clone())).collect(),
+        offline: settings.offline,
     }
 }
 

@@ -104,8 +104,9 @@ pub fn create(args: CreateArgs, env: &Env, stdin: &mut dyn Read) -> Result<Creat
         params,
         no_wait: args.no_wait,
         dry_run: args.dry_run,
-        service: service(&args.service, &chosen, key),
+        service: service(&args.service, &chosen, key, env),
         follow,
+        offline: env.offline,
     })
 }
 
@@ -114,7 +115,7 @@ pub fn following(service_args: &ServiceArgs, wait: &WaitOptions, env: &Env) -> R
     let (chosen, config_path) = resolved(service_args, wait, None, env)?;
     let follow = follow(wait, &chosen, env, false)?;
     let key = crate::config::api_key::obtain(&chosen.key, env, config_path.as_deref())?;
-    Ok((service(service_args, &chosen, Some(key)), follow))
+    Ok((service(service_args, &chosen, Some(key), env), follow))
 }
 
 fn resolved(
@@ -137,10 +138,12 @@ fn resolved(
     Ok((precedence::resolve(&flags, env, &config.values)?, config.path))
 }
 
-fn service(args: &ServiceArgs, chosen: &Resolved, key: Option<ApiKey>) -> Service {
+fn service(args: &ServiceArgs, chosen: &Resolved, key: Option<ApiKey>, env: &Env) -> Service {
     Service {
         base: chosen.base_url.value.clone(),
-        base_given: args.base_url.is_some(),
+        // Offline, the base URL is the emulator inside this `wan`, which took up the tasks
+        // the one before it kept: they are followed there, whatever port they were made at.
+        base_given: args.base_url.is_some() || env.offline,
         key,
         timeout: Duration::from_secs(chosen.timeout.value),
         retries: chosen.retries.value,
@@ -161,7 +164,7 @@ fn follow(wait: &WaitOptions, chosen: &Resolved, env: &Env, dry_run: bool) -> Re
     };
     let terminal = env.stderr_is_terminal;
     Ok(Follow {
-        out: chosen.out.value.clone(),
+        out: chosen.out.value.clone().map(|dir| env.dirs.expand_home_path(dir)).transpose()?,
         out_given: wait.out.is_some(),
         name: wait.name.clone(),
         poll: Duration::from_secs(wait.poll),
