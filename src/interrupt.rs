@@ -47,6 +47,20 @@ fn unfinished() -> std::sync::MutexGuard<'static, Unfinished> {
 pub fn install() {
     // Failing to install only loses the clean-up on interrupt; the run itself is fine.
     let _ = ctrlc::set_handler(|| {
+        // With the bars cleared, and held off (the process ends before they could be drawn
+        // again): their lines are not left above what is said here.
+        let bars = CLEAR_PROGRESS.lock().unwrap_or_else(|p| p.into_inner()).take();
+        match bars {
+            Some(with_bars_away) => with_bars_away(Box::new(stop)),
+            None => stop(),
+        }
+    });
+}
+
+/// What an interrupt does once the bars are out of the way: clean up, say what was left
+/// and how to take it up, and end the process.
+fn stop() {
+    {
         let state = unfinished();
         for path in &state.temp_files {
             let _ = std::fs::remove_file(path);
@@ -69,7 +83,12 @@ pub fn install() {
             // Cleaned of escape sequences, never shortened: it must still be fetchable.
             let _ = writeln!(stderr, "wan: not saved, paid for, still at: {}", crate::error::clean(url));
         }
-        if FLUSH_JOURNAL.get().is_some() {
+        // Only where it would do something: a link to fetch, an answer that may have come,
+        // or requests not sent yet.
+        let left = !state.unsaved_urls.is_empty()
+            || state.requests_in_flight > 0
+            || RUN_AT_WORK.load(std::sync::atomic::Ordering::Relaxed);
+        if FLUSH_JOURNAL.get().is_some() && left {
             let _ = writeln!(stderr, "wan: `wan resume` fetches what was paid for and sends what was not sent");
         }
         // What the journal has queued (failures, mostly) goes to disk, if it can in a second.
@@ -98,7 +117,7 @@ pub fn install() {
             let _ = writeln!(stderr, "  wan video wait {}", crate::error::clean(&ids.join(" ")));
         }
         std::process::exit(EXIT_INTERRUPTED);
-    });
+    }
 }
 
 /// Makes a file-size limit (`ulimit -f`) fail the write that passes it (EFBIG), as a full
@@ -110,6 +129,25 @@ pub fn survive_file_size_limit() {
         let seen = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let _ = signal_hook::flag::register(signal_hook::consts::SIGXFSZ, seen);
     }
+}
+
+/// Runs what it is given with the progress bars cleared and held off, where any are
+/// drawn: registered from above.
+type WithBarsAway = Box<dyn FnOnce(Box<dyn FnOnce()>) + Send>;
+static CLEAR_PROGRESS: Mutex<Option<WithBarsAway>> = Mutex::new(None);
+
+/// Makes an interrupt say what it says inside `with_bars_away` (the progress's `suspend`).
+pub fn clear_progress_on_interrupt(with_bars_away: impl FnOnce(Box<dyn FnOnce()>) + Send + 'static) {
+    *CLEAR_PROGRESS.lock().unwrap_or_else(|p| p.into_inner()) = Some(Box::new(with_bars_away));
+}
+
+/// The run's workers are still at it: requests not sent yet (a batch stopped midway), or
+/// sent and being saved; `wan resume` has work.
+static RUN_AT_WORK: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Says whether the run's workers are still at it, for the interrupt's word on `wan resume`.
+pub fn run_at_work(left: bool) {
+    RUN_AT_WORK.store(left, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// What the run's journal registered: written to disk within a second on an interrupt.

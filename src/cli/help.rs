@@ -10,6 +10,7 @@ Environment:
   WAN_MODEL       the model, as --model
   WAN_ROUTE       the route, as --route
   WAN_CONFIG      the config file (default ~/.config/wan/config.toml; see wan config)
+  WAN_OFFLINE     1 plays the service inside wan, as --offline
   NO_COLOR        turns colour off
 
 Exit codes:

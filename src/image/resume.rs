@@ -371,7 +371,7 @@ fn settings_of(
         count: run.count,
         per_request: run.per_request,
         // A run made with `-o -` wrote to standard output: its resume does too.
-        out: (run.out_dir != "-").then(|| PathBuf::from(&run.out_dir)),
+        out: (run.out_dir != "-").then(|| as_typed(Path::new(&run.out_dir))).flatten(),
         to_stdout: run.out_dir == "-",
         name: run.stem.clone(),
         extra,
@@ -403,6 +403,18 @@ fn settings_of(
         max_cost: None,
         offline: run.offline,
     })
+}
+
+/// The run's folder (kept absolute) as a run would have printed it from here: relative
+/// to the current folder when it is in it (`out/`; `None` for the folder itself, whose
+/// files print as bare names), else absolute.
+fn as_typed(folder: &Path) -> Option<PathBuf> {
+    let here = std::env::current_dir().ok();
+    match here.as_deref().and_then(|here| folder.strip_prefix(here).ok()) {
+        Some(inside) if inside.as_os_str().is_empty() => None,
+        Some(inside) => Some(inside.to_path_buf()),
+        None => Some(folder.to_path_buf()),
+    }
 }
 
 /// The run's references, read again and checked to be the same bytes as before.

@@ -72,10 +72,12 @@ pub fn send(
     first: impl FnOnce(&SyncSender<Event>) + Send,
 ) -> Result<Outcome, Error> {
     let dispatch = Dispatch::new(requests, &session.settings.prompts);
+    crate::interrupt::run_at_work(requests.len() > 0);
     let first_done = AtomicBool::new(false);
     // The failure that stopped the run, once one has: later requests are not sent.
     let stopped_by: Mutex<Option<Error>> = Mutex::new(None);
     let workers = usize::try_from(requests.len()).unwrap_or(usize::MAX).clamp(1, session.jobs);
+    let working = std::sync::atomic::AtomicUsize::new(workers);
     // Bounded: when the printer is held up, the workers wait for it.
     let (events, received) = mpsc::sync_channel::<Event>(EVENTS_WAITING);
     thread::scope(|scope| -> Result<(), Error> {
@@ -86,7 +88,7 @@ pub fn send(
         });
         for _ in 0..workers {
             let events = events.clone();
-            let (dispatch, stopped_by) = (&dispatch, &stopped_by);
+            let (dispatch, stopped_by, working) = (&dispatch, &stopped_by, &working);
             scope.spawn(move || {
                 // A resume's downloads go first: the links they fetch are dying.
                 while !first_done.load(Ordering::Acquire) {
@@ -107,6 +109,11 @@ pub fn send(
                     if events.send(Event::Finished { prompt, result: Box::new(result) }).is_err() {
                         break;
                     }
+                }
+                // The last worker out: every request was sent and its images are saved or
+                // reported, so an interrupt now leaves `wan resume` nothing to do.
+                if working.fetch_sub(1, Ordering::AcqRel) == 1 {
+                    crate::interrupt::run_at_work(false);
                 }
             });
         }

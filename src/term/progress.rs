@@ -23,6 +23,8 @@ fn style(template: &str) -> ProgressStyle {
 impl Progress {
     pub fn new(prompts: u64) -> Self {
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+        let on_interrupt = multi.clone();
+        crate::interrupt::clear_progress_on_interrupt(move |say| on_interrupt.suspend(say));
         let overall = (prompts > 1).then(|| {
             let bar = multi.add(ProgressBar::new(prompts));
             bar.set_style(style("{bar:24.cyan/blue} {pos}/{len} prompts · {msg}").progress_chars("━╸─"));

@@ -467,6 +467,27 @@ fn an_interrupt_while_waiting_for_the_service_warns_of_billing() {
 }
 
 #[test]
+fn an_interrupt_points_to_resume_when_the_journal_has_work_for_it() {
+    let server = RawServer::start(vec![Fault::Silence(Duration::from_secs(60))]);
+    let sb = Sandbox::new();
+    let mut child = sb
+        .wan_process()
+        .env("WAN_STATE_DIR", sb.path("state"))
+        .args(["generate", "x", "--base-url", &server.url("/v1")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for("the request to reach the server", || server.requests() == 1);
+    std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    wait_for("wan to stop", || child.try_wait().unwrap().is_some());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130));
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("`wan resume` fetches what was paid for and sends what was not sent"), "{stderr}");
+}
+
+#[test]
 fn a_low_open_file_limit_loses_no_paid_image() {
     let emulator = Emulator::start(&["--download-latency", "300"]);
     let sb = Sandbox::new();
