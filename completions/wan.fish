@@ -46,7 +46,7 @@ complete -c wan -n "__fish_wan_needs_command" -f -a "help" -d 'Print this messag
 complete -c wan -n "__fish_wan_using_subcommand generate" -s f -l file -d 'A batch: one prompt per line (`-` for standard input); blank and `#` lines skipped' -r -F
 complete -c wan -n "__fish_wan_using_subcommand generate" -s n -l count -d 'How many images (split into requests of at most the model\'s images per request)' -r
 complete -c wan -n "__fish_wan_using_subcommand generate" -l shard -d 'Only the prompts numbered K modulo N, counting the prompts kept from 1: this machine\'s share of a batch spread over N (one prompt alone is shard 1/N\'s)' -r
-complete -c wan -n "__fish_wan_using_subcommand generate" -s m -l model -d 'The model to use [env: WAN_MODEL] [default: wan2.7-image]' -r -f -a "wan2.7-image\t''
+complete -c wan -n "__fish_wan_using_subcommand generate" -s m -l model -d 'The model to use [env: WAN_MODEL] [default: the config file\'s `model`, else wan2.7-image]' -r -f -a "wan2.7-image\t''
 wan2.7-image-pro\t''
 seedream-5-0-260128\t''
 seedream-4-5-251128\t''
@@ -91,7 +91,7 @@ complete -c wan -n "__fish_wan_using_subcommand generate" -s h -l help -d 'Print
 complete -c wan -n "__fish_wan_using_subcommand generate" -s V -l version -d 'Print version'
 complete -c wan -n "__fish_wan_using_subcommand edit" -s n -l count -d 'How many images (split into requests of at most the model\'s images per request)' -r
 complete -c wan -n "__fish_wan_using_subcommand edit" -l shard -d 'Only the prompts numbered K modulo N, counting the prompts kept from 1: this machine\'s share of a batch spread over N (one prompt alone is shard 1/N\'s)' -r
-complete -c wan -n "__fish_wan_using_subcommand edit" -s m -l model -d 'The model to use [env: WAN_MODEL] [default: wan2.7-image]' -r -f -a "wan2.7-image\t''
+complete -c wan -n "__fish_wan_using_subcommand edit" -s m -l model -d 'The model to use [env: WAN_MODEL] [default: the config file\'s `model`, else wan2.7-image]' -r -f -a "wan2.7-image\t''
 wan2.7-image-pro\t''
 seedream-5-0-260128\t''
 seedream-4-5-251128\t''
@@ -161,7 +161,7 @@ complete -c wan -n "__fish_wan_using_subcommand resume" -l rpm -d 'Start at most
 complete -c wan -n "__fish_wan_using_subcommand resume" -l retries -d 'Retries of a request that never connected or that the service answered with 408, 429 or 5xx' -r
 complete -c wan -n "__fish_wan_using_subcommand resume" -l timeout -d 'Seconds to wait for one API answer' -r
 complete -c wan -n "__fish_wan_using_subcommand resume" -l download-timeout -d 'Seconds to wait for one image download' -r
-complete -c wan -n "__fish_wan_using_subcommand resume" -l base-url -d 'The API base URL [env: AISA_BASE_URL] [default: the run\'s own]' -r
+complete -c wan -n "__fish_wan_using_subcommand resume" -l base-url -d 'The API base URL [env: AISA_BASE_URL, not for a video task, which is followed where it was made] [default: the run\'s own]' -r
 complete -c wan -n "__fish_wan_using_subcommand resume" -l resend-unknown -d 'Also send requests that were sent and never answered (they may have been billed)'
 complete -c wan -n "__fish_wan_using_subcommand resume" -l dry-run -d 'Say what would be done and what it would cost; do nothing'
 complete -c wan -n "__fish_wan_using_subcommand resume" -l json -d 'Print one JSON object per prompt on standard output instead of paths'
@@ -214,7 +214,7 @@ dreamina-seedance-2-0-fast-260128\t''
 dreamina-seedance-2-5\t''"
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -l resolution -d 'The resolution [default: 720P]' -r -f -a "720P\t''
 1080P\t''"
-complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -l duration -d 'The clip\'s length in seconds [default: 5]' -r
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -l duration -d 'The clip\'s length in seconds, one the model makes (`wan models` lists them: Wan 2.7 takes 2 to 15) [default: 5]' -r
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -l param -d 'Another field for the body\'s `parameters` (Seedance: the body itself); VALUE is JSON where it parses, else a string' -r
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -l max-cost -d 'Refuse to send anything if the video could cost more than this many US dollars (video prices are not in wan\'s catalogue, so this refuses unless the catalogue has one)' -r
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -s o -l out -d 'Folder for the video, created if missing [default: the current folder]' -r -f -a "(__fish_complete_directories)"
@@ -234,14 +234,14 @@ complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcomman
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Print each request and answer (method, URL, status, request id, timings)'
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
-complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -s o -l out -d 'Folder for the video, created if missing [default: the current folder]' -r -f -a "(__fish_complete_directories)"
-complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -l name -d 'File name stem, instead of one made from the prompt' -r
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -l poll -d 'Seconds between looks at the task, at least 2 (a little jitter is added)' -r
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -l wait-timeout -d 'Seconds to wait for the task to end; then exit 8 (the task goes on at the service)' -r
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -l download-timeout -d 'Seconds one download of the video may take [default: 600]' -r
-complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -l base-url -d 'The API base URL [env: AISA_BASE_URL] [default: https://api.aisa.one/v1]' -r
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -l timeout -d 'Seconds to wait for one API answer [default: 300]' -r
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -l retries -d 'Retries of a create that never connected or met the cap of tasks per key (429); never of one that may have been carried out [default: 2]' -r
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -s o -l out -d 'Folder for the videos, created if missing [default: the folder recorded for each task, else the current one]' -r -f -a "(__fish_complete_directories)"
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -l name -d 'File name stem [default: the stem recorded for each task, else one made from its prompt]' -r
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -l base-url -d 'Follow the tasks at this API base URL [default: the one each task was made at; AISA_BASE_URL is for new tasks]' -r
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -l json -d 'Print one JSON object per task on standard output instead of paths'
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -s q -l quiet -d 'No progress or summary line; errors and warnings still print'
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -l no-journal -d 'Keep no record in the journal (also WAN_JOURNAL=off); the task cannot be picked up by id then'
@@ -249,9 +249,9 @@ complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcomman
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -s v -l verbose -d 'Print each request and answer (method, URL, status, request id, timings)'
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from wait" -s V -l version -d 'Print version'
-complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from status" -l base-url -d 'The API base URL [env: AISA_BASE_URL] [default: https://api.aisa.one/v1]' -r
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from status" -l timeout -d 'Seconds to wait for one API answer [default: 300]' -r
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from status" -l retries -d 'Retries of a create that never connected or met the cap of tasks per key (429); never of one that may have been carried out [default: 2]' -r
+complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from status" -l base-url -d 'Look at the tasks at this API base URL [default: the one each task was made at; AISA_BASE_URL is for new tasks]' -r
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from status" -l json -d 'Print one JSON object per task instead of a line'
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from status" -l offline -d 'Play the service inside wan: no key needed, nothing sent off this machine, nothing billed; the pictures are drawn locally [env: WAN_OFFLINE]'
 complete -c wan -n "__fish_wan_using_subcommand video; and __fish_seen_subcommand_from status" -s v -l verbose -d 'Print each request and answer (method, URL, status, request id, timings)'

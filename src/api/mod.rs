@@ -209,7 +209,7 @@ impl Api<'_> {
     /// moved sends the same job once to the other route, and the rest of the run goes
     /// there directly; the rejected request is neither billed nor a retry. On the Gemini
     /// route, a `/models/…` path that does not exist sends it once to `/v1beta/models/…`,
-    /// and the rest of the run goes there.
+    /// and the rest of the run (and the next runs) go there.
     pub fn generate(&self, job: &Job) -> Result<Answer, Error> {
         let endpoint = self.routes.first();
         match self.send(endpoint, job) {
@@ -219,9 +219,18 @@ impl Api<'_> {
                     let (from, to) =
                         (endpoint.adapter().url(self.settings, job), next.adapter().url(self.settings, job));
                     self.ui.warn(&format!(
-                        "{from} does not exist here (HTTP 404); sending to {to}, as the later docs say"
+                        "{from} does not exist here (HTTP 404); sending to {to}, where the service's current \
+                         docs (https://aisa.one/docs) put it"
                     ));
                 }
+                self.send(next, job).map_err(|failure| failure.error)
+            }
+            Err(failure) if failure.path_missing && endpoint == Endpoint::GeminiBeta => {
+                // `/v1beta` remembered from an earlier run is not there (any more): the
+                // first path once more, and the memory dropped.
+                let Some(next) = self.routes.forget_remembered(endpoint) else { return Err(failure.error) };
+                let (from, to) = (endpoint.adapter().url(self.settings, job), next.adapter().url(self.settings, job));
+                self.ui.warn(&format!("{from} does not exist here (HTTP 404); trying {to} again"));
                 self.send(next, job).map_err(|failure| failure.error)
             }
             Err(failure) if failure.route_moved => {

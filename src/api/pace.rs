@@ -25,6 +25,14 @@ const PAUSE_WITHOUT_RETRY_AFTER: Duration = Duration::from_secs(1);
 /// their turn.
 const PROBE_PATIENCE: Duration = Duration::from_secs(5);
 
+/// `--rpm N` spaces starts 60/N s apart and this share more (1%). A limiter that counts
+/// the requests of the last minute (a sliding window, as gateways keep in Redis) refuses
+/// the (N+1)th arrival within 60 s: without a margin, a first request that arrived a few
+/// milliseconds late and an Nth that arrived on time are N+1 in one minute. With 1%, N
+/// requests span 60.6 s, so 0.6 s of arrival jitter is absorbed, whatever N is, at a cost
+/// of 1% of the rate.
+const RPM_MARGIN: u32 = 100;
+
 /// What one answer said about the key's budget of requests.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Budget {
@@ -105,7 +113,7 @@ pub fn reset_in(value: &str, now: SystemTime) -> Option<Duration> {
 /// is asked at, so the decisions are tested on a made-up clock.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Pace {
-    /// `--rpm N`: at least 60/N s between two starts.
+    /// `--rpm N`: at least 60/N s between two starts, and [`RPM_MARGIN`] more.
     spacing: Option<Duration>,
     last_start: Option<Instant>,
     /// No request starts before this: a 429's `Retry-After`, or a budget used up.
@@ -136,7 +144,11 @@ enum Probe {
 
 impl Pace {
     pub fn new(rpm: Option<u32>) -> Self {
-        Self { spacing: rpm.map(|n| Duration::from_secs(60) / n.max(1)), ..Self::default() }
+        let spacing = rpm.map(|n| {
+            let exact = Duration::from_secs(60) / n.max(1);
+            exact + exact / RPM_MARGIN
+        });
+        Self { spacing, ..Self::default() }
     }
 
     /// The earliest a request asked for at `now` may start.
@@ -293,12 +305,18 @@ mod tests {
     fn rpm_spaces_starts_across_all_workers() {
         let t = clock();
         let mut pace = Pace::new(Some(600));
-        // Sixteen workers asking at once start 100 ms apart, whoever asks.
-        assert_eq!(run(&mut pace, &t, 0, 5), [0, 100, 200, 300, 400]);
+        // Sixteen workers asking at once start 101 ms apart (100 and the 1% margin), whoever asks.
+        assert_eq!(run(&mut pace, &t, 0, 5), [0, 101, 202, 303, 404]);
         // A request asked for long after the last start goes at once.
-        assert_eq!(run(&mut pace, &t, 5000, 2), [5000, 5100]);
+        assert_eq!(run(&mut pace, &t, 5000, 2), [5000, 5101]);
         let mut slow = Pace::new(Some(7));
-        assert_eq!(run(&mut slow, &t, 0, 2), [0, 8571]);
+        assert_eq!(run(&mut slow, &t, 0, 2), [0, 8657]);
+        // N starts take a minute and 1%, whatever N is.
+        for n in [1, 30, 60, 3000] {
+            let mut pace = Pace::new(Some(n));
+            let starts = run(&mut pace, &t, 0, n as usize + 1);
+            assert_eq!(starts[n as usize], 60_600, "--rpm {n}");
+        }
     }
 
     #[test]
@@ -307,7 +325,7 @@ mod tests {
         let mut pace = Pace::new(Some(120));
         pace.start(t(0));
         // One left of 120, the reset two seconds away: without --rpm this spreads the
-        // starts two seconds apart; with it, --rpm's 500 ms hold.
+        // starts two seconds apart; with it, --rpm's 505 ms hold.
         let low = Budget {
             limit: Some(120),
             remaining: Some(1),
@@ -315,9 +333,9 @@ mod tests {
             ..Budget::default()
         };
         pace.observe(&low, t(10));
-        assert_eq!(run(&mut pace, &t, 10, 2), [500, 1000]);
+        assert_eq!(run(&mut pace, &t, 10, 2), [505, 1010]);
         pace.observe(&Budget { remaining: Some(0), ..low }, t(1010));
-        assert_eq!(run(&mut pace, &t, 1010, 1), [1500]);
+        assert_eq!(run(&mut pace, &t, 1010, 1), [1515]);
         let limited = Budget { rate_limited: true, retry_after: Some(Duration::from_secs(3)), ..Budget::default() };
         pace.observe(&limited, t(1600));
         assert_eq!(pace.earliest(t(1601)), t(4600));
@@ -360,7 +378,7 @@ mod tests {
     fn a_pause_and_rpm_together_keep_both() {
         let t = clock();
         let mut pace = Pace::new(Some(600));
-        assert_eq!(run(&mut pace, &t, 0, 2), [0, 100]);
+        assert_eq!(run(&mut pace, &t, 0, 2), [0, 101]);
         pace.observe(
             &Budget { rate_limited: true, retry_after: Some(Duration::from_secs(1)), ..Budget::default() },
             t(150),
@@ -368,7 +386,7 @@ mod tests {
         assert_eq!(run(&mut pace, &t, 150, 1), [1150]);
         // The first after the pause went alone; an answer lets the rest follow, spaced.
         pace.observe(&Budget::default(), t(1160));
-        assert_eq!(run(&mut pace, &t, 1160, 2), [1250, 1350]);
+        assert_eq!(run(&mut pace, &t, 1160, 2), [1251, 1352]);
     }
 
     #[test]

@@ -250,7 +250,8 @@ pub const MODELS: &[Model] = &[
         max_references: 0,
         size: SizeRule::MinPixels { min_pixels: SEEDREAM_MIN_PIXELS, default: SEEDREAM_DEFAULT },
         takes_seed: false,
-        purpose: "the seed documents' Seedream: large pictures from text",
+        purpose: "Seedream 4.5, the one the service's image-generation page names \
+                  (https://aisa.one/docs/api-reference/chat/image-generation): large pictures from text",
     },
     Model {
         name: "gpt-image-2",

@@ -13,9 +13,57 @@ pub enum Family {
     Seedance,
 }
 
+/// The clip lengths a model takes, in whole seconds, as its vendor documents them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durations {
+    /// Any whole number of seconds from the first to the second.
+    Range(u32, u32),
+    /// Only these.
+    OneOf(&'static [u32]),
+    /// Not sent as a field of its own (Seedance: `--param`, as the vendor names it).
+    NotAField,
+}
+
+impl Durations {
+    pub fn allows(self, seconds: u32) -> bool {
+        match self {
+            Self::Range(min, max) => (min..=max).contains(&seconds),
+            Self::OneOf(allowed) => allowed.contains(&seconds),
+            Self::NotAField => false,
+        }
+    }
+
+    /// `2 to 15 s`, `5, 10 or 15 s`.
+    pub fn describe(self) -> String {
+        match self {
+            Self::Range(min, max) => format!("{min} to {max} s"),
+            Self::OneOf(allowed) => {
+                let mut text: Vec<String> = allowed.iter().map(u32::to_string).collect();
+                let last = text.pop().unwrap_or_default();
+                match text.is_empty() {
+                    true => format!("{last} s"),
+                    false => format!("{} or {last} s", text.join(", ")),
+                }
+            }
+            Self::NotAField => "by --param".to_string(),
+        }
+    }
+}
+
+/// Wan 2.7 and its reference-to-video: 2 to 15 s (Alibaba Model Studio's Wan 2.7 video
+/// API, https://docs.comfy.org/development/comfy-router/models/wan/wan2-7-t2v/code).
+const WAN_27: Durations = Durations::Range(2, 15);
+/// Wan 2.6: 5, 10 or 15 s (the April docs' DashScope route names 5 and 10; the vendor's
+/// Wan 2.6 adds 15).
+const WAN_26: Durations = Durations::OneOf(&[5, 10, 15]);
+/// HappyHorse 1.1: 3 to 15 s (https://docs.comfy.org/built-in-nodes/HappyHorseTextToVideoApi).
+const HAPPYHORSE: Durations = Durations::Range(3, 15);
+
 #[derive(Debug)]
 pub struct VideoModel {
     pub name: &'static str,
+    /// The clip lengths it takes: `--duration` is checked against them before sending.
+    pub durations: Durations,
     /// Micro-dollars per clip, where a source states it without contradiction. None do
     /// today: the pricing table says $1.836 a video for `wan2.7-i2v` while its notes
     /// say "per second"; HappyHorse is billed per output second, Seedance by tokens.
@@ -39,27 +87,27 @@ pub const IMAGE_TO_VIDEO: &str = "wan2.7-i2v";
 /// The catalogue of 2026-09-30 (aisa-api.md §14 B); any other name is sent as given.
 pub const MODELS: &[VideoModel] = &[
     // Wan 2.7 text to video (default)
-    VideoModel { name: TEXT_TO_VIDEO, price: None },
+    VideoModel { name: TEXT_TO_VIDEO, durations: WAN_27, price: None },
     // Wan 2.7 image to video: needs a first frame
-    VideoModel { name: IMAGE_TO_VIDEO, price: None },
+    VideoModel { name: IMAGE_TO_VIDEO, durations: WAN_27, price: None },
     // Wan 2.7 reference to video
-    VideoModel { name: "wan2.7-r2v", price: None },
+    VideoModel { name: "wan2.7-r2v", durations: WAN_27, price: None },
     // Wan 2.6 text to video (the April docs' DashScope route; AIsa's own skill)
-    VideoModel { name: "wan2.6-t2v", price: None },
+    VideoModel { name: "wan2.6-t2v", durations: WAN_26, price: None },
     // Wan 2.6 image to video: needs a first frame, sent as input.img_url
-    VideoModel { name: "wan2.6-i2v", price: None },
+    VideoModel { name: "wan2.6-i2v", durations: WAN_26, price: None },
     // HappyHorse text to video
-    VideoModel { name: "happyhorse-1.1-t2v", price: None },
+    VideoModel { name: "happyhorse-1.1-t2v", durations: HAPPYHORSE, price: None },
     // HappyHorse image to video: needs a first frame
-    VideoModel { name: "happyhorse-1.1-i2v", price: None },
+    VideoModel { name: "happyhorse-1.1-i2v", durations: HAPPYHORSE, price: None },
     // HappyHorse reference to video
-    VideoModel { name: "happyhorse-1.1-r2v", price: None },
+    VideoModel { name: "happyhorse-1.1-r2v", durations: HAPPYHORSE, price: None },
     // Seedance 2.0
-    VideoModel { name: "dreamina-seedance-2-0-260128", price: None },
+    VideoModel { name: "dreamina-seedance-2-0-260128", durations: Durations::NotAField, price: None },
     // Seedance 2.0, faster
-    VideoModel { name: "dreamina-seedance-2-0-fast-260128", price: None },
+    VideoModel { name: "dreamina-seedance-2-0-fast-260128", durations: Durations::NotAField, price: None },
     // Seedance 2.5
-    VideoModel { name: "dreamina-seedance-2-5", price: None },
+    VideoModel { name: "dreamina-seedance-2-5", durations: Durations::NotAField, price: None },
 ];
 
 /// The names, for shell completion.
@@ -93,6 +141,12 @@ pub fn needs_first_frame(model: &str) -> bool {
     model.ends_with("-i2v") || model.contains("-i2v-")
 }
 
+/// The clip lengths the catalogue says `model` takes; `None` for a name it does not hold
+/// (sent as given).
+pub fn durations(model: &str) -> Option<Durations> {
+    MODELS.iter().find(|m| m.name == model).map(|m| m.durations)
+}
+
 /// The catalogue's price per clip, where it has one.
 pub fn list_price(model: &str) -> Option<Micros> {
     MODELS.iter().find(|m| m.name == model).and_then(|m| m.price)
@@ -117,6 +171,19 @@ mod tests {
         assert_eq!(media_fields("wan2.6-i2v"), MediaFields::Named);
         assert_eq!(media_fields("wan2.6-t2v"), MediaFields::Named);
         assert_eq!(media_fields("wan2.7-i2v"), MediaFields::List);
+    }
+
+    #[test]
+    fn each_model_says_the_lengths_it_takes() {
+        let takes = |model: &str, seconds: u32| durations(model).unwrap().allows(seconds);
+        assert!(takes("wan2.7-t2v", 2) && takes("wan2.7-i2v", 15) && !takes("wan2.7-t2v", 16));
+        assert!(!takes("wan2.7-r2v", 1));
+        assert!(takes("wan2.6-t2v", 10) && !takes("wan2.6-i2v", 7));
+        assert!(takes("happyhorse-1.1-t2v", 3) && !takes("happyhorse-1.1-t2v", 2));
+        assert_eq!(durations("dreamina-seedance-2-5"), Some(Durations::NotAField));
+        assert_eq!(durations("wan9-t2v"), None);
+        assert_eq!(WAN_27.describe(), "2 to 15 s");
+        assert_eq!(WAN_26.describe(), "5, 10 or 15 s");
     }
 
     #[test]

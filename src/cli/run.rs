@@ -62,7 +62,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "K/N", value_parser = crate::shard::Shard::parse)]
     pub shard: Option<crate::shard::Shard>,
 
-    /// The model to use [env: WAN_MODEL] [default: wan2.7-image]
+    /// The model to use [env: WAN_MODEL] [default: the config file's `model`, else wan2.7-image]
     #[arg(short, long, value_name = "NAME", value_parser = Suggested::models(), hide_possible_values = true)]
     pub model: Option<String>,
 
@@ -303,7 +303,8 @@ pub struct ResumeArgs {
     #[arg(long, value_name = "SECS", default_value_t = 120, value_parser = at_least_one::<u64>)]
     pub download_timeout: u64,
 
-    /// The API base URL [env: AISA_BASE_URL] [default: the run's own]
+    /// The API base URL [env: AISA_BASE_URL, not for a video task, which is followed where
+    /// it was made] [default: the run's own]
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
 

@@ -42,7 +42,15 @@ pub enum VideoCommand {
               after_long_help = concat!(create_examples!(), "\n\n", env_and_exit!()))]
     Create(CreateArgs),
     /// Follow tasks to the end and save their videos
-    #[command(after_help = "Examples:\n  \
+    #[command(
+        mut_arg("out", |arg| arg.help(
+            "Folder for the videos, created if missing [default: the folder recorded for each task, else the current one]"
+        )),
+        mut_arg("name", |arg| arg.help("File name stem [default: the stem recorded for each task, else one made from its prompt]")),
+        mut_arg("base_url", |arg| arg.help(
+            "Follow the tasks at this API base URL [default: the one each task was made at; AISA_BASE_URL is for new tasks]"
+        )),
+        after_help = "Examples:\n  \
         wan video wait video_task_1a2b3c\n  \
         wan video wait ID1 ID2 -o clips/ --json\n\n\
         The folder and file stem are those the journal recorded for the task, unless -o or --name say.",
@@ -53,6 +61,9 @@ pub enum VideoCommand {
     Wait(WaitArgs),
     /// One look at tasks: their state, progress and clip URL; nothing is saved (exit 0 whatever the state)
     #[command(
+        mut_arg("base_url", |arg| arg.help(
+            "Look at the tasks at this API base URL [default: the one each task was made at; AISA_BASE_URL is for new tasks]"
+        )),
         after_help = "Examples:\n  wan video status video_task_1a2b3c\n  wan video status ID --json | jq -r .state"
     )]
     Status(StatusArgs),
@@ -176,7 +187,8 @@ pub struct CreateArgs {
     #[arg(long, value_enum, ignore_case = true, value_name = "RES")]
     pub resolution: Option<Resolution>,
 
-    /// The clip's length in seconds [default: 5]
+    /// The clip's length in seconds, one the model makes (`wan models` lists them: Wan 2.7
+    /// takes 2 to 15) [default: 5]
     #[arg(long, value_name = "SECS", value_parser = at_least_one::<u32>)]
     pub duration: Option<u32>,
 

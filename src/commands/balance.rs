@@ -43,10 +43,10 @@ pub fn run(env: &Env, base_url: Option<String>, as_json: bool) -> Result<Outcome
     let mut out = Stdout::default();
     if as_json {
         let mut value = to_json(&balance);
-        value["this_machine_last_24h"] = spent.as_ref().map_or(
-            Value::Null,
-            |sum| json!({"cost": to_usd(sum.cost), "charged": to_usd(sum.charged), "unpriced_images": sum.unpriced}),
-        );
+        value["this_machine_last_24h"] = spent.as_ref().map_or(Value::Null, |sum| {
+            json!({"cost": to_usd(sum.cost), "charged": to_usd(sum.charged), "unpriced_images": sum.unpriced,
+                       "unpriced_videos": sum.unpriced_videos})
+        });
         out.line(&value.to_string())?;
         return Ok(Outcome::Success);
     }
@@ -60,7 +60,7 @@ pub fn run(env: &Env, base_url: Option<String>, as_json: bool) -> Result<Outcome
         ))?,
         None => {}
     }
-    if let Some(sum) = spent.filter(|sum| sum.images > 0) {
+    if let Some(sum) = spent.filter(|sum| sum.images + sum.videos > 0) {
         let source = match (sum.charged, sum.cost) {
             (0, _) => "at list price".to_string(),
             (charged, cost) if charged == cost => "as the service charged".to_string(),

@@ -23,16 +23,24 @@ use crate::term::text::plural;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Sum {
     pub images: u64,
+    /// Clips of video runs, counted apart from images.
+    pub videos: u64,
     pub cost: Micros,
     /// Images whose price is unknown: counted, not priced.
     pub unpriced: u64,
+    /// Videos whose price is unknown (every one, unless the service reported a price).
+    pub unpriced_videos: u64,
     /// Of `cost`, what the service said it charged (the rest is at list or reported price).
     pub charged: Micros,
 }
 
 impl Sum {
     fn add(&mut self, spent: &Spent) {
-        self.images += spent.images;
+        let (count, unpriced) = match spent.video {
+            true => (&mut self.videos, &mut self.unpriced_videos),
+            false => (&mut self.images, &mut self.unpriced),
+        };
+        *count += spent.images;
         match spent.cost {
             Some(cost) => {
                 self.cost = self.cost.saturating_add(cost);
@@ -40,8 +48,31 @@ impl Sum {
                     self.charged = self.charged.saturating_add(cost);
                 }
             }
-            None => self.unpriced += spent.images,
+            None => *unpriced += spent.images,
         }
+    }
+
+    /// `7 images and 1 video`, `1 video`, `0 images`.
+    fn things(&self) -> String {
+        let images = format!("{} image{}", self.images, plural(self.images));
+        let videos = format!("{} video{}", self.videos, plural(self.videos));
+        match (self.images, self.videos) {
+            (_, 0) => images,
+            (0, _) => videos,
+            _ => format!("{images} and {videos}"),
+        }
+    }
+
+    /// ` (2 of unknown price, not counted)`, naming videos where there are some.
+    fn unknown(&self) -> String {
+        let what = match (self.unpriced, self.unpriced_videos) {
+            (0, 0) => return String::new(),
+            (n, 0) if self.videos == 0 => format!("{n}"),
+            (n, 0) => format!("{n} image{}", plural(n)),
+            (0, v) => format!("{v} video{}", plural(v)),
+            (n, v) => format!("{n} image{} and {v} video{}", plural(n), plural(v)),
+        };
+        format!(" ({what} of unknown price, not counted)")
     }
 }
 
@@ -70,7 +101,15 @@ pub fn run(env: &Env, args: &CostArgs) -> Result<Outcome, Error> {
     let since = bound(&args.since, Timestamp::UNIX_EPOCH)?;
     let until = bound(&args.until, now.checked_add(jiff::Span::new().seconds(1)).unwrap_or(now))?;
     if until <= since {
-        return Err(Error::usage("--until is not after --since: the span holds no time"));
+        // Without --until the span ends now: what is wrong is a --since in the future.
+        return Err(match &args.until {
+            Some(_) => Error::usage("--until is not after --since: the span holds no time"),
+            None => Error::usage(format!(
+                "--since {} is in the future: nothing can have been spent since then yet",
+                args.since.as_deref().unwrap_or_default().trim()
+            ))
+            .with_hint("`--since today` counts from this morning; `--since 7d` the last 7 days"),
+        });
     }
     let (rows, incomplete, offline) = match open_journal(env)? {
         Some(conn) => {
@@ -92,16 +131,21 @@ pub fn run(env: &Env, args: &CostArgs) -> Result<Outcome, Error> {
         let key = if args.by == Some(CostGroup::Day) { "day" } else { "model" };
         let by: Vec<_> = groups
             .iter()
-            .map(|(k, s)| json!({key: k, "images": s.images, "cost": to_usd(s.cost), "unpriced_images": s.unpriced}))
+            .map(|(k, s)| {
+                json!({key: k, "images": s.images, "videos": s.videos, "cost": to_usd(s.cost),
+                       "unpriced_images": s.unpriced, "unpriced_videos": s.unpriced_videos})
+            })
             .collect();
         let line = json!({
             "since": args.since.as_ref().map(|_| when::stamp(since)),
             "until": when::stamp(until),
             "images": total.images,
+            "videos": total.videos,
             "cost": to_usd(total.cost),
             "charged": to_usd(total.charged),
             "at_list_price": to_usd(total.cost.saturating_sub(total.charged)),
             "unpriced_images": total.unpriced,
+            "unpriced_videos": total.unpriced_videos,
             "currency": "USD",
             "by": args.by.map(|_| by),
             "scope": "this machine's journal",
@@ -113,20 +157,16 @@ pub fn run(env: &Env, args: &CostArgs) -> Result<Outcome, Error> {
     }
     if args.by.is_some() {
         let head = if args.by == Some(CostGroup::Day) { "DAY" } else { "MODEL" };
-        out.line(&format!("{head:<26}  {:>7}  {:>12}", "IMAGES", "COST"))?;
+        out.line(&format!("{head:<26}  {:>7}  {:>7}  {:>12}", "IMAGES", "VIDEOS", "COST"))?;
         for (key, sum) in &groups {
-            out.line(&format!("{key:<26}  {:>7}  {:>12}", sum.images, describe_cost(sum)))?;
+            out.line(&format!("{key:<26}  {:>7}  {:>7}  {:>12}", sum.images, sum.videos, describe_cost(sum)))?;
         }
     }
     out.line(&format!(
-        "{} on {} image{}{}{} · from this machine's journal only",
+        "{} on {}{}{} · from this machine's journal only",
         format_usd(total.cost),
-        total.images,
-        plural(total.images),
-        match total.unpriced {
-            0 => String::new(),
-            n => format!(" ({n} of unknown price, not counted)"),
-        },
+        total.things(),
+        total.unknown(),
         match (total.charged, total.cost) {
             (0, _) => String::new(),
             (charged, cost) if charged == cost => " · as the service charged".to_string(),
@@ -199,12 +239,7 @@ fn reconcile(
         out.line(&line.to_string())?;
         return Ok(Outcome::Success);
     }
-    out.line(&format!(
-        "journal:    {} · this machine's runs ({} image{})",
-        format_usd(journal.cost),
-        journal.images,
-        plural(journal.images)
-    ))?;
+    out.line(&format!("journal:    {} · this machine's runs ({})", format_usd(journal.cost), journal.things()))?;
     let requests = requests.map(|n| format!(" ({n} request{})", plural(n))).unwrap_or_default();
     out.line(&format!("service:    {} · the account, every key and tool{requests}", format_usd(charged)))?;
     let gap = format_usd(difference.unsigned_abs().min(u128::from(u64::MAX)) as u64);
@@ -220,7 +255,7 @@ fn reconcile(
 }
 
 fn describe_cost(sum: &Sum) -> String {
-    match sum.unpriced {
+    match sum.unpriced + sum.unpriced_videos {
         0 => format_usd(sum.cost),
         _ => format!("{}+?", format_usd(sum.cost)),
     }
@@ -231,7 +266,7 @@ mod tests {
     use super::*;
 
     fn spent(at: &str, model: &str, images: u64, cost: Option<u64>) -> Spent {
-        Spent { at: at.into(), model: model.into(), images, cost, charged: false }
+        Spent { at: at.into(), model: model.into(), images, cost, charged: false, video: model.ends_with("2v") }
     }
 
     #[test]
@@ -242,10 +277,24 @@ mod tests {
             spent("2026-11-02T11:00:00.000Z", "mystery", 2, None),
         ];
         let (total, by_model) = sums(&rows, Some(CostGroup::Model));
-        assert_eq!(total, Sum { images: 7, cost: 195_000, unpriced: 2, charged: 0 });
+        assert_eq!(total, Sum { images: 7, cost: 195_000, unpriced: 2, ..Sum::default() });
         assert_eq!(by_model["wan2.7-image"].cost, 120_000);
-        assert_eq!(by_model["mystery"], Sum { images: 2, cost: 0, unpriced: 2, charged: 0 });
+        assert_eq!(by_model["mystery"], Sum { images: 2, cost: 0, unpriced: 2, ..Sum::default() });
         let (_, none) = sums(&rows, None);
         assert!(none.is_empty());
+    }
+
+    #[test]
+    fn videos_are_counted_as_videos_not_images() {
+        let rows = [
+            spent("2026-11-01T10:00:00.000Z", "wan2.7-image", 4, Some(120_000)),
+            spent("2026-11-02T10:00:00.000Z", "wan2.7-t2v", 1, None),
+        ];
+        let (total, _) = sums(&rows, None);
+        assert_eq!((total.images, total.videos, total.unpriced, total.unpriced_videos), (4, 1, 0, 1));
+        assert_eq!(total.things(), "4 images and 1 video");
+        assert_eq!(total.unknown(), " (1 video of unknown price, not counted)");
+        let only_images = sums(&rows[..1], None).0;
+        assert_eq!((only_images.things(), only_images.unknown()), ("4 images".to_string(), String::new()));
     }
 }

@@ -4,10 +4,11 @@ use serde_json::json;
 
 use crate::catalogue::money::{format_usd, to_usd};
 use crate::config::env::Env;
-use crate::error::{Error, Kind};
+use crate::error::{Error, Kind, clean};
 use crate::journal::queries::{self, RunRow};
 use crate::outcome::Outcome;
 use crate::term::stdout::Stdout;
+use crate::term::text::thousands;
 
 /// Opens the journal to read, or says there is none yet (`None`, after printing why).
 pub fn open_journal(env: &Env) -> Result<Option<rusqlite::Connection>, Error> {
@@ -33,17 +34,17 @@ pub fn run(env: &Env, limit: u64, as_json: bool) -> Result<Outcome, Error> {
         return Ok(Outcome::Success);
     }
     out.line(&format!(
-        "{:<12}  {:<16}  {:<8}  {:<26}  {:>7}  {:>9}  {:>9}  {}",
-        "RUN", "STARTED", "COMMAND", "MODEL", "PROMPTS", "IMAGES", "COST", "STATE"
+        "{:<12}  {:<16}  {:<8}  {:<26}  {:<PROMPT_WIDTH$}  {:>9}  {:>9}  {}",
+        "RUN", "STARTED", "COMMAND", "MODEL", "PROMPT", "IMAGES", "COST", "STATE"
     ))?;
     for run in &runs {
         out.line(&format!(
-            "{:<12}  {:<16}  {:<8}  {:<26}  {:>7}  {:>9}  {:>9}  {}",
+            "{:<12}  {:<16}  {:<8}  {:<26}  {}  {:>9}  {:>9}  {}",
             run.id,
             crate::journal::when::local_minute(&run.started),
             run.command,
             run.model,
-            run.prompts,
+            prompt_text(run),
             format!("{}/{}", run.saved, asked(run)),
             cost_text(run),
             state_text(run)
@@ -55,13 +56,61 @@ pub fn run(env: &Env, limit: u64, as_json: bool) -> Result<Outcome, Error> {
     Ok(Outcome::Success)
 }
 
+/// The width of the PROMPT column: a prompt is cut to fit it, `(+N more)` kept.
+const PROMPT_WIDTH: usize = 32;
+
+/// What a person knows a run by: its (first) prompt, on one line and cut to fit, and how
+/// many more a batch had: `owl at night (+1,999 more)`.
+fn prompt_text(run: &RunRow) -> String {
+    let more = match run.prompts.saturating_sub(1) {
+        0 => String::new(),
+        n => format!(" (+{} more)", thousands(n)),
+    };
+    let first = run.first_prompt.as_deref().map(clean).unwrap_or_default();
+    let first: String = first.chars().map(|c| if c.is_whitespace() { ' ' } else { c }).collect();
+    let room = PROMPT_WIDTH.saturating_sub(more.chars().count()).max(8);
+    let first = match first.char_indices().nth(room) {
+        Some(_) => format!("{}…", first.chars().take(room - 1).collect::<String>()),
+        None => first,
+    };
+    let text = format!("{first}{more}");
+    let pad = PROMPT_WIDTH.saturating_sub(text.chars().count());
+    format!("{text}{}", " ".repeat(pad))
+}
+
+/// The state as `history` says it: a video run whose task still runs at the service is
+/// `running` (not `partial`: `wan video wait` or `wan resume` saves its clip), and a run
+/// that ended with nothing saved and nothing billed (every request refused, or failed at
+/// the service, none of unknown outcome) is `failed`, not `partial`.
+fn state_of(run: &RunRow) -> &str {
+    let ended = matches!(run.state.as_str(), "partial" | "interrupted");
+    if run.command == "video" && run.tasks_running > 0 && ended {
+        return "running";
+    }
+    let nothing_billed = run.returned == 0 && run.unanswered == 0 && run.saved == 0 && !run.incomplete;
+    if run.state == "partial" && nothing_billed && run.answered == 0 && run.tasks_running == 0 {
+        return "failed";
+    }
+    &run.state
+}
+
 /// The state, and where the journal failed under the run, that its record is incomplete
 /// (it may have sent and spent more than the columns count).
 fn state_text(run: &RunRow) -> String {
+    let state = match state_of(run) {
+        "failed" => "failed, nothing billed",
+        "running" if run.command == "video" && run.state != "running" => "running at the service",
+        state => state,
+    };
     match run.incomplete {
-        true => format!("{} (record incomplete)", run.state),
-        false => run.state.clone(),
+        true => format!("{state} (record incomplete)"),
+        false => state.to_string(),
     }
+}
+
+/// Images (and clips still being made) whose price is not known.
+fn unpriced(run: &RunRow) -> u64 {
+    run.unpriced + run.tasks_unpriced
 }
 
 fn asked(run: &RunRow) -> u64 {
@@ -76,7 +125,7 @@ fn cost_text(run: &RunRow) -> String {
         return "offline".to_string();
     }
     let mark = if run.cost_source() == "charged" { "*" } else { "" };
-    match (run.unpriced, run.cost) {
+    match (unpriced(run), run.cost) {
         (0, cost) => format!("{}{mark}", format_usd(cost)),
         (_, 0) => "unknown".to_string(),
         (_, cost) => format!("{}+?", format_usd(cost)),
@@ -89,6 +138,7 @@ fn to_json(run: &RunRow) -> serde_json::Value {
         "started": run.started,
         "command": run.command,
         "model": run.model,
+        "prompt": run.first_prompt,
         "prompts": run.prompts,
         "shard": run.shard.map(|shard| shard.to_string()),
         "saved": run.saved,
@@ -96,14 +146,14 @@ fn to_json(run: &RunRow) -> serde_json::Value {
         "returned": run.returned,
         "cost": match run.offline {
             true => Some(0.0),
-            false => (run.unpriced == 0).then(|| to_usd(run.cost)),
+            false => (unpriced(run) == 0).then(|| to_usd(run.cost)),
         },
         "cost_source": if run.offline { "offline" } else { run.cost_source() },
         "offline": run.offline,
         "cost_known": to_usd(run.cost),
-        "unpriced_images": run.unpriced,
+        "unpriced_images": unpriced(run),
         "currency": "USD",
-        "state": run.state,
+        "state": state_of(run),
         "record": if run.incomplete { "incomplete" } else { "complete" },
         "out_dir": run.out_dir,
     })

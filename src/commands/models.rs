@@ -55,10 +55,11 @@ fn table<const N: usize>(out: &mut Stdout, rows: &[[String; N]]) -> Result<(), E
 }
 
 /// The video models (`wan video create -m`): the body each takes, whether it needs a
-/// first frame, and its price, which no source states for certain.
-fn video_rows() -> Vec<[String; 4]> {
+/// first frame, the lengths it makes (`--duration`), and its price, which no source
+/// states for certain.
+fn video_rows() -> Vec<[String; 5]> {
     use crate::catalogue::video::{self, Family, MediaFields};
-    let head = ["VIDEO MODEL", "BODY", "FIRST FRAME", "LIST PRICE"].map(String::from);
+    let head = ["VIDEO MODEL", "BODY", "FIRST FRAME", "DURATION", "LIST PRICE"].map(String::from);
     std::iter::once(head)
         .chain(video::MODELS.iter().map(|m| {
             let body = match (video::family(m.name), video::media_fields(m.name)) {
@@ -69,7 +70,7 @@ fn video_rows() -> Vec<[String; 4]> {
             let frame = if video::needs_first_frame(m.name) { "needed" } else { "optional" };
             let price =
                 m.price.map_or_else(|| "unknown".to_string(), |p| format!("{} per video", money::format_usd(p)));
-            [m.name.to_string(), body.to_string(), frame.to_string(), price]
+            [m.name.to_string(), body.to_string(), frame.to_string(), m.durations.describe(), price]
         }))
         .collect()
 }

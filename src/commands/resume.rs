@@ -10,6 +10,7 @@ use crate::image;
 use crate::journal::queries::RunRow;
 use crate::journal::{self, lock, queries};
 use crate::outcome::Outcome;
+use crate::term::text::plural;
 use crate::term::ui::Display;
 use crate::video;
 
@@ -23,13 +24,35 @@ pub fn run(args: ResumeArgs, env: &mut Env) -> Result<Outcome, Error> {
         Some(prefix) => queries::find_run(&conn, prefix).map_err(Error::usage)?.ok_or_else(|| {
             Error::usage(format!("no run {prefix:?} in the journal")).with_hint("`wan history` lists the runs")
         })?,
-        None => match queries::latest_unfinished(&conn)? {
-            Some(run) => run,
-            None => {
-                eprintln!("wan: nothing to resume: every run in the journal finished");
-                return Ok(Outcome::Success);
+        // The latest run a resume has something to do for: one whose only leftovers are
+        // images an earlier resume reported lost (links expired twice) is passed by, or
+        // `wan resume` would end with exit 7 on it every time and never reach the next.
+        None => {
+            let mut passed = Vec::new();
+            let found = queries::latest_unfinished(&conn, |run| match run.command.as_str() {
+                "video" => video::resume::has_work(&conn, run).unwrap_or(true),
+                _ => image::resume::leftovers(&conn, run, false).map_or(true, |left| {
+                    if left.reported_before() && !left.lost.is_empty() {
+                        passed.push((run.id.clone(), left.lost.len() as u64));
+                    }
+                    !left.reported_before()
+                }),
+            })?;
+            for (id, lost) in &passed {
+                eprintln!(
+                    "wan: run {id}: passed by: its {lost} paid image{} cannot be fetched any more, as a resume said \
+                     before (`wan resume {id}` says it again)",
+                    plural(*lost)
+                );
             }
-        },
+            match found {
+                Some(run) => run,
+                None => {
+                    eprintln!("wan: nothing to resume: no run in the journal has anything left to do");
+                    return Ok(Outcome::Success);
+                }
+            }
+        }
     };
     if run.state == queries::NOT_STARTED {
         eprintln!("wan: run {} was stopped while its prompts were recorded, before anything was sent", run.id);

@@ -54,7 +54,7 @@ wan generate -f prompts.txt -o images --json --max-cost 2.00   # one prompt per 
 - `-n N` is the number of images per prompt; each one is billed. `--pro` or `-m MODEL`
   chooses the model.
 - `wan edit` takes reference images first (paths or http(s) URLs; PNG, JPEG, WebP or
-  BMP, at most 9), then the instruction, last.
+  BMP; at most {{REFERENCES}}), then the instruction, last.
 
 Each JSON line has `prompt`, `model`, `images` (each with `path`, `bytes`, `format`,
 `source`, `url`), `cost` (`per_image`, `count`, `total`, `currency`), `request_ids`,
@@ -101,9 +101,38 @@ guards, refuse a call that could cost more than the server's per-call limit, and
 under the folder the user chose.
 "#;
 
-/// The skill, with the models and exit codes of this build.
+/// The skill, with the models, reference limits and exit codes of this build.
 pub fn text() -> String {
-    TEMPLATE.replacen("{{MODELS}}", &models(), 1).replacen("{{EXIT_CODES}}", &exit_codes(), 1)
+    let filled = [("{{MODELS}}", models()), ("{{REFERENCES}}", references()), ("{{EXIT_CODES}}", exit_codes())];
+    filled.iter().fold(TEMPLATE.to_string(), |text, (slot, value)| text.replacen(slot, value, 1))
+}
+
+/// `9 for wan2.7-image and wan2.7-image-pro, 16 for gpt-image-2, …; seedream-… cannot edit`,
+/// from the catalogue: each limit once, with the models it is theirs.
+fn references() -> String {
+    let mut limits: Vec<(usize, Vec<&str>)> = Vec::new();
+    let mut cannot = Vec::new();
+    for model in crate::catalogue::MODELS {
+        match model.max_references {
+            0 => cannot.push(model.name),
+            n => match limits.iter_mut().find(|(limit, _)| *limit == n) {
+                Some((_, names)) => names.push(model.name),
+                None => limits.push((n, vec![model.name])),
+            },
+        }
+    }
+    let and = |names: &[&str]| match names {
+        [] => String::new(),
+        [one] => format!("`{one}`"),
+        [rest @ .., last] => {
+            format!("{} and `{last}`", rest.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "))
+        }
+    };
+    let mut text = limits.iter().map(|(n, names)| format!("{n} for {}", and(names))).collect::<Vec<_>>().join(", ");
+    if !cannot.is_empty() {
+        text.push_str(&format!("; {} cannot edit", and(&cannot)));
+    }
+    text
 }
 
 pub fn run() -> Result<Outcome, Error> {
@@ -147,5 +176,9 @@ mod tests {
         assert!(text.contains("| 0 | every image asked for was saved |"));
         assert!(text.contains("| 130 | interrupted"));
         assert!(text.contains("- `wan2.7-image`: $0.030 per image; "));
+        // the reference limits come from the catalogue: not one 9 for every model
+        assert!(text.contains("at most 9 for `wan2.7-image` and `wan2.7-image-pro`, 16 for `gpt-image-2`,"), "{text}");
+        assert!(text.contains("14 for `gemini-3-pro-image-preview`"), "{text}");
+        assert!(text.contains("`seedream-5-0-260128` and `seedream-4-5-251128` cannot edit"), "{text}");
     }
 }

@@ -1,7 +1,8 @@
 //! `--rpm N`: the key's budget of API requests, enforced as a bucket that refills N/60 a
 //! second and holds one second's worth, and the `x-ratelimit-*` headers that say where
 //! it stands. Services enforce "a minute" so, in short periods (OpenAI's pages call it
-//! quantized), so a client that sends a minute's budget in one burst meets 429s.
+//! quantized), so a client that sends a minute's budget in one burst meets 429s; a client
+//! that keeps to the rate meets none, even when its requests arrive a little unevenly.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -14,10 +15,21 @@ pub struct Limiter {
     /// Time between two requests at the sustained rate: 60/N s.
     interval: Duration,
     /// How far ahead of the sustained rate a request may come: one second's worth of
-    /// requests (at least one) makes the bucket.
+    /// requests makes the bucket, and never less than a quarter of an interval (see
+    /// [`ARRIVAL_JITTER`]).
     tolerance: Duration,
     theoretical: Mutex<Option<Instant>>,
 }
+
+/// The share of an interval a request may arrive early without being refused, when a
+/// second's worth of requests is one (N < 120). This is the "cell delay variation
+/// tolerance" of the algorithm (ITU-T I.371): a client that starts its requests exactly
+/// 60/N s apart still has them arrive unevenly (one waits for a connection, a disk write,
+/// a busy core), and one that arrives late makes the next look early. A bucket with no
+/// slack at all refuses that client at random, which no limiter counting requests over a
+/// minute (or a second) does; a quarter of an interval is far more than loopback or a
+/// network jitters, and far less than a second request at once.
+pub const ARRIVAL_JITTER: u32 = 4;
 
 /// What the bucket said of one request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,7 +49,7 @@ impl Limiter {
         // Whole nanoseconds, so that counting is exact.
         let interval = Duration::from_nanos((60_000_000_000 / per_minute).max(1));
         let burst = u32::try_from(per_minute / 60).unwrap_or(u32::MAX).max(1);
-        let tolerance = interval.saturating_mul(burst - 1);
+        let tolerance = interval.saturating_mul(burst - 1).max(interval / ARRIVAL_JITTER);
         Self { per_minute, interval, tolerance, theoretical: Mutex::new(None) }
     }
 
@@ -117,8 +129,33 @@ mod tests {
         assert!((0..300).all(|i| limiter.check(at(t0, i * 100)).allowed));
         let slow = Limiter::new(30);
         assert!(slow.check(t0).allowed);
-        assert!(!slow.check(at(t0, 1999)).allowed);
+        assert!(!slow.check(at(t0, 1499)).allowed);
         assert!(slow.check(at(t0, 2000)).allowed);
+    }
+
+    #[test]
+    fn arrivals_a_little_early_or_late_pass_and_a_second_at_once_does_not() {
+        // Starts exactly 60/N s apart, arriving late by up to a fifth of an interval at
+        // random (a late one makes the next look early): never refused, at any N.
+        for per_minute in [1, 7, 30, 60, 90, 119, 120, 600, 3000] {
+            let limiter = Limiter::new(per_minute);
+            let interval = 60_000_000 / per_minute;
+            let t0 = Instant::now();
+            let mut state = per_minute;
+            for i in 0..200 {
+                state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                let late = (state >> 33) % (interval / 5 + 1);
+                let arrival = t0 + Duration::from_micros(i * interval + late);
+                assert!(limiter.check(arrival).allowed, "--rpm {per_minute}: request {i} refused");
+            }
+        }
+        // Two at once is a burst the budget does not hold when a second's worth is one.
+        for per_minute in [30, 60, 119] {
+            let limiter = Limiter::new(per_minute);
+            let t0 = Instant::now();
+            assert!(limiter.check(t0).allowed);
+            assert!(!limiter.check(at(t0, 10)).allowed, "--rpm {per_minute}");
+        }
     }
 
     #[test]

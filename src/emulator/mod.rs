@@ -175,8 +175,16 @@ fn video_size(size: Size) -> Result<(u16, u16), Error> {
 }
 
 async fn serve(addr: SocketAddr, state: Arc<State>) -> Result<(), Error> {
-    let listener =
-        TcpListener::bind(addr).await.map_err(|e| Error::new(Kind::Other, format!("cannot listen on {addr}: {e}")))?;
+    let listener = TcpListener::bind(addr).await.map_err(|e| {
+        let error = Error::new(Kind::Other, format!("cannot listen on {addr}: {e}"));
+        match e.kind() {
+            // Another emulator (or anything) holds the port: say how to take a free one.
+            std::io::ErrorKind::AddrInUse => {
+                error.with_hint("--port 0 takes a free port, and the first line printed is the base URL to use")
+            }
+            _ => error,
+        }
+    })?;
     let bound = listener.local_addr().map_err(|e| Error::io("cannot read the bound address", &e))?;
     // Before the URL is printed: a script that reads it and at once sends SIGINT must
     // meet the handler, not the default action that kills the emulator mid-line.

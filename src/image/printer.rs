@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use crate::api::Answer;
 use crate::catalogue::bill::Bill;
 use crate::catalogue::money;
-use crate::error::{Error, Kind, clean};
+use crate::error::{Error, Kind, Tag, clean};
 use crate::image::queue::Prompt;
 use crate::image::report::{self, PromptResult, SavedImage, Unsaved};
 use crate::image::session::Session;
@@ -49,9 +49,9 @@ pub struct Printer<'a> {
     /// The prompts with requests still out, each with how many: a prompt's result is
     /// printed and dropped when its last request is over.
     open: HashMap<usize, (PromptResult, u64)>,
-    /// Failures already printed, by what they say (not their request ids), with how
-    /// many requests met each: a failure shared by many requests shows once.
-    shown: HashMap<String, u64>,
+    /// Failures already printed, by all they say but their request ids, with how many
+    /// requests met each: a failure shared by many requests shows once.
+    shown: HashMap<String, Shown>,
     /// Failures in the order first printed, to say at the end how many met each.
     shown_order: Vec<String>,
     /// Requests not sent after a failure stopped the run.
@@ -67,6 +67,19 @@ pub struct Printer<'a> {
     first_failure: Option<(usize, Kind)>,
     /// A charge unlike the list price was said: once a run is enough.
     charge_noted: bool,
+}
+
+/// A failure printed once, and what the closing line says of the requests that met it
+/// again.
+struct Shown {
+    /// Requests that met it, the first included.
+    count: u64,
+    /// Who met it first: `prompt 3`, or nothing for a run of one prompt.
+    first: String,
+    /// What it said, to name it in the closing line when several failures were printed.
+    text: String,
+    /// Each request that met it may have been carried out and billed.
+    maybe_billed: bool,
 }
 
 impl<'a> Printer<'a> {
@@ -197,18 +210,38 @@ impl<'a> Printer<'a> {
         let session = self.session;
         let ui = &session.ui;
         let prompts = &session.settings.prompts;
-        let label = match prompts.several() {
-            false => String::new(),
-            // Numbered as in the file, whatever the shard.
-            true => format!("prompt {} ({:?}): ", prompts.number(index), result.prompt),
-        };
+        // Numbered as in the file, whatever the shard.
+        let number = prompts.several().then(|| format!("prompt {}", prompts.number(index)));
+        let label = number.as_ref().map_or_else(String::new, |number| format!("{number} ({:?}): ", result.prompt));
         for error in &result.errors {
-            let signature = format!("{:?}", error.signature());
-            let count = self.shown.entry(signature.clone()).or_insert(0);
-            *count += 1;
-            if *count == 1 {
-                self.shown_order.push(signature);
-                ui.error(&Error { message: format!("{label}{}", error.message), ..error.clone() });
+            // Only failures alike in all they say (the request id aside) are one.
+            let signature = format!("{:?} {:?} {:?}", error.signature(), error.hint, error.tag);
+            let maybe_billed = error.tag == Tag::MaybeBilled;
+            match self.shown.get_mut(&signature) {
+                Some(shown) => {
+                    shown.count += 1;
+                    // Said once, but a prompt whose request may have been billed is named:
+                    // it is the user's to check in the console.
+                    if maybe_billed && number.is_some() {
+                        let id = error.api.request_id.as_deref().map(|id| format!(" (request id {})", clean(id)));
+                        ui.warn(&format!(
+                            "{label}the same error as {}{}: it may have been billed",
+                            shown.first,
+                            id.unwrap_or_default()
+                        ));
+                    }
+                }
+                None => {
+                    let shown = Shown {
+                        count: 1,
+                        first: number.clone().unwrap_or_default(),
+                        text: short(&error.to_string()),
+                        maybe_billed,
+                    };
+                    self.shown.insert(signature.clone(), shown);
+                    self.shown_order.push(signature);
+                    ui.error(&Error { message: format!("{label}{}", error.message), ..error.clone() });
+                }
             }
         }
         for unsaved in &result.unsaved {
@@ -276,10 +309,27 @@ impl<'a> Printer<'a> {
     /// the exit code.
     pub fn close(self) -> Outcome {
         let ui = &self.session.ui;
-        let met_again: u64 = self.shown_order.iter().map(|s| self.shown[s] - 1).sum();
         let mut counts = Vec::new();
-        if met_again > 0 {
-            counts.push(format!("the same error met {met_again} more request{}", plural(met_again)));
+        // "The same error" reads as the one printed last: said so only when it is, else
+        // each failure met again is named.
+        let one_shown = self.shown_order.len() == 1;
+        for signature in &self.shown_order {
+            let shown = &self.shown[signature];
+            let again = shown.count - 1;
+            if again == 0 {
+                continue;
+            }
+            let which = match (one_shown, shown.first.as_str()) {
+                (true, _) => "the same error".to_string(),
+                (false, "") => format!("the error \"{}\"", shown.text),
+                (false, first) => format!("the error of {first} (\"{}\")", shown.text),
+            };
+            let billed = match (shown.maybe_billed, again) {
+                (false, _) => "",
+                (true, 1) => ", which may have been billed",
+                (true, _) => ", each of which may have been billed",
+            };
+            counts.push(format!("{which} met {again} more request{}{billed}", plural(again)));
         }
         if self.not_sent > 0 {
             counts.push(format!("{} request{} not sent after it", self.not_sent, plural(self.not_sent)));
@@ -305,5 +355,14 @@ impl<'a> Printer<'a> {
             crate::image::open::open_all(ui, &self.to_open);
         }
         outcome
+    }
+}
+
+/// A failure as the closing line names it: its first line, cut to 80 characters.
+fn short(text: &str) -> String {
+    let one_line = clean(text);
+    match one_line.char_indices().nth(80) {
+        Some((at, _)) => format!("{}…", &one_line[..at]),
+        None => one_line,
     }
 }

@@ -56,12 +56,28 @@ pub struct Leftovers {
 
 impl Leftovers {
     pub fn is_empty(&self) -> bool {
-        self.to_fetch.is_empty()
-            && self.lost.is_empty()
-            && self.to_send.is_empty()
-            && self.unknown.is_empty()
-            && self.unrecorded.is_empty()
+        self.lost.is_empty() && self.nothing_but_lost()
     }
+
+    /// Nothing to fetch, send or warn of, whatever was lost.
+    fn nothing_but_lost(&self) -> bool {
+        self.to_fetch.is_empty() && self.to_send.is_empty() && self.unknown.is_empty() && self.unrecorded.is_empty()
+    }
+
+    /// Whether a resume would only say again what an earlier one said: images lost for
+    /// good (`gone`: a link that expired at the run and at a resume, base64 lost with its
+    /// process), or nothing at all. Such a run is no longer `wan resume`'s default.
+    pub fn reported_before(&self) -> bool {
+        self.nothing_but_lost() && self.lost.iter().all(|image| image.state == "gone")
+    }
+}
+
+/// What `run` has left, from its records in `conn`.
+pub fn leftovers(conn: &rusqlite::Connection, run: &RunRow, resend_unknown: bool) -> Result<Leftovers, Error> {
+    let recorded = queries::recorded(conn, &run.id)?;
+    let mut sorting = Sorting::new(run, recorded.unsaved, resend_unknown);
+    queries::each_request(conn, &run.id, |request| sorting.request(request))?;
+    Ok(sorting.finish())
 }
 
 /// What is left, found as the run's requests are read one at a time and set against its
@@ -183,6 +199,7 @@ pub fn resume(
     let mut sorting = Sorting::new(&run, recorded.unsaved, args.resend_unknown);
     queries::each_request(&conn, &run.id, |request| sorting.request(request))?;
     let left = sorting.finish();
+    let references = recorded.references;
     let ui = Ui::new(args.display, 0);
     if left.is_empty() {
         eprintln!("wan: run {}: nothing left to do", run.id);
@@ -208,11 +225,11 @@ pub fn resume(
         ));
     }
     if args.dry_run {
-        return dry_run(&run, &left);
+        return dry_run(&conn, &run, &left);
     }
     let prompts = recorded_prompts(&conn, &run)?;
     drop(conn);
-    let settings = settings_of(&run, prompts, &recorded.references, args, env, !left.to_send.is_empty())?;
+    let settings = settings_of(&run, prompts, &references, args, env, !left.to_send.is_empty())?;
     if !left.to_send.is_empty() && !settings.to_stdout {
         // What a run could not name, its resume cannot either: said before sending.
         let uses = names_used(&settings.prompts, settings.name.as_deref(), settings.count);
@@ -238,8 +255,34 @@ pub fn resume(
     })
 }
 
+/// How many of the prompts a dry run would send it names; the rest it counts.
+const PROMPTS_NAMED: usize = 3;
+
+/// The prompts `to_send` would send, the first few by number and text, then how many more:
+/// `prompt 2 ("a fox"), prompt 3 ("a cat"), prompt 4 ("a dog") and 1,997 more`.
+fn prompts_to_send(conn: &rusqlite::Connection, run: &RunRow, to_send: &[Planned]) -> Result<String, Error> {
+    let mut prompts: Vec<usize> = to_send.iter().map(|r| r.prompt).collect();
+    prompts.dedup();
+    let mut named = Vec::new();
+    for &prompt in prompts.iter().take(PROMPTS_NAMED) {
+        let text = queries::prompt_at(conn, &run.id, prompt as u64)?.unwrap_or_default();
+        let one_line: String =
+            crate::error::clean(&text).chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+        let shown = match one_line.char_indices().nth(40) {
+            Some((at, _)) => format!("{}…", &one_line[..at]),
+            None => one_line,
+        };
+        named.push(format!("prompt {} ({shown:?})", number(run, prompt)));
+    }
+    let more = prompts.len().saturating_sub(PROMPTS_NAMED) as u64;
+    Ok(match more {
+        0 => named.join(", "),
+        n => format!("{} and {} more", named.join(", "), crate::term::text::thousands(n)),
+    })
+}
+
 /// What finishing the run would do and cost; nothing is done.
-fn dry_run(run: &RunRow, left: &Leftovers) -> Result<Outcome, Error> {
+fn dry_run(conn: &rusqlite::Connection, run: &RunRow, left: &Leftovers) -> Result<Outcome, Error> {
     let mut out = crate::term::stdout::Stdout::default();
     let fetch: usize = left.to_fetch.values().map(Vec::len).sum();
     if fetch > 0 {
@@ -267,6 +310,7 @@ fn dry_run(run: &RunRow, left: &Leftovers) -> Result<Outcome, Error> {
             bill.price = crate::catalogue::Price::PerImage(price);
         }
         out.line(&format!("would send {n} request{} · {} · {}", plural(n), run.model, bill.describe()))?;
+        out.line(&format!("  for {}", prompts_to_send(conn, run, &left.to_send)?))?;
     }
     if !left.unknown.is_empty() {
         let n = left.unknown.len() as u64;
@@ -436,6 +480,13 @@ fn fetch_all(
     events: &SyncSender<Event>,
 ) {
     for image in lost {
+        // Reported now, lost for good: no later resume takes the run up for it unasked.
+        if image.state != "gone" {
+            session.journal.write(&session.ui, |journal| {
+                journal.image_gone(image.id);
+                Ok(())
+            });
+        }
         let prompt = Prompt { index: image.prompt as usize, text: image.prompt_text.into() };
         let error = match image.source.as_str() {
             _ if session.settings.offline => Error::new(
@@ -599,6 +650,10 @@ mod tests {
             answered: 0,
             charged: 0,
             offline: false,
+            first_prompt: None,
+            unanswered: 0,
+            tasks_running: 0,
+            tasks_unpriced: 0,
         }
     }
 

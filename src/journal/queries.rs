@@ -42,6 +42,14 @@ pub struct RunRow {
     pub charged: u64,
     /// Made against the emulator inside `wan` (`--offline`): nothing was billed.
     pub offline: bool,
+    /// The first prompt (what a person knows a run by); `None` for a run recorded without one.
+    pub first_prompt: Option<String>,
+    /// Requests sent and never answered: they may have been billed.
+    pub unanswered: u64,
+    /// Video tasks of the run still running at the service, and how many of them have no
+    /// price yet (they will be billed, at a price not known).
+    pub tasks_running: u64,
+    pub tasks_unpriced: u64,
 }
 
 impl RunRow {
@@ -65,7 +73,12 @@ const RUN_COLUMNS: &str = "r.id, r.started, r.command, r.model, r.route, r.base_
     r.shard, r.record,
     (SELECT count(*) FROM requests q WHERE q.run_id = r.id AND q.returned IS NOT NULL AND q.charged IS NOT NULL),
     (SELECT count(*) FROM requests q WHERE q.run_id = r.id AND q.returned IS NOT NULL),
-    r.offline";
+    r.offline,
+    (SELECT p.prompt FROM prompts p WHERE p.run_id = r.id ORDER BY p.position LIMIT 1),
+    (SELECT count(*) FROM requests q WHERE q.run_id = r.id AND q.state IN ('sent', 'unknown')),
+    (SELECT count(*) FROM video_tasks t WHERE t.run_id = r.id AND t.state = 'running'),
+    (SELECT count(*) FROM video_tasks t WHERE t.run_id = r.id AND t.state = 'running' AND t.price IS NULL
+        AND r.price IS NULL)";
 
 /// A run row read from `conn`, whose locks are beside it.
 fn run_row(conn: &Connection) -> impl Fn(&Row) -> rusqlite::Result<RunRow> + '_ {
@@ -113,6 +126,10 @@ fn read_run(row: &Row, id: String, state: String, incomplete: bool) -> rusqlite:
         charged: row.get::<_, i64>(21)? as u64,
         answered: row.get::<_, i64>(22)? as u64,
         offline: row.get(23)?,
+        first_prompt: row.get(24)?,
+        unanswered: row.get::<_, i64>(25)? as u64,
+        tasks_running: row.get::<_, i64>(26)? as u64,
+        tasks_unpriced: row.get::<_, i64>(27)? as u64,
     })
 }
 
@@ -168,9 +185,13 @@ pub fn find_run(conn: &Connection, prefix: &str) -> Result<Option<RunRow>, Strin
     }
 }
 
-/// The latest run that did not finish: interrupted, partial, or running no more; or
-/// being resumed by another process (which the caller then says, rather than pass it by).
-pub fn latest_unfinished(conn: &Connection) -> Result<Option<RunRow>, JournalError> {
+/// The latest run that did not finish (interrupted, partial, or running no more) and of
+/// which `worth` says a resume has something to do; or one being resumed by another
+/// process (which the caller then says, rather than pass it by).
+pub fn latest_unfinished(
+    conn: &Connection,
+    mut worth: impl FnMut(&RunRow) -> bool,
+) -> Result<Option<RunRow>, JournalError> {
     let sql = format!("SELECT {RUN_COLUMNS} FROM runs r WHERE r.state != 'done' ORDER BY r.started DESC, r.rowid DESC");
     let mut statement = conn.prepare(&sql)?;
     let mut rows = statement.query_map([], run_row(conn))?;
@@ -179,11 +200,22 @@ pub fn latest_unfinished(conn: &Connection) -> Result<Option<RunRow>, JournalErr
         if row.state == NOT_STARTED {
             continue;
         }
-        if row.state != "running" || being_resumed(conn, &row.id) {
+        if being_resumed(conn, &row.id) || (row.state != "running" && worth(&row)) {
             return Ok(Some(row));
         }
     }
     Ok(None)
+}
+
+/// The text of prompt `position` of `run`.
+pub fn prompt_at(conn: &Connection, run: &str, position: u64) -> Result<Option<String>, JournalError> {
+    Ok(conn
+        .query_row(
+            "SELECT prompt FROM prompts WHERE run_id = ?1 AND position = ?2",
+            params![run, position as i64],
+            |row| row.get(0),
+        )
+        .optional()?)
 }
 
 /// What was billed, one row per answered request: when, by which model, how many
@@ -196,13 +228,16 @@ pub struct Spent {
     pub cost: Option<u64>,
     /// The cost is what the service said it charged (else a list or reported price).
     pub charged: bool,
+    /// A video run's clip, not images.
+    pub video: bool,
 }
 
 /// Every answered request sent within [since, until) (RFC 3339 strings), offline runs
 /// aside: the emulator inside `wan` bills nothing.
 pub fn spent(conn: &Connection, since: &str, until: &str) -> Result<Vec<Spent>, JournalError> {
     let mut statement = conn.prepare(
-        "SELECT q.sent_at, r.model, q.returned, coalesce(q.charged, q.price, r.price * q.returned), q.charged IS NOT NULL
+        "SELECT q.sent_at, r.model, q.returned, coalesce(q.charged, q.price, r.price * q.returned), q.charged IS NOT NULL,
+                r.command = 'video'
          FROM requests q JOIN runs r ON q.run_id = r.id
          WHERE q.returned IS NOT NULL AND q.sent_at >= ?1 AND q.sent_at < ?2 AND r.offline = 0
          ORDER BY q.sent_at",
@@ -214,6 +249,7 @@ pub fn spent(conn: &Connection, since: &str, until: &str) -> Result<Vec<Spent>, 
             images: row.get::<_, i64>(2)? as u64,
             cost: row.get::<_, Option<i64>>(3)?.map(|c| c as u64),
             charged: row.get(4)?,
+            video: row.get(5)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -518,7 +554,8 @@ mod tests {
                 model: "wan2.7-image".into(),
                 images: 2,
                 cost: Some(60_000),
-                charged: false
+                charged: false,
+                video: false
             }]
         );
 

@@ -325,6 +325,16 @@ impl Journal {
         });
     }
 
+    /// A paid image a resume reported as lost for good (its base64 died with the process
+    /// that had it): `gone`, as a link that expired twice is, so that no later resume
+    /// takes the run up for it again unasked.
+    pub fn image_gone(&self, image: i64) {
+        self.later(move |tx| {
+            tx.execute("UPDATE images SET state = 'gone' WHERE id = ?1 AND state != 'saved'", params![image])
+                .map(|_| ())
+        });
+    }
+
     /// The run is over: `done`, `partial` or `interrupted`.
     pub fn run_ended(&self, run: &str, state: &'static str) -> Result<(), JournalError> {
         let run = run.to_string();

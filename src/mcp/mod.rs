@@ -4,6 +4,7 @@
 
 mod folder;
 mod images;
+mod lines;
 mod params;
 mod reply;
 mod server;
@@ -50,11 +51,15 @@ pub fn serve(args: McpArgs, env: Env) -> Result<Outcome, Error> {
         .build()
         .map_err(|e| Error::new(Kind::Other, format!("cannot start the server: {e}")))?;
     runtime.block_on(async {
+        // A line that is not JSON is answered (-32700) before the SDK, which would drop it.
+        let lines = lines::checked(tokio::io::BufReader::new(tokio::io::stdin()), tokio::io::stdout());
         let running = server::Server::new(context)
-            .serve(rmcp::transport::stdio())
+            .serve((lines.read, lines.write))
             .await
             .map_err(|e| Error::new(Kind::Other, format!("the MCP session did not start: {e}")))?;
         running.waiting().await.map_err(|e| Error::new(Kind::Other, format!("the MCP server stopped: {e}")))?;
+        // Every answer the session wrote is on standard output before the process ends.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), lines.writer).await;
         Ok::<(), Error>(())
     })?;
     // Dropping the runtime waits for the calls still running on blocking threads: images

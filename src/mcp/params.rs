@@ -164,9 +164,10 @@ pub struct CreateVideo {
     pub model: Option<String>,
     /// The video's resolution, 720P or 1080P. Default: 720P.
     pub resolution: Option<Resolution>,
-    /// Length in seconds. Default: 5.
+    /// Length in seconds, one the model makes: 2 to 15 for Wan 2.7 (the default), 5, 10
+    /// or 15 for Wan 2.6, 3 to 15 for HappyHorse. Default: 5.
     #[serde(default, deserialize_with = "optional_number")]
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 15))]
     pub duration: Option<u32>,
 }
 

@@ -84,7 +84,9 @@ pub fn of_task(outcome: Outcome, mut results: Vec<Value>) -> CallToolResult {
             links.extend(link(Path::new(path)));
         }
         if let Some(error) = task.get("error").filter(|e| !e.is_null()) {
-            lines.push(format!("error: {}", text(&error["message"])));
+            lines.push(format!("error ({}): {}", error["kind"].as_str().unwrap_or("other"), text(&error["message"])));
+        } else if state == "running" {
+            lines.push("still running at the service: call video_status again in a little while".to_string());
         }
     }
     finish(outcome, &lines, links, structured)

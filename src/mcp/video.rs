@@ -64,9 +64,15 @@ pub fn status(context: &Context, params: VideoStatus) -> Result<Ran, Error> {
     argv.push("--".into());
     argv.push(params.task_id.into());
     let mut ran = run(argv)?;
-    // Still running when the short wait ran out: a normal answer saying so, not a failure.
+    // Still running when the short wait ran out: a normal answer saying so, not a failure,
+    // and with no error in it (the child's is "not finished after 1 s", a wait's own).
     if ran.outcome == Outcome::Failed(Kind::Pending) {
         ran.outcome = Outcome::Success;
+        for task in &mut ran.results {
+            if task["state"] == "running" && task["error"]["kind"] == "pending" {
+                task["error"] = Value::Null;
+            }
+        }
     }
     Ok(ran)
 }

@@ -7,6 +7,7 @@ use std::io::Read;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use reqwest::Url;
 use reqwest::blocking::{Client as Http, RequestBuilder, Response};
 use reqwest::header::{self, HeaderMap};
 use serde_json::Value;
@@ -261,17 +262,20 @@ impl<'a> Client<'a> {
         ));
     }
 
-    /// One look at a task on `route`.
-    pub fn look(&self, route: RouteKind, id: &str) -> Result<Look, LookFailed> {
+    /// One look at a task on `route` of the service at `base` (the one the task was made
+    /// at, unless `--base-url` says otherwise).
+    pub fn look(&self, base: &Url, route: RouteKind, id: &str) -> Result<Look, LookFailed> {
         let adapter = route.adapter();
-        let url = adapter.poll_url(&self.service.base, id);
+        let url = adapter.poll_url(base, id);
+        let host = base.host_str().unwrap_or("the API");
         self.ui.verbose(&format!("→ GET {url}"));
         let started = Instant::now();
         let transient = |what: String| LookFailed::Transient { error: Error::new(Kind::Service, what), delay: None };
-        let response =
-            self.authorized(self.http.get(&url)).timeout(self.service.timeout.min(MAX_LOOK_TIME)).send().map_err(
-                |e| transient(format!("could not look at task {id} on {}: {}", self.host(), root_cause(&e))),
-            )?;
+        let response = self
+            .authorized(self.http.get(&url))
+            .timeout(self.service.timeout.min(MAX_LOOK_TIME))
+            .send()
+            .map_err(|e| transient(format!("could not look at task {id} on {host}: {}", root_cause(&e))))?;
         let (status, headers) = (response.status().as_u16(), response.headers().clone());
         let cap = if (200..300).contains(&status) { MAX_TASK_BODY } else { MAX_ERROR_BODY };
         let bytes = read_capped(response, cap)
@@ -299,10 +303,10 @@ impl<'a> Client<'a> {
     }
 
     /// A look that rides out a few transient failures, for a command that looks once.
-    pub fn look_patiently(&self, route: RouteKind, id: &str) -> Result<Look, LookFailed> {
+    pub fn look_patiently(&self, base: &Url, route: RouteKind, id: &str) -> Result<Look, LookFailed> {
         let mut failed = 0;
         loop {
-            match self.look(route, id) {
+            match self.look(base, route, id) {
                 Err(LookFailed::Transient { error, delay }) if failed < Policy::DOWNLOADS.retries => {
                     let wait = delay.unwrap_or_else(|| Policy::DOWNLOADS.backoff(failed, retry::jitter()));
                     if wait > retry::MAX_WAIT {
@@ -326,7 +330,7 @@ impl<'a> Client<'a> {
         }
         let mut refused = None;
         for route in routes {
-            match self.look_patiently(route, id) {
+            match self.look_patiently(&self.service.base, route, id) {
                 Ok(look) if look.task.state == State::Unknown => {}
                 Ok(look) => return Ok((route, look)),
                 Err(LookFailed::NotFound { error, route_missing }) => {

@@ -6,6 +6,8 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use reqwest::Url;
+
 use super::client::{LookFailed, not_known};
 use super::download;
 use super::report::Ended;
@@ -25,6 +27,11 @@ use crate::term::progress::VideoLine;
 #[derive(Debug)]
 pub struct Tracked {
     pub id: String,
+    /// The service it is followed at: the one it was made at, unless `--base-url`.
+    pub base: Url,
+    /// Where it was made, when that is not `base`: a 404 there is no word of the task,
+    /// and does not close it.
+    pub made_at: Option<String>,
     pub route: RouteKind,
     pub model: Option<String>,
     /// The folder as the user named it (`None`: the current one).
@@ -74,7 +81,7 @@ pub fn follow(ctx: &Ctx, tracked: Tracked) -> Ended {
         let now = Instant::now();
         let last = now + next >= deadline;
         std::thread::sleep(if last { deadline.saturating_duration_since(now) } else { next });
-        match ctx.client.look(tracked.route, &id) {
+        match ctx.client.look(&tracked.base, tracked.route, &id) {
             Ok(look) => {
                 failures = 0;
                 ended.reported = look.price.or(ended.reported);
@@ -97,14 +104,7 @@ pub fn follow(ctx: &Ctx, tracked: Tracked) -> Ended {
                 next = interval(ctx.follow.poll).max(delay.unwrap_or(backoff).min(retry::MAX_WAIT));
                 ctx.ui.note(&format!("{error}; looking again in {:.0} s", next.as_secs_f64().ceil()));
             }
-            Err(LookFailed::NotFound { error, .. }) => {
-                let error = not_known(&id, Some(error));
-                ctx.journal.write(ctx.ui, |journal| {
-                    journal.video_ended(&id, "unknown", None, error.to_string());
-                    Ok(())
-                });
-                return ended.failed("unknown", error);
-            }
+            Err(LookFailed::NotFound { error, .. }) => return unknown_here(ctx, &tracked, ended, Some(error), None),
             Err(LookFailed::Permanent(error)) => return ended.failed("running", error),
         }
         if last || Instant::now() >= deadline {
@@ -161,7 +161,7 @@ fn saved_meanwhile(ctx: &Ctx, id: &str) -> Option<Ended> {
     let path = row.path.as_deref().filter(|p| row.state == "saved" && std::path::Path::new(p).exists())?;
     ctx.ui.note(&format!("video task {id} was saved by the other wan"));
     let ended = Ended { reported: row.price, url: row.url.clone(), ..Ended::new(id, row.model.clone()) };
-    Some(Ended { state: "saved", path: Some(PathBuf::from(path)), ..ended })
+    Some(Ended { state: "saved", path: Some(PathBuf::from(path)), before: true, ..ended })
 }
 
 /// A task that is no longer running: saved, or said why not.
@@ -188,16 +188,31 @@ fn settle(ctx: &Ctx, tracked: &Tracked, task: Task, ended: Ended, line: &VideoLi
             });
             ended.failed(state, error)
         }
-        State::Unknown => {
-            let error = not_known(id, None);
-            ctx.journal.write(ctx.ui, |journal| {
-                journal.video_ended(id, "unknown", Some(task.status.clone()), error.to_string());
-                Ok(())
-            });
-            ended.failed("unknown", error)
-        }
+        State::Unknown => unknown_here(ctx, tracked, ended, None, Some(task.status)),
         State::Running => unreachable!("settle takes only tasks that stopped running"),
     }
+}
+
+/// The service it was followed at knows no such task. Where the task was made, that
+/// closes it (`unknown`); another host's word says nothing of it, and the task stays open
+/// for `wan video wait` and `wan resume` to follow where it was made.
+fn unknown_here(ctx: &Ctx, tracked: &Tracked, ended: Ended, refused: Option<Error>, status: Option<String>) -> Ended {
+    let id = &tracked.id;
+    let error = not_known(id, refused);
+    let Some(made_at) = &tracked.made_at else {
+        ctx.journal.write(ctx.ui, |journal| {
+            journal.video_ended(id, "unknown", status, error.to_string());
+            Ok(())
+        });
+        return ended.failed("unknown", error);
+    };
+    let host = tracked.base.host_str().unwrap_or("the API").to_string();
+    let error = Error {
+        message: format!("the service at {host} knows no video task {id}; it was made at {}", clean(made_at)),
+        hint: Some(format!("without --base-url, `wan video wait {id}` follows it where it was made")),
+        ..error
+    };
+    ended.failed("unknown", error)
 }
 
 /// Downloads the clip at once: its link lives for hours, not days.

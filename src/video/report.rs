@@ -24,6 +24,9 @@ pub struct Ended {
     /// `completed` (ready, not saved), `expired`, `failed`, `cancelled`, `unknown`.
     pub state: &'static str,
     pub path: Option<PathBuf>,
+    /// Saved before this command (by an earlier one, or by another `wan` meanwhile): its
+    /// path is printed, but it is neither counted nor priced again.
+    pub before: bool,
     pub format: Option<VideoFormat>,
     pub bytes: Option<u64>,
     pub url: Option<String>,
@@ -39,6 +42,7 @@ impl Ended {
             model,
             state: "running",
             path: None,
+            before: false,
             format: None,
             bytes: None,
             url: None,
@@ -114,28 +118,35 @@ impl<'a> Printer<'a> {
     }
 }
 
-/// `saved 1 video to out/ · wan2.7-t2v · cost unknown …`, or what was saved of several.
-pub fn summary(ended: &[Ended], folder: &str) -> String {
+/// `saved 1 video to out/ · wan2.7-t2v · cost unknown …`, or what was saved of several;
+/// `None` when this command saved none (those saved before are printed, not counted).
+pub fn summary(ended: &[Ended], folder: &str) -> Option<String> {
+    let before = ended.iter().filter(|e| e.before).count() as u64;
+    let ended: Vec<&Ended> = ended.iter().filter(|e| !e.before).collect();
     let saved = ended.iter().filter(|e| e.state == "saved").count() as u64;
-    let counted = match ended.len() as u64 {
+    if saved == 0 {
+        return None;
+    }
+    let mut counted = match ended.len() as u64 {
         n if saved == n => format!("{saved} video{}", plural(saved)),
         n => format!("{saved} of {n} videos"),
     };
+    if before > 0 {
+        counted.push_str(&format!(" ({before} more saved before)"));
+    }
     let mut models: Vec<&str> = ended.iter().filter_map(|e| e.model.as_deref()).collect();
     models.sort_unstable();
     models.dedup();
     let model = if models.is_empty() { "model unknown".to_string() } else { models.join(", ") };
-    let priced: Vec<(Option<Micros>, &str)> = ended.iter().filter(|e| e.state == "saved").map(Ended::cost).collect();
-    let cost = if priced.is_empty() {
-        "nothing saved".to_string()
-    } else if priced.iter().all(|(p, _)| p.is_some()) {
+    let priced: Vec<(Option<Micros>, &str)> = ended.iter().filter(|e| e.state == "saved").map(|e| e.cost()).collect();
+    let cost = if priced.iter().all(|(p, _)| p.is_some()) {
         let total = priced.iter().fold(0u64, |sum, (p, _)| sum.saturating_add(p.unwrap_or(0)));
         let how = if priced.iter().all(|(_, s)| *s == "reported") { " (as reported by the service)" } else { "" };
         format!("{}{how}", money::format_usd(total))
     } else {
         "cost unknown (video prices are not in wan's catalogue, and the service reported none)".to_string()
     };
-    format!("saved {counted} to {folder} · {model} · {cost}")
+    Some(format!("saved {counted} to {folder} · {model} · {cost}"))
 }
 
 /// The exit code: 0 when every task's video was saved; 8 when the only ones that were
@@ -198,14 +209,27 @@ mod tests {
     #[test]
     fn the_summary_says_why_the_price_is_unknown() {
         assert_eq!(
-            summary(&[saved("a", None)], "out/"),
+            summary(&[saved("a", None)], "out/").unwrap(),
             "saved 1 video to out/ · wan2.7-t2v · cost unknown (video prices are not in wan's catalogue, \
              and the service reported none)"
         );
         assert_eq!(
-            summary(&[saved("a", Some(1_836_000)), saved("b", Some(1_000_000))], "./"),
+            summary(&[saved("a", Some(1_836_000)), saved("b", Some(1_000_000))], "./").unwrap(),
             "saved 2 videos to ./ · wan2.7-t2v · $2.836 (as reported by the service)"
         );
-        assert!(summary(&[saved("a", None), ended_with(Kind::Pending)], "./").starts_with("saved 1 of 2 videos"));
+        assert!(
+            summary(&[saved("a", None), ended_with(Kind::Pending)], "./").unwrap().starts_with("saved 1 of 2 videos")
+        );
+    }
+
+    #[test]
+    fn a_video_saved_before_is_neither_counted_nor_priced_again() {
+        let before = Ended { before: true, ..saved("a", Some(1_000_000)) };
+        assert_eq!(summary(std::slice::from_ref(&before), "out/"), None);
+        assert_eq!(
+            summary(&[before, saved("b", Some(2_000_000))], "out/").unwrap(),
+            "saved 1 video (1 more saved before) to out/ · wan2.7-t2v · $2.000 (as reported by the service)"
+        );
+        assert_eq!(summary(&[ended_with(Kind::Pending)], "./"), None);
     }
 }

@@ -9,14 +9,13 @@ use super::Ctx;
 use super::client::Client;
 use super::follow::{self, Tracked};
 use super::report::{self, Ended, Printer};
-use super::settings::{Follow, Service};
+use super::settings::{Follow, Service, same_base};
 use crate::config::env::Env;
-use crate::error::{Error, Kind};
+use crate::error::{Error, Kind, clean};
 use crate::files::output;
 use crate::journal::queries::{self, RunRow};
 use crate::journal::{self, video as records};
 use crate::outcome::Outcome;
-use crate::term::text::plural;
 use crate::term::ui::{Display, Ui};
 
 /// Polls at the contract's default pace, and waits as long as `wan video create` does.
@@ -32,8 +31,20 @@ pub struct Options {
     pub timeout: Duration,
     pub retries: u32,
     pub download_timeout: Duration,
-    /// `--base-url` (else `AISA_BASE_URL`), over the one the run recorded.
+    /// `--base-url`, over the one each task recorded (AISA_BASE_URL is for new work).
     pub base_url: Option<String>,
+}
+
+/// Whether a resume of this video run has anything to do: a task to follow, or a create
+/// of unknown outcome to say again (it is never sent again). A run whose task ended, or
+/// that never asked for one, has nothing.
+pub fn has_work(conn: &rusqlite::Connection, run: &RunRow) -> Result<bool, Error> {
+    let tasks = records::tasks_of_run(conn, &run.id)?;
+    if !tasks.is_empty() {
+        return Ok(tasks.iter().any(|t| !t.is_over()));
+    }
+    let requests = queries::requests(conn, &run.id)?;
+    Ok(requests.iter().any(|r| matches!(r.state.as_str(), "sent" | "unknown")))
 }
 
 pub fn resume(run: &RunRow, args: &Options, env: &Env) -> Result<Outcome, Error> {
@@ -69,28 +80,35 @@ pub fn resume(run: &RunRow, args: &Options, env: &Env) -> Result<Outcome, Error>
             }
         });
     }
-    if args.dry_run {
-        let ids: Vec<&str> = open.iter().map(|t| t.id.as_str()).collect();
-        println!(
-            "would follow {} video task{} of run {} (no new cost): {}",
-            ids.len(),
-            plural(ids.len() as u64),
-            run.id,
-            ids.join(" ")
-        );
-        return Ok(Outcome::Success);
-    }
-    let base = match args.base_url.clone().or_else(|| env.base_url.clone()) {
-        Some(given) => crate::config::api_key::base_url_for_command(Some(given), env)?,
+    // A task is followed at the service that made it: `--base-url` moves it, but not
+    // AISA_BASE_URL or the config file, which say where new work goes (another host's 404
+    // would say nothing of the task).
+    // Offline (a run made offline), the emulator inside this `wan` took its tasks up.
+    let given = match args.base_url.clone().or_else(|| env.base_url.clone().filter(|_| env.offline)) {
+        Some(given) => Some(crate::config::api_key::base_url_for_command(Some(given), env)?),
+        None => None,
+    };
+    let base = match &given {
+        Some(given) => given.clone(),
         None => crate::config::base_url::base_url(&run.base_url)?,
     };
-    let service = Service {
+    let mut service = Service {
         base,
-        key: Some(crate::config::api_key::for_command(env)?),
+        base_given: given.is_some(),
+        key: None,
         timeout: args.timeout,
         retries: args.retries,
         verbose: args.display.verbose,
     };
+    if args.dry_run {
+        for task in &open {
+            let url = task.route.adapter().poll_url(&service.base_for(&task.base_url), &task.id);
+            println!("would follow video task {} of run {} (no new cost) at GET {}", task.id, run.id, clean(&url));
+        }
+        return Ok(Outcome::Success);
+    }
+    service.key = Some(crate::config::api_key::for_command(env)?);
+    let service = service;
     let display = args.display;
     let follow = Follow {
         out: None,
@@ -117,8 +135,12 @@ pub fn resume(run: &RunRow, args: &Options, env: &Env) -> Result<Outcome, Error>
             .map(|task| {
                 let (ctx, printer) = (&ctx, &printer);
                 let stem = task.stem.clone().unwrap_or_else(|| output::slug(task.prompt.as_deref().unwrap_or("video")));
+                let base = ctx.client.service.base_for(&task.base_url);
+                let elsewhere = !same_base(base.as_str(), &task.base_url);
                 let tracked = Tracked {
                     id: task.id.clone(),
+                    base,
+                    made_at: elsewhere.then(|| task.base_url.clone()),
                     route: task.route,
                     model: task.model.clone(),
                     out: Some(PathBuf::from(task.out_dir.clone().unwrap_or_else(|| run.out_dir.clone()))),
@@ -139,6 +161,8 @@ pub fn resume(run: &RunRow, args: &Options, env: &Env) -> Result<Outcome, Error>
     if !ended.iter().all(|e| e.state == "saved") {
         journal.write(&ui, |j| j.run_ended(&run.id, "partial"));
     }
-    ui.summary(&report::summary(&ended, &format!("{}/", run.out_dir.trim_end_matches('/'))));
+    if let Some(summary) = report::summary(&ended, &format!("{}/", run.out_dir.trim_end_matches('/'))) {
+        ui.summary(&summary);
+    }
     Ok(report::outcome(&ended))
 }

@@ -26,11 +26,31 @@ pub const DEFAULT_DURATION: u32 = 5;
 #[derive(Debug)]
 pub struct Service {
     pub base: Url,
+    /// `--base-url` was given: a task is followed there, not at the base URL recorded
+    /// for it (the environment's and the config file's are for new work).
+    pub base_given: bool,
     /// Absent only for a dry run.
     pub key: Option<ApiKey>,
     pub timeout: Duration,
     pub retries: u32,
     pub verbose: bool,
+}
+
+impl Service {
+    /// Where a task recorded at `recorded` is followed: there, unless `--base-url` said
+    /// otherwise (a task lives at the service that made it; another host's 404 says
+    /// nothing of it). A recorded URL that no longer parses is passed by.
+    pub fn base_for(&self, recorded: &str) -> Url {
+        match Url::parse(recorded) {
+            Ok(recorded) if !self.base_given => recorded,
+            _ => self.base.clone(),
+        }
+    }
+}
+
+/// Whether two base URLs are one service's (a trailing `/` aside).
+pub fn same_base(a: &str, b: &str) -> bool {
+    a.trim_end_matches('/') == b.trim_end_matches('/')
 }
 
 /// How tasks are waited for and their clips saved.

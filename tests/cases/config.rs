@@ -268,3 +268,12 @@ fn a_config_file_anyone_can_write_is_warned_of_as_ssh_does() {
     let out = sb.wan().env("WAN_CONFIG", sb.path("open/config.toml")).args(["config", "show"]).output().unwrap();
     assert!(stderr_of(&out).contains("folder") && stderr_of(&out).contains("(mode 0777)"), "{}", stderr_of(&out));
 }
+
+/// Issue 28: `-m`'s help named the built-in model as the default while the config file set
+/// another; --help reads no file, so it says that the file's `model` comes first.
+#[test]
+fn the_model_s_help_says_the_config_file_comes_before_the_built_in_default() {
+    let sb = Sandbox::new();
+    let help = stdout_of(&sb.wan().args(["generate", "--help"]).output().unwrap());
+    assert!(help.contains("[default: the config file's `model`, else wan2.7-image]"), "{help}");
+}

@@ -31,7 +31,10 @@ fn history_and_cost_add_up_to_what_the_runs_printed() {
     let cost: Value = serde_json::from_str(stdout_of(&cost).trim()).unwrap();
     assert_eq!(cost["cost"], json!(0.21));
     assert_eq!(cost["images"], 4);
-    assert_eq!(cost["by"][0], json!({"model": "wan2.7-image", "images": 2, "cost": 0.06, "unpriced_images": 0}));
+    assert_eq!(
+        cost["by"][0],
+        json!({"model": "wan2.7-image", "images": 2, "videos": 0, "cost": 0.06, "unpriced_images": 0, "unpriced_videos": 0})
+    );
     let text = journaled(&sb).args(["cost", "--since", "today"]).output().unwrap();
     assert!(stdout_of(&text).contains("$0.210 on 4 images · from this machine's journal only"), "{}", stdout_of(&text));
     let later = journaled(&sb).args(["cost", "--since", "2099-01-01", "--until", "2099-02-01"]).output().unwrap();
@@ -100,4 +103,38 @@ fn reconcile_against_a_service_without_a_usage_route_is_exit_4_with_a_hint() {
     assert_eq!(out.status.code(), Some(4), "{}", stderr_of(&out));
     assert!(stderr_of(&out).contains("no usage route") && stderr_of(&out).contains("console"), "{}", stderr_of(&out));
     missing.assert();
+}
+
+/// Issue 28: `wan cost --since <tomorrow>` said "--until is not after --since" when no
+/// --until was given.
+#[test]
+fn a_since_in_the_future_is_said_as_such_and_until_only_when_given() {
+    let sb = Sandbox::new();
+    let tomorrow = (jiff::Zoned::now().date() + jiff::Span::new().days(2)).to_string();
+    let out = journaled(&sb).args(["cost", "--since", &tomorrow]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    let stderr = stderr_of(&out);
+    assert!(stderr.contains(&format!("--since {tomorrow} is in the future")), "{stderr}");
+    assert!(!stderr.contains("--until"), "{stderr}");
+    let both = journaled(&sb).args(["cost", "--since", "today", "--until", "2026-01-01"]).output().unwrap();
+    assert_eq!(both.status.code(), Some(2), "{}", stderr_of(&both));
+    assert!(stderr_of(&both).contains("--until is not after --since"), "{}", stderr_of(&both));
+}
+
+/// Issue 28: `wan cost` counted videos as "images".
+#[test]
+fn cost_counts_videos_as_videos() {
+    let emulator = crate::support::emulator::Emulator::start(&["--video-ms", "300", "--video-size", "32x18"]);
+    let sb = Sandbox::new();
+    let at = |args: &[&str]| journaled(&sb).env("AISA_BASE_URL", &emulator.base).args(args).output().unwrap();
+    assert_eq!(at(&["generate", "a fox", "-n", "2", "-o", "out"]).status.code(), Some(0));
+    let video = at(&["video", "create", "waves", "--duration", "2", "--poll", "2", "-o", "out"]);
+    assert_eq!(video.status.code(), Some(0), "{}", stderr_of(&video));
+    let text = stdout_of(&at(&["cost"]));
+    assert!(text.starts_with("$0.060 on 2 images and 1 video (1 video of unknown price, not counted)"), "{text}");
+    let line = json_line(&at(&["cost", "--json"]));
+    assert_eq!((line["images"].as_u64(), line["videos"].as_u64()), (Some(2), Some(1)), "{line}");
+    assert_eq!((line["unpriced_images"].as_u64(), line["unpriced_videos"].as_u64()), (Some(0), Some(1)), "{line}");
+    let by_model = stdout_of(&at(&["cost", "--by", "model"]));
+    assert!(by_model.lines().next().unwrap().contains("VIDEOS"), "{by_model}");
 }

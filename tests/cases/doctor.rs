@@ -134,3 +134,24 @@ fn doctor_reports_a_broken_config_as_exit_2_and_checks_the_rest() {
     assert!(check(&lines, "config file").contains("line 2: unknown key \"colour\""), "{lines:#?}");
     assert!(check(&lines, "key accepted").starts_with("✓ "), "{lines:#?}");
 }
+
+/// Issue 28: against the emulator (which wants a key on /models too), doctor showed
+/// "✓ service: … answered HTTP 401", a tick beside what reads as a failure.
+#[test]
+fn a_401_to_the_keyless_look_is_said_to_be_expected() {
+    let emulator = crate::support::emulator::Emulator::start(&[]);
+    let sb = Sandbox::new();
+    let mut cmd = sb.wan();
+    cmd.env("AISA_BASE_URL", &emulator.base).env("WAN_STATE_DIR", sb.path("state"));
+    let (code, lines) = doctor(&mut cmd);
+    assert_eq!(code, Some(0), "{lines:#?}");
+    let service = check(&lines, "service");
+    assert!(
+        service.starts_with(&format!(
+            "✓ service: {}/models is there (GET without the key answered HTTP 401",
+            emulator.base
+        )),
+        "{service}"
+    );
+    assert!(service.contains("as a service that wants one does; the key is checked next"), "{service}");
+}

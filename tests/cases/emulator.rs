@@ -881,3 +881,16 @@ fn usage_answers_from_what_was_billed() {
     let flat: Value = serde_json::from_str(&text).unwrap();
     assert!(flat["code"].is_string() && flat["error"].is_string() && flat["request_id"].is_string(), "{flat}");
 }
+
+/// Issue 28: the emulator on a busy port said only "Address in use".
+#[test]
+fn the_emulator_on_a_busy_port_hints_at_port_0() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port().to_string();
+    let sb = Sandbox::new();
+    let out = sb.wan().args(["emulator", "--port", &port]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    let stderr = stderr_of(&out);
+    assert!(stderr.contains(&format!("cannot listen on 127.0.0.1:{port}")), "{stderr}");
+    assert!(stderr.contains("hint: --port 0 takes a free port"), "{stderr}");
+}

@@ -260,3 +260,49 @@ fn a_base_url_without_v1_hints_at_it() {
     let with_v1 = sb.wan().args(["generate", "x"]).output().unwrap();
     assert!(!stderr_of(&with_v1).contains("does not end in /v1"));
 }
+
+#[test]
+fn a_model_name_with_its_end_left_off_is_suggested_whole() {
+    // Issue 28: `gemini-3-pro-image` (the suffix left off) found no "did you mean".
+    let emulator = crate::support::emulator::Emulator::start(&[]);
+    let sb = Sandbox::new();
+    let out = crate::support::emulator::with_emulator(&sb, &emulator)
+        .args(["generate", "a skyline", "-m", "gemini-3-pro-image"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr_of(&out));
+    let stderr = stderr_of(&out);
+    assert!(stderr.contains("hint: did you mean gemini-3-pro-image-preview?"), "{stderr}");
+}
+
+/// Issue 28: different errors were merged under "the same error met 2 more requests",
+/// printed after another error, and the prompts whose connection dropped after sending
+/// (each may have been billed) were never named.
+#[test]
+fn only_identical_errors_are_merged_and_every_prompt_that_may_have_been_billed_is_named() {
+    use crate::support::raw::{Fault, RawServer};
+    let server = RawServer::start(vec![Fault::Drop, Fault::Status(400), Fault::Drop, Fault::Drop]);
+    let sb = Sandbox::new();
+    std::fs::write(sb.path("p.txt"), "an owl\na fox\na cat\na dog\n").unwrap();
+    let out = sb
+        .wan()
+        .env("AISA_BASE_URL", server.url("/v1"))
+        .args(["generate", "-f", "p.txt", "-j", "1", "--retries", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(6), "{}", stderr_of(&out));
+    let stderr = stderr_of(&out);
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("wan: error:")).collect();
+    assert_eq!(errors.len(), 2, "each error printed once: {stderr}");
+    assert!(errors[0].contains("prompt 1 (\"an owl\"): the connection to 127.0.0.1"), "{stderr}");
+    assert!(stderr.contains("prompt 2 (\"a fox\"): the API rejected the request: HTTP 400"), "{stderr}");
+    for (n, prompt) in [(3, "a cat"), (4, "a dog")] {
+        let named = format!("wan: prompt {n} (\"{prompt}\"): the same error as prompt 1: it may have been billed");
+        assert!(stderr.contains(&named), "{named:?} in {stderr}");
+    }
+    // the closing count names the error it counts, not the one printed last
+    let last = stderr.lines().last().unwrap();
+    assert!(last.starts_with("wan: the error of prompt 1 (\"the connection to 127.0.0.1"), "{last}");
+    assert!(last.ends_with("met 2 more requests, each of which may have been billed"), "{last}");
+    assert!(!stderr.contains("the same error met"), "{stderr}");
+}

@@ -274,7 +274,7 @@ fn video_tools_start_a_task_at_once_and_save_its_clip_when_done() {
     let sb = Sandbox::new();
     let base = std::path::PathBuf::from(&emulator.base);
     let mcp = Mcp::start_with(&sb, &["--allow-video", "--out", "clips"], &[("AISA_BASE_URL", base.as_path())]);
-    let created = mcp.call("create_video", json!({"prompt": "waves at night", "duration": 1}));
+    let created = mcp.call("create_video", json!({"prompt": "waves at night", "duration": 2}));
     assert_eq!(created.is_error, Some(false), "{}", text_of(&created));
     let task = structured(&created)["id"].as_str().expect("the task id, at once").to_string();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
@@ -475,7 +475,7 @@ fn a_running_video_is_not_logged_as_an_error_and_a_saved_one_is_linked_as_video_
     let emulator = crate::support::emulator::Emulator::start(&["--video-ms", "2500", "--video-size", "32x18"]);
     let sb = Sandbox::new();
     let mut mcp = raw_video_server(&sb, &emulator);
-    let created = mcp.call("create_video", json!({"prompt": "waves at night", "duration": 1}));
+    let created = mcp.call("create_video", json!({"prompt": "waves at night", "duration": 2}));
     assert_eq!(created["isError"], false, "{created}");
     let task = created["structuredContent"]["id"].as_str().unwrap().to_string();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
@@ -487,6 +487,12 @@ fn a_running_video_is_not_logged_as_an_error_and_a_saved_one_is_linked_as_video_
             break status;
         }
         assert_eq!(status["structuredContent"]["state"], "running", "{status}");
+        // A task still running is no error: not in the text, not in the structured content.
+        let text = result_text(&status);
+        assert!(text.starts_with(&format!("task {task}")), "{text}");
+        assert!(!text.contains("error"), "{text}");
+        assert!(text.contains("still running"), "{text}");
+        assert!(status["structuredContent"]["error"].is_null(), "{status}");
         running += 1;
         assert!(std::time::Instant::now() < deadline, "the task never finished");
     };
@@ -578,4 +584,26 @@ fn a_reference_that_is_the_server_s_own_input_or_no_regular_file_is_refused_and_
     assert_eq!(result["isError"], false, "{result}");
     mcp.stop();
     api.assert();
+}
+
+/// Issue 28: a line that is not JSON was dropped without a word, and the client waited for
+/// an answer that never came. JSON-RPC answers it with a parse error, and serving goes on.
+#[test]
+fn a_line_that_is_not_json_gets_json_rpc_s_parse_error_and_the_server_goes_on() {
+    let sb = Sandbox::new();
+    let mut command = sb.wan_process();
+    command.arg("mcp");
+    let mut mcp = RawMcp::start(command);
+    for garbage in ["this is not JSON", r#"{"jsonrpc": "2.0", "id": 7, "method":"#, "\u{1b}[31m"] {
+        let answer = mcp.send_line(garbage);
+        assert_eq!(answer["jsonrpc"], "2.0", "{answer}");
+        assert_eq!(answer["error"]["code"], -32700, "{garbage:?}: {answer}");
+        assert!(answer["id"].is_null(), "{answer}");
+    }
+    // still serving, in order
+    assert!(mcp.tools().iter().any(|tool| tool["name"] == "list_models"));
+    let models = mcp.call("list_models", json!({}));
+    assert_eq!(models["isError"], false, "{models}");
+    let stderr = mcp.stop();
+    assert!(!stderr.contains("panicked"), "{stderr}");
 }

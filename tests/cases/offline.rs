@@ -132,7 +132,7 @@ fn offline_with_a_base_url_or_a_variable_that_says_neither_is_refused_before_any
 fn a_video_made_offline_without_waiting_is_followed_by_a_later_wan_offline_too() {
     let sb = Sandbox::new();
     let out = fresh(&sb)
-        .args(["video", "create", "waves at night", "--duration", "1", "--no-wait", "--offline"])
+        .args(["video", "create", "waves at night", "--duration", "2", "--no-wait", "--offline"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));

@@ -407,3 +407,87 @@ fn a_run_killed_after_its_journal_failed_is_not_sent_again_by_resume() {
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(emulator.requests_to("/v1/chat", sent + 1).len(), sent, "nothing sent twice");
 }
+
+/// Issue 28: `resume --dry-run` said "would send 3 requests" without naming the prompts.
+#[test]
+fn a_dry_run_names_the_first_prompts_it_would_send_and_how_many_more() {
+    // The key is refused: the batch stops after its first request, the rest never sent.
+    let emulator = Emulator::start(&["--api-key", "the-right-key"]);
+    let sb = Sandbox::new();
+    let prompts: String = ["an owl", "a fox", "a cat", "a dog"]
+        .iter()
+        .map(|p| format!("{p}\n"))
+        .chain((5..=1200).map(|i| format!("prompt {i}\n")))
+        .collect();
+    std::fs::write(sb.path("prompts.txt"), prompts).unwrap();
+    let run = journaled(&sb)
+        .env("AISA_BASE_URL", &emulator.base)
+        .args(["generate", "-f", "prompts.txt", "-j", "1", "-o", "out"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(3), "{}", stderr_of(&run));
+    let dry = journaled(&sb).args(["resume", "--dry-run"]).output().unwrap();
+    assert_eq!(dry.status.code(), Some(0), "{}", stderr_of(&dry));
+    let plan = stdout_of(&dry);
+    assert!(plan.contains("would send 1199 requests"), "{plan}");
+    assert!(
+        plan.contains(r#"  for prompt 2 ("a fox"), prompt 3 ("a cat"), prompt 4 ("a dog") and 1,196 more"#),
+        "{plan}"
+    );
+}
+
+/// Issue 28: a run whose links had all expired stayed the default target of `wan resume`
+/// (exit 7 every time): once a resume has reported them, it moves on to the next
+/// unfinished run.
+#[test]
+fn a_run_whose_links_a_resume_reported_gone_is_passed_by_for_the_next_unfinished_one() {
+    let emulator = Emulator::start(&["--api-key", "the-right-key"]);
+    let mut sb = Sandbox::new();
+    // the older run: a refused key left two prompts never sent
+    std::fs::write(sb.path("prompts.txt"), "one\ntwo\nthree\n").unwrap();
+    let older = journaled(&sb)
+        .env("AISA_BASE_URL", &emulator.base)
+        .args(["generate", "-f", "prompts.txt", "-j", "1", "-o", "older"])
+        .output()
+        .unwrap();
+    assert_eq!(older.status.code(), Some(3), "{}", stderr_of(&older));
+    // the newer run: its one image's link is dead at the run, and again at a resume
+    sb.chat(&chat_answer(&[sb.url("/1.png")]));
+    sb.server.mock("GET", "/1.png").with_status(404).create();
+    let newer = journaled(&sb).args(["generate", "red panda", "-o", "newer"]).output().unwrap();
+    assert_eq!(newer.status.code(), Some(7), "{}", stderr_of(&newer));
+    let newer_id = history_ids(&sb)[0].clone();
+    let reported = journaled(&sb).arg("resume").output().unwrap();
+    assert_eq!(reported.status.code(), Some(7), "{}", stderr_of(&reported));
+    assert!(stderr_of(&reported).contains("the link has expired"), "{}", stderr_of(&reported));
+
+    // now the default is the older run, and the newer one is said to be passed by
+    let dry = journaled(&sb).args(["resume", "--dry-run"]).output().unwrap();
+    assert_eq!(dry.status.code(), Some(0), "{}", stderr_of(&dry));
+    assert!(stdout_of(&dry).contains("would send 2 requests"), "{}", stdout_of(&dry));
+    assert!(stderr_of(&dry).contains(&format!("run {newer_id}: passed by")), "{}", stderr_of(&dry));
+    let resumed = journaled(&sb)
+        .env("AISA_BASE_URL", &emulator.base)
+        .env("AISA_API_KEY", "the-right-key")
+        .arg("resume")
+        .output()
+        .unwrap();
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+    assert_eq!(images_in(&sb.path("older")).len(), 2);
+    // named, the newer run is still reported
+    let named = journaled(&sb).args(["resume", &newer_id]).output().unwrap();
+    assert_eq!(named.status.code(), Some(7), "{}", stderr_of(&named));
+    // and with nothing left anywhere, resume says so
+    let done = journaled(&sb).arg("resume").output().unwrap();
+    assert_eq!(done.status.code(), Some(0), "{}", stderr_of(&done));
+    assert!(stderr_of(&done).contains("nothing to resume"), "{}", stderr_of(&done));
+}
+
+/// The ids of the journal's runs, newest first.
+fn history_ids(sb: &Sandbox) -> Vec<String> {
+    let history = journaled(sb).args(["history", "--json"]).output().unwrap();
+    stdout_of(&history)
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap()["id"].as_str().unwrap().to_string())
+        .collect()
+}

@@ -344,6 +344,54 @@ fn a_missing_gemini_path_moves_once_to_v1beta_for_the_rest_of_the_run() {
     assert_eq!(sb.files(".").len(), 3);
 }
 
+/// Issue 28: the Gemini route's move to `/v1beta` was learnt again on every run (a
+/// refused request and a notice each time); it is remembered as the Wan route switch is.
+#[test]
+fn the_gemini_route_s_move_to_v1beta_is_remembered_for_the_next_runs() {
+    let emulator = crate::support::emulator::Emulator::start(&["--gemini-v1beta-only"]);
+    let sb = Sandbox::new();
+    let state = sb.path("state");
+    let run = || {
+        crate::support::emulator::with_emulator(&sb, &emulator)
+            .env("WAN_STATE_DIR", &state)
+            .args(["generate", "a skyline", "-m", GEMINI])
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    assert_eq!(first.status.code(), Some(0), "{}", stderr_of(&first));
+    assert!(stderr_of(&first).contains("does not exist here"), "{}", stderr_of(&first));
+    let second = run();
+    assert_eq!(second.status.code(), Some(0), "{}", stderr_of(&second));
+    assert!(!stderr_of(&second).contains("does not exist here"), "no notice: {}", stderr_of(&second));
+    assert_eq!(emulator.requests_to(GEMINI_PATH, 1).len(), 1, "the first path once, by the first run only");
+    assert_eq!(emulator.requests_to(GEMINI_BETA_PATH, 2).len(), 2);
+    let remembered: serde_json::Value = serde_json::from_slice(&read(&state.join("routes.json"))).unwrap();
+    let entry = &remembered[format!("{} {GEMINI}", emulator.base)];
+    assert_eq!(entry["route"], "gemini-v1beta", "{remembered}");
+}
+
+#[test]
+fn a_remembered_v1beta_that_is_not_there_is_forgotten_and_the_first_path_tried_again() {
+    let mut sb = Sandbox::new();
+    let state = sb.path("state");
+    fs::create_dir_all(&state).unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let entry = json!({format!("{} {GEMINI}", sb.api_base()): {"route": "gemini-v1beta", "learned": now}});
+    fs::write(state.join("routes.json"), entry.to_string()).unwrap();
+    let beta =
+        sb.server.mock("POST", GEMINI_BETA_PATH).with_status(404).with_body("404 page not found").expect(1).create();
+    let first =
+        sb.server.mock("POST", GEMINI_PATH).with_body(gemini_answer(json!([gemini_image(8)]))).expect(1).create();
+    let out = sb.wan().env("WAN_STATE_DIR", &state).args(["generate", "x", "-m", GEMINI]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("trying"), "{}", stderr_of(&out));
+    beta.assert();
+    first.assert();
+    let left: serde_json::Value = serde_json::from_slice(&read(&state.join("routes.json"))).unwrap();
+    assert_eq!(left, json!({}));
+}
+
 #[test]
 fn a_404_about_the_model_is_no_reason_to_move() {
     let mut sb = Sandbox::new();

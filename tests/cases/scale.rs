@@ -519,6 +519,32 @@ fn wan_paced_by_rpm_meets_no_429_from_the_emulator() {
     assert!(requests.iter().all(|line| line.contains(" 200 ")), "{requests:#?}");
 }
 
+/// Issue 28: `--rpm 60` against a limit of 60 met six 429s in a 12-prompt batch, and lost a
+/// prompt. At the key's own limit, whatever it is (the free tier's 60, Gemini's 30, any N
+/// under 120 where a second's worth is one request), a paced run meets none.
+#[test]
+fn rpm_at_the_key_s_own_limit_meets_no_429_at_any_n() {
+    // About five seconds of requests at each rate, the rates at once.
+    let runs: Vec<_> = [(30, 3), (60, 6), (90, 8), (119, 10)]
+        .into_iter()
+        .map(|(rpm, prompts)| {
+            std::thread::spawn(move || {
+                let sb = Sandbox::new();
+                let rpm = rpm.to_string();
+                let emulator = Emulator::start(&["--rpm", &rpm, "--base64"]);
+                let out = batch(&sb, &emulator.base, prompts, "4", &["--rpm", &rpm]);
+                let requests = emulator.requests_to("/v1/chat", prompts);
+                (rpm, out, requests)
+            })
+        })
+        .collect();
+    for run in runs {
+        let (rpm, out, requests) = run.join().unwrap();
+        assert_eq!(out.status.code(), Some(0), "--rpm {rpm}: {}", stderr_of(&out));
+        assert!(requests.iter().all(|line| !line.contains(" 429 ")), "--rpm {rpm}: {requests:#?}");
+    }
+}
+
 #[test]
 fn rpm_must_be_a_whole_number_of_one_or_more_and_nothing_is_sent_otherwise() {
     let sb = Sandbox::new();

@@ -197,6 +197,44 @@ fn an_image_to_video_model_without_a_first_frame_is_refused_before_anything_is_s
     mock.assert();
 }
 
+/// Issue 28: `--duration` had no upper bound; the service may take the task, fail it or
+/// cut the clip, and bill it.
+#[test]
+fn duration_is_checked_against_the_model_s_lengths_before_anything_is_sent() {
+    let mut sb = Sandbox::new();
+    let mock = sb.server.mock("POST", Matcher::Any).expect(0).create();
+    for (model, seconds, takes) in [
+        ("wan2.7-t2v", "60", "2 to 15 s"),
+        ("wan2.7-t2v", "16", "2 to 15 s"),
+        ("wan2.7-i2v", "1", "2 to 15 s"),
+        ("wan2.6-t2v", "7", "5, 10 or 15 s"),
+        ("happyhorse-1.1-t2v", "2", "3 to 15 s"),
+    ] {
+        let mut args = vec!["create", "waves", "-m", model, "--duration", seconds];
+        if model.ends_with("-i2v") {
+            args.extend(["--image", "https://h/f.png"]);
+        }
+        let out = video(&sb, &args);
+        assert_eq!(out.status.code(), Some(2), "{model} {seconds}: {}", stderr_of(&out));
+        let stderr = stderr_of(&out);
+        assert!(
+            stderr.contains(&format!("--duration {seconds} is not a length {model} makes: it takes {takes}")),
+            "{stderr}"
+        );
+        assert!(stderr.contains("wan models"), "{stderr}");
+    }
+    // within the range it goes (a dry run shows it); a model the catalogue does not hold is sent as given
+    for (model, seconds) in [("wan2.7-t2v", "15"), ("wan2.6-t2v", "10"), ("wan9-t2v", "60")] {
+        let out = video(&sb, &["create", "waves", "-m", model, "--duration", seconds, "--dry-run"]);
+        assert_eq!(out.status.code(), Some(0), "{model} {seconds}: {}", stderr_of(&out));
+        assert!(stdout_of(&out).contains(&format!("\"duration\": {seconds}")), "{}", stdout_of(&out));
+    }
+    mock.assert();
+    // `wan models` says each model's lengths
+    let models = stdout_of(&sb.wan().arg("models").output().unwrap());
+    assert!(models.lines().any(|l| l.starts_with("wan2.7-t2v ") && l.contains("2 to 15 s")), "{models}");
+}
+
 #[test]
 fn max_cost_refuses_a_video_of_unknown_price_before_sending() {
     let mut sb = Sandbox::new();
@@ -637,7 +675,7 @@ fn end_to_end_against_the_emulator() {
     let out = sb
         .wan()
         .env("AISA_BASE_URL", &april.base)
-        .args(["video", "create", "april fox", "--poll", "2", "--duration", "1", "-o", "april", "--no-journal"])
+        .args(["video", "create", "april fox", "--poll", "2", "--duration", "2", "-o", "april", "--no-journal"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
@@ -684,7 +722,7 @@ fn wan_2_6_is_known_its_first_frame_goes_as_img_url_and_the_emulator_makes_it() 
     let april = Emulator::start(&["--video-ms", "300", "--video-size", "32x18", "--no-video-gateway"]);
     std::fs::write(sb.path("face.png"), png_sized(256, 256, 1)).unwrap();
     for (model, image) in [("wan2.6-t2v", None), ("wan2.6-i2v", Some("face.png"))] {
-        let mut args = vec!["video", "create", "april fox", "-m", model, "--poll", "2", "--duration", "1", "-o", model];
+        let mut args = vec!["video", "create", "april fox", "-m", model, "--poll", "2", "--duration", "5", "-o", model];
         args.extend(image.iter().flat_map(|i| ["--image", *i]));
         let out = sb.wan().env("AISA_BASE_URL", &april.base).args(&args).arg("--no-journal").output().unwrap();
         assert_eq!(out.status.code(), Some(0), "{model}: {}", stderr_of(&out));
@@ -783,4 +821,106 @@ fn a_video_create_carries_an_idempotency_key_of_its_run_on_record() {
     let (run, key): (String, String) =
         db.query_row("SELECT run_id, idempotency_key FROM requests", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
     assert_eq!(key, format!("wan-{run}-0-0"));
+}
+
+/// Issue 28: one look at the wrong base URL made a video unrecoverable. `wan video wait`
+/// against another host marked the task `unknown`, and `wan resume` then said "nothing
+/// left to do" while the clip was ready. A task is followed where it was made unless
+/// `--base-url` says otherwise (AISA_BASE_URL is for new work), another host's 404 never
+/// closes it, and `resume --dry-run` names the URL it will use.
+#[test]
+fn a_video_task_is_followed_where_it_was_made_and_another_host_s_404_never_closes_it() {
+    let home = Emulator::start(&["--video-ms", "300", "--video-size", "32x18"]);
+    let other = Emulator::start(&[]);
+    let sb = Sandbox::new();
+    let at = |base: &str, args: &[&str]| {
+        sb.wan().env("WAN_STATE_DIR", sb.path("state")).env("AISA_BASE_URL", base).args(args).output().unwrap()
+    };
+    let create = |prompt: &str| {
+        let out = at(&home.base, &["video", "create", prompt, "--duration", "2", "--no-wait", "-o", "clips"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        stdout_of(&out).trim().to_string()
+    };
+    let (first, second) = (create("first fox"), create("second fox"));
+
+    // AISA_BASE_URL now names another host: the task is still followed where it was made
+    let waited = at(&other.base, &["video", "wait", &first, "--poll", "2"]);
+    assert_eq!(waited.status.code(), Some(0), "{}", stderr_of(&waited));
+    assert!(sb.path("clips/first-fox-001.mp4").exists());
+    assert!(other.requests_to("/v1/video", 0).is_empty(), "nothing asked of the other host");
+
+    // told otherwise with --base-url: that host's 404 is said, and closes nothing
+    let elsewhere = at(&home.base, &["video", "wait", &second, "--base-url", &other.base, "--poll", "2"]);
+    assert_eq!(elsewhere.status.code(), Some(4), "{}", stderr_of(&elsewhere));
+    let stderr = stderr_of(&elsewhere);
+    assert!(stderr.contains(&format!("knows no video task {second}; it was made at {}", home.base)), "{stderr}");
+    let listed = at(&home.base, &["video", "list", "--json"]);
+    let task: Value = stdout_of(&listed)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|t| t["id"] == second.as_str())
+        .unwrap();
+    assert_ne!(task["state"], "unknown", "{task}");
+
+    // resume, with AISA_BASE_URL elsewhere, names the URL it will use, then saves the clip there
+    let dry = at(&other.base, &["resume", "--dry-run"]);
+    assert_eq!(dry.status.code(), Some(0), "{}", stderr_of(&dry));
+    let poll = format!("{}/video/generations/{second}", home.base);
+    assert!(stdout_of(&dry).contains(&format!("at GET {poll}")), "{}", stdout_of(&dry));
+    let resumed = at(&other.base, &["resume"]);
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+    assert!(sb.path("clips/second-fox-001.mp4").exists(), "{:?}", sb.files("clips"));
+}
+
+/// Issue 28: `wan video list` showed a stale state after `wan video status`, and `wan video
+/// wait` on a task saved before said `saved 1 video`.
+#[test]
+fn status_updates_the_journal_and_waiting_on_a_saved_task_saves_nothing_again() {
+    let emulator = Emulator::start(&["--video-ms", "300", "--video-size", "32x18"]);
+    let sb = Sandbox::new();
+    let run = |args: &[&str]| {
+        sb.wan()
+            .env("WAN_STATE_DIR", sb.path("state"))
+            .env("AISA_BASE_URL", &emulator.base)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let created = run(&["video", "create", "a fox", "--duration", "2", "--no-wait", "-o", "clips"]);
+    assert_eq!(created.status.code(), Some(0), "{}", stderr_of(&created));
+    let id = stdout_of(&created).trim().to_string();
+    let listed = |field: &str| -> Value {
+        let out = run(&["video", "list", "--json"]);
+        let task: Value = serde_json::from_str(stdout_of(&out).lines().next().unwrap()).unwrap();
+        task[field].clone()
+    };
+    // once the service says it is completed, so does the list
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let status = run(&["video", "status", &id]);
+        assert_eq!(status.status.code(), Some(0), "{}", stderr_of(&status));
+        if stdout_of(&status).contains("completed") {
+            break;
+        }
+        assert_eq!(
+            listed("status"),
+            stdout_of(&status).split_whitespace().nth(1).unwrap(),
+            "the list says what status saw"
+        );
+        assert!(Instant::now() < deadline, "the task never completed");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(listed("state"), "completed");
+    assert!(listed("url").as_str().is_some_and(|url| url.ends_with(".mp4")), "{}", listed("url"));
+
+    let first = run(&["video", "wait", &id]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr_of(&first));
+    assert!(stderr_of(&first).contains("saved 1 video to "), "{}", stderr_of(&first));
+    let again = run(&["video", "wait", &id]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr_of(&again));
+    assert_eq!(stdout_of(&again), stdout_of(&first), "the path, printed again");
+    let stderr = stderr_of(&again);
+    assert!(stderr.contains(&format!("video task {id} was saved before")), "{stderr}");
+    assert!(!stderr.contains("saved 1 video"), "nothing saved now: {stderr}");
+    assert_eq!(sb.files("clips").len(), 1);
 }

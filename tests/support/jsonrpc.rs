@@ -80,6 +80,20 @@ impl RawMcp {
         }
     }
 
+    /// Sends `line` as it is (a careless client's garbage, say) and returns the next
+    /// message without an id (a parse error has `id: null`), within 10 s.
+    pub fn send_line(&mut self, line: &str) -> Value {
+        let stdin = self.stdin.as_mut().expect("the session is open");
+        writeln!(stdin, "{line}").unwrap();
+        stdin.flush().unwrap();
+        loop {
+            let message = self.answers.recv_timeout(Duration::from_secs(10)).expect("an answer from wan mcp");
+            if message.get("id").is_some_and(Value::is_null) {
+                return message;
+            }
+        }
+    }
+
     /// `tools/call`: the call's result (the test fails on a protocol error).
     pub fn call(&mut self, tool: &str, arguments: Value) -> Value {
         let answer = self.request("tools/call", json!({"name": tool, "arguments": arguments}));

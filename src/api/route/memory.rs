@@ -1,6 +1,8 @@
-//! The route `auto` learned, remembered between runs per base URL and model, with the
-//! time it was learned: the next runs go straight there, without the refused request
-//! or the notice, and check again after 7 days or when that route refuses.
+//! What a run learned of where the service serves a model, remembered between runs per
+//! base URL and model, with the time it was learned: that `auto` found Wan moved to the
+//! images route, or that the Gemini route lives under `/v1beta`. The next runs go
+//! straight there, without the refused request or the notice, and check again after 7
+//! days or when that route refuses.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -48,23 +50,22 @@ impl RouteMemory {
     pub fn recall(&self, now: SystemTime) -> Option<Endpoint> {
         let learned = self.read_all().remove(&self.key)?;
         let at = UNIX_EPOCH + Duration::from_secs(learned.learned);
-        let fresh = now.duration_since(at).is_ok_and(|age| age < TRUSTED_FOR);
-        match learned.route.as_str() {
-            "images" if fresh => Some(Endpoint::Images),
-            _ => None,
+        if !now.duration_since(at).is_ok_and(|age| age < TRUSTED_FOR) {
+            return None;
         }
+        [Endpoint::Images, Endpoint::GeminiBeta].into_iter().find(|e| name(*e) == Some(learned.route.as_str()))
     }
 
     /// Remembers `route` (or forgets, with `None`). Best effort: a state folder that
     /// cannot be written costs one refused request next time, nothing more.
     pub fn store(&self, route: Option<Endpoint>, now: SystemTime) {
         let mut all = self.read_all();
-        match route {
-            Some(Endpoint::Images) => {
+        match route.and_then(name) {
+            Some(route) => {
                 let learned = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-                all.insert(self.key.clone(), Learned { route: "images".into(), learned });
+                all.insert(self.key.clone(), Learned { route: route.into(), learned });
             }
-            _ => {
+            None => {
                 all.remove(&self.key);
             }
         }
@@ -78,6 +79,15 @@ impl RouteMemory {
         let mut temp = tempfile::NamedTempFile::new_in(dir)?;
         temp.write_all(&serde_json::to_vec_pretty(all).map_err(std::io::Error::other)?)?;
         temp.persist(&self.file).map(|_| ()).map_err(|e| e.error)
+    }
+}
+
+/// The name a learned route is kept under; only a move is worth remembering.
+fn name(route: Endpoint) -> Option<&'static str> {
+    match route {
+        Endpoint::Images => Some("images"),
+        Endpoint::GeminiBeta => Some("gemini-v1beta"),
+        Endpoint::Chat | Endpoint::Gemini => None,
     }
 }
 
@@ -100,6 +110,18 @@ mod tests {
         assert_eq!(same.recall(now), Some(Endpoint::Images));
         memory.store(None, now);
         assert_eq!(same.recall(now), None);
+    }
+
+    #[test]
+    fn the_gemini_route_s_move_to_v1beta_is_remembered_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = UNIX_EPOCH + Duration::from_secs(2_000_000_000);
+        let memory = RouteMemory::new(dir.path().to_path_buf(), "http://h/v1", "gemini-3-pro-image-preview");
+        memory.store(Some(Endpoint::GeminiBeta), now);
+        assert_eq!(memory.recall(now), Some(Endpoint::GeminiBeta));
+        assert_eq!(memory.recall(now + TRUSTED_FOR), None);
+        memory.store(Some(Endpoint::Gemini), now);
+        assert_eq!(memory.recall(now), None, "the first route is no move to remember");
     }
 
     #[test]

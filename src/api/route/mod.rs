@@ -136,18 +136,23 @@ impl RouteState {
         Self::remembering(chosen, routes, None)
     }
 
-    /// With `auto` and a model that starts on chat, starts on the route an earlier run
-    /// learned, where `memory` has one.
+    /// Starts where an earlier run learned the service serves the model, where `memory`
+    /// has it: with `auto` and a model that starts on chat, the images route; on the
+    /// Gemini route, `/v1beta`.
     pub fn remembering(chosen: Route, routes: Routes, memory: Option<RouteMemory>) -> Self {
-        let memory = memory.filter(|_| chosen == Route::Auto && routes == Routes::ChatThenImages);
-        let recalled = memory.as_ref().and_then(|m| m.recall(SystemTime::now())) == Some(Endpoint::Images);
+        let learns_images = chosen == Route::Auto && routes == Routes::ChatThenImages;
+        let learns_beta = chosen.is_gemini(routes);
+        let memory = memory.filter(|_| learns_images || learns_beta);
+        let recalled = memory.as_ref().and_then(|m| m.recall(SystemTime::now()));
+        let images = learns_images && recalled == Some(Endpoint::Images);
+        let beta = learns_beta && recalled == Some(Endpoint::GeminiBeta);
         Self {
             chosen,
             routes,
-            moved: AtomicBool::new(recalled),
-            remembered: AtomicBool::new(recalled),
+            moved: AtomicBool::new(images),
+            remembered: AtomicBool::new(images || beta),
             memory,
-            beta: AtomicBool::new(false),
+            beta: AtomicBool::new(beta),
             uploads: OnceLock::new(),
         }
     }
@@ -170,10 +175,14 @@ impl RouteState {
         (self.chosen == Route::Auto && from == Endpoint::Chat).then_some(Endpoint::Images)
     }
 
-    /// Remembers, for the rest of the run, that the Gemini route lives under `/v1beta`;
-    /// true the first time, to say so once.
+    /// Remembers, for the rest of the run and the next ones, that the Gemini route lives
+    /// under `/v1beta`; true the first time, to say so once.
     pub fn mark_beta(&self) -> bool {
-        !self.beta.swap(true, Ordering::Relaxed)
+        let first = !self.beta.swap(true, Ordering::Relaxed);
+        if first && let Some(memory) = &self.memory {
+            memory.store(Some(Endpoint::GeminiBeta), SystemTime::now());
+        }
+        first
     }
 
     /// Remembers that the service moved, for this run and the next ones; true the first
@@ -186,17 +195,23 @@ impl RouteState {
         first
     }
 
-    /// When the route remembered from an earlier run refuses the model, forgets it and
-    /// says where to go instead (chat, once more); `None` if nothing was remembered.
+    /// When the route remembered from an earlier run refuses the model (the images
+    /// route), or is not there (`/v1beta`), forgets it and says where to go instead (chat,
+    /// or the Gemini route's first path, once more); `None` if nothing was remembered.
     pub fn forget_remembered(&self, refused: Endpoint) -> Option<Endpoint> {
-        if refused != Endpoint::Images || !self.remembered.swap(false, Ordering::Relaxed) {
+        let (flag, instead) = match refused {
+            Endpoint::Images => (&self.moved, Endpoint::Chat),
+            Endpoint::GeminiBeta => (&self.beta, Endpoint::Gemini),
+            Endpoint::Chat | Endpoint::Gemini => return None,
+        };
+        if !flag.load(Ordering::Relaxed) || !self.remembered.swap(false, Ordering::Relaxed) {
             return None;
         }
-        self.moved.store(false, Ordering::Relaxed);
+        flag.store(false, Ordering::Relaxed);
         if let Some(memory) = &self.memory {
             memory.store(None, SystemTime::now());
         }
-        Some(Endpoint::Chat)
+        Some(instead)
     }
 
     pub fn uploads(&self, make: impl FnOnce() -> Result<Vec<LocalImage>, Error>) -> Result<&[LocalImage], Error> {
@@ -245,6 +260,27 @@ mod tests {
         let explicit = RouteState::new(Route::Gemini, Routes::ChatThenImages);
         explicit.mark_beta();
         assert_eq!(explicit.first(), Endpoint::GeminiBeta);
+    }
+
+    #[test]
+    fn a_remembered_v1beta_is_used_then_forgotten_when_it_is_not_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let memory = || Some(RouteMemory::new(dir.path().to_path_buf(), "http://h/v1", "gemini-x"));
+        let first_run = RouteState::remembering(Route::Auto, Routes::Gemini, memory());
+        assert_eq!(first_run.first(), Endpoint::Gemini);
+        assert!(first_run.mark_beta());
+        let next_run = RouteState::remembering(Route::Auto, Routes::Gemini, memory());
+        assert_eq!(next_run.first(), Endpoint::GeminiBeta);
+        assert_eq!(
+            RouteState::remembering(Route::Gemini, Routes::ChatThenImages, memory()).first(),
+            Endpoint::GeminiBeta
+        );
+        assert_eq!(next_run.forget_remembered(Endpoint::Images), None, "nothing of the images route was remembered");
+        assert_eq!(next_run.forget_remembered(Endpoint::GeminiBeta), Some(Endpoint::Gemini));
+        assert_eq!(next_run.first(), Endpoint::Gemini);
+        assert_eq!(RouteState::remembering(Route::Auto, Routes::Gemini, memory()).first(), Endpoint::Gemini);
+        // a move learned in this run is not "remembered": it is not forgotten on a 404
+        assert_eq!(first_run.forget_remembered(Endpoint::GeminiBeta), None);
     }
 
     #[test]

@@ -107,6 +107,8 @@ pub fn run(args: CreateArgs, env: &Env, stdin: &mut dyn Read) -> Result<Outcome,
     let ctx = Ctx { http: &http, client, follow, ui: &ui, journal: &journal };
     let tracked = Tracked {
         id,
+        base: settings.service.base.clone(),
+        made_at: None,
         route: created.route,
         model: Some(settings.model.clone()),
         out: follow.out.clone(),
@@ -121,8 +123,8 @@ pub fn run(args: CreateArgs, env: &Env, stdin: &mut dyn Read) -> Result<Outcome,
         end_run("partial");
     }
     let ended = [ended];
-    if ended[0].state == "saved" {
-        ui.summary(&report::summary(&ended, &out.describe()));
+    if let Some(summary) = report::summary(&ended, &out.describe()) {
+        ui.summary(&summary);
     }
     Ok(report::outcome(&ended))
 }

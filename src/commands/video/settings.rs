@@ -59,10 +59,19 @@ pub fn create(args: CreateArgs, env: &Env, stdin: &mut dyn Read) -> Result<Creat
         return Err(Error::usage(format!("{model}'s body has no place for a {}", kind.name())));
     }
     let (resolution, duration) = match video::family(&model) {
-        Family::Wan => (
-            Some(args.resolution.map_or(DEFAULT_RESOLUTION, |r| r.name())),
-            Some(args.duration.unwrap_or(DEFAULT_DURATION)),
-        ),
+        Family::Wan => {
+            let duration = args.duration.unwrap_or(DEFAULT_DURATION);
+            // Checked here, not left to the service: it may take the task and fail it a
+            // minute later, or cut the clip, and bill it either way.
+            if let Some(lengths) = video::durations(&model).filter(|lengths| !lengths.allows(duration)) {
+                return Err(Error::usage(format!(
+                    "--duration {duration} is not a length {model} makes: it takes {}",
+                    lengths.describe()
+                ))
+                .with_hint("`wan models` lists each video model's lengths"));
+            }
+            (Some(args.resolution.map_or(DEFAULT_RESOLUTION, |r| r.name())), Some(duration))
+        }
         Family::Seedance if args.resolution.is_some() || args.duration.is_some() => {
             return Err(Error::usage(format!(
                 "{model}'s body (content parts) has no resolution or duration of its own"
@@ -95,7 +104,7 @@ pub fn create(args: CreateArgs, env: &Env, stdin: &mut dyn Read) -> Result<Creat
         params,
         no_wait: args.no_wait,
         dry_run: args.dry_run,
-        service: service(&args.service, &chosen, key),
+        service: service(&args.service, &chosen, key, env),
         follow,
         offline: env.offline,
     })
@@ -106,7 +115,7 @@ pub fn following(service_args: &ServiceArgs, wait: &WaitOptions, env: &Env) -> R
     let (chosen, config_path) = resolved(service_args, wait, None, env)?;
     let follow = follow(wait, &chosen, env, false)?;
     let key = crate::config::api_key::obtain(&chosen.key, env, config_path.as_deref())?;
-    Ok((service(service_args, &chosen, Some(key)), follow))
+    Ok((service(service_args, &chosen, Some(key), env), follow))
 }
 
 fn resolved(
@@ -129,9 +138,12 @@ fn resolved(
     Ok((precedence::resolve(&flags, env, &config.values)?, config.path))
 }
 
-fn service(args: &ServiceArgs, chosen: &Resolved, key: Option<ApiKey>) -> Service {
+fn service(args: &ServiceArgs, chosen: &Resolved, key: Option<ApiKey>, env: &Env) -> Service {
     Service {
         base: chosen.base_url.value.clone(),
+        // Offline, the base URL is the emulator inside this `wan`, which took up the tasks
+        // the one before it kept: they are followed there, whatever port they were made at.
+        base_given: args.base_url.is_some() || env.offline,
         key,
         timeout: Duration::from_secs(chosen.timeout.value),
         retries: chosen.retries.value,

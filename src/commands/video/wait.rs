@@ -18,7 +18,7 @@ use crate::video::client::Client;
 use crate::video::follow::{self, Tracked};
 use crate::video::recorded::{read_journal, recorded};
 use crate::video::report::{self, Ended, Printer};
-use crate::video::settings::{Service, check_task_id};
+use crate::video::settings::{Service, check_task_id, same_base};
 
 /// `wan video wait TASK...`: follows each task to its end, all at once, and saves their
 /// videos into the folder the journal recorded (unless `-o`), with its stem (unless `--name`).
@@ -64,8 +64,9 @@ pub fn run(args: WaitArgs, env: &Env) -> Result<Outcome, Error> {
     });
     ended.extend(followed);
     let folder = folder_of(&ended);
-    if ended.iter().any(|e| e.state == "saved") {
-        ui.summary(&report::summary(&ended, &folder));
+    // A video saved before is printed, not counted: the summary is of what this command saved.
+    if let Some(summary) = report::summary(&ended, &folder) {
+        ui.summary(&summary);
     }
     Ok(report::outcome(&ended))
 }
@@ -105,7 +106,7 @@ fn taken_up(ctx: &Ctx, service: &Service, conn: Option<&Connection>, id: &str) -
             "saved" if row.path.as_deref().is_some_and(|p| std::path::Path::new(p).exists()) => {
                 let path = row.path.clone().map(PathBuf::from);
                 ctx.ui.note(&format!("video task {id} was saved before"));
-                return TakenUp::Done(Ended { state: "saved", path, ..done });
+                return TakenUp::Done(Ended { state: "saved", path, before: true, ..done });
             }
             "failed" | "cancelled" => {
                 let state = if row.state == "failed" { "failed" } else { "cancelled" };
@@ -115,6 +116,16 @@ fn taken_up(ctx: &Ctx, service: &Service, conn: Option<&Connection>, id: &str) -
             _ => {}
         }
     }
+    // A task is followed where it was made, unless --base-url says otherwise; an id the
+    // journal does not know is looked up (and recorded) at the base URL in force.
+    let (base, made_at) = match &row {
+        Some(row) => {
+            let base = service.base_for(&row.base_url);
+            let elsewhere = !same_base(base.as_str(), &row.base_url);
+            (base, elsewhere.then(|| row.base_url.clone()))
+        }
+        None => (service.base.clone(), None),
+    };
     let (route, first) = match &row {
         Some(row) => (row.route, None),
         None => match ctx.client.lookup(id) {
@@ -154,6 +165,8 @@ fn taken_up(ctx: &Ctx, service: &Service, conn: Option<&Connection>, id: &str) -
     let price = first.as_ref().and_then(|l| l.price).or(row.as_ref().and_then(|r| r.price));
     TakenUp::Follow(Tracked {
         id: id.to_string(),
+        base,
+        made_at,
         route,
         model: row.as_ref().and_then(|r| r.model.clone()),
         out,
