@@ -3,7 +3,7 @@
 //! and the summary and outcome at the end. A prompt's result is dropped once printed:
 //! only totals are kept, so a batch of any length costs the same memory.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::api::Answer;
 use crate::catalogue::bill::Bill;
@@ -11,6 +11,7 @@ use crate::catalogue::money;
 use crate::error::{Error, Kind, Tag, clean};
 use crate::image::queue::Prompt;
 use crate::image::report::{self, PromptResult, SavedImage, Unsaved};
+use crate::image::save::Landed;
 use crate::image::session::Session;
 use crate::interrupt;
 use crate::outcome::Outcome;
@@ -67,6 +68,18 @@ pub struct Printer<'a> {
     first_failure: Option<(usize, Kind)>,
     /// A charge unlike the list price was said: once a run is enough.
     charge_noted: bool,
+    /// Each open prompt's blocks of numbers, by their first: a path waits for the ones
+    /// numbered before it, so that a prompt's paths print in order.
+    blocks: HashMap<usize, BTreeMap<u64, Block>>,
+    /// Images shown so far, for the batch bar (which would lag if it counted prompts done).
+    images_shown: u64,
+}
+
+/// The numbers one request's images were given, and which have landed (`None`: lost).
+struct Block {
+    next: u64,
+    end: u64,
+    landed: BTreeMap<u64, Option<SavedImage>>,
 }
 
 /// A failure printed once, and what the closing line says of the requests that met it
@@ -101,6 +114,8 @@ impl<'a> Printer<'a> {
             bill_so_far: Bill::new(settings.model.row.price),
             first_failure: None,
             charge_noted: false,
+            blocks: HashMap::new(),
+            images_shown: 0,
         }
     }
 
@@ -127,7 +142,57 @@ impl<'a> Printer<'a> {
         }
     }
 
-    pub fn saved(&mut self, prompt: &Prompt, image: SavedImage) -> Result<(), Error> {
+    /// A request's block of numbers, or one of its images saved or lost: what is now in
+    /// order is shown.
+    pub fn landed(&mut self, prompt: &Prompt, landed: Landed) -> Result<(), Error> {
+        let blocks = self.blocks.entry(prompt.index).or_default();
+        let (number, image) = match landed {
+            Landed::Reserved { first, count } => {
+                blocks.insert(first, Block { next: first, end: first.saturating_add(count), landed: BTreeMap::new() });
+                return Ok(());
+            }
+            Landed::Saved(image) => (image.number, Some(image)),
+            Landed::Lost { number } => (Some(number), None),
+        };
+        let block = number.and_then(|n| blocks.range_mut(..=n).next_back().map(|(_, b)| b).filter(|b| n < b.end));
+        match (block, number) {
+            (Some(block), Some(number)) => {
+                block.landed.insert(number, image);
+                self.release(prompt, false)
+            }
+            // Not of a block (a file a killed run left in place): nothing to wait for.
+            _ => image.map_or(Ok(()), |image| self.saved(prompt, image)),
+        }
+    }
+
+    /// Shows the prompt's images that are in order: the lowest block's, from its next
+    /// number on, while they are there; a block whose every number has landed makes way
+    /// for the next. `all` (the prompt is over) shows whatever is held, in order.
+    fn release(&mut self, prompt: &Prompt, all: bool) -> Result<(), Error> {
+        loop {
+            let Some(blocks) = self.blocks.get_mut(&prompt.index) else { return Ok(()) };
+            let Some(mut entry) = blocks.first_entry() else { return Ok(()) };
+            let block = entry.get_mut();
+            let ready = match all {
+                true => block.landed.pop_first().map(|(_, image)| image),
+                false => block.landed.remove(&block.next),
+            };
+            match ready {
+                Some(image) => {
+                    block.next += 1;
+                    if let Some(image) = image {
+                        self.saved(prompt, image)?;
+                    }
+                }
+                None if all || block.next >= block.end => {
+                    entry.remove();
+                }
+                None => return Ok(()),
+            }
+        }
+    }
+
+    fn saved(&mut self, prompt: &Prompt, image: SavedImage) -> Result<(), Error> {
         let settings = self.session.settings;
         if settings.to_stdout {
             self.stdout.copy_file(&image.path)?;
@@ -142,6 +207,10 @@ impl<'a> Printer<'a> {
             self.session.ui.raw(&crate::term::preview::render(protocol, &image.path, image.format.extension(), &shown));
         }
         self.result(prompt).0.images.push(image);
+        self.images_shown += 1;
+        if let Some(progress) = self.session.ui.progress() {
+            progress.so_far(self.tally());
+        }
         Ok(())
     }
 
@@ -178,6 +247,11 @@ impl<'a> Printer<'a> {
         let done = *left == 0;
         let not_sent = Self::record(result, outcome);
         self.not_sent += not_sent;
+        if done {
+            // Whatever is still held (a save that never said how it ended) goes now.
+            self.release(prompt, true)?;
+            self.blocks.remove(&prompt.index);
+        }
         match done.then(|| self.open.remove(&prompt.index)).flatten() {
             Some((result, _)) => self.prompt_done(prompt.index, result),
             None => Ok(()),
@@ -298,11 +372,17 @@ impl<'a> Printer<'a> {
         self.asked_so_far += result.asked;
         self.bill_so_far.absorb(&result.bill);
         if let Some(progress) = ui.progress() {
-            let cost = self.bill_so_far.total().map_or_else(|| "cost unknown".to_string(), money::format_usd);
-            let images = self.images_so_far;
-            progress.prompt_done(format!("{images} image{} · {cost}", plural(images)));
+            progress.prompt_done(self.tally());
         }
         Ok(())
+    }
+
+    /// The batch bar's words: the images shown so far (as their paths print), and what the
+    /// prompts done so far cost (a prompt's cost is known when it is over).
+    fn tally(&self) -> String {
+        let cost = self.bill_so_far.total().map_or_else(|| "cost unknown".to_string(), money::format_usd);
+        let images = self.images_shown;
+        format!("{images} image{} · {cost}", plural(images))
     }
 
     /// Says how many requests each failure met, prints the summary; the outcome decides

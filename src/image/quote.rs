@@ -58,8 +58,10 @@ pub fn ask(settings: &Settings) -> Result<Outcome, Error> {
                 let stem = settings.stem_for(&prompt);
                 let batch = Batch { stem: &stem, prompt: &prompt, rows: None };
                 let task = ui.task(None, &settings.model.name, *n);
-                let on_saved = |image: crate::image::report::SavedImage| {
-                    ui.warn(&format!("saved {}", image.path.display()));
+                let on_saved = |landed: save::Landed| {
+                    if let save::Landed::Saved(image) = landed {
+                        ui.warn(&format!("saved {}", image.path.display()));
+                    }
                 };
                 for unsaved in save::save_all(&session, &batch, answer.images, &task, &on_saved) {
                     ui.error(&unsaved.error);

@@ -16,6 +16,9 @@ use crate::term::text::plural;
 pub struct SavedImage {
     /// As printed: `DIR/NAME` with `DIR` as the user gave it.
     pub path: PathBuf,
+    /// The number it was given in its request's block (`None`: a file taken where a killed
+    /// run left it), by which its prompt's paths are printed in order.
+    pub number: Option<u64>,
     pub bytes: u64,
     pub format: ImageFormat,
     /// `url` or `base64`.
@@ -184,6 +187,7 @@ mod tests {
     fn saved(name: &str) -> SavedImage {
         SavedImage {
             path: PathBuf::from(name),
+            number: None,
             bytes: 10,
             format: ImageFormat::Png,
             source: "url",

@@ -28,7 +28,7 @@ use crate::image::queue::Prompt;
 use crate::image::recorder;
 use crate::image::report::{SavedImage, Unsaved};
 use crate::image::run::{self, Event};
-use crate::image::save::{self, Batch};
+use crate::image::save::{self, Batch, Landed};
 use crate::image::session::Session;
 use crate::image::settings::{Settings, names_used};
 use crate::journal::Journal;
@@ -525,7 +525,7 @@ fn fetch_request(session: &Session, images: Vec<PendingImage>, events: &SyncSend
             let Some(placing) = &image.placing else { return true };
             if let Some(saved) = in_place(placing, &image.source) {
                 session.journal.write(&session.ui, |journal| journal.image_saved(image.id, placing.saved.clone()));
-                let _ = events.send(Event::Saved { prompt: prompt.clone(), image: saved });
+                let _ = events.send(Event::Landed { prompt: prompt.clone(), landed: Landed::Saved(saved) });
                 return false;
             }
             if image.source == "base64" {
@@ -553,7 +553,7 @@ fn fetch_request(session: &Session, images: Vec<PendingImage>, events: &SyncSend
     let mut task = session.ui.task(None, &settings.model.name, data.len() as u32);
     task.downloading(data.len());
     let on_saved = |image| {
-        let _ = events.send(Event::Saved { prompt: prompt.clone(), image });
+        let _ = events.send(Event::Landed { prompt: prompt.clone(), landed: image });
     };
     let mut unsaved = save::save_all(session, &batch, data, &task, &on_saved);
     unsaved.extend(lost);
@@ -580,6 +580,7 @@ fn in_place(placing: &Placing, source: &str) -> Option<SavedImage> {
     let url = (source != "base64").then(|| source.to_string());
     Some(SavedImage {
         path: path.to_path_buf(),
+        number: None,
         bytes: saved.bytes,
         format,
         source: if url.is_some() { "url" } else { "base64" },

@@ -10,8 +10,8 @@ use crate::api::classify::stops_the_run;
 use crate::error::{Error, Tag};
 use crate::image::printer::{Answered, Expected, Failed, Printer};
 use crate::image::queue::{Dispatch, Prompt, Request, Requests};
-use crate::image::report::SavedImage;
-use crate::image::save::{self, Batch};
+
+use crate::image::save::{self, Batch, Landed};
 use crate::image::session::Session;
 use crate::image::settings::Settings;
 use crate::journal::{Ended, idempotency_key};
@@ -25,8 +25,9 @@ const EVENTS_WAITING: usize = 1024;
 
 /// What the workers tell the printer, in the order it happens.
 pub enum Event {
-    /// An image is on disk: its path can be printed now.
-    Saved { prompt: Prompt, image: SavedImage },
+    /// A request's images were given their numbers, and each then saved or lost: its path
+    /// is printed once the ones numbered before it are in.
+    Landed { prompt: Prompt, landed: Landed },
     /// A request is over; every image it saved was reported before this.
     Finished { prompt: Prompt, result: Box<Result<Answered, Failed>> },
 }
@@ -120,7 +121,7 @@ pub fn send(
         drop(events);
         for event in received {
             match event {
-                Event::Saved { prompt, image } => printer.saved(&prompt, image)?,
+                Event::Landed { prompt, landed } => printer.landed(&prompt, landed)?,
                 Event::Finished { prompt, result } => printer.finished(&prompt, *result)?,
             }
         }
@@ -175,7 +176,7 @@ fn perform(session: &Session, request: Request, events: &SyncSender<Event>) -> R
     task.downloading(images.len());
     let on_saved = |image| {
         // The printer outlives the workers; a send can only fail once it has stopped.
-        let _ = events.send(Event::Saved { prompt: prompt.clone(), image });
+        let _ = events.send(Event::Landed { prompt: prompt.clone(), landed: image });
     };
     let stem = settings.stem_for(prompt_text);
     let batch = Batch { stem: &stem, prompt: prompt_text, rows };

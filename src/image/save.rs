@@ -28,6 +28,15 @@ pub struct Batch<'a> {
     pub rows: Option<Vec<i64>>,
 }
 
+/// What becomes of an answer's images, as it happens: the block of numbers they were given,
+/// then each one saved or lost, so that a prompt's paths can be printed in number order.
+#[derive(Debug)]
+pub enum Landed {
+    Reserved { first: u64, count: u64 },
+    Saved(SavedImage),
+    Lost { number: u64 },
+}
+
 /// Saves every image of an answer at once, reporting each as it lands; returns the failures.
 /// Each image's data moves into its own thread (the last one's stays on this one) and is
 /// freed as soon as it is written.
@@ -36,7 +45,7 @@ pub fn save_all(
     batch: &Batch,
     images: Vec<ImageData>,
     task: &Task,
-    on_saved: &(dyn Fn(SavedImage) + Sync),
+    on_landed: &(dyn Fn(Landed) + Sync),
 ) -> Vec<Unsaved> {
     let unsaved = |url: Option<String>, error: Error| Unsaved { url, error };
     for url in images.iter().filter_map(ImageData::url) {
@@ -48,6 +57,7 @@ pub fn save_all(
             return images.iter().map(|image| unsaved(image.url().map(String::from), error.clone())).collect();
         }
     };
+    on_landed(Landed::Reserved { first, count: images.len() as u64 });
     let failed = || Error::new(Kind::Other, "saving the image failed unexpectedly");
     thread::scope(|scope| {
         let mut images: Vec<(usize, ImageData, u64)> = images
@@ -64,7 +74,16 @@ pub fn save_all(
             move || {
                 let result = save_one(session, batch, image, number, task, row);
                 record(session, row, &result);
-                result.map(on_saved)
+                match result {
+                    Ok(saved) => {
+                        on_landed(Landed::Saved(saved));
+                        Ok(())
+                    }
+                    Err(error) => {
+                        on_landed(Landed::Lost { number });
+                        Err(error)
+                    }
+                }
             }
         };
         let handles: Vec<_> = images
@@ -177,7 +196,7 @@ fn save_one(
     if let Some(url) = &url {
         interrupt::settled(url);
     }
-    Ok(SavedImage { path, bytes: fetched.bytes, format: fetched.format, source, url })
+    Ok(SavedImage { path, number: Some(number), bytes: fetched.bytes, format: fetched.format, source, url })
 }
 
 /// A new part file, and what `fill` wrote into it.

@@ -64,6 +64,13 @@ impl Progress {
         }
     }
 
+    /// The batch's tally as images land, between prompts done: `so_far` as for `prompt_done`.
+    pub fn so_far(&self, so_far: String) {
+        if let Some(bar) = &self.overall {
+            bar.set_message(so_far);
+        }
+    }
+
     /// Runs `print` with the bars out of the way, so lines never mix with them.
     pub fn suspend<R>(&self, print: impl FnOnce() -> R) -> R {
         self.multi.suspend(print)

@@ -32,6 +32,22 @@ fn a_quoted_tilde_in_o_is_the_home_folder_as_in_the_config_file_and_mcp() {
 }
 
 #[test]
+fn a_prompt_s_paths_print_in_number_order_whichever_lands_first() {
+    let mut sb = Sandbox::new();
+    // The first image comes a second late; the other three at once.
+    let late = RawServer::start(vec![Fault::Late(Duration::from_secs(1), png(1))]);
+    let links = [late.url("/1.png"), sb.url("/2.png"), sb.url("/3.png"), sb.url("/4.png")];
+    sb.chat(&chat_answer(&links));
+    for tag in 2..=4u8 {
+        sb.image(&format!("/{tag}.png"), &png(tag));
+    }
+    let out = sb.wan().args(["generate", "x", "-n", "4", "-o", "out"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(stdout_of(&out), "out/x-001.png\nout/x-002.png\nout/x-003.png\nout/x-004.png\n");
+    assert_eq!(read(&sb.path("out/x-001.png")), png(1), "the late one is number 1, as the answer ordered it");
+}
+
+#[test]
 fn a_run_that_saves_nothing_leaves_no_empty_folder() {
     let mut sb = Sandbox::new();
     let refused = sb

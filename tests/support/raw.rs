@@ -19,6 +19,8 @@ pub enum Fault {
     Silence(Duration),
     /// Answers 200 with `body` whole.
     Serve(Vec<u8>),
+    /// Waits this long, then answers 200 with `body` whole.
+    Late(Duration, Vec<u8>),
     /// Promises `body` in Content-Length, sends only the first `sent` bytes, closes.
     CutShort { body: Vec<u8>, sent: usize },
     /// No Content-Length: sends the first `sent` bytes of `body`, then closes.
@@ -145,6 +147,10 @@ fn serve(stream: TcpStream, faults: &Mutex<Vec<Fault>>, counter: &AtomicUsize) {
             }
             let _ = padded.send(written);
             result.and_then(|()| out.write_all(&tail))
+        }
+        Fault::Late(wait, body) => {
+            thread::sleep(wait);
+            out.write_all(head(Some(body.len())).as_bytes()).and_then(|()| out.write_all(&body))
         }
         Fault::Stall { body, sent, for_ } => {
             let r = out.write_all(head(Some(body.len())).as_bytes()).and_then(|()| out.write_all(&body[..sent]));
