@@ -444,12 +444,16 @@ fn an_interrupt_saves_an_image_decoded_before_it_was_numbered() {
     assert!(stderr.contains("1 request had been sent and not answered"), "{stderr}");
 }
 
-#[test]
-fn an_interrupt_while_waiting_for_the_service_warns_of_billing() {
+/// `wan generate x` interrupted while its request waits on a server that never answers;
+/// `journal` gives it a state folder.
+fn interrupted_while_waiting(journal: bool) -> std::process::Output {
     let server = RawServer::start(vec![Fault::Silence(Duration::from_secs(60))]);
     let sb = Sandbox::new();
-    let mut child = sb
-        .wan_process()
+    let mut wan = sb.wan_process();
+    if journal {
+        wan.env("WAN_STATE_DIR", sb.path("state"));
+    }
+    let mut child = wan
         .args(["generate", "x", "--base-url", &server.url("/v1")])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -460,6 +464,12 @@ fn an_interrupt_while_waiting_for_the_service_warns_of_billing() {
     wait_for("wan to stop", || child.try_wait().unwrap().is_some());
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(130));
+    output
+}
+
+#[test]
+fn an_interrupt_while_waiting_for_the_service_warns_of_billing() {
+    let output = interrupted_while_waiting(false);
     assert!(
         stderr_of(&output)
             .contains("1 request had been sent and not answered; its images may have been made and billed")
@@ -468,22 +478,7 @@ fn an_interrupt_while_waiting_for_the_service_warns_of_billing() {
 
 #[test]
 fn an_interrupt_points_to_resume_when_the_journal_has_work_for_it() {
-    let server = RawServer::start(vec![Fault::Silence(Duration::from_secs(60))]);
-    let sb = Sandbox::new();
-    let mut child = sb
-        .wan_process()
-        .env("WAN_STATE_DIR", sb.path("state"))
-        .args(["generate", "x", "--base-url", &server.url("/v1")])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for("the request to reach the server", || server.requests() == 1);
-    std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
-    wait_for("wan to stop", || child.try_wait().unwrap().is_some());
-    let output = child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(130));
-    let stderr = stderr_of(&output);
+    let stderr = stderr_of(&interrupted_while_waiting(true));
     assert!(stderr.contains("`wan resume` fetches what was paid for and sends what was not sent"), "{stderr}");
 }
 
