@@ -42,6 +42,8 @@ fn run_record(settings: &Settings, out_dir: &str) -> RunRecord {
         price: settings.model.row.price.per_image(),
         references: settings.references.iter().map(reference_record).collect(),
         offline: settings.offline,
+        metadata: settings.metadata,
+        prompt_in_file: settings.prompt_in_file,
     }
 }
 

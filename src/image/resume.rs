@@ -396,8 +396,10 @@ fn settings_of(
         display: args.display,
         state_dir: env.state_dir.clone(),
         journal: true,
-        metadata: true,
-        prompt_in_file: true,
+        // Late files are saved as the run saved its others: a run that kept the prompt
+        // out of its files keeps it out of these too.
+        metadata: run.metadata,
+        prompt_in_file: run.prompt_in_file,
         open: false,
         // The run's own limit was checked when it ran; a resume sends within no new one.
         max_cost: None,
@@ -655,6 +657,8 @@ mod tests {
             unanswered: 0,
             tasks_running: 0,
             tasks_unpriced: 0,
+            metadata: true,
+            prompt_in_file: true,
         }
     }
 

@@ -50,6 +50,9 @@ pub struct RunRow {
     /// price yet (they will be billed, at a price not known).
     pub tasks_running: u64,
     pub tasks_unpriced: u64,
+    /// The run labelled its files, and put the prompt in the label.
+    pub metadata: bool,
+    pub prompt_in_file: bool,
 }
 
 impl RunRow {
@@ -78,7 +81,8 @@ const RUN_COLUMNS: &str = "r.id, r.started, r.command, r.model, r.route, r.base_
     (SELECT count(*) FROM requests q WHERE q.run_id = r.id AND q.state IN ('sent', 'unknown')),
     (SELECT count(*) FROM video_tasks t WHERE t.run_id = r.id AND t.state = 'running'),
     (SELECT count(*) FROM video_tasks t WHERE t.run_id = r.id AND t.state = 'running' AND t.price IS NULL
-        AND r.price IS NULL)";
+        AND r.price IS NULL),
+    r.metadata, r.prompt_in_file";
 
 /// A run row read from `conn`, whose locks are beside it.
 fn run_row(conn: &Connection) -> impl Fn(&Row) -> rusqlite::Result<RunRow> + '_ {
@@ -130,6 +134,8 @@ fn read_run(row: &Row, id: String, state: String, incomplete: bool) -> rusqlite:
         unanswered: row.get::<_, i64>(25)? as u64,
         tasks_running: row.get::<_, i64>(26)? as u64,
         tasks_unpriced: row.get::<_, i64>(27)? as u64,
+        metadata: row.get(28)?,
+        prompt_in_file: row.get(29)?,
     })
 }
 
@@ -513,6 +519,8 @@ mod tests {
                 price,
                 references: vec![("/a.png".into(), Some("aa".into()))],
                 offline: false,
+                metadata: true,
+                prompt_in_file: true,
             })
             .unwrap()
     }

@@ -30,6 +30,10 @@ pub struct RunRecord {
     pub references: Vec<(String, Option<String>)>,
     /// Made against the emulator inside `wan` (`--offline`): nothing billed.
     pub offline: bool,
+    /// Each file labelled (not `--no-metadata`), and with the prompt in its label (not
+    /// `--no-prompt-in-file`): a resume saves the run's late files the same way.
+    pub metadata: bool,
+    pub prompt_in_file: bool,
 }
 
 /// A run's prompts as the journal takes them: how many, the shard they are (with
@@ -109,8 +113,8 @@ impl Journal {
         self.now(move |tx| {
             tx.execute(
                 "INSERT INTO runs (id, started, pid, command, model, route, base_url, out_dir, stem, count,
-                    per_request, prompts, extra, price, state, shard, offline)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 'recording', ?15, ?16)",
+                    per_request, prompts, extra, price, state, shard, offline, metadata, prompt_in_file)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 'recording', ?15, ?16, ?17, ?18)",
                 params![
                     key,
                     now(),
@@ -128,6 +132,8 @@ impl Journal {
                     run.price.map(|p| p as i64),
                     shard.map(|shard| shard.to_string()),
                     run.offline,
+                    run.metadata,
+                    run.prompt_in_file,
                 ],
             )?;
             let mut reference =
@@ -380,6 +386,8 @@ mod tests {
             price: Some(30_000),
             references: vec![("/tmp/a.png".into(), Some("ab".repeat(32)))],
             offline: false,
+            metadata: true,
+            prompt_in_file: true,
         }
     }
 

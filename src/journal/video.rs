@@ -313,6 +313,8 @@ mod tests {
                 price: None,
                 references: Vec::new(),
                 offline: false,
+                metadata: true,
+                prompt_in_file: true,
             })
             .unwrap()
     }

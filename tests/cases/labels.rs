@@ -318,6 +318,35 @@ fn no_prompt_in_file_leaves_the_prompt_out_of_the_label_only() {
     );
 }
 
+/// A run's late files (fetched by `wan resume`) are saved as the run saved its others: a
+/// run that kept the prompt out of its files, or wrote them as served, is resumed so.
+#[test]
+fn resume_saves_late_files_as_the_run_chose_without_the_prompt_or_as_served() {
+    let mut sb = Sandbox::new();
+    let private = "my secret plan for a surprise party";
+    let served = real_png(16, 9);
+    for (flag, folder) in [("--no-prompt-in-file", "private"), ("--no-metadata", "plain")] {
+        let gone = sb.server.mock("GET", "/late.png").with_status(404).expect(1).create();
+        let api = sb.chat(&chat_answer(&[sb.url("/late.png")]));
+        let run = journaled(&sb).args(["generate", private, "-o", folder, flag]).output().unwrap();
+        assert_eq!(run.status.code(), Some(7), "{}", stderr_of(&run));
+        gone.assert();
+        gone.remove();
+        api.remove();
+        let back = sb.server.mock("GET", "/late.png").with_body(&served).expect(1).create();
+        let resumed = journaled(&sb).arg("resume").output().unwrap();
+        assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+        back.assert();
+        back.remove();
+        let bytes = read_raw(&sb.path(&format!("{folder}/my-secret-plan-for-a-surprise-party-001.png")));
+        assert!(memchr::memmem::find(&bytes, b"secret").is_none(), "{flag}: the late file holds the prompt");
+        match flag {
+            "--no-metadata" => assert_eq!(bytes, served, "{flag}: the late file is as served"),
+            _ => assert!(memchr::memmem::find(&bytes, TRAINED.as_bytes()).is_some(), "{flag}: still labelled"),
+        }
+    }
+}
+
 #[test]
 fn info_reads_labels_other_tools_wrote_and_older_wan_chunks() {
     let sb = Sandbox::new();

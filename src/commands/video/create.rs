@@ -153,6 +153,9 @@ fn run_record(settings: &Create, out: &OutputDir) -> RunRecord {
         price: video::list_price(&settings.model),
         references: settings.media.iter().map(|m| (m.source.clone(), m.sha256.clone())).collect(),
         offline: settings.offline,
+        // Clips are saved as served: no label is written into them.
+        metadata: false,
+        prompt_in_file: false,
     }
 }
 
