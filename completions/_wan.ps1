@@ -133,7 +133,7 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'How many images of each (split into requests as for generate)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Folder for the new images, created if missing [default: each FILE''s own folder]')
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Folder for the new images, created if missing [default: each FILE''s own folder]')
-            [CompletionResult]::new('--max-cost', '--max-cost', [CompletionResultType]::ParameterName, 'Refuse to send anything if a FILE''s run would cost more than this many US dollars')
+            [CompletionResult]::new('--max-cost', '--max-cost', [CompletionResultType]::ParameterName, 'Refuse to send anything if all the FILEs'' requests together would cost more than this many US dollars')
             [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'The API base URL [env: AISA_BASE_URL] [default: https://api.aisa.one/v1]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for one API answer [default: 300]')
             [CompletionResult]::new('--download-timeout', '--download-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for one image download [default: 120]')

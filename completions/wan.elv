@@ -127,7 +127,7 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand --count 'How many images of each (split into requests as for generate)'
             cand -o 'Folder for the new images, created if missing [default: each FILE''s own folder]'
             cand --out 'Folder for the new images, created if missing [default: each FILE''s own folder]'
-            cand --max-cost 'Refuse to send anything if a FILE''s run would cost more than this many US dollars'
+            cand --max-cost 'Refuse to send anything if all the FILEs'' requests together would cost more than this many US dollars'
             cand --base-url 'The API base URL [env: AISA_BASE_URL] [default: https://api.aisa.one/v1]'
             cand --timeout 'Seconds to wait for one API answer [default: 300]'
             cand --download-timeout 'Seconds to wait for one image download [default: 120]'

@@ -136,7 +136,7 @@ complete -c wan -n "__fish_wan_using_subcommand edit" -s h -l help -d 'Print hel
 complete -c wan -n "__fish_wan_using_subcommand edit" -s V -l version -d 'Print version'
 complete -c wan -n "__fish_wan_using_subcommand regen" -s n -l count -d 'How many images of each (split into requests as for generate)' -r
 complete -c wan -n "__fish_wan_using_subcommand regen" -s o -l out -d 'Folder for the new images, created if missing [default: each FILE\'s own folder]' -r -f -a "(__fish_complete_directories)"
-complete -c wan -n "__fish_wan_using_subcommand regen" -l max-cost -d 'Refuse to send anything if a FILE\'s run would cost more than this many US dollars' -r
+complete -c wan -n "__fish_wan_using_subcommand regen" -l max-cost -d 'Refuse to send anything if all the FILEs\' requests together would cost more than this many US dollars' -r
 complete -c wan -n "__fish_wan_using_subcommand regen" -l base-url -d 'The API base URL [env: AISA_BASE_URL] [default: https://api.aisa.one/v1]' -r
 complete -c wan -n "__fish_wan_using_subcommand regen" -l timeout -d 'Seconds to wait for one API answer [default: 300]' -r
 complete -c wan -n "__fish_wan_using_subcommand regen" -l download-timeout -d 'Seconds to wait for one image download [default: 120]' -r

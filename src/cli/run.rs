@@ -197,7 +197,7 @@ pub struct RegenArgs {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Refuse to send anything if a FILE's run would cost more than this many US dollars
+    /// Refuse to send anything if all the FILEs' requests together would cost more than this many US dollars
     #[arg(long, value_name = "USD")]
     pub max_cost: Option<String>,
 

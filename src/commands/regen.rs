@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
+use crate::catalogue::money::{Micros, format_usd};
 use crate::cli::run::{RegenArgs, RouteArg, RunArgs};
 use crate::commands::generate;
 use crate::commands::history::open_journal;
@@ -47,6 +48,7 @@ pub fn run(args: RegenArgs, env: &Env) -> Result<Outcome, Error> {
         let recipe = recipe(file, env, &ui)?;
         runs.push(settings(file, recipe, &args, env)?);
     }
+    share_the_limit(&mut runs)?;
     let mut outcome = Outcome::Success;
     for settings in &runs {
         let this = generate::run_or_preview(settings)?;
@@ -55,6 +57,30 @@ pub fn run(args: RegenArgs, env: &Env) -> Result<Outcome, Error> {
         }
     }
     Ok(outcome)
+}
+
+/// `--max-cost` covers all the files' requests together, not each file's: refused before
+/// anything is sent when their sum is over it, and otherwise shared out, so that what each
+/// run tells the service (`X-AISA-Max-Price-USD`) adds up to the limit at most. Each run
+/// was already checked against the whole limit (and a price not known refused).
+fn share_the_limit(runs: &mut [Settings]) -> Result<(), Error> {
+    let Some(limit) = runs.first().and_then(|run| run.max_cost).filter(|_| runs.len() > 1) else { return Ok(()) };
+    let prices: Vec<Micros> = runs.iter().map(|run| run.list_price().unwrap_or(limit)).collect();
+    let total = prices.iter().fold(0u64, |sum, price| sum.saturating_add(*price));
+    if total > limit {
+        return Err(Error::usage(format!(
+            "these {} files' requests would cost {} together, more than the limit of {} (--max-cost)",
+            runs.len(),
+            format_usd(total),
+            format_usd(limit)
+        ))
+        .with_hint("regenerate fewer files at once, lower -n, or raise --max-cost"));
+    }
+    let spare = (limit - total) / runs.len() as u64;
+    for (run, price) in runs.iter_mut().zip(prices) {
+        run.max_cost = Some(price + spare);
+    }
+    Ok(())
 }
 
 /// What made `file`: its label, else the journal's record, else an older `wan`'s PNG chunk.

@@ -98,11 +98,16 @@ impl Settings {
     pub fn max_price(&self, request: Planned) -> Option<Micros> {
         let limit = self.max_cost?;
         let plan = self.plan();
-        let price = self.model.row.price;
-        let planned = Bill::estimate(price, plan.images(), plan.len()).listed()?;
-        let own = Bill::estimate(price, u64::from(request.n), 1).listed()?;
+        let planned = self.list_price()?;
+        let own = Bill::estimate(self.model.row.price, u64::from(request.n), 1).listed()?;
         let share = limit.saturating_sub(planned) / plan.len().max(1);
         Some(own.saturating_add(share))
+    }
+
+    /// The run's list price in full, where the catalogue knows it.
+    pub fn list_price(&self) -> Option<Micros> {
+        let plan = self.plan();
+        Bill::estimate(self.model.row.price, plan.images(), plan.len()).listed()
     }
 
     /// Refuses a run that could cost more than `limit` (USD, as `--max-cost` takes it),

@@ -167,3 +167,31 @@ fn seed_is_refused_for_a_model_that_takes_none() {
     assert_usage_error(&mut sb, &["generate", "x", "--seed", "1", "--param", "seed=2"], "both set the seed");
     assert_usage_error(&mut sb, &["generate", "x", "--seed", "2147483648"], "2147483648");
 }
+
+/// `--max-cost` covers every file's request together: two files that each fit under it but
+/// not both are refused before either is sent; within it, each request carries its share.
+#[test]
+fn max_cost_covers_all_the_files_together() {
+    let world = World::new();
+    let first = world.wan(&["generate", "red panda", "-n", "2", "-o", "out"]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr_of(&first));
+    let files = ["regen", "out/red-panda-001.png", "out/red-panda-002.png", "-n", "2"];
+    let over = world.wan(&[&files[..], &["--max-cost", "0.10"]].concat());
+    assert_eq!(over.status.code(), Some(2), "{}", stderr_of(&over));
+    assert!(
+        stderr_of(&over).contains("these 2 files' requests would cost $0.120 together, more than the limit of $0.100"),
+        "{}",
+        stderr_of(&over)
+    );
+    assert_eq!(posted(&world.tap).len(), 1, "nothing is sent");
+    let within = world.wan(&[&files[..], &["--max-cost", "0.13"]].concat());
+    assert_eq!(within.status.code(), Some(0), "{}", stderr_of(&within));
+    let caps: Vec<String> = world
+        .tap
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .filter_map(|r| r.header("x-aisa-max-price-usd"))
+        .collect();
+    assert_eq!(caps, ["0.065", "0.065"], "the limit shared: $0.060 each and half of what is left");
+}

@@ -14,7 +14,16 @@ use reqwest::blocking::Client;
 pub struct Tapped {
     pub method: String,
     pub path: String,
+    /// Names in lower case.
+    pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+}
+
+impl Tapped {
+    /// The value of the header `name` (lower case), if the request had it.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
+    }
 }
 
 pub struct Tap {
@@ -56,8 +65,9 @@ fn relay(stream: TcpStream, origin: &str, log: &Mutex<Vec<Tapped>>) {
     let client = Client::new();
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut out = stream;
-    while let Some((request, headers)) = read_request(&mut reader) {
+    while let Some(request) = read_request(&mut reader) {
         log.lock().unwrap().push(request.clone());
+        let headers = request.headers.clone();
         let mut forward = client.request(request.method.parse().unwrap(), format!("{origin}{}", request.path));
         for (name, value) in headers {
             if !matches!(name.as_str(), "host" | "content-length" | "connection") {
@@ -82,7 +92,7 @@ fn relay(stream: TcpStream, origin: &str, log: &Mutex<Vec<Tapped>>) {
 }
 
 /// Reads one request: its method, path, headers and body; `None` once the client is gone.
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<(Tapped, Vec<(String, String)>)> {
+fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Tapped> {
     let mut first = String::new();
     if reader.read_line(&mut first).ok()? == 0 {
         return None;
@@ -107,5 +117,5 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<(Tapped, Vec<(Strin
     }
     let mut body = vec![0; length];
     reader.read_exact(&mut body).ok()?;
-    Some((Tapped { method, path, body }, headers))
+    Some(Tapped { method, path, headers, body })
 }
