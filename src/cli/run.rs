@@ -57,6 +57,16 @@ pub struct RunArgs {
     #[arg(short = 'n', long = "count", value_name = "N", default_value_t = 1, value_parser = at_least_one::<u32>)]
     pub count: u32,
 
+    /// The values of {NAME} in a template prompt: the lines of FILE (blank and `#` lines
+    /// skipped), each making its own prompts; repeatable
+    #[arg(long = "var", value_name = "NAME=FILE", conflicts_with = "no_template", value_hint = clap::ValueHint::Other)]
+    pub vars: Vec<String>,
+
+    /// Send the prompts as written: `{`, `|` and `}` are text, not a template of choices
+    /// ({a|b}) and variables ({NAME})
+    #[arg(long)]
+    pub no_template: bool,
+
     /// Only the prompts numbered K modulo N, counting the prompts kept from 1: this
     /// machine's share of a batch spread over N (one prompt alone is shard 1/N's)
     #[arg(long, value_name = "K/N", value_parser = crate::shard::Shard::parse)]
