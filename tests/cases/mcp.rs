@@ -114,7 +114,7 @@ fn the_server_offers_its_tools_each_field_described() {
     assert_eq!(generate["additionalProperties"], false);
     let fields = generate["properties"].as_object().unwrap();
     let keys: Vec<&str> = fields.keys().map(String::as_str).collect();
-    assert_eq!(keys, ["prompt", "n", "model", "size", "out_dir", "name"]);
+    assert_eq!(keys, ["prompt", "n", "model", "size", "out_dir", "name", "template"]);
     for (name, field) in fields {
         assert!(field["description"].as_str().is_some_and(|d| d.len() > 20), "{name} is not described");
     }
