@@ -45,10 +45,11 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             break
         }
         'wan;generate' {
-            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'A batch: one prompt per line (`-` for standard input); blank and `#` lines skipped')
-            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'A batch: one prompt per line (`-` for standard input); blank and `#` lines skipped')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'A batch: one prompt (or template) per line (`-` for standard input); blank and `#` lines skipped')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'A batch: one prompt (or template) per line (`-` for standard input); blank and `#` lines skipped')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'How many images (split into requests of at most the model''s images per request)')
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'How many images (split into requests of at most the model''s images per request)')
+            [CompletionResult]::new('--var', '--var', [CompletionResultType]::ParameterName, 'The values {NAME} takes in a template: the lines of FILE (blank and `#` lines skipped; at most 1 MiB); repeatable, one per name')
             [CompletionResult]::new('--shard', '--shard', [CompletionResultType]::ParameterName, 'Only the prompts numbered K modulo N, counting the prompts kept from 1: this machine''s share of a batch spread over N (one prompt alone is shard 1/N''s)')
             [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'The model to use [env: WAN_MODEL] [default: the config file''s `model`, else wan2.7-image]')
             [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'The model to use [env: WAN_MODEL] [default: the config file''s `model`, else wan2.7-image]')
@@ -67,6 +68,7 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('--param', '--param', [CompletionResultType]::ParameterName, 'Another field for the request body; VALUE is JSON where it parses, else a string')
             [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'The seed, for the models whose API takes one (`wan models` says which): sent as the body''s `seed` (Gemini: in generationConfig) and written into each file''s label, so that `wan regen` sends it again')
             [CompletionResult]::new('--max-cost', '--max-cost', [CompletionResultType]::ParameterName, 'Refuse to send anything if the run would cost more than this many US dollars')
+            [CompletionResult]::new('--no-template', '--no-template', [CompletionResultType]::ParameterName, 'Send the prompts as written: `{`, `|` and `}` are text, not a template of choices ({a|b}) and variables ({NAME})')
             [CompletionResult]::new('--pro', '--pro', [CompletionResultType]::ParameterName, 'Use wan2.7-image-pro ($0.075 per image instead of $0.030)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object per prompt on standard output instead of paths')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress, retry notices or summary line; errors and warnings still print')
@@ -90,6 +92,7 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
         'wan;edit' {
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'How many images (split into requests of at most the model''s images per request)')
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'How many images (split into requests of at most the model''s images per request)')
+            [CompletionResult]::new('--var', '--var', [CompletionResultType]::ParameterName, 'The values {NAME} takes in a template: the lines of FILE (blank and `#` lines skipped; at most 1 MiB); repeatable, one per name')
             [CompletionResult]::new('--shard', '--shard', [CompletionResultType]::ParameterName, 'Only the prompts numbered K modulo N, counting the prompts kept from 1: this machine''s share of a batch spread over N (one prompt alone is shard 1/N''s)')
             [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'The model to use [env: WAN_MODEL] [default: the config file''s `model`, else wan2.7-image]')
             [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'The model to use [env: WAN_MODEL] [default: the config file''s `model`, else wan2.7-image]')
@@ -108,6 +111,7 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('--param', '--param', [CompletionResultType]::ParameterName, 'Another field for the request body; VALUE is JSON where it parses, else a string')
             [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'The seed, for the models whose API takes one (`wan models` says which): sent as the body''s `seed` (Gemini: in generationConfig) and written into each file''s label, so that `wan regen` sends it again')
             [CompletionResult]::new('--max-cost', '--max-cost', [CompletionResultType]::ParameterName, 'Refuse to send anything if the run would cost more than this many US dollars')
+            [CompletionResult]::new('--no-template', '--no-template', [CompletionResultType]::ParameterName, 'Send the prompts as written: `{`, `|` and `}` are text, not a template of choices ({a|b}) and variables ({NAME})')
             [CompletionResult]::new('--pro', '--pro', [CompletionResultType]::ParameterName, 'Use wan2.7-image-pro ($0.075 per image instead of $0.030)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object per prompt on standard output instead of paths')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress, retry notices or summary line; errors and warnings still print')

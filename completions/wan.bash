@@ -379,7 +379,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__edit)
-            opts="-n -m -o -q -v -j -h -V --count --shard --model --pro --out --name --json --quiet --verbose --base-url --offline --timeout --download-timeout --route --retries --jobs --rpm --size --param --seed --dry-run --quote --max-cost --no-journal --no-metadata --no-prompt-in-file --open --preview --help --version"
+            opts="-n -m -o -q -v -j -h -V --count --var --no-template --shard --model --pro --out --name --json --quiet --verbose --base-url --offline --timeout --download-timeout --route --retries --jobs --rpm --size --param --seed --dry-run --quote --max-cost --no-journal --no-metadata --no-prompt-in-file --open --preview --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -391,6 +391,13 @@ _wan() {
                     ;;
                 -n)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --var)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
                     return 0
                     ;;
                 --shard)
@@ -577,7 +584,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__generate)
-            opts="-f -n -m -o -q -v -j -h -V --file --count --shard --model --pro --out --name --json --quiet --verbose --base-url --offline --timeout --download-timeout --route --retries --jobs --rpm --size --param --seed --dry-run --quote --max-cost --no-journal --no-metadata --no-prompt-in-file --open --preview --help --version"
+            opts="-f -n -m -o -q -v -j -h -V --file --count --var --no-template --shard --model --pro --out --name --json --quiet --verbose --base-url --offline --timeout --download-timeout --route --retries --jobs --rpm --size --param --seed --dry-run --quote --max-cost --no-journal --no-metadata --no-prompt-in-file --open --preview --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -597,6 +604,13 @@ _wan() {
                     ;;
                 -n)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --var)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
                     return 0
                     ;;
                 --shard)

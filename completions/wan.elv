@@ -41,10 +41,11 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'wan;generate'= {
-            cand -f 'A batch: one prompt per line (`-` for standard input); blank and `#` lines skipped'
-            cand --file 'A batch: one prompt per line (`-` for standard input); blank and `#` lines skipped'
+            cand -f 'A batch: one prompt (or template) per line (`-` for standard input); blank and `#` lines skipped'
+            cand --file 'A batch: one prompt (or template) per line (`-` for standard input); blank and `#` lines skipped'
             cand -n 'How many images (split into requests of at most the model''s images per request)'
             cand --count 'How many images (split into requests of at most the model''s images per request)'
+            cand --var 'The values {NAME} takes in a template: the lines of FILE (blank and `#` lines skipped; at most 1 MiB); repeatable, one per name'
             cand --shard 'Only the prompts numbered K modulo N, counting the prompts kept from 1: this machine''s share of a batch spread over N (one prompt alone is shard 1/N''s)'
             cand -m 'The model to use [env: WAN_MODEL] [default: the config file''s `model`, else wan2.7-image]'
             cand --model 'The model to use [env: WAN_MODEL] [default: the config file''s `model`, else wan2.7-image]'
@@ -63,6 +64,7 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand --param 'Another field for the request body; VALUE is JSON where it parses, else a string'
             cand --seed 'The seed, for the models whose API takes one (`wan models` says which): sent as the body''s `seed` (Gemini: in generationConfig) and written into each file''s label, so that `wan regen` sends it again'
             cand --max-cost 'Refuse to send anything if the run would cost more than this many US dollars'
+            cand --no-template 'Send the prompts as written: `{`, `|` and `}` are text, not a template of choices ({a|b}) and variables ({NAME})'
             cand --pro 'Use wan2.7-image-pro ($0.075 per image instead of $0.030)'
             cand --json 'Print one JSON object per prompt on standard output instead of paths'
             cand -q 'No progress, retry notices or summary line; errors and warnings still print'
@@ -85,6 +87,7 @@ set edit:completion:arg-completer[wan] = {|@words|
         &'wan;edit'= {
             cand -n 'How many images (split into requests of at most the model''s images per request)'
             cand --count 'How many images (split into requests of at most the model''s images per request)'
+            cand --var 'The values {NAME} takes in a template: the lines of FILE (blank and `#` lines skipped; at most 1 MiB); repeatable, one per name'
             cand --shard 'Only the prompts numbered K modulo N, counting the prompts kept from 1: this machine''s share of a batch spread over N (one prompt alone is shard 1/N''s)'
             cand -m 'The model to use [env: WAN_MODEL] [default: the config file''s `model`, else wan2.7-image]'
             cand --model 'The model to use [env: WAN_MODEL] [default: the config file''s `model`, else wan2.7-image]'
@@ -103,6 +106,7 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand --param 'Another field for the request body; VALUE is JSON where it parses, else a string'
             cand --seed 'The seed, for the models whose API takes one (`wan models` says which): sent as the body''s `seed` (Gemini: in generationConfig) and written into each file''s label, so that `wan regen` sends it again'
             cand --max-cost 'Refuse to send anything if the run would cost more than this many US dollars'
+            cand --no-template 'Send the prompts as written: `{`, `|` and `}` are text, not a template of choices ({a|b}) and variables ({NAME})'
             cand --pro 'Use wan2.7-image-pro ($0.075 per image instead of $0.030)'
             cand --json 'Print one JSON object per prompt on standard output instead of paths'
             cand -q 'No progress, retry notices or summary line; errors and warnings still print'

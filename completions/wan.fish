@@ -43,8 +43,9 @@ complete -c wan -n "__fish_wan_needs_command" -f -a "mcp" -d 'Serve image tools 
 complete -c wan -n "__fish_wan_needs_command" -f -a "skill" -d 'Print the agent skill (SKILL.md) that teaches coding agents to use wan'
 complete -c wan -n "__fish_wan_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c wan -n "__fish_wan_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c wan -n "__fish_wan_using_subcommand generate" -s f -l file -d 'A batch: one prompt per line (`-` for standard input); blank and `#` lines skipped' -r -F
+complete -c wan -n "__fish_wan_using_subcommand generate" -s f -l file -d 'A batch: one prompt (or template) per line (`-` for standard input); blank and `#` lines skipped' -r -F
 complete -c wan -n "__fish_wan_using_subcommand generate" -s n -l count -d 'How many images (split into requests of at most the model\'s images per request)' -r
+complete -c wan -n "__fish_wan_using_subcommand generate" -l var -d 'The values {NAME} takes in a template: the lines of FILE (blank and `#` lines skipped; at most 1 MiB); repeatable, one per name' -r -f
 complete -c wan -n "__fish_wan_using_subcommand generate" -l shard -d 'Only the prompts numbered K modulo N, counting the prompts kept from 1: this machine\'s share of a batch spread over N (one prompt alone is shard 1/N\'s)' -r
 complete -c wan -n "__fish_wan_using_subcommand generate" -s m -l model -d 'The model to use [env: WAN_MODEL] [default: the config file\'s `model`, else wan2.7-image]' -r -f -a "wan2.7-image\t''
 wan2.7-image-pro\t''
@@ -75,6 +76,7 @@ complete -c wan -n "__fish_wan_using_subcommand generate" -l size -d 'Image size
 complete -c wan -n "__fish_wan_using_subcommand generate" -l param -d 'Another field for the request body; VALUE is JSON where it parses, else a string' -r
 complete -c wan -n "__fish_wan_using_subcommand generate" -l seed -d 'The seed, for the models whose API takes one (`wan models` says which): sent as the body\'s `seed` (Gemini: in generationConfig) and written into each file\'s label, so that `wan regen` sends it again' -r
 complete -c wan -n "__fish_wan_using_subcommand generate" -l max-cost -d 'Refuse to send anything if the run would cost more than this many US dollars' -r
+complete -c wan -n "__fish_wan_using_subcommand generate" -l no-template -d 'Send the prompts as written: `{`, `|` and `}` are text, not a template of choices ({a|b}) and variables ({NAME})'
 complete -c wan -n "__fish_wan_using_subcommand generate" -l pro -d 'Use wan2.7-image-pro ($0.075 per image instead of $0.030)'
 complete -c wan -n "__fish_wan_using_subcommand generate" -l json -d 'Print one JSON object per prompt on standard output instead of paths'
 complete -c wan -n "__fish_wan_using_subcommand generate" -s q -l quiet -d 'No progress, retry notices or summary line; errors and warnings still print'
@@ -90,6 +92,7 @@ complete -c wan -n "__fish_wan_using_subcommand generate" -l preview -d 'Show ea
 complete -c wan -n "__fish_wan_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wan -n "__fish_wan_using_subcommand generate" -s V -l version -d 'Print version'
 complete -c wan -n "__fish_wan_using_subcommand edit" -s n -l count -d 'How many images (split into requests of at most the model\'s images per request)' -r
+complete -c wan -n "__fish_wan_using_subcommand edit" -l var -d 'The values {NAME} takes in a template: the lines of FILE (blank and `#` lines skipped; at most 1 MiB); repeatable, one per name' -r -f
 complete -c wan -n "__fish_wan_using_subcommand edit" -l shard -d 'Only the prompts numbered K modulo N, counting the prompts kept from 1: this machine\'s share of a batch spread over N (one prompt alone is shard 1/N\'s)' -r
 complete -c wan -n "__fish_wan_using_subcommand edit" -s m -l model -d 'The model to use [env: WAN_MODEL] [default: the config file\'s `model`, else wan2.7-image]' -r -f -a "wan2.7-image\t''
 wan2.7-image-pro\t''
@@ -120,6 +123,7 @@ complete -c wan -n "__fish_wan_using_subcommand edit" -l size -d 'Image size, se
 complete -c wan -n "__fish_wan_using_subcommand edit" -l param -d 'Another field for the request body; VALUE is JSON where it parses, else a string' -r
 complete -c wan -n "__fish_wan_using_subcommand edit" -l seed -d 'The seed, for the models whose API takes one (`wan models` says which): sent as the body\'s `seed` (Gemini: in generationConfig) and written into each file\'s label, so that `wan regen` sends it again' -r
 complete -c wan -n "__fish_wan_using_subcommand edit" -l max-cost -d 'Refuse to send anything if the run would cost more than this many US dollars' -r
+complete -c wan -n "__fish_wan_using_subcommand edit" -l no-template -d 'Send the prompts as written: `{`, `|` and `}` are text, not a template of choices ({a|b}) and variables ({NAME})'
 complete -c wan -n "__fish_wan_using_subcommand edit" -l pro -d 'Use wan2.7-image-pro ($0.075 per image instead of $0.030)'
 complete -c wan -n "__fish_wan_using_subcommand edit" -l json -d 'Print one JSON object per prompt on standard output instead of paths'
 complete -c wan -n "__fish_wan_using_subcommand edit" -s q -l quiet -d 'No progress, retry notices or summary line; errors and warnings still print'

@@ -23,6 +23,21 @@ impl Shard {
         number % self.n == self.k % self.n
     }
 
+    /// How many of the `count` prompts numbered from `first` (from 1) this shard keeps: a
+    /// template's share, counted without making its prompts.
+    pub fn kept_of(&self, first: u64, count: u64) -> u64 {
+        let up_to = |last: u64| if last >= self.k { (last - self.k) / self.n + 1 } else { 0 };
+        match count {
+            0 => 0,
+            _ => up_to(first.saturating_add(count - 1)) - up_to(first.saturating_sub(1)),
+        }
+    }
+
+    /// How far from the prompt numbered `first` the first one this shard keeps is.
+    pub fn offset_from(&self, first: u64) -> u64 {
+        (self.k % self.n + self.n - first % self.n) % self.n
+    }
+
     /// The number in the whole batch (from 1) of this shard's prompt at `index` (from 0).
     pub fn number(&self, index: usize) -> u64 {
         (index as u64).saturating_mul(self.n).saturating_add(self.k)
@@ -48,5 +63,25 @@ mod tests {
         for bad in ["0/4", "5/4", "1/0", "0/0", "1", "a/b", "-1/4", "+1/4", "1/4/2", "", "/", "1.5/4", "1/", "/4"] {
             assert!(Shard::parse(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_run_of_numbers_is_shared_as_its_prompts_one_by_one_would_be() {
+        for n in 1..=5 {
+            for k in 1..=n {
+                let shard = Shard { k, n };
+                for first in 1..=12 {
+                    for count in 0..=12 {
+                        let kept: Vec<u64> = (first..first + count).filter(|&m| shard.keeps(m)).collect();
+                        assert_eq!(shard.kept_of(first, count), kept.len() as u64, "{shard} {first}+{count}");
+                        if let Some(&at) = kept.first() {
+                            assert_eq!(first + shard.offset_from(first), at, "{shard} from {first}");
+                        }
+                    }
+                }
+            }
+        }
+        let last = Shard { k: 3, n: 4 };
+        assert_eq!(last.kept_of(u64::MAX - 9, 10), 3, "MAX - 8, MAX - 4 and MAX");
     }
 }

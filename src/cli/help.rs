@@ -36,6 +36,7 @@ Examples:
   echo \"a lighthouse at dusk\" | wan generate    the prompt from standard input
   wan generate -f prompts.txt -n 2 --json       a batch: one prompt per line, JSON Lines out
   wan generate -f prompts.txt --shard 2/4       this machine's quarter of the batch
+  wan generate \"a {red|blue} {fox|owl}\" --dry-run   a template: its 4 prompts listed, not sent
   wan generate \"red panda\" -n 12 --dry-run      show the requests and their cost; send nothing
   wan generate \"red panda\" -n 20 --max-cost 0.50  refuse if it would cost more than $0.50
   wan generate -f prompts.txt -j 16 --rpm 600   a batch at the key's 600 requests a minute"

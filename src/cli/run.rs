@@ -8,11 +8,13 @@ use super::values::{SizeArg, Suggested, at_least_one};
 
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
-    /// The prompt; with none, or `-`, it is read from standard input
+    /// The prompt, a template ({a|b} makes a prompt of each alternative; {{ }} are
+    /// braces); with none, or `-`, it is read from standard input
     #[arg(value_name = "PROMPT")]
     pub prompt: Option<String>,
 
-    /// A batch: one prompt per line (`-` for standard input); blank and `#` lines skipped
+    /// A batch: one prompt (or template) per line (`-` for standard input); blank and `#`
+    /// lines skipped
     #[arg(short, long, value_name = "FILE", conflicts_with = "prompt")]
     pub file: Option<PathBuf>,
 
@@ -28,7 +30,7 @@ pub struct EditArgs {
     #[arg(value_name = "IMAGE", required = true, num_args = 1..)]
     pub images: Vec<String>,
 
-    /// What to do with them
+    /// What to do with them: a template, as for generate ({a|b} makes a prompt of each)
     #[arg(value_name = "PROMPT")]
     pub prompt: String,
 
@@ -56,6 +58,16 @@ pub struct RunArgs {
     /// How many images (split into requests of at most the model's images per request)
     #[arg(short = 'n', long = "count", value_name = "N", default_value_t = 1, value_parser = at_least_one::<u32>)]
     pub count: u32,
+
+    /// The values {NAME} takes in a template: the lines of FILE (blank and `#` lines
+    /// skipped; at most 1 MiB); repeatable, one per name
+    #[arg(long = "var", value_name = "NAME=FILE", conflicts_with = "no_template", value_hint = clap::ValueHint::Other)]
+    pub vars: Vec<String>,
+
+    /// Send the prompts as written: `{`, `|` and `}` are text, not a template of choices
+    /// ({a|b}) and variables ({NAME})
+    #[arg(long)]
+    pub no_template: bool,
 
     /// Only the prompts numbered K modulo N, counting the prompts kept from 1: this
     /// machine's share of a batch spread over N (one prompt alone is shard 1/N's)

@@ -20,7 +20,7 @@ use crate::config::env::Env;
 use crate::config::precedence::{self, Flags, Source};
 use crate::error::Error;
 use crate::files::output::{self, OutputDir};
-use crate::files::prompts::{Prompts, checked_prompt, read_prompt_from_stdin};
+use crate::files::prompts::{Prompts, Reading, checked_prompt, read_prompt_from_stdin};
 use crate::files::reference;
 use crate::image::plan::Plan;
 use crate::image::settings::{Settings, check_max_cost, names_used};
@@ -55,9 +55,10 @@ pub fn run_or_preview(settings: &Settings) -> Result<Outcome, Error> {
 
 pub fn generate_settings(args: GenerateArgs, env: &Env, stdin: &mut dyn Read) -> Result<Settings, Error> {
     let shard = args.run.shard;
+    let reading = Reading::new(args.run.no_template, &args.run.vars)?;
     let prompts = match (&args.file, args.prompt.as_deref()) {
-        (Some(file), _) => read_batch(file, stdin, shard)?,
-        (None, Some(p)) if p != "-" => Prompts::one(checked_prompt(p.to_string())?, shard),
+        (Some(file), _) => read_batch(file, stdin, &reading, shard)?,
+        (None, Some(p)) if p != "-" => reading.one(checked_prompt(p.to_string())?, shard)?,
         (None, _) if env.stdin_is_terminal => {
             return Err(
                 Error::usage("no prompt given").with_hint("wan generate \"a red panda\", or pipe the prompt in")
@@ -66,9 +67,10 @@ pub fn generate_settings(args: GenerateArgs, env: &Env, stdin: &mut dyn Read) ->
         (None, _) => {
             let prompt = checked_prompt(read_prompt_from_stdin(stdin)?)?;
             warn_if_a_batch(&prompt, args.run.quiet);
-            Prompts::one(prompt, shard)
+            reading.one(prompt, shard)?
         }
     };
+    reading.check_all_used()?;
     resolve(args.run, prompts, Vec::new(), env, stdin)
 }
 
@@ -97,16 +99,16 @@ fn warn_if_a_batch(prompt: &str, quiet: bool) {
 
 /// A batch from a file or standard input, checked whole before anything is sent and
 /// read back as requests need it (see `prompts`).
-fn read_batch(file: &Path, stdin: &mut dyn Read, shard: Option<Shard>) -> Result<Prompts, Error> {
+fn read_batch(file: &Path, stdin: &mut dyn Read, reading: &Reading, shard: Option<Shard>) -> Result<Prompts, Error> {
     let name = file.display().to_string();
     if file == Path::new("-") {
-        return Prompts::batch(BufReader::new(stdin), "standard input", shard);
+        return reading.batch(BufReader::new(stdin), "standard input", shard);
     }
     let opened = fs::File::open(file).map_err(|e| Error::usage(format!("cannot read prompts from {name}: {e}")))?;
     if opened.metadata().is_ok_and(|m| m.is_dir()) {
         return Err(Error::usage(format!("cannot read prompts from {name}: it is a directory")));
     }
-    Prompts::batch(BufReader::new(opened), &name, shard)
+    reading.batch(BufReader::new(opened), &name, shard)
 }
 
 pub fn edit_settings(args: EditArgs, env: &Env, stdin: &mut dyn Read) -> Result<Settings, Error> {
@@ -117,8 +119,10 @@ pub fn edit_settings(args: EditArgs, env: &Env, stdin: &mut dyn Read) -> Result<
     // `wan edit "make it blue" ref.png`: the prompt named a file, an image did not.
     let swapped = Path::new(&args.prompt).is_file() || args.images.iter().any(|i| i.contains(char::is_whitespace));
     let prompt = checked_prompt(args.prompt)?;
-    let shard = args.run.shard;
-    resolve(args.run, Prompts::one(prompt, shard), args.images, env, stdin).map_err(|error| {
+    let reading = Reading::new(args.run.no_template, &args.run.vars)?;
+    let prompts = reading.one(prompt, args.run.shard)?;
+    reading.check_all_used()?;
+    resolve(args.run, prompts, args.images, env, stdin).map_err(|error| {
         if swapped && error.message.ends_with("no such file") {
             error.with_hint("the prompt comes last: wan edit IMAGE... PROMPT")
         } else {
@@ -144,19 +148,13 @@ pub fn resolve(
     }
     let out = chosen.out.value.map(|dir| env.dirs.expand_home_path(dir)).transpose()?;
     let to_stdout = out.as_deref() == Some(Path::new("-"));
-    if to_stdout {
-        check_stdout_output(&run, prompts.len(), env.stdout_is_terminal)?;
-    } else {
-        let folder = OutputDir::new(out.clone());
-        folder.check()?;
-        folder.check_names(names_used(&prompts, run.name.as_deref(), run.count))?;
-    }
     let route = chosen.route.value;
     note_a_price_for_another_size(&model, run.size, run.quiet);
     let mut extra = body_fields(run.size, &run.params)?;
     add_seed(run.seed, &model, &mut extra)?;
     let per_request = crate::image::limits::apply(&model, route, reference_args.len(), &mut extra)?;
-    let references = reference::load_all(&reference_args, stdin)?;
+    // Before anything reads the prompts one by one (their file names, below): a template
+    // of a million prompts over the limit is refused at once, from its count.
     let max_cost = match &chosen.max_cost.value {
         Some(limit) => {
             let plan = Plan::new(prompts.len(), run.count, per_request);
@@ -165,6 +163,14 @@ pub fn resolve(
         }
         None => None,
     };
+    if to_stdout {
+        check_stdout_output(&run, prompts.len(), env.stdout_is_terminal)?;
+    } else {
+        let folder = OutputDir::new(out.clone());
+        folder.check()?;
+        folder.check_names(names_used(&prompts, run.name.as_deref(), run.count))?;
+    }
+    let references = reference::load_all(&reference_args, stdin)?;
     // Last, and only when something will be sent: `api_key_command` may ask for a passphrase.
     let key = match run.dry_run && !run.quote {
         true => None,

@@ -190,6 +190,9 @@ fn settings(file: &Path, recipe: Recipe, args: &RegenArgs, env: &Env) -> Result<
     let out = out.filter(|dir| !dir.as_os_str().is_empty());
     let run = RunArgs {
         count: args.count,
+        // The prompt recorded is one a template made (if one did): it is sent as it was.
+        vars: Vec::new(),
+        no_template: true,
         shard: None,
         model: Some(recipe.model),
         pro: false,

@@ -55,6 +55,10 @@ wan generate -f prompts.txt -o images --json --max-cost 2.00   # one prompt per 
   chooses the model.
 - `wan edit` takes reference images first (paths or http(s) URLs; PNG, JPEG, WebP or
   BMP; at most {{REFERENCES}}), then the instruction, last.
+- A prompt is a template: `{a|b}` makes a prompt of each alternative, in every
+  combination (`"a {red|blue} {fox|owl}"` is 4 prompts, each billed); `--dry-run` lists
+  them and their price. A prompt whose braces are its own (JSON, code) needs
+  `--no-template` (or each of its braces doubled).
 
 Each JSON line has `prompt`, `model`, `images` (each with `path`, `bytes`, `format`,
 `source`, `url`), `cost` (`per_image`, `count`, `total`, `currency`), `request_ids`,

@@ -207,11 +207,20 @@ impl OutputDir {
             self.scan(&mut numbering, false).map_err(|e| self.cannot_list(&e))?;
         }
         let folder = self.absolute().as_os_str().len();
+        // Numbers named so far, whatever their stem.
+        let mut named = 0u64;
         for used in uses {
             let (stem, count) = used?;
             let stem = stem.as_str();
-            let next = numbering.next(stem);
-            let last = next.checked_add(count.saturating_sub(1)).filter(|_| next < u64::MAX);
+            named = named.saturating_add(count);
+            // A stem the folder holds is numbered after its highest there, use after use. One
+            // it does not hold is not remembered (a template of a million prompts would be a
+            // million stems): its last number is at most the count of all those named so far.
+            let held = numbering.next.get(stem).copied();
+            let last = match held {
+                Some(next) => next.checked_add(count.saturating_sub(1)).filter(|_| next < u64::MAX),
+                None => Some(named),
+            };
             let Some(last) = last else {
                 return Err(Error::usage(format!(
                     "no file number is left for {stem:?} in {}: a file there holds the highest one",
@@ -236,8 +245,10 @@ impl OutputDir {
                 ))
                 .with_hint("use an output folder with a shorter path"));
             }
-            // The next use of the same stem (a --name over a batch) takes the numbers after.
-            numbering.taken(stem, last);
+            // The next use of the same stem takes the numbers after.
+            if held.is_some() {
+                numbering.taken(stem, last);
+            }
         }
         Ok(())
     }
@@ -557,6 +568,23 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join(file_name(&"a".repeat(246), 1, ImageFormat::Webp)), b"x").unwrap();
         assert!(fs::write(dir.path().join(file_name(&"a".repeat(247), 1, ImageFormat::Webp)), b"x").is_err());
+    }
+
+    #[test]
+    fn names_are_judged_on_the_folder_and_on_the_counts_of_the_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = OutputDir::new(Some(dir.path().to_path_buf()));
+        let long = "a".repeat(246);
+        let uses = |list: &[(&str, u64)]| list.iter().map(|(stem, n)| Ok((stem.to_string(), *n))).collect::<Vec<_>>();
+        // A stem the folder does not hold: its uses add up (999 numbers fit in three digits).
+        assert!(out.check_names(uses(&[(&long, 500), (&long, 499)])).is_ok());
+        let err = out.check_names(uses(&[(&long, 500), ("b", 1), (&long, 500)])).unwrap_err();
+        assert!(err.to_string().contains("would take 4 digits"), "{err}");
+        // One it holds is numbered after its highest there, use after use.
+        fs::write(dir.path().join(format!("cat-{}.png", u64::MAX - 2)), b"x").unwrap();
+        assert!(out.check_names(uses(&[("cat", 1), ("dog", 5)])).is_ok());
+        let err = out.check_names(uses(&[("cat", 1), ("dog", 5), ("cat", 1)])).unwrap_err();
+        assert!(err.to_string().contains("no file number is left for \"cat\""), "{err}");
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub struct Ran {
 pub fn generate(context: &Context, params: GenerateImage) -> Result<Ran, Error> {
     refuse_stdin("prompt", &params.prompt)?;
     let out = context.root.inside(params.out_dir.as_deref())?;
-    let mut argv = flags("generate", &out, params.n, params.model, params.name);
+    let mut argv = flags("generate", &out, params.n, params.model, params.name, params.template);
     if let Some(size) = params.size {
         argv.push(format!("--size={size}").into());
     }
@@ -45,7 +45,7 @@ pub fn edit(context: &Context, params: EditImage) -> Result<Ran, Error> {
         refuse_special_file(image)?;
     }
     let out = context.root.inside(params.out_dir.as_deref())?;
-    let mut argv = flags("edit", &out, params.n, params.model, params.name);
+    let mut argv = flags("edit", &out, params.n, params.model, params.name, params.template);
     argv.push("--".into());
     argv.extend(params.images.into_iter().map(OsString::from));
     argv.push(params.prompt.into());
@@ -96,13 +96,24 @@ fn refuse_special_file(image: &str) -> Result<(), Error> {
 }
 
 /// The flags every image call has: JSON results, no progress or summary (standard error
-/// is the server's log), and the checked folder. Each value is joined to its flag with
-/// `=`, so no value can be read as another flag.
-fn flags(command: &str, out: &Path, n: u32, model: Option<String>, name: Option<String>) -> Vec<OsString> {
+/// is the server's log), and the checked folder; the prompt as written unless the call
+/// asks for a template (an agent's prompt may hold braces of code or JSON). Each value is
+/// joined to its flag with `=`, so no value can be read as another flag.
+fn flags(
+    command: &str,
+    out: &Path,
+    n: u32,
+    model: Option<String>,
+    name: Option<String>,
+    template: bool,
+) -> Vec<OsString> {
     let mut out_flag = OsString::from("--out=");
     out_flag.push(out.as_os_str());
     let mut argv: Vec<OsString> =
         vec!["wan".into(), command.into(), "--json".into(), "--quiet".into(), out_flag, format!("--count={n}").into()];
+    if !template {
+        argv.push("--no-template".into());
+    }
     if let Some(model) = model {
         argv.push(format!("--model={model}").into());
     }
@@ -154,11 +165,21 @@ mod tests {
 
     #[test]
     fn values_are_joined_to_their_flags_so_none_reads_as_a_flag() {
-        let argv = flags("generate", Path::new("/o"), 2, Some("--pro".into()), Some("-x".into()));
+        let argv = flags("generate", Path::new("/o"), 2, Some("--pro".into()), Some("-x".into()), false);
         let argv: Vec<_> = argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();
         assert_eq!(
             argv,
-            ["wan", "generate", "--json", "--quiet", "--out=/o", "--count=2", "--model=--pro", "--name=-x"]
+            [
+                "wan",
+                "generate",
+                "--json",
+                "--quiet",
+                "--out=/o",
+                "--count=2",
+                "--no-template",
+                "--model=--pro",
+                "--name=-x"
+            ]
         );
         let parsed = Cli::try_parse_from([argv, vec!["--".into(), "--help".into()]].concat()).unwrap();
         let Command::Generate(args) = parsed.command else { panic!("not generate") };

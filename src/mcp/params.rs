@@ -111,6 +111,12 @@ pub struct GenerateImage {
     /// File name stem: files are saved as STEM-001.png, STEM-002.png, … (never
     /// overwriting). No "/" or "\". Default: a slug of the prompt.
     pub name: Option<String>,
+    /// Read the prompt as a template: each {a|b|c} choice makes a prompt of each
+    /// alternative, in every combination ("a {red|blue} {fox|owl}" is 4 prompts, each of n
+    /// images, each billed); {{ and }} are literal braces. Default false: the prompt is sent
+    /// as written, braces and all.
+    #[serde(default)]
+    pub template: bool,
 }
 
 /// Arguments of `edit_image`.
@@ -137,6 +143,12 @@ pub struct EditImage {
     pub out_dir: Option<String>,
     /// File name stem: files are saved as STEM-001.png, … Default: a slug of the prompt.
     pub name: Option<String>,
+    /// Read the prompt as a template: each {a|b|c} choice makes a prompt of each
+    /// alternative, in every combination ("a {red|blue} {fox|owl}" is 4 prompts, each of n
+    /// images, each billed); {{ and }} are literal braces. Default false: the prompt is sent
+    /// as written, braces and all.
+    #[serde(default)]
+    pub template: bool,
 }
 
 /// A video's resolution. Inlined in the schema: some agents do not follow `$ref`s.

@@ -31,6 +31,11 @@ impl Stdout {
         Self { closed: false, capture: Some(capture) }
     }
 
+    /// Whether the reader went away: what is still to print can be left unmade.
+    pub fn closed(&self) -> bool {
+        self.closed
+    }
+
     pub fn line(&mut self, text: &str) -> Result<(), Error> {
         self.write_all(format!("{text}\n").as_bytes())
     }

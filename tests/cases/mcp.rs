@@ -114,7 +114,7 @@ fn the_server_offers_its_tools_each_field_described() {
     assert_eq!(generate["additionalProperties"], false);
     let fields = generate["properties"].as_object().unwrap();
     let keys: Vec<&str> = fields.keys().map(String::as_str).collect();
-    assert_eq!(keys, ["prompt", "n", "model", "size", "out_dir", "name"]);
+    assert_eq!(keys, ["prompt", "n", "model", "size", "out_dir", "name", "template"]);
     for (name, field) in fields {
         assert!(field["description"].as_str().is_some_and(|d| d.len() > 20), "{name} is not described");
     }
@@ -193,6 +193,55 @@ fn generate_saves_under_out_and_answers_paths_json_fields_and_links() {
     assert_eq!(line["id"], run);
     assert_eq!(line["command"], "generate");
     assert_eq!(line["state"], "done");
+}
+
+#[test]
+fn a_prompt_is_sent_as_written_unless_the_call_asks_for_a_template() {
+    let mut sb = Sandbox::new();
+    let chat = |sb: &mut Sandbox, text: &str, image: &str| {
+        let answer = chat_answer(&[sb.url(image)]);
+        sb.server
+            .mock("POST", "/v1/chat/completions")
+            .match_body(mockito::Matcher::Regex(regex_escape(&format!("\"text\":\"{text}\""))))
+            .with_body(answer.to_string())
+            .expect(1)
+            .create()
+    };
+    let written = chat(&mut sb, "a {red|blue} fox", "/w.png");
+    let red = chat(&mut sb, "a red fox", "/r.png");
+    let blue = chat(&mut sb, "a blue fox", "/b.png");
+    for (path, tag) in [("/w.png", 1), ("/r.png", 2), ("/b.png", 3)] {
+        sb.image(path, &png(tag));
+    }
+    let mcp = Mcp::start(&sb, &["--out", "out"]);
+
+    let as_written = mcp.call("generate_image", json!({"prompt": "a {red|blue} fox", "name": "written"}));
+    assert_eq!(as_written.is_error, Some(false), "{}", text_of(&as_written));
+    written.assert();
+    let expanded = mcp.call("generate_image", json!({"prompt": "a {red|blue} fox", "template": true}));
+    assert_eq!(expanded.is_error, Some(false), "{}", text_of(&expanded));
+    red.assert();
+    blue.assert();
+    let results = structured(&expanded)["results"].as_array().unwrap();
+    let mut prompts: Vec<&str> = results.iter().map(|r| r["prompt"].as_str().unwrap()).collect();
+    prompts.sort();
+    assert_eq!(prompts, ["a blue fox", "a red fox"]);
+    assert_refused(&mcp.call("generate_image", json!({"prompt": "a {red|", "template": true})), "never closed");
+    mcp.stop();
+    let out = std::fs::canonicalize(sb.path("out")).unwrap();
+    assert_eq!(read(&out.join("a-red-fox-001.png")), png(2));
+    assert_eq!(read(&out.join("written-001.png")), png(1));
+}
+
+/// `text` as a regular expression matching itself.
+fn regex_escape(text: &str) -> String {
+    text.chars().fold(String::new(), |mut out, c| {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+        out
+    })
 }
 
 #[test]

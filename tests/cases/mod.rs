@@ -21,7 +21,7 @@ mod video;
 
 // The promises that hold across the commands: what a run costs, how it fails and recovers, the
 // key kept safe, what each file says of itself, the files and output it leaves, the route it
-// takes, and how it scales.
+// takes, how it scales, and the prompts a template makes.
 mod billing;
 mod errors;
 mod faults;
@@ -30,6 +30,7 @@ mod labels;
 mod output;
 mod routes;
 mod scale;
+mod templates;
 
 use std::collections::BTreeSet;
 use std::fs;

@@ -1,5 +1,9 @@
 //! The prompts of a run, read as they are needed: one from the command line or standard
-//! input, or a batch checked whole first and then read back a line at a time.
+//! input, or a batch checked whole first and then read back a line at a time; each may be
+//! a template, whose prompts are made one at a time as they are read.
+
+pub mod template;
+pub mod vars;
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
@@ -7,6 +11,9 @@ use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Kind};
 use crate::shard::Shard;
+
+use template::{Expansion, Template};
+use vars::Vars;
 
 /// The longest prompt taken, in bytes: far past what any model reads, and a bound on
 /// what a prompt from a pipe or a batch line can make `wan` hold.
@@ -54,6 +61,8 @@ pub struct Prompts {
     /// Prompts in the batch before `--shard` took its share.
     pub total: u64,
     pub shard: Option<Shard>,
+    /// Some prompt was a template with a choice: the run's prompts are its expansions.
+    expanded: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -62,6 +71,14 @@ enum Kept {
     /// One prompt per line. Readers keep their own offsets and seek under the lock, so
     /// any number of them may read at once.
     Spooled(Arc<Mutex<File>>),
+    /// One template, whose prompts are made as they are read.
+    Template(Arc<Template>),
+    /// Templates, one per line after the number (in the batch) of its first prompt, so
+    /// that a shard's reader knows which of its prompts are its own.
+    Templates {
+        file: Arc<Mutex<File>>,
+        vars: Arc<Vars>,
+    },
 }
 
 impl Prompts {
@@ -69,7 +86,52 @@ impl Prompts {
     /// one: shard 1/N has it, the others are empty.
     pub fn one(prompt: String, shard: Option<Shard>) -> Self {
         let len = usize::from(shard.is_none_or(|s| s.keeps(1)));
-        Self { kept: Kept::One(prompt.into()), len, total: 1, shard }
+        Self { kept: Kept::One(prompt.into()), len, total: 1, shard, expanded: false }
+    }
+
+    /// One prompt read as a template: its prompts are every combination of its choices,
+    /// counted now and made as they are read. A template with no choice is its one prompt.
+    pub fn template(prompt: &str, vars: &Arc<Vars>, shard: Option<Shard>) -> Result<Self, Error> {
+        let template = Template::parse(prompt, vars).map_err(|fault| fault.error(prompt, "", 0))?;
+        if !template.varies() {
+            return Ok(Self::one(template.nth(0), shard));
+        }
+        let total = template.count();
+        let len = shard.map_or(total, |s| s.kept_of(1, total));
+        Ok(Self { kept: Kept::Template(Arc::new(template)), len: as_len(len)?, total, shard, expanded: true })
+    }
+
+    /// A batch whose every line is read as a template (see [`Prompts::batch`] and
+    /// [`Prompts::template`]): checked whole and counted now, each line's prompts made as
+    /// they are read, numbered through the batch in order.
+    pub fn templates(
+        reader: impl BufRead,
+        source: &str,
+        vars: &Arc<Vars>,
+        shard: Option<Shard>,
+    ) -> Result<Self, Error> {
+        let mut spool = Spool::new()?;
+        let (mut total, mut len, mut expanded) = (0u64, 0u64, false);
+        each_prompt(reader, source, |line, at| {
+            let place = || format!("line {} of {source}: ", at.number);
+            let template = Template::parse(line, vars).map_err(|fault| fault.error(line, &place(), at.indent))?;
+            let (first, count) = (total + 1, template.count());
+            total = total.checked_add(count).ok_or_else(|| {
+                Error::usage(format!("{}the batch makes more prompts than can be counted ({})", place(), u64::MAX))
+            })?;
+            expanded |= template.varies();
+            let kept = shard.map_or(count, |s| s.kept_of(first, count));
+            len += kept;
+            match kept {
+                0 => Ok(()),
+                _ => spool.push(&format!("{first} {line}")),
+            }
+        })?;
+        if total == 0 {
+            return Err(Error::usage(format!("{source} holds no prompts")));
+        }
+        let file = spool.into_file()?;
+        Ok(Self { kept: Kept::Templates { file, vars: Arc::clone(vars) }, len: as_len(len)?, total, shard, expanded })
     }
 
     /// A batch: one prompt per line, read line by line (never more than a line's limit
@@ -78,7 +140,7 @@ impl Prompts {
     pub fn batch(reader: impl BufRead, source: &str, shard: Option<Shard>) -> Result<Self, Error> {
         let mut spool = Spool::new()?;
         let mut total = 0u64;
-        each_prompt(reader, source, |prompt| {
+        each_prompt(reader, source, |prompt, _| {
             total += 1;
             match shard.is_none_or(|s| s.keeps(total)) {
                 true => spool.push(prompt),
@@ -105,6 +167,11 @@ impl Prompts {
         self.total > 1
     }
 
+    /// Whether a template's choices made the prompts (so a dry run lists them).
+    pub fn expanded(&self) -> bool {
+        self.expanded
+    }
+
     /// The number of the prompt at `index` (from 0) in the whole batch, counting the
     /// prompts kept from 1: what a user finds in the file, whatever the shard.
     pub fn number(&self, index: usize) -> u64 {
@@ -117,12 +184,65 @@ impl Prompts {
     /// The prompts in order, each read when asked for. The reader owns what it needs, so
     /// it may go to another thread (the journal's writer).
     pub fn iter(&self) -> PromptIter {
+        let reader = |file: &Arc<Mutex<File>>| Lines {
+            reader: BufReader::with_capacity(1 << 16, Shared { file: Arc::clone(file), offset: 0 }),
+            line: Vec::with_capacity(256),
+        };
         match &self.kept {
             Kept::One(prompt) => PromptIter::One((self.len > 0).then(|| Arc::clone(prompt))),
-            Kept::Spooled(file) => PromptIter::Spooled {
-                reader: BufReader::with_capacity(1 << 16, Shared { file: Arc::clone(file), offset: 0 }),
-                line: Vec::with_capacity(256),
-            },
+            Kept::Spooled(file) => PromptIter::Spooled(reader(file)),
+            Kept::Template(template) => PromptIter::Template(Expansion::new(Arc::clone(template), 1, self.shard)),
+            Kept::Templates { file, vars } => {
+                PromptIter::Templates { lines: reader(file), vars: Arc::clone(vars), shard: self.shard, current: None }
+            }
+        }
+    }
+}
+
+/// A count of prompts as the run holds it (a template's may be past what a 32-bit
+/// machine can index).
+fn as_len(count: u64) -> Result<usize, Error> {
+    usize::try_from(count).map_err(|_| Error::usage(format!("{count} prompts are more than this machine can count")))
+}
+
+/// How a run reads its prompts: as templates, `{NAME}` taking the values of `--var`, or
+/// as written (`--no-template`).
+#[derive(Clone, Debug)]
+pub enum Reading {
+    AsWritten,
+    Templates(Arc<Vars>),
+}
+
+impl Reading {
+    /// Templates unless `as_written`, with the values of each `NAME=FILE` of `vars`.
+    pub fn new(as_written: bool, vars: &[String]) -> Result<Self, Error> {
+        match as_written {
+            true => Ok(Self::AsWritten),
+            false => Ok(Self::Templates(Arc::new(Vars::load(vars)?))),
+        }
+    }
+
+    /// The prompts of one prompt, checked.
+    pub fn one(&self, prompt: String, shard: Option<Shard>) -> Result<Prompts, Error> {
+        match self {
+            Self::AsWritten => Ok(Prompts::one(prompt, shard)),
+            Self::Templates(vars) => Prompts::template(&prompt, vars, shard),
+        }
+    }
+
+    /// The prompts of a batch, checked whole.
+    pub fn batch(&self, reader: impl BufRead, source: &str, shard: Option<Shard>) -> Result<Prompts, Error> {
+        match self {
+            Self::AsWritten => Prompts::batch(reader, source, shard),
+            Self::Templates(vars) => Prompts::templates(reader, source, vars, shard),
+        }
+    }
+
+    /// Once every prompt is read: each `--var` was named by one.
+    pub fn check_all_used(&self) -> Result<(), Error> {
+        match self {
+            Self::AsWritten => Ok(()),
+            Self::Templates(vars) => vars.check_all_used(),
         }
     }
 }
@@ -150,8 +270,13 @@ impl Spool {
     /// The prompts written, as a run's: `total` in the batch, of which these are `shard`'s.
     pub fn finish(self, total: u64, shard: Option<Shard>) -> Result<Prompts, Error> {
         let len = self.len;
+        let file = self.into_file()?;
+        Ok(Prompts { kept: Kept::Spooled(file), len, total, shard, expanded: false })
+    }
+
+    fn into_file(self) -> Result<Arc<Mutex<File>>, Error> {
         let file = self.out.into_inner().map_err(|e| spool_failed(e.into_error()))?;
-        Ok(Prompts { kept: Kept::Spooled(Arc::new(Mutex::new(file))), len, total, shard })
+        Ok(Arc::new(Mutex::new(file)))
     }
 }
 
@@ -163,7 +288,9 @@ fn spool_failed(e: io::Error) -> Error {
 #[derive(Debug)]
 pub enum PromptIter {
     One(Option<Arc<str>>),
-    Spooled { reader: BufReader<Shared>, line: Vec<u8> },
+    Spooled(Lines),
+    Template(Expansion),
+    Templates { lines: Lines, vars: Arc<Vars>, shard: Option<Shard>, current: Option<Expansion> },
 }
 
 impl Iterator for PromptIter {
@@ -172,18 +299,45 @@ impl Iterator for PromptIter {
     fn next(&mut self) -> Option<Self::Item> {
         match self {
             Self::One(prompt) => prompt.take().map(Ok),
-            Self::Spooled { reader, line } => {
-                line.clear();
-                match reader.read_until(b'\n', line) {
-                    Ok(0) => None,
-                    Ok(_) => {
-                        line.pop();
-                        // Written as checked UTF-8 by `Spool::push`.
-                        Some(std::str::from_utf8(line).map(Arc::from).map_err(|_| spool_damaged()))
-                    }
-                    Err(e) => Some(Err(Error::io("cannot read the prompts back", &e))),
+            Self::Spooled(lines) => lines.next().map(|line| line.map(Arc::from)),
+            Self::Template(expansion) => expansion.next().map(|prompt| Ok(prompt.into())),
+            Self::Templates { lines, vars, shard, current } => loop {
+                if let Some(prompt) = current.as_mut().and_then(Iterator::next) {
+                    return Some(Ok(prompt.into()));
                 }
+                let line = match lines.next()? {
+                    Ok(line) => line,
+                    Err(error) => return Some(Err(error)),
+                };
+                // Written by `Prompts::templates` as `FIRST TEMPLATE`, the template checked.
+                let parsed = line.split_once(' ').and_then(|(first, template)| {
+                    Some((first.parse::<u64>().ok()?, Template::parse(template, vars).ok()?))
+                });
+                let Some((first, template)) = parsed else { return Some(Err(spool_damaged())) };
+                *current = Some(Expansion::new(Arc::new(template), first, *shard));
+            },
+        }
+    }
+}
+
+/// The lines of the temporary file, read back in order.
+#[derive(Debug)]
+pub struct Lines {
+    reader: BufReader<Shared>,
+    line: Vec<u8>,
+}
+
+impl Lines {
+    fn next(&mut self) -> Option<Result<&str, Error>> {
+        self.line.clear();
+        match self.reader.read_until(b'\n', &mut self.line) {
+            Ok(0) => None,
+            Ok(_) => {
+                self.line.pop();
+                // Written as checked UTF-8 by `Spool::push`.
+                Some(std::str::from_utf8(&self.line).map_err(|_| spool_damaged()))
             }
+            Err(e) => Some(Err(Error::io("cannot read the prompts back", &e))),
         }
     }
 }
@@ -209,12 +363,21 @@ impl Read for Shared {
     }
 }
 
+/// Where a prompt of a batch stands, for messages that point into it.
+#[derive(Clone, Copy, Debug)]
+struct Place {
+    /// Its line, from 1.
+    number: usize,
+    /// The characters before it on its line (its indentation).
+    indent: usize,
+}
+
 /// Calls `keep` with each prompt of a batch in order, checking every line: too long
 /// or not UTF-8 is a usage error naming the line.
 fn each_prompt(
     mut reader: impl BufRead,
     source: &str,
-    mut keep: impl FnMut(&str) -> Result<(), Error>,
+    mut keep: impl FnMut(&str, Place) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let mut line = Vec::new();
     for number in 1.. {
@@ -246,7 +409,8 @@ fn each_prompt(
         if !has_text(prompt) {
             return Err(Error::usage(format!("line {number} of {source} holds no text, only control characters")));
         }
-        keep(prompt)?;
+        let indent = text[..text.len() - text.trim_start().len()].chars().count();
+        keep(prompt, Place { number, indent })?;
     }
     Ok(())
 }
@@ -383,6 +547,69 @@ mod tests {
         assert!(second.is_empty());
         assert!(second.iter().next().is_none());
         assert_eq!(all(&Prompts::one("x".into(), None)).unwrap(), ["x"]);
+    }
+
+    fn templates() -> Reading {
+        Reading::Templates(Arc::default())
+    }
+
+    fn expanded(text: &str, shard: Option<Shard>) -> Result<Vec<String>, Error> {
+        all(&templates().batch(text.as_bytes(), "p.txt", shard)?)
+    }
+
+    #[test]
+    fn each_line_of_a_batch_may_be_a_template_its_prompts_numbered_through_the_batch() {
+        let text = "# colours\nplain\n{red|blue} fox\n\n  {a|b}{1|2}\n";
+        assert_eq!(expanded(text, None).unwrap(), ["plain", "red fox", "blue fox", "a1", "a2", "b1", "b2"]);
+        let prompts = templates().batch(text.as_bytes(), "p", None).unwrap();
+        assert_eq!((prompts.len(), prompts.total, prompts.expanded()), (7, 7, true));
+        // A shard takes the prompts by their numbers, whichever line made them.
+        let shard = |k, n| expanded(text, Some(Shard { k, n })).unwrap();
+        assert_eq!(shard(1, 3), ["plain", "a1", "b2"]);
+        assert_eq!(shard(2, 3), ["red fox", "a2"]);
+        assert_eq!(shard(3, 3), ["blue fox", "b1"]);
+        let second = templates().batch(text.as_bytes(), "p", Some(Shard { k: 2, n: 3 })).unwrap();
+        assert_eq!((second.len(), second.total, second.number(1)), (2, 7, 5));
+        // As written, the same file is three prompts, braces and all.
+        let written = Reading::AsWritten.batch(text.as_bytes(), "p", None).unwrap();
+        assert_eq!(all(&written).unwrap(), ["plain", "{red|blue} fox", "{a|b}{1|2}"]);
+        assert!(!written.expanded());
+        // Without a choice, a template is its one prompt, its braces made single.
+        let plain = templates().batch("{{\"a\": 1}}\n".as_bytes(), "p", None).unwrap();
+        assert_eq!((all(&plain).unwrap(), plain.expanded()), (vec![r#"{"a": 1}"#.to_string()], false));
+    }
+
+    #[test]
+    fn a_bad_template_line_names_its_line_and_its_column_there() {
+        let err = expanded("ok\n\t  a {b|c\n", None).unwrap_err();
+        assert_eq!(err.kind, Kind::Usage);
+        assert_eq!(err.to_string(), r#"line 2 of p.txt: the template's brace at column 6 is never closed: "a {b|c""#);
+        // Two lines of 2^63 prompts each: the batch's count would pass what a u64 holds.
+        let half = "{a|b}".repeat(63);
+        let err = expanded(&format!("{half}\n{half}\n"), None).unwrap_err();
+        assert!(
+            err.to_string().starts_with("line 2 of p.txt: the batch makes more prompts than can be counted"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn one_template_is_counted_at_once_and_its_prompts_made_as_read() {
+        let one = |text: &str, shard| templates().one(text.to_string(), shard).unwrap();
+        let colours = one("a {red|blue|green} fox", None);
+        assert_eq!((colours.len(), colours.total, colours.several()), (3, 3, true));
+        assert_eq!(all(&colours).unwrap(), ["a red fox", "a blue fox", "a green fox"]);
+        assert_eq!(all(&one("{a|b|c|d}", Some(Shard { k: 2, n: 3 }))).unwrap(), ["b"]);
+        assert_eq!(all(&Reading::AsWritten.one("{a|b}".into(), None).unwrap()).unwrap(), ["{a|b}"]);
+        assert_eq!(all(&one("{{a|b}}", None)).unwrap(), ["{a|b}"]);
+        // 10^18 prompts: counted, and the first two made, without the others.
+        let digit = "{0|1|2|3|4|5|6|7|8|9}";
+        let huge = one(&format!("n{}", digit.repeat(18)), None);
+        assert_eq!(huge.total, 1_000_000_000_000_000_000);
+        let first: Vec<String> = huge.iter().take(2).map(|p| p.unwrap().to_string()).collect();
+        assert_eq!(first, [format!("n{}", "0".repeat(18)), format!("n{}1", "0".repeat(17))]);
+        let err = templates().one("{a||b}".into(), None).unwrap_err();
+        assert!(err.to_string().contains("column 1 hold an empty alternative"), "{err}");
     }
 
     #[test]
