@@ -275,7 +275,7 @@ fn body_fields(size: Option<SizeArg>, params: &[String]) -> Result<Map<String, V
 fn check_mask_taken(model: &ImageModel, route: Route) -> Result<(), Error> {
     if !model.row.takes_mask {
         return Err(Error::usage(format!("{model} takes no mask"))
-            .with_hint(format!("--mask is for {} (see `wan models`)", crate::catalogue::maskers().join(", "))));
+            .with_hint(format!("--mask is for {} (their edits take one)", crate::catalogue::maskers().join(", "))));
     }
     if matches!(route, Route::Chat | Route::Gemini) {
         return Err(Error::usage(format!(

@@ -42,8 +42,12 @@ pub fn apply(
 /// `imageConfig.aspectRatio` (beside what `--param imageConfig=…` gives it).
 fn add_aspect(model: &str, rule: SizeRule, aspect: Aspect, extra: &mut Map<String, Value>) -> Result<(), Error> {
     let request = rule.for_aspect(aspect).map_err(|why| {
-        Error::usage(format!("--aspect {aspect} does not suit {model}: {why}"))
-            .with_hint("see the README's table of aspects per model, or give --size WxH")
+        let error = Error::usage(format!("--aspect {aspect} does not suit {model}: {why}"));
+        match rule {
+            // The list is in the message; no size is taken there.
+            SizeRule::NoSize => error,
+            _ => error.with_hint("the README's table of aspects says what each model is sent; or give --size WxH"),
+        }
     })?;
     match request {
         AspectRequest::Size(size) => {

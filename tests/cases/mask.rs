@@ -137,6 +137,12 @@ fn the_emulator_takes_the_mask_and_regen_sends_it_again_until_it_changes() {
     assert!(emulator.requests_to("/v1/images/edits", 1)[0].contains(" 200 "));
     assert!(emulator.requests_to("/v1/images/edits", 1)[0].contains("mask 300x300"));
 
+    let info = wan(&["info", "out/a-window-001.png", "--json"]);
+    let info: serde_json::Value = serde_json::from_str(stdout_of(&info).trim()).unwrap();
+    let recorded = std::fs::canonicalize(sb.path("mask.png")).unwrap().display().to_string();
+    assert_eq!(info["journal"]["mask"]["source"], recorded.as_str(), "{info}");
+    assert_eq!(info["provenance"]["mask"]["source"], recorded.as_str(), "{info}");
+
     let again = wan(&["regen", "out/a-window-001.png"]);
     assert_eq!(again.status.code(), Some(0), "{}", stderr_of(&again));
     let mask = read_raw(&sb.path("mask.png"));
