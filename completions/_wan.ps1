@@ -65,6 +65,7 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Requests in flight at once, across the whole run [default: 4]')
             [CompletionResult]::new('--rpm', '--rpm', [CompletionResultType]::ParameterName, 'Start at most N requests a minute, across all jobs (the key''s rate limit); without it, the service''s rate-limit headers and 429s pace the run')
             [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'Image size, sent as the `size` field (`auto` for gpt-image); checked against the model''s rule (see `wan models`)')
+            [CompletionResult]::new('--aspect', '--aspect', [CompletionResultType]::ParameterName, 'The picture''s shape, W:H (1:1, 3:2, 16:9, 9:16…), asked of each model its own way: a size of that shape within its rules, or Gemini''s aspectRatio; refused where the model has none of that shape')
             [CompletionResult]::new('--param', '--param', [CompletionResultType]::ParameterName, 'Another field for the request body; VALUE is JSON where it parses, else a string')
             [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'The seed, for the models whose API takes one (`wan models` says which): sent as the body''s `seed` (Gemini: in generationConfig) and written into each file''s label, so that `wan regen` sends it again')
             [CompletionResult]::new('--max-cost', '--max-cost', [CompletionResultType]::ParameterName, 'Refuse to send anything if the run would cost more than this many US dollars')
@@ -90,6 +91,7 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             break
         }
         'wan;edit' {
+            [CompletionResult]::new('--mask', '--mask', [CompletionResultType]::ParameterName, 'A mask for the first image, for the models whose API takes one (gpt-image): a PNG of the same size with an alpha channel, transparent where the image is to change')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'How many images (split into requests of at most the model''s images per request)')
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'How many images (split into requests of at most the model''s images per request)')
             [CompletionResult]::new('--var', '--var', [CompletionResultType]::ParameterName, 'The values {NAME} takes in a template: the lines of FILE (blank and `#` lines skipped; at most 1 MiB); repeatable, one per name')
@@ -108,6 +110,7 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Requests in flight at once, across the whole run [default: 4]')
             [CompletionResult]::new('--rpm', '--rpm', [CompletionResultType]::ParameterName, 'Start at most N requests a minute, across all jobs (the key''s rate limit); without it, the service''s rate-limit headers and 429s pace the run')
             [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'Image size, sent as the `size` field (`auto` for gpt-image); checked against the model''s rule (see `wan models`)')
+            [CompletionResult]::new('--aspect', '--aspect', [CompletionResultType]::ParameterName, 'The picture''s shape, W:H (1:1, 3:2, 16:9, 9:16…), asked of each model its own way: a size of that shape within its rules, or Gemini''s aspectRatio; refused where the model has none of that shape')
             [CompletionResult]::new('--param', '--param', [CompletionResultType]::ParameterName, 'Another field for the request body; VALUE is JSON where it parses, else a string')
             [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'The seed, for the models whose API takes one (`wan models` says which): sent as the body''s `seed` (Gemini: in generationConfig) and written into each file''s label, so that `wan regen` sends it again')
             [CompletionResult]::new('--max-cost', '--max-cost', [CompletionResultType]::ParameterName, 'Refuse to send anything if the run would cost more than this many US dollars')

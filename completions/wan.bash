@@ -379,12 +379,27 @@ _wan() {
             return 0
             ;;
         wan__subcmd__edit)
-            opts="-n -m -o -q -v -j -h -V --count --var --no-template --shard --model --pro --out --name --json --quiet --verbose --base-url --offline --timeout --download-timeout --route --retries --jobs --rpm --size --param --seed --dry-run --quote --max-cost --no-journal --no-metadata --no-prompt-in-file --open --preview --help --version"
+            opts="-n -m -o -q -v -j -h -V --mask --count --var --no-template --shard --model --pro --out --name --json --quiet --verbose --base-url --offline --timeout --download-timeout --route --retries --jobs --rpm --size --aspect --param --seed --dry-run --quote --max-cost --no-journal --no-metadata --no-prompt-in-file --open --preview --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --mask)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
                 --count)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -464,6 +479,10 @@ _wan() {
                     ;;
                 --size)
                     COMPREPLY=($(compgen -W "1024x1024 1280x720 720x1280 1536x1024 1024x1536 2048x2048" -- "${cur}"))
+                    return 0
+                    ;;
+                --aspect)
+                    COMPREPLY=($(compgen -W "1:1 4:3 3:4 3:2 2:3 16:9 9:16 21:9" -- "${cur}"))
                     return 0
                     ;;
                 --param)
@@ -584,7 +603,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__generate)
-            opts="-f -n -m -o -q -v -j -h -V --file --count --var --no-template --shard --model --pro --out --name --json --quiet --verbose --base-url --offline --timeout --download-timeout --route --retries --jobs --rpm --size --param --seed --dry-run --quote --max-cost --no-journal --no-metadata --no-prompt-in-file --open --preview --help --version"
+            opts="-f -n -m -o -q -v -j -h -V --file --count --var --no-template --shard --model --pro --out --name --json --quiet --verbose --base-url --offline --timeout --download-timeout --route --retries --jobs --rpm --size --aspect --param --seed --dry-run --quote --max-cost --no-journal --no-metadata --no-prompt-in-file --open --preview --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -677,6 +696,10 @@ _wan() {
                     ;;
                 --size)
                     COMPREPLY=($(compgen -W "1024x1024 1280x720 720x1280 1536x1024 1024x1536 2048x2048" -- "${cur}"))
+                    return 0
+                    ;;
+                --aspect)
+                    COMPREPLY=($(compgen -W "1:1 4:3 3:4 3:2 2:3 16:9 9:16 21:9" -- "${cur}"))
                     return 0
                     ;;
                 --param)

@@ -61,6 +61,7 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand --jobs 'Requests in flight at once, across the whole run [default: 4]'
             cand --rpm 'Start at most N requests a minute, across all jobs (the key''s rate limit); without it, the service''s rate-limit headers and 429s pace the run'
             cand --size 'Image size, sent as the `size` field (`auto` for gpt-image); checked against the model''s rule (see `wan models`)'
+            cand --aspect 'The picture''s shape, W:H (1:1, 3:2, 16:9, 9:16…), asked of each model its own way: a size of that shape within its rules, or Gemini''s aspectRatio; refused where the model has none of that shape'
             cand --param 'Another field for the request body; VALUE is JSON where it parses, else a string'
             cand --seed 'The seed, for the models whose API takes one (`wan models` says which): sent as the body''s `seed` (Gemini: in generationConfig) and written into each file''s label, so that `wan regen` sends it again'
             cand --max-cost 'Refuse to send anything if the run would cost more than this many US dollars'
@@ -85,6 +86,7 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand --version 'Print version'
         }
         &'wan;edit'= {
+            cand --mask 'A mask for the first image, for the models whose API takes one (gpt-image): a PNG of the same size with an alpha channel, transparent where the image is to change'
             cand -n 'How many images (split into requests of at most the model''s images per request)'
             cand --count 'How many images (split into requests of at most the model''s images per request)'
             cand --var 'The values {NAME} takes in a template: the lines of FILE (blank and `#` lines skipped; at most 1 MiB); repeatable, one per name'
@@ -103,6 +105,7 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand --jobs 'Requests in flight at once, across the whole run [default: 4]'
             cand --rpm 'Start at most N requests a minute, across all jobs (the key''s rate limit); without it, the service''s rate-limit headers and 429s pace the run'
             cand --size 'Image size, sent as the `size` field (`auto` for gpt-image); checked against the model''s rule (see `wan models`)'
+            cand --aspect 'The picture''s shape, W:H (1:1, 3:2, 16:9, 9:16…), asked of each model its own way: a size of that shape within its rules, or Gemini''s aspectRatio; refused where the model has none of that shape'
             cand --param 'Another field for the request body; VALUE is JSON where it parses, else a string'
             cand --seed 'The seed, for the models whose API takes one (`wan models` says which): sent as the body''s `seed` (Gemini: in generationConfig) and written into each file''s label, so that `wan regen` sends it again'
             cand --max-cost 'Refuse to send anything if the run would cost more than this many US dollars'

@@ -73,6 +73,14 @@ complete -c wan -n "__fish_wan_using_subcommand generate" -l size -d 'Image size
 1536x1024\t''
 1024x1536\t''
 2048x2048\t''"
+complete -c wan -n "__fish_wan_using_subcommand generate" -l aspect -d 'The picture\'s shape, W:H (1:1, 3:2, 16:9, 9:16…), asked of each model its own way: a size of that shape within its rules, or Gemini\'s aspectRatio; refused where the model has none of that shape' -r -f -a "1:1\t''
+4:3\t''
+3:4\t''
+3:2\t''
+2:3\t''
+16:9\t''
+9:16\t''
+21:9\t''"
 complete -c wan -n "__fish_wan_using_subcommand generate" -l param -d 'Another field for the request body; VALUE is JSON where it parses, else a string' -r
 complete -c wan -n "__fish_wan_using_subcommand generate" -l seed -d 'The seed, for the models whose API takes one (`wan models` says which): sent as the body\'s `seed` (Gemini: in generationConfig) and written into each file\'s label, so that `wan regen` sends it again' -r
 complete -c wan -n "__fish_wan_using_subcommand generate" -l max-cost -d 'Refuse to send anything if the run would cost more than this many US dollars' -r
@@ -91,6 +99,7 @@ complete -c wan -n "__fish_wan_using_subcommand generate" -l open -d 'Open the s
 complete -c wan -n "__fish_wan_using_subcommand generate" -l preview -d 'Show each saved image in the terminal as it lands (kitty, iTerm2 or sixel images where the terminal has them, a line otherwise; on standard error, never on a pipe)'
 complete -c wan -n "__fish_wan_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wan -n "__fish_wan_using_subcommand generate" -s V -l version -d 'Print version'
+complete -c wan -n "__fish_wan_using_subcommand edit" -l mask -d 'A mask for the first image, for the models whose API takes one (gpt-image): a PNG of the same size with an alpha channel, transparent where the image is to change' -r -F
 complete -c wan -n "__fish_wan_using_subcommand edit" -s n -l count -d 'How many images (split into requests of at most the model\'s images per request)' -r
 complete -c wan -n "__fish_wan_using_subcommand edit" -l var -d 'The values {NAME} takes in a template: the lines of FILE (blank and `#` lines skipped; at most 1 MiB); repeatable, one per name' -r -f
 complete -c wan -n "__fish_wan_using_subcommand edit" -l shard -d 'Only the prompts numbered K modulo N, counting the prompts kept from 1: this machine\'s share of a batch spread over N (one prompt alone is shard 1/N\'s)' -r
@@ -120,6 +129,14 @@ complete -c wan -n "__fish_wan_using_subcommand edit" -l size -d 'Image size, se
 1536x1024\t''
 1024x1536\t''
 2048x2048\t''"
+complete -c wan -n "__fish_wan_using_subcommand edit" -l aspect -d 'The picture\'s shape, W:H (1:1, 3:2, 16:9, 9:16…), asked of each model its own way: a size of that shape within its rules, or Gemini\'s aspectRatio; refused where the model has none of that shape' -r -f -a "1:1\t''
+4:3\t''
+3:4\t''
+3:2\t''
+2:3\t''
+16:9\t''
+9:16\t''
+21:9\t''"
 complete -c wan -n "__fish_wan_using_subcommand edit" -l param -d 'Another field for the request body; VALUE is JSON where it parses, else a string' -r
 complete -c wan -n "__fish_wan_using_subcommand edit" -l seed -d 'The seed, for the models whose API takes one (`wan models` says which): sent as the body\'s `seed` (Gemini: in generationConfig) and written into each file\'s label, so that `wan regen` sends it again' -r
 complete -c wan -n "__fish_wan_using_subcommand edit" -l max-cost -d 'Refuse to send anything if the run would cost more than this many US dollars' -r

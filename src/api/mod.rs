@@ -20,6 +20,7 @@ use reqwest::header::{self, HeaderMap};
 
 use crate::catalogue::money::{self, Micros};
 use crate::error::{ApiDetail, Error, Kind, Tag, root_cause};
+use crate::files::reference::LocalImage;
 use crate::retry::{Policy, Verdict};
 use crate::term::ui::Ui;
 use classify::{Failure, MAX_ERROR_BODY};
@@ -502,9 +503,9 @@ fn refuses_the_route(error: &Error) -> bool {
 fn payload_len(payload: &Payload) -> usize {
     match payload {
         Payload::Json(body) => body.len(),
-        Payload::Form { fields, files } => {
+        Payload::Form { fields, files, mask } => {
             fields.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>()
-                + files.iter().map(|f| f.bytes.len()).sum::<usize>()
+                + files.iter().chain(mask).map(|f| f.bytes.len()).sum::<usize>()
         }
     }
 }
@@ -514,21 +515,28 @@ fn payload_len(payload: &Payload) -> usize {
 fn attach(payload: &Payload, request: RequestBuilder) -> Result<RequestBuilder, Error> {
     match payload {
         Payload::Json(body) => Ok(request.header(header::CONTENT_TYPE, "application/json").body(body.clone())),
-        Payload::Form { fields, files } => {
+        Payload::Form { fields, files, mask } => {
             let mut form = Form::new();
             for (key, value) in fields {
                 form = form.text(key.clone(), value.clone());
             }
             for (i, file) in files.iter().enumerate() {
-                let part = Part::reader_with_length(Cursor::new(file.bytes.clone()), file.bytes.len() as u64)
-                    .file_name(format!("reference-{}.{}", i + 1, file.format.extension()))
-                    .mime_str(file.format.mime())
-                    .map_err(|e| Error::new(Kind::Other, format!("cannot build the upload: {e}")))?;
-                form = form.part("image[]", part);
+                form = form.part("image[]", upload(file, &format!("reference-{}", i + 1))?);
+            }
+            if let Some(mask) = mask {
+                form = form.part("mask", upload(mask, "mask")?);
             }
             Ok(request.multipart(form))
         }
     }
+}
+
+/// One file of a form, named `stem` and its format's extension; its bytes shared, not copied.
+fn upload(file: &LocalImage, stem: &str) -> Result<Part, Error> {
+    Part::reader_with_length(Cursor::new(file.bytes.clone()), file.bytes.len() as u64)
+        .file_name(format!("{stem}.{}", file.format.extension()))
+        .mime_str(file.format.mime())
+        .map_err(|e| Error::new(Kind::Other, format!("cannot build the upload: {e}")))
 }
 
 /// The most a successful answer may be: `n` images of the largest size `wan` saves,

@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::route::Payload;
-use crate::files::reference::Reference;
+use crate::files::reference::{LocalImage, Reference};
 
 /// One API request: a prompt, its references, and the images to ask for.
 #[derive(Clone, Copy, Debug)]
@@ -12,6 +12,8 @@ pub struct Job<'a> {
     pub model: &'a str,
     pub prompt: &'a str,
     pub references: &'a [Reference],
+    /// `--mask`: for the first reference, on the images route's edit form.
+    pub mask: Option<&'a LocalImage>,
     pub n: u32,
     /// `size` and `--param` fields, added to the body as given.
     pub extra: &'a Map<String, Value>,
@@ -33,6 +35,7 @@ impl<'a> Job<'a> {
             model,
             prompt: "red panda",
             references,
+            mask: None,
             n: 1,
             extra,
             idempotency_key: None,
@@ -43,7 +46,7 @@ impl<'a> Job<'a> {
 }
 
 /// Fields `wan` sets itself, which `--param` may not replace.
-pub const RESERVED_FIELDS: &[&str] = &["model", "messages", "prompt", "n", "image", "image[]"];
+pub const RESERVED_FIELDS: &[&str] = &["model", "messages", "prompt", "n", "image", "image[]", "mask"];
 
 /// A JSON body, serialised once and shared between retries.
 pub fn json_payload<'a>(body: &impl Serialize) -> Payload<'a> {

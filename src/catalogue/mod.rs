@@ -6,6 +6,7 @@
 //! vendors' contracts where AIsa documents none (OpenAI's for gpt-image). A price the
 //! service reports on an answer (`x-aisa-price-usd`) wins over the table.
 
+pub mod aspect;
 pub mod bill;
 pub mod money;
 pub mod size;
@@ -186,6 +187,10 @@ pub struct Model {
     /// untested) and Gemini's (`generationConfig.seed`). Seedream 4.x/5.0 and gpt-image
     /// document none.
     pub takes_seed: bool,
+    /// The model's edits take a mask (`--mask`): OpenAI's edits do for gpt-image
+    /// (https://platform.openai.com/docs/api-reference/images/createEdit); no other
+    /// model's API documents one.
+    pub takes_mask: bool,
     pub purpose: &'static str,
 }
 
@@ -214,6 +219,7 @@ pub const MODELS: &[Model] = &[
         max_references: 9,
         size: SizeRule::AsGiven,
         takes_seed: true,
+        takes_mask: false,
         purpose: "fast, general-purpose image generation and editing",
     },
     Model {
@@ -226,6 +232,7 @@ pub const MODELS: &[Model] = &[
         max_references: 9,
         size: SizeRule::AsGiven,
         takes_seed: true,
+        takes_mask: false,
         purpose: "higher fidelity generation and editing",
     },
     Model {
@@ -238,6 +245,7 @@ pub const MODELS: &[Model] = &[
         max_references: 0,
         size: SizeRule::MinPixels { min_pixels: SEEDREAM_MIN_PIXELS, default: SEEDREAM_DEFAULT },
         takes_seed: false,
+        takes_mask: false,
         purpose: "large (2K and up) pictures from text, priced per request",
     },
     Model {
@@ -250,6 +258,7 @@ pub const MODELS: &[Model] = &[
         max_references: 0,
         size: SizeRule::MinPixels { min_pixels: SEEDREAM_MIN_PIXELS, default: SEEDREAM_DEFAULT },
         takes_seed: false,
+        takes_mask: false,
         purpose: "Seedream 4.5, the one the service's image-generation page names \
                   (https://aisa.one/docs/api-reference/chat/image-generation): large pictures from text",
     },
@@ -263,6 +272,7 @@ pub const MODELS: &[Model] = &[
         max_references: 16,
         size: SizeRule::GptImage,
         takes_seed: false,
+        takes_mask: true,
         purpose: "text in pictures, precise instructions, edits with many references",
     },
     Model {
@@ -275,6 +285,7 @@ pub const MODELS: &[Model] = &[
         max_references: 16,
         size: SizeRule::GptImage,
         takes_seed: false,
+        takes_mask: true,
         purpose: "gpt-image 2.5 variant; billed by tokens",
     },
     Model {
@@ -287,6 +298,7 @@ pub const MODELS: &[Model] = &[
         max_references: 16,
         size: SizeRule::GptImage,
         takes_seed: false,
+        takes_mask: true,
         purpose: "gpt-image 2.5 variant; billed by tokens",
     },
     Model {
@@ -299,6 +311,7 @@ pub const MODELS: &[Model] = &[
         max_references: 14,
         size: SizeRule::NoSize,
         takes_seed: true,
+        takes_mask: false,
         purpose: "conversational edits and composition from up to 14 references",
     },
 ];
@@ -315,6 +328,7 @@ const OTHER_GEMINI: Model = Model {
     max_references: 14,
     size: SizeRule::NoSize,
     takes_seed: true,
+    takes_mask: false,
     purpose: "",
 };
 const OTHER_SEEDREAM: Model = Model {
@@ -327,6 +341,7 @@ const OTHER_SEEDREAM: Model = Model {
     max_references: 0,
     size: SizeRule::MinPixels { min_pixels: SEEDREAM_MIN_PIXELS, default: SEEDREAM_DEFAULT },
     takes_seed: false,
+    takes_mask: false,
     purpose: "",
 };
 const OTHER_GPT_IMAGE: Model = Model {
@@ -339,6 +354,7 @@ const OTHER_GPT_IMAGE: Model = Model {
     max_references: 16,
     size: SizeRule::GptImage,
     takes_seed: false,
+    takes_mask: true,
     purpose: "",
 };
 /// Anything else is taken for a Wan-like model: the seeds' chat route and its limits.
@@ -352,6 +368,7 @@ const OTHER: Model = Model {
     max_references: 9,
     size: SizeRule::AsGiven,
     takes_seed: true,
+    takes_mask: false,
     purpose: "",
 };
 
@@ -402,6 +419,11 @@ pub fn names() -> Vec<&'static str> {
 /// The models whose API takes a seed, for a hint.
 pub fn seeded() -> Vec<&'static str> {
     MODELS.iter().filter(|m| m.takes_seed).map(|m| m.name).collect()
+}
+
+/// The models whose edits take a mask, for a hint.
+pub fn maskers() -> Vec<&'static str> {
+    MODELS.iter().filter(|m| m.takes_mask).map(|m| m.name).collect()
 }
 
 /// The models that can edit, for a hint.
@@ -475,6 +497,10 @@ mod tests {
         assert_eq!(profile("gpt-image-2").price, Price::PerImage(50_000));
         assert!(profile("gemini-9").takes_seed && profile("my-model").takes_seed);
         assert!(!profile("seedream-9").takes_seed && !profile("gpt-image-9").takes_seed);
+        assert!(
+            profile("gpt-image-9").takes_mask && !profile("gemini-9").takes_mask && !profile("my-model").takes_mask
+        );
+        assert_eq!(maskers(), ["gpt-image-2", "gpt-image-2.5-flare", "gpt-image-2.5-sunburst"]);
     }
 
     #[test]

@@ -39,7 +39,8 @@ Examples:
   wan generate \"a {red|blue} {fox|owl}\" --dry-run   a template: its 4 prompts listed, not sent
   wan generate \"red panda\" -n 12 --dry-run      show the requests and their cost; send nothing
   wan generate \"red panda\" -n 20 --max-cost 0.50  refuse if it would cost more than $0.50
-  wan generate -f prompts.txt -j 16 --rpm 600   a batch at the key's 600 requests a minute"
+  wan generate -f prompts.txt -j 16 --rpm 600   a batch at the key's 600 requests a minute
+  wan generate \"a harbour\" --aspect 16:9        a 16:9 picture, asked of the model its own way"
     };
 }
 
@@ -51,6 +52,7 @@ Examples:
   wan edit a.png b.png \"put the cat from the first on the sofa of the second\"
   wan edit https://example.com/room.jpg \"paint the walls green\" -o out/
   cat photo.png | wan edit - \"remove the background\" --json
+  wan edit room.png \"a window here\" -m gpt-image-2 --mask mask.png
 
 Reference images: PNG, JPEG, WebP or BMP, at most 20 MB and 240 to 8000 px a side, at
 most 9; a local file is sent as a data URI, a URL as given. The prompt comes last."

@@ -34,6 +34,11 @@ pub struct EditArgs {
     #[arg(value_name = "PROMPT")]
     pub prompt: String,
 
+    /// A mask for the first image, for the models whose API takes one (gpt-image): a PNG
+    /// of the same size with an alpha channel, transparent where the image is to change
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub mask: Option<PathBuf>,
+
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -143,6 +148,12 @@ pub struct RunArgs {
     /// model's rule (see `wan models`)
     #[arg(long, value_name = "WxH", value_parser = Suggested::sizes(), hide_possible_values = true)]
     pub size: Option<SizeArg>,
+
+    /// The picture's shape, W:H (1:1, 3:2, 16:9, 9:16…), asked of each model its own way:
+    /// a size of that shape within its rules, or Gemini's aspectRatio; refused where the
+    /// model has none of that shape
+    #[arg(long, value_name = "W:H", conflicts_with = "size", value_parser = Suggested::aspects(), hide_possible_values = true)]
+    pub aspect: Option<crate::catalogue::aspect::Aspect>,
 
     /// Another field for the request body; VALUE is JSON where it parses, else a string
     #[arg(long = "param", value_name = "KEY=VALUE")]

@@ -1,5 +1,6 @@
 //! Values the interface parses: numbers of 1 or more, sizes, amounts, and names with suggestions.
 
+use crate::catalogue::aspect::{Aspect, parse_aspect};
 use crate::catalogue::size::{Size, parse_size};
 
 /// A value with suggestions for shell completion that still takes any value: the models
@@ -20,6 +21,15 @@ impl Suggested<String> {
 
     pub fn video_models() -> Self {
         Self { names: || crate::catalogue::video::MODEL_NAMES.to_vec(), parse: |text| Ok(text.to_string()) }
+    }
+}
+
+/// The usual shapes, landscape and portrait.
+const COMMON_ASPECTS: &[&str] = &["1:1", "4:3", "3:4", "3:2", "2:3", "16:9", "9:16", "21:9"];
+
+impl Suggested<Aspect> {
+    pub fn aspects() -> Self {
+        Self { names: || COMMON_ASPECTS.to_vec(), parse: parse_aspect }
     }
 }
 

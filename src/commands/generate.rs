@@ -19,9 +19,10 @@ use crate::config::api_key;
 use crate::config::env::Env;
 use crate::config::precedence::{self, Flags, Source};
 use crate::error::Error;
+use crate::files::mask;
 use crate::files::output::{self, OutputDir};
 use crate::files::prompts::{Prompts, Reading, checked_prompt, read_prompt_from_stdin};
-use crate::files::reference;
+use crate::files::reference::{self, LocalImage, Reference};
 use crate::image::plan::Plan;
 use crate::image::settings::{Settings, check_max_cost, names_used};
 use crate::image::{dry_run, run};
@@ -71,15 +72,17 @@ pub fn generate_settings(args: GenerateArgs, env: &Env, stdin: &mut dyn Read) ->
         }
     };
     reading.check_all_used()?;
-    resolve(args.run, prompts, Vec::new(), env, stdin)
+    resolve(args.run, prompts, Vec::new(), None, env, stdin)
 }
 
 /// A model whose list price is for one size (gpt-image-2's, for 1024×1024) may be charged
-/// more at another: said before sending, so the estimate is not taken for the bill.
-fn note_a_price_for_another_size(model: &ImageModel, size: Option<SizeArg>, quiet: bool) {
+/// more at another: said before sending, so the estimate is not taken for the bill. `size`
+/// is the one the body carries, whether `--size`, `--aspect` or `--param` chose it.
+fn note_a_price_for_another_size(model: &ImageModel, size: Option<&Value>, quiet: bool) {
     let priced_at = model.row.price_note;
     let Some(size) = size.filter(|_| !priced_at.is_empty() && !quiet) else { return };
-    if size.to_string() != priced_at.replace('×', "x") {
+    let size = size.as_str().map_or_else(|| size.to_string(), str::to_string);
+    if size != priced_at.replace('×', "x") {
         eprintln!(
             "wan: note: {model}'s list price is for {priced_at}; at {size} the service may charge more than the estimate"
         );
@@ -122,7 +125,7 @@ pub fn edit_settings(args: EditArgs, env: &Env, stdin: &mut dyn Read) -> Result<
     let reading = Reading::new(args.run.no_template, &args.run.vars)?;
     let prompts = reading.one(prompt, args.run.shard)?;
     reading.check_all_used()?;
-    resolve(args.run, prompts, args.images, env, stdin).map_err(|error| {
+    resolve(args.run, prompts, args.images, args.mask.as_deref(), env, stdin).map_err(|error| {
         if swapped && error.message.ends_with("no such file") {
             error.with_hint("the prompt comes last: wan edit IMAGE... PROMPT")
         } else {
@@ -137,6 +140,7 @@ pub fn resolve(
     run: RunArgs,
     prompts: Prompts,
     reference_args: Vec<String>,
+    mask: Option<&Path>,
     env: &Env,
     stdin: &mut dyn Read,
 ) -> Result<Settings, Error> {
@@ -149,10 +153,15 @@ pub fn resolve(
     let out = chosen.out.value.map(|dir| env.dirs.expand_home_path(dir)).transpose()?;
     let to_stdout = out.as_deref() == Some(Path::new("-"));
     let route = chosen.route.value;
-    note_a_price_for_another_size(&model, run.size, run.quiet);
     let mut extra = body_fields(run.size, &run.params)?;
     add_seed(run.seed, &model, &mut extra)?;
-    let per_request = crate::image::limits::apply(&model, route, reference_args.len(), &mut extra)?;
+    let per_request = crate::image::limits::apply(&model, route, reference_args.len(), run.aspect, &mut extra)?;
+    note_a_price_for_another_size(&model, extra.get("size"), run.quiet);
+    if mask.is_some() {
+        check_mask_taken(&model, route)?;
+    }
+    let references = reference::load_all(&reference_args, stdin)?;
+    let mask = mask.map(|path| load_mask(path, &references)).transpose()?;
     // Before anything reads the prompts one by one (their file names, below): a template
     // of a million prompts over the limit is refused at once, from its count.
     let max_cost = match &chosen.max_cost.value {
@@ -170,7 +179,6 @@ pub fn resolve(
         folder.check()?;
         folder.check_names(names_used(&prompts, run.name.as_deref(), run.count))?;
     }
-    let references = reference::load_all(&reference_args, stdin)?;
     // Last, and only when something will be sent: `api_key_command` may ask for a passphrase.
     let key = match run.dry_run && !run.quote {
         true => None,
@@ -180,6 +188,7 @@ pub fn resolve(
     Ok(Settings {
         prompts,
         references,
+        mask,
         model,
         count: run.count,
         per_request,
@@ -266,6 +275,31 @@ fn body_fields(size: Option<SizeArg>, params: &[String]) -> Result<Map<String, V
         fields.insert(key.to_string(), value);
     }
     Ok(fields)
+}
+
+/// `--mask` is for a model whose edits take one, and goes in the images route's edit form.
+fn check_mask_taken(model: &ImageModel, route: Route) -> Result<(), Error> {
+    if !model.row.takes_mask {
+        return Err(Error::usage(format!("{model} takes no mask"))
+            .with_hint(format!("--mask is for {} (their edits take one)", crate::catalogue::maskers().join(", "))));
+    }
+    if matches!(route, Route::Chat | Route::Gemini) {
+        return Err(Error::usage(format!(
+            "--mask goes in the images route's edit form, and --route {} has none",
+            route.name()
+        )));
+    }
+    Ok(())
+}
+
+/// The mask, read and checked, against the first reference where that was read here (a
+/// URL's is checked once it is downloaded, before the edit is sent).
+fn load_mask(path: &Path, references: &[Reference]) -> Result<LocalImage, Error> {
+    let mask = mask::load(path)?;
+    if let Some(Reference::Local(first)) = references.first() {
+        mask::check_fits(&mask, first)?;
+    }
+    Ok(mask)
 }
 
 /// `--seed N` as the body's `seed` field, for a model whose API takes one.

@@ -102,6 +102,7 @@ impl Carried {
                 "route": x.route,
                 "params": x.params,
                 "references": x.references.iter().map(|(s, h)| json!({"source": s, "sha256": h})).collect::<Vec<_>>(),
+                "mask": x.mask.as_ref().map(|(s, h)| json!({"source": s, "sha256": h})),
             })),
             (None, Some(chunk)) => {
                 let mut chunk = chunk.clone();
@@ -138,6 +139,7 @@ fn origin_json(origin: &Origin) -> Value {
         "shard": origin.shard.map(|shard| shard.to_string()),
         "prompt_number": origin.prompt_number,
         "references": origin.references.iter().map(|(s, h)| json!({"source": s, "sha256": h})).collect::<Vec<_>>(),
+        "mask": origin.mask.as_ref().map(|(s, h)| json!({"source": s, "sha256": h})),
     })
 }
 
@@ -186,6 +188,9 @@ fn describe(file: &Path, origin: Option<&Origin>, carried: &Carried, embedded: &
             for (source, sha) in &o.references {
                 field("reference", reference(source, sha.as_deref()));
             }
+            if let Some((source, sha)) = &o.mask {
+                field("mask", reference(source, Some(sha)));
+            }
             if let Some(id) = xmp.and_then(|x| x.id.clone()) {
                 field("id", id);
             }
@@ -221,6 +226,9 @@ fn describe(file: &Path, origin: Option<&Origin>, carried: &Carried, embedded: &
             }
             for (source, sha) in xmp.map(|x| x.references.clone()).unwrap_or_default() {
                 field("reference", reference(&source, sha.as_deref()));
+            }
+            if let Some((source, sha)) = xmp.and_then(|x| x.mask.clone()) {
+                field("mask", reference(&source, Some(&sha)));
             }
             if let Some(id) = from_xmp(|x| x.id.clone()) {
                 field("id", id);

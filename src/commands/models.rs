@@ -114,6 +114,7 @@ fn to_json(model: &Model) -> Value {
         "size_default": default_size,
         "takes_size": model.size != SizeRule::NoSize,
         "takes_seed": model.takes_seed,
+        "takes_mask": model.takes_mask,
         "purpose": model.purpose,
     })
 }
@@ -145,5 +146,6 @@ mod tests {
             (json!(true), json!(false))
         );
         assert_eq!(gemini["takes_seed"], true);
+        assert_eq!((flare["takes_mask"].clone(), gemini["takes_mask"].clone()), (json!(true), json!(false)));
     }
 }

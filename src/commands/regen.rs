@@ -15,7 +15,7 @@ use crate::commands::generate;
 use crate::commands::history::open_journal;
 use crate::config::env::Env;
 use crate::error::Error;
-use crate::files::digest::{Sha256Hex, sha256_hex};
+use crate::files::digest::{Sha256Hex, sha256_hex, sha256_of_file};
 use crate::files::label;
 use crate::files::prompts::{Prompts, checked_prompt};
 use crate::files::provenance;
@@ -36,6 +36,8 @@ struct Recipe {
     params: Map<String, Value>,
     /// Where each reference was read (an absolute path, or a URL) and its SHA-256.
     references: Vec<(String, Option<String>)>,
+    /// Where the mask of an edit was read and its SHA-256.
+    mask: Option<(String, String)>,
     /// The file's label left the prompt out: so do the new files'.
     private: bool,
 }
@@ -96,9 +98,9 @@ fn recipe(file: &Path, env: &Env, ui: &Ui) -> Result<Recipe, Error> {
             .flatten()
             .and_then(|run| serde_json::from_str::<Map<String, Value>>(&run.extra).ok())
             .unwrap_or_default();
-        let references = origin.references.clone();
+        let (references, mask) = (origin.references, origin.mask);
         let (model, prompt, route) = (origin.model, origin.prompt, origin.route);
-        Ok(Some(Recipe { model, prompt, route, params, references, private: false }))
+        Ok(Some(Recipe { model, prompt, route, params, references, mask, private: false }))
     };
     let xmp = embedded.xmp.as_deref().and_then(label::read).filter(label::Read::is_wans);
     if let Some(xmp) = xmp {
@@ -125,6 +127,7 @@ fn recipe(file: &Path, env: &Env, ui: &Ui) -> Result<Recipe, Error> {
             route: xmp.route.unwrap_or_else(|| "auto".into()),
             params: xmp.params.unwrap_or_default(),
             references: xmp.references,
+            mask: xmp.mask,
             private,
         });
     }
@@ -148,7 +151,8 @@ fn recipe(file: &Path, env: &Env, ui: &Ui) -> Result<Recipe, Error> {
                     Some((source, r.get("sha256").and_then(Value::as_str).map(String::from)))
                 })
                 .collect();
-            return Ok(Recipe { model, prompt, route: "auto".into(), params: Map::new(), references, private: false });
+            let params = Map::new();
+            return Ok(Recipe { model, prompt, route: "auto".into(), params, references, mask: None, private: false });
         }
     }
     let why = match embedded.c2pa {
@@ -178,7 +182,10 @@ fn sha256_of(mut reader: File, file: &Path) -> Result<String, Error> {
 fn settings(file: &Path, recipe: Recipe, args: &RegenArgs, env: &Env) -> Result<Settings, Error> {
     let name = file.display();
     for (source, sha256) in &recipe.references {
-        check_reference(&name.to_string(), source, sha256.as_deref())?;
+        check_reference(&name.to_string(), "reference image", source, sha256.as_deref())?;
+    }
+    if let Some((source, sha256)) = &recipe.mask {
+        check_reference(&name.to_string(), "mask", source, Some(sha256))?;
     }
     let route = match recipe.route.as_str() {
         "chat" => RouteArg::Chat,
@@ -210,6 +217,7 @@ fn settings(file: &Path, recipe: Recipe, args: &RegenArgs, env: &Env) -> Result<
         jobs: args.jobs,
         rpm: None,
         size: None,
+        aspect: None,
         // Each field as JSON, so that it is read back exactly as recorded (a string stays a string).
         params: recipe.params.iter().map(|(key, value)| format!("{key}={value}")).collect(),
         seed: None,
@@ -224,40 +232,46 @@ fn settings(file: &Path, recipe: Recipe, args: &RegenArgs, env: &Env) -> Result<
     };
     let prompt = Prompts::one(checked_prompt(recipe.prompt)?, None);
     let sources: Vec<String> = recipe.references.iter().map(|(source, _)| source.clone()).collect();
-    let settings = generate::resolve(run, prompt, sources, env, &mut std::io::empty())?;
+    let mask = recipe.mask.as_ref().map(|(source, _)| Path::new(source));
+    let settings = generate::resolve(run, prompt, sources, mask, env, &mut std::io::empty())?;
     // Read once more by the run: still the same bytes.
     for (loaded, (source, sha256)) in settings.references.iter().zip(&recipe.references) {
         if let (Reference::Local(image), Some(sha256)) = (loaded, sha256)
             && sha256_hex(&image.bytes) != *sha256
         {
-            return Err(changed(&name.to_string(), source));
+            return Err(changed(&name.to_string(), "reference image", source));
         }
+    }
+    if let (Some(mask), Some((source, sha256))) = (&settings.mask, &recipe.mask)
+        && sha256_hex(&mask.bytes) != *sha256
+    {
+        return Err(changed(&name.to_string(), "mask", source));
     }
     Ok(settings)
 }
 
-/// A recorded reference is where it was read and holds the same bytes, or the error that
-/// names it.
-fn check_reference(file: &str, source: &str, sha256: Option<&str>) -> Result<(), Error> {
+/// A recorded reference (or mask: `what`) is where it was read and holds the same bytes,
+/// or the error that names it. Hashed as it streams: nothing of it is held.
+fn check_reference(file: &str, what: &str, source: &str, sha256: Option<&str>) -> Result<(), Error> {
     let Some(sha256) = sha256 else { return Ok(()) }; // a URL: sent as it was
     if source == "-" {
         return Err(Error::usage(format!(
-            "{file} was made from a reference read from standard input, which cannot be read again"
+            "{file} was made from a {what} read from standard input, which cannot be read again"
         )));
     }
-    let bytes = std::fs::read(source).map_err(|e| {
-        Error::usage(format!("reference image {source} of {file} cannot be read: {e}"))
+    let found = sha256_of_file(Path::new(source)).map_err(|e| {
+        Error::usage(format!("{what} {source} of {file} cannot be read: {e}"))
             .with_hint("put it back where it was; wan regen sends only the request that made the file")
     })?;
-    if sha256_hex(&bytes) != sha256 {
-        return Err(changed(file, source));
+    if found != sha256 {
+        return Err(changed(file, what, source));
     }
     Ok(())
 }
 
-fn changed(file: &str, source: &str) -> Error {
-    Error::usage(format!("reference image {source} of {file} has changed since {file} was made (its SHA-256 differs)"))
-        .with_hint("nothing was sent; wan regen sends the same request only with the same references")
+fn changed(file: &str, what: &str, source: &str) -> Error {
+    Error::usage(format!("{what} {source} of {file} has changed since {file} was made (its SHA-256 differs)"))
+        .with_hint("nothing was sent; wan regen sends the same request only with the same references and mask")
 }
 
 /// The stem of `file`'s name as `wan` numbers files (`red-panda-001.png` → `red-panda`), so

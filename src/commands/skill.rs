@@ -59,6 +59,10 @@ wan generate -f prompts.txt -o images --json --max-cost 2.00   # one prompt per 
   combination (`"a {red|blue} {fox|owl}"` is 4 prompts, each billed); `--dry-run` lists
   them and their price. A prompt whose braces are its own (JSON, code) needs
   `--no-template` (or each of its braces doubled).
+- `--aspect 16:9` (or `1:1`, `3:2`, `9:16`…) asks for a shape; `wan` sends each model
+  the size or ratio it takes, and refuses (exit 2) a shape the model cannot make.
+- `wan edit … -m gpt-image-2 --mask mask.png` edits only where the mask (a PNG with
+  alpha, the size of the first image) is transparent; other models take no mask.
 
 Each JSON line has `prompt`, `model`, `images` (each with `path`, `bytes`, `format`,
 `source`, `url`), `cost` (`per_image`, `count`, `total`, `currency`), `request_ids`,

@@ -220,6 +220,7 @@ mod tests {
             n,
             size: (64, 32),
             reference: None,
+            mask: None,
             price: Price::Unknown,
             stream: false,
             include_usage: false,

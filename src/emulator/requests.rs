@@ -90,6 +90,8 @@ pub struct Job {
     pub size: (u32, u32),
     /// The first reference image of an edit, as sent.
     pub reference: Option<Vec<u8>>,
+    /// The width and height of an edit's mask, where one came (gpt-image).
+    pub mask: Option<(u32, u32)>,
     pub price: Price,
     /// Answered as server-sent events: chat's `stream: true`, Gemini's `:streamGenerateContent`.
     pub stream: bool,
@@ -207,7 +209,32 @@ fn edits(body: &[u8], content_type: Option<&str>, cx: &Context) -> Result<Job, B
     let n = field("n").map(|n| n.parse::<u64>().map_or(Value::String(n), Value::from));
     let n = count(n.as_ref(), 1, row.per_request).map_err(|m| bad("invalid_parameter_error", &m))?;
     let size = size(family, row, field("size").map(Value::String).as_ref(), cx)?;
-    Ok(job(Route::Edits, row, family, prompt, n, size, reference))
+    let mask = match parts.iter().find(|p| p.name == "mask") {
+        Some(part) => Some(mask(family, &part.data, reference.as_deref().unwrap_or_default(), cx)?),
+        None => None,
+    };
+    Ok(Job { mask, ..job(Route::Edits, row, family, prompt, n, size, reference) })
+}
+
+/// An edit's `mask` as OpenAI's edits take one for gpt-image: a PNG with an alpha channel,
+/// the size of the first image; any other model's edits take none. Its width and height.
+fn mask(family: Family, mask: &[u8], image: &[u8], cx: &Context) -> Result<(u32, u32), Box<Reply>> {
+    let bad = |message: &str| cx.errors.bad_request("invalid_image_format", message);
+    if family != Family::GptImage {
+        return Err(cx.errors.bad_request("invalid_parameter_error", "mask is only supported for gpt-image models"));
+    }
+    let decoder = png::Decoder::new(std::io::Cursor::new(mask));
+    let info = decoder.read_info().map_err(|_| bad("Invalid mask image format - the mask must be a PNG"))?;
+    let info = info.info();
+    let alpha = matches!(info.color_type, png::ColorType::Rgba | png::ColorType::GrayscaleAlpha) || info.trns.is_some();
+    if !alpha {
+        return Err(bad("Invalid mask image format - the mask must have an alpha channel"));
+    }
+    let image_size = imagesize::blob_size(image).ok().map(|s| (s.width as u32, s.height as u32));
+    if image_size != Some((info.width, info.height)) {
+        return Err(bad("Invalid mask image format - mask size does not match image size"));
+    }
+    Ok((info.width, info.height))
 }
 
 /// Google's `generateContent`: `contents[].parts[]` of text and `inlineData` (or
@@ -253,6 +280,7 @@ fn job(
         n,
         size,
         reference,
+        mask: None,
         price: row.price,
         stream: false,
         include_usage: false,
@@ -524,5 +552,51 @@ mod tests {
         assert_eq!(read(unknown, body.to_string().as_bytes(), None, &cx(false)).unwrap_err().note, "not_found");
         let empty = json!({"contents": []});
         assert_eq!(read(route, empty.to_string().as_bytes(), None, &cx(false)).unwrap_err().note, "invalid_argument");
+    }
+
+    /// A real PNG of `width`×`height` in `colour`.
+    fn png_of(width: u32, height: u32, colour: png::ColorType) -> Vec<u8> {
+        let channels = match colour {
+            png::ColorType::Rgba => 4,
+            png::ColorType::GrayscaleAlpha => 2,
+            _ => 3,
+        };
+        let mut out = Vec::new();
+        let mut encoder = png::Encoder::new(&mut out, width, height);
+        encoder.set_color(colour);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header().unwrap();
+        writer.write_image_data(&vec![0; (width * height) as usize * channels]).unwrap();
+        writer.finish().unwrap();
+        out
+    }
+
+    fn edit_with_mask(model: &str, mask: &[u8]) -> Result<Job, String> {
+        let image = png_of(300, 200, png::ColorType::Rgb);
+        let mut body = Vec::new();
+        for (name, data) in [("model", model.as_bytes()), ("prompt", b"a door"), ("image[]", &image), ("mask", mask)] {
+            body.extend_from_slice(
+                format!("--B\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+            );
+            body.extend_from_slice(data);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(b"--B--\r\n");
+        // The body's Debug shows its bytes: the error's message.
+        read(Route::Edits, &body, Some("multipart/form-data; boundary=B"), &cx(true))
+            .map_err(|reply| format!("{} {:?}", reply.note, reply.body))
+    }
+
+    #[test]
+    fn a_gpt_image_edit_takes_a_png_mask_with_alpha_of_the_image_s_size() {
+        let job = edit_with_mask("gpt-image-2", &png_of(300, 200, png::ColorType::Rgba)).unwrap();
+        assert_eq!(job.mask, Some((300, 200)));
+        assert!(edit_with_mask("gpt-image-2", &png_of(300, 200, png::ColorType::GrayscaleAlpha)).is_ok());
+        let refused = |model: &str, mask: &[u8]| edit_with_mask(model, mask).unwrap_err();
+        assert!(refused("gpt-image-2", &png_of(300, 201, png::ColorType::Rgba)).contains("mask size does not match"));
+        assert!(refused("gpt-image-2", &png_of(300, 200, png::ColorType::Rgb)).contains("must have an alpha channel"));
+        assert!(refused("gpt-image-2", b"GIF89a").contains("the mask must be a PNG"));
+        let wan = refused("wan2.7-image", &png_of(300, 200, png::ColorType::Rgba));
+        assert!(wan.starts_with("invalid_parameter_error") && wan.contains("only supported for gpt-image"), "{wan}");
     }
 }

@@ -608,8 +608,11 @@ impl State {
             Reply::json(StatusCode::OK, &answer)
         };
         let streamed = if job.stream { " · streamed" } else { "" };
-        reply.note =
-            format!("model {} · n {} · {}x{} · {cached} cached{streamed}", job.model, job.n, job.size.0, job.size.1);
+        let mask = job.mask.map(|(w, h)| format!(" · mask {w}x{h}")).unwrap_or_default();
+        reply.note = format!(
+            "model {} · n {} · {}x{} · {cached} cached{streamed}{mask}",
+            job.model, job.n, job.size.0, job.size.1
+        );
         reply
     }
 }

@@ -50,6 +50,8 @@ pub struct Label {
     /// Each reference: where it was read from (an absolute path or a URL) and its SHA-256
     /// (none for a URL).
     pub references: Vec<(String, Option<String>)>,
+    /// The mask of an edit (`--mask`): where it was read and its SHA-256.
+    pub mask: Option<(String, String)>,
     /// RFC 3339, UTC.
     pub created: String,
     /// Drawn by the emulator inside `wan --offline`, not by the model it names: the label
@@ -126,6 +128,14 @@ impl Label {
             }
             x.push_str("    </rdf:Seq>\n   </wan:References>\n");
         }
+        if let Some((source, sha256)) = &self.mask {
+            let _ = writeln!(
+                x,
+                "   <wan:Mask rdf:parseType=\"Resource\"><wan:Source>{}</wan:Source><wan:SHA256>{}</wan:SHA256></wan:Mask>",
+                escape(source),
+                escape(sha256)
+            );
+        }
         x.push_str("  </rdf:Description>\n </rdf:RDF>\n</x:xmpmeta>\n<?xpacket end=\"r\"?>");
         x
     }
@@ -140,6 +150,7 @@ pub struct RunLabel {
     pub route: String,
     pub params: Map<String, Value>,
     pub references: Vec<(String, Option<String>)>,
+    pub mask: Option<(String, String)>,
     /// Write the prompt into the file (not with `--no-prompt-in-file`).
     pub prompt_in_file: bool,
     /// `--offline`: see [`Label::offline`].
@@ -156,6 +167,7 @@ impl RunLabel {
             route: self.route.clone(),
             params: self.params.clone(),
             references: self.references.clone(),
+            mask: self.mask.clone(),
             created: now(),
             offline: self.offline,
         })
@@ -213,6 +225,7 @@ pub struct Read {
     pub route: Option<String>,
     pub params: Option<Map<String, Value>>,
     pub references: Vec<(String, Option<String>)>,
+    pub mask: Option<(String, String)>,
     /// `dc:description`, which some tools fill with the prompt.
     pub description: Option<String>,
 }
@@ -252,6 +265,10 @@ pub fn read(packet: &str) -> Option<Read> {
             let Some(ns) = name.namespace() else { continue };
             if (ns, name.name()) == (WAN_NS, "References") {
                 found.references = references(property);
+                continue;
+            }
+            if (ns, name.name()) == (WAN_NS, "Mask") {
+                found.mask = source_and_sha256(property).and_then(|(source, sha256)| Some((source, sha256?)));
                 continue;
             }
             if let Some(value) = simple_value(property) {
@@ -321,19 +338,18 @@ fn text_of(node: roxmltree::Node) -> String {
 }
 
 fn references(property: roxmltree::Node) -> Vec<(String, Option<String>)> {
-    property
-        .descendants()
-        .filter(|n| n.has_tag_name((RDF, "li")))
-        .filter_map(|li| {
-            let field = |name: &str| {
-                li.children()
-                    .find(|n| n.has_tag_name((WAN_NS, name)))
-                    .map(text_of)
-                    .or_else(|| li.attribute((WAN_NS, name)).map(String::from))
-            };
-            Some((field("Source")?, field("SHA256")))
-        })
-        .collect()
+    property.descendants().filter(|n| n.has_tag_name((RDF, "li"))).filter_map(source_and_sha256).collect()
+}
+
+/// A file's `wan:Source` and `wan:SHA256`, as elements or attributes of `node`.
+fn source_and_sha256(node: roxmltree::Node) -> Option<(String, Option<String>)> {
+    let field = |name: &str| {
+        node.children()
+            .find(|n| n.has_tag_name((WAN_NS, name)))
+            .map(text_of)
+            .or_else(|| node.attribute((WAN_NS, name)).map(String::from))
+    };
+    Some((field("Source")?, field("SHA256")))
 }
 
 #[cfg(test)]
@@ -349,6 +365,7 @@ mod tests {
             route: "auto".into(),
             params: json!({"size": "1024x1024", "seed": 42}).as_object().unwrap().clone(),
             references: vec![("/home/me/a&b.png".into(), Some("ab".repeat(32))), ("https://x/y.png".into(), None)],
+            mask: Some(("/home/me/<mask>.png".into(), "cd".repeat(32))),
             created: "2026-12-07T21:08:23Z".into(),
             offline: false,
         }
@@ -373,6 +390,8 @@ mod tests {
         assert_eq!(read.created.as_deref(), Some("2026-12-07T21:08:23Z"));
         assert_eq!(read.params, Some(label().params));
         assert_eq!(read.references, label().references);
+        assert_eq!(read.mask, label().mask);
+        assert_eq!(super::read(&Label { mask: None, ..label() }.packet("x", None)).unwrap().mask, None);
         assert!(read.is_wans());
     }
 

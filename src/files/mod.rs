@@ -1,11 +1,12 @@
 //! Files in and out: fetching images, naming and writing outputs, formats, the label each
-//! image carries (written as it streams, read back), C2PA, references, prompts.
+//! image carries (written as it streams, read back), C2PA, references and masks, prompts.
 
 pub mod c2pa;
 pub mod digest;
 pub mod fetch;
 pub mod format;
 pub mod label;
+pub mod mask;
 pub mod open_files;
 pub mod output;
 pub mod prompts;

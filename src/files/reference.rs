@@ -136,10 +136,15 @@ pub fn check(name: &str, bytes: Vec<u8>) -> Result<LocalImage, Error> {
             ));
         }
     }
-    Ok(LocalImage { name: name.to_string(), format, bytes: Bytes::from(bytes), data_uri: OnceLock::new() })
+    Ok(LocalImage::new(name.to_string(), format, Bytes::from(bytes)))
 }
 
 impl LocalImage {
+    /// An image read and checked by its caller (a mask).
+    pub fn new(name: String, format: ImageFormat, bytes: Bytes) -> Self {
+        Self { name, format, bytes, data_uri: OnceLock::new() }
+    }
+
     /// `data:<mime>;base64,<…>`, the form the chat route's `image_url.url` takes;
     /// encoded once, whatever the number of requests.
     pub fn data_uri(&self) -> &str {

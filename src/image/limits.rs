@@ -1,9 +1,11 @@
 //! The catalogue's limits applied to a run before anything is sent: edit support, the
-//! number of references, the size rule, and how many images one request may ask for.
+//! number of references, the size rule (and `--aspect` in the model's terms), and how many
+//! images one request may ask for.
 
 use serde_json::{Map, Value};
 
 use crate::api::route::Route;
+use crate::catalogue::aspect::{Aspect, AspectRequest};
 use crate::catalogue::size::{Size, parse_size};
 use crate::catalogue::{self, ImageModel, SizeRule};
 use crate::error::Error;
@@ -13,23 +15,61 @@ pub const IMAGE_CONFIG_HINT: &str =
     r#"the gemini route sets the picture with --param imageConfig='{"aspectRatio":"16:9","imageSize":"2K"}'"#;
 
 /// Checks a run for `model` on `route` with `references` reference images and the body
-/// fields `extra`, adding the `size` the model always needs; returns the images one
-/// request may ask for.
+/// fields `extra`, adding `--aspect` as the model asks for it and the `size` the model
+/// always needs; returns the images one request may ask for.
 pub fn apply(
     model: &ImageModel,
     route: Route,
     references: usize,
+    aspect: Option<Aspect>,
     extra: &mut Map<String, Value>,
 ) -> Result<u32, Error> {
     let (profile, model) = (model.row, model.name.as_str());
     let gemini = route.is_gemini(profile.routes);
     check_references(model, profile.max_references, references)?;
     let rule = if gemini { SizeRule::NoSize } else { profile.size };
+    if let Some(aspect) = aspect {
+        add_aspect(model, rule, aspect, extra)?;
+    }
     if let Some(size) = check_size(model, rule, extra.get("size"))? {
         extra.insert("size".into(), Value::String(size.to_string()));
     }
     // The Gemini route makes one image per request, whatever the model.
     Ok(if gemini { 1 } else { profile.per_request })
+}
+
+/// `--aspect` as the body field the model takes: `size`, or Gemini's
+/// `imageConfig.aspectRatio` (beside what `--param imageConfig=…` gives it).
+fn add_aspect(model: &str, rule: SizeRule, aspect: Aspect, extra: &mut Map<String, Value>) -> Result<(), Error> {
+    let request = rule.for_aspect(aspect).map_err(|why| {
+        let error = Error::usage(format!("--aspect {aspect} does not suit {model}: {why}"));
+        match rule {
+            // The list is in the message; no size is taken there.
+            SizeRule::NoSize => error,
+            _ => error.with_hint("the README's table of aspects says what each model is sent; or give --size WxH"),
+        }
+    })?;
+    match request {
+        AspectRequest::Size(size) => {
+            if extra.contains_key("size") {
+                return Err(Error::usage("--aspect and --param size=… both set the size; give one"));
+            }
+            extra.insert("size".into(), Value::String(size.to_string()));
+        }
+        AspectRequest::AspectRatio(ratio) => {
+            let config = extra.entry("imageConfig").or_insert_with(|| Value::Object(Map::new()));
+            let Some(config) = config.as_object_mut() else {
+                return Err(Error::usage("--param imageConfig=… is not a JSON object, so --aspect cannot join it"));
+            };
+            if config.contains_key("aspectRatio") {
+                return Err(Error::usage(
+                    "--aspect and --param imageConfig's aspectRatio both set the shape; give one",
+                ));
+            }
+            config.insert("aspectRatio".into(), Value::String(ratio.to_string()));
+        }
+    }
+    Ok(())
 }
 
 fn check_references(model: &str, max: usize, given: usize) -> Result<(), Error> {
@@ -92,7 +132,7 @@ mod tests {
         if let Some(size) = size {
             extra.insert("size".into(), json!(size));
         }
-        apply(&ImageModel::named(model.to_string()), route, refs, &mut extra)
+        apply(&ImageModel::named(model.to_string()), route, refs, None, &mut extra)
             .map(|n| (n, extra.get("size").cloned()))
             .map_err(|e| format!("{e} / {}", e.hint.clone().unwrap_or_default()))
     }
@@ -149,4 +189,43 @@ mod tests {
         assert!(run("wan2.7-image", Route::Auto, 10, None).unwrap_err().contains("at most 9"));
         assert!(run("wan2.7-image", Route::Auto, 9, Some("auto")).unwrap_err().contains("auto is for"));
     }
+
+    fn with_aspect(model: &str, route: Route, aspect: &str, extra: Value) -> Result<Value, String> {
+        let mut extra = extra.as_object().unwrap().clone();
+        let aspect = crate::catalogue::aspect::parse_aspect(aspect).unwrap();
+        apply(&ImageModel::named(model.to_string()), route, 0, Some(aspect), &mut extra)
+            .map(|_| Value::Object(extra))
+            .map_err(|e| format!("{e} / {}", e.hint.clone().unwrap_or_default()))
+    }
+
+    #[test]
+    fn an_aspect_becomes_the_size_or_the_aspect_ratio_the_route_takes() {
+        assert_eq!(with_aspect("wan2.7-image", Route::Auto, "16:9", json!({})), Ok(json!({"size": "1280x720"})));
+        assert_eq!(with_aspect(SEEDREAM, Route::Auto, "16:9", json!({})), Ok(json!({"size": "2816x1584"})));
+        assert_eq!(
+            with_aspect("wan2.7-image", Route::Gemini, "16:9", json!({"seed": 1})),
+            Ok(json!({"seed": 1, "imageConfig": {"aspectRatio": "16:9"}})),
+            "the route decides"
+        );
+        assert_eq!(
+            with_aspect("gemini-3-pro-image-preview", Route::Auto, "9:16", json!({"imageConfig": {"imageSize": "2K"}})),
+            Ok(json!({"imageConfig": {"imageSize": "2K", "aspectRatio": "9:16"}}))
+        );
+    }
+
+    #[test]
+    fn an_aspect_the_model_cannot_serve_or_set_twice_is_refused() {
+        let why = with_aspect("gpt-image-2", Route::Auto, "4:1", json!({})).unwrap_err();
+        assert!(why.starts_with("--aspect 4:1 does not suit gpt-image-2: its sides are multiples of 16"), "{why}");
+        let why = with_aspect("gemini-3-pro-image-preview", Route::Auto, "2:1", json!({})).unwrap_err();
+        assert!(why.contains("it takes an aspect ratio of 1:1, 2:3"), "{why}");
+        let twice = with_aspect("wan2.7-image", Route::Auto, "1:1", json!({"size": "1x1"})).unwrap_err();
+        assert!(twice.starts_with("--aspect and --param size=… both set the size"), "{twice}");
+        let twice = with_aspect(GEMINI, Route::Auto, "1:1", json!({"imageConfig": {"aspectRatio": "1:1"}}));
+        assert!(twice.unwrap_err().contains("both set the shape"));
+        let not_an_object = with_aspect(GEMINI, Route::Auto, "1:1", json!({"imageConfig": "2K"}));
+        assert!(not_an_object.unwrap_err().contains("is not a JSON object"));
+    }
+
+    const GEMINI: &str = "gemini-3-pro-image-preview";
 }

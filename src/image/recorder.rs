@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use crate::files::digest::sha256_hex;
-use crate::files::reference::Reference;
+use crate::files::reference::{LocalImage, Reference};
 use crate::image::settings::Settings;
 use crate::journal::recorder::Recorder;
 use crate::journal::{PromptsRecord, RunRecord};
@@ -41,6 +41,7 @@ fn run_record(settings: &Settings, out_dir: &str) -> RunRecord {
         // Per image; a model priced per request records its price on each request instead.
         price: settings.model.row.price.per_image(),
         references: settings.references.iter().map(reference_record).collect(),
+        mask: settings.mask.as_ref().map(file_record),
         offline: settings.offline,
         metadata: settings.metadata,
         prompt_in_file: settings.prompt_in_file,
@@ -52,11 +53,18 @@ pub fn reference_record(reference: &Reference) -> (String, Option<String>) {
     match reference {
         Reference::Url(url) => (url.clone(), None),
         Reference::Local(image) => {
-            let source = match image.name.as_str() {
-                "-" => "-".to_string(),
-                name => std::path::absolute(name).map_or_else(|_| name.to_string(), |p| p.display().to_string()),
-            };
-            (source, Some(sha256_hex(&image.bytes)))
+            let (source, sha256) = file_record(image);
+            (source, Some(sha256))
         }
     }
+}
+
+/// A file read for the run (a local reference, a mask) as the journal keeps it: where it
+/// was read (absolute; `-` for standard input) and its SHA-256.
+pub fn file_record(image: &LocalImage) -> (String, String) {
+    let source = match image.name.as_str() {
+        "-" => "-".to_string(),
+        name => std::path::absolute(name).map_or_else(|_| name.to_string(), |p| p.display().to_string()),
+    };
+    (source, sha256_hex(&image.bytes))
 }

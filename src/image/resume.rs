@@ -19,9 +19,10 @@ use crate::config::env::Env;
 use crate::error::{Error, Kind, Tag};
 use crate::files::digest::{sha256_hex, sha256_of_file};
 use crate::files::format::ImageFormat;
+use crate::files::mask;
 use crate::files::output::OutputDir;
 use crate::files::prompts::{Prompts, Spool};
-use crate::files::reference::{self, Reference};
+use crate::files::reference::{self, LocalImage, Reference};
 use crate::image::plan::{Plan, Planned};
 use crate::image::printer::{Answered, Expected, Printer};
 use crate::image::queue::Prompt;
@@ -199,7 +200,7 @@ pub fn resume(
     let mut sorting = Sorting::new(&run, recorded.unsaved, args.resend_unknown);
     queries::each_request(&conn, &run.id, |request| sorting.request(request))?;
     let left = sorting.finish();
-    let references = recorded.references;
+    let (references, mask) = (recorded.references, recorded.mask);
     let ui = Ui::new(args.display, 0);
     if left.is_empty() {
         eprintln!("wan: run {}: nothing left to do", run.id);
@@ -229,7 +230,8 @@ pub fn resume(
     }
     let prompts = recorded_prompts(&conn, &run)?;
     drop(conn);
-    let settings = settings_of(&run, prompts, &references, args, env, !left.to_send.is_empty())?;
+    let inputs = Inputs { references: &references, mask: mask.as_ref() };
+    let settings = settings_of(&run, prompts, inputs, args, env, !left.to_send.is_empty())?;
     if !left.to_send.is_empty() && !settings.to_stdout {
         // What a run could not name, its resume cannot either: said before sending.
         let uses = names_used(&settings.prompts, settings.name.as_deref(), settings.count);
@@ -340,11 +342,17 @@ fn number(run: &RunRow, index: usize) -> u64 {
     run.shard.map_or(index as u64 + 1, |shard| shard.number(index))
 }
 
+/// The files a run read besides its prompts, as its record has them: the references and the mask.
+struct Inputs<'a> {
+    references: &'a [(String, Option<String>)],
+    mask: Option<&'a (String, String)>,
+}
+
 /// The run's own settings, from its record; the key only where something is sent.
 fn settings_of(
     run: &RunRow,
     prompts: Prompts,
-    references: &[(String, Option<String>)],
+    inputs: Inputs,
     args: &Options,
     env: &Env,
     sending: bool,
@@ -362,11 +370,16 @@ fn settings_of(
         return Err(Error::usage("this run wrote its image to standard output (-o -), which is now a terminal")
             .with_hint(format!("redirect it: wan resume {} > image.png", run.id)));
     }
-    let references = if sending { reload(references)? } else { Vec::new() };
+    let references = if sending { reload(inputs.references)? } else { Vec::new() };
+    let mask = match inputs.mask.filter(|_| sending) {
+        Some((source, sha256)) => Some(reload_mask(source, sha256)?),
+        None => None,
+    };
     let extra: Map<String, Value> = serde_json::from_str(&run.extra).unwrap_or_default();
     Ok(Settings {
         prompts,
         references,
+        mask,
         model: ImageModel::named(run.model.clone()),
         count: run.count,
         per_request: run.per_request,
@@ -441,6 +454,15 @@ fn reload(references: &[(String, Option<String>)]) -> Result<Vec<Reference>, Err
             Ok(Reference::local(image))
         })
         .collect()
+}
+
+/// The run's mask, read again and checked to be the same bytes as before.
+fn reload_mask(source: &str, sha256: &str) -> Result<LocalImage, Error> {
+    let mask = mask::load(Path::new(source))?;
+    if sha256_hex(&mask.bytes) != sha256 {
+        return Err(Error::usage(format!("mask {source} has changed since the run")));
+    }
+    Ok(mask)
 }
 
 /// What each prompt is to bring: the images to fetch, lost and to send. The requests to

@@ -12,6 +12,7 @@ use crate::api::route::memory::RouteMemory;
 use crate::api::{self, Api};
 use crate::error::Error;
 use crate::files::label::RunLabel;
+use crate::files::mask;
 use crate::files::open_files::{Budget, Slots};
 use crate::files::output::OutputDir;
 use crate::files::reference::{self, LocalImage};
@@ -74,6 +75,7 @@ impl<'a> Session<'a> {
             route: settings.api.route.name().to_string(),
             params: settings.extra.clone(),
             references: settings.references.iter().map(crate::image::recorder::reference_record).collect(),
+            mask: settings.mask.as_ref().map(crate::image::recorder::file_record),
             prompt_in_file: settings.prompt_in_file,
             offline: settings.offline,
         });
@@ -107,10 +109,16 @@ impl<'a> Session<'a> {
         })
     }
 
-    /// The reference images as files, made once per run (URL ones downloaded).
+    /// The reference images as files, made once per run (URL ones downloaded, and only then
+    /// checked against the mask).
     fn uploads(&self) -> Result<&[LocalImage], Error> {
-        self.routes
-            .uploads(|| reference::as_files(&self.http, &self.settings.references, self.settings.download_timeout))
+        self.routes.uploads(|| {
+            let files = reference::as_files(&self.http, &self.settings.references, self.settings.download_timeout)?;
+            if let (Some(mask), Some(first)) = (&self.settings.mask, files.first()) {
+                mask::check_fits(mask, first)?;
+            }
+            Ok(files)
+        })
     }
 
     /// Runs `call` with the API client of this session.

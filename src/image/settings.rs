@@ -13,7 +13,7 @@ use crate::catalogue::{ImageModel, Price};
 use crate::error::Error;
 use crate::files::output;
 use crate::files::prompts::Prompts;
-use crate::files::reference::Reference;
+use crate::files::reference::{LocalImage, Reference};
 use crate::image::plan::{Plan, Planned};
 use crate::term::ui::Display;
 
@@ -24,6 +24,8 @@ pub struct Settings {
     /// Read as they are needed: a batch is never held whole.
     pub prompts: Prompts,
     pub references: Vec<Reference>,
+    /// `--mask` for the first reference, checked (gpt-image's edits).
+    pub mask: Option<LocalImage>,
     pub model: ImageModel,
     /// Images per prompt.
     pub count: u32,
@@ -84,6 +86,7 @@ impl Settings {
             model: &self.model.name,
             prompt,
             references: &self.references,
+            mask: self.mask.as_ref(),
             n: request.n,
             extra: &self.extra,
             idempotency_key,

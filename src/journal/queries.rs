@@ -303,6 +303,8 @@ pub struct Origin {
     /// Per image, micro-dollars: the reported price shared out, else the list price.
     pub price: Option<u64>,
     pub references: Vec<(String, Option<String>)>,
+    /// `(source, sha256)` of its run's mask (`wan edit --mask`), if it had one.
+    pub mask: Option<(String, String)>,
     /// `--shard K/N` of its run, if it had one.
     pub shard: Option<Shard>,
     /// The number of its prompt in the run's batch (from 1), as in the file whatever the shard.
@@ -336,6 +338,7 @@ pub fn origin(conn: &Connection, sha256: &str) -> Result<Option<Origin>, Journal
                     saved_at: row.get(6)?,
                     price: row.get::<_, Option<i64>>(7)?.map(|p| p as u64),
                     references: Vec::new(),
+                    mask: None,
                     shard,
                     prompt_number: shard.map_or(position as u64 + 1, |shard| shard.number(position)),
                     offline: row.get(10)?,
@@ -348,7 +351,16 @@ pub fn origin(conn: &Connection, sha256: &str) -> Result<Option<Origin>, Journal
     let mut refs = conn.prepare("SELECT source, sha256 FROM refs WHERE run_id = ?1 ORDER BY position")?;
     origin.references =
         refs.query_map([&origin.run], |row| Ok((row.get(0)?, row.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+    origin.mask = mask(conn, &origin.run)?;
     Ok(Some(origin))
+}
+
+/// The mask a run was given (`wan edit --mask`): where it was read and its SHA-256.
+fn mask(conn: &Connection, run: &str) -> Result<Option<(String, String)>, JournalError> {
+    let found = conn.query_row("SELECT mask, mask_sha256 FROM runs WHERE id = ?1", [run], |row| {
+        Ok(row.get::<_, Option<String>>(0)?.zip(row.get::<_, Option<String>>(1)?))
+    });
+    Ok(found.optional()?.flatten())
 }
 
 /// A request a run recorded.
@@ -397,6 +409,8 @@ pub struct Placing {
 #[derive(Clone, Debug)]
 pub struct Recorded {
     pub references: Vec<(String, Option<String>)>,
+    /// The mask of an edit, where it had one.
+    pub mask: Option<(String, String)>,
     /// The images paid for and not saved.
     pub unsaved: Vec<PendingImage>,
 }
@@ -428,7 +442,7 @@ pub fn recorded(conn: &Connection, run: &str) -> Result<Recorded, JournalError> 
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
-    Ok(Recorded { references, unsaved })
+    Ok(Recorded { references, mask: mask(conn, run)?, unsaved })
 }
 
 /// The columns 8 to 12 of an image being placed: its path, bytes, format, SHA-256, part file.
@@ -518,6 +532,7 @@ mod tests {
                 extra: "{}".into(),
                 price,
                 references: vec![("/a.png".into(), Some("aa".into()))],
+                mask: None,
                 offline: false,
                 metadata: true,
                 prompt_in_file: true,

@@ -28,6 +28,8 @@ pub struct RunRecord {
     pub price: Option<u64>,
     /// `(source, sha256)` of each reference.
     pub references: Vec<(String, Option<String>)>,
+    /// `(source, sha256)` of the mask of an edit (`--mask`), if it had one.
+    pub mask: Option<(String, String)>,
     /// Made against the emulator inside `wan` (`--offline`): nothing billed.
     pub offline: bool,
     /// Each file labelled (not `--no-metadata`), and with the prompt in its label (not
@@ -113,8 +115,10 @@ impl Journal {
         self.now(move |tx| {
             tx.execute(
                 "INSERT INTO runs (id, started, pid, command, model, route, base_url, out_dir, stem, count,
-                    per_request, prompts, extra, price, state, shard, offline, metadata, prompt_in_file)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 'recording', ?15, ?16, ?17, ?18)",
+                    per_request, prompts, extra, price, state, shard, offline, metadata, prompt_in_file, mask,
+                    mask_sha256)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 'recording', ?15, ?16, ?17, ?18,
+                    ?19, ?20)",
                 params![
                     key,
                     now(),
@@ -134,6 +138,8 @@ impl Journal {
                     run.offline,
                     run.metadata,
                     run.prompt_in_file,
+                    run.mask.as_ref().map(|(source, _)| redact(source)),
+                    run.mask.as_ref().map(|(_, sha256)| sha256),
                 ],
             )?;
             let mut reference =
@@ -385,6 +391,7 @@ mod tests {
             extra: "{}".into(),
             price: Some(30_000),
             references: vec![("/tmp/a.png".into(), Some("ab".repeat(32)))],
+            mask: None,
             offline: false,
             metadata: true,
             prompt_in_file: true,

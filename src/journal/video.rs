@@ -312,6 +312,7 @@ mod tests {
                 extra: "{}".into(),
                 price: None,
                 references: Vec::new(),
+                mask: None,
                 offline: false,
                 metadata: true,
                 prompt_in_file: true,

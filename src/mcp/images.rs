@@ -33,6 +33,9 @@ pub fn generate(context: &Context, params: GenerateImage) -> Result<Ran, Error> 
     if let Some(size) = params.size {
         argv.push(format!("--size={size}").into());
     }
+    if let Some(aspect) = params.aspect {
+        argv.push(format!("--aspect={aspect}").into());
+    }
     argv.push("--".into());
     argv.push(params.prompt.into());
     run(context, argv)
@@ -44,8 +47,16 @@ pub fn edit(context: &Context, params: EditImage) -> Result<Ran, Error> {
         refuse_stdin("image", image)?;
         refuse_special_file(image)?;
     }
+    if let Some(mask) = &params.mask {
+        refuse_special_file(mask)?;
+    }
     let out = context.root.inside(params.out_dir.as_deref())?;
     let mut argv = flags("edit", &out, params.n, params.model, params.name, params.template);
+    if let Some(mask) = params.mask {
+        let mut flag = OsString::from("--mask=");
+        flag.push(mask);
+        argv.push(flag);
+    }
     argv.push("--".into());
     argv.extend(params.images.into_iter().map(OsString::from));
     argv.push(params.prompt.into());
@@ -154,9 +165,15 @@ fn parse(context: &Context, argv: Vec<OsString>) -> Result<Settings, Error> {
 fn clap_message(text: &str) -> String {
     let line = text.lines().next().unwrap_or(text);
     let line = line.strip_prefix("error: ").unwrap_or(line);
-    [("'--count <N>'", "n"), ("'--model <NAME>'", "model"), ("'--size <WxH>'", "size"), ("'--name <STEM>'", "name")]
-        .iter()
-        .fold(line.to_string(), |text, (flag, field)| text.replace(flag, field))
+    [
+        ("'--count <N>'", "n"),
+        ("'--model <NAME>'", "model"),
+        ("'--size <WxH>'", "size"),
+        ("'--aspect <W:H>'", "aspect"),
+        ("'--name <STEM>'", "name"),
+    ]
+    .iter()
+    .fold(line.to_string(), |text, (flag, field)| text.replace(flag, field))
 }
 
 #[cfg(test)]

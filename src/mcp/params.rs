@@ -105,6 +105,10 @@ pub struct GenerateImage {
     /// Image size as WIDTHxHEIGHT, e.g. 1024x1024. Default: the model's own.
     #[schemars(regex(pattern = r"^[0-9]+[xX][0-9]+$"))]
     pub size: Option<String>,
+    /// The picture's shape as WIDTH:HEIGHT, e.g. 16:9, 1:1, 9:16: asked of each model its
+    /// own way (a size of that shape, or Gemini's aspectRatio). Not with size.
+    #[schemars(regex(pattern = r"^[0-9]+:[0-9]+$"))]
+    pub aspect: Option<String>,
     /// Folder to save into, relative to the server's output folder (e.g. "logos"); it may
     /// not leave that folder: no "..", no absolute path. Default: the output folder itself.
     pub out_dir: Option<String>,
@@ -138,6 +142,9 @@ pub struct EditImage {
     pub n: u32,
     /// The model (see list_models). Default: the user's configured model, else wan2.7-image.
     pub model: Option<String>,
+    /// A mask for the first image, for gpt-image models: a local PNG of the same size with
+    /// an alpha channel, transparent where the image is to change.
+    pub mask: Option<String>,
     /// Folder to save into, relative to the server's output folder; it may not leave it.
     /// Default: the output folder itself.
     pub out_dir: Option<String>,

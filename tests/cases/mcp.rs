@@ -114,7 +114,7 @@ fn the_server_offers_its_tools_each_field_described() {
     assert_eq!(generate["additionalProperties"], false);
     let fields = generate["properties"].as_object().unwrap();
     let keys: Vec<&str> = fields.keys().map(String::as_str).collect();
-    assert_eq!(keys, ["prompt", "n", "model", "size", "out_dir", "name", "template"]);
+    assert_eq!(keys, ["prompt", "n", "model", "size", "aspect", "out_dir", "name", "template"]);
     for (name, field) in fields {
         assert!(field["description"].as_str().is_some_and(|d| d.len() > 20), "{name} is not described");
     }
@@ -124,6 +124,8 @@ fn the_server_offers_its_tools_each_field_described() {
     let edit = schema_of(&tools, "edit_image");
     assert_eq!(edit["required"], json!(["images", "prompt"]));
     assert_eq!(edit["properties"]["images"]["maxItems"], 16, "the catalogue's largest edit");
+    let edit_keys: Vec<&str> = edit["properties"].as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(edit_keys, ["images", "prompt", "n", "model", "mask", "out_dir", "name", "template"]);
     let generate_tool = tools.iter().find(|t| t.name == "generate_image").unwrap();
     assert!(generate_tool.description.as_deref().unwrap().contains("could cost more than $0.250"));
     mcp.stop();
@@ -140,6 +142,48 @@ fn the_server_offers_its_tools_each_field_described() {
     let resolution = serde_json::to_string(&create["properties"]["resolution"]).unwrap();
     assert!(resolution.contains("720P") && resolution.contains("1080P"), "{resolution}");
     mcp.stop();
+}
+
+#[test]
+fn aspect_and_mask_go_on_the_wire_as_the_cli_sends_them() {
+    let mut sb = Sandbox::new();
+    sb.image("/a.png", &png(1));
+    let chat = sb.chat_when(json!({"size": "1280x720"}), &chat_answer(&[sb.url("/a.png")]), 1);
+    let room = png_sized(300, 300, 3);
+    // A PNG header of colour type 6 (RGBA), the size of the room: what the checks read.
+    let mut mask = png_sized(300, 300, 4);
+    mask[25] = 6;
+    std::fs::write(sb.path("room.png"), &room).unwrap();
+    std::fs::write(sb.path("mask.png"), &mask).unwrap();
+    let sent = mask.clone();
+    let edits = sb
+        .server
+        .mock("POST", "/v1/images/edits")
+        .match_request(move |req| {
+            let body = req.body().unwrap();
+            let head = b"name=\"mask\"; filename=\"mask.png\"\r\nContent-Type: image/png\r\n\r\n";
+            let at = body.windows(head.len()).position(|w| w == head);
+            at.is_some_and(|at| body[at + head.len()..].starts_with(&sent))
+        })
+        .with_body(json!({"data": [{"b64_json": base64_of(&png(2))}]}).to_string())
+        .expect(1)
+        .create();
+    let mcp = Mcp::start(&sb, &["--out", "out"]);
+    let wide = mcp.call("generate_image", json!({"prompt": "a harbour", "aspect": "16:9"}));
+    assert_eq!(wide.is_error, Some(false), "{}", text_of(&wide));
+    let masked = mcp.call(
+        "edit_image",
+        json!({"images": ["room.png"], "prompt": "a window", "model": "gpt-image-2", "mask": "mask.png"}),
+    );
+    assert_eq!(masked.is_error, Some(false), "{}", text_of(&masked));
+    mcp.stop();
+    chat.assert();
+    edits.assert();
+}
+
+fn base64_of(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 #[test]
@@ -302,6 +346,18 @@ fn every_refusal_is_a_tool_error_with_nothing_sent_and_the_server_lives_on() {
         "invalid value 'big' for size",
     );
     assert_refused(&mcp.call("generate_image", json!({"prompt": "cat", "name": "../x"})), "--name");
+    assert_refused(
+        &mcp.call("generate_image", json!({"prompt": "cat", "aspect": "16:9", "size": "1024x1024"})),
+        "the argument size cannot be used with aspect",
+    );
+    assert_refused(
+        &mcp.call("generate_image", json!({"prompt": "cat", "model": "gpt-image-2", "aspect": "4:1"})),
+        "--aspect 4:1 does not suit gpt-image-2",
+    );
+    assert_refused(
+        &mcp.call("edit_image", json!({"images": ["a.png"], "prompt": "x", "mask": "m.png"})),
+        "wan2.7-image takes no mask",
+    );
     assert_refused(&mcp.call("edit_image", json!({"images": ["missing.png"], "prompt": "x"})), "missing.png");
     // arguments that do not fit the schema are a tool error too
     let misspelt = mcp.call("generate_image", json!({"prompt": "cat", "count": 2}));

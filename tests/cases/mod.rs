@@ -21,12 +21,15 @@ mod video;
 
 // The promises that hold across the commands: what a run costs, how it fails and recovers, the
 // key kept safe, what each file says of itself, the files and output it leaves, the route it
-// takes, how it scales, and the prompts a template makes.
+// takes, how it scales, the prompts a template makes, the shape asked of each model, and an
+// edit's mask.
+mod aspect;
 mod billing;
 mod errors;
 mod faults;
 mod key_safety;
 mod labels;
+mod mask;
 mod output;
 mod routes;
 mod scale;

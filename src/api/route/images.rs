@@ -1,6 +1,7 @@
 //! The images route of the service's later docs: `POST {base}/images/generations` with
 //! JSON for `generate`, `POST {base}/images/edits` with an OpenAI-style multipart form
-//! for `edit`; the images come back as `data[]` items of `url` or `b64_json`.
+//! for `edit` (with its `mask`, where one is given); the images come back as `data[]` items
+//! of `url` or `b64_json`.
 
 use std::io::Read;
 
@@ -24,7 +25,7 @@ impl Adapter for ImagesRoute {
         if job.references.is_empty() {
             return Ok(json_payload(&Body { model: job.model, prompt: job.prompt, n: job.n, extra: job.extra }));
         }
-        Ok(Payload::Form { fields: form_fields(job), files: uploads()? })
+        Ok(Payload::Form { fields: form_fields(job), files: uploads()?, mask: job.mask.cloned() })
     }
 
     fn preview(&self, job: &Job) -> Value {
@@ -46,6 +47,9 @@ impl Adapter for ImagesRoute {
             .map(Value::String)
             .collect();
         form.insert("image[]".into(), Value::Array(files));
+        if let Some(mask) = job.mask {
+            form.insert("mask".into(), Value::String(format!("{} (image/png, {} bytes)", mask.name, mask.bytes.len())));
+        }
         Value::Object(form)
     }
 

@@ -30,8 +30,9 @@ use memory::RouteMemory;
 pub enum Payload<'a> {
     /// Shared, so a retry does not copy a body that may carry megabytes of data URIs.
     Json(Bytes),
-    /// The OpenAI-style multipart form: text fields, then one `image[]` part per file.
-    Form { fields: Vec<(String, String)>, files: &'a [LocalImage] },
+    /// The OpenAI-style multipart form: text fields, then one `image[]` part per file, then
+    /// the `mask` where there is one (its bytes shared, not copied).
+    Form { fields: Vec<(String, String)>, files: &'a [LocalImage], mask: Option<LocalImage> },
 }
 
 /// The reference images as files, for a route that uploads them; made once per run.

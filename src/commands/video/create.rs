@@ -152,6 +152,7 @@ fn run_record(settings: &Create, out: &OutputDir) -> RunRecord {
         extra: extra.to_string(),
         price: video::list_price(&settings.model),
         references: settings.media.iter().map(|m| (m.source.clone(), m.sha256.clone())).collect(),
+        mask: None,
         offline: settings.offline,
         // Clips are saved as served: no label is written into them.
         metadata: false,
