@@ -104,7 +104,7 @@ fn state_of(run: &RunRow) -> &str {
 
 /// The state, and where the journal failed under the run, that its record is incomplete
 /// (it may have sent and spent more than the columns count).
-fn state_text(run: &RunRow) -> String {
+pub fn state_text(run: &RunRow) -> String {
     let state = match state_of(run) {
         "failed" => "failed, nothing billed",
         "running" if run.command == "video" && run.state != "running" => "running at the service",
