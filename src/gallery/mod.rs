@@ -187,7 +187,10 @@ fn section(sheet: &Sheet, prompt: &SheetPrompt, totals: &mut Totals) -> String {
 /// One model's images of a prompt, and what its requests that brought none say.
 fn group(sheet: &Sheet, prompt: &str, model: &str, entries: &[&SheetEntry], total: &mut Total) -> String {
     let offline = sheet.run.offline;
-    let mut figures = String::new();
+    // Each figure by its file's name, so that they come in number order (`-002` of a
+    // request answered first before `-001` of a later one; a prompt's names share their
+    // stem, so the longer number is the larger: `-999` before `-1000`), the unsaved last.
+    let mut figures: Vec<(Option<&str>, String)> = Vec::new();
     let mut notes = String::new();
     let (mut images, mut cost, mut unpriced) = (0u64, 0u64, 0u64);
     for entry in entries {
@@ -198,7 +201,7 @@ fn group(sheet: &Sheet, prompt: &str, model: &str, entries: &[&SheetEntry], tota
         }
         for image in &entry.images {
             let (figure, shown) = figure(sheet, prompt, image, &share(&entry.request, returned, offline));
-            figures.push_str(&figure);
+            figures.push((image.path.as_deref(), figure));
             images += 1;
             total.missing += u64::from(!shown);
         }
@@ -214,6 +217,8 @@ fn group(sheet: &Sheet, prompt: &str, model: &str, entries: &[&SheetEntry], tota
         (false, 0) => format_usd(cost),
         (false, n) => format!("{} + {n} of unknown price", format_usd(cost)),
     };
+    figures.sort_by_key(|(path, _)| (path.is_none(), path.map(str::len), *path));
+    let figures: String = figures.into_iter().map(|(_, figure)| figure).collect();
     let sheet_div =
         if figures.is_empty() { String::new() } else { format!("<div class=\"sheet\">\n{figures}</div>\n") };
     format!(

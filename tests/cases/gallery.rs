@@ -98,6 +98,7 @@ fn the_page_shows_every_image_with_its_prompt_model_cost_and_name_and_the_total(
         let names: Vec<String> = sources(section).iter().map(|s| s.replace("%20", " ")).collect();
         assert_eq!(names.len(), 2, "{section}");
         assert!(names.iter().all(|n| n.starts_with(slug)), "{names:?}");
+        assert!(names.is_sorted(), "in number order, whichever landed first: {names:?}");
         for name in &names {
             assert!(section.contains(&format!("<span class=\"file\">{name}</span>")), "the file name shown");
         }
