@@ -82,7 +82,13 @@ fn the_page_shows_every_image_with_its_prompt_model_cost_and_name_and_the_total(
     let mut sb = Sandbox::new();
     two_prompts(&mut sb);
     let id = &run_ids(&sb)[0];
-    let out = journaled(&sb).arg("gallery").output().unwrap();
+    // from the journal alone: no key, and no service where there was one
+    let out = journaled(&sb)
+        .env_remove("AISA_API_KEY")
+        .env("AISA_BASE_URL", "http://127.0.0.1:9/v1")
+        .arg("gallery")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     let printed = format!("out/gallery-{id}.html");
     assert_eq!(stdout_of(&out), format!("{printed}\n"));
