@@ -1,5 +1,5 @@
 //! The page's HTML: text made safe to set in it, and its fixed parts (the head with its
-//! style, no script; what the footer says of costs).
+//! style and its policy, no script; the end).
 
 use crate::error::clean;
 
