@@ -31,6 +31,7 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'List the models: their routes, prices, images per request, edit limits and size rules')
             [CompletionResult]::new('resume', 'resume', [CompletionResultType]::ParameterValue, 'Finish what an interrupted or partial run left: fetch its paid images, send what was never sent')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Past runs from the journal, newest first')
+            [CompletionResult]::new('gallery', 'gallery', [CompletionResultType]::ParameterValue, 'A contact sheet of a run: one HTML page of its images, with their prompts, models and costs')
             [CompletionResult]::new('cost', 'cost', [CompletionResultType]::ParameterValue, 'What was spent, from the journal (this machine''s runs only)')
             [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'Where an image came from: its label (XMP), its Content Credentials, the journal''s record')
             [CompletionResult]::new('balance', 'balance', [CompletionResultType]::ParameterValue, 'The account''s balance, from the service')
@@ -197,6 +198,16 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
         'wan;history' {
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'How many runs at most')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object per run instead of a table')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'wan;gallery' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Where to write the page: a file (a page written before is replaced, anything else is refused), a folder (the page goes in it as gallery-RUN.html), or - for standard output, with the images linked from the current folder [default: gallery-RUN.html in the run''s folder]')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Where to write the page: a file (a page written before is replaced, anything else is refused), a folder (the page goes in it as gallery-RUN.html), or - for standard output, with the images linked from the current folder [default: gallery-RUN.html in the run''s folder]')
+            [CompletionResult]::new('--open', '--open', [CompletionResultType]::ParameterName, 'Show the page in the system''s browser once it is written (xdg-open; open on macOS)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -465,6 +476,7 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'List the models: their routes, prices, images per request, edit limits and size rules')
             [CompletionResult]::new('resume', 'resume', [CompletionResultType]::ParameterValue, 'Finish what an interrupted or partial run left: fetch its paid images, send what was never sent')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Past runs from the journal, newest first')
+            [CompletionResult]::new('gallery', 'gallery', [CompletionResultType]::ParameterValue, 'A contact sheet of a run: one HTML page of its images, with their prompts, models and costs')
             [CompletionResult]::new('cost', 'cost', [CompletionResultType]::ParameterValue, 'What was spent, from the journal (this machine''s runs only)')
             [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'Where an image came from: its label (XMP), its Content Credentials, the journal''s record')
             [CompletionResult]::new('balance', 'balance', [CompletionResultType]::ParameterValue, 'The account''s balance, from the service')
@@ -494,6 +506,9 @@ Register-ArgumentCompleter -Native -CommandName 'wan' -ScriptBlock {
             break
         }
         'wan;help;history' {
+            break
+        }
+        'wan;help;gallery' {
             break
         }
         'wan;help;cost' {

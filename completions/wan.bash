@@ -37,6 +37,9 @@ _wan() {
             wan,emulator)
                 cmd="wan__subcmd__emulator"
                 ;;
+            wan,gallery)
+                cmd="wan__subcmd__gallery"
+                ;;
             wan,generate)
                 cmd="wan__subcmd__generate"
                 ;;
@@ -105,6 +108,9 @@ _wan() {
                 ;;
             wan__subcmd__help,emulator)
                 cmd="wan__subcmd__help__subcmd__emulator"
+                ;;
+            wan__subcmd__help,gallery)
+                cmd="wan__subcmd__help__subcmd__gallery"
                 ;;
             wan__subcmd__help,generate)
                 cmd="wan__subcmd__help__subcmd__generate"
@@ -191,7 +197,7 @@ _wan() {
 
     case "${cmd}" in
         wan)
-            opts="-h -V --help --version generate edit regen models resume history cost info balance video emulator config doctor mcp skill completions help"
+            opts="-h -V --help --version generate edit regen models resume history gallery cost info balance video emulator config doctor mcp skill completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -602,6 +608,50 @@ _wan() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        wan__subcmd__gallery)
+            opts="-o -h -V --out --open --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --out)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                -o)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         wan__subcmd__generate)
             opts="-f -n -m -o -q -v -j -h -V --file --count --var --no-template --shard --model --pro --out --name --json --quiet --verbose --base-url --offline --timeout --download-timeout --route --retries --jobs --rpm --size --aspect --param --seed --dry-run --quote --max-cost --no-journal --no-metadata --no-prompt-in-file --open --preview --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -722,7 +772,7 @@ _wan() {
             return 0
             ;;
         wan__subcmd__help)
-            opts="generate edit regen models resume history cost info balance video emulator config doctor mcp skill completions help"
+            opts="generate edit regen models resume history gallery cost info balance video emulator config doctor mcp skill completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -848,6 +898,20 @@ _wan() {
             return 0
             ;;
         wan__subcmd__help__subcmd__emulator)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wan__subcmd__help__subcmd__gallery)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

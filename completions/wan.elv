@@ -28,6 +28,7 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand models 'List the models: their routes, prices, images per request, edit limits and size rules'
             cand resume 'Finish what an interrupted or partial run left: fetch its paid images, send what was never sent'
             cand history 'Past runs from the journal, newest first'
+            cand gallery 'A contact sheet of a run: one HTML page of its images, with their prompts, models and costs'
             cand cost 'What was spent, from the journal (this machine''s runs only)'
             cand info 'Where an image came from: its label (XMP), its Content Credentials, the journal''s record'
             cand balance 'The account''s balance, from the service'
@@ -188,6 +189,15 @@ set edit:completion:arg-completer[wan] = {|@words|
         &'wan;history'= {
             cand --limit 'How many runs at most'
             cand --json 'Print one JSON object per run instead of a table'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'wan;gallery'= {
+            cand -o 'Where to write the page: a file (a page written before is replaced, anything else is refused), a folder (the page goes in it as gallery-RUN.html), or - for standard output, with the images linked from the current folder [default: gallery-RUN.html in the run''s folder]'
+            cand --out 'Where to write the page: a file (a page written before is replaced, anything else is refused), a folder (the page goes in it as gallery-RUN.html), or - for standard output, with the images linked from the current folder [default: gallery-RUN.html in the run''s folder]'
+            cand --open 'Show the page in the system''s browser once it is written (xdg-open; open on macOS)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -429,6 +439,7 @@ set edit:completion:arg-completer[wan] = {|@words|
             cand models 'List the models: their routes, prices, images per request, edit limits and size rules'
             cand resume 'Finish what an interrupted or partial run left: fetch its paid images, send what was never sent'
             cand history 'Past runs from the journal, newest first'
+            cand gallery 'A contact sheet of a run: one HTML page of its images, with their prompts, models and costs'
             cand cost 'What was spent, from the journal (this machine''s runs only)'
             cand info 'Where an image came from: its label (XMP), its Content Credentials, the journal''s record'
             cand balance 'The account''s balance, from the service'
@@ -452,6 +463,8 @@ set edit:completion:arg-completer[wan] = {|@words|
         &'wan;help;resume'= {
         }
         &'wan;help;history'= {
+        }
+        &'wan;help;gallery'= {
         }
         &'wan;help;cost'= {
         }

@@ -195,6 +195,16 @@ pub fn persist_temp(file: NamedTempFile, dest: &Path) -> Result<(), PersistError
     Ok(())
 }
 
+/// Moves a temporary file to `dest`, over what is there (a page written before), and
+/// forgets it once moved.
+pub fn replace_with_temp(file: NamedTempFile, dest: &Path) -> Result<(), PersistError> {
+    let mut state = unfinished();
+    let temp_path = file.path().to_path_buf();
+    file.persist(dest)?;
+    state.temp_files.remove(&temp_path);
+    Ok(())
+}
+
 /// A decoded image waiting in its part file: `len` bytes written, and the last bytes
 /// (`tail`, held back for a provenance chunk to go before them) still to add.
 #[derive(Debug)]

@@ -22,6 +22,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("commands", 10),
     ("image", 8),
     ("video", 8),
+    ("gallery", 8),
     ("config", 7),
     ("api", 6),
     ("files", 5),

@@ -8,6 +8,7 @@ mod config;
 mod emulator;
 mod error;
 mod files;
+mod gallery;
 mod image;
 mod interrupt;
 mod journal;
@@ -70,6 +71,7 @@ fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::Resume(args) => commands::resume::run(args, &mut env),
         Command::Regen(args) => commands::regen::run(args, &env),
         Command::History { json, limit } => commands::history::run(&env, limit, json),
+        Command::Gallery(args) => commands::gallery::run(args, &env),
         Command::Cost(args) => commands::cost::run(&env, &args),
         Command::Info { files, json } => commands::info::run(&env, &files, json),
         Command::Balance { json, base_url, .. } => commands::balance::run(&env, base_url, json),

@@ -84,6 +84,15 @@ pub enum Command {
         #[arg(long, value_name = "N", default_value_t = 20, value_parser = at_least_one::<u64>)]
         limit: u64,
     },
+    /// A contact sheet of a run: one HTML page of its images, with their prompts, models and costs
+    #[command(after_help = "Examples:\n  \
+        wan gallery                   the latest run, as gallery-RUN.html in its folder\n  \
+        wan gallery 3f2a --open       run 3f2a…, shown in the browser\n  \
+        wan gallery -o sheets/        into another folder (the images linked from there)\n  \
+        wan gallery -o - > page.html  the images linked from the current folder\n\n\
+        The page runs no script and fetches nothing from the network: it links each image by its\n\
+        path from the page, so it shows them as long as the two keep their places.")]
+    Gallery(GalleryArgs),
     /// What was spent, from the journal (this machine's runs only)
     #[command(after_help = "Examples:\n  wan cost\n  wan cost --since 7d --by day\n  \
         wan cost --since 2026-11-01 --until 2026-12-01 --by model --json")]
@@ -221,6 +230,7 @@ impl Command {
             Self::Models { .. }
             | Self::Resume(_)
             | Self::History { .. }
+            | Self::Gallery(_)
             | Self::Cost(_)
             | Self::Info { .. }
             | Self::Emulator(_)
@@ -237,6 +247,25 @@ pub enum ConfigAction {
     Path,
     /// Print each setting a run without flags would use, and where it came from (env, file, default)
     Show,
+}
+
+/// `wan gallery`: which run, and where its page goes.
+#[derive(Debug, Args)]
+pub struct GalleryArgs {
+    /// The run's id, or a unique start of it [default: the latest run]
+    #[arg(value_name = "RUN")]
+    pub run: Option<String>,
+
+    /// Where to write the page: a file (a page written before is replaced, anything else is
+    /// refused), a folder (the page goes in it as gallery-RUN.html), or - for standard
+    /// output, with the images linked from the current folder [default: gallery-RUN.html in
+    /// the run's folder]
+    #[arg(short, long = "out", value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub out: Option<PathBuf>,
+
+    /// Show the page in the system's browser once it is written (xdg-open; open on macOS)
+    #[arg(long)]
+    pub open: bool,
 }
 
 /// `wan cost`: which span, and how to group it.

@@ -18,6 +18,14 @@ pub fn open_journal(env: &Env) -> Result<Option<rusqlite::Connection>, Error> {
     Ok(crate::journal::open_to_read(dir)?)
 }
 
+/// The run named on a command line (`wan resume RUN`, `wan gallery RUN`): its id, or a
+/// unique start of it; one that is not there, or that starts several, is a usage error.
+pub fn named_run(conn: &rusqlite::Connection, prefix: &str) -> Result<RunRow, Error> {
+    queries::find_run(conn, prefix).map_err(Error::usage)?.ok_or_else(|| {
+        Error::usage(format!("no run {prefix:?} in the journal")).with_hint("`wan history` lists the runs")
+    })
+}
+
 pub fn run(env: &Env, limit: u64, as_json: bool) -> Result<Outcome, Error> {
     let mut out = Stdout::default();
     let Some(conn) = open_journal(env)? else {
@@ -96,7 +104,7 @@ fn state_of(run: &RunRow) -> &str {
 
 /// The state, and where the journal failed under the run, that its record is incomplete
 /// (it may have sent and spent more than the columns count).
-fn state_text(run: &RunRow) -> String {
+pub fn state_text(run: &RunRow) -> String {
     let state = match state_of(run) {
         "failed" => "failed, nothing billed",
         "running" if run.command == "video" && run.state != "running" => "running at the service",

@@ -6,6 +6,7 @@ pub mod config;
 pub mod cost;
 pub mod doctor;
 pub mod emulator;
+pub mod gallery;
 pub mod generate;
 pub mod history;
 pub mod info;

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::cli::run::ResumeArgs;
+use crate::commands::history::named_run;
 use crate::config::env::Env;
 use crate::error::{Error, Kind};
 use crate::image;
@@ -21,9 +22,7 @@ pub fn run(args: ResumeArgs, env: &mut Env) -> Result<Outcome, Error> {
     };
     let conn = journal::open(&dir)?;
     let run = match &args.run {
-        Some(prefix) => queries::find_run(&conn, prefix).map_err(Error::usage)?.ok_or_else(|| {
-            Error::usage(format!("no run {prefix:?} in the journal")).with_hint("`wan history` lists the runs")
-        })?,
+        Some(prefix) => named_run(&conn, prefix)?,
         // The latest run a resume has something to do for: one whose only leftovers are
         // images an earlier resume reported lost (links expired twice) is passed by, or
         // `wan resume` would end with exit 7 on it every time and never reach the next.

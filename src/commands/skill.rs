@@ -70,6 +70,10 @@ Each JSON line has `prompt`, `model`, `images` (each with `path`, `bytes`, `form
 `url`, `message`) and `error` (`null`, or `kind`, `status`, `code`, `message`,
 `request_id`). Show the user the saved paths and the cost.
 
+- To show the user a run's images at once, `wan gallery` writes an HTML contact sheet of
+  the latest run (`wan gallery RUN` for another) beside its images, each with its prompt
+  and cost, and prints the page's path; it costs nothing and needs no key.
+
 ## Exit codes
 
 | code | meaning |

@@ -8,6 +8,7 @@ pub mod lock;
 pub mod queries;
 mod record;
 pub mod recorder;
+pub mod sheet;
 pub mod video;
 pub mod when;
 

@@ -75,3 +75,16 @@ impl Stdout {
         }
     }
 }
+
+/// For writers that take any `Write` (a page written to `-o -`): a closed reader is still
+/// no failure.
+impl Write for Stdout {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.write_all(bytes).map_err(|e| io::Error::other(e.to_string()))?;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}

@@ -5,6 +5,11 @@ pub fn plural(n: u64) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
+/// The pronoun for a count: `it` for one, `them` for others.
+pub fn them(n: u64) -> &'static str {
+    if n == 1 { "it" } else { "them" }
+}
+
 /// A count with thousands separated: `1,999`.
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();

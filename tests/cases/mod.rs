@@ -8,6 +8,7 @@ mod cost;
 mod doctor;
 mod edit;
 mod emulator;
+mod gallery;
 mod generate;
 mod history;
 mod info;

@@ -1,7 +1,7 @@
 //! What a run leaves and prints: files (folder, names, never overwriting, `--open`), stdout and stderr.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
@@ -302,24 +302,6 @@ fn an_output_folder_that_cannot_be_written_is_refused_before_anything_is_sent() 
         assert!(stdout_of(&out).is_empty(), "{extra:?}");
         api.assert();
     }
-}
-
-/// A stand-in for the system's viewer: it writes its arguments, one a line, to `opened`,
-/// and prints on stdout, which must not reach `wan`'s.
-fn stand_in_viewer(sb: &Sandbox, exit: u8) -> PathBuf {
-    use std::os::unix::fs::PermissionsExt;
-    let bin = sb.path("bin");
-    fs::create_dir_all(&bin).unwrap();
-    let name = if cfg!(target_os = "macos") { "open" } else { "xdg-open" };
-    let script = bin.join(name);
-    let log = sb.path("opened");
-    fs::write(
-        &script,
-        format!("#!/bin/sh\nprintf '%s\\n' \"$@\" >> '{}'\necho VIEWER-NOISE\nexit {exit}\n", log.display()),
-    )
-    .unwrap();
-    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
-    bin
 }
 
 fn two_images(sb: &mut Sandbox) {

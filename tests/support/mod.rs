@@ -239,6 +239,24 @@ pub fn stderr_of(output: &std::process::Output) -> String {
     String::from_utf8(output.stderr.clone()).unwrap()
 }
 
+/// A stand-in for the system's viewer: it writes its arguments, one a line, to `opened`,
+/// and prints on stdout, which must not reach `wan`'s.
+pub fn stand_in_viewer(sb: &Sandbox, exit: u8) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = sb.path("bin");
+    fs::create_dir_all(&bin).unwrap();
+    let name = if cfg!(target_os = "macos") { "open" } else { "xdg-open" };
+    let script = bin.join(name);
+    let log = sb.path("opened");
+    fs::write(
+        &script,
+        format!("#!/bin/sh\nprintf '%s\\n' \"$@\" >> '{}'\necho VIEWER-NOISE\nexit {exit}\n", log.display()),
+    )
+    .unwrap();
+    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
 /// Stdout as one JSON object.
 pub fn json_line(out: &std::process::Output) -> Value {
     serde_json::from_str(stdout_of(out).trim()).unwrap_or_else(|e| panic!("{e}: {}", stdout_of(out)))
