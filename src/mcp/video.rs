@@ -124,11 +124,18 @@ fn strip_ansi(text: &str) -> String {
     out
 }
 
-/// JSON out, no progress or summary (stderr is the server's log), the server's folder.
+/// JSON out, no progress or summary (stderr is the server's log), the server's folder; and
+/// offline where the server is (`--offline`, `WAN_OFFLINE`, `offline = true`): the child
+/// is a process of its own, which the emulator inside this one does not reach, so it starts
+/// its own, and follows the tasks every offline `wan` keeps in the state folder.
 fn common(context: &Context) -> Vec<OsString> {
     let mut out = OsString::from("--out=");
     out.push(context.root.path().as_os_str());
-    vec!["--json".into(), "--quiet".into(), out]
+    let mut argv = vec!["--json".into(), "--quiet".into(), out];
+    if context.env.offline {
+        argv.push("--offline".into());
+    }
+    argv
 }
 
 fn run(argv: Vec<OsString>) -> Result<Ran, Error> {

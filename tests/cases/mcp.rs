@@ -398,6 +398,26 @@ fn video_tools_start_a_task_at_once_and_save_its_clip_when_done() {
     mcp.stop();
 }
 
+/// `wan mcp --offline`: the video tools run `wan video` as a child process, which the
+/// emulator inside the server does not reach; the child goes offline too, so a service (and
+/// a key) in the environment sees nothing, and the task made offline is followed offline.
+#[test]
+fn video_tools_of_an_offline_server_stay_offline() {
+    let service = crate::support::emulator::Emulator::start(&[]);
+    let sb = Sandbox::new();
+    let base = std::path::PathBuf::from(&service.base);
+    let key = std::path::PathBuf::from("sk-a-real-looking-key");
+    let env = [("AISA_BASE_URL", base.as_path()), ("AISA_API_KEY", key.as_path())];
+    let mcp = Mcp::start_with(&sb, &["--offline", "--allow-video", "--out", "clips"], &env);
+    let created = mcp.call("create_video", json!({"prompt": "waves at night", "duration": 2}));
+    assert_eq!(created.is_error, Some(false), "{}", text_of(&created));
+    let task = structured(&created)["id"].as_str().expect("the task id, at once").to_string();
+    let status = mcp.call("video_status", json!({"task_id": task}));
+    assert_eq!(status.is_error, Some(false), "{}", text_of(&status));
+    mcp.stop();
+    assert_eq!(service.requests_to("/", 1), Vec::<String>::new(), "the service in the environment saw nothing");
+}
+
 #[test]
 fn an_api_error_is_a_tool_error_with_the_cli_message_and_the_server_lives_on() {
     let mut sb = Sandbox::new();
