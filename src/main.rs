@@ -69,7 +69,7 @@ fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::Edit(args) => commands::generate::edit(args, &env),
         Command::Models { json } => commands::models::run(json),
         Command::Resume(args) => commands::resume::run(args, &mut env),
-        Command::Regen(args) => commands::regen::run(args, &env),
+        Command::Regen(args) => commands::regen::run(args, &mut env),
         Command::History { json, limit } => commands::history::run(&env, limit, json),
         Command::Gallery(args) => commands::gallery::run(args, &env),
         Command::Cost(args) => commands::cost::run(&env, &args),

@@ -40,14 +40,29 @@ struct Recipe {
     mask: Option<(String, String)>,
     /// The file's label left the prompt out: so do the new files'.
     private: bool,
+    /// Drawn by the emulator inside `wan --offline`: made again offline too.
+    offline: bool,
 }
 
-pub fn run(args: RegenArgs, env: &Env) -> Result<Outcome, Error> {
+pub fn run(args: RegenArgs, env: &mut Env) -> Result<Outcome, Error> {
     let ui = Ui::default();
     // Every file's request is read and checked before anything is sent.
-    let mut runs = Vec::with_capacity(args.files.len());
+    let mut recipes = Vec::with_capacity(args.files.len());
     for file in &args.files {
         let recipe = recipe(file, env, &ui)?;
+        if crate::catalogue::video::MODEL_NAMES.contains(&recipe.model.as_str()) {
+            return Err(Error::usage(format!(
+                "{} is a video ({}): wan regen makes images",
+                file.display(),
+                recipe.model
+            ))
+            .with_hint(format!("wan video create -m {} \"…\" makes a video", recipe.model)));
+        }
+        recipes.push((file, recipe));
+    }
+    go_offline_where_made_offline(&recipes, &args, env)?;
+    let mut runs = Vec::with_capacity(recipes.len());
+    for (file, recipe) in recipes {
         runs.push(settings(file, recipe, &args, env)?);
     }
     share_the_limit(&mut runs)?;
@@ -59,6 +74,28 @@ pub fn run(args: RegenArgs, env: &Env) -> Result<Outcome, Error> {
         }
     }
     Ok(outcome)
+}
+
+/// A file drawn offline (by the emulator inside `wan --offline`) is made again offline, as
+/// `wan resume` finishes an offline run offline: its request was never the service's, and
+/// must not be billed there by surprise. `--base-url` sends it where it says; files of
+/// both kinds at once are refused, since one run cannot be both.
+fn go_offline_where_made_offline(recipes: &[(&PathBuf, Recipe)], args: &RegenArgs, env: &mut Env) -> Result<(), Error> {
+    let offline = recipes.iter().filter(|(_, recipe)| recipe.offline).count();
+    if offline == 0 || env.offline || args.base_url.is_some() {
+        return Ok(());
+    }
+    if offline < recipes.len() {
+        let (made_offline, _) = recipes.iter().find(|(_, recipe)| recipe.offline).expect("one is offline");
+        let (by_service, _) = recipes.iter().find(|(_, recipe)| !recipe.offline).expect("one is not");
+        return Err(Error::usage(format!(
+            "{} was drawn offline and {} by the service: one regen cannot make both",
+            made_offline.display(),
+            by_service.display()
+        ))
+        .with_hint("regenerate them in two commands (add --offline to draw the service's offline too)"));
+    }
+    crate::commands::offline::start(env)
 }
 
 /// `--max-cost` covers all the files' requests together, not each file's: refused before
@@ -100,7 +137,8 @@ fn recipe(file: &Path, env: &Env, ui: &Ui) -> Result<Recipe, Error> {
             .unwrap_or_default();
         let (references, mask) = (origin.references, origin.mask);
         let (model, prompt, route) = (origin.model, origin.prompt, origin.route);
-        Ok(Some(Recipe { model, prompt, route, params, references, mask, private: false }))
+        let offline = origin.offline;
+        Ok(Some(Recipe { model, prompt, route, params, references, mask, private: false, offline }))
     };
     let xmp = embedded.xmp.as_deref().and_then(label::read).filter(label::Read::is_wans);
     if let Some(xmp) = xmp {
@@ -129,6 +167,7 @@ fn recipe(file: &Path, env: &Env, ui: &Ui) -> Result<Recipe, Error> {
             references: xmp.references,
             mask: xmp.mask,
             private,
+            offline: xmp.provider.as_deref() == Some(label::OFFLINE_PROVIDER),
         });
     }
     if let Some(recorded) = journal()? {
@@ -152,7 +191,16 @@ fn recipe(file: &Path, env: &Env, ui: &Ui) -> Result<Recipe, Error> {
                 })
                 .collect();
             let params = Map::new();
-            return Ok(Recipe { model, prompt, route: "auto".into(), params, references, mask: None, private: false });
+            return Ok(Recipe {
+                model,
+                prompt,
+                route: "auto".into(),
+                params,
+                references,
+                mask: None,
+                private: false,
+                offline: false,
+            });
         }
     }
     let why = match embedded.c2pa {

@@ -190,6 +190,34 @@ fn runs_are_finished_only_as_they_were_made() {
     service.assert();
 }
 
+/// `wan regen` of a file drawn offline makes it again offline, whatever service and key the
+/// environment names; a video is refused (regen makes images); files of both kinds at once
+/// are refused before anything is sent.
+#[test]
+fn regen_makes_a_file_drawn_offline_again_offline_and_refuses_a_video() {
+    let mut sb = Sandbox::new();
+    let service = sb.server.mock("POST", mockito::Matcher::Any).expect(0).create();
+    let out = fresh(&sb).args(["generate", "red panda", "-o", "out", "--offline"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    // journaled: AISA_BASE_URL and AISA_API_KEY name the (mock) service
+    let again = journaled(&sb).args(["regen", "out/red-panda-001.png"]).output().unwrap();
+    assert_eq!(again.status.code(), Some(0), "{}", stderr_of(&again));
+    assert!(stderr_of(&again).contains(OFFLINE_LINE), "{}", stderr_of(&again));
+    assert_eq!(stdout_of(&again), "out/red-panda-002.png\n");
+    let info = json_line(&journaled(&sb).args(["info", "out/red-panda-002.png", "--json"]).output().unwrap());
+    assert_eq!(info["journal"]["offline"], true, "{info}");
+    let dry = journaled(&sb).args(["regen", "out/red-panda-001.png", "--dry-run"]).output().unwrap();
+    assert!(stderr_of(&dry).contains("127.0.0.1") && !stderr_of(&dry).contains(&sb.api_base()), "{}", stderr_of(&dry));
+    service.assert();
+
+    let video =
+        fresh(&sb).args(["video", "create", "waves", "--duration", "2", "-o", "clips", "--offline"]).output().unwrap();
+    assert_eq!(video.status.code(), Some(0), "{}", stderr_of(&video));
+    let refused = journaled(&sb).args(["regen", "clips/waves-001.mp4", "--dry-run"]).output().unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr_of(&refused));
+    assert!(stderr_of(&refused).contains("is a video (wan2.7-t2v): wan regen makes images"), "{}", stderr_of(&refused));
+}
+
 #[test]
 fn doctor_balance_and_mcp_run_offline_with_no_key() {
     let sb = Sandbox::new();
