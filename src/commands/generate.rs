@@ -161,6 +161,9 @@ pub fn resolve(
         check_mask_taken(&model, route)?;
     }
     let references = reference::load_all(&reference_args, stdin)?;
+    if env.offline {
+        refuse_remote_references(&references)?;
+    }
     let mask = mask.map(|path| load_mask(path, &references)).transpose()?;
     // Before anything reads the prompts one by one (their file names, below): a template
     // of a million prompts over the limit is refused at once, from its count.
@@ -225,6 +228,27 @@ pub fn resolve(
         // On standard error, and only where it is a terminal: never into a pipe or a log.
         preview: (chosen.preview.value && terminal).then_some(env.terminal_images),
     })
+}
+
+/// Offline, nothing leaves this machine: a reference given by a URL of another host would
+/// be downloaded from the network (by `wan`, for the routes that upload references).
+fn refuse_remote_references(references: &[Reference]) -> Result<(), Error> {
+    for reference in references {
+        let Reference::Url(url) = reference else { continue };
+        let parsed = reqwest::Url::parse(url).ok();
+        let host = parsed.as_ref().and_then(|url| url.host_str()).unwrap_or_default();
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let local =
+            host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+        if !local {
+            return Err(Error::usage(format!(
+                "reference image {}: offline, nothing is fetched from the network",
+                crate::error::clean(url)
+            ))
+            .with_hint("download it first and give the file"));
+        }
+    }
+    Ok(())
 }
 
 /// `-o -` writes one image's bytes to standard output, as `curl -o -` does: more than

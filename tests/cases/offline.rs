@@ -218,6 +218,28 @@ fn regen_makes_a_file_drawn_offline_again_offline_and_refuses_a_video() {
     assert!(stderr_of(&refused).contains("is a video (wan2.7-t2v): wan regen makes images"), "{}", stderr_of(&refused));
 }
 
+/// Offline, nothing is fetched from the network: a reference given by another host's URL
+/// is refused before anything; one on this machine (127.0.0.1) is taken.
+#[test]
+fn offline_refuses_a_reference_from_the_network() {
+    let sb = Sandbox::new();
+    let out = fresh(&sb)
+        .args(["edit", "https://example.com/cat.png", "add a hat", "-m", "gpt-image-2", "--offline"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("reference image https://example.com/cat.png: offline, nothing is fetched"),
+        "{}",
+        stderr_of(&out)
+    );
+    let dry = fresh(&sb)
+        .args(["edit", "http://127.0.0.1:9/cat.png", "add a hat", "-m", "gpt-image-2", "--offline", "--dry-run"])
+        .output()
+        .unwrap();
+    assert_eq!(dry.status.code(), Some(0), "{}", stderr_of(&dry));
+}
+
 #[test]
 fn doctor_balance_and_mcp_run_offline_with_no_key() {
     let sb = Sandbox::new();
