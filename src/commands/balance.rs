@@ -9,6 +9,7 @@ use crate::config::env::Env;
 use crate::error::{Error, Kind};
 use crate::outcome::Outcome;
 use crate::term::stdout::Stdout;
+use crate::term::text::plural;
 
 /// What the balance answer says.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,9 +44,9 @@ pub fn run(env: &Env, base_url: Option<String>, as_json: bool) -> Result<Outcome
     let mut out = Stdout::default();
     if as_json {
         let mut value = to_json(&balance);
-        value["this_machine_last_24h"] = spent.as_ref().map_or(Value::Null, |sum| {
+        value["this_machine_last_24h"] = spent.as_ref().map_or(Value::Null, |(sum, local)| {
             json!({"cost": to_usd(sum.cost), "charged": to_usd(sum.charged), "unpriced_images": sum.unpriced,
-                       "unpriced_videos": sum.unpriced_videos})
+                       "unpriced_videos": sum.unpriced_videos, "local_runs": local})
         });
         out.line(&value.to_string())?;
         return Ok(Outcome::Success);
@@ -60,25 +61,33 @@ pub fn run(env: &Env, base_url: Option<String>, as_json: bool) -> Result<Outcome
         ))?,
         None => {}
     }
-    if let Some(sum) = spent.filter(|sum| sum.images + sum.videos > 0) {
+    if let Some((sum, local)) = spent.filter(|(sum, _)| sum.images + sum.videos > 0) {
         let source = match (sum.charged, sum.cost) {
             (0, _) => "at list price".to_string(),
             (charged, cost) if charged == cost => "as the service charged".to_string(),
             (charged, _) => format!("{} of it as the service charged, the rest at list price", format_usd(charged)),
         };
-        out.line(&format!("this machine, last 24 h: {} ({source})", format_usd(sum.cost)))?;
+        let local = match local {
+            0 => String::new(),
+            n => {
+                format!("; {n} run{} of it went to a server on this machine, which may have billed nothing", plural(n))
+            }
+        };
+        out.line(&format!("this machine, last 24 h: {} ({source}{local})", format_usd(sum.cost)))?;
     }
     Ok(Outcome::Success)
 }
 
-/// What this machine's journal says was spent in the last 24 hours, where there is one.
-fn spent_lately(env: &Env) -> Option<crate::commands::cost::Sum> {
+/// What this machine's journal says was spent in the last 24 hours, where there is one,
+/// and how many of those runs went to a server on this machine (`wan emulator`?).
+fn spent_lately(env: &Env) -> Option<(crate::commands::cost::Sum, u64)> {
     let conn = crate::journal::open_to_read(env.state_dir.as_ref()?).ok()??;
     let now = jiff::Timestamp::now();
     let since = now.checked_sub(jiff::Span::new().hours(24)).ok()?;
-    let stamp = crate::journal::when::stamp;
-    let rows = crate::journal::queries::spent(&conn, &stamp(since), &stamp(now)).ok()?;
-    Some(crate::commands::cost::sums(&rows, None).0)
+    let (since, now) = (crate::journal::when::stamp(since), crate::journal::when::stamp(now));
+    let rows = crate::journal::queries::spent(&conn, &since, &now).ok()?;
+    let local = crate::journal::queries::local_runs(&conn, &since, &now).unwrap_or(0);
+    Some((crate::commands::cost::sums(&rows, None).0, local))
 }
 
 /// The balance from the service, with the base URL and key a command without run

@@ -111,16 +111,17 @@ pub fn run(env: &Env, args: &CostArgs) -> Result<Outcome, Error> {
             .with_hint("`--since today` counts from this morning; `--since 7d` the last 7 days"),
         });
     }
-    let (rows, incomplete, offline) = match open_journal(env)? {
+    let (rows, incomplete, offline, local) = match open_journal(env)? {
         Some(conn) => {
             let (since, until) = (when::stamp(since), when::stamp(until));
             (
                 queries::spent(&conn, &since, &until)?,
                 queries::incomplete_runs(&conn, &since, &until)?,
                 queries::offline_runs(&conn, &since, &until)?,
+                queries::local_runs(&conn, &since, &until)?,
             )
         }
-        None => (Vec::new(), Vec::new(), 0),
+        None => (Vec::new(), Vec::new(), 0, 0),
     };
     let (total, groups) = sums(&rows, args.by);
     let mut out = Stdout::default();
@@ -151,6 +152,7 @@ pub fn run(env: &Env, args: &CostArgs) -> Result<Outcome, Error> {
             "scope": "this machine's journal",
             "incomplete_runs": incomplete,
             "offline_runs": offline,
+            "local_runs": local,
         });
         out.line(&line.to_string())?;
         return Ok(Outcome::Success);
@@ -177,6 +179,13 @@ pub fn run(env: &Env, args: &CostArgs) -> Result<Outcome, Error> {
         eprintln!(
             "wan: {offline} run{} made offline (--offline) left out: drawn on this machine, billed nothing",
             plural(offline)
+        );
+    }
+    if local > 0 {
+        eprintln!(
+            "wan: {local} run{} counted went to a server on this machine (127.0.0.1 or localhost: \
+             `wan emulator`?), which may have billed nothing",
+            plural(local)
         );
     }
     if !incomplete.is_empty() {

@@ -261,6 +261,20 @@ pub fn spent(conn: &Connection, since: &str, until: &str) -> Result<Vec<Spent>, 
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// How many runs started within [since, until), not offline, went to a server on this
+/// machine (a loopback base URL: `wan emulator`, most likely, or a local proxy): counted,
+/// since a proxy may pass them on to the service, but worth saying.
+pub fn local_runs(conn: &Connection, since: &str, until: &str) -> Result<u64, JournalError> {
+    let count: i64 = conn.query_row(
+        "SELECT count(*) FROM runs WHERE offline = 0 AND started >= ?1 AND started < ?2
+            AND (base_url GLOB 'http*://127.*' OR base_url GLOB 'http*://localhost[:/]*'
+                 OR base_url GLOB 'http*://localhost' OR base_url GLOB 'http*://[[]::1]*')",
+        [since, until],
+        |row| row.get(0),
+    )?;
+    Ok(count as u64)
+}
+
 /// How many runs started within [since, until) were made offline (and left out of costs).
 pub fn offline_runs(conn: &Connection, since: &str, until: &str) -> Result<u64, JournalError> {
     let count: i64 = conn.query_row(

@@ -31,12 +31,19 @@ fn history_and_cost_add_up_to_what_the_runs_printed() {
     let cost: Value = serde_json::from_str(stdout_of(&cost).trim()).unwrap();
     assert_eq!(cost["cost"], json!(0.21));
     assert_eq!(cost["images"], 4);
+    // Both went to the test's server on 127.0.0.1: counted, and said.
+    assert_eq!(cost["local_runs"], 2);
     assert_eq!(
         cost["by"][0],
         json!({"model": "wan2.7-image", "images": 2, "videos": 0, "cost": 0.06, "unpriced_images": 0, "unpriced_videos": 0})
     );
     let text = journaled(&sb).args(["cost", "--since", "today"]).output().unwrap();
     assert!(stdout_of(&text).contains("$0.210 on 4 images · from this machine's journal only"), "{}", stdout_of(&text));
+    assert!(
+        stderr_of(&text).contains("wan: 2 runs counted went to a server on this machine (127.0.0.1 or localhost"),
+        "{}",
+        stderr_of(&text)
+    );
     let later = journaled(&sb).args(["cost", "--since", "2099-01-01", "--until", "2099-02-01"]).output().unwrap();
     assert!(stdout_of(&later).starts_with("$0.000 on 0 images"), "{}", stderr_of(&later));
     let backwards = journaled(&sb).args(["cost", "--since", "2099-01-01"]).output().unwrap();
