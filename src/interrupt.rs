@@ -99,8 +99,9 @@ fn stop() {
             let n = state.requests_in_flight;
             let _ = writeln!(
                 stderr,
-                "wan: {n} request{} had been sent and not answered; its images may have been made and billed",
-                if n == 1 { "" } else { "s" }
+                "wan: {n} request{} had been sent and not answered; {} images may have been made and billed",
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "its" } else { "their" }
             );
         }
         if state.video_creates_in_flight > 0 {

@@ -288,7 +288,7 @@ impl Api<'_> {
         if !self.turn_taken.swap(false, std::sync::atomic::Ordering::Relaxed) {
             self.pacer.wait_turn();
         }
-        let key = job.idempotency_key.map(|key| format!(" · key {key}")).unwrap_or_default();
+        let key = job.idempotency_key.map(|key| format!(" · idempotency key {key}")).unwrap_or_default();
         self.ui.verbose(&format!(
             "→ POST {url} · model {} · n {} · {} bytes{key}",
             job.model,

@@ -192,10 +192,11 @@ impl Problem {
             What::Syntax(message) if key.is_empty() => Error::usage(format!("{at}: not valid TOML: {message}")),
             What::Syntax(message) => Error::usage(format!("{at}: {key}: not valid TOML: {message}"))
                 .with_hint("strings are quoted (model = \"wan2.7-image-pro\"); numbers and true/false are not"),
-            What::Key => Error::usage(format!("{at}: {key}: the config file holds no key")).with_hint(
-                "keep the key in a password manager and set api_key_command = \"pass show aisa\" \
+            What::Key => Error::usage(format!("{at}: {key}: the API key must not be kept in the config file"))
+                .with_hint(
+                    "keep the key in a password manager and set api_key_command = \"pass show aisa\" \
                  (any command that prints the key), or export AISA_API_KEY",
-            ),
+                ),
             What::Unknown => Error::usage(format!("{at}: unknown key {key:?}"))
                 .with_hint(format!("the keys are {}", KEYS.join(", "))),
             What::Bad => Error::usage(format!("{at}: {key} must be {}", expected(key))),

@@ -202,7 +202,7 @@ fn every_paid_request_carries_an_idempotency_key_of_its_place_in_the_run() {
         .collect();
     let run: String = db.query_row("SELECT id FROM runs", [], |r| r.get(0)).unwrap();
     assert_eq!(keys, [format!("wan-{run}-0-0"), format!("wan-{run}-0-1")], "on record before they were sent");
-    assert!(stderr_of(&out).contains(&format!("key wan-{run}-0-1")), "-v shows it: {}", stderr_of(&out));
+    assert!(stderr_of(&out).contains(&format!("idempotency key wan-{run}-0-1")), "-v shows it: {}", stderr_of(&out));
 }
 
 #[test]

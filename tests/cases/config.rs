@@ -136,7 +136,10 @@ fn each_config_error_names_the_file_the_line_and_the_key_and_sends_nothing() {
         ("max_cost = \"lots\"\n", "line 1: max_cost must be an amount"),
         ("base_url = \"api.aisa.one\"\n", "line 1: base_url must be an http or https URL"),
         ("model = \"a\"\njobs = four\n", "line 2: jobs: not valid TOML"),
-        ("model = \"a\"\napi_key = \"sk-aisa-in-the-file\"\n", "line 2: api_key: the config file holds no key"),
+        (
+            "model = \"a\"\napi_key = \"sk-aisa-in-the-file\"\n",
+            "line 2: api_key: the API key must not be kept in the config file",
+        ),
     ];
     for (text, needle) in cases {
         let out = with_config(&sb, text).args(["generate", "x"]).output().unwrap();
