@@ -37,7 +37,7 @@ pub fn of_run(outcome: Outcome, mut results: Vec<Value>) -> CallToolResult {
             "saved {count} image{} · {} · {}",
             if count == 1 { "" } else { "s" },
             result["model"].as_str().unwrap_or("?"),
-            describe_cost(&result["cost"])
+            describe_cost(&result["cost"], &result["charged"])
         ));
         lines.extend(paths.iter().map(|p| p.to_string()));
         if let Some(error) = result.get("error").filter(|e| !e.is_null()) {
@@ -134,12 +134,22 @@ fn text(value: &Value) -> &str {
 }
 
 /// `2 × $0.030 = $0.060`, or what is known of it.
-fn describe_cost(cost: &Value) -> String {
-    let usd = |v: &Value| v.as_f64().map(|x| money::format_usd((x * 1_000_000.0).round() as money::Micros));
+/// The cost as the CLI's line says it: what the service charged, and the list price beside
+/// it where the two differ (`charged $0.000 (list 2 × $0.030 = $0.060)`).
+fn describe_cost(cost: &Value, charged: &Value) -> String {
+    let micros = |v: &Value| v.as_f64().map(|x| (x * 1_000_000.0).round() as money::Micros);
+    let usd = |v: &Value| micros(v).map(money::format_usd);
     let count = cost["count"].as_u64().unwrap_or(0);
+    // `total` is what was charged where the service said; the list price is count × each.
+    let list = micros(&cost["per_image"]).map(|each| money::format_usd(each.saturating_mul(count)));
     match (usd(&cost["per_image"]), usd(&cost["total"])) {
         (_, _) if count == 0 => "nothing billed".to_string(),
-        (Some(each), Some(total)) => format!("{count} × {each} = {total}"),
+        (Some(each), Some(total)) => match (micros(charged), list) {
+            (Some(paid), Some(list)) if money::format_usd(paid) != list => {
+                format!("charged {} (list {count} × {each} = {list})", money::format_usd(paid))
+            }
+            _ => format!("{count} × {each} = {total}"),
+        },
         (None, Some(total)) => format!("{count} billed, {total}"),
         (_, None) => format!("{count} billed, cost unknown"),
     }
@@ -175,9 +185,16 @@ mod tests {
 
     #[test]
     fn costs_are_described_from_the_json_fields() {
-        assert_eq!(describe_cost(&json!({"per_image": 0.03, "count": 2, "total": 0.06})), "2 × $0.030 = $0.060");
-        assert_eq!(describe_cost(&json!({"per_image": null, "count": 1, "total": null})), "1 billed, cost unknown");
-        assert_eq!(describe_cost(&json!({"per_image": 0.03, "count": 0, "total": 0.0})), "nothing billed");
+        let list = json!({"per_image": 0.03, "count": 2, "total": 0.06});
+        assert_eq!(describe_cost(&list, &Value::Null), "2 × $0.030 = $0.060");
+        assert_eq!(describe_cost(&list, &json!(0.06)), "2 × $0.030 = $0.060");
+        // As `wan generate --json` has it offline: the total is what was charged.
+        let free = json!({"per_image": 0.03, "count": 2, "total": 0.0});
+        assert_eq!(describe_cost(&free, &json!(0.0)), "charged $0.000 (list 2 × $0.030 = $0.060)");
+        let unknown = json!({"per_image": null, "count": 1, "total": null});
+        assert_eq!(describe_cost(&unknown, &Value::Null), "1 billed, cost unknown");
+        let none = json!({"per_image": 0.03, "count": 0, "total": 0.0});
+        assert_eq!(describe_cost(&none, &Value::Null), "nothing billed");
     }
 
     #[test]
