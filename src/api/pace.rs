@@ -230,46 +230,67 @@ impl Pace {
 /// The pacing shared by every worker of a run.
 #[derive(Debug)]
 pub struct Pacer {
-    pace: Mutex<Pace>,
-    /// Rung at every answer: what it said may let a waiting worker go sooner (or later).
+    turns: Mutex<Turns>,
+    /// Rung at every answer (what it said may let a waiting worker go sooner, or later)
+    /// and at every start (the next in line may go).
     answered: Condvar,
+}
+
+/// The pace, and the line of workers waiting on it: they start in the order they came, as
+/// a ticket counter serves, so that paced requests go out in the order of their prompts
+/// (a condition variable wakes its waiters in no order).
+#[derive(Debug)]
+struct Turns {
+    pace: Pace,
+    next_ticket: u64,
+    now_serving: u64,
 }
 
 impl Pacer {
     pub fn new(rpm: Option<u32>) -> Self {
-        Self { pace: Mutex::new(Pace::new(rpm)), answered: Condvar::new() }
+        let turns = Turns { pace: Pace::new(rpm), next_ticket: 0, now_serving: 0 };
+        Self { turns: Mutex::new(turns), answered: Condvar::new() }
     }
 
-    fn pace(&self) -> MutexGuard<'_, Pace> {
-        self.pace.lock().unwrap_or_else(|p| p.into_inner())
+    fn turns(&self) -> MutexGuard<'_, Turns> {
+        self.turns.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Waits until a request may start, and counts it as started. The time is asked
-    /// again after each wait, and at each answer that comes meanwhile.
+    /// Waits until a request may start (its turn in the line, and the pace's time), and
+    /// counts it as started. The time is asked again after each wait, and at each answer
+    /// that comes meanwhile.
     pub fn wait_turn(&self) {
-        let mut pace = self.pace();
+        let mut turns = self.turns();
+        let ticket = turns.next_ticket;
+        turns.next_ticket += 1;
         loop {
+            if turns.now_serving != ticket {
+                turns = self.answered.wait(turns).unwrap_or_else(|p| p.into_inner());
+                continue;
+            }
             let now = Instant::now();
-            let at = pace.earliest(now);
+            let at = turns.pace.earliest(now);
             if at <= now {
-                pace.start(now);
+                turns.pace.start(now);
+                turns.now_serving += 1;
+                self.answered.notify_all();
                 return;
             }
-            pace = self.answered.wait_timeout(pace, at - now).unwrap_or_else(|p| p.into_inner()).0;
+            turns = self.answered.wait_timeout(turns, at - now).unwrap_or_else(|p| p.into_inner()).0;
         }
     }
 
     /// Takes in what an answer's status and headers said about the budget.
     pub fn observe(&self, status: u16, headers: &HeaderMap) {
         let budget = Budget::from_headers(status, headers, SystemTime::now());
-        self.pace().observe(&budget, Instant::now());
+        self.turns().pace.observe(&budget, Instant::now());
         self.answered.notify_all();
     }
 
     /// A request ended without an answer (no connection, a timeout): nothing learned of
     /// the budget, but whoever waits on it need not wait longer.
     pub fn no_answer(&self) {
-        self.pace().observe(&Budget::default(), Instant::now());
+        self.turns().pace.observe(&Budget::default(), Instant::now());
         self.answered.notify_all();
     }
 }
@@ -522,5 +543,27 @@ mod tests {
             }
         );
         assert_eq!(Budget::from_headers(200, &HeaderMap::new(), now), Budget::default());
+    }
+
+    /// Workers waiting on the pace start in the order they came to it, so that a paced
+    /// batch sends its prompts in order whatever order the waiters are woken in.
+    #[test]
+    fn paced_workers_start_in_the_order_they_came() {
+        let pacer = std::sync::Arc::new(Pacer::new(Some(3000)));
+        let started = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let workers: Vec<_> = (0..6)
+            .map(|i| {
+                let (pacer, started) = (pacer.clone(), started.clone());
+                let worker = std::thread::spawn(move || {
+                    pacer.wait_turn();
+                    started.lock().unwrap().push(i);
+                });
+                // Each comes to the pace after the one before it (20 ms a start at 3000 a minute).
+                std::thread::sleep(Duration::from_millis(5));
+                worker
+            })
+            .collect();
+        workers.into_iter().for_each(|w| w.join().unwrap());
+        assert_eq!(*started.lock().unwrap(), [0, 1, 2, 3, 4, 5]);
     }
 }
