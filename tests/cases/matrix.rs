@@ -348,3 +348,30 @@ fn a_model_the_service_does_not_know_stops_its_own_requests_not_the_other_models
     assert!(stderr.contains("1 request not sent after it"), "{stderr}");
     assert_eq!(sorted_lines(&out), ["one-wan2.7-image-001.png", "two-wan2.7-image-001.png"]);
 }
+
+#[test]
+fn each_prompt_a_template_makes_goes_to_each_model() {
+    let mut sb = Sandbox::new();
+    let api = never_called(&mut sb);
+    let out = sb
+        .wan()
+        .env_remove("AISA_API_KEY")
+        .args(["generate", "a {fox|owl}", "-m", "wan2.7-image,gpt-image-2", "--dry-run"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(stdout_of(&out), "a fox\na owl\n");
+    assert_eq!(
+        summary(&out),
+        "dry run: 2 prompts listed · would send 4 requests to 2 models · $0.160 (wan2.7-image 2 × $0.030 = $0.060 · \
+         gpt-image-2 2 × $0.050 = $0.100) · nothing was sent"
+    );
+    // A million prompts of two models over the limit: refused from the count, at once.
+    let million = "{0|1|2|3|4|5|6|7|8|9}".repeat(6);
+    assert_usage_error(
+        &mut sb,
+        &["generate", &million, "-m", "wan2.7-image,gpt-image-2", "--max-cost", "100"],
+        "this run would cost $80000.000 (wan2.7-image 1000000 × $0.030 + gpt-image-2 1000000 × $0.050)",
+    );
+    api.assert();
+}
