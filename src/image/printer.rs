@@ -105,8 +105,8 @@ struct Shown {
 }
 
 impl<'a> Printer<'a> {
-    /// `expected(p)` says what prompt `p` is to bring; it is asked once, at the prompt's
-    /// first event.
+    /// `expected(p, m)` says what prompt `p` is to bring of the run's model `m`; it is asked
+    /// once, at their first event.
     pub fn new(session: &'a Session<'a>, expected: impl Fn(usize, usize) -> Expected + 'a) -> Self {
         let settings = session.settings;
         Self {

@@ -1,5 +1,5 @@
 //! What a run holds and learns as it goes, apart from its settings: the one HTTP client,
-//! the progress display, the numbering of the output folder, the route state, the
+//! the progress display, the numbering of the output folder, each model's route state, the
 //! reference uploads, the slots that bound open downloads, and the pacing of requests.
 
 use std::path::Path;

@@ -114,7 +114,7 @@ impl Endpoint {
     }
 }
 
-/// The route of a run, and what it learned on the way: shared by all its requests.
+/// The route of a run's model, and what it learned on the way: shared by all its requests.
 #[derive(Debug)]
 pub struct RouteState {
     chosen: Route,
