@@ -375,3 +375,23 @@ fn each_prompt_a_template_makes_goes_to_each_model() {
     );
     api.assert();
 }
+
+#[test]
+fn an_aspect_is_asked_of_each_model_of_a_matrix_its_own_way() {
+    let mut sb = Sandbox::new();
+    let api = never_called(&mut sb);
+    let out = sb
+        .wan()
+        .env_remove("AISA_API_KEY")
+        .args(["generate", "a fox", "--aspect", "16:9", "--dry-run"])
+        .args(["-m", "wan2.7-image,seedream-4-5-251128,gemini-3-pro-image-preview"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let bodies: Vec<Value> =
+        serde_json::Deserializer::from_str(&stdout_of(&out)).into_iter::<Value>().map(Result::unwrap).collect();
+    assert_eq!(bodies[0]["size"], "1280x720", "Wan's own size for 16:9");
+    assert_eq!(bodies[1]["size"], "2816x1584", "Seedream's, at least its minimum");
+    assert_eq!(bodies[2]["generationConfig"]["imageConfig"]["aspectRatio"], "16:9", "Gemini's imageConfig");
+    api.assert();
+}
