@@ -121,12 +121,15 @@ pub struct ApiDetail {
     pub retryable: Option<bool>,
 }
 
-/// Whether a failure is one request's alone, or one every request of the run would
-/// meet alike (a refused key, a spent quota, an unknown model): such a one stops the run.
+/// Whether a failure is one request's alone, one every request of its model would meet
+/// alike (an unknown model: in a matrix, the other models' requests go on), or one every
+/// request of the run would meet alike (a refused key, a spent quota): such a one stops
+/// the run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Reach {
     #[default]
     Request,
+    Model,
     Run,
 }
 

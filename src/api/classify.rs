@@ -77,6 +77,12 @@ pub fn stops_the_run(error: &Error) -> bool {
     error.reach == Reach::Run
 }
 
+/// A failure every other request of its model would meet too (the model is unknown): the
+/// run sends that model nothing more.
+pub fn stops_the_model(error: &Error) -> bool {
+    error.reach == Reach::Model
+}
+
 /// What a failure means for the user.
 struct Meaning {
     kind: Kind,
@@ -104,7 +110,7 @@ fn classify(status: u16, detail: &ApiDetail, model: &str) -> Meaning {
             kind: Kind::Rejected,
             what: format!("the API does not serve the model {model} to your workspace"),
             hint: Some(unknown_model_hint(model)),
-            reach: Reach::Run,
+            reach: Reach::Model,
         },
         (_, Some(ApiCode::AlreadyCompleted)) => mean(
             Kind::Partial,
@@ -271,12 +277,12 @@ mod tests {
         };
         let not_found = json!({"error": {"code": "model_not_found", "message": "no such model"}});
         let typo = fail(500, not_found.clone(), "wan2.7-imag");
-        assert_eq!((typo.kind, typo.reach), (Kind::Rejected, Reach::Run));
+        assert_eq!((typo.kind, typo.reach), (Kind::Rejected, Reach::Model));
         assert!(typo.hint.as_deref().unwrap().starts_with("did you mean wan2.7-image?"), "{:?}", typo.hint);
         let known = fail(500, not_found, "wan2.7-image-pro");
         assert!(known.hint.unwrap().contains("not be provisioned"));
         let named = fail(404, json!({"message": "model dall-e-9 does not exist"}), "dall-e-9");
-        assert_eq!(named.reach, Reach::Run);
+        assert_eq!(named.reach, Reach::Model);
         assert!(named.hint.unwrap().contains("`wan models`"));
         let plain = fail(404, json!({"message": "404 page not found"}), "wan2.7-image");
         assert_eq!(plain.reach, Reach::Request);

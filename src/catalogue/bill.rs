@@ -119,6 +119,25 @@ impl Bill {
     }
 }
 
+/// The total of several bills (a matrix's, one per model), when every one is known.
+pub fn sum<'a>(bills: impl IntoIterator<Item = &'a Bill>) -> Option<Micros> {
+    bills.into_iter().try_fold(0, |sum: Micros, bill| bill.total().map(|total| sum.saturating_add(total)))
+}
+
+/// A matrix's cost, model by model and in all: `$0.160 (wan2.7-image 2 × $0.030 = $0.060 ·
+/// gpt-image-2 2 × $0.050 = $0.100)`; the total is `cost unknown` where some model's is.
+pub fn describe_each(bills: &[(&str, &Bill)]) -> String {
+    let total = sum(bills.iter().map(|(_, bill)| *bill)).map_or_else(|| "cost unknown".to_string(), format_usd);
+    let each: Vec<String> = bills
+        .iter()
+        .map(|(model, bill)| match bill.count {
+            0 => format!("{model} nothing billed"),
+            _ => format!("{model} {}", bill.describe()),
+        })
+        .collect();
+    format!("{total} ({})", each.join(" · "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,6 +244,27 @@ mod tests {
         run.absorb(&bill);
         run.absorb(&bill);
         assert_eq!(run.total(), Some(Micros::MAX));
+    }
+
+    #[test]
+    fn a_matrix_is_described_model_by_model_and_summed() {
+        let mut wan = Bill::new(profile("wan2.7-image").price);
+        wan.add_answer(2, None, None);
+        let mut seedream = Bill::new(profile("seedream-5-0-260128").price);
+        seedream.add_answer(1, None, None);
+        seedream.add_answer(1, None, None);
+        let gpt = Bill::new(profile("gpt-image-2").price);
+        let bills = [("wan2.7-image", &wan), ("seedream-5-0-260128", &seedream), ("gpt-image-2", &gpt)];
+        assert_eq!(
+            describe_each(&bills),
+            "$0.130 (wan2.7-image 2 × $0.030 = $0.060 · seedream-5-0-260128 2 requests × $0.035 = $0.070 · \
+             gpt-image-2 nothing billed)"
+        );
+        assert_eq!(sum([&wan, &seedream]), Some(130_000));
+        let mut unknown = Bill::new(profile("mystery").price);
+        unknown.add_answer(1, None, None);
+        assert_eq!(sum([&wan, &unknown]), None);
+        assert!(describe_each(&[("wan2.7-image", &wan), ("mystery", &unknown)]).starts_with("cost unknown (wan2.7"));
     }
 
     #[test]

@@ -80,8 +80,11 @@ pub struct RunArgs {
     pub shard: Option<crate::shard::Shard>,
 
     /// The model to use [env: WAN_MODEL] [default: the config file's `model`, else wan2.7-image]
-    #[arg(short, long, value_name = "NAME", value_parser = Suggested::models(), hide_possible_values = true)]
-    pub model: Option<String>,
+    ///
+    /// Several (`-m A,B` or `-m A -m B`) are a matrix: each prompt to each model, the model
+    /// in each file's name.
+    #[arg(short, long, value_name = "NAME", value_delimiter = ',', value_parser = Suggested::models(), hide_possible_values = true)]
+    pub model: Vec<String>,
 
     /// Use wan2.7-image-pro ($0.075 per image instead of $0.030)
     #[arg(long)]

@@ -188,6 +188,7 @@ mod tests {
             tasks_unpriced: 0,
             metadata: true,
             prompt_in_file: true,
+            models: None,
         }
     }
 

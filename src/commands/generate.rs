@@ -24,7 +24,7 @@ use crate::files::output::{self, OutputDir};
 use crate::files::prompts::{Prompts, Reading, checked_prompt, read_prompt_from_stdin};
 use crate::files::reference::{self, LocalImage, Reference};
 use crate::image::plan::Plan;
-use crate::image::settings::{Settings, check_max_cost, names_used};
+use crate::image::settings::{self, ModelRun, Settings, check_max_cost, names_used};
 use crate::image::{dry_run, run};
 use crate::outcome::Outcome;
 use crate::shard::Shard;
@@ -146,20 +146,29 @@ pub fn resolve(
 ) -> Result<Settings, Error> {
     let config = config::load(&env.dirs)?;
     let chosen = precedence::resolve(&flags(&run), env, &config.values)?;
-    let model = ImageModel::named(chosen.model.value);
+    let models = named_models(&chosen.model.value)?;
     if let Some(name) = &run.name {
         output::validate_stem(name)?;
     }
     let out = chosen.out.value.map(|dir| env.dirs.expand_home_path(dir)).transpose()?;
     let to_stdout = out.as_deref() == Some(Path::new("-"));
     let route = chosen.route.value;
-    let mut extra = body_fields(run.size, &run.params)?;
-    add_seed(run.seed, &model, &mut extra)?;
-    let per_request = crate::image::limits::apply(&model, route, reference_args.len(), run.aspect, &mut extra)?;
-    note_a_price_for_another_size(&model, extra.get("size"), run.quiet);
-    if mask.is_some() {
-        check_mask_taken(&model, route)?;
-    }
+    let given = body_fields(run.size, &run.params)?;
+    // Every model is checked before anything is sent: one that cannot serve what is asked
+    // (an edit, a size, an aspect, a seed, a mask) stops the whole matrix.
+    let models = models
+        .into_iter()
+        .map(|model| {
+            let mut extra = given.clone();
+            add_seed(run.seed, &model, &mut extra)?;
+            let per_request = crate::image::limits::apply(&model, route, reference_args.len(), run.aspect, &mut extra)?;
+            note_a_price_for_another_size(&model, extra.get("size"), run.quiet);
+            if mask.is_some() {
+                check_mask_taken(&model, route)?;
+            }
+            Ok(ModelRun { model, per_request, extra })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
     let references = reference::load_all(&reference_args, stdin)?;
     if env.offline {
         refuse_remote_references(&references)?;
@@ -169,18 +178,20 @@ pub fn resolve(
     // of a million prompts over the limit is refused at once, from its count.
     let max_cost = match &chosen.max_cost.value {
         Some(limit) => {
-            let plan = Plan::new(prompts.len(), run.count, per_request);
+            let plan = Plan::matrix(prompts.len(), run.count, models.iter().map(|m| m.per_request).collect());
             let name = if chosen.max_cost.source == Source::Flag { "--max-cost" } else { "the config file's max_cost" };
-            Some(check_max_cost(limit, name, &model, plan)?)
+            let named: Vec<&ImageModel> = models.iter().map(|m| &m.model).collect();
+            Some(check_max_cost(limit, name, &named, &plan)?)
         }
         None => None,
     };
     if to_stdout {
-        check_stdout_output(&run, prompts.len(), env.stdout_is_terminal)?;
+        check_stdout_output(&run, prompts.len() as u64 * models.len() as u64, env.stdout_is_terminal)?;
     } else {
         let folder = OutputDir::new(out.clone());
         folder.check()?;
-        folder.check_names(names_used(&prompts, run.name.as_deref(), run.count))?;
+        let suffixes = settings::suffixes(&models.iter().map(|m| &m.model).collect::<Vec<_>>());
+        folder.check_names(names_used(&prompts, run.name.as_deref(), run.count, suffixes))?;
     }
     // Last, and only when something will be sent: `api_key_command` may ask for a passphrase.
     let key = match run.dry_run && !run.quote {
@@ -192,13 +203,11 @@ pub fn resolve(
         prompts,
         references,
         mask,
-        model,
+        models,
         count: run.count,
-        per_request,
         out: out.filter(|_| !to_stdout),
         to_stdout,
         name: run.name,
-        extra,
         api: ApiSettings {
             base: chosen.base_url.value,
             key,
@@ -253,7 +262,7 @@ fn refuse_remote_references(references: &[Reference]) -> Result<(), Error> {
 
 /// `-o -` writes one image's bytes to standard output, as `curl -o -` does: more than
 /// one image, or `--json` (which also wants standard output), cannot go there.
-fn check_stdout_output(run: &RunArgs, prompts: usize, terminal: bool) -> Result<(), Error> {
+fn check_stdout_output(run: &RunArgs, items: u64, terminal: bool) -> Result<(), Error> {
     if run.json {
         return Err(Error::usage("-o - and --json both write to standard output; give one"));
     }
@@ -262,12 +271,31 @@ fn check_stdout_output(run: &RunArgs, prompts: usize, terminal: bool) -> Result<
         return Err(Error::usage("-o - writes the image's bytes to standard output, which is a terminal")
             .with_hint("pipe it (wan generate \"logo\" -o - | convert - logo.jpg) or redirect it (> logo.png)"));
     }
-    let images = (prompts as u64).saturating_mul(u64::from(run.count));
+    let images = items.saturating_mul(u64::from(run.count));
     if images > 1 {
         return Err(Error::usage(format!("-o - writes one image to standard output; this run asks for {images}"))
             .with_hint("use -n 1 with one prompt, or -o DIR for more"));
     }
     Ok(())
+}
+
+/// The models `-m` (or `WAN_MODEL`, or the config file's `model`) names: one, or a
+/// comma-separated list for a matrix. A name given twice is refused rather than merged:
+/// it would make the same pictures twice under two names, or say the wrong count.
+fn named_models(list: &str) -> Result<Vec<ImageModel>, Error> {
+    let mut models: Vec<ImageModel> = Vec::new();
+    for name in list.split(',').map(str::trim) {
+        if name.is_empty() {
+            return Err(Error::usage(format!("--model {list:?} names an empty model"))
+                .with_hint("separate the models with commas: -m wan2.7-image,gpt-image-2"));
+        }
+        if models.iter().any(|model| model.name == name) {
+            return Err(Error::usage(format!("--model names {name} twice"))
+                .with_hint("each model of a matrix once; -n N asks each for N images"));
+        }
+        models.push(ImageModel::named(name.to_string()));
+    }
+    Ok(models)
 }
 
 /// `--size WxH` and `--param KEY=VALUE`, as fields for the body.
@@ -343,7 +371,7 @@ fn add_seed(seed: Option<u32>, model: &ImageModel, extra: &mut Map<String, Value
 /// The flags of a run that have a config key, for `precedence` to weigh against the rest.
 fn flags(run: &RunArgs) -> Flags {
     Flags {
-        model: run.model.clone(),
+        model: (!run.model.is_empty()).then(|| run.model.join(",")),
         pro: run.pro,
         out: run.out.clone(),
         route: run.route.map(route),

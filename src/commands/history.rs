@@ -51,7 +51,7 @@ pub fn run(env: &Env, limit: u64, as_json: bool) -> Result<Outcome, Error> {
             run.id,
             crate::journal::when::local_minute(&run.started),
             run.command,
-            run.model,
+            model_text(run),
             prompt_text(run),
             format!("{}/{}", run.saved, asked(run)),
             cost_text(run),
@@ -121,8 +121,17 @@ fn unpriced(run: &RunRow) -> u64 {
     run.unpriced + run.tasks_unpriced
 }
 
+/// Images asked for: of each prompt, of each model.
 fn asked(run: &RunRow) -> u64 {
-    run.prompts.saturating_mul(u64::from(run.count))
+    run.prompts.saturating_mul(u64::from(run.count)).saturating_mul(run.model_names().len() as u64)
+}
+
+/// The model, or a matrix's first and how many more: `wan2.7-image (+2 more)`.
+fn model_text(run: &RunRow) -> String {
+    match run.model_names().as_slice() {
+        [first, rest @ ..] if !rest.is_empty() => format!("{first} (+{} more)", rest.len()),
+        _ => run.model.clone(),
+    }
 }
 
 /// The run's cost, marked `*` where every answer said what it was charged (the rest
@@ -146,6 +155,7 @@ fn to_json(run: &RunRow) -> serde_json::Value {
         "started": run.started,
         "command": run.command,
         "model": run.model,
+        "models": run.model_names(),
         "prompt": run.first_prompt,
         "prompts": run.prompts,
         "shard": run.shard.map(|shard| shard.to_string()),

@@ -130,10 +130,12 @@ fn recipe(file: &Path, env: &Env, ui: &Ui) -> Result<Recipe, Error> {
     let journal = || -> Result<Option<Recipe>, Error> {
         let Some(conn) = open_journal(env).ok().flatten() else { return Ok(None) };
         let Some(origin) = queries::origin(&conn, &sha256_of(open()?, file)?)? else { return Ok(None) };
+        // The fields of the file's own model (a matrix's models each have theirs).
         let params = queries::find_run(&conn, &origin.run)
             .ok()
             .flatten()
-            .and_then(|run| serde_json::from_str::<Map<String, Value>>(&run.extra).ok())
+            .and_then(|run| crate::image::resume::models_of(&run).into_iter().find(|m| m.model.name == origin.model))
+            .map(|model| model.extra)
             .unwrap_or_default();
         let (references, mask) = (origin.references, origin.mask);
         let (model, prompt, route) = (origin.model, origin.prompt, origin.route);
@@ -249,7 +251,7 @@ fn settings(file: &Path, recipe: Recipe, args: &RegenArgs, env: &Env) -> Result<
         vars: Vec::new(),
         no_template: true,
         shard: None,
-        model: Some(recipe.model),
+        model: vec![recipe.model],
         pro: false,
         out,
         name: Some(stem_of(file)),

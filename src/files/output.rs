@@ -51,6 +51,23 @@ pub fn slug(prompt: &str) -> String {
     if slug.is_empty() { "image".to_string() } else { slug.to_string() }
 }
 
+/// A model's name as the end of a file stem in a matrix (`-m A,B`): lower-case ASCII
+/// letters, digits, `.` and `_` kept (`wan2.7-image` stays itself), every other run of
+/// characters one `-`, no `-` or `.` at either end (a name given with `-m` may hold a
+/// `/`, and names never leave the folder), at most 40 characters; `model` if empty.
+pub fn model_tag(model: &str) -> String {
+    let mut tag = String::new();
+    for c in model.chars().take(MAX_SLUG) {
+        if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
+            tag.push(c.to_ascii_lowercase());
+        } else if !tag.ends_with('-') {
+            tag.push('-');
+        }
+    }
+    let tag = tag.trim_matches(['-', '.']);
+    if tag.is_empty() { "model".to_string() } else { tag.to_string() }
+}
+
 /// Checks a `--name` stem: it must name a file inside the output folder, nothing else.
 pub fn validate_stem(stem: &str) -> Result<(), Error> {
     let reason = if stem.is_empty() {
@@ -520,6 +537,16 @@ impl ParkedPart {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_model_s_tag_keeps_its_name_and_never_leaves_the_folder() {
+        assert_eq!(model_tag("wan2.7-image"), "wan2.7-image");
+        assert_eq!(model_tag("seedream-4-5-251128"), "seedream-4-5-251128");
+        assert_eq!(model_tag("vendor/My Model"), "vendor-my-model");
+        assert_eq!(model_tag("../x"), "x");
+        assert_eq!(model_tag("..."), "model");
+        assert_eq!(model_tag(&"a".repeat(100)).len(), MAX_SLUG);
+    }
 
     #[test]
     fn slug_keeps_ascii_letters_and_digits() {

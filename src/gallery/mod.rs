@@ -38,12 +38,6 @@ pub struct Written {
     pub missing: u64,
 }
 
-/// The model of a request, and so of each image it returned. Today a run has one model;
-/// a run of several (a matrix) records each request's, and this is where it is read.
-fn model_of<'a>(run: &'a RunRow, _request: &SheetRequest) -> &'a str {
-    &run.model
-}
-
 /// Writes the page of `sheet.run` to `out`, a prompt at a time.
 pub fn write(conn: &Connection, sheet: &Sheet, out: &mut dyn Write) -> Result<Written, Error> {
     let run = sheet.run;
@@ -160,7 +154,8 @@ fn section(sheet: &Sheet, prompt: &SheetPrompt, totals: &mut Totals) -> String {
     // The models in the order they first came, each with its requests.
     let mut groups: Vec<(&str, Vec<&SheetEntry>)> = Vec::new();
     for entry in &prompt.requests {
-        let model = model_of(run, &entry.request);
+        // A request's model, and so each image's it returned (a matrix's run has several).
+        let model = entry.request.model.as_str();
         match groups.iter_mut().find(|(name, _)| *name == model) {
             Some((_, entries)) => entries.push(entry),
             None => groups.push((model, vec![entry])),
@@ -377,6 +372,7 @@ mod tests {
             message: None,
             returned: Some(3),
             cost,
+            model: "wan2.7-image".into(),
         }
     }
 

@@ -34,8 +34,8 @@ pub struct Answered {
     pub unsaved: Vec<Unsaved>,
 }
 
-/// What a prompt of the run is expected to bring: images asked for, over how many
-/// requests (or resumed downloads).
+/// What a prompt of the run is expected to bring of one model: images asked for, over
+/// how many requests (or resumed downloads).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Expected {
     pub images: u64,
@@ -45,11 +45,11 @@ pub struct Expected {
 pub struct Printer<'a> {
     session: &'a Session<'a>,
     stdout: Stdout,
-    /// What each prompt is expected to bring, asked at its first event.
-    expected: Box<dyn Fn(usize) -> Expected + 'a>,
-    /// The prompts with requests still out, each with how many: a prompt's result is
-    /// printed and dropped when its last request is over.
-    open: HashMap<usize, (PromptResult, u64)>,
+    /// What each prompt is expected to bring of each model, asked at its first event.
+    expected: Box<dyn Fn(usize, usize) -> Expected + 'a>,
+    /// The prompts (of each model, in a matrix) with requests still out, each with how
+    /// many: a prompt's result is printed and dropped when its last request is over.
+    open: HashMap<Item, (PromptResult, u64)>,
     /// Failures already printed, by all they say but their request ids, with how many
     /// requests met each: a failure shared by many requests shows once.
     shown: HashMap<String, Shown>,
@@ -62,17 +62,26 @@ pub struct Printer<'a> {
     /// Totals over the prompts done so far.
     images_so_far: u64,
     asked_so_far: u64,
-    bill_so_far: Bill,
+    /// What each model of the run cost so far, in the order of the models.
+    bills_so_far: Vec<Bill>,
     /// The failure of the first prompt (in the batch's order) that did not get every
     /// image: with the totals, it decides the exit code.
-    first_failure: Option<(usize, Kind)>,
+    first_failure: Option<(Item, Kind)>,
     /// A charge unlike the list price was said: once a run is enough.
     charge_noted: bool,
     /// Each open prompt's blocks of numbers, by their first: a path waits for the ones
     /// numbered before it, so that a prompt's paths print in order.
-    blocks: HashMap<usize, BTreeMap<u64, Block>>,
+    blocks: HashMap<Item, BTreeMap<u64, Block>>,
     /// Images shown so far, for the batch bar (which would lag if it counted prompts done).
     images_shown: u64,
+}
+
+/// A prompt as one model is asked it: the prompt's place and the model's, which a run's
+/// results are kept and printed by.
+type Item = (usize, usize);
+
+fn item(prompt: &Prompt) -> Item {
+    (prompt.index, prompt.model)
 }
 
 /// The numbers one request's images were given, and which have landed (`None`: lost).
@@ -96,9 +105,9 @@ struct Shown {
 }
 
 impl<'a> Printer<'a> {
-    /// `expected(p)` says what prompt `p` is to bring; it is asked once, at the prompt's
-    /// first event.
-    pub fn new(session: &'a Session<'a>, expected: impl Fn(usize) -> Expected + 'a) -> Self {
+    /// `expected(p, m)` says what prompt `p` is to bring of the run's model `m`; it is asked
+    /// once, at their first event.
+    pub fn new(session: &'a Session<'a>, expected: impl Fn(usize, usize) -> Expected + 'a) -> Self {
         let settings = session.settings;
         Self {
             session,
@@ -111,7 +120,7 @@ impl<'a> Printer<'a> {
             to_open: Vec::new(),
             images_so_far: 0,
             asked_so_far: 0,
-            bill_so_far: Bill::new(settings.model.row.price),
+            bills_so_far: settings.models.iter().map(|m| Bill::new(m.model.row.price)).collect(),
             first_failure: None,
             charge_noted: false,
             blocks: HashMap::new(),
@@ -121,9 +130,9 @@ impl<'a> Printer<'a> {
 
     /// The result of `prompt` so far, begun at its first event.
     fn result(&mut self, prompt: &Prompt) -> &mut (PromptResult, u64) {
-        let (expected, model) = (&self.expected, &self.session.settings.model);
-        self.open.entry(prompt.index).or_insert_with(|| {
-            let Expected { images, requests } = expected(prompt.index);
+        let (expected, model) = (&self.expected, &self.session.settings.models[prompt.model].model);
+        self.open.entry(item(prompt)).or_insert_with(|| {
+            let Expected { images, requests } = expected(prompt.index, prompt.model);
             (PromptResult::new(prompt.text.to_string(), images, model.row.price), requests)
         })
     }
@@ -145,7 +154,7 @@ impl<'a> Printer<'a> {
     /// A request's block of numbers, or one of its images saved or lost: what is now in
     /// order is shown.
     pub fn landed(&mut self, prompt: &Prompt, landed: Landed) -> Result<(), Error> {
-        let blocks = self.blocks.entry(prompt.index).or_default();
+        let blocks = self.blocks.entry(item(prompt)).or_default();
         let (number, image) = match landed {
             Landed::Reserved { first, count } => {
                 blocks.insert(first, Block { next: first, end: first.saturating_add(count), landed: BTreeMap::new() });
@@ -170,7 +179,7 @@ impl<'a> Printer<'a> {
     /// for the next. `all` (the prompt is over) shows whatever is held, in order.
     fn release(&mut self, prompt: &Prompt, all: bool) -> Result<(), Error> {
         loop {
-            let Some(blocks) = self.blocks.get_mut(&prompt.index) else { return Ok(()) };
+            let Some(blocks) = self.blocks.get_mut(&item(prompt)) else { return Ok(()) };
             let Some(mut entry) = blocks.first_entry() else { return Ok(()) };
             let block = entry.get_mut();
             let ready = match all {
@@ -217,8 +226,8 @@ impl<'a> Printer<'a> {
     /// Says, once a run, that the service charged a request more than a cent off its list
     /// price: the catalogue has said both per image and per request for the Wan models,
     /// and this is how a user finds out which.
-    fn note_an_unlike_charge(&mut self, answered: &Answered) {
-        let mut bill = Bill::new(self.session.settings.model.row.price);
+    fn note_an_unlike_charge(&mut self, model: usize, answered: &Answered) {
+        let mut bill = Bill::new(self.session.settings.models[model].model.row.price);
         bill.add_answer(answered.returned, answered.answer.reported_price, answered.answer.charged);
         // Offline, nothing is charged by design: no news.
         if self.charge_noted || !bill.charge_differs() || self.session.settings.offline {
@@ -240,7 +249,7 @@ impl<'a> Printer<'a> {
     /// prompt's result is printed and dropped.
     pub fn finished(&mut self, prompt: &Prompt, outcome: Result<Answered, Failed>) -> Result<(), Error> {
         if let Ok(answered) = &outcome {
-            self.note_an_unlike_charge(answered);
+            self.note_an_unlike_charge(prompt.model, answered);
         }
         let (result, left) = self.result(prompt);
         *left = left.saturating_sub(1);
@@ -250,10 +259,10 @@ impl<'a> Printer<'a> {
         if done {
             // Whatever is still held (a save that never said how it ended) goes now.
             self.release(prompt, true)?;
-            self.blocks.remove(&prompt.index);
+            self.blocks.remove(&item(prompt));
         }
-        match done.then(|| self.open.remove(&prompt.index)).flatten() {
-            Some((result, _)) => self.prompt_done(prompt.index, result),
+        match done.then(|| self.open.remove(&item(prompt))).flatten() {
+            Some((result, _)) => self.prompt_done(item(prompt), result),
             None => Ok(()),
         }
     }
@@ -280,13 +289,26 @@ impl<'a> Printer<'a> {
         0
     }
 
-    fn prompt_done(&mut self, index: usize, result: PromptResult) -> Result<(), Error> {
+    fn prompt_done(&mut self, (index, model): Item, result: PromptResult) -> Result<(), Error> {
         let session = self.session;
         let ui = &session.ui;
-        let prompts = &session.settings.prompts;
+        let settings = session.settings;
+        let prompts = &settings.prompts;
+        let model_name = &settings.models[model].model.name;
         // Numbered as in the file, whatever the shard.
         let number = prompts.several().then(|| format!("prompt {}", prompts.number(index)));
-        let label = number.as_ref().map_or_else(String::new, |number| format!("{number} ({:?}): ", result.prompt));
+        // In a matrix, which model each message is of.
+        let of = settings.is_matrix().then_some(model_name.as_str());
+        let label = match (number.as_ref(), of) {
+            (Some(number), None) => format!("{number} ({:?}): ", result.prompt),
+            (Some(number), Some(model)) => format!("{number} ({:?}) on {model}: ", result.prompt),
+            (None, Some(model)) => format!("{model}: "),
+            (None, None) => String::new(),
+        };
+        let number = match of {
+            Some(model) => Some(format!("{} on {model}", number.unwrap_or_else(|| "the prompt".to_string()))),
+            None => number,
+        };
         for error in &result.errors {
             // Only failures alike in all they say (the request id aside) are one.
             let signature = format!("{:?} {:?} {:?}", error.signature(), error.hint, error.tag);
@@ -359,18 +381,18 @@ impl<'a> Printer<'a> {
                 returned - asked
             ));
         }
-        if session.settings.json {
-            let line = result.to_json(&session.settings.model.name, session.journal.run_id()).to_string();
+        if settings.json {
+            let line = result.to_json(model_name, session.journal.run_id()).to_string();
             self.emit(&line)?;
         }
         if let Some(failure) = result.failure()
-            && self.first_failure.is_none_or(|(first, _)| index < first)
+            && self.first_failure.is_none_or(|(first, _)| (index, model) < first)
         {
-            self.first_failure = Some((index, failure.kind));
+            self.first_failure = Some(((index, model), failure.kind));
         }
         self.images_so_far += result.images.len() as u64;
         self.asked_so_far += result.asked;
-        self.bill_so_far.absorb(&result.bill);
+        self.bills_so_far[model].absorb(&result.bill);
         if let Some(progress) = ui.progress() {
             progress.prompt_done(self.tally());
         }
@@ -380,7 +402,8 @@ impl<'a> Printer<'a> {
     /// The batch bar's words: the images shown so far (as their paths print), and what the
     /// prompts done so far cost (a prompt's cost is known when it is over).
     fn tally(&self) -> String {
-        let cost = self.bill_so_far.total().map_or_else(|| "cost unknown".to_string(), money::format_usd);
+        let cost = crate::catalogue::bill::sum(&self.bills_so_far)
+            .map_or_else(|| "cost unknown".to_string(), money::format_usd);
         let images = self.images_shown;
         format!("{images} image{} · {cost}", plural(images))
     }
@@ -417,14 +440,18 @@ impl<'a> Printer<'a> {
         if !counts.is_empty() {
             ui.warn(&counts.join("; "));
         }
-        if self.bill_so_far.count > 0 || self.images_so_far > 0 {
+        let billed: u64 = self.bills_so_far.iter().map(|bill| bill.count).sum();
+        if billed > 0 || self.images_so_far > 0 {
             let settings = self.session.settings;
             let folder = match settings.to_stdout {
                 true => "standard output".to_string(),
                 false => self.session.out.describe(),
             };
             let (saved, asked) = (self.images_so_far, self.asked_so_far);
-            ui.summary(&report::summary_line(saved, asked, &self.bill_so_far, &folder, &settings.model.name));
+            let models = settings.image_models();
+            let bills: Vec<(&str, &Bill)> =
+                models.iter().map(|model| model.name.as_str()).zip(&self.bills_so_far).collect();
+            ui.summary(&report::summary_line(saved, asked, &bills, &folder));
         } else if let Some(progress) = ui.progress() {
             progress.clear();
         }

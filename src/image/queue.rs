@@ -34,10 +34,12 @@ impl Requests for Vec<Planned> {
     }
 }
 
-/// A prompt of the run: its place among the run's prompts (from 0), and its text.
+/// A prompt of the run as one of its models is asked it: its place among the run's
+/// prompts (from 0), the model's place among the run's (0 but in a matrix), and its text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Prompt {
     pub index: usize,
+    pub model: usize,
     pub text: Arc<str>,
 }
 
@@ -88,7 +90,7 @@ impl<'a> Dispatch<'a> {
                     state.read += 1;
                     // Only the prompt a request needs is kept; those skipped are dropped.
                     if index == planned.prompt {
-                        state.current = Some(Prompt { index, text });
+                        state.current = Some(Prompt { index, model: 0, text });
                     }
                 }
                 Some(Err(error)) => {
@@ -110,7 +112,7 @@ impl<'a> Dispatch<'a> {
             return None;
         };
         state.next += 1;
-        Some(Request { planned, prompt })
+        Some(Request { planned, prompt: Prompt { model: planned.model, ..prompt } })
     }
 
     /// Why the dispatch stopped before the end of the requests, if it did.
@@ -157,6 +159,17 @@ mod tests {
     }
 
     #[test]
+    fn a_matrix_hands_out_each_prompt_to_each_model_reading_the_prompt_once() {
+        let prompts = batch("a\nb\n");
+        let plan = Plan::matrix(prompts.len(), 2, vec![4, 1]);
+        let dispatch = Dispatch::new(&plan, &prompts);
+        let handed: Vec<(usize, usize, u32)> =
+            std::iter::from_fn(|| dispatch.next()).map(|r| (r.prompt.index, r.prompt.model, r.planned.n)).collect();
+        assert_eq!(handed, [(0, 0, 2), (0, 1, 1), (0, 1, 1), (1, 0, 2), (1, 1, 1), (1, 1, 1)]);
+        assert!(dispatch.failure().is_none());
+    }
+
+    #[test]
     fn many_workers_get_each_request_once() {
         let text: String = (0..2000).map(|i| format!("prompt {i}\n")).collect();
         let prompts = batch(&text);
@@ -183,9 +196,9 @@ mod tests {
     fn a_resume_s_requests_skip_the_prompts_with_nothing_left() {
         let prompts = batch("a\nb\nc\nd\n");
         let left = vec![
-            Planned { prompt: 1, chunk: 1, n: 1 },
-            Planned { prompt: 3, chunk: 0, n: 4 },
-            Planned { prompt: 3, chunk: 1, n: 1 },
+            Planned { prompt: 1, chunk: 1, n: 1, model: 0 },
+            Planned { prompt: 3, chunk: 0, n: 4, model: 0 },
+            Planned { prompt: 3, chunk: 1, n: 1, model: 0 },
         ];
         let dispatch = Dispatch::new(&left, &prompts);
         assert_eq!(all(&dispatch), [(1, "b".into(), 1), (3, "d".into(), 4), (3, "d".into(), 1)]);

@@ -164,20 +164,27 @@ impl PromptResult {
 }
 
 /// `saved 4 images to out/ · wan2.7-image · 4 × $0.030 = $0.120`, or `saved 4 of 8
-/// images …` when fewer were saved than were asked for or billed.
-pub fn summary_line(saved: u64, asked: u64, bill: &Bill, folder: &str, model: &str) -> String {
-    let expected = asked.max(bill.count);
+/// images …` when fewer were saved than were asked for or billed; a matrix's `bills`
+/// (one per model) are named with their sum: `saved 4 images to out/ · 2 models · $0.160
+/// (wan2.7-image 2 × $0.030 = $0.060 · gpt-image-2 2 × $0.050 = $0.100)`.
+pub fn summary_line(saved: u64, asked: u64, bills: &[(&str, &Bill)], folder: &str) -> String {
+    let billed: u64 = bills.iter().map(|(_, bill)| bill.count).sum();
+    let expected = asked.max(billed);
     let counted = if saved >= expected {
         format!("{saved} image{}", plural(saved))
     } else {
         format!("{saved} of {expected} image{}", plural(expected))
     };
-    let cost = match bill.count {
+    let cost = match (billed, bills) {
         // a resume that only fetched images paid for before
-        0 => "nothing billed by this run".to_string(),
-        _ => bill.describe(),
+        (0, _) => "nothing billed by this run".to_string(),
+        (_, [(_, bill)]) => bill.describe(),
+        _ => crate::catalogue::bill::describe_each(bills),
     };
-    format!("saved {counted} to {folder} · {model} · {cost}")
+    match bills {
+        [(model, _)] => format!("saved {counted} to {folder} · {model} · {cost}"),
+        _ => format!("saved {counted} to {folder} · {} models · {cost}", bills.len()),
+    }
 }
 
 #[cfg(test)]
@@ -200,17 +207,17 @@ mod tests {
         let mut bill = Bill::new(crate::catalogue::profile("wan2.7-image").price);
         bill.add_answer(4, None, None);
         assert_eq!(
-            summary_line(4, 4, &bill, "out/", "wan2.7-image"),
+            summary_line(4, 4, &[("wan2.7-image", &bill)], "out/"),
             "saved 4 images to out/ · wan2.7-image · 4 × $0.030 = $0.120"
         );
         assert_eq!(
-            summary_line(3, 4, &bill, "out/", "wan2.7-image"),
+            summary_line(3, 4, &[("wan2.7-image", &bill)], "out/"),
             "saved 3 of 4 images to out/ · wan2.7-image · 4 × $0.030 = $0.120"
         );
         let mut one = Bill::new(crate::catalogue::profile("wan2.7-image-pro").price);
         one.add_answer(1, None, None);
         assert_eq!(
-            summary_line(1, 1, &one, "./", "wan2.7-image-pro"),
+            summary_line(1, 1, &[("wan2.7-image-pro", &one)], "./"),
             "saved 1 image to ./ · wan2.7-image-pro · 1 × $0.075 = $0.075"
         );
     }
@@ -220,8 +227,21 @@ mod tests {
         let mut bill = Bill::new(crate::catalogue::profile("wan2.7-image").price);
         bill.add_answer(4, None, None);
         assert_eq!(
-            summary_line(4, 8, &bill, "out/", "wan2.7-image"),
+            summary_line(4, 8, &[("wan2.7-image", &bill)], "out/"),
             "saved 4 of 8 images to out/ · wan2.7-image · 4 × $0.030 = $0.120"
+        );
+    }
+
+    #[test]
+    fn a_matrix_s_summary_counts_every_model_and_sums_their_costs() {
+        let mut wan = Bill::new(crate::catalogue::profile("wan2.7-image").price);
+        wan.add_answer(2, None, None);
+        let mut gpt = Bill::new(crate::catalogue::profile("gpt-image-2").price);
+        gpt.add_answer(1, None, None);
+        assert_eq!(
+            summary_line(3, 4, &[("wan2.7-image", &wan), ("gpt-image-2", &gpt)], "out/"),
+            "saved 3 of 4 images to out/ · 2 models · $0.110 (wan2.7-image 2 × $0.030 = $0.060 · \
+             gpt-image-2 1 × $0.050 = $0.050)"
         );
     }
 

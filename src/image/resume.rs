@@ -31,7 +31,7 @@ use crate::image::report::{SavedImage, Unsaved};
 use crate::image::run::{self, Event};
 use crate::image::save::{self, Batch, Landed};
 use crate::image::session::Session;
-use crate::image::settings::{Settings, names_used};
+use crate::image::settings::{ModelRun, Settings, names_used};
 use crate::journal::Journal;
 use crate::journal::queries::{self, PendingImage, Placing, RequestRow, RunRow};
 use crate::journal::recorder::Recorder;
@@ -110,8 +110,7 @@ impl Sorting {
                 left.to_fetch.entry(image.request).or_default().push(image);
             }
         }
-        let prompts = usize::try_from(run.prompts).unwrap_or(usize::MAX);
-        let plan = Plan::new(prompts, run.count, run.per_request);
+        let plan = plan_of(run);
         // Offline, nothing is billed: a request of unknown outcome costs nothing to send again.
         let resend_unknown = resend_unknown || run.offline;
         Self { plan, next: 0, resend_unknown, incomplete: run.incomplete, left }
@@ -137,7 +136,8 @@ impl Sorting {
         if self.plan.get(self.next).is_some_and(|planned| (planned.prompt as u64, planned.chunk) == key) {
             self.next += 1;
         }
-        let again = Planned { prompt: request.prompt as usize, chunk: request.chunk, n: request.n };
+        let model = self.plan.at(request.prompt as usize, request.chunk).map_or(0, |planned| planned.model);
+        let again = Planned { prompt: request.prompt as usize, chunk: request.chunk, n: request.n, model };
         // The service answered that it failed, for a reason that may pass (a 5xx, a 429,
         // no connection): it returned no images and billed none, so it is sent again.
         if request.state == "failed" && may_pass(&request) {
@@ -158,6 +158,22 @@ impl Sorting {
         self.left.to_send.sort_by_key(|r| (r.prompt, r.chunk));
         self.left
     }
+}
+
+/// The models of a run as it recorded them: each name, images per request and body
+/// fields; a matrix's from its `models` record, a run of one model's from its own columns.
+pub fn models_of(run: &RunRow) -> Vec<ModelRun> {
+    let one = || {
+        let extra: Map<String, Value> = serde_json::from_str(&run.extra).unwrap_or_default();
+        vec![ModelRun { model: ImageModel::named(run.model.clone()), per_request: run.per_request, extra }]
+    };
+    run.models.as_deref().and_then(recorder::models_of).filter(|models| !models.is_empty()).unwrap_or_else(one)
+}
+
+/// The requests `run` planned, in order, as it planned them.
+fn plan_of(run: &RunRow) -> Plan {
+    let prompts = usize::try_from(run.prompts).unwrap_or(usize::MAX);
+    Plan::matrix(prompts, run.count, models_of(run).iter().map(|m| m.per_request).collect())
 }
 
 /// A failure worth sending again: the service failed, or asked for patience, or was not
@@ -234,7 +250,8 @@ pub fn resume(
     let settings = settings_of(&run, prompts, inputs, args, env, !left.to_send.is_empty())?;
     if !left.to_send.is_empty() && !settings.to_stdout {
         // What a run could not name, its resume cannot either: said before sending.
-        let uses = names_used(&settings.prompts, settings.name.as_deref(), settings.count);
+        let suffixes = crate::image::settings::suffixes(&settings.image_models());
+        let uses = names_used(&settings.prompts, settings.name.as_deref(), settings.count, suffixes);
         OutputDir::new(settings.out.clone()).check_names(uses)?;
     }
     let journal = Journal::start(dir)?;
@@ -244,7 +261,7 @@ pub fn resume(
         Session::recording(&settings, move |_, _, _| Recorder::of(journal, recorder::WITHOUT).for_run(run_id))?;
     let unknown_left = !left.unknown.is_empty() || !left.unrecorded.is_empty();
     let Leftovers { to_fetch, lost, to_send, .. } = left;
-    let printer = Printer::new(&session, expected(&to_fetch, &lost, &to_send));
+    let printer = Printer::new(&session, expected(&settings.plan(), &to_fetch, &lost, &to_send));
     let outcome = run::send(&session, &to_send, printer, |events| fetch_all(&session, to_fetch, lost, events))?;
     if !unknown_left {
         return Ok(outcome);
@@ -304,14 +321,25 @@ fn dry_run(conn: &rusqlite::Connection, run: &RunRow, left: &Leftovers) -> Resul
         })?;
     }
     if !left.to_send.is_empty() {
-        let images: u64 = left.to_send.iter().map(|r| u64::from(r.n)).sum();
-        let n = left.to_send.len() as u64;
-        let mut bill = Bill::estimate(crate::catalogue::profile(&run.model).price, images, n);
+        let models = models_of(run);
+        let mut bills: Vec<Bill> = models.iter().map(|m| Bill::new(m.model.row.price)).collect();
+        for request in &left.to_send {
+            bills[request.model].count += u64::from(request.n);
+            bills[request.model].answers += 1;
+        }
         // The price per image the run was recorded with wins over today's table.
         if let Some(price) = run.price {
-            bill.price = crate::catalogue::Price::PerImage(price);
+            bills[0].price = crate::catalogue::Price::PerImage(price);
         }
-        out.line(&format!("would send {n} request{} · {} · {}", plural(n), run.model, bill.describe()))?;
+        let n = left.to_send.len() as u64;
+        let cost = match bills.as_slice() {
+            [bill] => format!("{} · {}", run.model, bill.describe()),
+            _ => {
+                let named: Vec<(&str, &Bill)> = models.iter().map(|m| m.model.name.as_str()).zip(&bills).collect();
+                format!("{} models · {}", models.len(), crate::catalogue::bill::describe_each(&named))
+            }
+        };
+        out.line(&format!("would send {n} request{} · {cost}", plural(n)))?;
         out.line(&format!("  for {}", prompts_to_send(conn, run, &left.to_send)?))?;
     }
     if !left.unknown.is_empty() {
@@ -375,19 +403,16 @@ fn settings_of(
         Some((source, sha256)) => Some(reload_mask(source, sha256)?),
         None => None,
     };
-    let extra: Map<String, Value> = serde_json::from_str(&run.extra).unwrap_or_default();
     Ok(Settings {
         prompts,
         references,
         mask,
-        model: ImageModel::named(run.model.clone()),
+        models: models_of(run),
         count: run.count,
-        per_request: run.per_request,
         // A run made with `-o -` wrote to standard output: its resume does too.
         out: (run.out_dir != "-").then(|| as_typed(Path::new(&run.out_dir))).flatten(),
         to_stdout: run.out_dir == "-",
         name: run.stem.clone(),
-        extra,
         api: ApiSettings {
             base,
             key,
@@ -465,34 +490,42 @@ fn reload_mask(source: &str, sha256: &str) -> Result<LocalImage, Error> {
     Ok(mask)
 }
 
-/// What each prompt is to bring: the images to fetch, lost and to send. The requests to
-/// send are sorted by prompt, so a prompt's are found by bisection, not kept apart.
+/// What each prompt is to bring of each model: the images to fetch, lost and to send.
+/// The requests to send are sorted by prompt, so a prompt's are found by bisection, not
+/// kept apart.
 fn expected<'a>(
+    plan: &Plan,
     to_fetch: &BTreeMap<i64, Vec<PendingImage>>,
     lost: &[PendingImage],
     to_send: &'a [Planned],
-) -> impl Fn(usize) -> Expected + use<'a> {
-    let mut fetching: BTreeMap<usize, Expected> = BTreeMap::new();
-    let mut add = |prompt: u64, images: u64| {
-        let expected = fetching.entry(prompt as usize).or_insert(Expected { images: 0, requests: 0 });
+) -> impl Fn(usize, usize) -> Expected + use<'a> {
+    let mut fetching: BTreeMap<(usize, usize), Expected> = BTreeMap::new();
+    let mut add = |image: &PendingImage, images: u64| {
+        let key = (image.prompt as usize, model_of(plan, image));
+        let expected = fetching.entry(key).or_insert(Expected { images: 0, requests: 0 });
         expected.images += images;
         expected.requests += 1;
     };
     for images in to_fetch.values() {
-        add(images[0].prompt, images.len() as u64);
+        add(&images[0], images.len() as u64);
     }
     for image in lost {
-        add(image.prompt, 1);
+        add(image, 1);
     }
-    move |prompt| {
-        let mut expected = fetching.get(&prompt).copied().unwrap_or(Expected { images: 0, requests: 0 });
+    move |prompt, model| {
+        let mut expected = fetching.get(&(prompt, model)).copied().unwrap_or(Expected { images: 0, requests: 0 });
         let first = to_send.partition_point(|r| r.prompt < prompt);
-        for request in to_send[first..].iter().take_while(|r| r.prompt == prompt) {
+        for request in to_send[first..].iter().take_while(|r| r.prompt == prompt).filter(|r| r.model == model) {
             expected.images += u64::from(request.n);
             expected.requests += 1;
         }
         expected
     }
+}
+
+/// Which of the run's models made `image`, as its request's place in the plan says.
+fn model_of(plan: &Plan, image: &PendingImage) -> usize {
+    plan.at(image.prompt as usize, image.chunk).map_or(0, |planned| planned.model)
 }
 
 /// Fetches every paid image still to be had, a request's images at once; reports the
@@ -511,7 +544,8 @@ fn fetch_all(
                 Ok(())
             });
         }
-        let prompt = Prompt { index: image.prompt as usize, text: image.prompt_text.into() };
+        let model = model_of(&session.settings.plan(), &image);
+        let prompt = Prompt { index: image.prompt as usize, model, text: image.prompt_text.into() };
         let error = match image.source.as_str() {
             _ if session.settings.offline => Error::new(
                 Kind::Other,
@@ -540,7 +574,8 @@ fn fetch_all(
 /// was moving into place when it ended is taken where it is, not fetched again.
 fn fetch_request(session: &Session, images: Vec<PendingImage>, events: &SyncSender<Event>) {
     let settings = session.settings;
-    let prompt = Prompt { index: images[0].prompt as usize, text: images[0].prompt_text.as_str().into() };
+    let model = model_of(&settings.plan(), &images[0]);
+    let prompt = Prompt { index: images[0].prompt as usize, model, text: images[0].prompt_text.as_str().into() };
     let request_id = images[0].request_id.clone();
     let mut lost = Vec::new();
     let images: Vec<PendingImage> = images
@@ -563,9 +598,9 @@ fn fetch_request(session: &Session, images: Vec<PendingImage>, events: &SyncSend
         let _ = events.send(Event::Finished { prompt, result: Box::new(Ok(nothing_billed(request_id, lost))) });
         return;
     }
-    let stem = settings.stem_for(&prompt.text);
+    let stem = settings.stem_for(&prompt.text, model);
     let rows = Some(images.iter().map(|i| i.id).collect());
-    let batch = Batch { stem: &stem, prompt: &prompt.text, rows };
+    let batch = Batch { stem: &stem, prompt: &prompt.text, model, rows };
     // Taken as the answer gave it: a link of a scheme wan does not fetch stays unfetched.
     let data = images
         .into_iter()
@@ -574,7 +609,7 @@ fn fetch_request(session: &Session, images: Vec<PendingImage>, events: &SyncSend
             _ => ImageData::Url(i.source),
         })
         .collect::<Vec<_>>();
-    let mut task = session.ui.task(None, &settings.model.name, data.len() as u32);
+    let mut task = session.ui.task(None, &settings.models[model].model.name, data.len() as u32);
     task.downloading(data.len());
     let on_saved = |image| {
         let _ = events.send(Event::Landed { prompt: prompt.clone(), landed: image });
@@ -681,6 +716,7 @@ mod tests {
             tasks_unpriced: 0,
             metadata: true,
             prompt_in_file: true,
+            models: None,
         }
     }
 
@@ -702,6 +738,7 @@ mod tests {
             id,
             request,
             prompt,
+            chunk: 0,
             position: 0,
             prompt_text: format!("prompt {prompt}"),
             source: source.into(),
@@ -786,16 +823,17 @@ mod tests {
 
     #[test]
     fn each_prompt_expects_what_is_left_of_it() {
-        let to_send = [Planned { prompt: 1, chunk: 1, n: 2 }, Planned { prompt: 3, chunk: 0, n: 4 }];
+        let to_send =
+            [Planned { prompt: 1, chunk: 1, n: 2, model: 0 }, Planned { prompt: 3, chunk: 0, n: 4, model: 0 }];
         let mut to_fetch = BTreeMap::new();
         to_fetch.insert(
             7,
             vec![image(1, 1, "https://h/a.png", "pending", 7), image(2, 1, "https://h/b.png", "pending", 7)],
         );
         let lost = [image(3, 3, "base64", "pending", 8)];
-        let expected = expected(&to_fetch, &lost, &to_send);
-        assert_eq!(expected(1), Expected { images: 4, requests: 2 });
-        assert_eq!(expected(3), Expected { images: 5, requests: 2 });
-        assert_eq!(expected(2), Expected { images: 0, requests: 0 });
+        let expected = expected(&Plan::new(4, 6, 4), &to_fetch, &lost, &to_send);
+        assert_eq!(expected(1, 0), Expected { images: 4, requests: 2 });
+        assert_eq!(expected(3, 0), Expected { images: 5, requests: 2 });
+        assert_eq!(expected(2, 0), Expected { images: 0, requests: 0 });
     }
 }

@@ -1,12 +1,14 @@
 //! One `generate` or `edit` run: workers take the planned requests in order, `--jobs`
 //! at a time, send each, and hand its images to be saved; the printer hears of it all.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, SyncSender};
 use std::thread;
 
-use crate::api::classify::stops_the_run;
+use crate::api::classify::{stops_the_model, stops_the_run};
+use crate::catalogue::bill::Bill;
 use crate::error::{Error, Tag};
 use crate::image::printer::{Answered, Expected, Failed, Printer};
 use crate::image::queue::{Dispatch, Prompt, Request, Requests};
@@ -45,8 +47,10 @@ pub fn run_printing_to(settings: &Settings, stdout: Stdout) -> Result<Outcome, E
     }
     let session = Session::start(settings)?;
     let plan = settings.plan();
-    let expected = Expected { images: u64::from(settings.count), requests: plan.requests_per_prompt() };
-    let printer = Printer::new(&session, move |_| expected).printing_to(stdout);
+    let images = u64::from(settings.count);
+    let each = plan.clone();
+    let expected = move |_, model| Expected { images, requests: each.requests_of_model(model) };
+    let printer = Printer::new(&session, expected).printing_to(stdout);
     send(&session, &plan, printer, |_| ())
 }
 
@@ -75,8 +79,9 @@ pub fn send(
     let dispatch = Dispatch::new(requests, &session.settings.prompts);
     crate::interrupt::run_at_work(requests.len() > 0);
     let first_done = AtomicBool::new(false);
-    // The failure that stopped the run, once one has: later requests are not sent.
-    let stopped_by: Mutex<Option<Error>> = Mutex::new(None);
+    // The failures that stopped the run, or one of its models, once one has: later
+    // requests they cover are not sent.
+    let stopped_by: Mutex<Stopped> = Mutex::new(Stopped::default());
     let workers = usize::try_from(requests.len()).unwrap_or(usize::MAX).clamp(1, session.jobs);
     let working = std::sync::atomic::AtomicUsize::new(workers);
     // Bounded: when the printer is held up, the workers wait for it.
@@ -96,16 +101,15 @@ pub fn send(
                     std::thread::sleep(std::time::Duration::from_millis(5));
                 }
                 while let Some(request) = dispatch.next() {
-                    let root = stopped_by.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                    let model = request.planned.model;
+                    let root = stopped_by.lock().unwrap_or_else(|p| p.into_inner()).of(model);
                     let prompt = request.prompt.clone();
                     let result = match root {
                         Some(root) => Err(Failed::NotSent(root)),
                         None => perform(session, request, &events).map_err(Failed::Sent),
                     };
-                    if let Err(Failed::Sent(error)) = &result
-                        && stops_the_run(error)
-                    {
-                        stopped_by.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(|| error.clone());
+                    if let Err(Failed::Sent(error)) = &result {
+                        stopped_by.lock().unwrap_or_else(|p| p.into_inner()).note(model, error);
                     }
                     if events.send(Event::Finished { prompt, result: Box::new(result) }).is_err() {
                         break;
@@ -135,6 +139,30 @@ pub fn send(
     }
 }
 
+/// What stopped the run, or some of its models (an unknown model, in a matrix: the
+/// others go on).
+#[derive(Default)]
+struct Stopped {
+    run: Option<Error>,
+    models: HashMap<usize, Error>,
+}
+
+impl Stopped {
+    /// The failure that stops the requests of `model`, if one has.
+    fn of(&self, model: usize) -> Option<Error> {
+        self.run.clone().or_else(|| self.models.get(&model).cloned())
+    }
+
+    /// Notes a failure of a request of `model` that every later one would meet too.
+    fn note(&mut self, model: usize, error: &Error) {
+        if stops_the_run(error) {
+            self.run.get_or_insert_with(|| error.clone());
+        } else if stops_the_model(error) {
+            self.models.entry(model).or_insert_with(|| error.clone());
+        }
+    }
+}
+
 /// Sends one request and saves its images, in parallel, as soon as it is answered; each
 /// step is in the journal before the next starts.
 fn perform(session: &Session, request: Request, events: &SyncSender<Event>) -> Result<Answered, Error> {
@@ -142,15 +170,16 @@ fn perform(session: &Session, request: Request, events: &SyncSender<Event>) -> R
     let Request { planned: request, prompt } = request;
     let prompt_text = &*prompt.text;
     let shown = settings.prompts.several().then_some(prompt_text);
-    let mut task = session.ui.task(shown, &settings.model.name, request.n);
+    let model = &settings.models[request.model].model;
+    let mut task = session.ui.task(shown, &model.name, request.n);
     let ui = &session.ui;
     // Derived from the run and the request's place in it: the same when it is sent again.
     let key = idempotency_key(&session.run_key, request.prompt, request.chunk);
-    let (row, answer) = session.with_api(|api| {
+    let (row, answer) = session.with_api(request.model, |api| {
         api.take_turn();
-        let row = session
-            .journal
-            .write_run(ui, |journal, run| journal.request_sent(run, request.prompt, request.chunk, request.n));
+        let row = session.journal.write_run(ui, |journal, run| {
+            journal.request_sent(run, request.prompt, request.chunk, request.n, &model.name)
+        });
         (row, api.generate(&settings.job(request, prompt_text, Some(&key))))
     });
     let mut answer = match answer {
@@ -166,10 +195,14 @@ fn perform(session: &Session, request: Request, events: &SyncSender<Event>) -> R
     let sources = images.iter().map(|image| image.url().unwrap_or("base64").to_string()).collect();
     let rows = row.and_then(|row| {
         // The journal counts a request's own price where it has one, else the images it
-        // returned × the run's price per image; a model priced per request (Seedream 5.0)
-        // has its list price recorded on each request for that.
-        let per_request = settings.model.row.price.per_request();
-        let (id, price) = (answer.request_id.clone(), answer.reported_price.or(per_request));
+        // returned × the run's price per image; a model priced per request (Seedream 5.0),
+        // and every model of a matrix (whose run has no one price), has its list price
+        // recorded on each request for that.
+        let listed = match settings.is_matrix() {
+            true => Bill::estimate(model.row.price, images.len() as u64, 1).listed(),
+            false => model.row.price.per_request(),
+        };
+        let (id, price) = (answer.request_id.clone(), answer.reported_price.or(listed));
         session.journal.write(ui, |journal| journal.request_answered(row, id, price, answer.charged, sources))
     });
     let returned = images.len() as u64;
@@ -178,8 +211,8 @@ fn perform(session: &Session, request: Request, events: &SyncSender<Event>) -> R
         // The printer outlives the workers; a send can only fail once it has stopped.
         let _ = events.send(Event::Landed { prompt: prompt.clone(), landed: image });
     };
-    let stem = settings.stem_for(prompt_text);
-    let batch = Batch { stem: &stem, prompt: prompt_text, rows };
+    let stem = settings.stem_for(prompt_text, request.model);
+    let batch = Batch { stem: &stem, prompt: prompt_text, model: request.model, rows };
     let unsaved = save::save_all(session, &batch, images, &task, &on_saved);
     Ok(Answered { answer, returned, unsaved })
 }

@@ -24,6 +24,8 @@ use crate::term::progress::Tick;
 pub struct Batch<'a> {
     pub stem: &'a str,
     pub prompt: &'a str,
+    /// Which of the run's models made them.
+    pub model: usize,
     /// The images' rows in the journal, in order, when it is recording.
     pub rows: Option<Vec<i64>>,
 }
@@ -141,7 +143,7 @@ fn save_one(
     let _slot = session.downloads.take();
     let source = image.source();
     // Decoded images were labelled as the answer streamed in; the others are now.
-    let label = session.label.as_ref().map(|label| label.for_prompt(batch.prompt));
+    let label = session.label(batch.model).map(|label| label.for_prompt(batch.prompt));
     // `_kept` keeps a decoded image from an interrupt until it is moved into place.
     let (part, fetched, url, _kept) = match image {
         ImageData::Decoded(decoded) => {

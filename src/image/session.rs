@@ -1,8 +1,9 @@
 //! What a run holds and learns as it goes, apart from its settings: the one HTTP client,
-//! the progress display, the numbering of the output folder, the route state, the
+//! the progress display, the numbering of the output folder, each model's route state, the
 //! reference uploads, the slots that bound open downloads, and the pacing of requests.
 
 use std::path::Path;
+use std::sync::OnceLock;
 
 use reqwest::blocking::Client;
 
@@ -10,13 +11,14 @@ use crate::api::pace::Pacer;
 use crate::api::route::RouteState;
 use crate::api::route::memory::RouteMemory;
 use crate::api::{self, Api};
+use crate::catalogue::ImageModel;
 use crate::error::Error;
 use crate::files::label::RunLabel;
 use crate::files::mask;
 use crate::files::open_files::{Budget, Slots};
 use crate::files::output::OutputDir;
 use crate::files::reference::{self, LocalImage};
-use crate::image::settings::Settings;
+use crate::image::settings::{ModelRun, Settings};
 use crate::journal::lock::{self, Held};
 use crate::journal::recorder::Recorder;
 use crate::term::ui::Ui;
@@ -28,7 +30,11 @@ pub struct Session<'a> {
     pub out: OutputDir,
     /// With `-o -`, the private folder the image is checked in before it goes to stdout.
     _stdout_stage: Option<StdoutStage>,
-    pub routes: RouteState,
+    /// Each model's route and what it learned of it, in the order of the models.
+    pub routes: Vec<RouteState>,
+    /// The reference images as files for a route that uploads them, made once per run
+    /// whatever the models (URL ones downloaded).
+    uploads: OnceLock<Result<Vec<LocalImage>, Error>>,
     /// One per open download (a connection and a file).
     pub downloads: Slots,
     /// Requests in flight at once: `--jobs`, lowered where the open-file limit is small.
@@ -37,9 +43,9 @@ pub struct Session<'a> {
     /// The run the requests' Idempotency-Keys are derived from: the journal's (the one a
     /// resume takes up), else one of this process's own.
     pub run_key: String,
-    /// What every image of the run is labelled with but its prompt and time; `None` with
-    /// `--no-metadata`.
-    pub label: Option<RunLabel>,
+    /// What every image of each model is labelled with but its prompt and time, in the
+    /// order of the models; empty with `--no-metadata`.
+    pub labels: Vec<RunLabel>,
     /// The key's rate limit: one budget for every worker.
     pub pacer: Pacer,
 }
@@ -57,7 +63,7 @@ impl<'a> Session<'a> {
         settings: &'a Settings,
         journal: impl FnOnce(&Settings, &str, &Ui) -> Recorder,
     ) -> Result<Self, Error> {
-        let ui = Ui::new(settings.display, settings.prompts.len() as u64);
+        let ui = Ui::matrix(settings.display, settings.prompts.len() as u64, settings.models.len() as u64);
         let stage = match settings.to_stdout {
             true => Some(StdoutStage::make()?),
             false => None,
@@ -69,16 +75,10 @@ impl<'a> Session<'a> {
             false => out.absolute().display().to_string(),
         };
         let journal = journal(settings, &out_dir, &ui);
-        let label = settings.metadata.then(|| RunLabel {
-            model: settings.model.name.clone(),
-            run: journal.run_id().map(String::from),
-            route: settings.api.route.name().to_string(),
-            params: settings.extra.clone(),
-            references: settings.references.iter().map(crate::image::recorder::reference_record).collect(),
-            mask: settings.mask.as_ref().map(crate::image::recorder::file_record),
-            prompt_in_file: settings.prompt_in_file,
-            offline: settings.offline,
-        });
+        let labels = match settings.metadata {
+            true => settings.models.iter().map(|model| label(settings, model, journal.run_id())).collect(),
+            false => Vec::new(),
+        };
         let budget = Budget::of_process(settings.jobs);
         if budget.jobs < settings.jobs {
             ui.warn(&format!(
@@ -92,19 +92,13 @@ impl<'a> Session<'a> {
             ui,
             out,
             _stdout_stage: stage,
-            routes: RouteState::remembering(
-                settings.api.route,
-                settings.model.row.routes,
-                settings
-                    .state_dir
-                    .clone()
-                    .map(|dir| RouteMemory::new(dir, settings.api.base.as_str(), &settings.model.name)),
-            ),
+            routes: settings.models.iter().map(|model| route_state(settings, &model.model)).collect(),
+            uploads: OnceLock::new(),
             downloads: Slots::new(budget.downloads),
             jobs: budget.jobs,
             run_key: journal.attempted().map_or_else(crate::journal::new_run_id, str::to_string),
             journal,
-            label,
+            labels,
             pacer: Pacer::new(settings.rpm),
         })
     }
@@ -112,31 +106,57 @@ impl<'a> Session<'a> {
     /// The reference images as files, made once per run (URL ones downloaded, and only then
     /// checked against the mask).
     fn uploads(&self) -> Result<&[LocalImage], Error> {
-        self.routes.uploads(|| {
+        let make = || {
             let files = reference::as_files(&self.http, &self.settings.references, self.settings.download_timeout)?;
             if let (Some(mask), Some(first)) = (&self.settings.mask, files.first()) {
                 mask::check_fits(mask, first)?;
             }
             Ok(files)
-        })
+        };
+        self.uploads.get_or_init(make).as_deref().map_err(Clone::clone)
     }
 
-    /// Runs `call` with the API client of this session.
-    pub fn with_api<R>(&self, call: impl FnOnce(&Api) -> R) -> R {
+    /// The label of the images of the run's model `model`, if they are labelled.
+    pub fn label(&self, model: usize) -> Option<&RunLabel> {
+        self.labels.get(model)
+    }
+
+    /// Runs `call` with the API client of this session, for requests of the run's model `model`.
+    pub fn with_api<R>(&self, model: usize, call: impl FnOnce(&Api) -> R) -> R {
         let uploads = || self.uploads();
         let api = Api {
             http: &self.http,
             settings: &self.settings.api,
-            routes: &self.routes,
+            routes: &self.routes[model],
             ui: &self.ui,
             uploads: &uploads,
             pacer: &self.pacer,
             turn_taken: false.into(),
             out: &self.out,
-            label: self.label.as_ref(),
+            label: self.label(model),
         };
         call(&api)
     }
+}
+
+/// What every image `model` makes in the run is labelled with but its prompt and time.
+fn label(settings: &Settings, model: &ModelRun, run: Option<&str>) -> RunLabel {
+    RunLabel {
+        model: model.model.name.clone(),
+        run: run.map(String::from),
+        route: settings.api.route.name().to_string(),
+        params: model.extra.clone(),
+        references: settings.references.iter().map(crate::image::recorder::reference_record).collect(),
+        mask: settings.mask.as_ref().map(crate::image::recorder::file_record),
+        prompt_in_file: settings.prompt_in_file,
+        offline: settings.offline,
+    }
+}
+
+/// `model`'s route for the run, starting where an earlier run learned the service serves it.
+fn route_state(settings: &Settings, model: &ImageModel) -> RouteState {
+    let memory = settings.state_dir.clone().map(|dir| RouteMemory::new(dir, settings.api.base.as_str(), &model.name));
+    RouteState::remembering(settings.api.route, model.row.routes, memory)
 }
 
 /// Where `-o -` saves its image before copying it to standard output: a folder of its

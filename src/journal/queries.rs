@@ -53,9 +53,19 @@ pub struct RunRow {
     /// The run labelled its files, and put the prompt in the label.
     pub metadata: bool,
     pub prompt_in_file: bool,
+    /// A matrix's models as the journal keeps them (`schema_v9.sql`); `None` for a run of one model.
+    pub models: Option<String>,
 }
 
 impl RunRow {
+    /// The run's models: its one, or a matrix's in the order named.
+    pub fn model_names(&self) -> Vec<&str> {
+        match self.models {
+            Some(_) => self.model.split(',').collect(),
+            None => vec![self.model.as_str()],
+        }
+    }
+
     /// Where the cost comes from: `charged` (every answer said), `list` (none did), or both.
     pub fn cost_source(&self) -> &'static str {
         match (self.charged, self.answered) {
@@ -82,7 +92,7 @@ const RUN_COLUMNS: &str = "r.id, r.started, r.command, r.model, r.route, r.base_
     (SELECT count(*) FROM video_tasks t WHERE t.run_id = r.id AND t.state = 'running'),
     (SELECT count(*) FROM video_tasks t WHERE t.run_id = r.id AND t.state = 'running' AND t.price IS NULL
         AND r.price IS NULL),
-    r.metadata, r.prompt_in_file";
+    r.metadata, r.prompt_in_file, r.models";
 
 /// A run row read from `conn`, whose locks are beside it.
 fn run_row(conn: &Connection) -> impl Fn(&Row) -> rusqlite::Result<RunRow> + '_ {
@@ -136,6 +146,7 @@ fn read_run(row: &Row, id: String, state: String, incomplete: bool) -> rusqlite:
         tasks_unpriced: row.get::<_, i64>(27)? as u64,
         metadata: row.get(28)?,
         prompt_in_file: row.get(29)?,
+        models: row.get(30)?,
     })
 }
 
@@ -242,7 +253,7 @@ pub struct Spent {
 /// aside: the emulator inside `wan` bills nothing.
 pub fn spent(conn: &Connection, since: &str, until: &str) -> Result<Vec<Spent>, JournalError> {
     let mut statement = conn.prepare(
-        "SELECT q.sent_at, r.model, q.returned, coalesce(q.charged, q.price, r.price * q.returned), q.charged IS NOT NULL,
+        "SELECT q.sent_at, coalesce(q.model, r.model), q.returned, coalesce(q.charged, q.price, r.price * q.returned), q.charged IS NOT NULL,
                 r.command = 'video'
          FROM requests q JOIN runs r ON q.run_id = r.id
          WHERE q.returned IS NOT NULL AND q.sent_at >= ?1 AND q.sent_at < ?2 AND r.offline = 0
@@ -333,7 +344,7 @@ pub struct Origin {
 pub fn origin(conn: &Connection, sha256: &str) -> Result<Option<Origin>, JournalError> {
     let found = conn
         .query_row(
-            "SELECT r.id, i.path, p.prompt, r.model, r.route, q.request_id, i.saved_at,
+            "SELECT r.id, i.path, p.prompt, coalesce(q.model, r.model), r.route, q.request_id, i.saved_at,
                     coalesce(q.price / nullif(q.returned, 0), r.price), q.prompt, r.shard, r.offline, r.out_dir = '-'
              FROM images i JOIN requests q ON i.request = q.id JOIN runs r ON q.run_id = r.id
              JOIN prompts p ON p.run_id = r.id AND p.position = q.prompt
@@ -396,9 +407,10 @@ pub struct RequestRow {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PendingImage {
     pub id: i64,
-    /// The request row that made it.
+    /// The request row that made it, and that request's prompt and chunk.
     pub request: i64,
     pub prompt: u64,
+    pub chunk: u64,
     pub position: u64,
     /// The text of its prompt.
     pub prompt_text: String,
@@ -437,7 +449,7 @@ pub fn recorded(conn: &Connection, run: &str) -> Result<Recorded, JournalError> 
     let unsaved = conn
         .prepare(
             "SELECT i.id, i.request, q.prompt, i.position, p.prompt, i.source, i.state, q.request_id,
-                i.path, i.bytes, i.format, i.sha256, i.part
+                i.path, i.bytes, i.format, i.sha256, i.part, q.chunk
              FROM images i JOIN requests q ON i.request = q.id
              JOIN prompts p ON p.run_id = q.run_id AND p.position = q.prompt
              WHERE q.run_id = ?1 AND i.state != 'saved' ORDER BY q.prompt, q.chunk, i.position",
@@ -447,6 +459,7 @@ pub fn recorded(conn: &Connection, run: &str) -> Result<Recorded, JournalError> 
                 id: row.get(0)?,
                 request: row.get(1)?,
                 prompt: row.get::<_, i64>(2)? as u64,
+                chunk: row.get::<_, i64>(13)? as u64,
                 position: row.get::<_, i64>(3)? as u64,
                 prompt_text: row.get(4)?,
                 source: row.get(5)?,
@@ -550,6 +563,7 @@ mod tests {
                 offline: false,
                 metadata: true,
                 prompt_in_file: true,
+                models: None,
             })
             .unwrap()
     }
@@ -559,7 +573,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::start(dir.path()).unwrap();
         let run = record_run(&journal, Some(30_000));
-        let request = journal.request_sent(&run, 0, 0, 4).unwrap();
+        let request = journal.request_sent(&run, 0, 0, 4, "wan2.7-image").unwrap();
         let images = journal
             .request_answered(
                 request,
@@ -625,10 +639,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::start(dir.path()).unwrap();
         let priced = record_run(&journal, Some(30_000));
-        let request = journal.request_sent(&priced, 0, 0, 4).unwrap();
+        let request = journal.request_sent(&priced, 0, 0, 4, "wan2.7-image").unwrap();
         journal.request_answered(request, None, Some(100_000), None, vec!["base64".into(); 4]).unwrap();
         let unknown = record_run(&journal, None);
-        let request = journal.request_sent(&unknown, 0, 0, 4).unwrap();
+        let request = journal.request_sent(&unknown, 0, 0, 4, "wan2.7-image").unwrap();
         journal.request_answered(request, None, None, None, vec!["base64".into(); 3]).unwrap();
         let conn = open(dir.path()).unwrap();
         let spent = spent(&conn, "2000", "9999").unwrap();

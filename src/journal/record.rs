@@ -36,6 +36,8 @@ pub struct RunRecord {
     /// `--no-prompt-in-file`): a resume saves the run's late files the same way.
     pub metadata: bool,
     pub prompt_in_file: bool,
+    /// A matrix's models, as JSON (see `schema_v9.sql`); `None` for a run of one model.
+    pub models: Option<String>,
 }
 
 /// A run's prompts as the journal takes them: how many, the shard they are (with
@@ -116,9 +118,9 @@ impl Journal {
             tx.execute(
                 "INSERT INTO runs (id, started, pid, command, model, route, base_url, out_dir, stem, count,
                     per_request, prompts, extra, price, state, shard, offline, metadata, prompt_in_file, mask,
-                    mask_sha256)
+                    mask_sha256, models)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 'recording', ?15, ?16, ?17, ?18,
-                    ?19, ?20)",
+                    ?19, ?20, ?21)",
                 params![
                     key,
                     now(),
@@ -140,6 +142,7 @@ impl Journal {
                     run.prompt_in_file,
                     run.mask.as_ref().map(|(source, _)| redact(source)),
                     run.mask.as_ref().map(|(_, sha256)| sha256),
+                    run.models.as_deref().map(redact),
                 ],
             )?;
             let mut reference =
@@ -184,10 +187,11 @@ impl Journal {
         Ok(id)
     }
 
-    /// Marks a request `sent`, with the Idempotency-Key it goes with, before it is sent;
-    /// returns its row.
-    pub fn request_sent(&self, run: &str, prompt: usize, chunk: u64, n: u32) -> Result<i64, JournalError> {
+    /// Marks a request to `model` `sent`, with the Idempotency-Key it goes with, before it
+    /// is sent; returns its row.
+    pub fn request_sent(&self, run: &str, prompt: usize, chunk: u64, n: u32, model: &str) -> Result<i64, JournalError> {
         let run = run.to_string();
+        let model = model.to_string();
         let key = idempotency_key(&run, prompt, chunk);
         self.now(move |tx| {
             // A resumed request keeps its row.
@@ -206,9 +210,9 @@ impl Journal {
                 return Ok(id);
             }
             tx.execute(
-                "INSERT INTO requests (run_id, prompt, chunk, n, state, sent_at, idempotency_key)
-                 VALUES (?1, ?2, ?3, ?4, 'sent', ?5, ?6)",
-                params![run, prompt as i64, chunk as i64, n, now(), key],
+                "INSERT INTO requests (run_id, prompt, chunk, n, state, sent_at, idempotency_key, model)
+                 VALUES (?1, ?2, ?3, ?4, 'sent', ?5, ?6, ?7)",
+                params![run, prompt as i64, chunk as i64, n, now(), key, model],
             )?;
             Ok(tx.last_insert_rowid())
         })
@@ -395,6 +399,7 @@ mod tests {
             offline: false,
             metadata: true,
             prompt_in_file: true,
+            models: None,
         }
     }
 
@@ -404,7 +409,7 @@ mod tests {
         let journal = Journal::start(dir.path()).unwrap();
         let id = journal.begin_run(run()).unwrap();
         assert_eq!(id.len(), 12);
-        let request = journal.request_sent(&id, 1, 0, 2).unwrap();
+        let request = journal.request_sent(&id, 1, 0, 2, "wan2.7-image").unwrap();
         let images = journal
             .request_answered(
                 request,
@@ -434,7 +439,7 @@ mod tests {
             .unwrap();
         assert_eq!((state.as_str(), prompts), ("partial", 2));
         // sending the same request again (a resume) keeps its row
-        assert_eq!(journal.request_sent(&id, 1, 0, 2).unwrap(), request);
+        assert_eq!(journal.request_sent(&id, 1, 0, 2, "wan2.7-image").unwrap(), request);
     }
 
     #[test]
@@ -466,7 +471,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::start(dir.path()).unwrap();
         let id = journal.begin_run(run()).unwrap();
-        let request = journal.request_sent(&id, 0, 0, 2).unwrap();
+        let request = journal.request_sent(&id, 0, 0, 2, "wan2.7-image").unwrap();
         let images =
             journal.request_answered(request, None, None, None, vec!["https://h/1".into(), "https://h/2".into()]);
         let images = images.unwrap();

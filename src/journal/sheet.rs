@@ -24,6 +24,8 @@ pub struct SheetRequest {
     /// What it cost, micro-dollars, as `wan history` counts it: what the service said it
     /// charged, else the price it reported, else the list price times the images; `None`: unknown.
     pub cost: Option<u64>,
+    /// The model it was sent to (a matrix's runs have several; older rows, the run's).
+    pub model: String,
 }
 
 /// An image an answer held.
@@ -70,7 +72,7 @@ pub fn each_prompt<E: From<JournalError>>(
             "SELECT p.position, p.prompt,
                     q.id, q.chunk, q.n, q.state, q.status, q.code, q.message, q.returned,
                     coalesce(q.charged, q.price, r.price * q.returned),
-                    i.position, i.source, i.state, i.path, i.format
+                    i.position, i.source, i.state, i.path, i.format, coalesce(q.model, r.model)
              FROM prompts p JOIN runs r ON r.id = p.run_id
              LEFT JOIN requests q ON q.run_id = p.run_id AND q.prompt = p.position
              LEFT JOIN images i ON i.request = q.id
@@ -115,6 +117,7 @@ fn read_row(row: &rusqlite::Row, prompt: &mut SheetPrompt) -> rusqlite::Result<(
             message: row.get(8)?,
             returned: row.get::<_, Option<i64>>(9)?.map(|n| n as u64),
             cost: row.get::<_, Option<i64>>(10)?.map(|c| c as u64),
+            model: row.get(16)?,
         };
         prompt.requests.push(SheetEntry { request, images: Vec::new() });
     }
@@ -166,18 +169,19 @@ mod tests {
                 offline: false,
                 metadata: true,
                 prompt_in_file: true,
+                models: None,
             })
             .unwrap();
         // prompt 0: two requests, the second answered first; prompt 1: one failed; prompt 2: none
-        let first = journal.request_sent(&run, 0, 0, 2).unwrap();
-        let second = journal.request_sent(&run, 0, 1, 2).unwrap();
+        let first = journal.request_sent(&run, 0, 0, 2, "wan2.7-image").unwrap();
+        let second = journal.request_sent(&run, 0, 1, 2, "wan2.7-image").unwrap();
         let later = journal.request_answered(second, None, Some(50_000), None, vec!["https://h/3".into()]).unwrap();
         let images =
             journal.request_answered(first, None, None, None, vec!["https://h/1".into(), "base64".into()]).unwrap();
         let saved = |path: &str| ImageSaved { path: path.into(), bytes: 9, format: "png", sha256: path.into() };
         journal.image_saved(images[1], saved("/out/a-fox-002.png")).unwrap();
         journal.image_saved(later[0], saved("/out/a-fox-003.png")).unwrap();
-        let failed = journal.request_sent(&run, 1, 0, 2).unwrap();
+        let failed = journal.request_sent(&run, 1, 0, 2, "wan2.7-image").unwrap();
         journal.request_ended(failed, super::super::Ended::Failed, Some(400), Some("bad".into()), "no".into(), None);
         journal.flush().unwrap();
 

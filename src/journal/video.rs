@@ -316,6 +316,7 @@ mod tests {
                 offline: false,
                 metadata: true,
                 prompt_in_file: true,
+                models: None,
             })
             .unwrap()
     }
@@ -325,7 +326,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::start(dir.path()).unwrap();
         let run = video_run(&journal);
-        let request = journal.request_sent(&run, 0, 0, 1).unwrap();
+        let request = journal.request_sent(&run, 0, 0, 1, "wan2.7-t2v").unwrap();
         let new = NewTask {
             id: "video_task_1".into(),
             run_id: Some(run.clone()),

@@ -201,7 +201,7 @@ mod tests {
         let parsed = Cli::try_parse_from([argv, vec!["--".into(), "--help".into()]].concat()).unwrap();
         let Command::Generate(args) = parsed.command else { panic!("not generate") };
         assert_eq!(args.prompt.as_deref(), Some("--help"));
-        assert_eq!(args.run.model.as_deref(), Some("--pro"));
+        assert_eq!(args.run.model, ["--pro"]);
         assert!(!args.run.pro);
     }
 

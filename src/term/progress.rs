@@ -21,13 +21,16 @@ fn style(template: &str) -> ProgressStyle {
 }
 
 impl Progress {
-    pub fn new(prompts: u64) -> Self {
+    /// The progress of a run of `items` (prompts; in a matrix, prompts × models, which
+    /// `unit` names), with an overall bar where there are several.
+    pub fn new(items: u64, unit: &str) -> Self {
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
         let on_interrupt = multi.clone();
         crate::interrupt::clear_progress_on_interrupt(move |say| on_interrupt.suspend(say));
-        let overall = (prompts > 1).then(|| {
-            let bar = multi.add(ProgressBar::new(prompts));
-            bar.set_style(style("{bar:24.cyan/blue} {pos}/{len} prompts · {msg}").progress_chars("━╸─"));
+        let overall = (items > 1).then(|| {
+            let bar = multi.add(ProgressBar::new(items));
+            let template = format!("{{bar:24.cyan/blue}} {{pos}}/{{len}} {unit} · {{msg}}");
+            bar.set_style(style(&template).progress_chars("━╸─"));
             bar.set_message("0 images · $0.000");
             bar
         });

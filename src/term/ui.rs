@@ -34,7 +34,18 @@ impl Ui {
             quiet: display.quiet,
             verbose: display.verbose,
             color: display.color,
-            progress: display.progress.then(|| Progress::new(prompts)),
+            progress: display.progress.then(|| Progress::new(prompts, "prompts")),
+        }
+    }
+
+    /// The same for a matrix: its batch bar counts each prompt of each model.
+    pub fn matrix(display: Display, prompts: u64, models: u64) -> Self {
+        match models {
+            1 => Self::new(display, prompts),
+            _ => Self {
+                progress: display.progress.then(|| Progress::new(prompts.saturating_mul(models), "prompts × models")),
+                ..Self::new(Display { progress: false, ..display }, prompts)
+            },
         }
     }
 

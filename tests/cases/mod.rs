@@ -21,9 +21,9 @@ mod skill;
 mod video;
 
 // The promises that hold across the commands: what a run costs, how it fails and recovers, the
-// key kept safe, what each file says of itself, the files and output it leaves, the route it
-// takes, how it scales, the prompts a template makes, the shape asked of each model, and an
-// edit's mask.
+// key kept safe, what each file says of itself, a matrix of models, the files and output it
+// leaves, the route it takes, how it scales, the prompts a template makes, the shape asked of
+// each model, and an edit's mask.
 mod aspect;
 mod billing;
 mod errors;
@@ -31,6 +31,7 @@ mod faults;
 mod key_safety;
 mod labels;
 mod mask;
+mod matrix;
 mod output;
 mod routes;
 mod scale;

@@ -11,7 +11,6 @@ mod images;
 pub mod memory;
 
 use std::io::Read;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
 
@@ -115,7 +114,7 @@ impl Endpoint {
     }
 }
 
-/// The route of a run, and what it learned on the way: shared by all its requests.
+/// The route of a run's model, and what it learned on the way: shared by all its requests.
 #[derive(Debug)]
 pub struct RouteState {
     chosen: Route,
@@ -127,9 +126,6 @@ pub struct RouteState {
     memory: Option<RouteMemory>,
     /// The Gemini route's `/models/…` did not exist and `/v1beta/models/…` is used.
     beta: AtomicBool,
-    /// Reference images as files for the images route's form, made once per run
-    /// (URL references are downloaded for it).
-    uploads: OnceLock<Result<Vec<LocalImage>, Error>>,
 }
 
 impl RouteState {
@@ -154,7 +150,6 @@ impl RouteState {
             remembered: AtomicBool::new(images || beta),
             memory,
             beta: AtomicBool::new(beta),
-            uploads: OnceLock::new(),
         }
     }
 
@@ -213,10 +208,6 @@ impl RouteState {
             memory.store(None, SystemTime::now());
         }
         Some(instead)
-    }
-
-    pub fn uploads(&self, make: impl FnOnce() -> Result<Vec<LocalImage>, Error>) -> Result<&[LocalImage], Error> {
-        self.uploads.get_or_init(make).as_deref().map_err(Clone::clone)
     }
 }
 

@@ -39,7 +39,8 @@ pub fn run(args: CreateArgs, env: &Env, stdin: &mut dyn Read) -> Result<Outcome,
     let http = crate::api::http_client()?;
     let journal = crate::video::journal(follow, &ui).begin_run(run_record(&settings, &out), &ui);
     let run_id = journal.run_id().map(str::to_string);
-    let request = run_id.as_deref().and_then(|run| journal.write(&ui, |j| j.request_sent(run, 0, 0, 1)));
+    let request =
+        run_id.as_deref().and_then(|run| journal.write(&ui, |j| j.request_sent(run, 0, 0, 1, &settings.model)));
     let client = Client::new(&http, &settings.service, &ui);
     let end_run = |state| journal.end_run(&ui, state);
     // Derived from the run (a process's own without a journal): sent again, the same.
@@ -157,6 +158,7 @@ fn run_record(settings: &Create, out: &OutputDir) -> RunRecord {
         // Clips are saved as served: no label is written into them.
         metadata: false,
         prompt_in_file: false,
+        models: None,
     }
 }
 
