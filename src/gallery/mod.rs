@@ -121,8 +121,14 @@ fn noun(run: &RunRow) -> &'static str {
     if run.command == "video" { "clip" } else { "image" }
 }
 
+/// Images asked for: of each prompt, of each model (a matrix's run has several).
 fn asked(run: &RunRow) -> u64 {
-    run.prompts.saturating_mul(u64::from(run.count))
+    run.prompts.saturating_mul(per_prompt(run))
+}
+
+/// Images asked of one prompt: `-n` of each model.
+fn per_prompt(run: &RunRow) -> u64 {
+    u64::from(run.count).saturating_mul(run.model_names().len() as u64)
 }
 
 /// The run's cost as the header says it: the sum of its requests', where it came from,
@@ -165,7 +171,7 @@ fn section(sheet: &Sheet, prompt: &SheetPrompt, totals: &mut Totals) -> String {
         out.push_str(&group(sheet, &prompt.text, model, entries, totals.of(model)));
     }
     let recorded: u64 = prompt.requests.iter().map(|entry| u64::from(entry.request.n)).sum();
-    let unsent = u64::from(run.count).saturating_sub(recorded);
+    let unsent = per_prompt(run).saturating_sub(recorded);
     if unsent > 0 {
         let what = match (run.state.as_str(), run.command.as_str()) {
             ("running", _) => "not sent yet".to_string(),

@@ -99,6 +99,8 @@ fn a_matrix_sends_each_prompt_to_each_model_on_its_own_route_as_one_run() {
     ] {
         assert_eq!(page.matches(group).count(), 2, "{group} once a prompt in\n{page}");
     }
+    assert!(page.contains("12 saved of 12 asked"), "every model's images asked\n{page}");
+    assert!(!page.contains("never sent"), "no prompt is short of images\n{page}");
 }
 
 #[test]
