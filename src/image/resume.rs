@@ -1,6 +1,7 @@
 //! `wan resume`: finish a run the journal knows. Fetch every image that was paid for and
 //! not saved while its link lives, report those that cannot be had any more, and send the
-//! requests that were planned and never sent. A request sent and never answered is not
+//! requests that were planned and never sent, or that the service failed (billing
+//! nothing). A request sent and never answered is not
 //! sent again (it may have been billed) unless `--resend-unknown`.
 
 use std::collections::BTreeMap;
@@ -138,9 +139,10 @@ impl Sorting {
         }
         let model = self.plan.at(request.prompt as usize, request.chunk).map_or(0, |planned| planned.model);
         let again = Planned { prompt: request.prompt as usize, chunk: request.chunk, n: request.n, model };
-        // The service answered that it failed, for a reason that may pass (a 5xx, a 429,
-        // no connection): it returned no images and billed none, so it is sent again.
-        if request.state == "failed" && may_pass(&request) {
+        // The service answered that it failed (a refused key, a 4xx, a 5xx, a 429) or was
+        // not reached: it returned no images and billed none, so it is sent again, unless
+        // the failure says it was billed.
+        if request.state == "failed" && !billed(&request) {
             self.left.to_send.push(again);
         }
         if matches!(request.state.as_str(), "sent" | "unknown") {
@@ -176,15 +178,11 @@ fn plan_of(run: &RunRow) -> Plan {
     Plan::matrix(prompts, run.count, models_of(run).iter().map(|m| m.per_request).collect())
 }
 
-/// A failure worth sending again: the service failed, or asked for patience, or was not
-/// reached; never a refusal (4xx) or a code that says it is for good.
-fn may_pass(request: &RequestRow) -> bool {
-    let permanent = matches!(request.code.as_deref(), Some("model_not_found" | "quota_exceeded"));
-    let transient = match request.status {
-        None => true,
-        Some(status) => crate::retry::is_retryable_status(status),
-    };
-    transient && !permanent
+/// A failed request that was billed all the same: the service says it completed it before
+/// (`request_already_completed`: its images cannot be fetched again). Sending it again
+/// would be refused again, at best; it is the one failure a resume leaves as it is.
+fn billed(request: &RequestRow) -> bool {
+    request.code.as_deref() == Some("request_already_completed")
 }
 
 /// What `wan resume` was asked, as a run of images reads it.
@@ -264,6 +262,12 @@ pub fn resume(
     let printer = Printer::new(&session, expected(&settings.plan(), &to_fetch, &lost, &to_send));
     let outcome = run::send(&session, &to_send, printer, |events| fetch_all(&session, to_fetch, lost, events))?;
     if !unknown_left {
+        // What this resume did went well; the run is done only if every prompt has its
+        // images (a request the service says it billed before, and cannot give again, is
+        // a reason, not an image).
+        if outcome == Outcome::Success && !has_every_image(dir, &run.id) {
+            session.journal.end_run(&session.ui, "partial");
+        }
         return Ok(outcome);
     }
     // Requests of unknown outcome left alone: the run is not done, whatever was fetched.
@@ -271,6 +275,16 @@ pub fn resume(
     Ok(match outcome {
         Outcome::Success => Outcome::Failed(Kind::Partial),
         other => other,
+    })
+}
+
+/// Whether the journal has as many images saved for the run as it asked for (a journal
+/// that cannot be read says yes: the resume's own outcome stands).
+fn has_every_image(dir: &Path, run: &str) -> bool {
+    let found = crate::journal::open(dir).ok().and_then(|conn| queries::find_run(&conn, run).ok().flatten());
+    found.is_none_or(|row| {
+        let asked = row.prompts.saturating_mul(u64::from(row.count)).saturating_mul(row.model_names().len() as u64);
+        row.saved >= asked
     })
 }
 
@@ -786,14 +800,26 @@ mod tests {
     }
 
     #[test]
-    fn failures_that_may_pass_are_sent_again_in_their_place() {
-        let mut failed = request(2, 1, 0, "failed");
-        failed.status = Some(503);
-        let mut refused = request(3, 2, 0, "failed");
-        refused.status = Some(400);
-        let left = leftovers(&run_row(1), [request(1, 0, 0, "answered"), failed, refused], Vec::new(), false);
+    fn every_failure_that_billed_nothing_is_sent_again_in_its_place() {
+        let failed = |id: i64, prompt: u64, status: u16, code: Option<&str>| {
+            let mut failed = request(id, prompt, 0, "failed");
+            failed.status = Some(status);
+            failed.code = code.map(String::from);
+            failed
+        };
+        let mut run = run_row(1);
+        run.prompts = 6;
+        let requests = [
+            request(1, 0, 0, "answered"),
+            failed(2, 1, 503, None),
+            failed(3, 2, 401, Some("invalid_api_key")),
+            failed(4, 3, 404, Some("model_route_not_supported")),
+            failed(5, 4, 409, Some("request_already_completed")),
+            failed(6, 5, 429, Some("quota_exceeded")),
+        ];
+        let left = leftovers(&run, requests, Vec::new(), false);
         let sent: Vec<(usize, u64)> = left.to_send.iter().map(|r| (r.prompt, r.chunk)).collect();
-        assert_eq!(sent, [(1, 0)], "the 503 again, not the 400");
+        assert_eq!(sent, [(1, 0), (2, 0), (3, 0), (5, 0)], "all but the one the service says it billed");
     }
 
     #[test]

@@ -429,9 +429,10 @@ fn a_dry_run_names_the_first_prompts_it_would_send_and_how_many_more() {
     let dry = journaled(&sb).args(["resume", "--dry-run"]).output().unwrap();
     assert_eq!(dry.status.code(), Some(0), "{}", stderr_of(&dry));
     let plan = stdout_of(&dry);
-    assert!(plan.contains("would send 1199 requests"), "{plan}");
+    // the refused first request billed nothing: it is sent again with the rest
+    assert!(plan.contains("would send 1200 requests"), "{plan}");
     assert!(
-        plan.contains(r#"  for prompt 2 ("a fox"), prompt 3 ("a cat"), prompt 4 ("a dog") and 1,196 more"#),
+        plan.contains(r#"  for prompt 1 ("an owl"), prompt 2 ("a fox"), prompt 3 ("a cat") and 1,197 more"#),
         "{plan}"
     );
 }
@@ -443,7 +444,7 @@ fn a_dry_run_names_the_first_prompts_it_would_send_and_how_many_more() {
 fn a_run_whose_links_a_resume_reported_gone_is_passed_by_for_the_next_unfinished_one() {
     let emulator = Emulator::start(&["--api-key", "the-right-key"]);
     let mut sb = Sandbox::new();
-    // the older run: a refused key left two prompts never sent
+    // the older run: a refused key, and two prompts never sent after it
     std::fs::write(sb.path("prompts.txt"), "one\ntwo\nthree\n").unwrap();
     let older = journaled(&sb)
         .env("AISA_BASE_URL", &emulator.base)
@@ -464,7 +465,7 @@ fn a_run_whose_links_a_resume_reported_gone_is_passed_by_for_the_next_unfinished
     // now the default is the older run, and the newer one is said to be passed by
     let dry = journaled(&sb).args(["resume", "--dry-run"]).output().unwrap();
     assert_eq!(dry.status.code(), Some(0), "{}", stderr_of(&dry));
-    assert!(stdout_of(&dry).contains("would send 2 requests"), "{}", stdout_of(&dry));
+    assert!(stdout_of(&dry).contains("would send 3 requests"), "{}", stdout_of(&dry));
     assert!(stderr_of(&dry).contains(&format!("run {newer_id}: passed by")), "{}", stderr_of(&dry));
     let resumed = journaled(&sb)
         .env("AISA_BASE_URL", &emulator.base)
@@ -473,7 +474,7 @@ fn a_run_whose_links_a_resume_reported_gone_is_passed_by_for_the_next_unfinished
         .output()
         .unwrap();
     assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
-    assert_eq!(images_in(&sb.path("older")).len(), 2);
+    assert_eq!(images_in(&sb.path("older")).len(), 3);
     // named, the newer run is still reported
     let named = journaled(&sb).args(["resume", &newer_id]).output().unwrap();
     assert_eq!(named.status.code(), Some(7), "{}", stderr_of(&named));
@@ -490,4 +491,51 @@ fn history_ids(sb: &Sandbox) -> Vec<String> {
         .lines()
         .map(|line| serde_json::from_str::<Value>(line).unwrap()["id"].as_str().unwrap().to_string())
         .collect()
+}
+
+/// The emulator's answers logged so far to `path` with HTTP `status`.
+fn answered_with(emulator: &Emulator, path: &str, status: u16) -> usize {
+    // `METHOD PATH STATUS · …`: the third word, not a latency of "200 ms" further on.
+    let status = status.to_string();
+    emulator.requests_to(path, 0).iter().filter(|line| line.split(' ').nth(2) == Some(status.as_str())).count()
+}
+
+/// A new user's trial: a batch of five with a wrong key met four 401s ("the same error met
+/// 3 more requests; 1 request not sent after it"); with the key fixed, `wan resume` sent
+/// only prompt 5 and called the run done at 1/5. A refused request billed nothing: resume
+/// sends it again, and the run is done when every prompt has its images.
+#[test]
+fn resume_after_a_refused_key_sends_again_every_prompt_the_key_was_refused_for() {
+    let emulator = Emulator::start(&["--api-key", "the-right-key", "--latency", "200"]);
+    let sb = Sandbox::new();
+    std::fs::write(sb.path("prompts.txt"), "one\ntwo\nthree\nfour\nfive\n").unwrap();
+    let run = journaled(&sb)
+        .env("AISA_BASE_URL", &emulator.base)
+        .args(["generate", "-f", "prompts.txt", "-j", "4", "-o", "out"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(3), "{}", stderr_of(&run));
+    let said = stderr_of(&run);
+    assert!(said.contains("the same error met 3 more requests; 1 request not sent after it"), "{said}");
+    assert_eq!(answered_with(&emulator, "/v1/chat", 401), 4);
+
+    let dry = journaled(&sb).args(["resume", "--dry-run"]).output().unwrap();
+    assert!(stdout_of(&dry).contains("would send 5 requests"), "{}", stdout_of(&dry));
+    let resumed = journaled(&sb)
+        .env("AISA_BASE_URL", &emulator.base)
+        .env("AISA_API_KEY", "the-right-key")
+        .arg("resume")
+        .output()
+        .unwrap();
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+    assert_eq!(
+        sorted_lines(&resumed),
+        ["out/five-001.png", "out/four-001.png", "out/one-001.png", "out/three-001.png", "out/two-001.png"]
+    );
+    assert_eq!(answered_with(&emulator, "/v1/chat", 200), 5, "each prompt sent once with the right key");
+    let history = journaled(&sb).args(["history", "--json"]).output().unwrap();
+    let row: Value = serde_json::from_str(stdout_of(&history).lines().next().unwrap()).unwrap();
+    assert_eq!((row["state"].as_str(), row["saved"].as_u64(), row["asked"].as_u64()), (Some("done"), Some(5), Some(5)));
+    let again = journaled(&sb).arg("resume").output().unwrap();
+    assert!(stderr_of(&again).contains("nothing to resume"), "{}", stderr_of(&again));
 }
