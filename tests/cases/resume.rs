@@ -539,3 +539,37 @@ fn resume_after_a_refused_key_sends_again_every_prompt_the_key_was_refused_for()
     let again = journaled(&sb).arg("resume").output().unwrap();
     assert!(stderr_of(&again).contains("nothing to resume"), "{}", stderr_of(&again));
 }
+
+/// A resume that did all it was asked is not enough to call the run done: a prompt the
+/// service gave fewer images than asked (billed, and nothing to send again) leaves it partial.
+#[test]
+fn a_resume_that_succeeds_leaves_the_run_partial_while_a_prompt_is_short_of_images() {
+    let mut sb = Sandbox::new();
+    for path in ["/1.png", "/2.png", "/3.png"] {
+        sb.image(path, &png(path.as_bytes()[1]));
+    }
+    // prompt 1: one image of the two asked; prompt 2: a 503 (nothing made, nothing billed)
+    let api = RawServer::start(vec![
+        Fault::Serve(chat_answer(&[sb.url("/1.png")]).to_string().into_bytes()),
+        Fault::Status(503),
+    ]);
+    std::fs::write(sb.path("p.txt"), "one\ntwo\n").unwrap();
+    let first = journaled(&sb)
+        .env("AISA_BASE_URL", api.url("/v1"))
+        .args(["generate", "-f", "p.txt", "-n", "2", "-j", "1", "--retries", "0", "-o", "out"])
+        .output()
+        .unwrap();
+    assert_eq!(first.status.code(), Some(7), "{}", stderr_of(&first));
+    let again = RawServer::start(vec![Fault::Serve(
+        chat_answer(&[sb.url("/2.png"), sb.url("/3.png")]).to_string().into_bytes(),
+    )]);
+    let resumed = journaled(&sb).env("AISA_BASE_URL", again.url("/v1")).arg("resume").output().unwrap();
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+    assert_eq!(again.requests(), 1);
+    let history = journaled(&sb).args(["history", "--json"]).output().unwrap();
+    let row: Value = serde_json::from_str(stdout_of(&history).lines().next().unwrap()).unwrap();
+    assert_eq!(
+        (row["state"].as_str(), row["saved"].as_u64(), row["asked"].as_u64()),
+        (Some("partial"), Some(3), Some(4))
+    );
+}
