@@ -573,3 +573,49 @@ fn a_resume_that_succeeds_leaves_the_run_partial_while_a_prompt_is_short_of_imag
         (Some("partial"), Some(3), Some(4))
     );
 }
+
+/// A new user's trial: the images route learnt against `wan emulator --moved-to-images` and
+/// remembered, then a plain emulator on the same address. `-n 8` is two requests at once,
+/// both sent to the remembered route; only the first fell back to chat, the other ended
+/// `HTTP 404` ("saved 4 of 8 images", exit 7), and `wan resume` had "nothing left to do".
+/// Each request the refused route met falls back; and a request that failed without
+/// billing is one a resume sends again.
+#[test]
+fn a_stale_remembered_route_is_left_by_every_request_that_met_it_and_resume_sends_what_it_failed() {
+    // Slow answers: both requests are on their way before the first refusal comes back.
+    let emulator = Emulator::start(&["--latency", "300"]);
+    let sb = Sandbox::new();
+    let state = sb.path("state");
+    std::fs::create_dir_all(&state).unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let remembered =
+        serde_json::json!({format!("{} wan2.7-image", emulator.base): {"route": "images", "learned": now}});
+    std::fs::write(state.join("routes.json"), remembered.to_string()).unwrap();
+    let run = journaled(&sb)
+        .env("AISA_BASE_URL", &emulator.base)
+        .args(["generate", "forget two", "-n", "8", "-o", "out"])
+        .output()
+        .unwrap();
+    let said = stderr_of(&run);
+    assert_eq!(run.status.code(), Some(0), "{said}");
+    assert_eq!(said.matches("the images route refused wan2.7-image; trying").count(), 1, "said once: {said}");
+    assert_eq!(answered_with(&emulator, "/v1/images/generations", 404), 2, "both met the refusal");
+    assert_eq!(answered_with(&emulator, "/v1/chat", 200), 2, "and both followed to chat");
+    assert_eq!(images_in(&sb.path("out")).len(), 8);
+
+    let left: Value = serde_json::from_slice(&read(&state.join("routes.json"))).unwrap();
+    assert_eq!(left, serde_json::json!({}), "the stale route is forgotten");
+
+    // In any case, a request that failed with a 404 (nothing billed) is one resume sends again.
+    let mut sb = Sandbox::new();
+    sb.image("/1.png", &png(1));
+    let refused = RawServer::start(vec![Fault::Status(404)]);
+    let run =
+        journaled(&sb).env("AISA_BASE_URL", refused.url("/v1")).args(["generate", "x", "-o", "out"]).output().unwrap();
+    assert_eq!(run.status.code(), Some(4), "{}", stderr_of(&run));
+    let served = RawServer::start(vec![Fault::Serve(chat_answer(&[sb.url("/1.png")]).to_string().into_bytes())]);
+    let resumed = journaled(&sb).env("AISA_BASE_URL", served.url("/v1")).arg("resume").output().unwrap();
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+    assert_eq!((refused.requests(), served.requests()), (1, 1));
+    assert_eq!(images_in(&sb.path("out")), ["x-001.png"]);
+}
