@@ -126,6 +126,9 @@ pub struct RouteState {
     /// The remembered move was forgotten in this run, its route having refused: a request
     /// sent there before that (one in flight at once with the first refused) follows too.
     forgotten: AtomicBool,
+    /// Held while a refusal is weighed, so that of two requests refused at once one
+    /// forgets and the other sees it done, never half done.
+    forgetting: std::sync::Mutex<()>,
     memory: Option<RouteMemory>,
     /// The Gemini route's `/models/…` did not exist and `/v1beta/models/…` is used.
     beta: AtomicBool,
@@ -152,6 +155,7 @@ impl RouteState {
             moved: AtomicBool::new(images),
             remembered: AtomicBool::new(images || beta),
             forgotten: AtomicBool::new(false),
+            forgetting: std::sync::Mutex::new(()),
             memory,
             beta: AtomicBool::new(beta),
         }
@@ -207,6 +211,7 @@ impl RouteState {
             Endpoint::GeminiBeta => (&self.beta, Endpoint::Gemini),
             Endpoint::Chat | Endpoint::Gemini => return None,
         };
+        let _weighing = self.forgetting.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if flag.load(Ordering::Relaxed) && self.remembered.swap(false, Ordering::Relaxed) {
             flag.store(false, Ordering::Relaxed);
             self.forgotten.store(true, Ordering::Relaxed);
@@ -283,6 +288,32 @@ mod tests {
         assert_eq!(RouteState::remembering(Route::Auto, Routes::Gemini, memory()).first(), Endpoint::Gemini);
         // a move learned in this run is not "remembered": it is not forgotten on a 404
         assert_eq!(first_run.forget_remembered(Endpoint::GeminiBeta), None);
+    }
+
+    #[test]
+    fn requests_refused_at_once_by_a_remembered_route_all_follow_and_one_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let memory = || Some(RouteMemory::new(dir.path().to_path_buf(), "http://h/v1", "m"));
+        RouteState::remembering(Route::Auto, Routes::ChatThenImages, memory()).mark_moved();
+        for _ in 0..50 {
+            RouteState::remembering(Route::Auto, Routes::ChatThenImages, memory()).mark_moved();
+            let routes = RouteState::remembering(Route::Auto, Routes::ChatThenImages, memory());
+            assert_eq!(routes.first(), Endpoint::Images);
+            let start = std::sync::Barrier::new(8);
+            let told: Vec<_> = std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..8)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            start.wait();
+                            routes.forget_remembered(Endpoint::Images)
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            assert!(told.iter().all(|t| t.is_some_and(|(to, _)| to == Endpoint::Chat)), "{told:?}");
+            assert_eq!(told.iter().filter(|t| t.is_some_and(|(_, first)| first)).count(), 1, "{told:?}");
+        }
     }
 
     #[test]
