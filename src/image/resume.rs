@@ -58,19 +58,23 @@ pub struct Leftovers {
 
 impl Leftovers {
     pub fn is_empty(&self) -> bool {
-        self.lost.is_empty() && self.nothing_but_lost()
+        self.lost.is_empty() && self.unknown.is_empty() && self.nothing_to_do()
     }
 
-    /// Nothing to fetch, send or warn of, whatever was lost.
-    fn nothing_but_lost(&self) -> bool {
-        self.to_fetch.is_empty() && self.to_send.is_empty() && self.unknown.is_empty() && self.unrecorded.is_empty()
+    /// Nothing to fetch or send, nor a record to warn of, whatever was lost or is of
+    /// unknown outcome.
+    fn nothing_to_do(&self) -> bool {
+        self.to_fetch.is_empty() && self.to_send.is_empty() && self.unrecorded.is_empty()
     }
 
     /// Whether a resume would only say again what an earlier one said: images lost for
     /// good (`gone`: a link that expired at the run and at a resume, base64 lost with its
-    /// process), or nothing at all. Such a run is no longer `wan resume`'s default.
+    /// process), requests of unknown outcome a resume reported and left unsent, or
+    /// nothing at all. Such a run is no longer `wan resume`'s default.
     pub fn reported_before(&self) -> bool {
-        self.nothing_but_lost() && self.lost.iter().all(|image| image.state == "gone")
+        self.nothing_to_do()
+            && self.lost.iter().all(|image| image.state == "gone")
+            && self.unknown.iter().all(|request| request.reported)
     }
 }
 
@@ -241,6 +245,12 @@ pub fn resume(
     }
     if args.dry_run {
         return dry_run(&conn, &run, &left);
+    }
+    // Said: the next bare `wan resume` passes the run by for them (`wan resume RUN` and
+    // `--resend-unknown` still take it up). Best effort: unsaid, they are said again.
+    let unknown: Vec<i64> = left.unknown.iter().filter(|r| !r.reported).map(|r| r.id).collect();
+    if !unknown.is_empty() {
+        let _ = crate::journal::requests_reported(&conn, &unknown);
     }
     let prompts = recorded_prompts(&conn, &run)?;
     drop(conn);
@@ -744,6 +754,7 @@ mod tests {
             request_id: Some(format!("req_{id}")),
             status: None,
             code: None,
+            reported: false,
         }
     }
 
@@ -820,6 +831,22 @@ mod tests {
         let left = leftovers(&run, requests, Vec::new(), false);
         let sent: Vec<(usize, u64)> = left.to_send.iter().map(|r| (r.prompt, r.chunk)).collect();
         assert_eq!(sent, [(1, 0), (2, 0), (3, 0), (5, 0)], "all but the one the service says it billed");
+    }
+
+    #[test]
+    fn a_run_left_with_only_what_a_resume_reported_is_reported_before() {
+        let mut run = run_row(1);
+        run.prompts = 2;
+        let mut unknown = request(2, 1, 0, "unknown");
+        let left = |unknown: &RequestRow, lost: Vec<PendingImage>| {
+            leftovers(&run, [request(1, 0, 0, "answered"), unknown.clone()], lost, false)
+        };
+        assert!(!left(&unknown, vec![]).reported_before(), "not said yet");
+        unknown.reported = true;
+        assert!(left(&unknown, vec![]).reported_before());
+        assert!(!left(&unknown, vec![]).is_empty(), "`wan resume RUN` says it again");
+        assert!(left(&unknown, vec![image(9, 0, "https://h/1.png", "gone", 1)]).reported_before());
+        assert!(!left(&unknown, vec![image(9, 0, "https://h/1.png", "pending", 1)]).reported_before());
     }
 
     #[test]

@@ -401,6 +401,8 @@ pub struct RequestRow {
     /// For a failed request: the answer's HTTP status (none: no answer) and API code.
     pub status: Option<u16>,
     pub code: Option<String>,
+    /// Sent and never answered, and a resume has said so (and left it unsent).
+    pub reported: bool,
 }
 
 /// An image that was paid for and not saved.
@@ -518,8 +520,8 @@ pub fn requests(conn: &Connection, run: &str) -> Result<Vec<RequestRow>, Journal
 /// row at a time.
 pub fn each_request(conn: &Connection, run: &str, mut each: impl FnMut(RequestRow)) -> Result<(), JournalError> {
     let mut statement = conn.prepare(
-        "SELECT id, prompt, chunk, n, state, request_id, status, code FROM requests WHERE run_id = ?1
-         ORDER BY prompt, chunk",
+        "SELECT id, prompt, chunk, n, state, request_id, status, code, reported IS NOT NULL FROM requests
+         WHERE run_id = ?1 ORDER BY prompt, chunk",
     )?;
     let rows = statement.query_map([run], |row| {
         Ok(RequestRow {
@@ -531,6 +533,7 @@ pub fn each_request(conn: &Connection, run: &str, mut each: impl FnMut(RequestRo
             request_id: row.get(5)?,
             status: row.get(6)?,
             code: row.get(7)?,
+            reported: row.get(8)?,
         })
     })?;
     for row in rows {

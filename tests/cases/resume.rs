@@ -619,3 +619,66 @@ fn a_stale_remembered_route_is_left_by_every_request_that_met_it_and_resume_send
     assert_eq!((refused.requests(), served.requests()), (1, 1));
     assert_eq!(images_in(&sb.path("out")), ["x-001.png"]);
 }
+
+/// A new user's trial: a run with a request of unknown outcome (sent, never answered: it
+/// may have been billed) was the default of every bare `wan resume`, exit 7 each time with
+/// the same words, and the older unfinished runs behind it were never reached. Once a
+/// resume has reported it, the default moves on; named, or with `--resend-unknown`, the run
+/// is still taken up.
+#[test]
+fn a_run_whose_unknown_requests_a_resume_reported_is_passed_by_for_the_next_unfinished_one() {
+    let emulator = Emulator::start(&["--api-key", "the-right-key"]);
+    let mut sb = Sandbox::new();
+    // the older run: a refused key, nothing billed
+    std::fs::write(sb.path("prompts.txt"), "one\ntwo\n").unwrap();
+    let older = journaled(&sb)
+        .env("AISA_BASE_URL", &emulator.base)
+        .args(["generate", "-f", "prompts.txt", "-j", "1", "-o", "older"])
+        .output()
+        .unwrap();
+    assert_eq!(older.status.code(), Some(3), "{}", stderr_of(&older));
+    // the newer run: its one request is sent and never answered
+    let silent = RawServer::start(vec![Fault::Silence(Duration::from_secs(30))]);
+    let newer = journaled(&sb)
+        .env("AISA_BASE_URL", silent.url("/v1"))
+        .args(["generate", "red panda", "--timeout", "1", "--retries", "0", "-o", "newer"])
+        .output()
+        .unwrap();
+    assert_eq!(newer.status.code(), Some(6), "{}", stderr_of(&newer));
+    let newer_id = history_ids(&sb)[0].clone();
+
+    // the first bare resume takes the newer run up and reports its request
+    let reported = journaled(&sb).env("AISA_BASE_URL", silent.url("/v1")).arg("resume").output().unwrap();
+    assert_eq!(reported.status.code(), Some(7), "{}", stderr_of(&reported));
+    assert!(stderr_of(&reported).contains("was sent and never answered"), "{}", stderr_of(&reported));
+    assert_eq!(silent.requests(), 1, "not sent again");
+    // the next passes it by, saying so, for the older run
+    let resumed = journaled(&sb)
+        .env("AISA_BASE_URL", &emulator.base)
+        .env("AISA_API_KEY", "the-right-key")
+        .arg("resume")
+        .output()
+        .unwrap();
+    let said = stderr_of(&resumed);
+    assert_eq!(resumed.status.code(), Some(0), "{said}");
+    assert!(said.contains(&format!("run {newer_id}: passed by: its 1 request of unknown outcome")), "{said}");
+    assert!(said.contains(&format!("`wan resume {newer_id} --resend-unknown` sends it")), "{said}");
+    assert_eq!(images_in(&sb.path("older")), ["one-001.png", "two-001.png"]);
+    // with nothing else left, a bare resume says so
+    let nothing = journaled(&sb).arg("resume").output().unwrap();
+    assert_eq!(nothing.status.code(), Some(0), "{}", stderr_of(&nothing));
+    assert!(stderr_of(&nothing).contains("nothing to resume"), "{}", stderr_of(&nothing));
+    // named, the run is still reported, and still not sent again
+    let named = journaled(&sb).env("AISA_BASE_URL", silent.url("/v1")).args(["resume", &newer_id]).output().unwrap();
+    assert_eq!(named.status.code(), Some(7), "{}", stderr_of(&named));
+    assert!(stderr_of(&named).contains("may have been billed"), "{}", stderr_of(&named));
+    assert_eq!(silent.requests(), 1);
+    // and --resend-unknown, bare, finds it and sends it
+    sb.image("/1.png", &png(1));
+    let served = RawServer::start(vec![Fault::Serve(chat_answer(&[sb.url("/1.png")]).to_string().into_bytes())]);
+    let resent =
+        journaled(&sb).env("AISA_BASE_URL", served.url("/v1")).args(["resume", "--resend-unknown"]).output().unwrap();
+    assert_eq!(resent.status.code(), Some(0), "{}", stderr_of(&resent));
+    assert_eq!(served.requests(), 1);
+    assert_eq!(images_in(&sb.path("newer")), ["red-panda-001.png"]);
+}
