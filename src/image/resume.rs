@@ -271,6 +271,9 @@ pub fn resume(
     let Leftovers { to_fetch, lost, to_send, .. } = left;
     let printer = Printer::new(&session, expected(&settings.plan(), &to_fetch, &lost, &to_send));
     let outcome = run::send(&session, &to_send, printer, |events| fetch_all(&session, to_fetch, lost, events))?;
+    if !settings.to_stdout {
+        remove_dead_parts(dir, &run, &session.out.absolute());
+    }
     if !unknown_left {
         // What this resume did went well; the run is done only if every prompt has its
         // images (a request the service says it billed before, and cannot give again, is
@@ -286,6 +289,19 @@ pub fn resume(
         Outcome::Success => Outcome::Failed(Kind::Partial),
         other => other,
     })
+}
+
+/// Removes the part files (`.wan-RUN-*.part`) the run's killed process left in its folder:
+/// downloads this resume has redone. This process holds the run's lock, and its own
+/// downloads are over, so none is in use; a part file the journal still names for an
+/// image not saved (one that was being moved into place) is kept.
+fn remove_dead_parts(dir: &Path, run: &RunRow, folder: &Path) {
+    let keep = crate::journal::open(dir).and_then(|conn| queries::unsaved_parts(&conn, &run.id));
+    // A journal that cannot say which to keep: none is removed.
+    if let Ok(keep) = keep {
+        let keep: Vec<PathBuf> = keep.into_iter().map(PathBuf::from).collect();
+        crate::files::output::remove_parts_of_run(folder, &run.id, &keep);
+    }
 }
 
 /// Whether the journal has as many images saved for the run as it asked for (a journal

@@ -474,6 +474,17 @@ pub fn recorded(conn: &Connection, run: &str) -> Result<Recorded, JournalError> 
     Ok(Recorded { references, mask: mask(conn, run)?, unsaved })
 }
 
+/// The part files the journal names for the run's images not saved (each was being moved
+/// into place when its process ended): a resume takes them where they are.
+pub fn unsaved_parts(conn: &Connection, run: &str) -> Result<Vec<String>, JournalError> {
+    let mut statement = conn.prepare(
+        "SELECT i.part FROM images i JOIN requests q ON i.request = q.id
+         WHERE q.run_id = ?1 AND i.part IS NOT NULL AND i.state != 'saved'",
+    )?;
+    let rows = statement.query_map([run], |row| row.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// The columns 8 to 12 of an image being placed: its path, bytes, format, SHA-256, part file.
 fn placing(row: &Row) -> rusqlite::Result<Option<Placing>> {
     let (Some(path), Some(bytes), Some(format), Some(sha256)) = (

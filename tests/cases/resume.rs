@@ -682,3 +682,28 @@ fn a_run_whose_unknown_requests_a_resume_reported_is_passed_by_for_the_next_unfi
     assert_eq!(served.requests(), 1);
     assert_eq!(images_in(&sb.path("newer")), ["red-panda-001.png"]);
 }
+
+/// A new user's trial: `kill -9` during downloads left `.wan-XXXX.part` files for good (they
+/// were cleared only once a day old). The run's part files carry its id; a resume that
+/// redid those downloads removes its killed process's, and nothing of anyone else.
+#[test]
+fn a_resume_removes_the_part_files_its_killed_run_left_and_no_others() {
+    let emulator = Emulator::start(&["--download-latency", "2000"]);
+    let sb = Sandbox::new();
+    let mut child = spawn_journaled(&sb, &emulator.base, &["generate", "red panda", "-n", "3", "-o", "out"]);
+    let out = sb.path("out");
+    wait_for("the downloads to start", || part_files(&out) == 3);
+    kill_9(&mut child);
+    let id = history_ids(&sb)[0].clone();
+    let left: Vec<String> = sb.files("out").into_iter().filter(|n| n.ends_with(".part")).collect();
+    assert!(left.iter().all(|n| n.starts_with(&format!(".wan-{id}-"))), "named after the run: {left:?}");
+    // another writer's download in the same folder, in progress
+    std::fs::write(out.join(".wan-someone-else.part"), b"theirs").unwrap();
+
+    let resumed = journaled(&sb).env("AISA_BASE_URL", &emulator.base).arg("resume").output().unwrap();
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+    assert_eq!(images_in(&out), ["red-panda-001.png", "red-panda-002.png", "red-panda-003.png"]);
+    let parts: Vec<String> = sb.files("out").into_iter().filter(|n| n.ends_with(".part")).collect();
+    assert_eq!(parts, [".wan-someone-else.part"]);
+    assert_eq!(emulator.requests_to("/v1/chat", 1).len(), 1, "resume sent no new API request");
+}
