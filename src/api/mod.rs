@@ -229,9 +229,12 @@ impl Api<'_> {
             Err(failure) if failure.path_missing && endpoint == Endpoint::GeminiBeta => {
                 // `/v1beta` remembered from an earlier run is not there (any more): the
                 // first path once more, and the memory dropped.
-                let Some(next) = self.routes.forget_remembered(endpoint) else { return Err(failure.error) };
-                let (from, to) = (endpoint.adapter().url(self.settings, job), next.adapter().url(self.settings, job));
-                self.ui.warn(&format!("{from} does not exist here (HTTP 404); trying {to} again"));
+                let Some((next, first)) = self.routes.forget_remembered(endpoint) else { return Err(failure.error) };
+                if first {
+                    let (from, to) =
+                        (endpoint.adapter().url(self.settings, job), next.adapter().url(self.settings, job));
+                    self.ui.warn(&format!("{from} does not exist here (HTTP 404); trying {to} again"));
+                }
                 self.send(next, job).map_err(|failure| failure.error)
             }
             Err(failure) if failure.route_moved => {
@@ -246,9 +249,11 @@ impl Api<'_> {
                 self.send(next, job).map_err(|failure| failure.error)
             }
             Err(failure) if refuses_the_route(&failure.error) => match self.routes.forget_remembered(endpoint) {
-                Some(next) => {
-                    let url = self.settings.url(&next.adapter().path(job));
-                    self.ui.warn(&format!("the images route refused {}; trying {url} again", job.model));
+                Some((next, first)) => {
+                    if first {
+                        let url = self.settings.url(&next.adapter().path(job));
+                        self.ui.warn(&format!("the images route refused {}; trying {url} again", job.model));
+                    }
                     self.send(next, job).map_err(|failure| failure.error)
                 }
                 None => Err(failure.error),

@@ -30,19 +30,16 @@ pub fn run(args: ResumeArgs, env: &mut Env) -> Result<Outcome, Error> {
             let mut passed = Vec::new();
             let found = queries::latest_unfinished(&conn, |run| match run.command.as_str() {
                 "video" => video::resume::has_work(&conn, run).unwrap_or(true),
-                _ => image::resume::leftovers(&conn, run, false).map_or(true, |left| {
-                    if left.reported_before() && !left.lost.is_empty() {
-                        passed.push((run.id.clone(), left.lost.len() as u64));
+                _ => image::resume::leftovers(&conn, run, args.resend_unknown).map_or(true, |left| {
+                    let (lost, unknown) = (left.lost.len() as u64, left.unknown.len() as u64);
+                    if left.reported_before() && lost + unknown > 0 {
+                        passed.push((run.id.clone(), lost, unknown));
                     }
                     !left.reported_before()
                 }),
             })?;
-            for (id, lost) in &passed {
-                eprintln!(
-                    "wan: run {id}: passed by: its {lost} paid image{} cannot be fetched any more, as a resume said \
-                     before (`wan resume {id}` says it again)",
-                    plural(*lost)
-                );
+            for (id, lost, unknown) in &passed {
+                eprintln!("wan: run {id}: passed by: {}", passed_by(id, *lost, *unknown));
             }
             match found {
                 Some(run) => run,
@@ -101,6 +98,27 @@ pub fn run(args: ResumeArgs, env: &mut Env) -> Result<Outcome, Error> {
         base_url: args.base_url,
     };
     image::resume::resume(conn, &dir, run, &options, env)
+}
+
+/// Why a run is passed by: what an earlier resume said of it, and how to take it up.
+fn passed_by(id: &str, lost: u64, unknown: u64) -> String {
+    let mut said = Vec::new();
+    if lost > 0 {
+        said.push(format!("its {lost} paid image{} cannot be fetched any more", plural(lost)));
+    }
+    if unknown > 0 {
+        let (were, them) = if unknown == 1 { ("was", "it") } else { ("were", "them") };
+        said.push(format!(
+            "its {unknown} request{} of unknown outcome (may have been billed) {were} not sent again",
+            plural(unknown)
+        ));
+        return format!(
+            "{}, as a resume said before (`wan resume {id}` says it again; `wan resume {id} --resend-unknown` \
+             sends {them})",
+            said.join(", and ")
+        );
+    }
+    format!("{}, as a resume said before (`wan resume {id}` says it again)", said.join(", and "))
 }
 
 /// A run made offline is finished offline, by the emulator inside this `wan`: its

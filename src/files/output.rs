@@ -189,6 +189,10 @@ pub struct OutputDir {
     numbering: Mutex<Numbering>,
     /// The folder is there (it was, or the first file made it).
     made: std::sync::atomic::AtomicBool,
+    /// The journal's id of the run writing here, in its part files' names
+    /// (`.wan-RUN-XXXXXX.part`): a resume of the run, which holds its lock, knows those of
+    /// a killed process for its own and removes them.
+    run: Option<String>,
 }
 
 impl OutputDir {
@@ -198,7 +202,14 @@ impl OutputDir {
             shown: dir,
             numbering: Mutex::new(Numbering::default()),
             made: std::sync::atomic::AtomicBool::new(false),
+            run: None,
         }
+    }
+
+    /// Names this folder's part files after the run `run` (see [`remove_parts_of_run`]).
+    pub fn for_run(mut self, run: Option<&str>) -> Self {
+        self.run = run.map(String::from);
+        self
     }
 
     /// Fails early, before anything is sent, if the folder cannot hold files. A folder
@@ -414,7 +425,11 @@ impl OutputDir {
     pub fn begin(&self) -> Result<PartFile, Error> {
         self.make()?;
         let mut builder = tempfile::Builder::new();
-        builder.prefix(".wan-").suffix(".part");
+        let prefix = match &self.run {
+            Some(run) => format!(".wan-{run}-"),
+            None => ".wan-".to_string(),
+        };
+        builder.prefix(&prefix).suffix(".part");
         // The file keeps its mode when moved into place, and tempfile's 0600 is for
         // secrets: ask for 0666 as any program writing a file does, so the umask
         // decides (0644 under 022). tempfile passes the mode to open(2), which applies
@@ -481,6 +496,29 @@ fn remove_if_stale(entry: &fs::DirEntry, now: SystemTime) {
     if meta.is_file() && old {
         let _ = fs::remove_file(entry.path());
     }
+}
+
+/// Removes from `dir` the part files of the run `run` (`.wan-RUN-XXXXXX.part`) but those
+/// in `keep`: downloads its killed process left unfinished. Only for a caller that holds
+/// the run's lock, after its own downloads are over: no live process writes such a file
+/// then. Not followed: a symlink or folder of that name is not ours. Returns how many.
+pub fn remove_parts_of_run(dir: &Path, run: &str, keep: &[PathBuf]) -> usize {
+    let Ok(entries) = fs::read_dir(dir) else { return 0 };
+    let prefix = format!(".wan-{run}-");
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let ours = name.to_str().is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".part"));
+        let path = entry.path();
+        if ours
+            && entry.file_type().is_ok_and(|t| t.is_file())
+            && !keep.contains(&path)
+            && fs::remove_file(&path).is_ok()
+        {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 /// A file being written beside its final name.
@@ -685,6 +723,38 @@ mod tests {
             left,
             [".other.part", ".wan-folder.part", ".wan-new.part", ".wan-old.txt", "cat-001.png", "wan-old.part"]
         );
+    }
+
+    #[test]
+    fn a_run_s_part_files_carry_its_id_and_only_they_are_removed_for_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = OutputDir::new(Some(dir.path().to_path_buf())).for_run(Some("0123456789ab"));
+        let part = out.begin().unwrap().park();
+        let name = part.path().file_name().unwrap().to_str().unwrap().to_string();
+        assert!(name.starts_with(".wan-0123456789ab-") && name.ends_with(".part"), "{name}");
+        let kept = dir.path().join(".wan-0123456789ab-kept.part");
+        for other in [".wan-ba9876543210-x.part", ".wan-x.part", ".wan-0123456789ab-x.txt"] {
+            fs::write(dir.path().join(other), b"x").unwrap();
+        }
+        fs::write(&kept, b"x").unwrap();
+        fs::create_dir(dir.path().join(".wan-0123456789ab-dir.part")).unwrap();
+        assert_eq!(remove_parts_of_run(dir.path(), "0123456789ab", std::slice::from_ref(&kept)), 1);
+        assert!(!part.path().exists());
+        let mut left: Vec<String> =
+            fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [
+                ".wan-0123456789ab-dir.part",
+                ".wan-0123456789ab-kept.part",
+                ".wan-0123456789ab-x.txt",
+                ".wan-ba9876543210-x.part",
+                ".wan-x.part"
+            ]
+        );
+        let plain = OutputDir::new(Some(dir.path().to_path_buf())).begin().unwrap().park();
+        assert!(plain.path().file_name().unwrap().to_str().unwrap().starts_with(".wan-"));
     }
 
     #[test]

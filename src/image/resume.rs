@@ -1,6 +1,7 @@
 //! `wan resume`: finish a run the journal knows. Fetch every image that was paid for and
 //! not saved while its link lives, report those that cannot be had any more, and send the
-//! requests that were planned and never sent. A request sent and never answered is not
+//! requests that were planned and never sent, or that the service failed (billing
+//! nothing). A request sent and never answered is not
 //! sent again (it may have been billed) unless `--resend-unknown`.
 
 use std::collections::BTreeMap;
@@ -57,19 +58,23 @@ pub struct Leftovers {
 
 impl Leftovers {
     pub fn is_empty(&self) -> bool {
-        self.lost.is_empty() && self.nothing_but_lost()
+        self.lost.is_empty() && self.unknown.is_empty() && self.nothing_to_do()
     }
 
-    /// Nothing to fetch, send or warn of, whatever was lost.
-    fn nothing_but_lost(&self) -> bool {
-        self.to_fetch.is_empty() && self.to_send.is_empty() && self.unknown.is_empty() && self.unrecorded.is_empty()
+    /// Nothing to fetch or send, nor a record to warn of, whatever was lost or is of
+    /// unknown outcome.
+    fn nothing_to_do(&self) -> bool {
+        self.to_fetch.is_empty() && self.to_send.is_empty() && self.unrecorded.is_empty()
     }
 
     /// Whether a resume would only say again what an earlier one said: images lost for
     /// good (`gone`: a link that expired at the run and at a resume, base64 lost with its
-    /// process), or nothing at all. Such a run is no longer `wan resume`'s default.
+    /// process), requests of unknown outcome a resume reported and left unsent, or
+    /// nothing at all. Such a run is no longer `wan resume`'s default.
     pub fn reported_before(&self) -> bool {
-        self.nothing_but_lost() && self.lost.iter().all(|image| image.state == "gone")
+        self.nothing_to_do()
+            && self.lost.iter().all(|image| image.state == "gone")
+            && self.unknown.iter().all(|request| request.reported)
     }
 }
 
@@ -138,9 +143,10 @@ impl Sorting {
         }
         let model = self.plan.at(request.prompt as usize, request.chunk).map_or(0, |planned| planned.model);
         let again = Planned { prompt: request.prompt as usize, chunk: request.chunk, n: request.n, model };
-        // The service answered that it failed, for a reason that may pass (a 5xx, a 429,
-        // no connection): it returned no images and billed none, so it is sent again.
-        if request.state == "failed" && may_pass(&request) {
+        // The service answered that it failed (a refused key, a 4xx, a 5xx, a 429) or was
+        // not reached: it returned no images and billed none, so it is sent again, unless
+        // the failure says it was billed.
+        if request.state == "failed" && !billed(&request) {
             self.left.to_send.push(again);
         }
         if matches!(request.state.as_str(), "sent" | "unknown") {
@@ -176,15 +182,11 @@ fn plan_of(run: &RunRow) -> Plan {
     Plan::matrix(prompts, run.count, models_of(run).iter().map(|m| m.per_request).collect())
 }
 
-/// A failure worth sending again: the service failed, or asked for patience, or was not
-/// reached; never a refusal (4xx) or a code that says it is for good.
-fn may_pass(request: &RequestRow) -> bool {
-    let permanent = matches!(request.code.as_deref(), Some("model_not_found" | "quota_exceeded"));
-    let transient = match request.status {
-        None => true,
-        Some(status) => crate::retry::is_retryable_status(status),
-    };
-    transient && !permanent
+/// A failed request that was billed all the same: the service says it completed it before
+/// (`request_already_completed`: its images cannot be fetched again). Sending it again
+/// would be refused again, at best; it is the one failure a resume leaves as it is.
+fn billed(request: &RequestRow) -> bool {
+    request.code.as_deref() == Some("request_already_completed")
 }
 
 /// What `wan resume` was asked, as a run of images reads it.
@@ -244,6 +246,12 @@ pub fn resume(
     if args.dry_run {
         return dry_run(&conn, &run, &left);
     }
+    // Said: the next bare `wan resume` passes the run by for them (`wan resume RUN` and
+    // `--resend-unknown` still take it up). Best effort: unsaid, they are said again.
+    let unknown: Vec<i64> = left.unknown.iter().filter(|r| !r.reported).map(|r| r.id).collect();
+    if !unknown.is_empty() {
+        let _ = crate::journal::requests_reported(&conn, &unknown);
+    }
     let prompts = recorded_prompts(&conn, &run)?;
     drop(conn);
     let inputs = Inputs { references: &references, mask: mask.as_ref() };
@@ -263,7 +271,16 @@ pub fn resume(
     let Leftovers { to_fetch, lost, to_send, .. } = left;
     let printer = Printer::new(&session, expected(&settings.plan(), &to_fetch, &lost, &to_send));
     let outcome = run::send(&session, &to_send, printer, |events| fetch_all(&session, to_fetch, lost, events))?;
+    if !settings.to_stdout {
+        remove_dead_parts(dir, &run, &session.out.absolute());
+    }
     if !unknown_left {
+        // What this resume did went well; the run is done only if every prompt has its
+        // images (a request the service says it billed before, and cannot give again, is
+        // a reason, not an image).
+        if outcome == Outcome::Success && !has_every_image(dir, &run.id) {
+            session.journal.end_run(&session.ui, "partial");
+        }
         return Ok(outcome);
     }
     // Requests of unknown outcome left alone: the run is not done, whatever was fetched.
@@ -271,6 +288,29 @@ pub fn resume(
     Ok(match outcome {
         Outcome::Success => Outcome::Failed(Kind::Partial),
         other => other,
+    })
+}
+
+/// Removes the part files (`.wan-RUN-*.part`) the run's killed process left in its folder:
+/// downloads this resume has redone. This process holds the run's lock, and its own
+/// downloads are over, so none is in use; a part file the journal still names for an
+/// image not saved (one that was being moved into place) is kept.
+fn remove_dead_parts(dir: &Path, run: &RunRow, folder: &Path) {
+    let keep = crate::journal::open(dir).and_then(|conn| queries::unsaved_parts(&conn, &run.id));
+    // A journal that cannot say which to keep: none is removed.
+    if let Ok(keep) = keep {
+        let keep: Vec<PathBuf> = keep.into_iter().map(PathBuf::from).collect();
+        crate::files::output::remove_parts_of_run(folder, &run.id, &keep);
+    }
+}
+
+/// Whether the journal has as many images saved for the run as it asked for (a journal
+/// that cannot be read says yes: the resume's own outcome stands).
+fn has_every_image(dir: &Path, run: &str) -> bool {
+    let found = crate::journal::open(dir).ok().and_then(|conn| queries::find_run(&conn, run).ok().flatten());
+    found.is_none_or(|row| {
+        let asked = row.prompts.saturating_mul(u64::from(row.count)).saturating_mul(row.model_names().len() as u64);
+        row.saved >= asked
     })
 }
 
@@ -730,6 +770,7 @@ mod tests {
             request_id: Some(format!("req_{id}")),
             status: None,
             code: None,
+            reported: false,
         }
     }
 
@@ -786,14 +827,42 @@ mod tests {
     }
 
     #[test]
-    fn failures_that_may_pass_are_sent_again_in_their_place() {
-        let mut failed = request(2, 1, 0, "failed");
-        failed.status = Some(503);
-        let mut refused = request(3, 2, 0, "failed");
-        refused.status = Some(400);
-        let left = leftovers(&run_row(1), [request(1, 0, 0, "answered"), failed, refused], Vec::new(), false);
+    fn every_failure_that_billed_nothing_is_sent_again_in_its_place() {
+        let failed = |id: i64, prompt: u64, status: u16, code: Option<&str>| {
+            let mut failed = request(id, prompt, 0, "failed");
+            failed.status = Some(status);
+            failed.code = code.map(String::from);
+            failed
+        };
+        let mut run = run_row(1);
+        run.prompts = 6;
+        let requests = [
+            request(1, 0, 0, "answered"),
+            failed(2, 1, 503, None),
+            failed(3, 2, 401, Some("invalid_api_key")),
+            failed(4, 3, 404, Some("model_route_not_supported")),
+            failed(5, 4, 409, Some("request_already_completed")),
+            failed(6, 5, 429, Some("quota_exceeded")),
+        ];
+        let left = leftovers(&run, requests, Vec::new(), false);
         let sent: Vec<(usize, u64)> = left.to_send.iter().map(|r| (r.prompt, r.chunk)).collect();
-        assert_eq!(sent, [(1, 0)], "the 503 again, not the 400");
+        assert_eq!(sent, [(1, 0), (2, 0), (3, 0), (5, 0)], "all but the one the service says it billed");
+    }
+
+    #[test]
+    fn a_run_left_with_only_what_a_resume_reported_is_reported_before() {
+        let mut run = run_row(1);
+        run.prompts = 2;
+        let mut unknown = request(2, 1, 0, "unknown");
+        let left = |unknown: &RequestRow, lost: Vec<PendingImage>| {
+            leftovers(&run, [request(1, 0, 0, "answered"), unknown.clone()], lost, false)
+        };
+        assert!(!left(&unknown, vec![]).reported_before(), "not said yet");
+        unknown.reported = true;
+        assert!(left(&unknown, vec![]).reported_before());
+        assert!(!left(&unknown, vec![]).is_empty(), "`wan resume RUN` says it again");
+        assert!(left(&unknown, vec![image(9, 0, "https://h/1.png", "gone", 1)]).reported_before());
+        assert!(!left(&unknown, vec![image(9, 0, "https://h/1.png", "pending", 1)]).reported_before());
     }
 
     #[test]

@@ -75,6 +75,8 @@ impl<'a> Session<'a> {
             false => out.absolute().display().to_string(),
         };
         let journal = journal(settings, &out_dir, &ui);
+        // Part files named after the run: its resume knows a killed process's for its own.
+        let out = out.for_run(journal.attempted());
         let labels = match settings.metadata {
             true => settings.models.iter().map(|model| label(settings, model, journal.run_id())).collect(),
             false => Vec::new(),

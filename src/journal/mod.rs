@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_v7.sql"),
     include_str!("schema_v8.sql"),
     include_str!("schema_v9.sql"),
+    include_str!("schema_v10.sql"),
 ];
 /// How long a write waits for another `wan` holding the database.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -80,6 +81,22 @@ pub fn mark_incomplete(state_dir: &Path, run: &str, state: &str, patience: Durat
         rusqlite::params![run, state, now()],
     )?;
     let _ = std::fs::remove_file(incomplete_marker(state_dir, run));
+    Ok(())
+}
+
+/// Notes that a resume reported these requests of unknown outcome (sent, never answered)
+/// and left them unsent: the run is no longer `wan resume`'s default for them alone.
+pub fn requests_reported(conn: &Connection, requests: &[i64]) -> Result<(), JournalError> {
+    let tx = immediate(conn)?;
+    let mut update = tx.prepare(
+        "UPDATE requests SET reported = ?2 WHERE id = ?1 AND state IN ('sent', 'unknown') AND reported IS NULL",
+    )?;
+    let at = now();
+    for request in requests {
+        update.execute(rusqlite::params![request, at])?;
+    }
+    drop(update);
+    tx.commit()?;
     Ok(())
 }
 

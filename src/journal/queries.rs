@@ -401,6 +401,8 @@ pub struct RequestRow {
     /// For a failed request: the answer's HTTP status (none: no answer) and API code.
     pub status: Option<u16>,
     pub code: Option<String>,
+    /// Sent and never answered, and a resume has said so (and left it unsent).
+    pub reported: bool,
 }
 
 /// An image that was paid for and not saved.
@@ -472,6 +474,17 @@ pub fn recorded(conn: &Connection, run: &str) -> Result<Recorded, JournalError> 
     Ok(Recorded { references, mask: mask(conn, run)?, unsaved })
 }
 
+/// The part files the journal names for the run's images not saved (each was being moved
+/// into place when its process ended): a resume takes them where they are.
+pub fn unsaved_parts(conn: &Connection, run: &str) -> Result<Vec<String>, JournalError> {
+    let mut statement = conn.prepare(
+        "SELECT i.part FROM images i JOIN requests q ON i.request = q.id
+         WHERE q.run_id = ?1 AND i.part IS NOT NULL AND i.state != 'saved'",
+    )?;
+    let rows = statement.query_map([run], |row| row.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// The columns 8 to 12 of an image being placed: its path, bytes, format, SHA-256, part file.
 fn placing(row: &Row) -> rusqlite::Result<Option<Placing>> {
     let (Some(path), Some(bytes), Some(format), Some(sha256)) = (
@@ -518,8 +531,8 @@ pub fn requests(conn: &Connection, run: &str) -> Result<Vec<RequestRow>, Journal
 /// row at a time.
 pub fn each_request(conn: &Connection, run: &str, mut each: impl FnMut(RequestRow)) -> Result<(), JournalError> {
     let mut statement = conn.prepare(
-        "SELECT id, prompt, chunk, n, state, request_id, status, code FROM requests WHERE run_id = ?1
-         ORDER BY prompt, chunk",
+        "SELECT id, prompt, chunk, n, state, request_id, status, code, reported IS NOT NULL FROM requests
+         WHERE run_id = ?1 ORDER BY prompt, chunk",
     )?;
     let rows = statement.query_map([run], |row| {
         Ok(RequestRow {
@@ -531,6 +544,7 @@ pub fn each_request(conn: &Connection, run: &str, mut each: impl FnMut(RequestRo
             request_id: row.get(5)?,
             status: row.get(6)?,
             code: row.get(7)?,
+            reported: row.get(8)?,
         })
     })?;
     for row in rows {

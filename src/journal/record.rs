@@ -204,7 +204,8 @@ impl Journal {
                 .optional()?;
             if let Some(id) = existing {
                 tx.execute(
-                    "UPDATE requests SET state = 'sent', sent_at = ?2, idempotency_key = ?3 WHERE id = ?1",
+                    "UPDATE requests SET state = 'sent', sent_at = ?2, idempotency_key = ?3, reported = NULL
+                     WHERE id = ?1",
                     params![id, now(), key],
                 )?;
                 return Ok(id);

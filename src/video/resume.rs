@@ -36,15 +36,15 @@ pub struct Options {
 }
 
 /// Whether a resume of this video run has anything to do: a task to follow, or a create
-/// of unknown outcome to say again (it is never sent again). A run whose task ended, or
-/// that never asked for one, has nothing.
+/// of unknown outcome to say (it is never sent again) that no resume has said yet. A run
+/// whose task ended, or that never asked for one, has nothing.
 pub fn has_work(conn: &rusqlite::Connection, run: &RunRow) -> Result<bool, Error> {
     let tasks = records::tasks_of_run(conn, &run.id)?;
     if !tasks.is_empty() {
         return Ok(tasks.iter().any(|t| !t.is_over()));
     }
     let requests = queries::requests(conn, &run.id)?;
-    Ok(requests.iter().any(|r| matches!(r.state.as_str(), "sent" | "unknown")))
+    Ok(requests.iter().any(|r| matches!(r.state.as_str(), "sent" | "unknown") && !r.reported))
 }
 
 pub fn resume(run: &RunRow, args: &Options, env: &Env) -> Result<Outcome, Error> {
@@ -52,10 +52,17 @@ pub fn resume(run: &RunRow, args: &Options, env: &Env) -> Result<Outcome, Error>
     let conn = journal::open(&dir)?;
     let tasks = records::tasks_of_run(&conn, &run.id)?;
     let requests = queries::requests(&conn, &run.id)?;
-    drop(conn);
     let open: Vec<_> = tasks.iter().filter(|t| !t.is_over()).cloned().collect();
+    let unanswered = requests.iter().find(|r| matches!(r.state.as_str(), "sent" | "unknown"));
+    if open.is_empty()
+        && tasks.is_empty()
+        && let Some(request) = unanswered.filter(|r| !r.reported && !args.dry_run)
+    {
+        // Said below: the next bare `wan resume` passes the run by for it.
+        let _ = journal::requests_reported(&conn, &[request.id]);
+    }
+    drop(conn);
     if open.is_empty() {
-        let unanswered = requests.iter().find(|r| matches!(r.state.as_str(), "sent" | "unknown"));
         return Ok(match (tasks.is_empty(), unanswered) {
             (true, Some(request)) => {
                 eprintln!(

@@ -233,6 +233,10 @@ fn a_request_sent_again_carries_its_first_key_and_a_409_says_it_was_billed_once(
     assert_eq!(resent.status.code(), Some(7), "{said}");
     assert!(said.contains("already billed at the service") && said.contains("cannot be fetched again"), "{said}");
     repeat.assert();
+    // Billed, and failed: the one failure a resume never sends again.
+    let again = journaled(&sb).arg("resume").output().unwrap();
+    assert!(stderr_of(&again).contains("nothing to resume"), "{}", stderr_of(&again));
+    repeat.assert();
 }
 
 #[test]

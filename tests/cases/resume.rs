@@ -429,9 +429,10 @@ fn a_dry_run_names_the_first_prompts_it_would_send_and_how_many_more() {
     let dry = journaled(&sb).args(["resume", "--dry-run"]).output().unwrap();
     assert_eq!(dry.status.code(), Some(0), "{}", stderr_of(&dry));
     let plan = stdout_of(&dry);
-    assert!(plan.contains("would send 1199 requests"), "{plan}");
+    // the refused first request billed nothing: it is sent again with the rest
+    assert!(plan.contains("would send 1200 requests"), "{plan}");
     assert!(
-        plan.contains(r#"  for prompt 2 ("a fox"), prompt 3 ("a cat"), prompt 4 ("a dog") and 1,196 more"#),
+        plan.contains(r#"  for prompt 1 ("an owl"), prompt 2 ("a fox"), prompt 3 ("a cat") and 1,197 more"#),
         "{plan}"
     );
 }
@@ -443,7 +444,7 @@ fn a_dry_run_names_the_first_prompts_it_would_send_and_how_many_more() {
 fn a_run_whose_links_a_resume_reported_gone_is_passed_by_for_the_next_unfinished_one() {
     let emulator = Emulator::start(&["--api-key", "the-right-key"]);
     let mut sb = Sandbox::new();
-    // the older run: a refused key left two prompts never sent
+    // the older run: a refused key, and two prompts never sent after it
     std::fs::write(sb.path("prompts.txt"), "one\ntwo\nthree\n").unwrap();
     let older = journaled(&sb)
         .env("AISA_BASE_URL", &emulator.base)
@@ -464,7 +465,7 @@ fn a_run_whose_links_a_resume_reported_gone_is_passed_by_for_the_next_unfinished
     // now the default is the older run, and the newer one is said to be passed by
     let dry = journaled(&sb).args(["resume", "--dry-run"]).output().unwrap();
     assert_eq!(dry.status.code(), Some(0), "{}", stderr_of(&dry));
-    assert!(stdout_of(&dry).contains("would send 2 requests"), "{}", stdout_of(&dry));
+    assert!(stdout_of(&dry).contains("would send 3 requests"), "{}", stdout_of(&dry));
     assert!(stderr_of(&dry).contains(&format!("run {newer_id}: passed by")), "{}", stderr_of(&dry));
     let resumed = journaled(&sb)
         .env("AISA_BASE_URL", &emulator.base)
@@ -473,7 +474,7 @@ fn a_run_whose_links_a_resume_reported_gone_is_passed_by_for_the_next_unfinished
         .output()
         .unwrap();
     assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
-    assert_eq!(images_in(&sb.path("older")).len(), 2);
+    assert_eq!(images_in(&sb.path("older")).len(), 3);
     // named, the newer run is still reported
     let named = journaled(&sb).args(["resume", &newer_id]).output().unwrap();
     assert_eq!(named.status.code(), Some(7), "{}", stderr_of(&named));
@@ -490,4 +491,219 @@ fn history_ids(sb: &Sandbox) -> Vec<String> {
         .lines()
         .map(|line| serde_json::from_str::<Value>(line).unwrap()["id"].as_str().unwrap().to_string())
         .collect()
+}
+
+/// The emulator's answers logged so far to `path` with HTTP `status`.
+fn answered_with(emulator: &Emulator, path: &str, status: u16) -> usize {
+    // `METHOD PATH STATUS · …`: the third word, not a latency of "200 ms" further on.
+    let status = status.to_string();
+    emulator.requests_to(path, 0).iter().filter(|line| line.split(' ').nth(2) == Some(status.as_str())).count()
+}
+
+/// A new user's trial: a batch of five with a wrong key met four 401s ("the same error met
+/// 3 more requests; 1 request not sent after it"); with the key fixed, `wan resume` sent
+/// only prompt 5 and called the run done at 1/5. A refused request billed nothing: resume
+/// sends it again, and the run is done when every prompt has its images.
+#[test]
+fn resume_after_a_refused_key_sends_again_every_prompt_the_key_was_refused_for() {
+    let emulator = Emulator::start(&["--api-key", "the-right-key", "--latency", "200"]);
+    let sb = Sandbox::new();
+    std::fs::write(sb.path("prompts.txt"), "one\ntwo\nthree\nfour\nfive\n").unwrap();
+    let run = journaled(&sb)
+        .env("AISA_BASE_URL", &emulator.base)
+        .args(["generate", "-f", "prompts.txt", "-j", "4", "-o", "out"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(3), "{}", stderr_of(&run));
+    let said = stderr_of(&run);
+    assert!(said.contains("the same error met 3 more requests; 1 request not sent after it"), "{said}");
+    assert_eq!(answered_with(&emulator, "/v1/chat", 401), 4);
+
+    let dry = journaled(&sb).args(["resume", "--dry-run"]).output().unwrap();
+    assert!(stdout_of(&dry).contains("would send 5 requests"), "{}", stdout_of(&dry));
+    let resumed = journaled(&sb)
+        .env("AISA_BASE_URL", &emulator.base)
+        .env("AISA_API_KEY", "the-right-key")
+        .arg("resume")
+        .output()
+        .unwrap();
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+    assert_eq!(
+        sorted_lines(&resumed),
+        ["out/five-001.png", "out/four-001.png", "out/one-001.png", "out/three-001.png", "out/two-001.png"]
+    );
+    assert_eq!(answered_with(&emulator, "/v1/chat", 200), 5, "each prompt sent once with the right key");
+    let history = journaled(&sb).args(["history", "--json"]).output().unwrap();
+    let row: Value = serde_json::from_str(stdout_of(&history).lines().next().unwrap()).unwrap();
+    assert_eq!((row["state"].as_str(), row["saved"].as_u64(), row["asked"].as_u64()), (Some("done"), Some(5), Some(5)));
+    let again = journaled(&sb).arg("resume").output().unwrap();
+    assert!(stderr_of(&again).contains("nothing to resume"), "{}", stderr_of(&again));
+}
+
+/// A resume that did all it was asked is not enough to call the run done: a prompt the
+/// service gave fewer images than asked (billed, and nothing to send again) leaves it partial.
+#[test]
+fn a_resume_that_succeeds_leaves_the_run_partial_while_a_prompt_is_short_of_images() {
+    let mut sb = Sandbox::new();
+    for path in ["/1.png", "/2.png", "/3.png"] {
+        sb.image(path, &png(path.as_bytes()[1]));
+    }
+    // prompt 1: one image of the two asked; prompt 2: a 503 (nothing made, nothing billed)
+    let api = RawServer::start(vec![
+        Fault::Serve(chat_answer(&[sb.url("/1.png")]).to_string().into_bytes()),
+        Fault::Status(503),
+    ]);
+    std::fs::write(sb.path("p.txt"), "one\ntwo\n").unwrap();
+    let first = journaled(&sb)
+        .env("AISA_BASE_URL", api.url("/v1"))
+        .args(["generate", "-f", "p.txt", "-n", "2", "-j", "1", "--retries", "0", "-o", "out"])
+        .output()
+        .unwrap();
+    assert_eq!(first.status.code(), Some(7), "{}", stderr_of(&first));
+    let again = RawServer::start(vec![Fault::Serve(
+        chat_answer(&[sb.url("/2.png"), sb.url("/3.png")]).to_string().into_bytes(),
+    )]);
+    let resumed = journaled(&sb).env("AISA_BASE_URL", again.url("/v1")).arg("resume").output().unwrap();
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+    assert_eq!(again.requests(), 1);
+    let history = journaled(&sb).args(["history", "--json"]).output().unwrap();
+    let row: Value = serde_json::from_str(stdout_of(&history).lines().next().unwrap()).unwrap();
+    assert_eq!(
+        (row["state"].as_str(), row["saved"].as_u64(), row["asked"].as_u64()),
+        (Some("partial"), Some(3), Some(4))
+    );
+}
+
+/// A new user's trial: the images route learnt against `wan emulator --moved-to-images` and
+/// remembered, then a plain emulator on the same address. `-n 8` is two requests at once,
+/// both sent to the remembered route; only the first fell back to chat, the other ended
+/// `HTTP 404` ("saved 4 of 8 images", exit 7), and `wan resume` had "nothing left to do".
+/// Each request the refused route met falls back; and a request that failed without
+/// billing is one a resume sends again.
+#[test]
+fn a_stale_remembered_route_is_left_by_every_request_that_met_it_and_resume_sends_what_it_failed() {
+    // Slow answers: both requests are on their way before the first refusal comes back.
+    let emulator = Emulator::start(&["--latency", "300"]);
+    let sb = Sandbox::new();
+    let state = sb.path("state");
+    std::fs::create_dir_all(&state).unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let remembered =
+        serde_json::json!({format!("{} wan2.7-image", emulator.base): {"route": "images", "learned": now}});
+    std::fs::write(state.join("routes.json"), remembered.to_string()).unwrap();
+    let run = journaled(&sb)
+        .env("AISA_BASE_URL", &emulator.base)
+        .args(["generate", "forget two", "-n", "8", "-o", "out"])
+        .output()
+        .unwrap();
+    let said = stderr_of(&run);
+    assert_eq!(run.status.code(), Some(0), "{said}");
+    assert_eq!(said.matches("the images route refused wan2.7-image; trying").count(), 1, "said once: {said}");
+    assert_eq!(answered_with(&emulator, "/v1/images/generations", 404), 2, "both met the refusal");
+    assert_eq!(answered_with(&emulator, "/v1/chat", 200), 2, "and both followed to chat");
+    assert_eq!(images_in(&sb.path("out")).len(), 8);
+
+    let left: Value = serde_json::from_slice(&read(&state.join("routes.json"))).unwrap();
+    assert_eq!(left, serde_json::json!({}), "the stale route is forgotten");
+
+    // In any case, a request that failed with a 404 (nothing billed) is one resume sends again.
+    let mut sb = Sandbox::new();
+    sb.image("/1.png", &png(1));
+    let refused = RawServer::start(vec![Fault::Status(404)]);
+    let run =
+        journaled(&sb).env("AISA_BASE_URL", refused.url("/v1")).args(["generate", "x", "-o", "out"]).output().unwrap();
+    assert_eq!(run.status.code(), Some(4), "{}", stderr_of(&run));
+    let served = RawServer::start(vec![Fault::Serve(chat_answer(&[sb.url("/1.png")]).to_string().into_bytes())]);
+    let resumed = journaled(&sb).env("AISA_BASE_URL", served.url("/v1")).arg("resume").output().unwrap();
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+    assert_eq!((refused.requests(), served.requests()), (1, 1));
+    assert_eq!(images_in(&sb.path("out")), ["x-001.png"]);
+}
+
+/// A new user's trial: a run with a request of unknown outcome (sent, never answered: it
+/// may have been billed) was the default of every bare `wan resume`, exit 7 each time with
+/// the same words, and the older unfinished runs behind it were never reached. Once a
+/// resume has reported it, the default moves on; named, or with `--resend-unknown`, the run
+/// is still taken up.
+#[test]
+fn a_run_whose_unknown_requests_a_resume_reported_is_passed_by_for_the_next_unfinished_one() {
+    let emulator = Emulator::start(&["--api-key", "the-right-key"]);
+    let mut sb = Sandbox::new();
+    // the older run: a refused key, nothing billed
+    std::fs::write(sb.path("prompts.txt"), "one\ntwo\n").unwrap();
+    let older = journaled(&sb)
+        .env("AISA_BASE_URL", &emulator.base)
+        .args(["generate", "-f", "prompts.txt", "-j", "1", "-o", "older"])
+        .output()
+        .unwrap();
+    assert_eq!(older.status.code(), Some(3), "{}", stderr_of(&older));
+    // the newer run: its one request is sent and never answered
+    let silent = RawServer::start(vec![Fault::Silence(Duration::from_secs(30))]);
+    let newer = journaled(&sb)
+        .env("AISA_BASE_URL", silent.url("/v1"))
+        .args(["generate", "red panda", "--timeout", "1", "--retries", "0", "-o", "newer"])
+        .output()
+        .unwrap();
+    assert_eq!(newer.status.code(), Some(6), "{}", stderr_of(&newer));
+    let newer_id = history_ids(&sb)[0].clone();
+
+    // the first bare resume takes the newer run up and reports its request
+    let reported = journaled(&sb).env("AISA_BASE_URL", silent.url("/v1")).arg("resume").output().unwrap();
+    assert_eq!(reported.status.code(), Some(7), "{}", stderr_of(&reported));
+    assert!(stderr_of(&reported).contains("was sent and never answered"), "{}", stderr_of(&reported));
+    assert_eq!(silent.requests(), 1, "not sent again");
+    // the next passes it by, saying so, for the older run
+    let resumed = journaled(&sb)
+        .env("AISA_BASE_URL", &emulator.base)
+        .env("AISA_API_KEY", "the-right-key")
+        .arg("resume")
+        .output()
+        .unwrap();
+    let said = stderr_of(&resumed);
+    assert_eq!(resumed.status.code(), Some(0), "{said}");
+    assert!(said.contains(&format!("run {newer_id}: passed by: its 1 request of unknown outcome")), "{said}");
+    assert!(said.contains(&format!("`wan resume {newer_id} --resend-unknown` sends it")), "{said}");
+    assert_eq!(images_in(&sb.path("older")), ["one-001.png", "two-001.png"]);
+    // with nothing else left, a bare resume says so
+    let nothing = journaled(&sb).arg("resume").output().unwrap();
+    assert_eq!(nothing.status.code(), Some(0), "{}", stderr_of(&nothing));
+    assert!(stderr_of(&nothing).contains("nothing to resume"), "{}", stderr_of(&nothing));
+    // named, the run is still reported, and still not sent again
+    let named = journaled(&sb).env("AISA_BASE_URL", silent.url("/v1")).args(["resume", &newer_id]).output().unwrap();
+    assert_eq!(named.status.code(), Some(7), "{}", stderr_of(&named));
+    assert!(stderr_of(&named).contains("may have been billed"), "{}", stderr_of(&named));
+    assert_eq!(silent.requests(), 1);
+    // and --resend-unknown, bare, finds it and sends it
+    sb.image("/1.png", &png(1));
+    let served = RawServer::start(vec![Fault::Serve(chat_answer(&[sb.url("/1.png")]).to_string().into_bytes())]);
+    let resent =
+        journaled(&sb).env("AISA_BASE_URL", served.url("/v1")).args(["resume", "--resend-unknown"]).output().unwrap();
+    assert_eq!(resent.status.code(), Some(0), "{}", stderr_of(&resent));
+    assert_eq!(served.requests(), 1);
+    assert_eq!(images_in(&sb.path("newer")), ["red-panda-001.png"]);
+}
+
+/// A new user's trial: `kill -9` during downloads left `.wan-XXXX.part` files for good (they
+/// were cleared only once a day old). The run's part files carry its id; a resume that
+/// redid those downloads removes its killed process's, and nothing of anyone else.
+#[test]
+fn a_resume_removes_the_part_files_its_killed_run_left_and_no_others() {
+    let emulator = Emulator::start(&["--download-latency", "2000"]);
+    let sb = Sandbox::new();
+    let mut child = spawn_journaled(&sb, &emulator.base, &["generate", "red panda", "-n", "3", "-o", "out"]);
+    let out = sb.path("out");
+    wait_for("the downloads to start", || part_files(&out) == 3);
+    kill_9(&mut child);
+    let id = history_ids(&sb)[0].clone();
+    let left: Vec<String> = sb.files("out").into_iter().filter(|n| n.ends_with(".part")).collect();
+    assert!(left.iter().all(|n| n.starts_with(&format!(".wan-{id}-"))), "named after the run: {left:?}");
+    // another writer's download in the same folder, in progress
+    std::fs::write(out.join(".wan-someone-else.part"), b"theirs").unwrap();
+
+    let resumed = journaled(&sb).env("AISA_BASE_URL", &emulator.base).arg("resume").output().unwrap();
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr_of(&resumed));
+    assert_eq!(images_in(&out), ["red-panda-001.png", "red-panda-002.png", "red-panda-003.png"]);
+    let parts: Vec<String> = sb.files("out").into_iter().filter(|n| n.ends_with(".part")).collect();
+    assert_eq!(parts, [".wan-someone-else.part"]);
+    assert_eq!(emulator.requests_to("/v1/chat", 1).len(), 1, "resume sent no new API request");
 }

@@ -123,6 +123,12 @@ pub struct RouteState {
     moved: AtomicBool,
     /// The move was remembered from an earlier run, not learned in this one.
     remembered: AtomicBool,
+    /// The remembered move was forgotten in this run, its route having refused: a request
+    /// sent there before that (one in flight at once with the first refused) follows too.
+    forgotten: AtomicBool,
+    /// Held while a refusal is weighed, so that of two requests refused at once one
+    /// forgets and the other sees it done, never half done.
+    forgetting: std::sync::Mutex<()>,
     memory: Option<RouteMemory>,
     /// The Gemini route's `/models/…` did not exist and `/v1beta/models/…` is used.
     beta: AtomicBool,
@@ -148,6 +154,8 @@ impl RouteState {
             routes,
             moved: AtomicBool::new(images),
             remembered: AtomicBool::new(images || beta),
+            forgotten: AtomicBool::new(false),
+            forgetting: std::sync::Mutex::new(()),
             memory,
             beta: AtomicBool::new(beta),
         }
@@ -193,21 +201,28 @@ impl RouteState {
 
     /// When the route remembered from an earlier run refuses the model (the images
     /// route), or is not there (`/v1beta`), forgets it and says where to go instead (chat,
-    /// or the Gemini route's first path, once more); `None` if nothing was remembered.
-    pub fn forget_remembered(&self, refused: Endpoint) -> Option<Endpoint> {
+    /// or the Gemini route's first path, once more), and whether this is the first request
+    /// to find out (to say so once); `None` if nothing was remembered. Every request sent
+    /// to the remembered route is told, not only the first: those in flight at once meet
+    /// the same refusal, and each follows (issue: `-n 8` saved 4).
+    pub fn forget_remembered(&self, refused: Endpoint) -> Option<(Endpoint, bool)> {
         let (flag, instead) = match refused {
             Endpoint::Images => (&self.moved, Endpoint::Chat),
             Endpoint::GeminiBeta => (&self.beta, Endpoint::Gemini),
             Endpoint::Chat | Endpoint::Gemini => return None,
         };
-        if !flag.load(Ordering::Relaxed) || !self.remembered.swap(false, Ordering::Relaxed) {
-            return None;
+        let _weighing = self.forgetting.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if flag.load(Ordering::Relaxed) && self.remembered.swap(false, Ordering::Relaxed) {
+            flag.store(false, Ordering::Relaxed);
+            self.forgotten.store(true, Ordering::Relaxed);
+            if let Some(memory) = &self.memory {
+                memory.store(None, SystemTime::now());
+            }
+            return Some((instead, true));
         }
-        flag.store(false, Ordering::Relaxed);
-        if let Some(memory) = &self.memory {
-            memory.store(None, SystemTime::now());
-        }
-        Some(instead)
+        // Forgotten by another request, and not learned again since: this one was sent
+        // to the remembered route before that.
+        (self.forgotten.load(Ordering::Relaxed) && !flag.load(Ordering::Relaxed)).then_some((instead, false))
     }
 }
 
@@ -268,11 +283,37 @@ mod tests {
             Endpoint::GeminiBeta
         );
         assert_eq!(next_run.forget_remembered(Endpoint::Images), None, "nothing of the images route was remembered");
-        assert_eq!(next_run.forget_remembered(Endpoint::GeminiBeta), Some(Endpoint::Gemini));
+        assert_eq!(next_run.forget_remembered(Endpoint::GeminiBeta), Some((Endpoint::Gemini, true)));
         assert_eq!(next_run.first(), Endpoint::Gemini);
         assert_eq!(RouteState::remembering(Route::Auto, Routes::Gemini, memory()).first(), Endpoint::Gemini);
         // a move learned in this run is not "remembered": it is not forgotten on a 404
         assert_eq!(first_run.forget_remembered(Endpoint::GeminiBeta), None);
+    }
+
+    #[test]
+    fn requests_refused_at_once_by_a_remembered_route_all_follow_and_one_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let memory = || Some(RouteMemory::new(dir.path().to_path_buf(), "http://h/v1", "m"));
+        RouteState::remembering(Route::Auto, Routes::ChatThenImages, memory()).mark_moved();
+        for _ in 0..50 {
+            RouteState::remembering(Route::Auto, Routes::ChatThenImages, memory()).mark_moved();
+            let routes = RouteState::remembering(Route::Auto, Routes::ChatThenImages, memory());
+            assert_eq!(routes.first(), Endpoint::Images);
+            let start = std::sync::Barrier::new(8);
+            let told: Vec<_> = std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..8)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            start.wait();
+                            routes.forget_remembered(Endpoint::Images)
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            assert!(told.iter().all(|t| t.is_some_and(|(to, _)| to == Endpoint::Chat)), "{told:?}");
+            assert_eq!(told.iter().filter(|t| t.is_some_and(|(_, first)| first)).count(), 1, "{told:?}");
+        }
     }
 
     #[test]
@@ -285,10 +326,14 @@ mod tests {
         let next_run = RouteState::remembering(Route::Auto, Routes::ChatThenImages, memory());
         assert_eq!(next_run.first(), Endpoint::Images);
         assert!(!next_run.mark_moved(), "no notice for a remembered move");
-        assert_eq!(next_run.forget_remembered(Endpoint::Images), Some(Endpoint::Chat));
+        assert_eq!(next_run.forget_remembered(Endpoint::Images), Some((Endpoint::Chat, true)));
         assert_eq!(next_run.first(), Endpoint::Chat);
-        assert_eq!(next_run.forget_remembered(Endpoint::Images), None);
+        // a request sent there at the same time follows too, without a second notice
+        assert_eq!(next_run.forget_remembered(Endpoint::Images), Some((Endpoint::Chat, false)));
         assert_eq!(RouteState::remembering(Route::Auto, Routes::ChatThenImages, memory()).first(), Endpoint::Chat);
+        // but a move this run learns again is its own: not forgotten on a refusal
+        assert!(next_run.mark_moved());
+        assert_eq!(next_run.forget_remembered(Endpoint::Images), None);
         // an explicit --route ignores the memory
         first_run.mark_moved();
         assert_eq!(RouteState::remembering(Route::Chat, Routes::ChatThenImages, memory()).first(), Endpoint::Chat);
