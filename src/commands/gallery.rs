@@ -160,35 +160,10 @@ mod tests {
     fn run_in(out_dir: &str) -> RunRow {
         RunRow {
             id: "3f2a00000000".into(),
-            started: String::new(),
-            command: "generate".into(),
             model: "m".into(),
-            route: "auto".into(),
             base_url: String::new(),
             out_dir: out_dir.into(),
-            stem: None,
-            count: 1,
-            per_request: 1,
-            prompts: 1,
-            extra: "{}".into(),
-            price: None,
-            state: "done".into(),
-            saved: 0,
-            returned: 0,
-            cost: 0,
-            unpriced: 0,
-            shard: None,
-            incomplete: false,
-            answered: 0,
-            charged: 0,
-            offline: false,
-            first_prompt: None,
-            unanswered: 0,
-            tasks_running: 0,
-            tasks_unpriced: 0,
-            metadata: true,
-            prompt_in_file: true,
-            models: None,
+            ..RunRow::example()
         }
     }
 

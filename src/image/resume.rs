@@ -728,35 +728,12 @@ mod tests {
     fn run_row(count: u32) -> RunRow {
         RunRow {
             id: "r".into(),
-            started: String::new(),
-            command: "generate".into(),
-            model: "wan2.7-image".into(),
-            route: "auto".into(),
-            base_url: "http://h/v1".into(),
-            out_dir: "/o".into(),
-            stem: None,
             count,
             per_request: 4,
             prompts: 3,
-            extra: "{}".into(),
             price: Some(30_000),
             state: "interrupted".into(),
-            saved: 0,
-            returned: 0,
-            cost: 0,
-            unpriced: 0,
-            shard: None,
-            incomplete: false,
-            answered: 0,
-            charged: 0,
-            offline: false,
-            first_prompt: None,
-            unanswered: 0,
-            tasks_running: 0,
-            tasks_unpriced: 0,
-            metadata: true,
-            prompt_in_file: true,
-            models: None,
+            ..RunRow::example()
         }
     }
 

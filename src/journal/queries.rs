@@ -58,6 +58,43 @@ pub struct RunRow {
 }
 
 impl RunRow {
+    /// A run of one prompt that has done nothing yet, for tests to build on.
+    #[cfg(test)]
+    pub fn example() -> Self {
+        Self {
+            id: "0123456789ab".into(),
+            started: String::new(),
+            command: "generate".into(),
+            model: "wan2.7-image".into(),
+            route: "auto".into(),
+            base_url: "http://h/v1".into(),
+            out_dir: "/o".into(),
+            stem: None,
+            count: 1,
+            per_request: 1,
+            prompts: 1,
+            extra: "{}".into(),
+            price: None,
+            state: "done".into(),
+            saved: 0,
+            returned: 0,
+            cost: 0,
+            unpriced: 0,
+            shard: None,
+            incomplete: false,
+            answered: 0,
+            charged: 0,
+            offline: false,
+            first_prompt: None,
+            unanswered: 0,
+            tasks_running: 0,
+            tasks_unpriced: 0,
+            metadata: true,
+            prompt_in_file: true,
+            models: None,
+        }
+    }
+
     /// The run's models: its one, or a matrix's in the order named.
     pub fn model_names(&self) -> Vec<&str> {
         match self.models {
