@@ -1,14 +1,112 @@
 //! Progress on stderr with indicatif: a spinner per request, bytes and rate while downloading,
 //! and an overall bar for batches. Made only when stderr is a terminal and not `-q`.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::io;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use console::Term;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 
 use crate::term::text::plural;
 
 const TICK: Duration = Duration::from_millis(100);
+
+/// Redraws at most this many times a second, as indicatif's own stderr target does.
+const REDRAWS_PER_SECOND: u8 = 20;
+
+/// Columns the cursor is kept off the right edge: room for an echoed `^C`.
+const SLACK: u16 = 2;
+
+/// Standard error as indicatif draws on it, with the cursor kept [`SLACK`] columns off
+/// the right edge. indicatif pads every line it draws to the terminal's width (that is how
+/// one bar line follows another), so the cursor rests past the last column; a typed
+/// Ctrl-C's `^C`, echoed there by the terminal, wraps onto a line of its own, and the
+/// clear that follows (counted from the cursor) wipes that line and leaves the bars
+/// frozen above `wan: interrupted`. Kept back, the echo fits on the last bar line,
+/// which the clear wipes with it. Every redraw starts with a carriage return, so where
+/// on its line the cursor waits changes nothing else.
+#[derive(Debug)]
+struct OffTheEdge {
+    term: Term,
+    /// The last thing written was a line's padding (or the line filled the width): the
+    /// cursor is at the right edge.
+    at_edge: AtomicBool,
+}
+
+impl OffTheEdge {
+    fn moved(&self) {
+        self.at_edge.store(false, Ordering::Relaxed);
+    }
+}
+
+impl TermLike for OffTheEdge {
+    fn width(&self) -> u16 {
+        self.term.size().1
+    }
+
+    fn height(&self) -> u16 {
+        self.term.size().0
+    }
+
+    fn move_cursor_up(&self, n: usize) -> io::Result<()> {
+        self.moved();
+        self.term.move_cursor_up(n)
+    }
+
+    fn move_cursor_down(&self, n: usize) -> io::Result<()> {
+        self.moved();
+        self.term.move_cursor_down(n)
+    }
+
+    fn move_cursor_right(&self, n: usize) -> io::Result<()> {
+        self.moved();
+        self.term.move_cursor_right(n)
+    }
+
+    fn move_cursor_left(&self, n: usize) -> io::Result<()> {
+        self.moved();
+        self.term.move_cursor_left(n)
+    }
+
+    fn write_line(&self, s: &str) -> io::Result<()> {
+        self.moved();
+        self.term.write_line(s)
+    }
+
+    fn write_str(&self, s: &str) -> io::Result<()> {
+        // indicatif writes a line, then its padding on its own (none where the line fills
+        // the width); bar lines are never blank.
+        self.at_edge.store(s.bytes().all(|b| b == b' '), Ordering::Relaxed);
+        self.term.write_str(s)
+    }
+
+    fn clear_line(&self) -> io::Result<()> {
+        self.moved();
+        self.term.clear_line()
+    }
+
+    fn flush(&self) -> io::Result<()> {
+        // A redraw ends here: the cursor goes back from the edge, to the same column on
+        // every terminal (some keep it past the last column there, some on it).
+        if self.at_edge.swap(false, Ordering::Relaxed) {
+            self.term.write_str("\r")?;
+            self.term.move_cursor_right(usize::from(self.width().saturating_sub(SLACK)))?;
+        }
+        self.term.flush()
+    }
+}
+
+/// Where the bars are drawn: standard error, buffered so that a redraw is one write;
+/// nowhere where `TERM` is unset or `dumb`, as with indicatif's own target: such a
+/// terminal may not move its cursor.
+fn on_stderr() -> ProgressDrawTarget {
+    if console::is_dumb() {
+        return ProgressDrawTarget::hidden();
+    }
+    let term = OffTheEdge { term: Term::buffered_stderr(), at_edge: AtomicBool::new(false) };
+    ProgressDrawTarget::term_like_with_hz(Box::new(term), REDRAWS_PER_SECOND)
+}
 
 #[derive(Debug)]
 pub struct Progress {
@@ -22,9 +120,13 @@ fn style(template: &str) -> ProgressStyle {
 
 impl Progress {
     /// The progress of a run of `items` (prompts; in a matrix, prompts × models, which
-    /// `unit` names), with an overall bar where there are several.
-    pub fn new(items: u64, unit: &str) -> Self {
-        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+    /// `unit` names), with an overall bar where there are several; `color`: whether the
+    /// spinners may be coloured (`wan`'s own choice, as for `error:`).
+    pub fn new(items: u64, unit: &str, color: bool) -> Self {
+        // indicatif asks console whether to colour by standard output for a target of
+        // its own kind; the bars are on standard error, and follow wan's choice for it.
+        console::set_colors_enabled(color);
+        let multi = MultiProgress::with_draw_target(on_stderr());
         let on_interrupt = multi.clone();
         crate::interrupt::clear_progress_on_interrupt(move |say| on_interrupt.suspend(say));
         let overall = (items > 1).then(|| {

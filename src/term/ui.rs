@@ -34,7 +34,7 @@ impl Ui {
             quiet: display.quiet,
             verbose: display.verbose,
             color: display.color,
-            progress: display.progress.then(|| Progress::new(prompts, "prompts")),
+            progress: display.progress.then(|| Progress::new(prompts, "prompts", display.color)),
         }
     }
 
@@ -43,7 +43,9 @@ impl Ui {
         match models {
             1 => Self::new(display, prompts),
             _ => Self {
-                progress: display.progress.then(|| Progress::new(prompts.saturating_mul(models), "prompts × models")),
+                progress: display
+                    .progress
+                    .then(|| Progress::new(prompts.saturating_mul(models), "prompts × models", display.color)),
                 ..Self::new(Display { progress: false, ..display }, prompts)
             },
         }

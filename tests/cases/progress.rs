@@ -1,0 +1,66 @@
+//! The progress bars on a real terminal (a pseudo-terminal under `script`): what is left
+//! on the screen once wan is done with it, read back from what the terminal was sent.
+
+use crate::support::Sandbox;
+use crate::support::emulator::Emulator;
+use crate::support::pty::{Typing, screen};
+
+const COLS: u16 = 100;
+
+/// `line` run on a terminal against `emulator`, Ctrl-C typed once the terminal shows
+/// `drawn`: the exit code, and the screen as it is left.
+fn interrupted(sb: &Sandbox, emulator: &Emulator, line: &str, drawn: &[&str]) -> Option<(Option<i32>, Vec<String>)> {
+    let mut wan = sb.wan_process();
+    // A terminal that names itself: with no TERM, bars are not drawn at all.
+    wan.env("AISA_BASE_URL", &emulator.base).env("WAN_STATE_DIR", sb.path("state")).env("TERM", "xterm");
+    let mut typing = Typing::start(&wan, line, COLS)?;
+    for text in drawn {
+        typing.wait_for(text);
+    }
+    // A tick more, so that the bars were drawn since the text came (the spinner moved on).
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    typing.type_keys("\x03");
+    let (code, sent) = typing.finish();
+    Some((code, screen(&sent, usize::from(COLS))))
+}
+
+fn assert_no_bar_left(shown: &[String], bar_words: &[&str]) {
+    let text = shown.join("\n");
+    assert!(text.contains("wan: interrupted"), "{text}");
+    for words in bar_words {
+        assert!(!text.contains(words), "a bar was left on the screen ({words:?}):\n{text}");
+    }
+}
+
+#[test]
+fn a_typed_ctrl_c_leaves_no_spinner_of_a_single_run() {
+    let emulator = Emulator::start(&["--latency", "20000"]);
+    let sb = Sandbox::new();
+    let line = r#""$WAN" generate "a fox" -n 2 -o out/"#;
+    let Some((code, shown)) = interrupted(&sb, &emulator, line, &["waiting for the service"]) else { return };
+    assert_eq!(code, Some(130), "{shown:#?}");
+    assert_no_bar_left(&shown, &["waiting for the service", "^C"]);
+}
+
+#[test]
+fn a_typed_ctrl_c_leaves_no_bar_of_a_batch() {
+    let emulator = Emulator::start(&["--latency", "20000"]);
+    let sb = Sandbox::new();
+    std::fs::write(sb.path("prompts.txt"), "p1\np2\np3\np4\np5\np6\n").unwrap();
+    let line = r#""$WAN" generate -f prompts.txt -n 1 -j 2 -o out/"#;
+    let drawn = ["0/6 prompts", "p1 · wan2.7-image", "p2 · wan2.7-image"];
+    let Some((code, shown)) = interrupted(&sb, &emulator, line, &drawn) else { return };
+    assert_eq!(code, Some(130), "{shown:#?}");
+    assert_no_bar_left(&shown, &["prompts ·", "waiting for the service", "^C"]);
+}
+
+#[test]
+fn a_typed_ctrl_c_leaves_no_spinner_of_a_video_wait() {
+    let emulator = Emulator::start(&["--video-ms", "60000"]);
+    let sb = Sandbox::new();
+    let line = r#""$WAN" video create "a fox running" -o vid/ --poll 2"#;
+    let Some((code, shown)) = interrupted(&sb, &emulator, line, &["· waited"]) else { return };
+    assert_eq!(code, Some(130), "{shown:#?}");
+    assert_no_bar_left(&shown, &["· waited", "^C"]);
+    assert!(shown.iter().any(|l| l.starts_with("  wan video wait video_task_")), "{shown:#?}");
+}
