@@ -145,10 +145,7 @@ impl<'a> Printer<'a> {
 
     /// A line on stdout, with the progress bars out of its way when both share a terminal.
     fn emit(&mut self, line: &str) -> Result<(), Error> {
-        match self.session.ui.progress() {
-            Some(progress) => progress.suspend(|| self.stdout.line(line)),
-            None => self.stdout.line(line),
-        }
+        self.session.ui.beside_stdout(|| self.stdout.line(line))
     }
 
     /// A request's block of numbers, or one of its images saved or lost: what is now in

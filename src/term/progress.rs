@@ -3,7 +3,8 @@
 
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use console::Term;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
@@ -108,10 +109,68 @@ fn on_stderr() -> ProgressDrawTarget {
     ProgressDrawTarget::term_like_with_hz(Box::new(term), REDRAWS_PER_SECOND)
 }
 
+/// How long the bars stay off the screen after a line went to a standard output that is
+/// not the terminal: time for its reader to print it.
+const KEPT_OFF: Duration = Duration::from_millis(250);
+
 #[derive(Debug)]
 pub struct Progress {
     multi: MultiProgress,
     overall: Option<ProgressBar>,
+    /// Where standard output is not the terminal: the bars kept off after each line.
+    kept_off: Option<Arc<KeptOff>>,
+}
+
+/// When standard output is a pipe and standard error the terminal (`wan … | cat`), a line
+/// wan prints reaches the screen when the pipe's reader writes it, which wan cannot see: a
+/// suspend, which clears the bars, prints and redraws at once, would have them drawn by
+/// then, and the reader's line land below them, leaving them on the screen. So the bars
+/// are cleared before such a line and kept off until [`KEPT_OFF`] has passed with no other
+/// (a thread of their own draws them again), and the reader's lines land where they were.
+#[derive(Debug, Default)]
+struct KeptOff {
+    state: Mutex<KeptOffState>,
+    wake: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct KeptOffState {
+    /// The bars are off the screen until then.
+    until: Option<Instant>,
+    /// The progress is gone: the thread ends.
+    over: bool,
+}
+
+impl KeptOff {
+    fn state(&self) -> MutexGuard<'_, KeptOffState> {
+        // A panic elsewhere leaves the state sound: an instant and a flag.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The thread that draws the bars again once they have been off long enough; `overall`
+    /// (the batch bar) is drawn anew then, since it has no ticker to do it: a bar updated
+    /// while the bars were off has no lines until it is drawn again.
+    fn redraw_when_due(&self, multi: &MultiProgress, overall: Option<&ProgressBar>) {
+        let mut state = self.state();
+        while !state.over {
+            state = match state.until.map(|until| until.saturating_duration_since(Instant::now())) {
+                None => self.wake.wait(state).unwrap_or_else(|p| p.into_inner()),
+                Some(left) if !left.is_zero() => {
+                    self.wake.wait_timeout(state, left).unwrap_or_else(|p| p.into_inner()).0
+                }
+                Some(_) => {
+                    state.until = None;
+                    // Drawn from where the cursor is, as new: at the start of a line, after
+                    // the clear and whatever the reader printed.
+                    multi.set_draw_target(on_stderr());
+                    if let Some(bar) = overall {
+                        bar.tick();
+                    }
+                    state
+                }
+            };
+        }
+    }
 }
 
 fn style(template: &str) -> ProgressStyle {
@@ -121,8 +180,9 @@ fn style(template: &str) -> ProgressStyle {
 impl Progress {
     /// The progress of a run of `items` (prompts; in a matrix, prompts × models, which
     /// `unit` names), with an overall bar where there are several; `color`: whether the
-    /// spinners may be coloured (`wan`'s own choice, as for `error:`).
-    pub fn new(items: u64, unit: &str, color: bool) -> Self {
+    /// spinners may be coloured (`wan`'s own choice, as for `error:`); `stdout_is_terminal`:
+    /// else what is printed there is kept clear of the bars by time (see [`KeptOff`]).
+    pub fn new(items: u64, unit: &str, color: bool, stdout_is_terminal: bool) -> Self {
         // indicatif asks console whether to colour by standard output for a target of
         // its own kind; the bars are on standard error, and follow wan's choice for it.
         console::set_colors_enabled(color);
@@ -136,7 +196,13 @@ impl Progress {
             bar.set_message("0 images · $0.000");
             bar
         });
-        Self { multi, overall }
+        let kept_off = (!stdout_is_terminal).then(|| {
+            let kept_off = Arc::new(KeptOff::default());
+            let (thread_s, multi, overall) = (Arc::clone(&kept_off), multi.clone(), overall.clone());
+            std::thread::spawn(move || thread_s.redraw_when_due(&multi, overall.as_ref()));
+            kept_off
+        });
+        Self { multi, overall, kept_off }
     }
 
     /// A spinner for one request: its prompt (in a batch), the model, the count, and the
@@ -181,11 +247,36 @@ impl Progress {
         self.multi.suspend(print)
     }
 
+    /// Runs `print`, which writes to standard output, with the bars out of its way: where
+    /// standard output is the terminal, as [`Progress::suspend`]; else the bars are kept
+    /// off a while after it (see [`KeptOff`]).
+    pub fn beside_stdout<R>(&self, print: impl FnOnce() -> R) -> R {
+        let Some(kept_off) = &self.kept_off else { return self.multi.suspend(print) };
+        let mut state = kept_off.state();
+        if state.until.is_none() {
+            let _ = self.multi.clear();
+            self.multi.set_draw_target(ProgressDrawTarget::hidden());
+        }
+        let printed = print();
+        state.until = Some(Instant::now() + KEPT_OFF);
+        kept_off.wake.notify_one();
+        printed
+    }
+
     pub fn clear(&self) {
         if let Some(bar) = &self.overall {
             bar.finish_and_clear();
         }
         let _ = self.multi.clear();
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(kept_off) = &self.kept_off {
+            kept_off.state().over = true;
+            kept_off.wake.notify_one();
+        }
     }
 }
 

@@ -64,3 +64,36 @@ fn a_typed_ctrl_c_leaves_no_spinner_of_a_video_wait() {
     assert_no_bar_left(&shown, &["· waited", "^C"]);
     assert!(shown.iter().any(|l| l.starts_with("  wan video wait video_task_")), "{shown:#?}");
 }
+
+/// `line` run on a terminal against `emulator` to its end: the exit code, and the screen.
+fn run_to_the_end(sb: &Sandbox, emulator: &Emulator, line: &str) -> Option<(Option<i32>, Vec<String>)> {
+    let mut wan = sb.wan_process();
+    wan.env("AISA_BASE_URL", &emulator.base).env("WAN_STATE_DIR", sb.path("state")).env("TERM", "xterm");
+    let (code, sent) = Typing::start(&wan, line, COLS)?.finish();
+    Some((code, screen(&sent, usize::from(COLS))))
+}
+
+#[test]
+fn paths_piped_to_the_same_screen_leave_no_bar_between_them() {
+    // Downloads slow enough for their bar to be drawn when the paths are printed.
+    let emulator = Emulator::start(&["--noise", "--size", "128x128", "--slow-downloads", "100000"]);
+    let sb = Sandbox::new();
+    let line = r#""$WAN" generate "pipe fox" -n 4 -o p/ | cat"#;
+    let Some((code, shown)) = run_to_the_end(&sb, &emulator, line) else { return };
+    assert_eq!(code, Some(0), "{shown:#?}");
+    let text = shown.join("\n");
+    for n in 1..=4 {
+        assert!(shown.contains(&format!("p/pipe-fox-00{n}.png")), "each path on a line of its own:\n{text}");
+    }
+    assert!(!text.contains("downloading") && !text.contains("waiting for"), "a bar was left:\n{text}");
+    // A batch: the bars come back between its prompts, and are gone at the end.
+    std::fs::write(sb.path("prompts.txt"), "p1\np2\np3\n").unwrap();
+    let line = r#""$WAN" generate -f prompts.txt -n 2 -j 2 -o b/ | cat"#;
+    let (code, shown) = run_to_the_end(&sb, &emulator, line).unwrap();
+    assert_eq!(code, Some(0), "{shown:#?}");
+    let text = shown.join("\n");
+    assert_eq!(shown.iter().filter(|l| l.starts_with("b/p")).count(), 6, "{text}");
+    for words in ["downloading", "waiting for", "prompts ·"] {
+        assert!(!text.contains(words), "a bar was left ({words:?}):\n{text}");
+    }
+}
