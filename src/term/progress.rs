@@ -235,7 +235,7 @@ impl Progress {
         }
     }
 
-    /// The batch's tally as images land, between prompts done: `so_far` as for `prompt_done`.
+    /// The batch's tally as its requests end, between prompts done: `so_far` as for `prompt_done`.
     pub fn so_far(&self, so_far: String) {
         if let Some(bar) = &self.overall {
             bar.set_message(so_far);

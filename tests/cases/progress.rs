@@ -65,12 +65,12 @@ fn a_typed_ctrl_c_leaves_no_spinner_of_a_video_wait() {
     assert!(shown.iter().any(|l| l.starts_with("  wan video wait video_task_")), "{shown:#?}");
 }
 
-/// `line` run on a terminal against `emulator` to its end: the exit code, and the screen.
-fn run_to_the_end(sb: &Sandbox, emulator: &Emulator, line: &str) -> Option<(Option<i32>, Vec<String>)> {
+/// `line` run on a terminal against `emulator` to its end: the exit code, and what the
+/// terminal was sent.
+fn run_to_the_end(sb: &Sandbox, emulator: &Emulator, line: &str) -> Option<(Option<i32>, String)> {
     let mut wan = sb.wan_process();
     wan.env("AISA_BASE_URL", &emulator.base).env("WAN_STATE_DIR", sb.path("state")).env("TERM", "xterm");
-    let (code, sent) = Typing::start(&wan, line, COLS)?.finish();
-    Some((code, screen(&sent, usize::from(COLS))))
+    Some(Typing::start(&wan, line, COLS)?.finish())
 }
 
 #[test]
@@ -79,7 +79,8 @@ fn paths_piped_to_the_same_screen_leave_no_bar_between_them() {
     let emulator = Emulator::start(&["--noise", "--size", "128x128", "--slow-downloads", "100000"]);
     let sb = Sandbox::new();
     let line = r#""$WAN" generate "pipe fox" -n 4 -o p/ | cat"#;
-    let Some((code, shown)) = run_to_the_end(&sb, &emulator, line) else { return };
+    let Some((code, sent)) = run_to_the_end(&sb, &emulator, line) else { return };
+    let shown = screen(&sent, usize::from(COLS));
     assert_eq!(code, Some(0), "{shown:#?}");
     let text = shown.join("\n");
     for n in 1..=4 {
@@ -89,11 +90,32 @@ fn paths_piped_to_the_same_screen_leave_no_bar_between_them() {
     // A batch: the bars come back between its prompts, and are gone at the end.
     std::fs::write(sb.path("prompts.txt"), "p1\np2\np3\n").unwrap();
     let line = r#""$WAN" generate -f prompts.txt -n 2 -j 2 -o b/ | cat"#;
-    let (code, shown) = run_to_the_end(&sb, &emulator, line).unwrap();
+    let (code, sent) = run_to_the_end(&sb, &emulator, line).unwrap();
+    let shown = screen(&sent, usize::from(COLS));
     assert_eq!(code, Some(0), "{shown:#?}");
     let text = shown.join("\n");
     assert_eq!(shown.iter().filter(|l| l.starts_with("b/p")).count(), 6, "{text}");
     for words in ["downloading", "waiting for", "prompts ·"] {
         assert!(!text.contains(words), "a bar was left ({words:?}):\n{text}");
     }
+}
+
+#[test]
+fn the_batch_bar_counts_and_prices_the_same_images() {
+    // Two requests a prompt (4 images, then 2), some seen landing before their prompt is done.
+    let emulator = Emulator::start(&["--latency", "300", "--noise", "--slow-downloads", "200000"]);
+    let sb = Sandbox::new();
+    let line = r#""$WAN" generate "a fox in {the snow|the rain|the fog}" -n 6 -j 2 -o t/"#;
+    let Some((code, sent)) = run_to_the_end(&sb, &emulator, line) else { return };
+    assert_eq!(code, Some(0), "{sent:?}");
+    // Every figure the bar showed: its images at the emulator's $0.030 each.
+    let mut figures = 0;
+    for (at, _) in sent.match_indices(" prompts · ") {
+        let words: Vec<&str> = sent[at..].split(" · ").skip(1).take(2).collect();
+        let images: u64 = words[0].split(' ').next().unwrap().parse().unwrap();
+        let cost = words[1].split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '$')).next().unwrap();
+        assert_eq!(cost, format!("${:.3}", images as f64 * 0.03), "the bar said {words:?}");
+        figures += 1;
+    }
+    assert!(figures > 2, "the bar was drawn: {sent:?}");
 }
