@@ -211,10 +211,13 @@ impl Progress {
         // Added after the overall bar, which stays on top.
         let bar = self.multi.add(ProgressBar::new_spinner());
         bar.set_style(style("{spinner:.cyan} {msg} · {elapsed}"));
-        let named = prompt.map(|p| format!("{} · ", shortened(p))).unwrap_or_default();
-        bar.set_message(format!("{named}{model} · {n} image{} · waiting for the service", plural(u64::from(n))));
+        let one_line = prompt.map(one_line);
+        let rest = format!("{model} · {n} image{} · waiting for the service", plural(u64::from(n)));
+        // The spinner, the separators, and the time waited (`59s`).
+        let named = named(one_line.as_deref(), &rest, "⠋  ·  · 59s".chars().count(), columns());
+        bar.set_message(format!("{named}{rest}"));
         bar.enable_steady_tick(TICK);
-        Task { bar: Some(bar), prompt: named, images: 0, sized: AtomicUsize::new(0) }
+        Task { bar: Some(bar), prompt: one_line, images: 0, sized: AtomicUsize::new(0) }
     }
 
     /// A spinner for a video task being waited for: `label` (its id and model), then its
@@ -289,22 +292,60 @@ pub enum Tick {
     Written(u64),
 }
 
-/// A prompt as a spinner names it: at most 24 characters, cut with `…`.
-fn shortened(prompt: &str) -> String {
-    const MAX: usize = 24;
-    let one_line: String = prompt.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    match one_line.char_indices().nth(MAX) {
-        Some((at, _)) => format!("{}…", one_line[..at].trim_end()),
-        None => one_line,
+/// However narrow the terminal, a spinner gives its prompt this many columns.
+const PROMPT_AT_LEAST: usize = 24;
+
+/// A prompt on one line: control characters (line breaks) are spaces.
+fn one_line(prompt: &str) -> String {
+    prompt.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
+/// The terminal's width, as the bars are drawn on it (80 where it cannot be told).
+fn columns() -> usize {
+    usize::from(Term::stderr().size().1)
+}
+
+/// `prompt · ` as a spinner line that also holds `rest` and `around` more columns names it
+/// (in a batch; else nothing): in the room `columns` leave, at least [`PROMPT_AT_LEAST`].
+fn named(prompt: Option<&str>, rest: &str, around: usize, columns: usize) -> String {
+    let Some(prompt) = prompt else { return String::new() };
+    let used = console::measure_text_width(rest) + around + usize::from(SLACK);
+    format!("{} · ", shortened(prompt, columns.saturating_sub(used).max(PROMPT_AT_LEAST)))
+}
+
+/// A prompt in `room` columns at most: a longer one loses its middle to `…`, keeping its
+/// start and its end, for prompts that differ only at the end (a template's rightmost
+/// choice varies fastest) still to look different.
+fn shortened(prompt: &str, room: usize) -> String {
+    let chars: Vec<char> = prompt.chars().collect();
+    let width = |c: &char| console::measure_text_width(c.encode_utf8(&mut [0; 4]));
+    if chars.iter().map(width).sum::<usize>() <= room {
+        return prompt.to_string();
     }
+    // The columns on either side of the `…`, the start taking the odd one.
+    let kept = room.saturating_sub(1);
+    let taken = |room: usize, chars: &mut dyn Iterator<Item = &char>| {
+        let mut used = 0;
+        chars
+            .take_while(|c| {
+                used += width(c);
+                used <= room
+            })
+            .count()
+    };
+    let head = taken(kept - kept / 2, &mut chars.iter());
+    let tail = taken(kept / 2, &mut chars.iter().rev());
+    let head: String = chars[..head].iter().collect();
+    let tail: String = chars[chars.len() - tail..].iter().collect();
+    format!("{}…{}", head.trim_end(), tail.trim_start())
 }
 
 /// The line of one request; does nothing when progress is off.
 #[derive(Debug, Default)]
 pub struct Task {
     bar: Option<ProgressBar>,
-    /// `prompt · ` in a batch, else empty.
-    prompt: String,
+    /// The prompt on one line, in a batch.
+    prompt: Option<String>,
     images: usize,
     /// How many of the images have told their size.
     sized: AtomicUsize,
@@ -319,7 +360,11 @@ impl Task {
             bar.reset();
             bar.set_length(0);
             bar.set_style(style("{spinner:.green} {msg} · {binary_bytes} · {binary_bytes_per_sec}"));
-            bar.set_message(format!("{}downloading {images} image{}", self.prompt, plural(images as u64)));
+            let rest = format!("downloading {images} image{}", plural(images as u64));
+            // The spinner, the separators and the figures once every size is known.
+            let around = "⠋  ·  · 999.99 KiB/999.99 KiB · 100% · 999.99 KiB/s · 59s left".chars().count();
+            let named = named(self.prompt.as_deref(), &rest, around, columns());
+            bar.set_message(format!("{named}{rest}"));
         }
     }
 
@@ -402,10 +447,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn spinners_name_prompts_in_a_line_of_at_most_24_characters() {
-        assert_eq!(shortened("red panda"), "red panda");
-        assert_eq!(shortened("a lighthouse at dusk, in the style of Turner"), "a lighthouse at dusk, in…");
-        assert_eq!(shortened("line\nbreak"), "line break");
-        assert_eq!(shortened(&"日".repeat(30)).chars().count(), 25);
+    fn spinners_name_prompts_in_their_room_cut_in_the_middle() {
+        assert_eq!(shortened("red panda", 24), "red panda");
+        assert_eq!(shortened("a lighthouse at dusk, in the style of Turner", 24), "a lighthouse…e of Turner");
+        assert_eq!(one_line("line\nbreak"), "line break");
+        // Prompts a template makes, alike but for their end, stay apart.
+        let snow = shortened("a very long prompt about a fox in the snow", 24);
+        let rain = shortened("a very long prompt about a fox in the rain", 24);
+        assert_ne!(snow, rain);
+        assert_eq!(snow, "a very long…in the snow");
+        // Columns, not characters: a wide character takes two.
+        let wide = shortened(&"日".repeat(30), 24);
+        assert_eq!(console::measure_text_width(&wide), 23, "{wide}");
+        assert_eq!(shortened("abcdef", 1), "…");
+    }
+
+    #[test]
+    fn a_prompt_has_the_room_the_terminal_leaves_and_never_less_than_24_columns() {
+        // 80 columns less the rest, the 10 around, and the 2 kept free at the edge leave 38
+        // for the prompt, then ` · `.
+        let long = "x".repeat(200);
+        assert_eq!(console::measure_text_width(&named(Some(&long), &"r".repeat(30), 10, 80)), 38 + 3);
+        assert_eq!(console::measure_text_width(&named(Some(&long), &"r".repeat(30), 10, 120)), 78 + 3);
+        assert_eq!(console::measure_text_width(&named(Some(&long), &"r".repeat(79), 10, 80)), PROMPT_AT_LEAST + 3);
+        assert_eq!(named(None, "rest", 10, 80), "");
     }
 }

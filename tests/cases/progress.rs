@@ -119,3 +119,19 @@ fn the_batch_bar_counts_and_prices_the_same_images() {
     }
     assert!(figures > 2, "the bar was drawn: {sent:?}");
 }
+
+#[test]
+fn spinners_tell_apart_prompts_alike_but_for_their_end() {
+    let emulator = Emulator::start(&["--latency", "300"]);
+    let sb = Sandbox::new();
+    let template = "a very long prompt about a fox walking through the forest in {the snow|the rain|the fog}";
+    let line = format!(r#""$WAN" generate "{template}" -j 3 -o t/"#);
+    let Some((code, sent)) = run_to_the_end(&sb, &emulator, &line) else { return };
+    assert_eq!(code, Some(0), "{sent:?}");
+    // On 100 columns, each keeps its start and its end (cut at 24 characters, all three
+    // read `a very long prompt about…`).
+    for end in ["the snow", "the rain", "the fog"] {
+        assert!(sent.contains(&format!("{end} · wan2.7-image")), "{end}: {sent:?}");
+    }
+    assert!(sent.contains("\x1b[0m a very long prompt"), "{sent:?}");
+}
