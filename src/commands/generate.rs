@@ -229,6 +229,7 @@ pub fn resolve(
             verbose: run.verbose,
             progress: terminal && !run.quiet && !run.dry_run,
             color: terminal && !env.no_color,
+            stdout_is_terminal: env.stdout_is_terminal,
         },
         state_dir: env.state_dir.clone(),
         journal: !run.no_journal && !env.journal_off,

@@ -157,5 +157,6 @@ fn display(args: &ResumeArgs, env: &Env) -> Display {
         verbose: args.verbose,
         progress: terminal && !args.quiet,
         color: terminal && !env.no_color,
+        stdout_is_terminal: env.stdout_is_terminal,
     }
 }

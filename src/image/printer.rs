@@ -27,10 +27,11 @@ pub enum Failed {
 }
 
 /// An answer (its images already taken out to be saved), how many images it held,
-/// and those that could not be saved.
+/// how many of them (or of a resume's downloads) were saved, and those that could not be.
 pub struct Answered {
     pub answer: Answer,
     pub returned: u64,
+    pub saved: u64,
     pub unsaved: Vec<Unsaved>,
 }
 
@@ -72,8 +73,12 @@ pub struct Printer<'a> {
     /// Each open prompt's blocks of numbers, by their first: a path waits for the ones
     /// numbered before it, so that a prompt's paths print in order.
     blocks: HashMap<Item, BTreeMap<u64, Block>>,
-    /// Images shown so far, for the batch bar (which would lag if it counted prompts done).
-    images_shown: u64,
+    /// The batch bar's figures: the images saved and the bills (one a model) of the
+    /// requests over so far, the same set for both (a prompt's are known request by
+    /// request, not only once it is done; counting images as their paths print would count
+    /// some whose cost is not).
+    bar_images: u64,
+    bar_bills: Vec<Bill>,
 }
 
 /// A prompt as one model is asked it: the prompt's place and the model's, which a run's
@@ -124,7 +129,8 @@ impl<'a> Printer<'a> {
             first_failure: None,
             charge_noted: false,
             blocks: HashMap::new(),
-            images_shown: 0,
+            bar_images: 0,
+            bar_bills: settings.models.iter().map(|m| Bill::new(m.model.row.price)).collect(),
         }
     }
 
@@ -145,10 +151,7 @@ impl<'a> Printer<'a> {
 
     /// A line on stdout, with the progress bars out of its way when both share a terminal.
     fn emit(&mut self, line: &str) -> Result<(), Error> {
-        match self.session.ui.progress() {
-            Some(progress) => progress.suspend(|| self.stdout.line(line)),
-            None => self.stdout.line(line),
-        }
+        self.session.ui.beside_stdout(|| self.stdout.line(line))
     }
 
     /// A request's block of numbers, or one of its images saved or lost: what is now in
@@ -216,10 +219,6 @@ impl<'a> Printer<'a> {
             self.session.ui.raw(&crate::term::preview::render(protocol, &image.path, image.format.extension(), &shown));
         }
         self.result(prompt).0.images.push(image);
-        self.images_shown += 1;
-        if let Some(progress) = self.session.ui.progress() {
-            progress.so_far(self.tally());
-        }
         Ok(())
     }
 
@@ -250,6 +249,9 @@ impl<'a> Printer<'a> {
     pub fn finished(&mut self, prompt: &Prompt, outcome: Result<Answered, Failed>) -> Result<(), Error> {
         if let Ok(answered) = &outcome {
             self.note_an_unlike_charge(prompt.model, answered);
+            self.bar_images += answered.saved;
+            let bill = &mut self.bar_bills[prompt.model];
+            bill.add_answer(answered.returned, answered.answer.reported_price, answered.answer.charged);
         }
         let (result, left) = self.result(prompt);
         *left = left.saturating_sub(1);
@@ -263,14 +265,19 @@ impl<'a> Printer<'a> {
         }
         match done.then(|| self.open.remove(&item(prompt))).flatten() {
             Some((result, _)) => self.prompt_done(item(prompt), result),
-            None => Ok(()),
+            None => {
+                if let Some(progress) = self.session.ui.progress() {
+                    progress.so_far(self.tally());
+                }
+                Ok(())
+            }
         }
     }
 
     /// Adds a request's outcome to its prompt's result; 1 if it was not sent.
     fn record(result: &mut PromptResult, outcome: Result<Answered, Failed>) -> u64 {
         match outcome {
-            Ok(Answered { answer, returned, unsaved }) => {
+            Ok(Answered { answer, returned, unsaved, .. }) => {
                 result.bill.add_answer(returned, answer.reported_price, answer.charged);
                 result.request_ids.extend(answer.request_id.clone());
                 if let Some(usage) = &answer.usage {
@@ -399,12 +406,12 @@ impl<'a> Printer<'a> {
         Ok(())
     }
 
-    /// The batch bar's words: the images shown so far (as their paths print), and what the
-    /// prompts done so far cost (a prompt's cost is known when it is over).
+    /// The batch bar's words: the images saved by the requests over so far, and what those
+    /// requests cost.
     fn tally(&self) -> String {
-        let cost = crate::catalogue::bill::sum(&self.bills_so_far)
-            .map_or_else(|| "cost unknown".to_string(), money::format_usd);
-        let images = self.images_shown;
+        let cost =
+            crate::catalogue::bill::sum(&self.bar_bills).map_or_else(|| "cost unknown".to_string(), money::format_usd);
+        let images = self.bar_images;
         format!("{images} image{} · {cost}", plural(images))
     }
 

@@ -599,7 +599,7 @@ fn fetch_all(
         };
         let url = (image.source != "base64").then_some(image.source);
         let unsaved = vec![Unsaved { url, error }];
-        let _ = events.send(Event::Finished { prompt, result: Box::new(Ok(nothing_billed(None, unsaved))) });
+        let _ = events.send(Event::Finished { prompt, result: Box::new(Ok(nothing_billed(None, 0, unsaved))) });
     }
     // Every request's images at once (the download slots bound them): the links are dying.
     std::thread::scope(|scope| {
@@ -618,6 +618,8 @@ fn fetch_request(session: &Session, images: Vec<PendingImage>, events: &SyncSend
     let prompt = Prompt { index: images[0].prompt as usize, model, text: images[0].prompt_text.as_str().into() };
     let request_id = images[0].request_id.clone();
     let mut lost = Vec::new();
+    // Taken where the run left them: saved as much as those fetched.
+    let mut in_place_count = 0;
     let images: Vec<PendingImage> = images
         .into_iter()
         .filter(|image| {
@@ -625,6 +627,7 @@ fn fetch_request(session: &Session, images: Vec<PendingImage>, events: &SyncSend
             if let Some(saved) = in_place(placing, &image.source) {
                 session.journal.write(&session.ui, |journal| journal.image_saved(image.id, placing.saved.clone()));
                 let _ = events.send(Event::Landed { prompt: prompt.clone(), landed: Landed::Saved(saved) });
+                in_place_count += 1;
                 return false;
             }
             if image.source == "base64" {
@@ -635,7 +638,8 @@ fn fetch_request(session: &Session, images: Vec<PendingImage>, events: &SyncSend
         })
         .collect();
     if images.is_empty() {
-        let _ = events.send(Event::Finished { prompt, result: Box::new(Ok(nothing_billed(request_id, lost))) });
+        let _ = events
+            .send(Event::Finished { prompt, result: Box::new(Ok(nothing_billed(request_id, in_place_count, lost))) });
         return;
     }
     let stem = settings.stem_for(&prompt.text, model);
@@ -654,9 +658,11 @@ fn fetch_request(session: &Session, images: Vec<PendingImage>, events: &SyncSend
     let on_saved = |image| {
         let _ = events.send(Event::Landed { prompt: prompt.clone(), landed: image });
     };
+    let fetched = data.len() as u64;
     let mut unsaved = save::save_all(session, &batch, data, &task, &on_saved);
+    let saved = in_place_count + fetched.saturating_sub(unsaved.len() as u64);
     unsaved.extend(lost);
-    let _ = events.send(Event::Finished { prompt, result: Box::new(Ok(nothing_billed(request_id, unsaved))) });
+    let _ = events.send(Event::Finished { prompt, result: Box::new(Ok(nothing_billed(request_id, saved, unsaved))) });
 }
 
 /// The image a run was moving into place: the file where it was to go, if it is whole
@@ -692,7 +698,7 @@ fn base64_lost() -> Error {
 }
 
 /// A resumed download: its images were billed by the run that asked for them, not now.
-fn nothing_billed(request_id: Option<String>, unsaved: Vec<Unsaved>) -> Answered {
+fn nothing_billed(request_id: Option<String>, saved: u64, unsaved: Vec<Unsaved>) -> Answered {
     Answered {
         answer: Answer {
             images: Vec::new(),
@@ -704,6 +710,7 @@ fn nothing_billed(request_id: Option<String>, unsaved: Vec<Unsaved>) -> Answered
             cut: None,
         },
         returned: 0,
+        saved,
         unsaved,
     }
 }

@@ -214,7 +214,9 @@ fn perform(session: &Session, request: Request, events: &SyncSender<Event>) -> R
     let stem = settings.stem_for(prompt_text, request.model);
     let batch = Batch { stem: &stem, prompt: prompt_text, model: request.model, rows };
     let unsaved = save::save_all(session, &batch, images, &task, &on_saved);
-    Ok(Answered { answer, returned, unsaved })
+    // Every image is saved or said not to be.
+    let saved = returned.saturating_sub(unsaved.len() as u64);
+    Ok(Answered { answer, returned, saved, unsaved })
 }
 
 /// A request that brought no images: failed, or (no answer after it was sent) unknown.

@@ -14,6 +14,8 @@ pub struct Display {
     pub progress: bool,
     /// Colour for `error:`; only on a terminal, and never with `NO_COLOR` or `TERM=dumb`.
     pub color: bool,
+    /// Standard output is the terminal too: a line printed there is on the screen at once.
+    pub stdout_is_terminal: bool,
 }
 
 /// Standard error of a run; shared by every thread of it.
@@ -34,7 +36,9 @@ impl Ui {
             quiet: display.quiet,
             verbose: display.verbose,
             color: display.color,
-            progress: display.progress.then(|| Progress::new(prompts, "prompts")),
+            progress: display
+                .progress
+                .then(|| Progress::new(prompts, "prompts", display.color, display.stdout_is_terminal)),
         }
     }
 
@@ -43,7 +47,14 @@ impl Ui {
         match models {
             1 => Self::new(display, prompts),
             _ => Self {
-                progress: display.progress.then(|| Progress::new(prompts.saturating_mul(models), "prompts × models")),
+                progress: display.progress.then(|| {
+                    Progress::new(
+                        prompts.saturating_mul(models),
+                        "prompts × models",
+                        display.color,
+                        display.stdout_is_terminal,
+                    )
+                }),
                 ..Self::new(Display { progress: false, ..display }, prompts)
             },
         }
@@ -61,6 +72,14 @@ impl Ui {
     /// A progress line for one video task (inert without progress).
     pub fn video(&self, label: String) -> VideoLine {
         self.progress.as_ref().map(|p| p.video(label)).unwrap_or_default()
+    }
+
+    /// Runs `print`, which writes to standard output, with the bars out of its way.
+    pub fn beside_stdout<R>(&self, print: impl FnOnce() -> R) -> R {
+        match &self.progress {
+            Some(progress) => progress.beside_stdout(print),
+            None => print(),
+        }
     }
 
     fn line(&self, text: &str) {

@@ -101,20 +101,23 @@ impl<'a> Printer<'a> {
         if let Some(error) = &ended.error {
             self.ui.error(error);
         }
-        let mut stdout = self.stdout.lock().unwrap_or_else(|p| p.into_inner());
-        if self.json {
-            return stdout.line(&ended.to_json().to_string());
-        }
-        match &ended.path {
-            Some(path) => stdout.line(&path.display().to_string()),
-            None => Ok(()),
-        }
+        let line = match (self.json, &ended.path) {
+            (true, _) => ended.to_json().to_string(),
+            (false, Some(path)) => path.display().to_string(),
+            (false, None) => return Ok(()),
+        };
+        self.line(&line)
     }
 
     /// `--no-wait`: the task id, or its JSON line.
     pub fn created(&self, ended: &Ended) -> Result<(), Error> {
+        self.line(&if self.json { ended.to_json().to_string() } else { ended.id.clone() })
+    }
+
+    /// A line on stdout, out of the way of the spinners of the tasks still waited for.
+    fn line(&self, line: &str) -> Result<(), Error> {
         let mut stdout = self.stdout.lock().unwrap_or_else(|p| p.into_inner());
-        if self.json { stdout.line(&ended.to_json().to_string()) } else { stdout.line(&ended.id) }
+        self.ui.beside_stdout(|| stdout.line(line))
     }
 }
 

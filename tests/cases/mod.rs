@@ -33,6 +33,7 @@ mod labels;
 mod mask;
 mod matrix;
 mod output;
+mod progress;
 mod routes;
 mod scale;
 mod templates;

@@ -176,6 +176,7 @@ fn follow(wait: &WaitOptions, chosen: &Resolved, env: &Env, dry_run: bool) -> Re
             verbose: false,
             progress: terminal && !wait.quiet && !dry_run,
             color: terminal && !env.no_color,
+            stdout_is_terminal: env.stdout_is_terminal,
         },
         state_dir: env.state_dir.clone(),
         journal: !wait.no_journal && !env.journal_off,
