@@ -549,17 +549,20 @@ mod tests {
     /// batch sends its prompts in order whatever order the waiters are woken in.
     #[test]
     fn paced_workers_start_in_the_order_they_came() {
-        let pacer = std::sync::Arc::new(Pacer::new(Some(3000)));
+        // 100 ms between starts: far longer than a worker takes to note it started.
+        let pacer = std::sync::Arc::new(Pacer::new(Some(600)));
         let started = std::sync::Arc::new(Mutex::new(Vec::new()));
         let workers: Vec<_> = (0..6)
             .map(|i| {
-                let (pacer, started) = (pacer.clone(), started.clone());
+                let (waiter, started) = (pacer.clone(), started.clone());
                 let worker = std::thread::spawn(move || {
-                    pacer.wait_turn();
+                    waiter.wait_turn();
                     started.lock().unwrap().push(i);
                 });
-                // Each comes to the pace after the one before it (20 ms a start at 3000 a minute).
-                std::thread::sleep(Duration::from_millis(5));
+                // Each comes to the pace after the one before it has taken its place in line.
+                while pacer.turns().next_ticket <= i {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
                 worker
             })
             .collect();
