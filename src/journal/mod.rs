@@ -111,9 +111,25 @@ pub fn open(state_dir: &Path) -> Result<Connection, JournalError> {
         .map_err(|e| JournalError(format!("cannot create {}: {e}", state_dir.display())))?;
     let path = path_in(state_dir);
     let conn = Connection::open(&path).map_err(|e| JournalError(format!("cannot open {}: {e}", path.display())))?;
-    configure(&conn)?;
-    migrate(&conn)?;
+    patiently(|| configure(&conn).and_then(|()| migrate(&conn)))?;
     Ok(conn)
+}
+
+/// Runs `step` again while the database is busy, up to the busy timeout. Switching a new
+/// file to WAL takes a lock that SQLite does not wait for (the busy handler is not asked),
+/// so of several `wan` creating the journal at once, one was told "database is locked" at
+/// once and went on without it (2 in 25 tries with four at once).
+fn patiently(mut step: impl FnMut() -> Result<(), JournalError>) -> Result<(), JournalError> {
+    let start = std::time::Instant::now();
+    loop {
+        match step() {
+            // SQLITE_BUSY's own words, which the error keeps (it is text by then).
+            Err(e) if e.0.contains("database is locked") && start.elapsed() < BUSY_TIMEOUT => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            done => return done,
+        }
+    }
 }
 
 /// Opens an existing journal to read it; `None` when there is none yet.
