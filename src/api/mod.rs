@@ -81,7 +81,13 @@ impl fmt::Debug for ApiKey {
 /// The one HTTP client of a run, shared by API requests and image downloads so they
 /// share one connection pool. It sends no credentials by itself: the key is added to
 /// API requests only, and reqwest drops it if a redirect leaves the API's host.
+///
+/// Every client is built here, so this is where rustls gets its crypto provider: reqwest
+/// is built without one (`rustls-no-provider`, see Cargo.toml) and would panic on a
+/// client built before one is installed. *ring*'s is installed once for the process; a
+/// later call finds it installed and goes on.
 pub fn http_client() -> Result<Client, Error> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     Client::builder()
         .user_agent(USER_AGENT)
         .connect_timeout(CONNECT_TIMEOUT)
@@ -611,6 +617,15 @@ pub fn too_long_to_wait(error: Error, wait: Duration) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_client_builds_with_its_tls_provider_installed() {
+        // reqwest has no provider of its own (rustls-no-provider): without ring's installed
+        // first, building a client panics. Twice, as a run that builds two clients does.
+        http_client().unwrap();
+        http_client().unwrap();
+        assert!(rustls::crypto::CryptoProvider::get_default().is_some());
+    }
 
     #[test]
     fn the_key_never_shows_in_debug_output() {

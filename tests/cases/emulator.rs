@@ -5,14 +5,14 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use reqwest::blocking::{Client, Response};
+use reqwest::blocking::Response;
 use serde_json::{Value, json};
 
 use crate::support::emulator::{Emulator, balance, with_emulator};
 use crate::support::*;
 
 fn post(emulator: &Emulator, path: &str, key: Option<&str>, body: &Value) -> Response {
-    let mut request = Client::new().post(format!("{}{path}", emulator.base)).body(body.to_string());
+    let mut request = http().post(format!("{}{path}", emulator.base)).body(body.to_string());
     if let Some(key) = key {
         request = request.header("authorization", format!("Bearer {key}"));
     }
@@ -71,7 +71,7 @@ fn it_answers_the_seed_request_as_the_seeds_show() {
     let content = &choices[0]["message"]["content"];
     assert_eq!(content[0]["type"], "image");
     let url = content[0]["image"].as_str().unwrap();
-    let png = Client::new().get(url).send().unwrap();
+    let png = http().get(url).send().unwrap();
     assert_eq!(png.headers()["content-type"], "image/png");
     assert!(png.bytes().unwrap().starts_with(b"\x89PNG"));
     let usage = &answer["usage"];
@@ -102,7 +102,7 @@ fn it_refuses_what_the_service_refuses() {
     let keyless =
         post(&emulator, "/chat/completions", None, &chat_body(json!([{"type": "text", "text": "x"}]), Some(1)));
     assert_error(keyless, 401, "missing_api_key");
-    let missing = Client::new().get(format!("{}/nowhere", emulator.base)).send().unwrap();
+    let missing = http().get(format!("{}/nowhere", emulator.base)).send().unwrap();
     assert_eq!(missing.status().as_u16(), 404);
     assert_eq!(missing.text().unwrap(), "404 page not found");
 
@@ -382,7 +382,7 @@ fn the_balance_goes_down_by_what_was_made_and_a_spent_one_refuses() {
     assert_eq!(out.status.code(), Some(5), "{}", stderr_of(&out));
     assert!(stderr_of(&out).contains("quota_exceeded"), "{}", stderr_of(&out));
     assert_eq!(balance(&emulator), 40_000, "nothing taken for what was refused");
-    let keyless = Client::new().get(format!("{}/credits/balance", emulator.base)).send().unwrap();
+    let keyless = http().get(format!("{}/credits/balance", emulator.base)).send().unwrap();
     assert_eq!(keyless.status().as_u16(), 401);
     assert_eq!(keyless.json::<Value>().unwrap(), json!({"error": "balance unavailable"}));
 }
@@ -391,7 +391,7 @@ fn the_balance_goes_down_by_what_was_made_and_a_spent_one_refuses() {
 fn the_emulator_sends_each_model_to_its_own_route() {
     let emulator = Emulator::start(&[]);
     let post = |path: &str, body: Value| {
-        let response = Client::new()
+        let response = http()
             .post(format!("{}{path}", emulator.base))
             .header("authorization", "Bearer test")
             .body(body.to_string())
@@ -415,7 +415,7 @@ fn the_emulator_sends_each_model_to_its_own_route() {
     let (status, body) = post(&GEMINI_PATH.replace("/v1", ""), json!({"contents": [{"parts": [{"text": "x"}]}]}));
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["candidates"][0]["content"]["parts"][1]["inlineData"]["mimeType"], "image/png");
-    let beta = Client::new()
+    let beta = http()
         .post(format!("{}{GEMINI_BETA_PATH}", emulator.base.trim_end_matches("/v1")))
         .header("authorization", "Bearer test")
         .body(json!({"contents": [{"parts": [{"text": "x"}]}]}).to_string())
@@ -423,7 +423,7 @@ fn the_emulator_sends_each_model_to_its_own_route() {
         .unwrap();
     assert_eq!(beta.status().as_u16(), 200, "/v1beta too");
     let keyless =
-        Client::new().post(format!("{}{}", emulator.base, GEMINI_PATH.replace("/v1", ""))).body("{}").send().unwrap();
+        http().post(format!("{}{}", emulator.base, GEMINI_PATH.replace("/v1", ""))).body("{}").send().unwrap();
     assert_eq!(keyless.status().as_u16(), 401);
     assert_eq!(keyless.json::<Value>().unwrap()["error"]["status"], "UNAUTHENTICATED");
 }
@@ -432,7 +432,7 @@ fn the_emulator_sends_each_model_to_its_own_route() {
 fn the_emulator_lists_the_catalogue_with_each_model_s_routes() {
     let emulator = Emulator::start(&[]);
     let list = |key: Option<&str>| {
-        let mut request = Client::new().get(format!("{}/models", emulator.base));
+        let mut request = http().get(format!("{}/models", emulator.base));
         if let Some(key) = key {
             request = request.header("authorization", format!("Bearer {key}"));
         }
@@ -455,7 +455,7 @@ fn the_emulator_lists_the_catalogue_with_each_model_s_routes() {
 #[test]
 fn the_emulator_enforces_rpm_and_says_so_in_its_headers() {
     let emulator = Emulator::start(&["--rpm", "120"]);
-    let client = Client::new();
+    let client = http();
     let body = json!({"model": "wan2.7-image", "n": 1,
         "messages": [{"role": "user", "content": [{"type": "text", "text": "x"}]}]});
     let send = || {
@@ -495,7 +495,7 @@ fn without_rpm_the_emulator_claims_no_limit() {
     let emulator = Emulator::start(&[]);
     let body = json!({"model": "wan2.7-image", "n": 1,
         "messages": [{"role": "user", "content": [{"type": "text", "text": "x"}]}]});
-    let client = Client::new();
+    let client = http();
     for _ in 0..20 {
         let response = client
             .post(format!("{}/chat/completions", emulator.base))
@@ -518,7 +518,7 @@ fn a_request_over_the_emulator_s_budget_is_read_to_its_end_before_the_429() {
         "messages": [{"role": "user", "content": [{"type": "text", "text": content}]}]})
     };
     // The budget holds one request at a time: this one spends it.
-    let first = Client::new().post(format!("{}/chat/completions", emulator.base)).bearer_auth("test");
+    let first = http().post(format!("{}/chat/completions", emulator.base)).bearer_auth("test");
     assert_eq!(first.body(chat("x").to_string()).send().unwrap().status().as_u16(), 200);
     // The next is still being uploaded when it is refused. Answered at once and closed,
     // the rest of the upload would meet a reset connection (a client cannot tell that
@@ -556,7 +556,7 @@ fn send(
     } else {
         format!("{}{path}", emulator.base)
     };
-    let mut request = Client::new().request(method, url);
+    let mut request = http().request(method, url);
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
@@ -624,7 +624,7 @@ fn a_streamed_chat_is_streamed_and_gemini_s_stream_is_served() {
         .collect();
     assert_eq!(images.len(), 2, "every image is in the stream: {text}");
     let url = images[0]["image"].as_str().unwrap();
-    assert!(Client::new().get(url).send().unwrap().bytes().unwrap().starts_with(b"\x89PNG"));
+    assert!(http().get(url).send().unwrap().bytes().unwrap().starts_with(b"\x89PNG"));
     // streams are refused out loud where they are not played
     let image_stream = json!({"model": SEEDREAM, "prompt": "x", "stream": true});
     let (status, _, body) =
@@ -688,7 +688,7 @@ fn answer_ids_differ_run_by_run_while_pictures_follow_the_seed() {
         let (_, _, text) = send(&emulator, reqwest::Method::POST, "/chat/completions", &[BEARER], Some(&wan_chat(1)));
         let answer: Value = serde_json::from_str(&text).unwrap();
         let url = answer["choices"][0]["message"]["content"][0]["image"].as_str().unwrap().to_string();
-        (answer["id"].as_str().unwrap().to_string(), Client::new().get(url).send().unwrap().bytes().unwrap())
+        (answer["id"].as_str().unwrap().to_string(), http().get(url).send().unwrap().bytes().unwrap())
     };
     let ((first_id, first_png), (second_id, second_png)) = (answer(), answer());
     assert_ne!(first_id, second_id, "ids are unique per run");
@@ -731,7 +731,7 @@ fn clips_are_mp4_files_served_as_video_mp4() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(url.ends_with(".mp4"), "{url}");
-    let clip = Client::new().get(&url).send().unwrap();
+    let clip = http().get(&url).send().unwrap();
     assert_eq!(clip.headers()["content-type"], "video/mp4");
     crate::support::emulator::assert_mp4(&clip.bytes().unwrap(), 2.0);
 }

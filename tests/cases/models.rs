@@ -5,7 +5,6 @@ use std::fs;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use mockito::{Matcher, Mock};
-use reqwest::blocking::Client;
 use serde_json::{Value, json};
 
 use crate::support::emulator::{Emulator, balance, with_emulator};
@@ -415,7 +414,7 @@ fn seedream_end_to_end_large_urls_and_its_size_error() {
     assert_eq!(emulator.requests_to("/v1/images/generations", 2).len(), 2);
     assert_eq!(before - balance(&emulator), 70_000, "two requests at $0.035");
 
-    let direct = Client::new()
+    let direct = http()
         .post(format!("{}/images/generations", emulator.base))
         .header("authorization", "Bearer test")
         .body(json!({"model": SEEDREAM, "prompt": "x", "size": "1024x1024"}).to_string())

@@ -640,7 +640,7 @@ fn end_to_end_against_the_emulator() {
     }
 
     // an i2v task sent without a first frame (not by wan) is taken, then fails
-    let http = reqwest::blocking::Client::new();
+    let http = http();
     let taken: Value = http
         .post(format!("{}/video/generations", emulator.base))
         .bearer_auth("another-key")
@@ -728,7 +728,7 @@ fn wan_2_6_is_known_its_first_frame_goes_as_img_url_and_the_emulator_makes_it() 
         assert_eq!(out.status.code(), Some(0), "{model}: {}", stderr_of(&out));
         assert_eq!(sb.files(model), ["april-fox-001.mp4"]);
     }
-    let http = reqwest::blocking::Client::new();
+    let http = http();
     let dashscope = |body: Value| {
         let root = april.base.trim_end_matches("/v1");
         let answer = http

@@ -6,7 +6,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use assert_cmd::cargo::cargo_bin;
-use reqwest::blocking::Client;
 use serde_json::Value;
 
 use super::Sandbox;
@@ -89,7 +88,7 @@ pub fn with_emulator(sb: &Sandbox, emulator: &Emulator) -> assert_cmd::Command {
 
 /// The emulator's balance in micro-dollars, as `GET /credits/balance` gives it.
 pub fn balance(emulator: &Emulator) -> u64 {
-    let answer: Value = Client::new()
+    let answer: Value = super::http()
         .get(format!("{}/credits/balance", emulator.base))
         .header("authorization", "Bearer test")
         .send()

@@ -19,6 +19,14 @@ use mockito::{Matcher, Mock, ServerGuard};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
+/// A client to talk to a server directly. wan's reqwest comes with no TLS provider of its
+/// own (see Cargo.toml), and building a client without one panics, so ring's is installed
+/// first, as the binary's `api::http_client` does (once; later calls find it installed).
+pub fn http() -> reqwest::blocking::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::blocking::Client::new()
+}
+
 /// A made-up key; tests check that it never shows up anywhere.
 pub const KEY: &str = "sk-aisa-test-5ecret-0123456789";
 

@@ -7,8 +7,6 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
-use reqwest::blocking::Client;
-
 /// One request as it arrived.
 #[derive(Clone, Debug)]
 pub struct Tapped {
@@ -62,7 +60,7 @@ impl Tap {
 
 /// Serves requests on one connection until the client closes it.
 fn relay(stream: TcpStream, origin: &str, log: &Mutex<Vec<Tapped>>) {
-    let client = Client::new();
+    let client = super::http();
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut out = stream;
     while let Some(request) = read_request(&mut reader) {
