@@ -437,6 +437,18 @@ fn a_dry_run_names_the_first_prompts_it_would_send_and_how_many_more() {
     );
 }
 
+/// A run of `prompts` (a batch, one at a time) whose key the emulator refuses: exit 3,
+/// nothing billed, an unfinished run for a later resume to reach.
+fn an_older_run_the_key_was_refused_for(sb: &Sandbox, emulator: &Emulator, prompts: &str) {
+    std::fs::write(sb.path("prompts.txt"), prompts).unwrap();
+    let older = journaled(sb)
+        .env("AISA_BASE_URL", &emulator.base)
+        .args(["generate", "-f", "prompts.txt", "-j", "1", "-o", "older"])
+        .output()
+        .unwrap();
+    assert_eq!(older.status.code(), Some(3), "{}", stderr_of(&older));
+}
+
 /// Issue 28: a run whose links had all expired stayed the default target of `wan resume`
 /// (exit 7 every time): once a resume has reported them, it moves on to the next
 /// unfinished run.
@@ -445,13 +457,7 @@ fn a_run_whose_links_a_resume_reported_gone_is_passed_by_for_the_next_unfinished
     let emulator = Emulator::start(&["--api-key", "the-right-key"]);
     let mut sb = Sandbox::new();
     // the older run: a refused key, and two prompts never sent after it
-    std::fs::write(sb.path("prompts.txt"), "one\ntwo\nthree\n").unwrap();
-    let older = journaled(&sb)
-        .env("AISA_BASE_URL", &emulator.base)
-        .args(["generate", "-f", "prompts.txt", "-j", "1", "-o", "older"])
-        .output()
-        .unwrap();
-    assert_eq!(older.status.code(), Some(3), "{}", stderr_of(&older));
+    an_older_run_the_key_was_refused_for(&sb, &emulator, "one\ntwo\nthree\n");
     // the newer run: its one image's link is dead at the run, and again at a resume
     sb.chat(&chat_answer(&[sb.url("/1.png")]));
     sb.server.mock("GET", "/1.png").with_status(404).create();
@@ -630,13 +636,7 @@ fn a_run_whose_unknown_requests_a_resume_reported_is_passed_by_for_the_next_unfi
     let emulator = Emulator::start(&["--api-key", "the-right-key"]);
     let mut sb = Sandbox::new();
     // the older run: a refused key, nothing billed
-    std::fs::write(sb.path("prompts.txt"), "one\ntwo\n").unwrap();
-    let older = journaled(&sb)
-        .env("AISA_BASE_URL", &emulator.base)
-        .args(["generate", "-f", "prompts.txt", "-j", "1", "-o", "older"])
-        .output()
-        .unwrap();
-    assert_eq!(older.status.code(), Some(3), "{}", stderr_of(&older));
+    an_older_run_the_key_was_refused_for(&sb, &emulator, "one\ntwo\n");
     // the newer run: its one request is sent and never answered
     let silent = RawServer::start(vec![Fault::Silence(Duration::from_secs(30))]);
     let newer = journaled(&sb)
